@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+export const PhoneModeSchema = z.enum(['normal', 'recovery', 'dfu', 'wtf', 'restore', 'unknown']);
+export type PhoneMode = z.infer<typeof PhoneModeSchema>;
+
+export const ButtonFamilySchema = z.enum(['home', 'volume-down-side', 'volume-side']);
+
+export const PhoneModelSchema = z.object({
+  /** "iPhone 5s (GSM)", or "Unknown Apple device (CPID 0x…)" when the table has no row */
+  name: z.string(),
+  productType: z.string().nullable(),
+  boardConfig: z.string().nullable(),
+  cpid: z.number().int().nullable(),
+  bdid: z.number().int().nullable(),
+  buttons: ButtonFamilySchema.nullable(),
+  known: z.boolean(),
+});
+export type PhoneModel = z.infer<typeof PhoneModelSchema>;
+
+/** Can a backup be made right now — and if not, why, in plain words, and what the person can do. */
+export const TriageVerdictSchema = z.object({
+  canBackUp: z.boolean(),
+  headline: z.string(),
+  reason: z.string(),
+  nextSteps: z.array(z.string()),
+});
+export type TriageVerdict = z.infer<typeof TriageVerdictSchema>;
+
+/** One phone as the user sees it: the USB, usbmux and lockdown views merged (issue: device registry). */
+export const PhoneSchema = z.object({
+  /** Stable across mode changes: ECID when known, else the UDID. */
+  id: z.string(),
+  mode: PhoneModeSchema,
+  model: PhoneModelSchema,
+  iosVersion: z.string().nullable(),
+  buildVersion: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  trusted: z.boolean().nullable(),
+  passcodeSet: z.boolean().nullable(),
+  triage: TriageVerdictSchema,
+});
+export type Phone = z.infer<typeof PhoneSchema>;
+
+export const UsbStatusSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('ready') }),
+  z.object({
+    state: z.literal('unavailable'),
+    reason: z.string(),
+    detail: z.string(),
+    fix: z.string(),
+  }),
+]);
+export type UsbStatus = z.infer<typeof UsbStatusSchema>;

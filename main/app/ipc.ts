@@ -1,0 +1,65 @@
+/**
+ * The one typed wrapper around ipcMain (lint forbids raw ipcMain anywhere else). Every message is
+ * checked against its sender frame before it reaches the shared dispatcher, which validates arguments.
+ */
+import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import type { Unsubscribe } from '../../common/api';
+import { IPC_EVENT, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE } from '../../common/ipc-channels';
+import type { Engine } from '../rescue/engine';
+import { dispatch, subscribe } from '../transport/dispatcher';
+import { isTrustedSender } from './security';
+
+const UNTRUSTED = {
+  ok: false as const,
+  problem: { code: 'untrusted-sender', title: 'Refused', detail: 'This request did not come from Lifeline’s own window.', nextSteps: [] },
+};
+
+export function registerIpc(engine: Engine): () => void {
+  const subscriptions = new Map<WebContents, Map<string, Unsubscribe>>();
+
+  const forget = (contents: WebContents): void => {
+    for (const off of subscriptions.get(contents)?.values() ?? []) off();
+    subscriptions.delete(contents);
+  };
+
+  ipcMain.handle(IPC_INVOKE, (event: IpcMainInvokeEvent, command: unknown, request: unknown) => {
+    if (!isTrustedSender(event.senderFrame)) return UNTRUSTED;
+    return dispatch(engine, { transport: 'electron' }, command, request);
+  });
+
+  ipcMain.on(IPC_SUBSCRIBE, (event: IpcMainEvent, name: unknown) => {
+    if (!isTrustedSender(event.senderFrame) || typeof name !== 'string') return;
+    const contents = event.sender;
+    let mine = subscriptions.get(contents);
+    if (!mine) {
+      mine = new Map();
+      subscriptions.set(contents, mine);
+      contents.once('destroyed', () => forget(contents));
+    }
+    if (mine.has(name)) return;
+    try {
+      mine.set(
+        name,
+        subscribe(engine, name, (payload) => {
+          if (!contents.isDestroyed()) contents.send(IPC_EVENT, name, payload);
+        }),
+      );
+    } catch {
+      // unknown event names are ignored: the renderer's contract is typed, so this is a stray sender
+    }
+  });
+
+  ipcMain.on(IPC_UNSUBSCRIBE, (event: IpcMainEvent, name: unknown) => {
+    if (!isTrustedSender(event.senderFrame) || typeof name !== 'string') return;
+    const mine = subscriptions.get(event.sender);
+    mine?.get(name)?.();
+    mine?.delete(name);
+  });
+
+  return () => {
+    ipcMain.removeHandler(IPC_INVOKE);
+    ipcMain.removeAllListeners(IPC_SUBSCRIBE);
+    ipcMain.removeAllListeners(IPC_UNSUBSCRIBE);
+    for (const contents of [...subscriptions.keys()]) forget(contents);
+  };
+}

@@ -1,0 +1,23 @@
+import { problemOf, type Problem } from '../../common/api';
+import { problemFrom } from '../transport/dispatcher';
+
+export type Output = {
+  json: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+};
+
+/** `--json` prints exactly one JSON document per result on stdout; prose goes to people. */
+export function printResult(output: Output, value: unknown, prose: () => string): void {
+  output.out(output.json ? JSON.stringify(value) : prose());
+}
+
+export function printProblem(output: Output, error: unknown): Problem {
+  const problem = problemOf(error) ?? problemFrom(error);
+  if (output.json) output.out(JSON.stringify({ error: problem }));
+  else {
+    output.err(`${problem.title}\n${problem.detail}`);
+    for (const step of problem.nextSteps) output.err(`  • ${step}`);
+  }
+  return problem;
+}

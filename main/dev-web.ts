@@ -1,0 +1,45 @@
+/**
+ * `npm run dev:web [-- --demo] [-- --port N] [-- --json] [-- --no-build]`: the real renderer and the
+ * real engine in an ordinary browser, over the loopback WebSocket bridge. Used by the e2e tests.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { build } from 'vite';
+import { startWebBridge } from './transport/web-bridge';
+import { createAppEngine } from './rescue/create-engine';
+
+const root = path.resolve(import.meta.dirname, '..');
+const rendererDir = path.join(root, 'out', 'renderer');
+
+const program = new Command()
+  .name('dev:web')
+  .option('--demo', 'attach virtual iPhones (practice mode)', false)
+  .option('--port <port>', 'port to listen on (loopback only)', '0')
+  .option('--json', 'print one JSON line with the URL instead of prose', false)
+  .option('--no-build', 'serve out/renderer as it is')
+  .parse();
+
+const options = program.opts<{ demo: boolean; port: string; json: boolean; build: boolean }>();
+
+if (options.build || !existsSync(path.join(rendererDir, 'index.html'))) {
+  const { rendererConfig } = await import('../vite.renderer.config');
+  await build({ ...rendererConfig, configFile: false, logLevel: options.json ? 'silent' : 'info' });
+}
+
+const engine = await createAppEngine({ demo: options.demo });
+const bridge = await startWebBridge({ engine, staticDir: rendererDir, port: Number(options.port) });
+
+if (options.json) {
+  process.stdout.write(`${JSON.stringify({ url: bridge.url, origin: bridge.origin, port: bridge.port })}\n`);
+} else {
+  process.stdout.write(`\nLifeline is running in your browser at:\n\n  ${bridge.url}\n\n(loopback only; the link carries a one-time secret). Press Ctrl+C to stop.\n`);
+}
+
+const stop = async (): Promise<void> => {
+  await bridge.close();
+  await engine.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());

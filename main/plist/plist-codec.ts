@@ -1,0 +1,17 @@
+import { decodeBinaryPlist, encodeBinaryPlist, isBinaryPlist } from './binary-plist';
+import { decodeXmlPlist, encodeXmlPlist } from './xml-plist';
+import type { PlistLimits, PlistValue } from './plist-value';
+
+export { encodeBinaryPlist, encodeXmlPlist };
+export { PlistError } from './plist-value';
+
+export type PlistFormat = 'xml' | 'binary';
+
+/** Decodes either encoding (backup-stack §3: receivers must accept both). */
+export function decodePlist(bytes: Uint8Array, limits: PlistLimits = {}): PlistValue {
+  return isBinaryPlist(bytes) ? decodeBinaryPlist(bytes, limits) : decodeXmlPlist(bytes, limits);
+}
+
+export function encodePlist(value: PlistValue, format: PlistFormat): Buffer {
+  return format === 'binary' ? encodeBinaryPlist(value) : encodeXmlPlist(value);
+}

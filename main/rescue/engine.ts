@@ -1,0 +1,82 @@
+import { EventEmitter } from 'node:events';
+import type {
+  AppInfo,
+  CommandName,
+  CommandRequest,
+  CommandResponse,
+  EventName,
+  EventPayload,
+  Unsubscribe,
+} from '../../common/api';
+import type { Phone, UsbStatus } from '../../common/phone';
+
+export type TransportKind = AppInfo['transport'];
+export type CallContext = { transport: TransportKind };
+
+export type CommandHandlers = {
+  [C in CommandName]: (request: CommandRequest<C>, context: CallContext) => Promise<CommandResponse<C>>;
+};
+
+/** Where the engine learns about phones. The device registry implements it; an empty source is honest when none is wired. */
+export interface PhoneSource {
+  list(): Phone[];
+  usbStatus(): UsbStatus;
+  onChange(listener: () => void): Unsubscribe;
+  onUsbStatus(listener: (status: UsbStatus) => void): Unsubscribe;
+  close(): Promise<void>;
+}
+
+export type EngineOptions = {
+  name?: string;
+  version: string;
+  demo?: boolean;
+  phones?: PhoneSource;
+};
+
+/** The one implementation of the contract, shared by every transport. */
+export class Engine {
+  private readonly emitter = new EventEmitter();
+  private readonly phones: PhoneSource | undefined;
+  private readonly detach: Unsubscribe[] = [];
+
+  constructor(private readonly options: EngineOptions) {
+    this.emitter.setMaxListeners(100);
+    this.phones = options.phones;
+    if (this.phones) {
+      const phones = this.phones;
+      this.detach.push(phones.onChange(() => this.emit('devices.changed', phones.list())));
+      this.detach.push(phones.onUsbStatus((status) => this.emit('usb.status', status)));
+    }
+  }
+
+  readonly handlers: CommandHandlers = {
+    'app.info': async (_request, context) => ({
+      name: this.options.name ?? 'Lifeline',
+      version: this.options.version,
+      platform: platformName(process.platform),
+      transport: context.transport,
+      demo: this.options.demo ?? false,
+    }),
+    'devices.list': async () => this.phones?.list() ?? [],
+    'usb.status': async () => this.phones?.usbStatus() ?? { state: 'ready' },
+  };
+
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    this.emitter.emit(event, payload);
+  }
+
+  async close(): Promise<void> {
+    for (const undo of this.detach.splice(0)) undo();
+    await this.phones?.close();
+    this.emitter.removeAllListeners();
+  }
+}
+
+function platformName(platform: NodeJS.Platform): AppInfo['platform'] {
+  return platform === 'darwin' || platform === 'win32' || platform === 'linux' ? platform : 'other';
+}

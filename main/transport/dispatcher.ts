@@ -1,0 +1,74 @@
+import {
+  MAX_PROGRESS_HZ,
+  commandSchemas,
+  eventSchemas,
+  isCommandName,
+  isEventName,
+  type CommandName,
+  type Envelope,
+  type EventName,
+  type EventPayload,
+  type Problem,
+  ProblemError,
+  type Unsubscribe,
+} from '../../common/api';
+import type { CallContext, Engine } from '../rescue/engine';
+import { coalesceProgress } from './progress-coalescer';
+
+export function problemFrom(error: unknown): Problem {
+  if (error instanceof ProblemError) return error.problem;
+  return {
+    code: 'internal',
+    title: 'Something went wrong inside Lifeline',
+    detail: error instanceof Error ? error.message : String(error),
+    nextSteps: ['Try again.', 'If it keeps happening, export the log from the Help menu and send it to us.'],
+  };
+}
+
+/**
+ * The boundary every transport shares: validates the command name and its arguments (they may
+ * come from a compromised renderer or a stray web page), runs the engine, and wraps the outcome.
+ */
+export async function dispatch(engine: Engine, context: CallContext, command: unknown, request: unknown): Promise<Envelope<unknown>> {
+  if (!isCommandName(command)) {
+    return { ok: false, problem: { code: 'bad-request', title: 'Unknown command', detail: String(command).slice(0, 100), nextSteps: [] } };
+  }
+  const parsed = commandSchemas[command].request.safeParse(request ?? {});
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problem: { code: 'bad-request', title: `Invalid arguments for ${command}`, detail: parsed.error.message.slice(0, 500), nextSteps: [] },
+    };
+  }
+  try {
+    const handler = engine.handlers[command] as (request: unknown, context: CallContext) => Promise<unknown>;
+    return { ok: true, value: await handler(parsed.data, context) };
+  } catch (error) {
+    return { ok: false, problem: problemFrom(error) };
+  }
+}
+
+/**
+ * Subscribes a transport to one event. Progress is coalesced to MAX_PROGRESS_HZ per job so a
+ * chatty job cannot flood a renderer; other events pass as they come.
+ */
+export function subscribe<E extends EventName>(engine: Engine, event: unknown, send: (payload: EventPayload<E>) => void): Unsubscribe {
+  if (!isEventName(event)) throw new ProblemError({ code: 'bad-request', title: 'Unknown event', detail: String(event).slice(0, 100), nextSteps: [] });
+  if (event === 'progress') {
+    const coalescer = coalesceProgress(1000 / MAX_PROGRESS_HZ, send as (payload: EventPayload<'progress'>) => void);
+    const off = engine.on('progress', coalescer.push);
+    return () => {
+      off();
+      coalescer.stop();
+    };
+  }
+  return engine.on(event as E, send);
+}
+
+export function commandNames(): CommandName[] {
+  return Object.keys(commandSchemas) as CommandName[];
+}
+
+export function eventNames(): EventName[] {
+  return Object.keys(eventSchemas) as EventName[];
+}

@@ -1,0 +1,186 @@
+import type { Readable } from 'node:stream';
+
+/** The other side went away (unplugged cable, closed socket): an expected event, not a crash. */
+export class StreamClosedError extends Error {
+  constructor(message = 'The connection was closed') {
+    super(message);
+    this.name = 'StreamClosedError';
+  }
+}
+
+export class WireTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`No answer within ${timeoutMs} ms`);
+    this.name = 'WireTimeoutError';
+  }
+}
+
+export class WireAbortedError extends Error {
+  constructor() {
+    super('Cancelled');
+    this.name = 'AbortError';
+  }
+}
+
+export type ReadOptions = { timeoutMs?: number; signal?: AbortSignal };
+
+type Waiter = {
+  wanted: number;
+  exact: boolean;
+  resolve: (bytes: Buffer) => void;
+  reject: (error: Error) => void;
+  cleanup: () => void;
+};
+
+const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
+
+/**
+ * Pulls exact byte counts out of a stream. Pauses the stream while more than `maxBuffered`
+ * bytes wait unread, so a fast peer cannot make us hold unbounded data.
+ */
+export class ByteReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private waiter: Waiter | null = null;
+  private failure: Error | null = null;
+  private released = false;
+  private readonly maxBuffered: number;
+  private readonly onData = (chunk: Buffer | string): void => this.push(chunk);
+  private readonly onEnd = (): void => this.fail(new StreamClosedError());
+  private readonly onError = (error: Error): void => this.fail(new StreamClosedError(error.message));
+
+  constructor(
+    private readonly stream: Readable,
+    options: { maxBuffered?: number } = {},
+  ) {
+    this.maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('close', this.onEnd);
+    stream.on('error', this.onError);
+  }
+
+  get closed(): boolean {
+    return this.failure !== null;
+  }
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Exactly `n` bytes. */
+  read(n: number, options: ReadOptions = {}): Promise<Buffer> {
+    if (!Number.isInteger(n) || n < 0) return Promise.reject(new RangeError(`Invalid read length ${n}`));
+    if (n === 0) return Promise.resolve(Buffer.alloc(0));
+    return this.wait(n, true, options);
+  }
+
+  /** Whatever is available now or next, at most `max` bytes (at least one). */
+  readUpTo(max: number, options: ReadOptions = {}): Promise<Buffer> {
+    if (!Number.isInteger(max) || max < 1) return Promise.reject(new RangeError(`Invalid read length ${max}`));
+    return this.wait(max, false, options);
+  }
+
+  /** Stops listening and hands back unread bytes (unshift them before wrapping the socket in TLS). */
+  release(): Buffer {
+    this.released = true;
+    this.stream.off('data', this.onData);
+    this.stream.off('end', this.onEnd);
+    this.stream.off('close', this.onEnd);
+    this.stream.off('error', this.onError);
+    const rest = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    this.waiter?.reject(new StreamClosedError('Reader released'));
+    this.waiter = null;
+    return rest;
+  }
+
+  private wait(wanted: number, exact: boolean, options: ReadOptions): Promise<Buffer> {
+    if (this.waiter) return Promise.reject(new Error('ByteReader: concurrent reads are not supported'));
+    if (this.released) return Promise.reject(new StreamClosedError('Reader released'));
+    const ready = this.take(wanted, exact);
+    if (ready) return Promise.resolve(ready);
+    if (this.failure) return Promise.reject(this.failure);
+    if (options.signal?.aborted) return Promise.reject(new WireAbortedError());
+
+    return new Promise<Buffer>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => settle(new WireAbortedError());
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const settle = (error: Error): void => {
+        if (this.waiter !== waiter) return;
+        this.waiter = null;
+        cleanup();
+        reject(error);
+      };
+      const waiter: Waiter = { wanted, exact, resolve, reject, cleanup };
+      if (options.timeoutMs !== undefined) {
+        const ms = options.timeoutMs;
+        timer = setTimeout(() => settle(new WireTimeoutError(ms)), ms);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = waiter;
+      this.stream.resume();
+    });
+  }
+
+  private push(chunk: Buffer | string): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (bytes.length === 0) return;
+    this.chunks.push(bytes);
+    this.buffered += bytes.length;
+    this.serve();
+    if (this.buffered > Math.max(this.maxBuffered, this.waiter?.wanted ?? 0)) this.stream.pause();
+  }
+
+  private serve(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    const bytes = this.take(waiter.wanted, waiter.exact);
+    if (!bytes) return;
+    this.waiter = null;
+    waiter.cleanup();
+    waiter.resolve(bytes);
+  }
+
+  private take(wanted: number, exact: boolean): Buffer | null {
+    if (this.buffered === 0 || (exact && this.buffered < wanted)) return null;
+    const count = Math.min(wanted, this.buffered);
+    let out: Buffer;
+    const first = this.chunks[0]!;
+    if (first.length >= count) {
+      out = first.subarray(0, count);
+      if (first.length === count) this.chunks.shift();
+      else this.chunks[0] = first.subarray(count);
+    } else {
+      out = Buffer.allocUnsafe(count);
+      let filled = 0;
+      while (filled < count) {
+        const chunk = this.chunks[0]!;
+        const n = Math.min(chunk.length, count - filled);
+        chunk.copy(out, filled, 0, n);
+        filled += n;
+        if (n === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(n);
+      }
+    }
+    this.buffered -= count;
+    if (this.buffered <= this.maxBuffered && this.stream.isPaused()) this.stream.resume();
+    return out;
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.serve();
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = null;
+    waiter.cleanup();
+    waiter.reject(error);
+  }
+}

@@ -1,0 +1,36 @@
+import type { Phone } from '../../common/phone';
+import { describeMode, describeTrust } from '../phone-words';
+
+export function PhoneCard({ phone }: { phone: Phone }) {
+  const headingId = `phone-${phone.id}-name`;
+  return (
+    <article className="phone-card" aria-labelledby={headingId} data-mode={phone.mode}>
+      <h3 id={headingId}>{phone.model.name}</h3>
+      <dl className="phone-facts">
+        <div>
+          <dt>Mode</dt>
+          <dd data-testid="phone-mode">{describeMode(phone.mode)}</dd>
+        </div>
+        <div>
+          <dt>iOS</dt>
+          <dd>{phone.iosVersion ?? 'Not known in this mode'}</dd>
+        </div>
+        <div>
+          <dt>This computer</dt>
+          <dd>{describeTrust(phone.trusted)}</dd>
+        </div>
+      </dl>
+      <section className={`triage ${phone.triage.canBackUp ? 'triage-yes' : 'triage-no'}`} aria-label="What can be saved">
+        <p className="triage-headline">{phone.triage.headline}</p>
+        <p>{phone.triage.reason}</p>
+        {phone.triage.nextSteps.length > 0 && (
+          <ul>
+            {phone.triage.nextSteps.map((step) => (
+              <li key={step}>{step}</li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </article>
+  );
+}

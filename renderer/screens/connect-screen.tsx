@@ -1,0 +1,52 @@
+import { PhoneCard } from '../components/phone-card';
+import { StatusAnnouncer } from '../components/status-announcer';
+import { announcePhones } from '../phone-words';
+import { useLifeline } from '../store/use-lifeline';
+
+export function ConnectScreen() {
+  const phones = useLifeline((s) => s.phones);
+  const usb = useLifeline((s) => s.usb);
+  const engine = useLifeline((s) => s.engine);
+
+  const status =
+    engine === 'connecting' ? 'Starting Lifeline…' : engine === 'lost' ? 'Lost contact with the Lifeline engine. Reconnecting…' : announcePhones(phones);
+
+  return (
+    <main className="screen" aria-labelledby="connect-title">
+      <h1 id="connect-title">Connect your iPhone</h1>
+      <p className="lead">Plug your iPhone into this computer with a USB cable. It can be locked, stuck on the Apple logo, or showing a computer and cable.</p>
+
+      {phones.length === 0 ? (
+        <section className="waiting" aria-labelledby="waiting-title">
+          <h2 id="waiting-title">Waiting for an iPhone</h2>
+          <ol className="steps">
+            <li>Use a cable you know can carry data, plugged straight into the computer (not a hub).</li>
+            <li>If the iPhone asks whether to trust this computer and you can unlock it, tap Trust.</li>
+            <li>If the screen is black or stuck, plug it in anyway — Lifeline can still see it.</li>
+          </ol>
+        </section>
+      ) : (
+        <section aria-labelledby="phones-title">
+          <h2 id="phones-title">{phones.length === 1 ? 'Your iPhone' : 'Connected phones'}</h2>
+          <ul className="phone-list">
+            {phones.map((phone) => (
+              <li key={phone.id}>
+                <PhoneCard phone={phone} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      {usb?.state === 'unavailable' && (
+        <aside className="notice" aria-labelledby="usb-notice-title">
+          <h2 id="usb-notice-title">Phones in recovery or DFU mode can't be seen yet</h2>
+          <p>{usb.detail}</p>
+          <p>{usb.fix}</p>
+        </aside>
+      )}
+
+      <StatusAnnouncer message={status} />
+    </main>
+  );
+}

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
+import { DebugLogger } from 'builder-util';
+import { describe, expect, it } from 'vitest';
+import { decodePlist } from '../../../main/plist/plist-codec';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+async function loadConfig() {
+  return getConfig(root, path.join(root, 'electron-builder.yml'), null);
+}
+
+describe('electron-builder.yml', () => {
+  it("validates against electron-builder's own schema, offline", async () => {
+    const config = await loadConfig();
+    await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
+  });
+
+  it('would be rejected by the same validation if it were wrong (the check is real)', async () => {
+    const config = { ...(await loadConfig()), linux: { target: 'AppImage', notAnOption: true } };
+    await expect(validateConfiguration(config as never, new DebugLogger(false))).rejects.toThrow(/configuration.linux/);
+  });
+
+  it('sets the production fuses', async () => {
+    const { electronFuses } = await loadConfig();
+    expect(electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+  });
+
+  it('builds dmg, nsis, AppImage and deb with a hardened runtime and USB entitlement on macOS', async () => {
+    const config = await loadConfig();
+    expect(config.mac?.target).toEqual(['dmg']);
+    expect(config.mac?.hardenedRuntime).toBe(true);
+    expect(config.win?.target).toEqual(['nsis']);
+    expect(config.linux?.target).toEqual(['AppImage', 'deb']);
+    const entitlements = decodePlist(readFileSync(path.join(root, config.mac!.entitlements!))) as Record<string, unknown>;
+    expect(entitlements['com.apple.security.device.usb']).toBe(true);
+  });
+
+  it('installs a udev rule covering DFU, recovery and normal-mode product ids of vendor 05ac', async () => {
+    const config = await loadConfig();
+    const mapping = (config.deb?.fpm ?? []).find((arg) => arg.includes('/udev/rules.d/'));
+    expect(mapping).toBeDefined();
+    const rules = readFileSync(path.join(root, mapping!.split('=')[0]!), 'utf8');
+    const patterns = [...rules.matchAll(/ATTR\{idVendor\}=="05ac", ATTR\{idProduct\}=="([^"]+)"/g)].map((m) => m[1]!);
+    const covered = (pid: string) => patterns.some((p) => globMatches(p, pid));
+    for (const pid of ['1227', '1222', '1280', '1281', '1282', '1283', '12a8', '12ab', '1290']) expect(covered(pid), pid).toBe(true);
+    for (const pid of ['1284', '1226', '12b0']) expect(covered(pid), pid).toBe(false);
+    const afterInstall = readFileSync(path.join(root, config.deb!.afterInstall!), 'utf8');
+    expect(afterInstall).toContain('udevadm control --reload-rules');
+    expect(afterInstall).toContain('chrome-sandbox');
+  });
+});
+
+/** udev's fnmatch subset used by the rule: literal characters, [..] classes with ranges, and | alternatives. */
+function globMatches(pattern: string, value: string): boolean {
+  return pattern.split('|').some((alternative) => {
+    const regex = alternative.replace(/\[([^\]]+)\]/g, (_m, cls: string) => `[${cls}]`);
+    return new RegExp(`^${regex}$`).test(value);
+  });
+}
