@@ -4,7 +4,7 @@
  * Everything here is JSON-serialisable; every request is validated by its schema at the boundary.
  */
 import { z } from 'zod';
-import { PhoneSchema, UsbStatusSchema } from './phone';
+import { HostStatusSchema, PhoneSchema } from './phone';
 
 export type JobId = string;
 
@@ -46,13 +46,13 @@ const NoArguments = z.object({}).strict();
 export const commandSchemas = {
   'app.info': { request: NoArguments, response: AppInfoSchema },
   'devices.list': { request: NoArguments, response: z.array(PhoneSchema) },
-  'usb.status': { request: NoArguments, response: UsbStatusSchema },
+  'host.status': { request: NoArguments, response: HostStatusSchema },
 } as const;
 
 /** Events: what the engine pushes. Subscriptions return an unsubscribe function. */
 export const eventSchemas = {
   'devices.changed': z.array(PhoneSchema),
-  'usb.status': UsbStatusSchema,
+  'host.status': HostStatusSchema,
   progress: ProgressSchema,
 } as const;
 

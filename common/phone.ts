@@ -35,19 +35,31 @@ export const PhoneSchema = z.object({
   iosVersion: z.string().nullable(),
   buildVersion: z.string().nullable(),
   deviceName: z.string().nullable(),
+  /** false while the phone is away (re-enumerating between modes, or unplugged) and the card waits for it. */
+  connected: z.boolean(),
   trusted: z.boolean().nullable(),
   passcodeSet: z.boolean().nullable(),
   triage: TriageVerdictSchema,
 });
 export type Phone = z.infer<typeof PhoneSchema>;
 
+const UnavailableFields = { reason: z.string(), detail: z.string(), fix: z.string() };
+
+/** Direct USB access (recovery/DFU phones). */
 export const UsbStatusSchema = z.discriminatedUnion('state', [
   z.object({ state: z.literal('ready') }),
-  z.object({
-    state: z.literal('unavailable'),
-    reason: z.string(),
-    detail: z.string(),
-    fix: z.string(),
-  }),
+  z.object({ state: z.literal('unavailable'), ...UnavailableFields }),
 ]);
 export type UsbStatus = z.infer<typeof UsbStatusSchema>;
+
+/** The system's usbmuxd / Apple Mobile Device Service (normal-mode phones). */
+export const UsbmuxStatusSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('connecting') }),
+  z.object({ state: z.literal('connected') }),
+  z.object({ state: z.literal('unavailable'), ...UnavailableFields }),
+]);
+export type UsbmuxStatus = z.infer<typeof UsbmuxStatusSchema>;
+
+/** How this computer can reach phones right now. */
+export const HostStatusSchema = z.object({ usb: UsbStatusSchema, usbmux: UsbmuxStatusSchema });
+export type HostStatus = z.infer<typeof HostStatusSchema>;

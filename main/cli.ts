@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import type { LifelineApi } from '../common/api';
 import { printProblem, printResult, type Output } from './cli/cli-output';
+import { devicesCommand } from './cli/devices-command';
 import { EXIT } from './cli/exit-codes';
 import { createAppEngine } from './rescue/create-engine';
 import { createInProcessClient } from './transport/in-process';
@@ -12,7 +13,7 @@ import { APP_VERSION } from './version';
 
 type Io = Pick<Output, 'out' | 'err'>;
 
-export async function runCli(argv: string[], io: Io = defaultIo()): Promise<number> {
+export async function runCli(argv: string[], io: Io = defaultIo(), signal?: AbortSignal): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
     .name('lifeline')
@@ -47,6 +48,12 @@ export async function runCli(argv: string[], io: Io = defaultIo()): Promise<numb
         return EXIT.ok;
       }),
     );
+
+  program
+    .command('devices')
+    .description('list connected phones in every mode, with what can be saved')
+    .option('--watch', 'keep running and print every change', false)
+    .action((options: { watch: boolean }) => withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, ...(signal ? { signal } : {}) })));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

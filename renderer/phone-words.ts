@@ -14,12 +14,14 @@ export function describeMode(mode: PhoneMode): string {
 }
 
 export function describeTrust(trusted: boolean | null): string {
-  if (trusted === null) return 'Not known yet';
+  if (trusted === null) return 'Not known in this mode';
   return trusted ? 'Trusted' : 'Not trusted';
 }
 
 /** The sentence the status area announces for the current list of phones. */
 export function announcePhones(phones: Phone[]): string {
   if (phones.length === 0) return 'No iPhone connected yet. Waiting for one to be plugged in.';
-  return phones.map((phone) => `${phone.model.name} connected, ${describeMode(phone.mode)}.`).join(' ');
+  return phones
+    .map((phone) => (phone.connected ? `${phone.model.name} connected, ${describeMode(phone.mode)}.` : `${phone.model.name} disconnected, waiting for it to come back.`))
+    .join(' ');
 }

@@ -8,7 +8,7 @@ import type {
   EventPayload,
   Unsubscribe,
 } from '../../common/api';
-import type { Phone, UsbStatus } from '../../common/phone';
+import type { HostStatus, Phone } from '../../common/phone';
 
 export type TransportKind = AppInfo['transport'];
 export type CallContext = { transport: TransportKind };
@@ -20,9 +20,9 @@ export type CommandHandlers = {
 /** Where the engine learns about phones. The device registry implements it; an empty source is honest when none is wired. */
 export interface PhoneSource {
   list(): Phone[];
-  usbStatus(): UsbStatus;
+  hostStatus(): HostStatus;
   onChange(listener: () => void): Unsubscribe;
-  onUsbStatus(listener: (status: UsbStatus) => void): Unsubscribe;
+  onHostStatus(listener: (status: HostStatus) => void): Unsubscribe;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export class Engine {
     if (this.phones) {
       const phones = this.phones;
       this.detach.push(phones.onChange(() => this.emit('devices.changed', phones.list())));
-      this.detach.push(phones.onUsbStatus((status) => this.emit('usb.status', status)));
+      this.detach.push(phones.onHostStatus((status) => this.emit('host.status', status)));
     }
   }
 
@@ -58,7 +58,7 @@ export class Engine {
       demo: this.options.demo ?? false,
     }),
     'devices.list': async () => this.phones?.list() ?? [],
-    'usb.status': async () => this.phones?.usbStatus() ?? { state: 'ready' },
+    'host.status': async () => this.phones?.hostStatus() ?? NO_HOST_ACCESS,
   };
 
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe {
@@ -76,6 +76,11 @@ export class Engine {
     this.emitter.removeAllListeners();
   }
 }
+
+const NO_HOST_ACCESS: HostStatus = {
+  usb: { state: 'unavailable', reason: 'not-wired', detail: 'This engine was started without USB access.', fix: 'Start Lifeline normally.' },
+  usbmux: { state: 'unavailable', reason: 'not-wired', detail: 'This engine was started without usbmuxd access.', fix: 'Start Lifeline normally.' },
+};
 
 function platformName(platform: NodeJS.Platform): AppInfo['platform'] {
   return platform === 'darwin' || platform === 'win32' || platform === 'linux' ? platform : 'other';

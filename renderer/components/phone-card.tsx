@@ -1,15 +1,23 @@
 import type { Phone } from '../../common/phone';
 import { describeMode, describeTrust } from '../phone-words';
+import { PhoneDrawing, buttonFamilyWords } from './phone-drawing';
 
 export function PhoneCard({ phone }: { phone: Phone }) {
   const headingId = `phone-${phone.id}-name`;
   return (
-    <article className="phone-card" aria-labelledby={headingId} data-mode={phone.mode}>
-      <h3 id={headingId}>{phone.model.name}</h3>
+    <article className="phone-card" aria-labelledby={headingId} data-mode={phone.mode} data-connected={phone.connected}>
+      <div className="phone-card-header">
+        <PhoneDrawing buttons={phone.model.buttons} />
+        <div>
+          <h3 id={headingId}>{phone.model.name}</h3>
+          {phone.deviceName && <p className="phone-name">“{phone.deviceName}”</p>}
+          <p className="phone-family">{buttonFamilyWords(phone.model.buttons)}</p>
+        </div>
+      </div>
       <dl className="phone-facts">
         <div>
           <dt>Mode</dt>
-          <dd data-testid="phone-mode">{describeMode(phone.mode)}</dd>
+          <dd data-testid="phone-mode">{phone.connected ? describeMode(phone.mode) : 'Reconnecting…'}</dd>
         </div>
         <div>
           <dt>iOS</dt>

@@ -1,3 +1,4 @@
+import { HostNotice } from '../components/host-notice';
 import { PhoneCard } from '../components/phone-card';
 import { StatusAnnouncer } from '../components/status-announcer';
 import { announcePhones } from '../phone-words';
@@ -5,7 +6,7 @@ import { useLifeline } from '../store/use-lifeline';
 
 export function ConnectScreen() {
   const phones = useLifeline((s) => s.phones);
-  const usb = useLifeline((s) => s.usb);
+  const host = useLifeline((s) => s.host);
   const engine = useLifeline((s) => s.engine);
 
   const status =
@@ -38,12 +39,11 @@ export function ConnectScreen() {
         </section>
       )}
 
-      {usb?.state === 'unavailable' && (
-        <aside className="notice" aria-labelledby="usb-notice-title">
-          <h2 id="usb-notice-title">Phones in recovery or DFU mode can't be seen yet</h2>
-          <p>{usb.detail}</p>
-          <p>{usb.fix}</p>
-        </aside>
+      {host?.usbmux.state === 'unavailable' && (
+        <HostNotice id="usbmux-notice" title="Phones that are switched on can't be seen yet" detail={host.usbmux.detail} fix={host.usbmux.fix} />
+      )}
+      {host?.usb.state === 'unavailable' && (
+        <HostNotice id="usb-notice" title="Phones in recovery or DFU mode can't be seen yet" detail={host.usb.detail} fix={host.usb.fix} />
       )}
 
       <StatusAnnouncer message={status} />

@@ -1,29 +1,29 @@
 import { createStore } from 'zustand/vanilla';
 import type { AppInfo, LifelineApi } from '../../common/api';
-import type { Phone, UsbStatus } from '../../common/phone';
+import type { HostStatus, Phone } from '../../common/phone';
 
 export type LifelineState = {
   engine: 'connecting' | 'connected' | 'lost';
   appInfo: AppInfo | null;
   phones: Phone[];
-  usb: UsbStatus | null;
+  host: HostStatus | null;
 };
 
 export type LifelineStore = ReturnType<typeof createLifelineStore>;
 
 export function createLifelineStore() {
-  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], usb: null }));
+  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], host: null }));
 }
 
 /** Feeds the store from the contract: a snapshot (again after every reconnect), then live events. */
 export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { refresh: () => void; stop: () => void } {
   const stops = [
     api.on('devices.changed', (phones) => store.setState({ phones })),
-    api.on('usb.status', (usb) => store.setState({ usb })),
+    api.on('host.status', (host) => store.setState({ host })),
   ];
   const refresh = (): void => {
-    void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('usb.status', {})])
-      .then(([appInfo, phones, usb]) => store.setState({ appInfo, phones, usb, engine: 'connected' }))
+    void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('host.status', {})])
+      .then(([appInfo, phones, host]) => store.setState({ appInfo, phones, host, engine: 'connected' }))
       .catch(() => store.setState({ engine: 'lost' }));
   };
   refresh();

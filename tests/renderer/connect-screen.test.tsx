@@ -11,6 +11,7 @@ const phone: Phone = {
   iosVersion: null,
   buildVersion: null,
   deviceName: null,
+  connected: true,
   trusted: null,
   passcodeSet: null,
   triage: { canBackUp: false, headline: 'A backup is not possible in recovery mode', reason: 'The phone is not running iOS.', nextSteps: ['Restart it normally to try a backup.'] },
@@ -41,7 +42,7 @@ describe('Connect screen', () => {
 
   it('explains calmly when USB cannot be used, with the fix', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'connected', usb: { state: 'unavailable', reason: 'permission-denied', detail: 'Linux did not allow access.', fix: 'Install the udev rule.' } });
+    store.setState({ engine: 'connected', host: { usbmux: { state: 'connected' }, usb: { state: 'unavailable', reason: 'permission-denied', detail: 'Linux did not allow access.', fix: 'Install the udev rule.' } } });
     render(<App store={store} />);
     expect(screen.getByRole('complementary', { name: /can't be seen yet/ })).toHaveTextContent('Install the udev rule.');
   });

@@ -1,0 +1,333 @@
+import { EventEmitter } from 'node:events';
+import type { Unsubscribe } from '../../common/api';
+import { findModelByChip, findModelByProductType, hex, type DeviceModel } from '../../common/device-table';
+import type { HostStatus, Phone, PhoneMode, PhoneModel, UsbmuxStatus } from '../../common/phone';
+import type { PhoneSource } from '../rescue/engine';
+import { appleUsbModeOf, isAppleVendor } from '../usb/apple-usb-ids';
+import { parseIBootSerial, type DeviceSerial } from '../usb/iboot-serial';
+import type { UsbBus, UsbDeviceHandle } from '../usb/usb-bus';
+import { normaliseUdid } from '../usbmux/usbmux-wire';
+import { ecidFromUdid, ecidKey, type LockdownFacts, type LockdownProbe, type UsbmuxDevice, type UsbmuxFeed } from './phone-views';
+import { triage } from './triage';
+
+export type PhoneRegistryOptions = {
+  usb?: UsbBus;
+  usbmux?: UsbmuxFeed;
+  probe?: LockdownProbe;
+  /** How long a card waits for a phone that went away (mode change re-enumeration, or unplug). */
+  reconnectGraceMs?: number;
+  /** Upper bound for one lockdown probe. */
+  probeTimeoutMs?: number;
+};
+
+type UsbView = { handle: UsbDeviceHandle; mode: PhoneMode; serial: DeviceSerial | null };
+type LockdownState = { state: 'pending' } | { state: 'done'; facts: LockdownFacts } | { state: 'failed' };
+
+/** One physical phone, however many ways we currently see it. */
+type PhoneRecord = {
+  id: string;
+  ecid?: bigint;
+  udid?: string;
+  /** USB port path: the only link between two enumerations of a phone that reports no ECID (WTF mode). */
+  location?: string;
+  usb?: UsbView;
+  mux?: UsbmuxDevice;
+  lockdown?: LockdownState;
+  probe?: AbortController;
+  lastMode: PhoneMode;
+  lastModel?: DeviceModel;
+  goneTimer?: NodeJS.Timeout;
+};
+
+const DEFAULT_GRACE_MS = 20_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 15_000;
+const NO_USB: HostStatus['usb'] = { state: 'unavailable', reason: 'not-configured', detail: 'USB access is not set up.', fix: 'Restart Lifeline.' };
+const NO_USBMUX: UsbmuxStatus = { state: 'unavailable', reason: 'not-configured', detail: 'usbmuxd access is not set up.', fix: 'Restart Lifeline.' };
+
+/**
+ * Merges the USB view (recovery/DFU/normal enumerations), the usbmux view (normal mode) and the lockdown
+ * view into one record per phone, keyed by ECID (or UDID until the ECID is known), so a phone that
+ * changes mode stays the same card.
+ */
+export class PhoneRegistry implements PhoneSource {
+  private readonly records = new Set<PhoneRecord>();
+  private readonly emitter = new EventEmitter();
+  private readonly stops: Unsubscribe[] = [];
+  private readonly graceMs: number;
+  private readonly probeTimeoutMs: number;
+  private closed = false;
+
+  private constructor(private readonly options: PhoneRegistryOptions) {
+    this.graceMs = options.reconnectGraceMs ?? DEFAULT_GRACE_MS;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  }
+
+  static async start(options: PhoneRegistryOptions): Promise<PhoneRegistry> {
+    const registry = new PhoneRegistry(options);
+    await registry.attachSources();
+    return registry;
+  }
+
+  list(): Phone[] {
+    return [...this.records].map((record) => this.toPhone(record)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  hostStatus(): HostStatus {
+    const usb = this.options.usb?.status() ?? NO_USB;
+    return { usb, usbmux: this.options.usbmux?.status() ?? NO_USBMUX };
+  }
+
+  onChange(listener: () => void): Unsubscribe {
+    this.emitter.on('change', listener);
+    return () => this.emitter.off('change', listener);
+  }
+
+  onHostStatus(listener: (status: HostStatus) => void): Unsubscribe {
+    this.emitter.on('host', listener);
+    return () => this.emitter.off('host', listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const stop of this.stops.splice(0)) stop();
+    for (const record of this.records) this.dropTimers(record);
+    this.records.clear();
+    this.options.usb?.close();
+    await this.options.usbmux?.stop();
+    this.emitter.removeAllListeners();
+  }
+
+  private async attachSources(): Promise<void> {
+    const { usb, usbmux } = this.options;
+    if (usb) {
+      this.stops.push(usb.onConnect((handle) => this.usbConnected(handle)));
+      this.stops.push(usb.onDisconnect((handle) => this.usbDisconnected(handle)));
+      for (const handle of await usb.getDevices()) this.usbConnected(handle);
+      this.emitter.emit('host', this.hostStatus());
+    }
+    if (usbmux) {
+      this.stops.push(usbmux.onAttached((device) => this.muxAttached(device)));
+      this.stops.push(usbmux.onDetached((deviceId) => this.muxDetached(deviceId)));
+      this.stops.push(usbmux.onStatus(() => this.emitter.emit('host', this.hostStatus())));
+    }
+  }
+
+  // ── USB view ──────────────────────────────────────────────────────────────
+
+  private usbConnected(handle: UsbDeviceHandle): void {
+    if (this.closed || !isAppleVendor(handle.vendorId)) return;
+    const usbMode = appleUsbModeOf(handle.vendorId, handle.productId);
+    if (usbMode === 'other') return;
+    const mode: PhoneMode = usbMode;
+    let serial: DeviceSerial | null = null;
+    let udid: string | undefined;
+    let ecid: bigint | undefined;
+    if (mode === 'normal') {
+      udid = handle.serialNumber ? normaliseUdid(handle.serialNumber) : undefined;
+      ecid = udid ? ecidFromUdid(udid) : undefined;
+    } else {
+      const parsed = parseIBootSerial(handle.serialNumber ?? '');
+      serial = parsed.ok ? parsed.serial : null;
+      ecid = serial?.ecid;
+    }
+    const record =
+      this.find({ ecid, udid }) ??
+      (ecid === undefined && udid === undefined ? this.findAwayAt(handle.location) : undefined) ??
+      this.create({ ecid, udid });
+    this.adopt(record, { ecid, udid });
+    record.usb = { handle, mode, serial };
+    record.location = handle.location;
+    this.changed(record);
+  }
+
+  private usbDisconnected(handle: UsbDeviceHandle): void {
+    const record = [...this.records].find((r) => r.usb?.handle === handle);
+    if (!record) return;
+    record.usb = undefined;
+    this.changed(record);
+  }
+
+  // ── usbmux + lockdown views ───────────────────────────────────────────────
+
+  private muxAttached(device: UsbmuxDevice): void {
+    if (this.closed) return;
+    const udid = normaliseUdid(device.udid);
+    const ecid = ecidFromUdid(udid);
+    const record = this.find({ ecid, udid }) ?? this.create({ ecid, udid });
+    this.adopt(record, { ecid, udid });
+    record.mux = { ...device, udid };
+    this.changed(record);
+    this.startProbe(record, record.mux);
+  }
+
+  private muxDetached(deviceId: number): void {
+    const record = [...this.records].find((r) => r.mux?.deviceId === deviceId);
+    if (!record) return;
+    record.mux = undefined;
+    record.probe?.abort();
+    record.probe = undefined;
+    this.changed(record);
+  }
+
+  private startProbe(record: PhoneRecord, device: UsbmuxDevice): void {
+    const probe = this.options.probe;
+    if (!probe) return;
+    record.probe?.abort();
+    const controller = new AbortController();
+    record.probe = controller;
+    record.lockdown = { state: 'pending' };
+    const timer = setTimeout(() => controller.abort(), this.probeTimeoutMs);
+    probe(device, controller.signal)
+      .then(
+        (facts): LockdownState => ({ state: 'done', facts }),
+        (): LockdownState => ({ state: 'failed' }),
+      )
+      .then((outcome) => {
+        clearTimeout(timer);
+        if (this.closed || record.probe !== controller) return;
+        record.probe = undefined;
+        record.lockdown = outcome;
+        if (outcome.state === 'done' && outcome.facts.ecid !== undefined) this.rekey(record, outcome.facts.ecid);
+        this.changed(record);
+      });
+  }
+
+  // ── identity ──────────────────────────────────────────────────────────────
+
+  private find(keys: { ecid?: bigint | undefined; udid?: string | undefined }): PhoneRecord | undefined {
+    for (const record of this.records) {
+      if (keys.ecid !== undefined && record.ecid === keys.ecid) return record;
+      if (keys.udid !== undefined && record.udid === keys.udid) return record;
+    }
+    return undefined;
+  }
+
+  private findAwayAt(location: string): PhoneRecord | undefined {
+    return [...this.records].find((r) => r.location === location && !r.usb && !r.mux);
+  }
+
+  private create(keys: { ecid?: bigint | undefined; udid?: string | undefined }): PhoneRecord {
+    const record: PhoneRecord = { id: '', lastMode: 'unknown' };
+    this.adopt(record, keys);
+    this.records.add(record);
+    return record;
+  }
+
+  private adopt(record: PhoneRecord, keys: { ecid?: bigint | undefined; udid?: string | undefined }): void {
+    if (keys.ecid !== undefined) record.ecid = keys.ecid;
+    if (keys.udid !== undefined) record.udid = keys.udid;
+    if (!record.id || (record.ecid !== undefined && record.id !== ecidKey(record.ecid))) {
+      record.id = record.ecid !== undefined ? ecidKey(record.ecid) : record.udid ? `udid-${record.udid}` : `usb-${Math.random().toString(36).slice(2, 10)}`;
+    }
+  }
+
+  /** Lockdown revealed the ECID of a phone first seen by UDID: fold any other record of the same chip into it. */
+  private rekey(record: PhoneRecord, ecid: bigint): void {
+    const twin = [...this.records].find((r) => r !== record && r.ecid === ecid);
+    if (twin) {
+      record.usb ??= twin.usb;
+      record.location ??= twin.location;
+      record.lastModel ??= twin.lastModel;
+      this.dropTimers(twin);
+      this.records.delete(twin);
+    }
+    this.adopt(record, { ecid });
+  }
+
+  // ── presentation ──────────────────────────────────────────────────────────
+
+  private changed(record: PhoneRecord): void {
+    const present = record.usb !== undefined || record.mux !== undefined;
+    if (present) {
+      clearTimeout(record.goneTimer);
+      record.goneTimer = undefined;
+      record.lastMode = this.modeOf(record);
+    } else if (!record.goneTimer) {
+      record.goneTimer = setTimeout(() => {
+        this.records.delete(record);
+        this.emitter.emit('change');
+      }, this.graceMs);
+    }
+    record.lastModel = this.modelOf(record) ?? record.lastModel;
+    this.emitter.emit('change');
+  }
+
+  private dropTimers(record: PhoneRecord): void {
+    clearTimeout(record.goneTimer);
+    record.probe?.abort();
+  }
+
+  private modeOf(record: PhoneRecord): PhoneMode {
+    if (record.usb && record.usb.mode !== 'normal') return record.usb.mode;
+    if (record.mux || record.usb) return 'normal';
+    return 'unknown';
+  }
+
+  private facts(record: PhoneRecord): LockdownFacts | undefined {
+    return record.lockdown?.state === 'done' ? record.lockdown.facts : undefined;
+  }
+
+  private modelOf(record: PhoneRecord): DeviceModel | undefined {
+    const serial = record.usb?.serial;
+    if (serial && serial.bdid !== undefined) return findModelByChip(serial.cpid, serial.bdid);
+    const facts = this.facts(record);
+    if (facts?.cpid !== undefined && facts.bdid !== undefined) {
+      const byChip = findModelByChip(facts.cpid, facts.bdid);
+      if (byChip) return byChip;
+    }
+    if (facts?.productType) return findModelByProductType(facts.productType, facts.boardConfig);
+    return undefined;
+  }
+
+  private describeModel(record: PhoneRecord): PhoneModel {
+    const model = record.lastModel;
+    if (model) {
+      return { name: model.name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true };
+    }
+    const serial = record.usb?.serial;
+    const facts = this.facts(record);
+    const cpid = serial?.cpid ?? facts?.cpid ?? null;
+    const bdid = serial?.bdid ?? facts?.bdid ?? null;
+    const name =
+      cpid !== null
+        ? `Unknown Apple device (CPID ${hex(cpid)}${bdid !== null ? `, BDID ${hex(bdid, 2)}` : ''})`
+        : facts?.productType
+          ? `Unknown Apple device (${facts.productType})`
+          : record.mux || record.lockdown?.state === 'pending'
+            ? 'iPhone'
+            : 'Unknown Apple device';
+    return { name, productType: facts?.productType ?? null, boardConfig: facts?.boardConfig ?? null, cpid, bdid, buttons: null, known: false };
+  }
+
+  private toPhone(record: PhoneRecord): Phone {
+    const connected = record.usb !== undefined || record.mux !== undefined;
+    const mode = connected ? this.modeOf(record) : record.lastMode;
+    const facts = this.facts(record);
+    const inNormalMode = mode === 'normal';
+    const trusted = inNormalMode ? (facts?.trusted ?? null) : null;
+    const passcodeSet = facts?.passcodeSet ?? null;
+    const iosVersion = facts?.iosVersion ?? null;
+    return {
+      id: record.id,
+      mode,
+      model: this.describeModel(record),
+      iosVersion,
+      buildVersion: facts?.buildVersion ?? null,
+      deviceName: facts?.deviceName ?? null,
+      connected,
+      trusted,
+      passcodeSet,
+      triage: triage({
+        mode,
+        connected,
+        checking: inNormalMode && (record.lockdown === undefined || record.lockdown.state === 'pending') && this.options.probe !== undefined && record.mux !== undefined,
+        iosVersion,
+        unresponsive: inNormalMode && record.lockdown?.state === 'failed',
+        trusted,
+        passcodeSet,
+        locked: facts?.locked ?? null,
+        unlockedSinceBoot: facts?.unlockedSinceBoot ?? null,
+      }),
+    };
+  }
+}

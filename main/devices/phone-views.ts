@@ -1,0 +1,43 @@
+import type { Unsubscribe } from '../../common/api';
+import type { UsbmuxStatus } from '../../common/phone';
+
+/** A phone as usbmuxd lists it (normal mode only). */
+export type UsbmuxDevice = { deviceId: number; udid: string; productId: number };
+
+/** The usbmuxd side of the registry: attach/detach events and the daemon's reachability. */
+export interface UsbmuxFeed {
+  onAttached(listener: (device: UsbmuxDevice) => void): Unsubscribe;
+  onDetached(listener: (deviceId: number) => void): Unsubscribe;
+  onStatus(listener: (status: UsbmuxStatus) => void): Unsubscribe;
+  status(): UsbmuxStatus;
+  stop(): Promise<void> | void;
+}
+
+/** What lockdown told us about a normal-mode phone. Every field may be missing: a locked, untrusted phone says little. */
+export type LockdownFacts = {
+  productType?: string;
+  boardConfig?: string;
+  iosVersion?: string;
+  buildVersion?: string;
+  deviceName?: string;
+  ecid?: bigint;
+  cpid?: number;
+  bdid?: number;
+  trusted: boolean | null;
+  passcodeSet: boolean | null;
+  locked: boolean | null;
+  unlockedSinceBoot: boolean | null;
+};
+
+/** Asks lockdown about one attached phone, within a bounded time. */
+export type LockdownProbe = (device: UsbmuxDevice, signal: AbortSignal) => Promise<LockdownFacts>;
+
+/** The ECID is the last 16 hex digits of a modern (dashed, 25-character) UDID; old 40-hex UDIDs do not carry it. */
+export function ecidFromUdid(udid: string): bigint | undefined {
+  const match = /^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{16})$/.exec(udid);
+  return match ? BigInt(`0x${match[1]}`) : undefined;
+}
+
+export function ecidKey(ecid: bigint): string {
+  return ecid.toString(16).toUpperCase().padStart(16, '0');
+}

@@ -1,0 +1,44 @@
+import type { SimService, SimServicePhone } from '../sim-service';
+import { VirtualFilesystem } from '../virtual-fs';
+import { AfcFilesystem, createAfcService } from './afc';
+import { createInstallationProxyService } from './installation-proxy';
+import { createMobileBackup2Service } from './mobilebackup2';
+import { createNotificationProxyService } from './notification-proxy';
+
+type PhoneStorage = { filesystem: VirtualFilesystem; afc: AfcFilesystem };
+
+const storage = new WeakMap<SimServicePhone, PhoneStorage>();
+
+function storageOf(phone: SimServicePhone): PhoneStorage {
+  let found = storage.get(phone);
+  if (!found) {
+    const { seed, fileCount, totalBytes } = phone.scenario.filesystem;
+    found = { filesystem: new VirtualFilesystem({ seed, fileCount, totalBytes }), afc: new AfcFilesystem(() => phone.faults.diskFull) };
+    storage.set(phone, found);
+  }
+  return found;
+}
+
+/** The phone's backup-visible files (what a backup copies and a restore replaces). */
+export function virtualFilesystemOf(phone: SimServicePhone): VirtualFilesystem {
+  return storageOf(phone).filesystem;
+}
+
+/** The phone's media partition as AFC sees it. */
+export function afcFilesystemOf(phone: SimServicePhone): AfcFilesystem {
+  return storageOf(phone).afc;
+}
+
+/** Every lockdown-startable service of a normal-mode phone, by service name. */
+export function createSimServices(phone: SimServicePhone): Map<string, SimService> {
+  const { filesystem, afc } = storageOf(phone);
+  const bundleIds = (): string[] =>
+    [...new Set(filesystem.files().map((f) => f.domain))].filter((d) => d.startsWith('AppDomain-')).map((d) => d.slice('AppDomain-'.length));
+  const services = [
+    createNotificationProxyService(phone),
+    createAfcService(phone, afc),
+    createMobileBackup2Service(phone, { filesystem }),
+    createInstallationProxyService(bundleIds),
+  ];
+  return new Map(services.map((s) => [s.name, s]));
+}

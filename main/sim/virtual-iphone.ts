@@ -1,0 +1,338 @@
+import { PASSCODE_ENTERED_EVENT } from './services/mobilebackup2';
+import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { DeviceModel } from '../../common/device-table';
+import type { PlistDict, PlistValue } from '../plist/plist-value';
+import { LOCKDOWN_SERVICE_PORT, LockdownError } from '../lockdown/lockdown-wire';
+import type { LockdownErrorName } from '../lockdown/lockdown-wire';
+import { generatePairRecord, generateRsaKeyPair } from '../lockdown/pair-record';
+import type { PairRecord, RsaKeyPairPem } from '../lockdown/pair-record';
+import { deviceSecureContext, upgradeToDeviceTls } from '../lockdown/tls-options';
+import { PhoneHardware } from './hardware/phone-hardware';
+import type { PhoneMode } from './hardware/phone-hardware';
+import { FaultPlan } from './faults';
+import type { FaultSettings } from './faults';
+import { createDuplexPair } from './duplex-pair';
+import { Lockdownd } from './lockdownd';
+import {
+  PRE_SESSION_KEYS,
+  PRE_SESSION_SINGLE_KEYS,
+  defaultDomainValues,
+  domainValues,
+  valueAt,
+} from './lockdown-values';
+import type { LockdownValueSource } from './lockdown-values';
+import { derivePhoneIdentity } from './phone-identity';
+import type { PhoneIdentityValues } from './phone-identity';
+import { parseScenario, scenarioModel } from './scenario';
+import type { Scenario, ScenarioInput } from './scenario';
+import type { CreateSimServices, SimService, SimServicePhone } from './sim-service';
+import type { UsbmuxPhone } from './usbmuxd-daemon';
+
+/** What the phone remembers about a host that paired with it (backup-stack §5.4, device side). */
+export type PairedHost = {
+  hostId: string;
+  systemBuid: string;
+  hostCertificate: Buffer;
+  rootCertificate: Buffer;
+  deviceCertificate: Buffer;
+  escrowBag: Buffer;
+};
+
+export type TrustDialogAnswer = 'accept' | 'deny' | 'pending';
+
+export type VirtualIphoneOptions = {
+  /** Services besides lockdownd (H2's createSimServices). None when absent. */
+  createServices?: CreateSimServices;
+  /** Reuse a device key (tests that create many phones); generated when absent. */
+  deviceKey?: RsaKeyPairPem;
+  faults?: FaultSettings;
+};
+
+// Services a locked phone refuses unless the host proves itself with the escrow bag.
+const ESCROW_SERVICES = new Set(['com.apple.mobilebackup2', 'com.apple.mobilebackup']);
+const SERVICES_WITHOUT_SESSION = new Set(['com.apple.mobile.insecure_notification_proxy']);
+const SERVICE_PORT_TTL_MS = 60_000;
+const NORMAL_MODE_PRODUCT_ID = 0x12a8;
+
+type ServicePort = { service: SimService; host: PairedHost | null; timer: NodeJS.Timeout };
+
+/** One simulated iPhone: identity, lockdown state, services and hardware, as the fake usbmuxd sees it. */
+export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
+  readonly udid: string;
+  readonly scenario: Scenario;
+  readonly model: DeviceModel;
+  readonly identity: PhoneIdentityValues;
+  readonly hardware: PhoneHardware;
+  readonly faults: FaultPlan;
+  readonly events = new EventEmitter();
+  readonly devicePublicKeyPem: string;
+  readonly devicePrivateKeyPem: string;
+  private readonly pairedHosts = new Map<string, PairedHost>();
+  private readonly services: Map<string, SimService>;
+  private readonly servicePorts = new Map<number, ServicePort>();
+  private readonly lockdownd: Lockdownd;
+  private readonly overrides = new Map<string, PlistValue>();
+  private trustAnswer: TrustDialogAnswer;
+  private visible = false;
+  private activeSessions = 0;
+  private unplugTimer: NodeJS.Timeout | undefined;
+  private readonly onHardwareChange = (): void => this.updateVisibility();
+
+  static async create(input: ScenarioInput | Scenario = {}, options: VirtualIphoneOptions = {}): Promise<VirtualIphone> {
+    const scenario = parseScenario(input);
+    const deviceKey = options.deviceKey ?? (await generateRsaKeyPair());
+    return new VirtualIphone(scenario, deviceKey, options);
+  }
+
+  private constructor(scenario: Scenario, deviceKey: RsaKeyPairPem, options: VirtualIphoneOptions) {
+    this.events.setMaxListeners(100);
+    this.scenario = structuredClone(scenario);
+    this.model = scenarioModel(scenario);
+    this.identity = derivePhoneIdentity(scenario, this.model);
+    this.udid = this.identity.udid;
+    this.devicePublicKeyPem = deviceKey.publicKeyPem;
+    this.devicePrivateKeyPem = deviceKey.privateKeyPem;
+    this.trustAnswer = scenario.trustDialog;
+    this.faults = new FaultPlan(options.faults);
+    this.hardware = new PhoneHardware({
+      identity: {
+        model: this.model,
+        ecid: this.identity.ecid,
+        serialNumber: this.identity.serialNumber,
+        imei: this.identity.imei,
+        udid: this.udid,
+      },
+      initialMode: scenario.mode satisfies PhoneMode,
+      timeFactor: scenario.timeFactor,
+    });
+    this.hardware.on('mode', (mode: PhoneMode, previous: PhoneMode) => {
+      if (mode !== 'normal') this.closeServicePorts();
+      this.events.emit('mode', mode, previous);
+      this.onHardwareChange();
+    });
+    this.hardware.on('plugged', (plugged: boolean) => {
+      this.events.emit('plugged', plugged);
+      this.onHardwareChange();
+    });
+    this.faults.on('change', () => this.armUnplugTimer());
+    this.armUnplugTimer();
+    this.lockdownd = new Lockdownd(this);
+    this.services = options.createServices ? options.createServices(this) : new Map();
+    this.visible = this.usbVisible();
+  }
+
+  // ---- usbmuxd side ----
+
+  usbVisible(): boolean {
+    return this.hardware.mode === 'normal' && this.hardware.plugged;
+  }
+
+  usbProductId(): number {
+    return NORMAL_MODE_PRODUCT_ID;
+  }
+
+  unplug(): void {
+    this.hardware.unplug();
+  }
+
+  openPort(port: number): Duplex | null {
+    if (!this.usbVisible() || this.faults.refusePort.has(port)) return null;
+    if (port === LOCKDOWN_SERVICE_PORT) {
+      const [hostEnd, deviceEnd] = createDuplexPair();
+      this.lockdownd.serve(deviceEnd);
+      return hostEnd;
+    }
+    const entry = this.servicePorts.get(port);
+    if (!entry || this.faults.refuseService.has(entry.service.name)) return null;
+    // One connection per StartService, like lockdownd's one-shot service listeners.
+    this.servicePorts.delete(port);
+    clearTimeout(entry.timer);
+    const [hostEnd, deviceEnd] = createDuplexPair();
+    deviceEnd.on('error', () => undefined);
+    if (this.faults.stallService.has(entry.service.name)) {
+      deviceEnd.resume(); // swallow everything, answer nothing
+      return hostEnd;
+    }
+    let stream: Duplex = deviceEnd;
+    if (entry.service.ssl && entry.host) {
+      const context = deviceSecureContext({ certificatePem: entry.host.deviceCertificate, privateKeyPem: this.devicePrivateKeyPem });
+      const tls = upgradeToDeviceTls(deviceEnd, context);
+      tls.on('error', () => tls.destroy());
+      stream = tls;
+    }
+    try {
+      entry.service.serve(stream);
+    } catch {
+      stream.destroy();
+    }
+    return hostEnd;
+  }
+
+  // ---- lockdown side ----
+
+  private valueSource(): LockdownValueSource {
+    return {
+      scenario: this.scenario,
+      model: this.model,
+      identity: this.identity,
+      devicePublicKeyPem: this.devicePublicKeyPem,
+      trustedHostAttached: this.activeSessions > 0 || this.pairedHosts.size > 0,
+    };
+  }
+
+  /** Whole domain (undefined domain = default). Before a session only the whitelisted default keys. */
+  lockdownDomain(domain: string | undefined, inSession = true): PlistDict | undefined {
+    if (!inSession) {
+      if (domain !== undefined) return undefined;
+      const all = this.lockdownDomain(undefined, true) ?? {};
+      return Object.fromEntries(Object.entries(all).filter(([key]) => PRE_SESSION_KEYS.has(key)));
+    }
+    const base = domain === undefined ? defaultDomainValues(this.valueSource()) : domainValues(domain, this.valueSource());
+    const prefix = `${domain ?? ''}\0`;
+    let merged = base;
+    for (const [compound, value] of this.overrides) {
+      if (!compound.startsWith(prefix)) continue;
+      merged = { ...(merged ?? {}), [compound.slice(prefix.length)]: value };
+    }
+    return merged;
+  }
+
+  lockdownValue(domain: string | undefined, key: string, inSession = true): PlistValue | undefined {
+    if (!inSession && (domain !== undefined || !(PRE_SESSION_KEYS.has(key) || PRE_SESSION_SINGLE_KEYS.has(key)))) return undefined;
+    return valueAt(this.lockdownDomain(domain, true), key);
+  }
+
+  setLockdownValue(domain: string | undefined, key: string, value: PlistValue): boolean {
+    const immutable = domain === undefined && ['UniqueDeviceID', 'ProductType', 'SerialNumber', 'DevicePublicKey'].includes(key);
+    if (immutable) return false;
+    if (domain === undefined && key === 'DeviceName' && typeof value === 'string') this.scenario.deviceName = value;
+    else this.overrides.set(`${domain ?? ''}\0${key}`, value);
+    return true;
+  }
+
+  pairedHost(hostId: string): PairedHost | undefined {
+    return this.pairedHosts.get(hostId);
+  }
+
+  pairedHostIds(): string[] {
+    return [...this.pairedHosts.keys()];
+  }
+
+  addPairedHost(host: PairedHost): void {
+    this.pairedHosts.set(host.hostId, host);
+    this.events.emit('paired', host.hostId);
+  }
+
+  removePairedHost(hostId: string): boolean {
+    const existed = this.pairedHosts.delete(hostId);
+    if (existed) this.events.emit('unpaired', hostId);
+    return existed;
+  }
+
+  sessionStarted(): void {
+    this.activeSessions++;
+  }
+
+  sessionEnded(): void {
+    this.activeSessions = Math.max(0, this.activeSessions - 1);
+  }
+
+  trustDialogAnswer(): TrustDialogAnswer {
+    return this.trustAnswer;
+  }
+
+  /** The user taps Trust / Don't Trust (or dismisses: pending). */
+  answerTrustDialog(answer: TrustDialogAnswer): void {
+    this.trustAnswer = answer;
+  }
+
+  unlock(): void {
+    this.scenario.locked = false;
+    this.scenario.unlockedSinceBoot = true;
+  }
+
+  /** The user types the passcode on the phone (also what an iOS ≥ 16.1 backup waits for). */
+  enterPasscode(): void {
+    this.unlock();
+    this.events.emit(PASSCODE_ENTERED_EVENT);
+  }
+
+  lock(): void {
+    this.scenario.locked = true;
+  }
+
+  /**
+   * Pairs this phone with a host without the Trust dialog (scenario `trusted`): returns the host's full
+   * pair record (to store in usbmuxd) and remembers the host on the phone.
+   */
+  async trustHost(systemBuid: string): Promise<PairRecord> {
+    const record = await generatePairRecord({
+      devicePublicKeyPem: this.devicePublicKeyPem,
+      systemBuid,
+      wifiMacAddress: this.identity.wifiAddress,
+      udid: this.udid,
+    });
+    this.addPairedHost({
+      hostId: record.HostID,
+      systemBuid,
+      hostCertificate: record.HostCertificate,
+      rootCertificate: record.RootCertificate,
+      deviceCertificate: record.DeviceCertificate,
+      escrowBag: record.EscrowBag ?? Buffer.alloc(0),
+    });
+    return record;
+  }
+
+  /** Lockdown StartService: allocate a one-shot port, or say why not (backup-stack §4.1/§4.3). */
+  startService(name: string, request: { host: PairedHost | null; escrowBag: Uint8Array | undefined }): { port: number; ssl: boolean } | LockdownErrorName {
+    if (!request.host && !SERVICES_WITHOUT_SESSION.has(name)) return LockdownError.SessionInactive;
+    const service = this.services.get(name);
+    if (!service) return LockdownError.InvalidService;
+    const scenario = this.scenario;
+    if (ESCROW_SERVICES.has(name) && scenario.passcodeSet && scenario.locked) {
+      const escrow = request.escrowBag;
+      if (!escrow) return LockdownError.PasswordProtected;
+      if (!request.host || !Buffer.from(escrow).equals(request.host.escrowBag)) return LockdownError.EscrowLocked;
+      // Class keys are unavailable until the first unlock after boot: the escrow bag cannot help.
+      if (!scenario.unlockedSinceBoot) return LockdownError.EscrowLocked;
+    }
+    let port = 0;
+    for (let i = 0; i < 100 && (port === 0 || this.servicePorts.has(port)); i++) port = randomInt(49152, 65000);
+    if (this.servicePorts.has(port)) return LockdownError.ServiceLimit;
+    const timer = setTimeout(() => this.servicePorts.delete(port), SERVICE_PORT_TTL_MS);
+    timer.unref();
+    this.servicePorts.set(port, { service, host: request.host, timer });
+    return { port, ssl: service.ssl && request.host !== null };
+  }
+
+  /** Stop timers; the phone can be dropped afterwards. */
+  dispose(): void {
+    clearTimeout(this.unplugTimer);
+    this.closeServicePorts();
+    this.hardware.dispose();
+  }
+
+  private closeServicePorts(): void {
+    for (const entry of this.servicePorts.values()) clearTimeout(entry.timer);
+    this.servicePorts.clear();
+  }
+
+  private armUnplugTimer(): void {
+    clearTimeout(this.unplugTimer);
+    const after = this.faults.unplugAfterMs;
+    if (after === undefined) return;
+    this.unplugTimer = setTimeout(() => this.hardware.unplug(), after);
+    this.unplugTimer.unref();
+  }
+
+  private updateVisibility(): void {
+    const visible = this.usbVisible();
+    if (visible === this.visible) return;
+    this.visible = visible;
+    this.events.emit('usb-visibility', visible);
+  }
+}
+
+export type { PhoneMode };

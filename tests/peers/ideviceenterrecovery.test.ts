@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../main/sim/simulator';
+import type { Simulator } from '../../main/sim/simulator';
+import { runTool, waitFor, whichTool } from './peer-tool';
+
+const tool = whichTool('ideviceenterrecovery');
+
+describe.skipIf(!tool)(`ideviceenterrecovery${tool ? '' : ' (skipped: ideviceenterrecovery not installed)'}`, () => {
+  let sim: Simulator | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it('moves an iOS 12 phone to recovery and the daemon stops listing it', async () => {
+    sim = await startSimulator({ phones: [{ model: { productType: 'iPhone6,1' }, ios: '12.5.7', timeFactor: 0.01 }] });
+    const phone = sim.phones[0]!;
+    const detached = new Promise<void>((resolve) => phone.events.on('usb-visibility', (visible: boolean) => !visible && resolve()));
+    const run = await runTool(tool!, [phone.udid], sim.address);
+    expect(run.stdout).toContain('Device is successfully switching to recovery mode.');
+    expect(run.stdout).not.toContain('Failed to enter recovery mode.');
+    expect(await waitFor(() => phone.hardware.mode === 'recovery', 5000)).toBe(true);
+    await detached;
+    expect(sim.daemon.listedUdids()).toEqual([]);
+  });
+
+  it('on iOS 14.5+ without a session the phone refuses (SessionInactive) and stays in normal mode', async () => {
+    sim = await startSimulator({ phones: [{ ios: '14.8', timeFactor: 0.01 }] });
+    const phone = sim.phones[0]!;
+    const run = await runTool(tool!, [phone.udid], sim.address);
+    // 1.3.0 prints both lines and exits 0 (backup-stack §15).
+    expect(run.stdout).toContain('Failed to enter recovery mode.');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(phone.hardware.mode).toBe('normal');
+    expect(sim.daemon.listedUdids()).toEqual([phone.udid]);
+  });
+});

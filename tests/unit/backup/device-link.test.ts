@@ -1,0 +1,178 @@
+import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DeviceLinkError,
+  EMPTY_PARAMETER_STRING,
+  FileBatchWriter,
+  FileBlockCode,
+  deviceLinkStatusForErrno,
+  encodeBlockHeader,
+  encodeFileName,
+  parseDeviceLinkMessage,
+  parseStatusResponse,
+  readFileBatch,
+  readFileBlock,
+  statusResponseMessage,
+  versionExchangeMessage,
+  type FileBatchSink,
+} from '../../../main/backup/device-link';
+import { ByteReader, StreamClosedError } from '../../../main/wire/byte-reader';
+
+function readerOf(bytes: Buffer): ByteReader {
+  const stream = new PassThrough();
+  const reader = new ByteReader(stream);
+  stream.end(bytes);
+  return reader;
+}
+
+type Received = { path: string; source: string | undefined; bytes: Buffer; outcome: string };
+
+function collectingSink(out: Received[]): FileBatchSink {
+  let current: Received | undefined;
+  return {
+    beginFile: (file) => {
+      current = { path: file.path, source: file.sourceName, bytes: Buffer.alloc(0), outcome: '' };
+    },
+    data: (bytes) => {
+      current!.bytes = Buffer.concat([current!.bytes, bytes]);
+    },
+    endFile: (outcome) => {
+      current!.outcome = outcome.ok ? 'ok' : `error ${outcome.code}: ${outcome.message}`;
+      out.push(current!);
+    },
+  };
+}
+
+describe('DeviceLink messages', () => {
+  it('accepts DL arrays and rejects short or foreign names', () => {
+    expect(parseDeviceLinkMessage(versionExchangeMessage())).toEqual({ name: 'DLMessageVersionExchange', args: [300, 0] });
+    expect(() => parseDeviceLinkMessage(['DLMsg'])).toThrow(DeviceLinkError);
+    expect(() => parseDeviceLinkMessage(['XLMessagePing', 'x'])).toThrow(DeviceLinkError);
+    expect(() => parseDeviceLinkMessage({ a: 1 })).toThrow(DeviceLinkError);
+    expect(() => parseDeviceLinkMessage([])).toThrow(DeviceLinkError);
+  });
+
+  it('sends absent status strings as the empty-parameter marker and reads them back as undefined', () => {
+    const message = statusResponseMessage(-13, undefined, {});
+    expect(message[2]).toBe(EMPTY_PARAMETER_STRING);
+    expect(parseStatusResponse(parseDeviceLinkMessage(message))).toEqual({ code: -13, description: undefined, extra: {} });
+  });
+
+  it('maps errno names to DeviceLink codes', () => {
+    expect(deviceLinkStatusForErrno('ENOENT')).toBe(-6);
+    expect(deviceLinkStatusForErrno('ENOSPC')).toBe(-15);
+    expect(deviceLinkStatusForErrno('EWEIRD')).toBe(-1);
+    expect(deviceLinkStatusForErrno(undefined)).toBe(-1);
+  });
+});
+
+describe('DeviceLink raw file transfer', () => {
+  it('round-trips an upload batch written with FileBatchWriter', async () => {
+    const stream = new PassThrough();
+    const reader = new ByteReader(stream);
+    const writer = new FileBatchWriter(stream, { blockBytes: 1000 });
+    const big = Buffer.alloc(5555, 7);
+    const done = (async () => {
+      await writer.beginFile({ sourceName: 'HomeDomain/a', path: 'UDID/ab/ab01' });
+      await writer.data(big);
+      await writer.endFile();
+      await writer.beginFile({ sourceName: 'HomeDomain/empty', path: 'UDID/cd/cd02' });
+      await writer.endFile();
+      await writer.beginFile({ sourceName: 'x', path: 'UDID/ef/ef03' });
+      await writer.endFile({ ok: false, code: FileBlockCode.RemoteError, message: 'unreadable' });
+      await writer.endBatch();
+    })();
+    const got: Received[] = [];
+    expect(await readFileBatch(reader, collectingSink(got), { namesPerFile: 2 })).toBe(3);
+    await done;
+    expect(got.map((r) => [r.source, r.path, r.bytes.length, r.outcome])).toEqual([
+      ['HomeDomain/a', 'UDID/ab/ab01', 5555, 'ok'],
+      ['HomeDomain/empty', 'UDID/cd/cd02', 0, 'ok'],
+      ['x', 'UDID/ef/ef03', 0, 'error 11: unreadable'],
+    ]);
+    expect(got[0]!.bytes.equals(big)).toBe(true);
+  });
+
+  it('reads a host download with a local error for a missing file', async () => {
+    const bytes = Buffer.concat([
+      encodeFileName('U/Status.plist'),
+      encodeBlockHeader(FileBlockCode.LocalError, 25),
+      Buffer.from('No such file or directory'),
+      Buffer.alloc(4),
+    ]);
+    const got: Received[] = [];
+    expect(await readFileBatch(readerOf(bytes), collectingSink(got), { namesPerFile: 1 })).toBe(1);
+    expect(got[0]!.outcome).toBe('error 6: No such file or directory');
+  });
+
+  it('treats a remote-error block right after data as the end of the file (backup-stack §11.4)', async () => {
+    const bytes = Buffer.concat([
+      encodeFileName('src'),
+      encodeFileName('dst'),
+      encodeBlockHeader(FileBlockCode.FileData, 3),
+      Buffer.from('abc'),
+      encodeBlockHeader(FileBlockCode.RemoteError, 0),
+      Buffer.alloc(4),
+    ]);
+    const got: Received[] = [];
+    await readFileBatch(readerOf(bytes), collectingSink(got), { namesPerFile: 2 });
+    expect(got[0]!.outcome).toBe('ok');
+    expect(got[0]!.bytes.toString()).toBe('abc');
+  });
+
+  it('refuses oversized blocks and names before reading their bodies', async () => {
+    const huge = Buffer.alloc(5);
+    huge.writeUInt32BE(0xffffffff, 0);
+    await expect(readFileBlock(readerOf(huge), { maxBlockBytes: 1024 })).rejects.toThrow(/exceeds/);
+    await expect(readFileBatch(readerOf(huge), collectingSink([]), { namesPerFile: 1 })).rejects.toThrow(/exceeds/);
+  });
+
+  it('never hangs, crashes or over-allocates on arbitrary bytes (fuzz)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.constantFrom<1 | 2>(1, 2), async (bytes, namesPerFile) => {
+        const received: Received[] = [];
+        try {
+          await readFileBatch(readerOf(Buffer.from(bytes)), collectingSink(received), {
+            namesPerFile,
+            maxBlockBytes: 256,
+            maxNameBytes: 64,
+            maxFiles: 8,
+          });
+        } catch (error) {
+          expect(error instanceof DeviceLinkError || error instanceof StreamClosedError).toBe(true);
+        }
+        expect(received.length).toBeLessThanOrEqual(8);
+        for (const file of received) expect(file.bytes.length).toBeLessThanOrEqual(512);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads back any sequence of files it wrote (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ path: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\0')), data: fc.uint8Array({ maxLength: 3000 }) }), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 2048 }),
+        async (files, blockBytes) => {
+          const stream = new PassThrough();
+          const reader = new ByteReader(stream);
+          const writer = new FileBatchWriter(stream, { blockBytes });
+          const writing = (async () => {
+            for (const f of files) {
+              await writer.beginFile({ sourceName: undefined, path: f.path });
+              await writer.data(Buffer.from(f.data));
+              await writer.endFile();
+            }
+            await writer.endBatch();
+          })();
+          const got: Received[] = [];
+          await readFileBatch(reader, collectingSink(got), { namesPerFile: 1 });
+          await writing;
+          expect(got.map((g) => [g.path, Buffer.from(g.bytes).toString('hex')])).toEqual(files.map((f) => [f.path, Buffer.from(f.data).toString('hex')]));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
