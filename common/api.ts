@@ -42,11 +42,23 @@ export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const NoArguments = z.object({}).strict();
 
+/** Practice mode (virtual phones only): what the person could do with a real phone in their hands. */
+export const PracticeActionSchema = z.enum(['plug', 'unplug', 'enter-recovery', 'restart', 'enter-passcode']);
+export type PracticeAction = z.infer<typeof PracticeActionSchema>;
+
+export const PracticePhoneSchema = z.object({ id: z.string(), name: z.string(), plugged: z.boolean() });
+export type PracticePhone = z.infer<typeof PracticePhoneSchema>;
+
 /** Commands: request → response. Add a row here and the compiler walks you through every transport. */
 export const commandSchemas = {
   'app.info': { request: NoArguments, response: AppInfoSchema },
   'devices.list': { request: NoArguments, response: z.array(PhoneSchema) },
   'host.status': { request: NoArguments, response: HostStatusSchema },
+  'practice.phones': { request: NoArguments, response: z.array(PracticePhoneSchema) },
+  'practice.act': {
+    request: z.object({ phoneId: z.string().min(1).max(64), action: PracticeActionSchema }).strict(),
+    response: z.object({ done: z.literal(true) }),
+  },
 } as const;
 
 /** Events: what the engine pushes. Subscriptions return an unsubscribe function. */

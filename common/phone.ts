@@ -37,6 +37,8 @@ export const PhoneSchema = z.object({
   deviceName: z.string().nullable(),
   /** false while the phone is away (re-enumerating between modes, or unplugged) and the card waits for it. */
   connected: z.boolean(),
+  /** true while Lifeline is still asking the phone who it is and what state it is in. */
+  identifying: z.boolean(),
   trusted: z.boolean().nullable(),
   passcodeSet: z.boolean().nullable(),
   triage: TriageVerdictSchema,

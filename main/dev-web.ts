@@ -18,16 +18,22 @@ const program = new Command()
   .option('--port <port>', 'port to listen on (loopback only)', '0')
   .option('--json', 'print one JSON line with the URL instead of prose', false)
   .option('--no-build', 'serve out/renderer as it is')
+  .option('--time-factor <factor>', 'practice mode: scale the virtual phones’ delays (tests use small values)', '1')
+  .option('--grace-ms <ms>', 'how long a card waits for a phone that went away')
   .parse();
 
-const options = program.opts<{ demo: boolean; port: string; json: boolean; build: boolean }>();
+const options = program.opts<{ demo: boolean; port: string; json: boolean; build: boolean; timeFactor: string; graceMs?: string }>();
 
 if (options.build || !existsSync(path.join(rendererDir, 'index.html'))) {
   const { rendererConfig } = await import('../vite.renderer.config');
   await build({ ...rendererConfig, configFile: false, logLevel: options.json ? 'silent' : 'info' });
 }
 
-const engine = await createAppEngine({ demo: options.demo });
+const engine = await createAppEngine({
+  demo: options.demo,
+  demoTimeFactor: Number(options.timeFactor),
+  ...(options.graceMs !== undefined ? { reconnectGraceMs: Number(options.graceMs) } : {}),
+});
 const bridge = await startWebBridge({ engine, staticDir: rendererDir, port: Number(options.port) });
 
 if (options.json) {

@@ -17,7 +17,7 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App store={store} />
+      <App store={store} api={api} />
     </StrictMode>,
   );
 }

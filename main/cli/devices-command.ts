@@ -31,9 +31,48 @@ function formatList(phones: Phone[], status: HostStatus): string {
   return [...body, ...formatHostStatus(status)].join('\n');
 }
 
-/** `lifeline devices [--watch]`: one snapshot, or a live feed until Ctrl+C (or `signal`). */
+const SETTLE_TIMEOUT_MS = 20_000;
+
+function settled(phones: Phone[], host: HostStatus): boolean {
+  return host.usbmux.state !== 'connecting' && phones.every((phone) => !phone.identifying);
+}
+
+/**
+ * A snapshot worth printing: waits (bounded) until usbmuxd has been reached or given up on and every phone has
+ * answered who it is, so a one-shot `lifeline devices` never prints half-identified phones.
+ */
+export async function settledSnapshot(api: LifelineApi, timeoutMs = SETTLE_TIMEOUT_MS): Promise<{ phones: Phone[]; host: HostStatus }> {
+  let phones: Phone[] = [];
+  let host: HostStatus | null = null;
+  let wake: () => void = () => undefined;
+  const offPhones = api.on('devices.changed', (current) => {
+    phones = current;
+    wake();
+  });
+  const offHost = api.on('host.status', (status) => {
+    host = status;
+    wake();
+  });
+  try {
+    [phones, host] = await Promise.all([api.invoke('devices.list', {}), api.invoke('host.status', {})]);
+    const deadline = Date.now() + timeoutMs;
+    while (!settled(phones, host) && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
+      });
+      host = await api.invoke('host.status', {});
+    }
+    return { phones, host };
+  } finally {
+    offPhones();
+    offHost();
+  }
+}
+
+/** `lifeline devices [--watch]`: one settled snapshot, or a live feed until Ctrl+C (or `signal`). */
 export async function devicesCommand(api: LifelineApi, output: Output, options: { watch: boolean; signal?: AbortSignal }): Promise<number> {
-  const [phones, host] = await Promise.all([api.invoke('devices.list', {}), api.invoke('host.status', {})]);
+  const { phones, host } = await settledSnapshot(api);
   printResult(output, { phones, host }, () => formatList(phones, host));
   if (!options.watch) return EXIT.ok;
 

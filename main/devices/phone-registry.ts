@@ -108,7 +108,12 @@ export class PhoneRegistry implements PhoneSource {
     if (usbmux) {
       this.stops.push(usbmux.onAttached((device) => this.muxAttached(device)));
       this.stops.push(usbmux.onDetached((deviceId) => this.muxDetached(deviceId)));
-      this.stops.push(usbmux.onStatus(() => this.emitter.emit('host', this.hostStatus())));
+      this.stops.push(
+        usbmux.onStatus(() => {
+          this.emitter.emit('host', this.hostStatus());
+          this.emitter.emit('change');
+        }),
+      );
     }
   }
 
@@ -293,8 +298,8 @@ export class PhoneRegistry implements PhoneSource {
         ? `Unknown Apple device (CPID ${hex(cpid)}${bdid !== null ? `, BDID ${hex(bdid, 2)}` : ''})`
         : facts?.productType
           ? `Unknown Apple device (${facts.productType})`
-          : record.mux || record.lockdown?.state === 'pending'
-            ? 'iPhone'
+          : this.modeOf(record) === 'normal'
+            ? 'Apple device (identifying…)'
             : 'Unknown Apple device';
     return { name, productType: facts?.productType ?? null, boardConfig: facts?.boardConfig ?? null, cpid, bdid, buttons: null, known: false };
   }
@@ -307,6 +312,9 @@ export class PhoneRegistry implements PhoneSource {
     const trusted = inNormalMode ? (facts?.trusted ?? null) : null;
     const passcodeSet = facts?.passcodeSet ?? null;
     const iosVersion = facts?.iosVersion ?? null;
+    const usbmuxMissing = this.options.usbmux === undefined || this.options.usbmux.status().state === 'unavailable';
+    const answered = record.lockdown?.state === 'done' || record.lockdown?.state === 'failed';
+    const identifying = connected && inNormalMode && !answered && !usbmuxMissing && this.options.probe !== undefined;
     return {
       id: record.id,
       mode,
@@ -315,12 +323,14 @@ export class PhoneRegistry implements PhoneSource {
       buildVersion: facts?.buildVersion ?? null,
       deviceName: facts?.deviceName ?? null,
       connected,
+      identifying,
       trusted,
       passcodeSet,
       triage: triage({
         mode,
         connected,
-        checking: inNormalMode && (record.lockdown === undefined || record.lockdown.state === 'pending') && this.options.probe !== undefined && record.mux !== undefined,
+        checking: identifying,
+        usbmuxMissing: inNormalMode && usbmuxMissing,
         iosVersion,
         unresponsive: inNormalMode && record.lockdown?.state === 'failed',
         trusted,

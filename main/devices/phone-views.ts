@@ -1,8 +1,8 @@
 import type { Unsubscribe } from '../../common/api';
 import type { UsbmuxStatus } from '../../common/phone';
+import type { UsbmuxDevice } from '../usbmux/usbmux-client';
 
-/** A phone as usbmuxd lists it (normal mode only). */
-export type UsbmuxDevice = { deviceId: number; udid: string; productId: number };
+export type { UsbmuxDevice };
 
 /** The usbmuxd side of the registry: attach/detach events and the daemon's reachability. */
 export interface UsbmuxFeed {

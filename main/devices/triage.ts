@@ -9,6 +9,8 @@ export type TriageFacts = {
   checking: boolean;
   /** Lockdown did not answer within its time (or the connection failed). */
   unresponsive: boolean;
+  /** usbmuxd (or Apple Mobile Device Service) cannot be reached, so a normal-mode phone cannot be asked anything. */
+  usbmuxMissing: boolean;
   iosVersion: string | null;
   /** This computer holds a pair record the phone accepts. null = unknown. */
   trusted: boolean | null;
@@ -47,6 +49,14 @@ export function triage(facts: TriageFacts): TriageVerdict {
         FIND_EXISTING,
         ICLOUD,
       ],
+    };
+  }
+  if (facts.mode === 'normal' && facts.usbmuxMissing) {
+    return {
+      canBackUp: false,
+      headline: 'Lifeline cannot talk to this phone yet',
+      reason: 'The phone is switched on, but the system service that lets apps talk to it (usbmuxd, or Apple Mobile Device Service on Windows) is not running.',
+      nextSteps: ['Follow the note below to start that service, then unplug the phone and plug it back in.'],
     };
   }
   if (facts.mode === 'unknown' || facts.checking) {

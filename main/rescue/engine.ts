@@ -1,12 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type {
-  AppInfo,
-  CommandName,
-  CommandRequest,
-  CommandResponse,
-  EventName,
-  EventPayload,
-  Unsubscribe,
+import {
+  ProblemError,
+  type AppInfo,
+  type CommandName,
+  type CommandRequest,
+  type CommandResponse,
+  type EventName,
+  type EventPayload,
+  type PracticeAction,
+  type PracticePhone,
+  type Unsubscribe,
 } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
 
@@ -26,11 +29,20 @@ export interface PhoneSource {
   close(): Promise<void>;
 }
 
+/** Practice mode: the virtual phones' "hands". Absent with real hardware. */
+export interface PracticeControls {
+  phones(): PracticePhone[];
+  act(phoneId: string, action: PracticeAction): Promise<void>;
+}
+
 export type EngineOptions = {
   name?: string;
   version: string;
   demo?: boolean;
   phones?: PhoneSource;
+  practice?: PracticeControls;
+  /** Extra teardown (e.g. the virtual phones of practice mode). */
+  onClose?: () => Promise<void>;
 };
 
 /** The one implementation of the contract, shared by every transport. */
@@ -59,7 +71,22 @@ export class Engine {
     }),
     'devices.list': async () => this.phones?.list() ?? [],
     'host.status': async () => this.phones?.hostStatus() ?? NO_HOST_ACCESS,
+    'practice.phones': async () => this.practice().phones(),
+    'practice.act': async ({ phoneId, action }) => {
+      await this.practice().act(phoneId, action);
+      return { done: true as const };
+    },
   };
+
+  private practice(): PracticeControls {
+    if (this.options.practice) return this.options.practice;
+    throw new ProblemError({
+      code: 'not-practice-mode',
+      title: 'Only available in practice mode',
+      detail: 'These controls move virtual phones; a real phone needs your hands.',
+      nextSteps: ['Start Lifeline with --demo to practise.'],
+    });
+  }
 
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe {
     this.emitter.on(event, listener);
@@ -73,6 +100,7 @@ export class Engine {
   async close(): Promise<void> {
     for (const undo of this.detach.splice(0)) undo();
     await this.phones?.close();
+    await this.options.onClose?.();
     this.emitter.removeAllListeners();
   }
 }

@@ -1,9 +1,9 @@
 import type { PhoneModel } from '../../common/phone';
 
 const FAMILY_WORDS: Record<NonNullable<PhoneModel['buttons']>, string> = {
-  home: 'Home button and side or top button',
-  'volume-down-side': 'Volume buttons and side button (no clicking Home button)',
-  'volume-side': 'Volume buttons and side button',
+  home: 'Buttons you will use: Home and the side (or top) button',
+  'volume-down-side': 'Buttons you will use: volume down and the side button',
+  'volume-side': 'Buttons you will use: volume up, volume down and the side button',
 };
 
 export function buttonFamilyWords(buttons: PhoneModel['buttons']): string {

@@ -1,5 +1,6 @@
 import { HostNotice } from '../components/host-notice';
 import { PhoneCard } from '../components/phone-card';
+import { PracticePanel } from '../components/practice-panel';
 import { StatusAnnouncer } from '../components/status-announcer';
 import { announcePhones } from '../phone-words';
 import { useLifeline } from '../store/use-lifeline';
@@ -45,6 +46,8 @@ export function ConnectScreen() {
       {host?.usb.state === 'unavailable' && (
         <HostNotice id="usb-notice" title="Phones in recovery or DFU mode can't be seen yet" detail={host.usb.detail} fix={host.usb.fix} />
       )}
+
+      <PracticePanel />
 
       <StatusAnnouncer message={status} />
     </main>

@@ -1,5 +1,5 @@
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, LifelineApi } from '../../common/api';
+import type { AppInfo, LifelineApi, PracticePhone } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
 
 export type LifelineState = {
@@ -7,23 +7,38 @@ export type LifelineState = {
   appInfo: AppInfo | null;
   phones: Phone[];
   host: HostStatus | null;
+  /** Practice mode only: the virtual phones and whether each is plugged in. */
+  practicePhones: PracticePhone[];
 };
 
 export type LifelineStore = ReturnType<typeof createLifelineStore>;
 
 export function createLifelineStore() {
-  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], host: null }));
+  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], host: null, practicePhones: [] }));
 }
 
 /** Feeds the store from the contract: a snapshot (again after every reconnect), then live events. */
 export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { refresh: () => void; stop: () => void } {
+  const refreshPractice = (): void => {
+    if (!store.getState().appInfo?.demo) return;
+    void api.invoke('practice.phones', {}).then(
+      (practicePhones) => store.setState({ practicePhones }),
+      () => undefined,
+    );
+  };
   const stops = [
-    api.on('devices.changed', (phones) => store.setState({ phones })),
+    api.on('devices.changed', (phones) => {
+      store.setState({ phones });
+      refreshPractice();
+    }),
     api.on('host.status', (host) => store.setState({ host })),
   ];
   const refresh = (): void => {
     void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('host.status', {})])
-      .then(([appInfo, phones, host]) => store.setState({ appInfo, phones, host, engine: 'connected' }))
+      .then(([appInfo, phones, host]) => {
+        store.setState({ appInfo, phones, host, engine: 'connected' });
+        refreshPractice();
+      })
       .catch(() => store.setState({ engine: 'lost' }));
   };
   refresh();

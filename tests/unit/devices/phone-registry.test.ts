@@ -37,8 +37,21 @@ class FakeBus implements UsbBus {
   }
 }
 
+const muxDevice = (deviceId: number, udid: string): UsbmuxDevice => ({
+  deviceId,
+  udid,
+  serialNumber: udid,
+  productId: 0x12a8,
+  connectionType: 'USB',
+  locationId: null,
+  connectionSpeed: null,
+});
+
 class FakeMux implements UsbmuxFeed {
   readonly events = new EventEmitter();
+  attach(deviceId: number, udid: string) {
+    this.events.emit('attached', muxDevice(deviceId, udid));
+  }
   current: UsbmuxStatus = { state: 'connected' };
   onAttached(l: (d: UsbmuxDevice) => void) {
     this.events.on('attached', l);
@@ -88,7 +101,7 @@ describe('phone registry', () => {
     const bus = new FakeBus();
     const mux = new FakeMux();
     registry = await PhoneRegistry.start({ usb: bus, usbmux: mux, probe: async () => facts, reconnectGraceMs: 1000 });
-    mux.events.emit('attached', { deviceId: 1, udid: UDID, productId: 0x12a8 });
+    mux.attach(1, UDID);
     await tick();
     expect(registry.list()).toMatchObject([{ id: '001A2B3C4D5E6F70', mode: 'normal', iosVersion: '12.5.8', trusted: true, triage: { canBackUp: true } }]);
     mux.events.emit('detached', 1);
@@ -107,7 +120,7 @@ describe('phone registry', () => {
     const oldUdid = 'a'.repeat(40);
     registry = await PhoneRegistry.start({ usb: bus, usbmux: mux, probe: async () => facts });
     bus.plug(0x1281, recoverySerial);
-    mux.events.emit('attached', { deviceId: 2, udid: oldUdid, productId: 0x12a8 });
+    mux.attach(2, oldUdid);
     expect(registry.list()).toHaveLength(2);
     await tick();
     expect(registry.list()).toHaveLength(1);
@@ -151,8 +164,8 @@ describe('phone registry', () => {
           ? new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('stalled'))))
           : Promise.resolve({ ...facts, ecid: 0x99n }),
     });
-    mux.events.emit('attached', { deviceId: 1, udid: UDID, productId: 0x12a8 });
-    mux.events.emit('attached', { deviceId: 2, udid: '00008960-0000000000000099', productId: 0x12a8 });
+    mux.attach(1, UDID);
+    mux.attach(2, '00008960-0000000000000099');
     await new Promise((r) => setTimeout(r, 50));
     const phones = registry.list();
     expect(phones.find((p) => p.id === '001A2B3C4D5E6F70')?.triage.headline).toBe('The phone did not answer');

@@ -6,6 +6,7 @@ const trustedUnlocked: TriageFacts = {
   connected: true,
   checking: false,
   unresponsive: false,
+  usbmuxMissing: false,
   iosVersion: '12.5.8',
   trusted: true,
   passcodeSet: true,
@@ -50,6 +51,10 @@ describe('triage: can a backup be made now?', () => {
     expect(triage({ ...trustedUnlocked, checking: true })).toMatchObject({ canBackUp: false, headline: 'Checking what can be saved…' });
     expect(triage({ ...trustedUnlocked, unresponsive: true })).toMatchObject({ canBackUp: false, headline: 'The phone did not answer' });
     expect(triage({ ...trustedUnlocked, trusted: null }).canBackUp).toBe(false);
+  });
+
+  it('explains that a switched-on phone cannot be asked anything while usbmuxd is missing', () => {
+    expect(triage({ ...trustedUnlocked, usbmuxMissing: true, trusted: null })).toMatchObject({ canBackUp: false, headline: 'Lifeline cannot talk to this phone yet' });
   });
 
   it('waits for a phone that went away', () => {

@@ -1,0 +1,40 @@
+import type { PracticeAction } from '../../common/api';
+import { ProblemError } from '../../common/api';
+import { ecidKey } from '../devices/phone-views';
+import type { PracticeControls } from '../rescue/engine';
+import type { VirtualIphone } from './virtual-iphone';
+
+/** Practice mode's hands: what a person would do to the phone, done to a virtual one. */
+export function practiceControls(phones: () => readonly VirtualIphone[]): PracticeControls {
+  return {
+    phones: () =>
+      phones().map((phone) => ({
+        id: ecidKey(phone.identity.ecid),
+        name: `${phone.model.name} — “${phone.scenario.deviceName}”`,
+        plugged: phone.hardware.plugged,
+      })),
+    async act(phoneId: string, action: PracticeAction) {
+      const phone = phones().find((p) => ecidKey(p.identity.ecid) === phoneId || p.udid === phoneId);
+      if (!phone) {
+        throw new ProblemError({ code: 'no-such-phone', title: 'No such practice phone', detail: phoneId.slice(0, 64), nextSteps: [] });
+      }
+      switch (action) {
+        case 'plug':
+          phone.hardware.plug();
+          break;
+        case 'unplug':
+          phone.hardware.unplug();
+          break;
+        case 'enter-recovery':
+          phone.hardware.enterRecovery();
+          break;
+        case 'restart':
+          phone.hardware.reboot();
+          break;
+        case 'enter-passcode':
+          phone.enterPasscode();
+          break;
+      }
+    },
+  };
+}
