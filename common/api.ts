@@ -2,70 +2,28 @@
  * THE contract between the user interface and the engine. Every transport (Electron IPC, the
  * loopback WebSocket bridge, the in-process CLI client) carries exactly these commands and events.
  * Everything here is JSON-serialisable; every request is validated by its schema at the boundary.
+ *
+ * Each domain declares its commands and events in common/contract/<domain>.ts; this file composes them.
  */
-import { z } from 'zod';
-import { HostStatusSchema, PhoneSchema } from './phone';
+import type { z } from 'zod';
+import { coreCommands, coreEvents } from './contract/core';
+import { practiceCommands, practiceEvents } from './contract/practice';
+import { ProblemSchema, type Problem } from './contract/shapes';
 
-export type JobId = string;
+export * from './contract/shapes';
+export * from './contract/core';
+export * from './contract/practice';
 
-/** The one progress record for every long job (ARCHITECTURE rule 4). */
-export const ProgressSchema = z.object({
-  job: z.string(),
-  phase: z.string(),
-  /** null = indeterminate */
-  fraction: z.number().min(0).max(1).nullable(),
-  bytesDone: z.number().nonnegative().optional(),
-  bytesTotal: z.number().nonnegative().optional(),
-  bytesPerSecond: z.number().nonnegative().optional(),
-  etaSeconds: z.number().nonnegative().optional(),
-  message: z.string(),
-});
-export type Progress = z.infer<typeof ProgressSchema>;
-
-/** The one error shape people see (ARCHITECTURE rule 8). */
-export const ProblemSchema = z.object({
-  code: z.string(),
-  title: z.string(),
-  detail: z.string(),
-  nextSteps: z.array(z.string()),
-});
-export type Problem = z.infer<typeof ProblemSchema>;
-
-export const AppInfoSchema = z.object({
-  name: z.string(),
-  version: z.string(),
-  platform: z.enum(['darwin', 'win32', 'linux', 'other']),
-  transport: z.enum(['electron', 'web-bridge', 'in-process']),
-  demo: z.boolean(),
-});
-export type AppInfo = z.infer<typeof AppInfoSchema>;
-
-const NoArguments = z.object({}).strict();
-
-/** Practice mode (virtual phones only): what the person could do with a real phone in their hands. */
-export const PracticeActionSchema = z.enum(['plug', 'unplug', 'enter-recovery', 'restart', 'enter-passcode']);
-export type PracticeAction = z.infer<typeof PracticeActionSchema>;
-
-export const PracticePhoneSchema = z.object({ id: z.string(), name: z.string(), plugged: z.boolean() });
-export type PracticePhone = z.infer<typeof PracticePhoneSchema>;
-
-/** Commands: request → response. Add a row here and the compiler walks you through every transport. */
+/** Commands: request → response. Add a row in a contract file and the compiler walks you through every transport. */
 export const commandSchemas = {
-  'app.info': { request: NoArguments, response: AppInfoSchema },
-  'devices.list': { request: NoArguments, response: z.array(PhoneSchema) },
-  'host.status': { request: NoArguments, response: HostStatusSchema },
-  'practice.phones': { request: NoArguments, response: z.array(PracticePhoneSchema) },
-  'practice.act': {
-    request: z.object({ phoneId: z.string().min(1).max(64), action: PracticeActionSchema }).strict(),
-    response: z.object({ done: z.literal(true) }),
-  },
+  ...coreCommands,
+  ...practiceCommands,
 } as const;
 
 /** Events: what the engine pushes. Subscriptions return an unsubscribe function. */
 export const eventSchemas = {
-  'devices.changed': z.array(PhoneSchema),
-  'host.status': HostStatusSchema,
-  progress: ProgressSchema,
+  ...coreEvents,
+  ...practiceEvents,
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

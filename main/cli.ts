@@ -1,19 +1,23 @@
 /**
  * `lifeline` — the command line over the same engine and contract as the app (in-process transport).
  * Convention: `--json` makes every command print machine-readable JSON on stdout; exit codes in cli/exit-codes.ts.
+ * Each subcommand lives in main/cli/<name>-command.ts and is listed in COMMANDS.
  */
 import { Command, CommanderError } from 'commander';
-import type { LifelineApi } from '../common/api';
-import { printProblem, printResult, type Output } from './cli/cli-output';
-import { devicesCommand } from './cli/devices-command';
+import type { CliContext, RegisterCommand } from './cli/cli-context';
+import { printProblem, type Output } from './cli/cli-output';
+import { registerDevicesCommand } from './cli/devices-command';
 import { EXIT } from './cli/exit-codes';
+import { registerInfoCommand } from './cli/info-command';
 import { createAppEngine } from './rescue/create-engine';
 import { createInProcessClient } from './transport/in-process';
 import { APP_VERSION } from './version';
 
+const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand];
+
 type Io = Pick<Output, 'out' | 'err'>;
 
-export async function runCli(argv: string[], io: Io = defaultIo(), signal?: AbortSignal): Promise<number> {
+export async function runCli(argv: string[], io: Io = defaultIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
     .name('lifeline')
@@ -24,36 +28,23 @@ export async function runCli(argv: string[], io: Io = defaultIo(), signal?: Abor
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
-  const withEngine = async (run: (api: LifelineApi, output: Output) => Promise<number>): Promise<void> => {
-    const globals = program.opts<{ json: boolean; demo: boolean }>();
-    const output: Output = { json: globals.json, ...io };
-    const engine = await createAppEngine({ demo: globals.demo });
-    try {
-      exitCode = await run(createInProcessClient(engine), output);
-    } catch (error) {
-      printProblem(output, error);
-      exitCode = EXIT.failed;
-    } finally {
-      await engine.close();
-    }
+  const context: CliContext = {
+    signal,
+    async withEngine(action) {
+      const globals = program.opts<{ json: boolean; demo: boolean }>();
+      const output: Output = { json: globals.json, ...io };
+      const engine = await createAppEngine({ demo: globals.demo });
+      try {
+        exitCode = await action(createInProcessClient(engine), output);
+      } catch (error) {
+        printProblem(output, error);
+        exitCode = signal.aborted ? EXIT.cancelled : EXIT.failed;
+      } finally {
+        await engine.close();
+      }
+    },
   };
-
-  program
-    .command('info')
-    .description('show the Lifeline version and platform')
-    .action(() =>
-      withEngine(async (api, output) => {
-        const info = await api.invoke('app.info', {});
-        printResult(output, info, () => `${info.name} ${info.version} on ${info.platform}${info.demo ? ' (practice mode)' : ''}`);
-        return EXIT.ok;
-      }),
-    );
-
-  program
-    .command('devices')
-    .description('list connected phones in every mode, with what can be saved')
-    .option('--watch', 'keep running and print every change', false)
-    .action((options: { watch: boolean }) => withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, ...(signal ? { signal } : {}) })));
+  for (const register of COMMANDS) register(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -69,8 +60,10 @@ function defaultIo(): Io {
 }
 
 if (process.env.LIFELINE_CLI_MAIN === '1') {
-  process.once('SIGINT', () => process.exit(EXIT.cancelled));
-  runCli(process.argv.slice(2)).then(
+  const controller = new AbortController();
+  // First Ctrl+C asks the running command to stop cleanly; a second one leaves at once.
+  process.on('SIGINT', () => (controller.signal.aborted ? process.exit(EXIT.cancelled) : controller.abort()));
+  runCli(process.argv.slice(2), defaultIo(), controller.signal).then(
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);

@@ -1,5 +1,5 @@
 import type { LifelineApi } from '../common/api';
-import { ConnectScreen } from './screens/connect-screen';
+import { ScreenRouter } from './screens/screen-router';
 import type { LifelineStore } from './store/lifeline-store';
 import { LifelineApiContext, LifelineStoreContext } from './store/use-lifeline';
 
@@ -7,7 +7,7 @@ export function App({ store, api }: { store: LifelineStore; api: LifelineApi }) 
   return (
     <LifelineApiContext.Provider value={api}>
       <LifelineStoreContext.Provider value={store}>
-        <ConnectScreen />
+        <ScreenRouter />
       </LifelineStoreContext.Provider>
     </LifelineApiContext.Provider>
   );

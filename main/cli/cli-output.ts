@@ -1,5 +1,5 @@
 import { problemOf, type Problem } from '../../common/api';
-import { problemFrom } from '../transport/dispatcher';
+import { problemFrom } from '../rescue/problems';
 
 export type Output = {
   json: boolean;

@@ -1,5 +1,6 @@
 import type { LifelineApi } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
+import type { RegisterCommand } from './cli-context';
 import { printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
 
@@ -84,9 +85,16 @@ export async function devicesCommand(api: LifelineApi, output: Output, options: 
   await new Promise<void>((resolve) => {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener('abort', () => resolve(), { once: true });
-    process.once('SIGINT', () => resolve());
   });
   offPhones();
   offHost();
   return EXIT.ok;
 }
+
+export const registerDevicesCommand: RegisterCommand = (program, { withEngine, signal }) => {
+  program
+    .command('devices')
+    .description('list connected phones in every mode, with what can be saved')
+    .option('--watch', 'keep running and print every change', false)
+    .action((options: { watch: boolean }) => withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, signal })));
+};

@@ -1,17 +1,19 @@
 import { EventEmitter } from 'node:events';
-import {
-  ProblemError,
-  type AppInfo,
-  type CommandName,
-  type CommandRequest,
-  type CommandResponse,
-  type EventName,
-  type EventPayload,
-  type PracticeAction,
-  type PracticePhone,
-  type Unsubscribe,
+import type {
+  AppInfo,
+  CommandName,
+  CommandRequest,
+  CommandResponse,
+  EventName,
+  EventPayload,
+  PracticeAction,
+  PracticePhone,
+  Unsubscribe,
 } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
+import { coreHandlers } from './handlers/core-handlers';
+import { practiceHandlers } from './handlers/practice-handlers';
+import { JobRunner } from './jobs';
 
 export type TransportKind = AppInfo['transport'];
 export type CallContext = { transport: TransportKind };
@@ -20,7 +22,7 @@ export type CommandHandlers = {
   [C in CommandName]: (request: CommandRequest<C>, context: CallContext) => Promise<CommandResponse<C>>;
 };
 
-/** Where the engine learns about phones. The device registry implements it; an empty source is honest when none is wired. */
+/** Where the engine learns about phones. The device registry implements it. */
 export interface PhoneSource {
   list(): Phone[];
   hostStatus(): HostStatus;
@@ -45,47 +47,42 @@ export type EngineOptions = {
   onClose?: () => Promise<void>;
 };
 
-/** The one implementation of the contract, shared by every transport. */
+/** What every handler module gets: the engine's parts, never the transports. */
+export type EngineContext = {
+  readonly options: EngineOptions;
+  readonly jobs: JobRunner;
+  phones(): Phone[];
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+};
+
+/**
+ * The one implementation of the contract, shared by every transport. Each domain contributes its handlers
+ * from main/rescue/handlers/<domain>-handlers.ts; the type below makes a missing one a compile error.
+ */
 export class Engine {
   private readonly emitter = new EventEmitter();
-  private readonly phones: PhoneSource | undefined;
   private readonly detach: Unsubscribe[] = [];
+  readonly jobs: JobRunner;
+  readonly handlers: CommandHandlers;
 
   constructor(private readonly options: EngineOptions) {
     this.emitter.setMaxListeners(100);
-    this.phones = options.phones;
-    if (this.phones) {
-      const phones = this.phones;
+    this.jobs = new JobRunner({ changed: (summary) => this.emit('jobs.changed', summary), progress: (progress) => this.emit('progress', progress) });
+    const phones = options.phones;
+    if (phones) {
       this.detach.push(phones.onChange(() => this.emit('devices.changed', phones.list())));
       this.detach.push(phones.onHostStatus((status) => this.emit('host.status', status)));
     }
-  }
-
-  readonly handlers: CommandHandlers = {
-    'app.info': async (_request, context) => ({
-      name: this.options.name ?? 'Lifeline',
-      version: this.options.version,
-      platform: platformName(process.platform),
-      transport: context.transport,
-      demo: this.options.demo ?? false,
-    }),
-    'devices.list': async () => this.phones?.list() ?? [],
-    'host.status': async () => this.phones?.hostStatus() ?? NO_HOST_ACCESS,
-    'practice.phones': async () => this.practice().phones(),
-    'practice.act': async ({ phoneId, action }) => {
-      await this.practice().act(phoneId, action);
-      return { done: true as const };
-    },
-  };
-
-  private practice(): PracticeControls {
-    if (this.options.practice) return this.options.practice;
-    throw new ProblemError({
-      code: 'not-practice-mode',
-      title: 'Only available in practice mode',
-      detail: 'These controls move virtual phones; a real phone needs your hands.',
-      nextSteps: ['Start Lifeline with --demo to practise.'],
-    });
+    const context: EngineContext = {
+      options,
+      jobs: this.jobs,
+      phones: () => phones?.list() ?? [],
+      emit: (event, payload) => this.emit(event, payload),
+    };
+    this.handlers = {
+      ...coreHandlers(context),
+      ...practiceHandlers(context),
+    };
   }
 
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe {
@@ -98,18 +95,10 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.jobs.cancelAll();
     for (const undo of this.detach.splice(0)) undo();
-    await this.phones?.close();
+    await this.options.phones?.close();
     await this.options.onClose?.();
     this.emitter.removeAllListeners();
   }
-}
-
-const NO_HOST_ACCESS: HostStatus = {
-  usb: { state: 'unavailable', reason: 'not-wired', detail: 'This engine was started without USB access.', fix: 'Start Lifeline normally.' },
-  usbmux: { state: 'unavailable', reason: 'not-wired', detail: 'This engine was started without usbmuxd access.', fix: 'Start Lifeline normally.' },
-};
-
-function platformName(platform: NodeJS.Platform): AppInfo['platform'] {
-  return platform === 'darwin' || platform === 'win32' || platform === 'linux' ? platform : 'other';
 }

@@ -8,22 +8,14 @@ import {
   type Envelope,
   type EventName,
   type EventPayload,
-  type Problem,
   ProblemError,
   type Unsubscribe,
 } from '../../common/api';
 import type { CallContext, Engine } from '../rescue/engine';
-import { coalesceProgress } from './progress-coalescer';
+import { problemFrom } from '../rescue/problems';
 
-export function problemFrom(error: unknown): Problem {
-  if (error instanceof ProblemError) return error.problem;
-  return {
-    code: 'internal',
-    title: 'Something went wrong inside Lifeline',
-    detail: error instanceof Error ? error.message : String(error),
-    nextSteps: ['Try again.', 'If it keeps happening, export the log from the Help menu and send it to us.'],
-  };
-}
+export { problemFrom };
+import { coalesceProgress } from './progress-coalescer';
 
 /**
  * The boundary every transport shares: validates the command name and its arguments (they may

@@ -1,5 +1,6 @@
 import type { Phone } from '../../common/phone';
 import { describeMode, describeTrust } from '../phone-words';
+import { PhoneActions } from './phone-actions';
 import { PhoneDrawing, buttonFamilyWords } from './phone-drawing';
 
 export function PhoneCard({ phone }: { phone: Phone }) {
@@ -39,6 +40,7 @@ export function PhoneCard({ phone }: { phone: Phone }) {
           </ul>
         )}
       </section>
+      <PhoneActions phone={phone} />
     </article>
   );
 }

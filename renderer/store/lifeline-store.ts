@@ -1,6 +1,7 @@
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, LifelineApi, PracticePhone } from '../../common/api';
+import type { AppInfo, JobSummary, LifelineApi, PracticePhone } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
+import { HOME, type Route } from '../navigation';
 
 export type LifelineState = {
   engine: 'connecting' | 'connected' | 'lost';
@@ -9,12 +10,15 @@ export type LifelineState = {
   host: HostStatus | null;
   /** Practice mode only: the virtual phones and whether each is plugged in. */
   practicePhones: PracticePhone[];
+  /** Every job the engine knows about, latest state (progress included), by job id. */
+  jobs: Record<string, JobSummary>;
+  route: Route;
 };
 
 export type LifelineStore = ReturnType<typeof createLifelineStore>;
 
 export function createLifelineStore() {
-  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], host: null, practicePhones: [] }));
+  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], host: null, practicePhones: [], jobs: {}, route: HOME }));
 }
 
 /** Feeds the store from the contract: a snapshot (again after every reconnect), then live events. */
@@ -32,11 +36,18 @@ export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { ref
       refreshPractice();
     }),
     api.on('host.status', (host) => store.setState({ host })),
+    api.on('jobs.changed', (summary) => store.setState((state) => ({ jobs: { ...state.jobs, [summary.job]: summary } }))),
+    api.on('progress', (progress) =>
+      store.setState((state) => {
+        const job = state.jobs[progress.job];
+        return job ? { jobs: { ...state.jobs, [progress.job]: { ...job, progress } } } : {};
+      }),
+    ),
   ];
   const refresh = (): void => {
-    void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('host.status', {})])
-      .then(([appInfo, phones, host]) => {
-        store.setState({ appInfo, phones, host, engine: 'connected' });
+    void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('host.status', {}), api.invoke('jobs.list', {})])
+      .then(([appInfo, phones, host, jobList]) => {
+        store.setState({ appInfo, phones, host, jobs: Object.fromEntries(jobList.map((job) => [job.job, job])), engine: 'connected' });
         refreshPractice();
       })
       .catch(() => store.setState({ engine: 'lost' }));
@@ -52,4 +63,8 @@ export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { ref
 
 export function setEngineConnection(store: LifelineStore, connected: boolean): void {
   store.setState({ engine: connected ? 'connected' : 'lost' });
+}
+
+export function navigate(store: LifelineStore, route: Route): void {
+  store.setState({ route });
 }

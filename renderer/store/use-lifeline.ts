@@ -18,3 +18,10 @@ export function useLifelineApi(): LifelineApi {
   if (!api) throw new Error('useLifelineApi needs a LifelineApiContext provider');
   return api;
 }
+
+/** The store itself, for components that change it (navigation). */
+export function useLifelineStore(): LifelineStore {
+  const store = useContext(LifelineStoreContext);
+  if (!store) throw new Error('useLifelineStore needs a LifelineStoreContext provider');
+  return store;
+}

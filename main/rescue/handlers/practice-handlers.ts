@@ -1,0 +1,21 @@
+import { ProblemError } from '../../../common/api';
+import type { CommandHandlers, EngineContext, PracticeControls } from '../engine';
+
+export function practiceHandlers(context: EngineContext): Pick<CommandHandlers, 'practice.phones' | 'practice.act'> {
+  const practice = (): PracticeControls => {
+    if (context.options.practice) return context.options.practice;
+    throw new ProblemError({
+      code: 'not-practice-mode',
+      title: 'Only available in practice mode',
+      detail: 'These controls move virtual phones; a real phone needs your hands.',
+      nextSteps: ['Start Lifeline with --demo to practise.'],
+    });
+  };
+  return {
+    'practice.phones': async () => practice().phones(),
+    'practice.act': async ({ phoneId, action }) => {
+      await practice().act(phoneId, action);
+      return { done: true as const };
+    },
+  };
+}
