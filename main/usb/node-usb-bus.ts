@@ -3,6 +3,7 @@
  * binary becomes a status, not a crash. `usb@3` rejects getDevices where /sys/bus/usb is missing and its WebUSB
  * listeners leak rejections (electron-stack §5), so hotplug uses the native Emitter directly and every call is caught.
  */
+import { HotplugListeners } from './hotplug-listeners';
 import { APPLE_VENDOR_ID } from './apple-usb-ids';
 import {
   UsbDeviceError,
@@ -241,7 +242,6 @@ class NodeUsbDeviceHandle implements UsbDeviceHandle {
   }
 }
 
-type Listener = (device: UsbDeviceHandle) => void;
 
 export class NodeUsbBus implements UsbBus {
   readonly #platform: NodeJS.Platform;
@@ -249,8 +249,7 @@ export class NodeUsbBus implements UsbBus {
   #backend: NativeUsbBackend | null = null;
   #status: UsbBusStatus = { state: 'ready' };
   readonly #known = new Map<string, NodeUsbDeviceHandle>();
-  readonly #connect = new Set<Listener>();
-  readonly #disconnect = new Set<Listener>();
+  readonly #listeners = new HotplugListeners();
   #hotplug = false;
   #closed = false;
 
@@ -302,27 +301,24 @@ export class NodeUsbBus implements UsbBus {
     for (const [key, handle] of this.#known) {
       if (!seen.has(key)) {
         this.#known.delete(key);
-        if (this.#hotplug) this.#emit(this.#disconnect, handle);
+        if (this.#hotplug) this.#listeners.disconnected(handle);
       }
     }
     if (this.#status.state === 'ready' && !this.#hotplug && this.#backend?.hotplug) void this.#startHotplug();
     return handles;
   }
 
-  onConnect(callback: Listener): () => void {
-    this.#connect.add(callback);
-    return () => this.#connect.delete(callback);
+  onConnect(callback: (device: UsbDeviceHandle) => void): () => void {
+    return this.#listeners.onConnect(callback);
   }
 
-  onDisconnect(callback: Listener): () => void {
-    this.#disconnect.add(callback);
-    return () => this.#disconnect.delete(callback);
+  onDisconnect(callback: (device: UsbDeviceHandle) => void): () => void {
+    return this.#listeners.onDisconnect(callback);
   }
 
   close(): void {
     this.#closed = true;
-    this.#connect.clear();
-    this.#disconnect.clear();
+    this.#listeners.clear();
     const hotplug = this.#backend?.hotplug;
     if (this.#hotplug && hotplug) {
       this.#hotplug = false;
@@ -367,7 +363,7 @@ export class NodeUsbBus implements UsbBus {
           if (this.#closed || device?.vendorId !== APPLE_VENDOR_ID) return;
           const key = this.#keyOf(device);
           if (this.#known.has(key)) return;
-          this.#emit(this.#connect, this.#wrap(device));
+          this.#listeners.connected(this.#wrap(device));
         } catch {
           // A malformed device object from the native layer is ignored.
         }
@@ -376,7 +372,7 @@ export class NodeUsbBus implements UsbBus {
         const handle = this.#known.get(String(key));
         if (!handle || this.#closed) return;
         this.#known.delete(String(key));
-        this.#emit(this.#disconnect, handle);
+        this.#listeners.disconnected(handle);
       });
     } catch {
       // Hotplug is a convenience: without it, callers still see changes by calling getDevices().
@@ -386,15 +382,6 @@ export class NodeUsbBus implements UsbBus {
     }
   }
 
-  #emit(listeners: Set<Listener>, device: UsbDeviceHandle): void {
-    for (const listener of [...listeners]) {
-      try {
-        listener(device);
-      } catch (error) {
-        process.emitWarning(`UsbBus listener threw: ${messageOf(error)}`);
-      }
-    }
-  }
 }
 
 /** Create and start the real bus; resolves (never rejects) with status() telling whether USB works here. */

@@ -32,8 +32,6 @@ export const UsbmuxResult = {
 // backup-stack §2.3: pair-record commands answer with a positive errno.
 export const UsbmuxErrno = { ENOENT: 2, EINVAL: 22 } as const;
 
-export const LOCKDOWN_PORT = 62078;
-
 export type UsbmuxHeader = { length: number; version: number; message: number; tag: number };
 
 export class UsbmuxProtocolError extends Error {

@@ -1,3 +1,4 @@
+import { LOCKDOWN_SERVICE_PORT as LOCKDOWN_PORT } from '../../main/lockdown/lockdown-wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -6,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ByteReader, WireTimeoutError } from '../../main/wire/byte-reader';
 import { PlistChannel } from '../../main/plist/framing';
 import type { PlistDict } from '../../main/plist/plist-value';
-import { LOCKDOWN_PORT, decodeUsbmuxPlist, encodeUsbmuxPlist, readUsbmuxPacket, swapPort } from '../../main/usbmux/usbmux-wire';
+import { decodeUsbmuxPlist, encodeUsbmuxPlist, readUsbmuxPacket, swapPort } from '../../main/usbmux/usbmux-wire';
 import { decodePairRecord } from '../../main/lockdown/pair-record';
 import type { PairRecord } from '../../main/lockdown/pair-record';
 import { hostTlsOptions } from '../../main/lockdown/tls-options';

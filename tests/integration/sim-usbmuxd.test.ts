@@ -1,3 +1,4 @@
+import { LOCKDOWN_SERVICE_PORT as LOCKDOWN_PORT } from '../../main/lockdown/lockdown-wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -6,7 +7,6 @@ import { PlistChannel } from '../../main/plist/framing';
 import { encodeBinaryPlist, encodeXmlPlist } from '../../main/plist/plist-codec';
 import type { PlistDict } from '../../main/plist/plist-value';
 import {
-  LOCKDOWN_PORT,
   decodeUsbmuxPlist,
   encodeUsbmuxHeader,
   encodeUsbmuxPacket,

@@ -1,3 +1,4 @@
+import { LOCKDOWN_SERVICE_PORT as LOCKDOWN_PORT } from '../../main/lockdown/lockdown-wire';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlistChannel } from '../../main/plist/framing';
 import type { PlistDict } from '../../main/plist/plist-value';
-import { LOCKDOWN_PORT, UsbmuxResult, encodeUsbmuxHeader, encodeUsbmuxPlist } from '../../main/usbmux/usbmux-wire';
+import { UsbmuxResult, encodeUsbmuxHeader, encodeUsbmuxPlist } from '../../main/usbmux/usbmux-wire';
 import { parseUsbmuxSocketAddress, usbmuxConnectOptions } from '../../main/usbmux/usbmux-address';
 import type { UsbmuxAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient, UsbmuxError } from '../../main/usbmux/usbmux-client';

@@ -1,14 +1,12 @@
 /** A UsbBus over simulated phones: connect/disconnect follow each phone's USB personality changes. */
+import { HotplugListeners } from '../../usb/hotplug-listeners';
 import type { UsbBus, UsbBusStatus, UsbDeviceHandle } from '../../usb/usb-bus';
 import type { PhoneHardware } from './phone-hardware';
 import type { SimUsbDevice } from './sim-usb-device';
 
-type Listener = (device: UsbDeviceHandle) => void;
-
 export class SimUsbBus implements UsbBus {
   readonly #phones = new Map<PhoneHardware, (device: SimUsbDevice | null, previous: SimUsbDevice | null) => void>();
-  readonly #connect = new Set<Listener>();
-  readonly #disconnect = new Set<Listener>();
+  readonly #listeners = new HotplugListeners();
   #closed = false;
 
   constructor(phones: Iterable<PhoneHardware> = []) {
@@ -19,13 +17,13 @@ export class SimUsbBus implements UsbBus {
   addPhone(phone: PhoneHardware): void {
     if (this.#closed || this.#phones.has(phone)) return;
     const onUsb = (device: SimUsbDevice | null, previous: SimUsbDevice | null): void => {
-      if (previous) this.#emit(this.#disconnect, previous);
-      if (device) this.#emit(this.#connect, device);
+      if (previous) this.#listeners.disconnected(previous);
+      if (device) this.#listeners.connected(device);
     };
     this.#phones.set(phone, onUsb);
     phone.on('usb', onUsb);
     const current = phone.usbDevice();
-    if (current) this.#emit(this.#connect, current);
+    if (current) this.#listeners.connected(current);
   }
 
   /** Take a phone off this host; its device (if any) is announced as disconnected. */
@@ -35,7 +33,7 @@ export class SimUsbBus implements UsbBus {
     phone.off('usb', onUsb);
     this.#phones.delete(phone);
     const current = phone.usbDevice();
-    if (current) this.#emit(this.#disconnect, current);
+    if (current) this.#listeners.disconnected(current);
   }
 
   get phones(): PhoneHardware[] {
@@ -51,14 +49,12 @@ export class SimUsbBus implements UsbBus {
     return devices;
   }
 
-  onConnect(callback: Listener): () => void {
-    this.#connect.add(callback);
-    return () => this.#connect.delete(callback);
+  onConnect(callback: (device: UsbDeviceHandle) => void): () => void {
+    return this.#listeners.onConnect(callback);
   }
 
-  onDisconnect(callback: Listener): () => void {
-    this.#disconnect.add(callback);
-    return () => this.#disconnect.delete(callback);
+  onDisconnect(callback: (device: UsbDeviceHandle) => void): () => void {
+    return this.#listeners.onDisconnect(callback);
   }
 
   status(): UsbBusStatus {
@@ -69,18 +65,7 @@ export class SimUsbBus implements UsbBus {
     this.#closed = true;
     for (const [phone, onUsb] of this.#phones) phone.off('usb', onUsb);
     this.#phones.clear();
-    this.#connect.clear();
-    this.#disconnect.clear();
+    this.#listeners.clear();
   }
 
-  #emit(listeners: Set<Listener>, device: UsbDeviceHandle): void {
-    for (const listener of [...listeners]) {
-      try {
-        listener(device);
-      } catch (error) {
-        // A faulty subscriber must not stop the phone or the other subscribers.
-        process.emitWarning(`SimUsbBus listener threw: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  }
 }
