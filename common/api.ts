@@ -8,22 +8,38 @@
 import type { z } from 'zod';
 import { coreCommands, coreEvents } from './contract/core';
 import { practiceCommands, practiceEvents } from './contract/practice';
+import { coachCommands, coachEvents } from './contract/coach';
+import { backupCommands, backupEvents } from './contract/backup';
+import { dfuCommands, dfuEvents } from './contract/dfu';
+import { firmwareCommands, firmwareEvents } from './contract/firmware';
 import { ProblemSchema, type Problem } from './contract/shapes';
 
 export * from './contract/shapes';
 export * from './contract/core';
 export * from './contract/practice';
+export * from './contract/coach';
+export * from './contract/backup';
+export * from './contract/dfu';
+export * from './contract/firmware';
 
 /** Commands: request → response. Add a row in a contract file and the compiler walks you through every transport. */
 export const commandSchemas = {
   ...coreCommands,
   ...practiceCommands,
+  ...coachCommands,
+  ...backupCommands,
+  ...dfuCommands,
+  ...firmwareCommands,
 } as const;
 
 /** Events: what the engine pushes. Subscriptions return an unsubscribe function. */
 export const eventSchemas = {
   ...coreEvents,
   ...practiceEvents,
+  ...coachEvents,
+  ...backupEvents,
+  ...dfuEvents,
+  ...firmwareEvents,
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

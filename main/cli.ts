@@ -6,14 +6,18 @@
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RegisterCommand } from './cli/cli-context';
 import { printProblem, type Output } from './cli/cli-output';
+import { registerBackupCommand } from './cli/backup-command';
+import { registerCoachCommands } from './cli/coach-command';
 import { registerDevicesCommand } from './cli/devices-command';
+import { registerFirmwareCommand } from './cli/firmware-command';
 import { EXIT } from './cli/exit-codes';
 import { registerInfoCommand } from './cli/info-command';
+import { registerDfuInfoCommand } from './cli/dfu-info-command';
 import { createAppEngine } from './rescue/create-engine';
 import { createInProcessClient } from './transport/in-process';
 import { APP_VERSION } from './version';
 
-const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand];
+const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand];
 
 type Io = Pick<Output, 'out' | 'err'>;
 
@@ -25,15 +29,23 @@ export async function runCli(argv: string[], io: Io = defaultIo(), signal: Abort
     .version(APP_VERSION, '-v, --version')
     .option('--json', 'print machine-readable JSON on stdout', false)
     .option('--demo', 'use virtual iPhones instead of real hardware (practice mode)', false)
+    .option('--usbip <host:port>', 'reach USB through a USB/IP server instead of this computer’s ports (or LIFELINE_USBIP)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   const context: CliContext = {
     signal,
     async withEngine(action) {
-      const globals = program.opts<{ json: boolean; demo: boolean }>();
+      const globals = program.opts<{ json: boolean; demo: boolean; usbip?: string }>();
       const output: Output = { json: globals.json, ...io };
-      const engine = await createAppEngine({ demo: globals.demo });
+      let engine;
+      try {
+        engine = await createAppEngine({ demo: globals.demo, ...(globals.usbip !== undefined ? { usbip: globals.usbip } : {}) });
+      } catch (error) {
+        printProblem(output, error);
+        exitCode = EXIT.usage;
+        return;
+      }
       try {
         exitCode = await action(createInProcessClient(engine), output);
       } catch (error) {

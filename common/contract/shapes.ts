@@ -13,6 +13,9 @@ export const ProgressSchema = z.object({
   bytesTotal: z.number().nonnegative().optional(),
   bytesPerSecond: z.number().nonnegative().optional(),
   etaSeconds: z.number().nonnegative().optional(),
+  /** Files finished so far and in all (e.g. a backup), when the job counts files. */
+  filesDone: z.number().int().nonnegative().optional(),
+  filesTotal: z.number().int().nonnegative().optional(),
   message: z.string(),
 });
 export type Progress = z.infer<typeof ProgressSchema>;

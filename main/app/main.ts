@@ -13,6 +13,15 @@ const outDir = path.resolve(import.meta.dirname, '..');
 const preloadPath = path.join(outDir, 'preload', 'index.cjs');
 const demo = process.argv.includes('--demo');
 
+/** `--usbip HOST:PORT` or `--usbip=HOST:PORT`: drive phones shared by a USB/IP server instead of local USB. */
+function usbipArgument(argv: readonly string[]): string | undefined {
+  const index = argv.findIndex((arg) => arg === '--usbip' || arg.startsWith('--usbip='));
+  if (index < 0) return undefined;
+  const arg = argv[index]!;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
+}
+const usbip = usbipArgument(process.argv);
+
 /** Taskbar progress, keep-awake while a job runs, and a confirmation before closing mid-job. */
 function attachDesktop(engine: Engine, window: BrowserWindow): () => void {
   const mirror = new JobMirror({
@@ -61,7 +70,7 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
     serveRenderer(path.join(outDir, 'renderer'));
-    const engine = await createAppEngine({ demo });
+    const engine = await createAppEngine({ demo, ...(usbip ? { usbip } : {}) });
     const unregister = registerIpc(engine);
     let window = createMainWindow(preloadPath);
     let detachDesktop = attachDesktop(engine, window);

@@ -72,6 +72,22 @@ export class PhoneRegistry implements PhoneSource {
     return [...this.records].map((record) => this.toPhone(record)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** The usbmuxd handle and UDID of a phone attached through usbmuxd right now (services such as backup talk to it). */
+  usbmuxDeviceOf(phoneId: string): { deviceId: number; udid: string } | undefined {
+    const record = [...this.records].find((r) => r.id === phoneId);
+    return record?.mux ? { deviceId: record.mux.deviceId, udid: record.mux.udid } : undefined;
+  }
+
+  /** The UDID seen for a phone (also while it is away or in another mode), to match its backups. */
+  udidOf(phoneId: string): string | undefined {
+    return [...this.records].find((r) => r.id === phoneId)?.udid;
+  }
+
+  /** The phone's current USB enumeration (recovery/DFU/normal), e.g. for iBoot commands in recovery (the coach). */
+  usbDeviceOf(phoneId: string): UsbDeviceHandle | undefined {
+    return [...this.records].find((r) => r.id === phoneId)?.usb?.handle;
+  }
+
   hostStatus(): HostStatus {
     const usb = this.options.usb?.status() ?? NO_USB;
     return { usb, usbmux: this.options.usbmux?.status() ?? NO_USBMUX };

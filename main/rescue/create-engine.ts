@@ -1,6 +1,18 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BackupService } from '../backup/backup-service';
+import { BACKUP_DIR_ENV, currentLocationEnvironment } from '../backup/backup-locations';
+import { CoachService } from '../coach/coach-service';
+import { FirmwareService, firmwareSettingsFromEnv } from '../firmware/firmware-service';
 import { startHostRegistry } from '../devices/host-sources';
+import type { PhoneRegistry } from '../devices/phone-registry';
+import type { UsbmuxAddress } from '../usbmux/usbmux-address';
+import { UsbmuxClient } from '../usbmux/usbmux-client';
 import { startPracticeHost } from '../sim/practice-host';
 import { openNodeUsbBus } from '../usb/node-usb-bus';
+import { USBIP_ENV, openUsbipBus, parseUsbipAddress } from '../usb/usbip-bus';
+import type { UsbBus } from '../usb/usb-bus';
+import { ProblemError } from '../../common/api';
 import { APP_NAME, APP_VERSION } from '../version';
 import { Engine } from './engine';
 
@@ -11,6 +23,8 @@ export type AppEngineOptions = {
   demoTimeFactor?: number;
   /** How long a card waits for a phone that went away. */
   reconnectGraceMs?: number;
+  /** "HOST:PORT" of a USB/IP server to use instead of this computer's USB ports (`--usbip`, else LIFELINE_USBIP). */
+  usbip?: string;
 };
 
 /** The composition root every front end shares (Electron, web bridge, CLI). */
@@ -20,8 +34,43 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
   if (options.demo) {
     const host = await startPracticeHost({ timeFactor: options.demoTimeFactor ?? 1 });
     const phones = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, ...grace });
-    return new Engine({ ...identity, phones, practice: host.practice, onClose: host.close });
+    // Practice backups of virtual phones never land among real ones (unless LIFELINE_BACKUP_DIR says where).
+    const environment = currentLocationEnvironment();
+    const practiceDir = environment.env[BACKUP_DIR_ENV] ?? join(tmpdir(), 'lifeline-practice', 'MobileSync', 'Backup');
+    const locations = { ...environment, env: { ...environment.env, [BACKUP_DIR_ENV]: practiceDir } };
+    const backup = backupServiceFor(phones, host.usbmuxAddress, locations);
+    const coach = new CoachService({ phones, usbmux: new UsbmuxClient({ address: host.usbmuxAddress }) });
+    // Practice firmware comes from local fake Apple servers, never the internet.
+    const firmware = new FirmwareService(host.firmware.settings);
+    return new Engine({ ...identity, phones, practice: host.practice, backup, coach, firmware, usb: host.usb, onClose: host.close });
   }
-  const phones = await startHostRegistry({ usb: await openNodeUsbBus(), ...grace });
-  return new Engine({ ...identity, phones });
+  const usb = await openHostUsbBus(options.usbip ?? process.env[USBIP_ENV]);
+  const phones = await startHostRegistry({ usb, ...grace });
+  const coach = new CoachService({ phones, usbmux: new UsbmuxClient() });
+  const firmware = new FirmwareService(firmwareSettingsFromEnv());
+  return new Engine({ ...identity, phones, backup: backupServiceFor(phones, undefined, undefined), coach, firmware, usb });
+}
+
+/** This computer's USB ports, or a USB/IP server when one is named (restore-stack issue 8 item 6). */
+async function openHostUsbBus(usbip: string | undefined): Promise<UsbBus> {
+  if (usbip === undefined || usbip.trim() === '') return openNodeUsbBus();
+  const address = parseUsbipAddress(usbip);
+  if (!address) {
+    throw new ProblemError({
+      code: 'usbip-address',
+      title: 'That USB/IP address is not usable',
+      detail: `"${usbip.slice(0, 100)}" is not HOST:PORT (from --usbip or ${USBIP_ENV}).`,
+      nextSteps: ['Give the server as HOST:PORT, for example 127.0.0.1:3240.'],
+    });
+  }
+  return openUsbipBus({ address });
+}
+
+function backupServiceFor(phones: PhoneRegistry, usbmuxAddress: UsbmuxAddress | undefined, locations: ReturnType<typeof currentLocationEnvironment> | undefined): BackupService {
+  return new BackupService({
+    ...(usbmuxAddress ? { usbmuxAddress } : {}),
+    ...(locations ? { locations } : {}),
+    resolvePhone: (phoneId) => phones.usbmuxDeviceOf(phoneId),
+    udidOfPhone: (phoneId) => phones.udidOf(phoneId),
+  });
 }

@@ -7,12 +7,21 @@ import type {
   EventName,
   EventPayload,
   PracticeAction,
+  PracticeButton,
   PracticePhone,
   Unsubscribe,
 } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
 import { coreHandlers } from './handlers/core-handlers';
 import { practiceHandlers } from './handlers/practice-handlers';
+import { coachHandlers } from './handlers/coach-handlers';
+import type { CoachService } from '../coach/coach-service';
+import { backupHandlers } from './handlers/backup-handlers';
+import { dfuHandlers } from './handlers/dfu-handlers';
+import { firmwareHandlers } from './handlers/firmware-handlers';
+import type { FirmwareService } from '../firmware/firmware-service';
+import type { UsbBus } from '../usb/usb-bus';
+import type { BackupService } from '../backup/backup-service';
 import { JobRunner } from './jobs';
 
 export type TransportKind = AppInfo['transport'];
@@ -35,6 +44,8 @@ export interface PhoneSource {
 export interface PracticeControls {
   phones(): PracticePhone[];
   act(phoneId: string, action: PracticeAction): Promise<void>;
+  /** Press or release a physical button of a virtual phone (the coach's practice mode). */
+  button?(phoneId: string, button: PracticeButton, down: boolean): Promise<{ accepted: boolean; pressed: PracticeButton[] }>;
 }
 
 export type EngineOptions = {
@@ -43,6 +54,14 @@ export type EngineOptions = {
   demo?: boolean;
   phones?: PhoneSource;
   practice?: PracticeControls;
+  /** Backs up phones and finds existing backups (issue 6). */
+  backup?: BackupService;
+  /** The USB bus phones in DFU / recovery are reached through (node usb, USB/IP or the simulator). */
+  usb?: UsbBus;
+  /** The coach: timed button guidance refereed by USB, and the recovery shortcuts (issue 5). */
+  coach?: CoachService;
+  /** Finds, downloads and verifies the firmware for a phone (issue 7). */
+  firmware?: FirmwareService;
   /** Extra teardown (e.g. the virtual phones of practice mode). */
   onClose?: () => Promise<void>;
 };
@@ -82,6 +101,10 @@ export class Engine {
     this.handlers = {
       ...coreHandlers(context),
       ...practiceHandlers(context),
+      ...coachHandlers(context),
+      ...backupHandlers(context),
+      ...dfuHandlers(context),
+      ...firmwareHandlers(context),
     };
   }
 

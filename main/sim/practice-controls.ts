@@ -1,4 +1,4 @@
-import type { PracticeAction } from '../../common/api';
+import type { PracticeAction, PracticeButton } from '../../common/api';
 import { ProblemError } from '../../common/api';
 import { ecidKey } from '../devices/phone-views';
 import type { PracticeControls } from '../rescue/engine';
@@ -12,12 +12,13 @@ export function practiceControls(phones: () => readonly VirtualIphone[]): Practi
         id: ecidKey(phone.identity.ecid),
         name: `${phone.model.name} — “${phone.scenario.deviceName}”`,
         plugged: phone.hardware.plugged,
+        buttons: phone.hardware.availableButtons.map((button) => ({ button, label: phone.hardware.buttonLabel(button) })),
+        pressed: phone.hardware.pressedButtons,
+        screen: phone.hardware.screen,
+        timeFactor: phone.hardware.timeFactor,
       })),
     async act(phoneId: string, action: PracticeAction) {
-      const phone = phones().find((p) => ecidKey(p.identity.ecid) === phoneId || p.udid === phoneId);
-      if (!phone) {
-        throw new ProblemError({ code: 'no-such-phone', title: 'No such practice phone', detail: phoneId.slice(0, 64), nextSteps: [] });
-      }
+      const phone = find(phoneId);
       switch (action) {
         case 'plug':
           phone.hardware.plug();
@@ -36,5 +37,18 @@ export function practiceControls(phones: () => readonly VirtualIphone[]): Practi
           break;
       }
     },
+    async button(phoneId: string, button: PracticeButton, down: boolean) {
+      const phone = find(phoneId);
+      const accepted = down ? phone.hardware.press(button) : phone.hardware.release(button);
+      return { accepted, pressed: phone.hardware.pressedButtons };
+    },
   };
+
+  function find(phoneId: string): VirtualIphone {
+    const phone = phones().find((p) => ecidKey(p.identity.ecid) === phoneId || p.udid === phoneId);
+    if (!phone) {
+      throw new ProblemError({ code: 'no-such-phone', title: 'No such practice phone', detail: phoneId.slice(0, 64), nextSteps: [] });
+    }
+    return phone;
+  }
 }

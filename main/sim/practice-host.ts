@@ -4,6 +4,7 @@ import { parseUsbmuxSocketAddress, type UsbmuxAddress } from '../usbmux/usbmux-a
 import { demoScenarios } from './demo-scenarios';
 import { SimUsbBus } from './hardware/sim-usb-bus';
 import { practiceControls } from './practice-controls';
+import { startPracticeFirmware, type PracticeFirmware } from './practice-firmware';
 import { startSimulator } from './index';
 import type { Simulator } from './simulator';
 import type { ScenarioInput } from './scenario';
@@ -14,6 +15,8 @@ export type PracticeHost = {
   usb: UsbBus;
   usbmuxAddress: UsbmuxAddress;
   practice: PracticeControls;
+  /** Fake Apple catalogs + CDN with synthetic IPSWs for the practice phones (firmware issue 7). */
+  firmware: PracticeFirmware;
   close(): Promise<void>;
 };
 
@@ -22,14 +25,17 @@ export async function startPracticeHost(options: { timeFactor?: number; phones?:
   const usb = new SimUsbBus(sim.phones.map((phone) => phone.hardware));
   const usbmuxAddress = parseUsbmuxSocketAddress(sim.address);
   if (!usbmuxAddress) throw new Error(`Simulator address ${sim.address} is not a usbmuxd address`);
+  const firmware = await startPracticeFirmware(sim.phones.map((phone) => phone.model.productType));
   return {
     sim,
     usb,
     usbmuxAddress,
     practice: practiceControls(() => sim.phones),
+    firmware,
     close: async () => {
       usb.close();
       await sim.close();
+      await firmware.close();
     },
   };
 }

@@ -40,6 +40,7 @@ export type NativeUsbDevice = {
   controlTransferOut(setup: UsbControlSetup, data?: Uint8Array, timeout?: number): Promise<{ status: string; bytesWritten?: number }>;
   transferIn(endpoint: number, length: number, timeout?: number): Promise<{ status: string; data?: DataView }>;
   transferOut(endpoint: number, data: Uint8Array, timeout?: number): Promise<{ status: string; bytesWritten?: number }>;
+  reset?(): Promise<void>;
 };
 
 export type NativeUsbBackend = {
@@ -239,6 +240,13 @@ class NodeUsbDeviceHandle implements UsbDeviceHandle {
   async transferOut(endpoint: number, data: Uint8Array): Promise<UsbOutTransferResult> {
     const r = await this.#call(() => this.#device.transferOut(endpoint, data, TRANSFER_TIMEOUT_MS));
     return { status: toStatus(r.status), bytesWritten: r.bytesWritten ?? 0 };
+  }
+
+  reset(): Promise<void> {
+    return this.#call(async () => {
+      if (typeof this.#device.reset !== 'function') throw new Error('this USB library cannot reset devices');
+      await this.#device.reset();
+    });
   }
 }
 

@@ -41,6 +41,8 @@ export interface UsbDeviceHandle {
   /** endpointNumber without the direction bit (WebUSB semantics): bulk IN 0x81 is endpoint 1. */
   transferIn(endpointNumber: number, length: number): Promise<UsbInTransferResult>;
   transferOut(endpointNumber: number, data: Uint8Array): Promise<UsbOutTransferResult>;
+  /** USB port reset (WebUSB reset, libusb_reset_device). The device may re-enumerate: find it again by ECID. */
+  reset(): Promise<void>;
 }
 
 export type UsbUnavailableReason = 'no-usb-subsystem' | 'permission-denied' | 'driver-missing' | 'library-failed';

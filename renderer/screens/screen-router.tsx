@@ -1,5 +1,8 @@
 import { useLifeline } from '../store/use-lifeline';
+import { BackupScreen } from './backup-screen';
+import { CoachScreen } from './coach-screen';
 import { ConnectScreen } from './connect-screen';
+import { FirmwareScreen } from './firmware-screen';
 
 /** One screen at a time; every route in navigation.ts has a case here. */
 export function ScreenRouter() {
@@ -7,5 +10,11 @@ export function ScreenRouter() {
   switch (route.screen) {
     case 'connect':
       return <ConnectScreen />;
+    case 'coach':
+      return <CoachScreen phoneId={route.phoneId} intent={route.intent ?? 'enter'} />;
+    case 'firmware':
+      return <FirmwareScreen phoneId={route.phoneId} />;
+    case 'backup':
+      return <BackupScreen key={route.job ?? 'new'} phoneId={route.phoneId} job={route.job} />;
   }
 }

@@ -1,7 +1,7 @@
 import { ProblemError } from '../../../common/api';
 import type { CommandHandlers, EngineContext, PracticeControls } from '../engine';
 
-export function practiceHandlers(context: EngineContext): Pick<CommandHandlers, 'practice.phones' | 'practice.act'> {
+export function practiceHandlers(context: EngineContext): Pick<CommandHandlers, 'practice.phones' | 'practice.act' | 'practice.button'> {
   const practice = (): PracticeControls => {
     if (context.options.practice) return context.options.practice;
     throw new ProblemError({
@@ -16,6 +16,11 @@ export function practiceHandlers(context: EngineContext): Pick<CommandHandlers, 
     'practice.act': async ({ phoneId, action }) => {
       await practice().act(phoneId, action);
       return { done: true as const };
+    },
+    'practice.button': async ({ phoneId, button, down }) => {
+      const controls = practice();
+      if (!controls.button) throw new ProblemError({ code: 'no-buttons', title: 'These practice phones have no buttons', detail: 'Buttons are not available here.', nextSteps: [] });
+      return controls.button(phoneId, button, down);
     },
   };
 }

@@ -30,6 +30,7 @@ import {
 } from './buttons';
 import { IBootShell } from './iboot-shell';
 import { realClock, type SimClock, type SimTimer } from './sim-clock';
+import type { SimUpload } from './sim-upload';
 import {
   SimUsbDevice,
   dfuPersonality,
@@ -90,6 +91,11 @@ export type PhoneHardwareOptions = {
   nvram?: Record<string, string>;
 };
 
+/** Uploads kept for inspection (each up to MAX_SIM_UPLOAD_BYTES). */
+const MAX_KEPT_UPLOADS = 4;
+/** A USB port reset: the device drops off the bus and enumerates again after this long (scaled by timeFactor). */
+const USB_RESET_REENUMERATION_MS = 500;
+
 const ROM_STAGES: ReadonlySet<BootStage> = new Set(['rom', 'dfu-pending', 'dfu-confirm', 'dfu-enumerating']);
 const MAX_USB_ADDRESS = 127;
 const addressesInUse = new Set<number>();
@@ -110,7 +116,8 @@ function allocateAddress(): number {
 
 /**
  * Events: 'mode' (mode, previous), 'plugged' (boolean), 'usb' (device | null, previous | null), 'sos' (SosState),
- * 'screen' (PhoneScreen), 'iboot' (command line received in recovery).
+ * 'screen' (PhoneScreen), 'iboot' (command line received in recovery), 'upload' (SimUpload started),
+ * 'usb-reset' (the host reset the USB port).
  */
 export class PhoneHardware extends EventEmitter {
   readonly identity: PhoneIdentity;
@@ -137,6 +144,7 @@ export class PhoneHardware extends EventEmitter {
   #sosTimer: SimTimer | null = null;
   #powerOnTimer: SimTimer | null = null;
   #disposed = false;
+  readonly #uploads: SimUpload[] = [];
 
   constructor(options: PhoneHardwareOptions) {
     super();
@@ -210,6 +218,11 @@ export class PhoneHardware extends EventEmitter {
 
   buttonLabel(button: PhysicalButton): string {
     return buttonLabel(this.identity.model, button);
+  }
+
+  /** The last few uploads received over USB (oldest first), for tests and the demo transcript. */
+  get uploads(): readonly SimUpload[] {
+    return this.#uploads;
   }
 
   /** The USB device currently enumerated (null when unplugged, off or between personalities). */
@@ -485,14 +498,37 @@ export class PhoneHardware extends EventEmitter {
     const personality = this.#personality();
     if (!personality || !this.#plugged || this.#disposed) return;
     const shell = personality.kind === 'recovery' ? this.#shell : null;
-    const device = new SimUsbDevice({
+    const device: SimUsbDevice = new SimUsbDevice({
       personality,
       address: allocateAddress(),
       location: this.location,
       ...(shell ? { shell } : {}),
+      onUpload: (upload) => {
+        if (this.#uploads.length >= MAX_KEPT_UPLOADS) this.#uploads.shift();
+        this.#uploads.push(upload);
+        this.emit('upload', upload);
+      },
+      onReset: () => this.#usbPortReset(device),
     });
     this.#usb = device;
     this.emit('usb', device, null);
+  }
+
+  /**
+   * The host reset the port. The device leaves the bus once the current transfer has completed and enumerates again
+   * in the same mode with a new address. (DFU: SecureROM does not boot an image it was not built to check, so it
+   * comes back in DFU.)
+   */
+  #usbPortReset(device: SimUsbDevice): void {
+    this.#after(0, () => {
+      if (this.#usb !== device) return;
+      const mode = this.#mode;
+      this.emit('usb-reset');
+      this.#detachUsb();
+      this.#after(USB_RESET_REENUMERATION_MS, () => {
+        if (this.#mode === mode && this.#usb === null) this.#attachForMode();
+      });
+    });
   }
 
   #detachUsb(): void {

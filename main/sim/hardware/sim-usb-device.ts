@@ -19,6 +19,7 @@ import {
   type UsbOutTransferResult,
 } from '../../usb/usb-bus';
 import { MAX_IBOOT_COMMAND_LENGTH, type IBootShell } from './iboot-shell';
+import { DFU_SUFFIX_SIZE, SimUpload } from './sim-upload';
 
 export type SimUsbKind = 'normal' | 'recovery' | 'dfu' | 'wtf';
 
@@ -170,6 +171,8 @@ const DFU_ABORT = 6;
 const DFU_STATE_IDLE = 2;
 const DFU_STATE_DNLOAD_IDLE = 5;
 const DFU_STATE_MANIFEST_SYNC = 6;
+const DFU_STATE_MANIFEST = 7;
+const DFU_STATE_MANIFEST_WAIT_RESET = 8;
 const DFU_STATE_ERROR = 10;
 const DFU_PACKET_SIZE = 0x800;
 const RECOVERY_BULK_OUT = 4;
@@ -189,6 +192,10 @@ export type SimUsbDeviceInit = {
   location: string;
   /** The iBoot command line (recovery personality only). */
   shell?: IBootShell;
+  /** Told when an upload starts (recovery 0x41, first DFU block); the record fills as data arrives. */
+  onUpload?: (upload: SimUpload) => void;
+  /** USB port reset of this enumeration (libusb_reset_device): the phone decides how it re-enumerates. */
+  onReset?: () => void;
 };
 
 export class SimUsbDevice implements UsbDeviceHandle {
@@ -210,6 +217,12 @@ export class SimUsbDevice implements UsbDeviceHandle {
   #dfuState = DFU_STATE_IDLE;
   readonly #received: Buffer[] = [];
   #receivedBytes = 0;
+  #upload: SimUpload | null = null;
+  #dfuBlocks = 0;
+  #dfuLastValue = -1;
+  #dfuSeparateSuffix = false;
+  readonly #onUpload: ((upload: SimUpload) => void) | undefined;
+  readonly #onReset: (() => void) | undefined;
 
   constructor(init: SimUsbDeviceInit) {
     this.personality = init.personality;
@@ -221,6 +234,8 @@ export class SimUsbDevice implements UsbDeviceHandle {
     this.productName = init.personality.productName;
     this.manufacturerName = init.personality.manufacturerName;
     this.shell = init.shell;
+    this.#onUpload = init.onUpload;
+    this.#onReset = init.onReset;
   }
 
   get kind(): SimUsbKind {
@@ -254,6 +269,12 @@ export class SimUsbDevice implements UsbDeviceHandle {
   async open(): Promise<void> {
     this.#requireAttached();
     this.#opened = true;
+  }
+
+  /** USB port reset: the device leaves the bus and comes back as a new enumeration (decided by the phone). */
+  async reset(): Promise<void> {
+    this.#requireOpen();
+    this.#onReset?.();
   }
 
   async close(): Promise<void> {
@@ -320,14 +341,26 @@ export class SimUsbDevice implements UsbDeviceHandle {
 
   #accept(data: Uint8Array): boolean {
     if (this.#receivedBytes + data.byteLength > MAX_SIM_UPLOAD_BYTES) return false;
-    this.#received.push(Buffer.from(data));
+    const copy = Buffer.from(data);
+    this.#received.push(copy);
     this.#receivedBytes += data.byteLength;
+    this.#upload?.append(copy);
     return true;
   }
 
   #resetUpload(): void {
     this.#received.length = 0;
     this.#receivedBytes = 0;
+    this.#upload = null;
+  }
+
+  #startUpload(mode: 'dfu' | 'recovery'): void {
+    this.#resetUpload();
+    this.#upload = new SimUpload(mode);
+    this.#dfuBlocks = 0;
+    this.#dfuLastValue = -1;
+    this.#dfuSeparateSuffix = false;
+    this.#onUpload?.(this.#upload);
   }
 
   #requireAttached(): void {
@@ -358,9 +391,10 @@ export class SimUsbDevice implements UsbDeviceHandle {
     if (setup.requestType === 'class' && setup.recipient === 'interface' && this.#isDfuLike()) {
       switch (setup.request) {
         case DFU_GETSTATUS: {
+          // After the zero-length DNLOAD the device reports MANIFEST (7), then MANIFEST-WAIT-RESET (8) until reset.
+          if (this.#dfuState === DFU_STATE_MANIFEST_SYNC) this.#dfuState = DFU_STATE_MANIFEST;
+          else if (this.#dfuState === DFU_STATE_MANIFEST) this.#dfuState = DFU_STATE_MANIFEST_WAIT_RESET;
           const state = this.#dfuState;
-          // A download block is "processed" once its status has been read.
-          if (this.#dfuState === DFU_STATE_MANIFEST_SYNC) this.#dfuState = DFU_STATE_IDLE;
           return Buffer.from([state === DFU_STATE_ERROR ? 0x0e : 0, 0, 0, 0, state, 0]);
         }
         case DFU_GETSTATE:
@@ -393,21 +427,27 @@ export class SimUsbDevice implements UsbDeviceHandle {
     if (setup.requestType === 'vendor' && setup.recipient === 'interface' && setup.request === 0) {
       // "start upload" before a bulk upload in recovery (restore-stack §2.4).
       if (this.kind !== 'recovery') return false;
-      this.#resetUpload();
+      this.#startUpload('recovery');
       return true;
     }
     if (setup.requestType === 'class' && setup.recipient === 'interface' && this.#isDfuLike()) {
       switch (setup.request) {
         case DFU_DNLOAD:
-          if (this.#dfuState === DFU_STATE_ERROR) return false;
+          if (this.#dfuState !== DFU_STATE_IDLE && this.#dfuState !== DFU_STATE_DNLOAD_IDLE) return false;
           if (payload.length > DFU_PACKET_SIZE + 16) {
             this.#dfuState = DFU_STATE_ERROR;
             return false;
           }
           if (payload.length === 0) {
+            this.#upload?.finishDfu({ blocks: this.#dfuBlocks, separateSuffix: this.#dfuSeparateSuffix, finishValue: setup.value });
             this.#dfuState = DFU_STATE_MANIFEST_SYNC;
             return true;
           }
+          if (this.#dfuState === DFU_STATE_IDLE || !this.#upload) this.#startUpload('dfu');
+          // libirecovery 1.0.0 sends a suffix that does not fit as its own DNLOAD with the same wValue (§13 item 1).
+          if (payload.length === DFU_SUFFIX_SIZE && setup.value === this.#dfuLastValue) this.#dfuSeparateSuffix = true;
+          this.#dfuLastValue = setup.value;
+          this.#dfuBlocks++;
           if (!this.#accept(payload)) {
             this.#dfuState = DFU_STATE_ERROR;
             return false;

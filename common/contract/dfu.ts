@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** What one phone in DFU or recovery mode reports over USB (restore-stack §1.3–1.4). */
+export const DfuPhoneSchema = z.object({
+  mode: z.enum(['dfu', 'wtf', 'recovery', 'port-dfu', 'kis']),
+  /** USB product id, e.g. "0x1227". */
+  productId: z.string(),
+  /** Where it is attached (USB port or USB/IP server + busid). */
+  location: z.string(),
+  cpid: z.string(),
+  bdid: z.string().optional(),
+  /** 16 hex digits; masked ("000A1Bxxxxxxxxxx") unless the request asks for the full value. */
+  ecid: z.string().optional(),
+  model: z.object({ productType: z.string(), name: z.string(), boardConfig: z.string() }).optional(),
+  /** SecureROM tag: present while SecureROM (DFU) answers. */
+  srtg: z.string().optional(),
+  apNonce: z.string().optional(),
+  sepNonce: z.string().optional(),
+});
+export type DfuPhone = z.infer<typeof DfuPhoneSchema>;
+
+export const dfuCommands = {
+  /** Every phone in DFU / recovery mode on the USB bus and what it says about itself. */
+  'dfu.info': {
+    request: z.object({ showEcid: z.boolean().optional() }).strict(),
+    response: z.array(DfuPhoneSchema),
+  },
+} as const;
+
+export const dfuEvents = {} as const;

@@ -1,0 +1,107 @@
+import type { Duplex } from 'node:stream';
+import { ByteReader } from '../wire/byte-reader';
+import { writeWithBackpressure } from './device-link';
+
+/**
+ * The backup sync lock (backup-stack §12.1 step 8): AFC open `/com.apple.itunes.lock_sync` in `r+`,
+ * then FileRefLock exclusive, retried while the phone says "would block" (another host is syncing).
+ * Only the AFC operations the lock needs (backup-stack §9).
+ */
+
+export const AFC_SERVICE = 'com.apple.afc';
+export const SYNC_LOCK_PATH = '/com.apple.itunes.lock_sync';
+
+const MAGIC = Buffer.from('CFA6LPAA', 'latin1');
+const HEADER_BYTES = 40;
+const MAX_REPLY_BYTES = 64 * 1024;
+const Op = { Status: 0x01, FileOpen: 0x0d, FileOpenResult: 0x0e, FileClose: 0x14, FileLock: 0x1b } as const;
+const Mode = { ReadWrite: 2 } as const;
+const LockOp = { Exclusive: 6, Unlock: 12 } as const;
+const STATUS_WOULD_BLOCK = 19;
+
+export class AfcError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AfcError';
+  }
+}
+
+export type SyncLockOptions = { attempts?: number; retryMs?: number; timeoutMs?: number; signal?: AbortSignal };
+
+export class AfcSyncLock {
+  private readonly reader: ByteReader;
+  private packet = 0n;
+  private handle: bigint | undefined;
+
+  constructor(private readonly stream: Duplex) {
+    stream.on('error', () => undefined);
+    this.reader = new ByteReader(stream);
+  }
+
+  /** Opens and locks; rejects with AfcError after `attempts` busy answers (libimobiledevice: 50 × 200 ms). */
+  async acquire(options: SyncLockOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const path = Buffer.concat([Buffer.from(SYNC_LOCK_PATH, 'utf8'), Buffer.from([0])]);
+    const opened = await this.call(Op.FileOpen, Buffer.concat([u64(Mode.ReadWrite), path]), timeoutMs);
+    if (opened.op !== Op.FileOpenResult || opened.data.length < 8) throw new AfcError(-1, 'AFC did not open the sync lock file');
+    this.handle = opened.data.readBigUInt64LE(0);
+    const attempts = options.attempts ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      options.signal?.throwIfAborted();
+      const status = statusOf(await this.call(Op.FileLock, Buffer.concat([u64(this.handle), u64(LockOp.Exclusive)]), timeoutMs));
+      if (status === 0) return;
+      if (status !== STATUS_WOULD_BLOCK || attempt >= attempts) {
+        throw new AfcError(status, status === STATUS_WOULD_BLOCK ? 'Another computer is syncing with this phone' : `AFC lock failed with status ${status}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 200));
+    }
+  }
+
+  /** Unlocks and closes; never throws (the phone drops the lock with the connection anyway). */
+  async release(): Promise<void> {
+    try {
+      if (this.handle !== undefined) {
+        await this.call(Op.FileLock, Buffer.concat([u64(this.handle), u64(LockOp.Unlock)]), 2_000);
+        await this.call(Op.FileClose, u64(this.handle), 2_000);
+      }
+    } catch {
+      // Gone already.
+    } finally {
+      this.handle = undefined;
+      this.stream.destroy();
+    }
+  }
+
+  private async call(op: number, data: Buffer, timeoutMs: number): Promise<{ op: number; data: Buffer }> {
+    const packet = this.packet++;
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.writeBigUInt64LE(BigInt(HEADER_BYTES + data.length), 8);
+    header.writeBigUInt64LE(BigInt(HEADER_BYTES + data.length), 16);
+    header.writeBigUInt64LE(packet, 24);
+    header.writeBigUInt64LE(BigInt(op), 32);
+    await writeWithBackpressure(this.stream, Buffer.concat([header, data]));
+    const reply = await this.reader.read(HEADER_BYTES, { timeoutMs });
+    if (!reply.subarray(0, 8).equals(MAGIC)) throw new AfcError(-1, 'AFC reply without magic');
+    const entire = reply.readBigUInt64LE(8);
+    const thisLength = reply.readBigUInt64LE(16);
+    if (thisLength < BigInt(HEADER_BYTES) || entire < thisLength || entire > BigInt(MAX_REPLY_BYTES)) throw new AfcError(-1, 'AFC reply with bad lengths');
+    if (reply.readBigUInt64LE(24) !== packet) throw new AfcError(-1, 'AFC reply for another packet');
+    const body = await this.reader.read(Number(entire) - HEADER_BYTES, { timeoutMs });
+    return { op: Number(reply.readBigUInt64LE(32)), data: body };
+  }
+}
+
+function u64(value: number | bigint): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64LE(BigInt(value));
+  return out;
+}
+
+function statusOf(reply: { op: number; data: Buffer }): number {
+  if (reply.op !== Op.Status || reply.data.length < 8) throw new AfcError(-1, 'AFC answered without a status');
+  return Number(reply.data.readBigUInt64LE(0));
+}

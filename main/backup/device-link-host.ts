@@ -1,0 +1,390 @@
+import { closeSync, constants as fsConstants, mkdirSync, openSync, unlinkSync, writev } from 'node:fs';
+import { cp, lstat, mkdir, open, readdir, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
+import { ConfinementError, confine, type ConfinementCache } from './confine';
+import {
+  DeviceLinkStatus,
+  EMPTY_PARAMETER_STRING,
+  FileBlockCode,
+  deviceLinkStatusForErrno,
+  type FileBatchOutcome,
+  type FileBatchSink,
+  type FileBatchWriter,
+} from './device-link';
+
+/**
+ * The host's side of every device → host DeviceLink request (backup-stack §11.3) against one folder:
+ * the device names paths relative to that folder and every one goes through confine(). Files the
+ * device uploads are written to fresh inodes (unlink first), never in place, because the folder is a
+ * hard-linked copy of the previous backup (backup-store) and writing through a link would change it.
+ */
+
+export type DeviceLinkReply = { code: number; description: string | undefined; extra: PlistValue };
+
+/** backup-stack §11.4: libimobiledevice and pymobiledevice3 send downloads in ≤ 32 KiB blocks. */
+const DOWNLOAD_BLOCK_BYTES = 32 * 1024;
+/** Coalesce uploaded blocks into large writes. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+const MAX_LISTED_ENTRIES = 200_000;
+const MAX_PATHS_PER_MESSAGE = 200_000;
+
+export type FolderHostOptions = {
+  /** Test seam and disk-space policy: free bytes reported to the device. Default statfs of the folder. */
+  freeSpace?: (root: string) => Promise<number>;
+};
+
+export type UploadedFile = { path: string; bytes: number };
+
+export class DeviceLinkFolderHost {
+  /** The first path the device named that confine() refused; the operation is aborted after replying. */
+  refusal: ConfinementError | undefined;
+  /** The first local I/O failure (e.g. ENOSPC) while storing the device's files. */
+  localError: NodeJS.ErrnoException | undefined;
+  bytesReceived = 0;
+  filesReceived = 0;
+  /** Files the device announced but could not read itself (0x0B blocks). */
+  deviceFileErrors = 0;
+  private readonly cache: ConfinementCache = new Set();
+  /** The file being written when a transfer breaks off, closed by dispose(). */
+  private openFd: number | undefined;
+  private readonly createdDirs = new Set<string>();
+
+  constructor(
+    readonly root: string,
+    private readonly options: FolderHostOptions = {},
+  ) {}
+
+  private async path(devicePath: unknown): Promise<string | ConfinementError> {
+    try {
+      return await confine(this.root, devicePath, this.cache);
+    } catch (error) {
+      if (!(error instanceof ConfinementError)) throw error;
+      this.refusal ??= error;
+      return error;
+    }
+  }
+
+  // ---------------------------------------------------------------- DLMessageUploadFiles (device → host bytes)
+
+  /**
+   * A sink for readFileBatch(namesPerFile 2). Never throws on the device's say-so: failures are recorded and the
+   * rest drained. Metadata calls (open, unlink, close) are synchronous — microseconds each, and a thread-pool round
+   * trip per call would stall the socket for every one of thousands of small files; the data itself is written
+   * asynchronously, one writev per ~1 MiB, with one write in flight while the next megabyte arrives.
+   */
+  uploadSink(onBytes: (bytes: number) => void): FileBatchSink & { outcome(): DeviceLinkReply } {
+    type OpenFile = { fd: number | undefined; target: string; pending: Buffer[]; used: number; inflight: Promise<unknown> };
+    let current: OpenFile | undefined;
+    let batchError: NodeJS.ErrnoException | ConfinementError | undefined;
+    const flush = async (file: OpenFile, final: boolean): Promise<void> => {
+      if (file.fd === undefined) return;
+      await file.inflight;
+      if (file.used > 0) {
+        const pending = file.pending;
+        file.pending = [];
+        file.used = 0;
+        file.inflight = writevAll(file.fd, pending);
+        file.inflight.catch(() => undefined);
+      }
+      if (final) await file.inflight;
+    };
+    const fail = async (file: OpenFile | undefined, error: unknown): Promise<void> => {
+      const failure = error as NodeJS.ErrnoException;
+      batchError ??= failure;
+      this.localError ??= failure;
+      if (file?.fd !== undefined) {
+        await file.inflight.catch(() => undefined);
+        closeQuietly(file.fd);
+        file.fd = undefined;
+        this.openFd = undefined;
+        await rm(file.target, { force: true }).catch(() => undefined);
+      }
+    };
+    return {
+      beginFile: async ({ path: devicePath }) => {
+        const target = await this.path(devicePath);
+        if (target instanceof ConfinementError) {
+          batchError ??= target;
+          current = undefined;
+          return;
+        }
+        const file: OpenFile = { fd: undefined, target, pending: [], used: 0, inflight: Promise.resolve() };
+        current = file;
+        try {
+          this.ensureParentSync(target);
+          file.fd = openFresh(target);
+          this.openFd = file.fd;
+        } catch (error) {
+          await fail(file, error);
+        }
+      },
+      data: async (bytes) => {
+        onBytes(bytes.length);
+        this.bytesReceived += bytes.length;
+        const file = current;
+        if (file?.fd === undefined) return;
+        try {
+          file.pending.push(bytes);
+          file.used += bytes.length;
+          if (file.used >= WRITE_BUFFER_BYTES || file.pending.length >= 512) await flush(file, false);
+        } catch (error) {
+          await fail(file, error);
+        }
+      },
+      endFile: async (outcome: FileBatchOutcome) => {
+        const file = current;
+        current = undefined;
+        if (file?.fd === undefined) return;
+        try {
+          await flush(file, true);
+          closeSync(file.fd);
+          file.fd = undefined;
+          this.openFd = undefined;
+        } catch (error) {
+          await fail(file, error);
+          return;
+        }
+        if (outcome.ok) this.filesReceived++;
+        else {
+          // The device could not read its own file: keep nothing half-written.
+          this.deviceFileErrors++;
+          await rm(file.target, { force: true }).catch(() => undefined);
+        }
+      },
+      outcome: () => {
+        if (!batchError) return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
+        if (batchError instanceof ConfinementError) return { code: DeviceLinkStatus.Failure, description: 'Operation not permitted', extra: {} };
+        return { code: deviceLinkStatusForErrno(batchError.code), description: batchError.message, extra: {} };
+      },
+    };
+  }
+
+  private ensureParentSync(target: string): void {
+    const parent = dirname(target);
+    if (this.createdDirs.has(parent)) return;
+    mkdirSync(parent, { recursive: true });
+    this.createdDirs.add(parent);
+  }
+
+  /** Closes a file left open by a transfer that broke off (unplug, cancel, timeout). */
+  async dispose(): Promise<void> {
+    const fd = this.openFd;
+    this.openFd = undefined;
+    if (fd !== undefined) closeQuietly(fd);
+  }
+
+  private async ensureParent(target: string): Promise<void> {
+    const parent = dirname(target);
+    if (this.createdDirs.has(parent)) return;
+    await mkdir(parent, { recursive: true });
+    this.createdDirs.add(parent);
+  }
+
+  // ---------------------------------------------------------------- DLMessageDownloadFiles (host → device bytes)
+
+  /** Streams each requested file (or a 0x06 error block), then the batch end; returns the status reply. */
+  async download(paths: PlistValue | undefined, writer: FileBatchWriter): Promise<DeviceLinkReply> {
+    const list = Array.isArray(paths) ? paths.slice(0, MAX_PATHS_PER_MESSAGE) : [];
+    const failures: PlistDict = {};
+    const buffer = Buffer.allocUnsafe(DOWNLOAD_BLOCK_BYTES);
+    for (const item of list) {
+      const name = typeof item === 'string' ? item : '';
+      await writer.beginFile({ sourceName: undefined, path: name });
+      const target = await this.path(name);
+      if (target instanceof ConfinementError) {
+        await writer.endFile({ ok: false, code: FileBlockCode.LocalError, message: 'Operation not permitted' });
+        failures[name] = { DLFileErrorCode: DeviceLinkStatus.Failure, DLFileErrorString: 'Operation not permitted' };
+        continue;
+      }
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(target, 'r');
+        for (;;) {
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) break;
+          await writer.data(Buffer.from(buffer.subarray(0, bytesRead)));
+        }
+        await writer.endFile({ ok: true });
+      } catch (error) {
+        const failure = error as NodeJS.ErrnoException;
+        if (failure.code === undefined) throw error; // the socket, not the file
+        const text = strerror(failure.code);
+        await writer.endFile({ ok: false, code: FileBlockCode.LocalError, message: text });
+        failures[name] = { DLFileErrorCode: deviceLinkStatusForErrno(failure.code), DLFileErrorString: text };
+      } finally {
+        await handle?.close().catch(() => undefined);
+      }
+    }
+    await writer.endBatch();
+    if (Object.keys(failures).length === 0) return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
+    return { code: DeviceLinkStatus.MultiStatus, description: 'Multi status', extra: failures };
+  }
+
+  // ---------------------------------------------------------------- small requests
+
+  async freeDiskSpace(): Promise<DeviceLinkReply> {
+    try {
+      const free = this.options.freeSpace ? await this.options.freeSpace(this.root) : await freeBytes(this.root);
+      return { code: DeviceLinkStatus.Success, description: undefined, extra: Math.max(0, Math.floor(free)) };
+    } catch {
+      return { code: DeviceLinkStatus.Failure, description: undefined, extra: 0 };
+    }
+  }
+
+  async contentsOfDirectory(devicePath: PlistValue | undefined): Promise<DeviceLinkReply> {
+    const target = await this.path(devicePath);
+    if (target instanceof ConfinementError) return refused();
+    const listing: PlistDict = {};
+    try {
+      const entries = await readdir(target, { withFileTypes: true });
+      for (const entry of entries.slice(0, MAX_LISTED_ENTRIES)) {
+        const stats = await lstat(`${target}/${entry.name}`).catch(() => undefined);
+        if (!stats) continue;
+        listing[entry.name] = {
+          DLFileType: stats.isSymbolicLink() ? 'DLFileTypeUnknown' : stats.isDirectory() ? 'DLFileTypeDirectory' : stats.isFile() ? 'DLFileTypeRegular' : 'DLFileTypeUnknown',
+          DLFileSize: stats.size,
+          DLFileModificationDate: stats.mtime,
+        };
+      }
+    } catch (error) {
+      return errnoReply(error);
+    }
+    return { code: DeviceLinkStatus.Success, description: undefined, extra: listing };
+  }
+
+  async createDirectory(devicePath: PlistValue | undefined): Promise<DeviceLinkReply> {
+    const target = await this.path(devicePath);
+    if (target instanceof ConfinementError) return refused(EMPTY_PARAMETER_STRING);
+    try {
+      await mkdir(target, { recursive: true });
+      this.createdDirs.add(target);
+      return { code: DeviceLinkStatus.Success, description: undefined, extra: EMPTY_PARAMETER_STRING };
+    } catch (error) {
+      return errnoReply(error, EMPTY_PARAMETER_STRING);
+    }
+  }
+
+  /** Renames, replacing an existing destination (directories recursively). */
+  async move(pairs: PlistValue | undefined): Promise<DeviceLinkReply> {
+    if (!isPlistDict(pairs)) return { code: DeviceLinkStatus.Failure, description: 'Malformed move request', extra: {} };
+    for (const [from, to] of Object.entries(pairs).slice(0, MAX_PATHS_PER_MESSAGE)) {
+      const source = await this.path(from);
+      const destination = await this.path(to);
+      if (source instanceof ConfinementError || destination instanceof ConfinementError) return refused();
+      try {
+        await rm(destination, { recursive: true, force: true });
+        await this.ensureParent(destination);
+        await rename(source, destination);
+      } catch (error) {
+        return errnoReply(error);
+      }
+    }
+    return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
+  }
+
+  async remove(paths: PlistValue | undefined): Promise<DeviceLinkReply> {
+    const list = Array.isArray(paths) ? paths.slice(0, MAX_PATHS_PER_MESSAGE) : [];
+    for (const item of list) {
+      const target = await this.path(item);
+      if (target instanceof ConfinementError) return refused();
+      try {
+        // Removing a link never touches the previous backup's copy of the same file.
+        await rm(target, { recursive: true, force: true });
+      } catch (error) {
+        return errnoReply(error);
+      }
+    }
+    return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
+  }
+
+  async copy(from: PlistValue | undefined, to: PlistValue | undefined): Promise<DeviceLinkReply> {
+    const source = await this.path(from);
+    const destination = await this.path(to);
+    if (source instanceof ConfinementError || destination instanceof ConfinementError) return refused();
+    try {
+      await lstat(source);
+      // A fresh copy, never a write into an inode the previous backup shares.
+      await rm(destination, { recursive: true, force: true });
+      await this.ensureParent(destination);
+      await cp(source, destination, { recursive: true, verbatimSymlinks: true });
+    } catch (error) {
+      return errnoReply(error);
+    }
+    return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
+  }
+}
+
+export async function freeBytes(path: string): Promise<number> {
+  const stats = await statfs(path);
+  return Number(stats.bavail) * Number(stats.bsize);
+}
+
+function refused(extra: PlistValue = {}): DeviceLinkReply {
+  return { code: DeviceLinkStatus.Failure, description: 'Operation not permitted', extra };
+}
+
+function errnoReply(error: unknown, extra: PlistValue = {}): DeviceLinkReply {
+  const failure = error as NodeJS.ErrnoException;
+  return { code: deviceLinkStatusForErrno(failure.code), description: strerror(failure.code), extra };
+}
+
+const STRERROR: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  EEXIST: 'File exists',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  EIO: 'Input/output error',
+  ENOSPC: 'No space left on device',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+};
+
+function strerror(code: string | undefined): string {
+  return (code === undefined ? undefined : STRERROR[code]) ?? 'Unknown error';
+}
+
+const CREATE_NEW = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+
+/**
+ * A new inode at `path`, never the existing one: the staging folder is a hard-linked copy of the previous
+ * backup, and opening an existing name for writing would change the previous backup too. O_EXCL also refuses
+ * to follow a symlink planted at the last component.
+ */
+function openFresh(path: string): number {
+  try {
+    return openSync(path, CREATE_NEW, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkSync(path);
+    return openSync(path, CREATE_NEW, 0o644);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Writes every buffer (writev may write less than asked). */
+async function writevAll(fd: number, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const written = await new Promise<number>((resolve, reject) => writev(fd, rest, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+    let skip = written;
+    const next: Buffer[] = [];
+    for (const buffer of rest) {
+      if (skip >= buffer.length) skip -= buffer.length;
+      else {
+        next.push(skip > 0 ? buffer.subarray(skip) : buffer);
+        skip = 0;
+      }
+    }
+    if (written === 0 && next.length > 0) throw Object.assign(new Error('No progress writing the file'), { code: 'EIO' });
+    rest = next;
+  }
+}

@@ -1,0 +1,131 @@
+import { resolve } from 'node:path';
+import { problemOf, type BackupResult, type BackupSummary, type JobSummary, type LifelineApi, type Progress } from '../../common/api';
+import type { RegisterCommand } from './cli-context';
+import { printProblem, printResult, type Output } from './cli-output';
+import { settledSnapshot } from './devices-command';
+import { EXIT } from './exit-codes';
+
+type BackupOptions = { udid?: string; phone?: string; dir?: string };
+
+function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '?';
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function formatBackup(backup: BackupSummary): string {
+  const name = backup.deviceName ?? 'Unknown phone';
+  const model = backup.modelName ?? backup.productType ?? 'unknown model';
+  const ios = backup.iosVersion ? `iOS ${backup.iosVersion}` : 'iOS ?';
+  const date = backup.date ? backup.date.replace('T', ' ').slice(0, 16) : 'date unknown';
+  const flags = [backup.complete ? 'complete' : 'INCOMPLETE', backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'];
+  return [`${name} — ${model}, ${ios}, ${date}, ${formatBytes(backup.sizeBytes)} (${flags.join(', ')})`, `  ${backup.udid}  ${backup.path}`].join('\n');
+}
+
+function progressLine(progress: Progress): string {
+  const percent = progress.fraction === null ? '' : ` ${Math.floor(progress.fraction * 100)}%`;
+  const speed = progress.bytesPerSecond ? `, ${(progress.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
+  const eta = progress.etaSeconds !== undefined ? `, ${Math.ceil(progress.etaSeconds)} s left` : '';
+  return `${progress.message}${percent}${speed}${eta}`;
+}
+
+/** Starts the job and waits for its outcome, printing progress to stderr; Ctrl+C cancels the job. */
+async function runBackup(api: LifelineApi, output: Output, options: BackupOptions, signal: AbortSignal): Promise<number> {
+  let phoneId = options.phone;
+  if (phoneId !== undefined) {
+    const { phones } = await settledSnapshot(api);
+    const phone = phones.find((p) => p.id === phoneId || p.id.toLowerCase() === phoneId!.toLowerCase());
+    if (!phone) {
+      printProblem(output, { problem: { code: 'backup-no-phone', title: 'That phone is not connected', detail: `No phone with id ${phoneId}.`, nextSteps: ['Run `lifeline devices` to see the connected phones.'] } });
+      return EXIT.noDevice;
+    }
+    phoneId = phone.id;
+  }
+  let finished: (summary: JobSummary) => void = () => undefined;
+  const outcome = new Promise<JobSummary>((done) => (finished = done));
+  let jobId: string | undefined;
+  const early: JobSummary[] = [];
+  let lastLine = '';
+  let lastPrinted = 0;
+  const offJobs = api.on('jobs.changed', (summary) => {
+    if (summary.state === 'running') return;
+    if (jobId === undefined) early.push(summary);
+    else if (summary.job === jobId) finished(summary);
+  });
+  const offProgress = api.on('progress', (progress) => {
+    if (output.json || progress.job !== jobId) return;
+    const line = progressLine(progress);
+    const phaseChanged = !lastLine.startsWith(progress.message.slice(0, 12));
+    // One line a second while copying; every phase change at once.
+    if (line !== lastLine && (phaseChanged || Date.now() - lastPrinted >= 1000)) {
+      output.err(line);
+      lastPrinted = Date.now();
+    }
+    lastLine = line;
+  });
+  const onAbort = (): void => {
+    if (jobId !== undefined) void api.invoke('jobs.cancel', { job: jobId });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { job } = await api.invoke('backup.start', {
+      ...(phoneId !== undefined ? { phoneId } : {}),
+      ...(options.udid !== undefined ? { udid: options.udid } : {}),
+      ...(options.dir !== undefined ? { directory: resolve(options.dir) } : {}),
+    });
+    jobId = job;
+    const already = early.find((s) => s.job === job);
+    if (already) finished(already);
+    if (signal.aborted) onAbort();
+    const summary = await outcome;
+    if (summary.state === 'succeeded') {
+      const result = summary.result as BackupResult;
+      printResult(output, { job: summary.job, state: summary.state, result }, () =>
+        `Backup complete: ${result.files} files, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s\n  ${result.path}`,
+      );
+      return EXIT.ok;
+    }
+    if (summary.state === 'cancelled') {
+      printResult(output, { job: summary.job, state: 'cancelled' }, () => 'Backup cancelled. Your previous backup is unchanged.');
+      return EXIT.cancelled;
+    }
+    printProblem(output, { problem: summary.problem });
+    return EXIT.failed;
+  } catch (error) {
+    const problem = problemOf(error);
+    if (problem?.code === 'backup-no-phone') {
+      printProblem(output, error);
+      return EXIT.noDevice;
+    }
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    offJobs();
+    offProgress();
+  }
+}
+
+export const registerBackupCommand: RegisterCommand = (program, { withEngine, signal }) => {
+  program
+    .command('backup')
+    .description('back up a connected, trusted iPhone (keeps the previous backup until the new one is complete)')
+    .option('--udid <udid>', 'the phone to back up, by UDID (default: the only connected phone)')
+    .option('--phone <id>', 'the phone to back up, by the id `lifeline devices` shows')
+    .option('--dir <folder>', 'backup folder (default: the standard one for this computer)')
+    .action((options: BackupOptions) => withEngine((api, output) => runBackup(api, output, options, signal)));
+
+  program
+    .command('backups')
+    .description('list the iPhone backups on this computer')
+    .option('--dir <folder>', 'look in this folder instead of the standard ones')
+    .action((options: { dir?: string }) =>
+      withEngine(async (api, output) => {
+        const listing = await api.invoke('backup.list', options.dir !== undefined ? { directory: resolve(options.dir) } : {});
+        printResult(output, listing, () => {
+          const where = listing.locations.map((l) => `${l.label}: ${l.path}`).join('\n');
+          if (listing.backups.length === 0) return `No backups found.\nLooked in:\n${where}`;
+          return `${listing.backups.map(formatBackup).join('\n')}\nLooked in:\n${where}`;
+        });
+        return EXIT.ok;
+      }),
+    );
+};

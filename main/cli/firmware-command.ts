@@ -1,0 +1,121 @@
+import { resolve } from 'node:path';
+import type { FirmwareList, JobSummary, LifelineApi, PreparedFirmware, Progress } from '../../common/api';
+import type { RegisterCommand } from './cli-context';
+import { printProblem, printResult, type Output } from './cli-output';
+import { EXIT } from './exit-codes';
+
+type ModelOptions = { device: string; board?: string };
+
+const gb = (bytes: number | null): string => (bytes === null ? 'size unknown' : `${(bytes / 1e9).toFixed(2)} GB`);
+
+function listProse(list: FirmwareList): string {
+  const lines = [`Firmware for ${list.productType}${list.boardConfig ? ` (${list.boardConfig})` : ''}${list.checkedAt ? `, catalogs checked ${list.checkedAt}` : ''}${list.offline ? ' — offline, from the cache' : ''}:`];
+  for (const entry of list.entries) {
+    const signed = entry.signed === true ? 'signed' : entry.signed === false ? 'not signed' : 'signing unknown';
+    const mark = entry === list.latest || (list.latest && entry.build === list.latest.build) ? '→' : ' ';
+    lines.push(`${mark} iOS ${entry.version} (${entry.build}) — ${signed}, ${gb(entry.size)}, ${entry.fileName}`);
+  }
+  if (list.entries.length === 0) lines.push('  (none listed)');
+  for (const warning of list.warnings) lines.push(`  note: ${warning}`);
+  return lines.join('\n');
+}
+
+function progressLine(progress: Progress): string {
+  const percent = progress.fraction === null ? '' : ` ${Math.floor(progress.fraction * 100)}%`;
+  const speed = progress.bytesPerSecond ? `, ${(progress.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
+  const eta = progress.etaSeconds !== undefined ? `, ${Math.ceil(progress.etaSeconds)} s left` : '';
+  return `${progress.message}${percent}${speed}${eta}`;
+}
+
+function preparedProse(prepared: PreparedFirmware): string {
+  const verified = prepared.catalogVerified ? 'verified against Apple’s checksum' : 'fits this phone (no catalog checksum known for this build)';
+  return `iOS ${prepared.version} (${prepared.build}) ready — ${verified}\n  ${prepared.path}\n  SHA-1 ${prepared.sha1}`;
+}
+
+/** Starts a firmware job and waits for its outcome, printing progress to stderr; Ctrl+C cancels it. */
+async function runJob(api: LifelineApi, output: Output, signal: AbortSignal, start: () => Promise<{ job: string }>): Promise<number> {
+  let finished: (summary: JobSummary) => void = () => undefined;
+  const outcome = new Promise<JobSummary>((done) => (finished = done));
+  let jobId: string | undefined;
+  const early: JobSummary[] = [];
+  let lastPrinted = 0;
+  const offJobs = api.on('jobs.changed', (summary) => {
+    if (summary.state === 'running') return;
+    if (jobId === undefined) early.push(summary);
+    else if (summary.job === jobId) finished(summary);
+  });
+  const offProgress = api.on('progress', (progress) => {
+    if (output.json || progress.job !== jobId || Date.now() - lastPrinted < 1000) return;
+    lastPrinted = Date.now();
+    output.err(progressLine(progress));
+  });
+  const onAbort = (): void => {
+    if (jobId !== undefined) void api.invoke('jobs.cancel', { job: jobId });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { job } = await start();
+    jobId = job;
+    const already = early.find((s) => s.job === job);
+    if (already) finished(already);
+    if (signal.aborted) onAbort();
+    const summary = await outcome;
+    if (summary.state === 'succeeded') {
+      const result = summary.result as PreparedFirmware;
+      printResult(output, result, () => preparedProse(result));
+      return EXIT.ok;
+    }
+    if (summary.state === 'cancelled') {
+      printResult(output, { cancelled: true }, () => 'Cancelled. What was downloaded is kept; the next run resumes from there.');
+      return EXIT.cancelled;
+    }
+    printProblem(output, { problem: summary.problem });
+    return EXIT.failed;
+  } finally {
+    offJobs();
+    offProgress();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+const model = (options: ModelOptions) => ({ productType: options.device, ...(options.board ? { boardConfig: options.board } : {}) });
+
+export const registerFirmwareCommand: RegisterCommand = (program, { withEngine, signal }) => {
+  const firmware = program.command('firmware').description('find, download and check iOS firmware (.ipsw) for an iPhone model');
+
+  firmware
+    .command('list')
+    .description('list the firmware Apple and ipsw.me know for a model, newest first; → marks the latest signed')
+    .requiredOption('--device <productType>', 'model identifier, e.g. iPhone6,1')
+    .option('--board <boardConfig>', 'board config, e.g. n51ap (default: from the device table)')
+    .option('--refresh', 'ignore the cached catalogs', false)
+    .action((options: ModelOptions & { refresh: boolean }) =>
+      withEngine(async (api, output) => {
+        const list = await api.invoke('firmware.list', { ...model(options), refresh: options.refresh });
+        printResult(output, list, () => listProse(list));
+        return EXIT.ok;
+      }),
+    );
+
+  firmware
+    .command('get')
+    .description('download (or reuse from the cache) and verify the latest signed firmware for a model')
+    .requiredOption('--device <productType>', 'model identifier, e.g. iPhone6,1')
+    .option('--board <boardConfig>', 'board config, e.g. n51ap (default: from the device table)')
+    .option('--dir <directory>', 'where to put the .ipsw (default: Lifeline’s firmware cache)')
+    .action((options: ModelOptions & { dir?: string }) =>
+      withEngine((api, output) =>
+        runJob(api, output, signal, () => api.invoke('firmware.get', { ...model(options), ...(options.dir ? { directory: resolve(options.dir) } : {}) })),
+      ),
+    );
+
+  firmware
+    .command('verify')
+    .description('check a local .ipsw fits a model (BuildManifest identity for its board) and matches the catalog checksum')
+    .argument('<file>', 'the .ipsw file')
+    .requiredOption('--device <productType>', 'model identifier, e.g. iPhone6,1')
+    .option('--board <boardConfig>', 'board config, e.g. n51ap (default: from the device table)')
+    .action((file: string, options: ModelOptions) =>
+      withEngine((api, output) => runJob(api, output, signal, () => api.invoke('firmware.useLocal', { path: resolve(file), ...model(options) }))),
+    );
+};

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { encodeXmlPlist } from '../plist/plist-codec';
+import type { PlistDict, PlistValue } from '../plist/plist-value';
+import { writeZip, type ZipEntrySource } from './zip-writer';
+
+/**
+ * Synthetic IPSWs for tests and practice mode (never Apple's files): a real ZIP (optionally ZIP64) holding a
+ * BuildManifest.plist shaped like restore-stack §4.2 (Erase + Update identities per board), a Restore.plist
+ * (§4.3), small component files and a stored "OS" image of filler bytes.
+ */
+export type SyntheticBoard = { boardConfig: string; cpid: number; bdid: number };
+
+export type SyntheticIpswSpec = {
+  productTypes: string[];
+  boards: SyntheticBoard[];
+  version: string;
+  build: string;
+  /** Size of the stored OS image (the bulk of the file). */
+  osBytes?: number;
+  zip64?: boolean;
+  /** Leave one component out of the archive although the manifest names it (bad-input tests). */
+  omitComponent?: string;
+  /** Replace BuildManifest.plist with these bytes (bad-input tests). */
+  manifestBytes?: Buffer;
+};
+
+export type SyntheticIpsw = {
+  path: string;
+  fileName: string;
+  size: number;
+  sha1: string;
+  sha256: string;
+  spec: SyntheticIpswSpec;
+};
+
+const hex = (value: number, width: number): string => `0x${value.toString(16).toUpperCase().padStart(width, '0')}`;
+
+function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; data: Buffer }[]> {
+  // Per board: the files each manifest component points at (tiny, deterministic bodies).
+  const byBoard = new Map<string, { name: string; data: Buffer }[]>();
+  for (const board of spec.boards) {
+    const family = board.boardConfig.replace(/ap$/, '');
+    const file = (component: string, path: string) => ({ name: component, data: Buffer.from(`${component}:${path}:${spec.build}`), path });
+    byBoard.set(
+      board.boardConfig,
+      [
+        file('iBSS', `Firmware/dfu/iBSS.${family}.RELEASE.im4p`),
+        file('iBEC', `Firmware/dfu/iBEC.${family}.RELEASE.im4p`),
+        file('LLB', `Firmware/all_flash/LLB.${family}.RELEASE.im4p`),
+        file('iBoot', `Firmware/all_flash/iBoot.${family}.RELEASE.im4p`),
+        file('DeviceTree', `Firmware/all_flash/DeviceTree.${board.boardConfig}.im4p`),
+        file('RestoreDeviceTree', `Firmware/all_flash/DeviceTree.${board.boardConfig}.im4p`),
+        file('KernelCache', `kernelcache.release.${family}`),
+        file('RestoreKernelCache', `kernelcache.release.${family}`),
+        file('RestoreRamDisk', `058-00001-${spec.build}.dmg`),
+      ].map(({ name, path, data }) => ({ name: `${name}|${path}`, data })),
+    );
+  }
+  return byBoard;
+}
+
+export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
+  const identities: PlistValue[] = [];
+  const files = componentFiles(spec);
+  for (const board of spec.boards) {
+    for (const [variant, behavior] of [
+      ['Customer Erase Install (IPSW)', 'Erase'],
+      ['Customer Upgrade Install (IPSW)', 'Update'],
+    ] as const) {
+      const manifest: PlistDict = {};
+      for (const { name, data } of files.get(board.boardConfig) ?? []) {
+        const [component, path] = name.split('|') as [string, string];
+        manifest[component] = {
+          // Synthetic: the digest of the bytes with the component name, so pairs sharing a file still differ (§4.2).
+          Digest: createHash('sha1').update(component).update(data).digest(),
+          Trusted: true,
+          Info: { Path: path, IsFirmwarePayload: component === 'LLB' || component === 'iBoot', Personalize: true },
+        };
+      }
+      manifest.OS = { Digest: Buffer.alloc(20, 1), Trusted: true, Info: { Path: osImageName(spec), Personalize: false } };
+      manifest.ftap = { Digest: Buffer.alloc(0), Trusted: true };
+      identities.push({
+        ApChipID: hex(board.cpid, 4),
+        ApBoardID: hex(board.bdid, 2),
+        ApSecurityDomain: '0x01',
+        UniqueBuildID: createHash('sha1').update(`${spec.build}${board.boardConfig}${behavior}`).digest(),
+        Info: {
+          DeviceClass: board.boardConfig,
+          Variant: variant,
+          RestoreBehavior: behavior,
+          BuildNumber: spec.build,
+          FDRSupport: false,
+          MinimumSystemPartition: 3000,
+        },
+        Manifest: manifest,
+      });
+    }
+  }
+  return {
+    BuildIdentities: identities,
+    ManifestVersion: 0,
+    ProductBuildVersion: spec.build,
+    ProductVersion: spec.version,
+    SupportedProductTypes: spec.productTypes,
+  };
+}
+
+function osImageName(spec: SyntheticIpswSpec): string {
+  return `058-99999-${spec.build}.dmg`;
+}
+
+export function syntheticIpswFileName(spec: Pick<SyntheticIpswSpec, 'productTypes' | 'version' | 'build'>): string {
+  return `${spec.productTypes.join('_')}_${spec.version}_${spec.build}_Restore.ipsw`;
+}
+
+export async function hashFile(path: string): Promise<{ sha1: string; sha256: string; size: number }> {
+  const sha1 = createHash('sha1');
+  const sha256 = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    sha1.update(chunk);
+    sha256.update(chunk);
+    size += chunk.length;
+  }
+  return { sha1: sha1.digest('hex'), sha256: sha256.digest('hex'), size };
+}
+
+export async function writeSyntheticIpsw(directory: string, spec: SyntheticIpswSpec): Promise<SyntheticIpsw> {
+  const fileName = syntheticIpswFileName(spec);
+  const path = `${directory}/${fileName}`;
+  const entries: ZipEntrySource[] = [
+    { name: 'BuildManifest.plist', data: spec.manifestBytes ?? encodeXmlPlist(syntheticBuildManifest(spec)) },
+    {
+      name: 'Restore.plist',
+      data: encodeXmlPlist({
+        DeviceMap: spec.boards.map((b) => ({ BDID: b.bdid, BoardConfig: b.boardConfig, CPID: b.cpid, Platform: 's5l8960x', SCEP: 1 })),
+        ProductBuildVersion: spec.build,
+        ProductVersion: spec.version,
+        SupportedProductTypes: spec.productTypes,
+      }),
+    },
+  ];
+  const seen = new Set<string>();
+  for (const list of componentFiles(spec).values()) {
+    for (const { name, data } of list) {
+      const [component, filePath] = name.split('|') as [string, string];
+      if (component === spec.omitComponent || seen.has(filePath)) continue;
+      seen.add(filePath);
+      entries.push({ name: filePath, data });
+    }
+  }
+  if (spec.omitComponent !== 'OS') entries.push({ name: osImageName(spec), fillerBytes: spec.osBytes ?? 64 * 1024, seed: spec.build.length * 7919 });
+  await writeZip(path, entries, { zip64: spec.zip64 ?? false });
+  const { sha1, sha256, size } = await hashFile(path);
+  return { path, fileName, size, sha1, sha256, spec };
+}

@@ -1,0 +1,19 @@
+/** bmRequestType (USB 2.0 §9.3) ↔ the WebUSB-shaped fields of UsbControlSetup. */
+import type { UsbControlSetup } from '../usb/usb-bus';
+
+const TYPES: readonly UsbControlSetup['requestType'][] = ['standard', 'class', 'vendor'];
+const RECIPIENTS: readonly UsbControlSetup['recipient'][] = ['device', 'interface', 'endpoint', 'other'];
+
+export function bmRequestTypeOf(setup: Pick<UsbControlSetup, 'requestType' | 'recipient'>, direction: 'in' | 'out'): number {
+  return (direction === 'in' ? 0x80 : 0) | (TYPES.indexOf(setup.requestType) << 5) | RECIPIENTS.indexOf(setup.recipient);
+}
+
+/** null for the reserved type (3) and reserved recipients (4–31). */
+export function parseBmRequestType(
+  bm: number,
+): { direction: 'in' | 'out'; requestType: UsbControlSetup['requestType']; recipient: UsbControlSetup['recipient'] } | null {
+  const requestType = TYPES[(bm >> 5) & 3];
+  const recipient = RECIPIENTS[bm & 0x1f];
+  if (requestType === undefined || recipient === undefined) return null;
+  return { direction: bm & 0x80 ? 'in' : 'out', requestType, recipient };
+}
