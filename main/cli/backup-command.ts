@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
-import { problemOf, type BackupResult, type BackupSummary, type JobSummary, type LifelineApi, type Progress } from '../../common/api';
+import { problemOf, type BackupResult, type BackupSummary, type LifelineApi } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
 import { EXIT } from './exit-codes';
+import { followJob } from './follow-job';
 
 type BackupOptions = { udid?: string; phone?: string; dir?: string };
 
@@ -21,13 +22,6 @@ export function formatBackup(backup: BackupSummary): string {
   return [`${name} — ${model}, ${ios}, ${date}, ${formatBytes(backup.sizeBytes)} (${flags.join(', ')})`, `  ${backup.udid}  ${backup.path}`].join('\n');
 }
 
-function progressLine(progress: Progress): string {
-  const percent = progress.fraction === null ? '' : ` ${Math.floor(progress.fraction * 100)}%`;
-  const speed = progress.bytesPerSecond ? `, ${(progress.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
-  const eta = progress.etaSeconds !== undefined ? `, ${Math.ceil(progress.etaSeconds)} s left` : '';
-  return `${progress.message}${percent}${speed}${eta}`;
-}
-
 /** Starts the job and waits for its outcome, printing progress to stderr; Ctrl+C cancels the job. */
 async function runBackup(api: LifelineApi, output: Output, options: BackupOptions, signal: AbortSignal): Promise<number> {
   let phoneId = options.phone;
@@ -40,55 +34,26 @@ async function runBackup(api: LifelineApi, output: Output, options: BackupOption
     }
     phoneId = phone.id;
   }
-  let finished: (summary: JobSummary) => void = () => undefined;
-  const outcome = new Promise<JobSummary>((done) => (finished = done));
-  let jobId: string | undefined;
-  const early: JobSummary[] = [];
-  let lastLine = '';
-  let lastPrinted = 0;
-  const offJobs = api.on('jobs.changed', (summary) => {
-    if (summary.state === 'running') return;
-    if (jobId === undefined) early.push(summary);
-    else if (summary.job === jobId) finished(summary);
-  });
-  const offProgress = api.on('progress', (progress) => {
-    if (output.json || progress.job !== jobId) return;
-    const line = progressLine(progress);
-    const phaseChanged = !lastLine.startsWith(progress.message.slice(0, 12));
-    // One line a second while copying; every phase change at once.
-    if (line !== lastLine && (phaseChanged || Date.now() - lastPrinted >= 1000)) {
-      output.err(line);
-      lastPrinted = Date.now();
-    }
-    lastLine = line;
-  });
-  const onAbort = (): void => {
-    if (jobId !== undefined) void api.invoke('jobs.cancel', { job: jobId });
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const { job } = await api.invoke('backup.start', {
-      ...(phoneId !== undefined ? { phoneId } : {}),
-      ...(options.udid !== undefined ? { udid: options.udid } : {}),
-      ...(options.dir !== undefined ? { directory: resolve(options.dir) } : {}),
-    });
-    jobId = job;
-    const already = early.find((s) => s.job === job);
-    if (already) finished(already);
-    if (signal.aborted) onAbort();
-    const summary = await outcome;
-    if (summary.state === 'succeeded') {
-      const result = summary.result as BackupResult;
-      printResult(output, { job: summary.job, state: summary.state, result }, () =>
+    const ending = await followJob(api, output, signal, () =>
+      api.invoke('backup.start', {
+        ...(phoneId !== undefined ? { phoneId } : {}),
+        ...(options.udid !== undefined ? { udid: options.udid } : {}),
+        ...(options.dir !== undefined ? { directory: resolve(options.dir) } : {}),
+      }),
+    );
+    if (ending.state === 'succeeded') {
+      const result = ending.summary.result as BackupResult;
+      printResult(output, { job: ending.summary.job, state: 'succeeded', result }, () =>
         `Backup complete: ${result.files} files, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s\n  ${result.path}`,
       );
       return EXIT.ok;
     }
-    if (summary.state === 'cancelled') {
-      printResult(output, { job: summary.job, state: 'cancelled' }, () => 'Backup cancelled. Your previous backup is unchanged.');
+    if (ending.state === 'cancelled') {
+      printResult(output, { job: ending.summary.job, state: 'cancelled' }, () => 'Backup cancelled. Your previous backup is unchanged.');
       return EXIT.cancelled;
     }
-    printProblem(output, { problem: summary.problem });
+    printProblem(output, { problem: ending.problem });
     return EXIT.failed;
   } catch (error) {
     const problem = problemOf(error);
@@ -97,10 +62,6 @@ async function runBackup(api: LifelineApi, output: Output, options: BackupOption
       return EXIT.noDevice;
     }
     throw error;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    offJobs();
-    offProgress();
   }
 }
 

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import type { FirmwareList, JobSummary, LifelineApi, PreparedFirmware, Progress } from '../../common/api';
+import type { FirmwareList, LifelineApi, PreparedFirmware } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
+import { followJob } from './follow-job';
 
 type ModelOptions = { device: string; board?: string };
 
@@ -20,13 +21,6 @@ function listProse(list: FirmwareList): string {
   return lines.join('\n');
 }
 
-function progressLine(progress: Progress): string {
-  const percent = progress.fraction === null ? '' : ` ${Math.floor(progress.fraction * 100)}%`;
-  const speed = progress.bytesPerSecond ? `, ${(progress.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
-  const eta = progress.etaSeconds !== undefined ? `, ${Math.ceil(progress.etaSeconds)} s left` : '';
-  return `${progress.message}${percent}${speed}${eta}`;
-}
-
 function preparedProse(prepared: PreparedFirmware): string {
   const verified = prepared.catalogVerified ? 'verified against Apple’s checksum' : 'fits this phone (no catalog checksum known for this build)';
   return `iOS ${prepared.version} (${prepared.build}) ready — ${verified}\n  ${prepared.path}\n  SHA-1 ${prepared.sha1}`;
@@ -34,48 +28,18 @@ function preparedProse(prepared: PreparedFirmware): string {
 
 /** Starts a firmware job and waits for its outcome, printing progress to stderr; Ctrl+C cancels it. */
 async function runJob(api: LifelineApi, output: Output, signal: AbortSignal, start: () => Promise<{ job: string }>): Promise<number> {
-  let finished: (summary: JobSummary) => void = () => undefined;
-  const outcome = new Promise<JobSummary>((done) => (finished = done));
-  let jobId: string | undefined;
-  const early: JobSummary[] = [];
-  let lastPrinted = 0;
-  const offJobs = api.on('jobs.changed', (summary) => {
-    if (summary.state === 'running') return;
-    if (jobId === undefined) early.push(summary);
-    else if (summary.job === jobId) finished(summary);
-  });
-  const offProgress = api.on('progress', (progress) => {
-    if (output.json || progress.job !== jobId || Date.now() - lastPrinted < 1000) return;
-    lastPrinted = Date.now();
-    output.err(progressLine(progress));
-  });
-  const onAbort = (): void => {
-    if (jobId !== undefined) void api.invoke('jobs.cancel', { job: jobId });
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const { job } = await start();
-    jobId = job;
-    const already = early.find((s) => s.job === job);
-    if (already) finished(already);
-    if (signal.aborted) onAbort();
-    const summary = await outcome;
-    if (summary.state === 'succeeded') {
-      const result = summary.result as PreparedFirmware;
-      printResult(output, result, () => preparedProse(result));
-      return EXIT.ok;
-    }
-    if (summary.state === 'cancelled') {
-      printResult(output, { cancelled: true }, () => 'Cancelled. What was downloaded is kept; the next run resumes from there.');
-      return EXIT.cancelled;
-    }
-    printProblem(output, { problem: summary.problem });
-    return EXIT.failed;
-  } finally {
-    offJobs();
-    offProgress();
-    signal.removeEventListener('abort', onAbort);
+  const ending = await followJob(api, output, signal, start);
+  if (ending.state === 'succeeded') {
+    const result = ending.summary.result as PreparedFirmware;
+    printResult(output, result, () => preparedProse(result));
+    return EXIT.ok;
   }
+  if (ending.state === 'cancelled') {
+    printResult(output, { cancelled: true }, () => 'Cancelled. What was downloaded is kept; the next run resumes from there.');
+    return EXIT.cancelled;
+  }
+  printProblem(output, { problem: ending.problem });
+  return EXIT.failed;
 }
 
 const model = (options: ModelOptions) => ({ productType: options.device, ...(options.board ? { boardConfig: options.board } : {}) });

@@ -5,6 +5,7 @@
  *
  * All durations are in "phone milliseconds" and are multiplied by the phone's timeFactor.
  */
+import { hasHomeButton, powerButtonName, type PowerButtonName } from '../../../common/coach-plans';
 import type { ButtonFamily, DeviceModel } from '../../../common/device-table';
 
 export type PhysicalButton = 'home' | 'power' | 'volumeUp' | 'volumeDown';
@@ -92,12 +93,9 @@ export function recoveryButtons(family: ButtonFamily): readonly PhysicalButton[]
   return ['power', 'volumeDown'];
 }
 
-const VOLUME_SIDE_WITH_HOME = new Set(['iPhone10,1', 'iPhone10,2', 'iPhone10,4', 'iPhone10,5', 'iPhone12,8', 'iPhone14,6']);
-
 /** Which physical buttons the model has. iPhone 7's solid-state Home exists but plays no part (§2.2 notes). */
 export function buttonsOf(model: DeviceModel): readonly PhysicalButton[] {
-  const hasHome =
-    model.buttons === 'home' || model.buttons === 'volume-down-side' || VOLUME_SIDE_WITH_HOME.has(model.productType);
+  const hasHome = hasHomeButton(model);
   // The first iPod touch had no volume buttons.
   const hasVolume = !model.productType.startsWith('iPod1,');
   const all: PhysicalButton[] = ['power'];
@@ -106,17 +104,8 @@ export function buttonsOf(model: DeviceModel): readonly PhysicalButton[] {
   return all;
 }
 
-export type PowerButtonName = 'Power' | 'Side' | 'Top';
-
-/** What the user calls the power button on this model (dfu-coach §2.2: Side on 6/6s, Top on SE/iPod/iPad). */
-export function powerButtonName(model: DeviceModel): PowerButtonName {
-  const type = model.productType;
-  if (type.startsWith('iPod') || type.startsWith('iPad')) return 'Top';
-  if (model.buttons !== 'home') return 'Side';
-  if (type === 'iPhone8,4') return 'Top';
-  if (/^iPhone(7|8),/.test(type)) return 'Side';
-  return 'Power';
-}
+// The name people know the power button by comes from the coach's plans (one rule for the app and the sim).
+export { powerButtonName, type PowerButtonName };
 
 export function buttonLabel(model: DeviceModel, button: PhysicalButton): string {
   switch (button) {
