@@ -132,6 +132,38 @@ describe('Coach screen', () => {
     expect(status).toHaveTextContent('Got it — let go. The phone is in DFU mode.');
   });
 
+  it('keeps counting from the start time when the window loses focus, and says so', async () => {
+    let now = 50_000;
+    const store = createLifelineStore();
+    const { api } = fakeApi();
+    store.setState({ engine: 'connected', phones: [phone('AAAA000000000001', 'recovery')] });
+    render(
+      <LifelineApiContext.Provider value={api}>
+        <LifelineStoreContext.Provider value={store}>
+          <CoachClockContext.Provider value={() => now}>
+            <CoachScreen phoneId="AAAA000000000001" intent="enter" />
+          </CoachClockContext.Provider>
+        </LifelineStoreContext.Provider>
+      </LifelineApiContext.Provider>,
+    );
+    await wait(0);
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    await wait(0);
+    act(() => {
+      window.dispatchEvent(new Event('blur'));
+    });
+    expect(screen.getByRole('note')).toHaveTextContent('The countdown keeps time');
+    // Time passes while the window is in the background; the position comes from the clock, not from ticks.
+    now += 6_500;
+    await wait(150);
+    expect(screen.getByRole('heading', { level: 2, name: /^Press and hold Side and Volume Down/ })).toBeInTheDocument();
+    expect(screen.getByTestId('coach-seconds')).toHaveTextContent('3');
+    act(() => {
+      window.dispatchEvent(new Event('focus'));
+    });
+    expect(screen.queryByRole('note')).not.toBeInTheDocument();
+  });
+
   it('remembers the mute switch', async () => {
     localStorage.clear();
     const store = createLifelineStore();
