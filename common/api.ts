@@ -11,6 +11,7 @@ import { practiceCommands, practiceEvents } from './contract/practice';
 import { coachCommands, coachEvents } from './contract/coach';
 import { backupCommands, backupEvents } from './contract/backup';
 import { dfuCommands, dfuEvents } from './contract/dfu';
+import { restoreCommands, restoreEvents } from './contract/restore';
 import { firmwareCommands, firmwareEvents } from './contract/firmware';
 import { ProblemSchema, type Problem } from './contract/shapes';
 
@@ -20,6 +21,7 @@ export * from './contract/practice';
 export * from './contract/coach';
 export * from './contract/backup';
 export * from './contract/dfu';
+export * from './contract/restore';
 export * from './contract/firmware';
 
 /** Commands: request → response. Add a row in a contract file and the compiler walks you through every transport. */
@@ -29,6 +31,7 @@ export const commandSchemas = {
   ...coachCommands,
   ...backupCommands,
   ...dfuCommands,
+  ...restoreCommands,
   ...firmwareCommands,
 } as const;
 
@@ -39,6 +42,7 @@ export const eventSchemas = {
   ...coachEvents,
   ...backupEvents,
   ...dfuEvents,
+  ...restoreEvents,
   ...firmwareEvents,
 } as const;
 

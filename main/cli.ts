@@ -13,11 +13,12 @@ import { registerFirmwareCommand } from './cli/firmware-command';
 import { EXIT } from './cli/exit-codes';
 import { registerInfoCommand } from './cli/info-command';
 import { registerDfuInfoCommand } from './cli/dfu-info-command';
+import { registerRestoreCommand } from './cli/restore-command';
 import { createAppEngine } from './rescue/create-engine';
 import { createInProcessClient } from './transport/in-process';
 import { APP_VERSION } from './version';
 
-const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand];
+const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand];
 
 type Io = Pick<Output, 'out' | 'err'>;
 

@@ -42,7 +42,17 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
     const coach = new CoachService({ phones, usbmux: new UsbmuxClient({ address: host.usbmuxAddress }) });
     // Practice firmware comes from local fake Apple servers, never the internet.
     const firmware = new FirmwareService(host.firmware.settings);
-    return new Engine({ ...identity, phones, practice: host.practice, backup, coach, firmware, usb: host.usb, onClose: host.close });
+    return new Engine({
+      ...identity,
+      phones,
+      practice: host.practice,
+      backup,
+      coach,
+      firmware,
+      usb: host.usb,
+      restore: { tssUrl: host.tss.url, usbmuxAddress: host.usbmuxAddress },
+      onClose: host.close,
+    });
   }
   const usb = await openHostUsbBus(options.usbip ?? process.env[USBIP_ENV]);
   const phones = await startHostRegistry({ usb, ...grace });

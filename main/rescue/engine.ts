@@ -17,7 +17,9 @@ import { practiceHandlers } from './handlers/practice-handlers';
 import { coachHandlers } from './handlers/coach-handlers';
 import type { CoachService } from '../coach/coach-service';
 import { backupHandlers } from './handlers/backup-handlers';
+import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { dfuHandlers } from './handlers/dfu-handlers';
+import { restoreHandlers } from './handlers/restore-handlers';
 import { firmwareHandlers } from './handlers/firmware-handlers';
 import type { FirmwareService } from '../firmware/firmware-service';
 import type { UsbBus } from '../usb/usb-bus';
@@ -62,6 +64,8 @@ export type EngineOptions = {
   coach?: CoachService;
   /** Finds, downloads and verifies the firmware for a phone (issue 7). */
   firmware?: FirmwareService;
+  /** Restore engine (issue 8): where the signing server and usbmuxd are (practice mode: local fakes). */
+  restore?: { tssUrl?: string; usbmuxAddress?: UsbmuxAddress };
   /** Extra teardown (e.g. the virtual phones of practice mode). */
   onClose?: () => Promise<void>;
 };
@@ -104,6 +108,7 @@ export class Engine {
       ...coachHandlers(context),
       ...backupHandlers(context),
       ...dfuHandlers(context),
+      ...restoreHandlers(context),
       ...firmwareHandlers(context),
     };
   }

@@ -4,6 +4,7 @@ import { parseUsbmuxSocketAddress, type UsbmuxAddress } from '../usbmux/usbmux-a
 import { demoScenarios } from './demo-scenarios';
 import { SimUsbBus } from './hardware/sim-usb-bus';
 import { practiceControls } from './practice-controls';
+import { startFakeTssServer, type FakeTssServer } from './fake-tss-server';
 import { startPracticeFirmware, type PracticeFirmware } from './practice-firmware';
 import { startSimulator } from './index';
 import type { Simulator } from './simulator';
@@ -17,6 +18,8 @@ export type PracticeHost = {
   practice: PracticeControls;
   /** Fake Apple catalogs + CDN with synthetic IPSWs for the practice phones (firmware issue 7). */
   firmware: PracticeFirmware;
+  /** The practice signing server; every virtual phone's boot chain trusts its test key (issue 8). */
+  tss: FakeTssServer;
   close(): Promise<void>;
 };
 
@@ -26,16 +29,20 @@ export async function startPracticeHost(options: { timeFactor?: number; phones?:
   const usbmuxAddress = parseUsbmuxSocketAddress(sim.address);
   if (!usbmuxAddress) throw new Error(`Simulator address ${sim.address} is not a usbmuxd address`);
   const firmware = await startPracticeFirmware(sim.phones.map((phone) => phone.model.productType));
+  const tss = await startFakeTssServer();
+  for (const phone of sim.phones) phone.hardware.ticketKey = tss.key.publicKey;
   return {
     sim,
     usb,
     usbmuxAddress,
     practice: practiceControls(() => sim.phones),
     firmware,
+    tss,
     close: async () => {
       usb.close();
       await sim.close();
       await firmware.close();
+      await tss.close();
     },
   };
 }

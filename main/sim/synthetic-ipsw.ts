@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { encodeXmlPlist } from '../plist/plist-codec';
+import { tagForComponent } from '../restore/img4/component-tags';
+import { im4pDigest } from '../restore/img4/img4-digest';
+import { buildIm4p, rewriteIm4pType } from '../restore/img4/im4p';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import { writeZip, type ZipEntrySource } from './zip-writer';
 
@@ -36,12 +39,40 @@ export type SyntheticIpsw = {
 
 const hex = (value: number, width: number): string => `0x${value.toString(16).toUpperCase().padStart(width, '0')}`;
 
+/** The tag each synthetic component file carries on disk (restore aliases share the plain component's file, §4.2). */
+const FILE_TAGS: Record<string, string> = {
+  iBSS: 'ibss',
+  iBEC: 'ibec',
+  LLB: 'illb',
+  iBoot: 'ibot',
+  DeviceTree: 'dtre',
+  RestoreDeviceTree: 'dtre',
+  KernelCache: 'krnl',
+  RestoreKernelCache: 'krnl',
+  RestoreRamDisk: 'rdsk',
+  AppleLogo: 'logo',
+  RestoreLogo: 'logo',
+  SEP: 'sepi',
+  RestoreSEP: 'sepi',
+  RestoreTrustCache: 'rtsc',
+};
+
 function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; data: Buffer }[]> {
-  // Per board: the files each manifest component points at (tiny, deterministic bodies).
+  // Per board: the files each manifest component points at — small real IM4Ps (restore-stack §6.2) with
+  // deterministic payloads, so personalisation and the virtual phone's digest checks are self-consistent.
   const byBoard = new Map<string, { name: string; data: Buffer }[]>();
   for (const board of spec.boards) {
     const family = board.boardConfig.replace(/ap$/, '');
-    const file = (component: string, path: string) => ({ name: component, data: Buffer.from(`${component}:${path}:${spec.build}`), path });
+    const file = (component: string, path: string) => ({
+      name: component,
+      path,
+      data: buildIm4p({
+        type: FILE_TAGS[component] ?? 'data',
+        // Derived from the file, not the component: components sharing a file share its bytes.
+        description: path.includes('/dfu/') || /\/(LLB|iBoot)\./.test(path) ? 'iBoot-4513.270.14' : `${path.split('/').at(-1) ?? path}-${spec.build}`,
+        payload: Buffer.from(`${path}:${spec.build}:`.repeat(8)),
+      }),
+    });
     byBoard.set(
       board.boardConfig,
       [
@@ -51,6 +82,11 @@ function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; da
         file('iBoot', `Firmware/all_flash/iBoot.${family}.RELEASE.im4p`),
         file('DeviceTree', `Firmware/all_flash/DeviceTree.${board.boardConfig}.im4p`),
         file('RestoreDeviceTree', `Firmware/all_flash/DeviceTree.${board.boardConfig}.im4p`),
+        file('AppleLogo', `Firmware/all_flash/applelogo@2x~iphone.s5l8960x.im4p`),
+        file('RestoreLogo', `Firmware/all_flash/applelogo@2x~iphone.s5l8960x.im4p`),
+        file('SEP', `Firmware/all_flash/sep-firmware.${family}.RELEASE.im4p`),
+        file('RestoreSEP', `Firmware/all_flash/sep-firmware.${family}.RELEASE.im4p`),
+        file('RestoreTrustCache', `Firmware/058-00001-${spec.build}.dmg.trustcache`),
         file('KernelCache', `kernelcache.release.${family}`),
         file('RestoreKernelCache', `kernelcache.release.${family}`),
         file('RestoreRamDisk', `058-00001-${spec.build}.dmg`),
@@ -72,10 +108,16 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
       for (const { name, data } of files.get(board.boardConfig) ?? []) {
         const [component, path] = name.split('|') as [string, string];
         manifest[component] = {
-          // Synthetic: the digest of the bytes with the component name, so pairs sharing a file still differ (§4.2).
-          Digest: createHash('sha1').update(component).update(data).digest(),
+          // The hash of the IM4P as it will be booted: tag rewritten for the restore aliases (§4.2, §6.3), so pairs
+          // sharing a file still differ.
+          Digest: im4pDigest(rewriteIm4pType(data, tagForComponent(component) ?? 'data')),
           Trusted: true,
-          Info: { Path: path, IsFirmwarePayload: component === 'LLB' || component === 'iBoot', Personalize: true },
+          Info: {
+            Path: path,
+            IsFirmwarePayload: component === 'LLB' || component === 'iBoot',
+            IsLoadedByiBoot: component === 'RestoreTrustCache',
+            Personalize: true,
+          },
         };
       }
       manifest.OS = { Digest: Buffer.alloc(20, 1), Trusted: true, Info: { Path: osImageName(spec), Personalize: false } };

@@ -15,6 +15,7 @@ import { FaultPlan } from './faults';
 import type { FaultSettings } from './faults';
 import { createDuplexPair } from './duplex-pair';
 import { Lockdownd } from './lockdownd';
+import { serveRestored } from './restored-service';
 import {
   PRE_SESSION_KEYS,
   PRE_SESSION_SINGLE_KEYS,
@@ -126,7 +127,8 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
   // ---- usbmuxd side ----
 
   usbVisible(): boolean {
-    return this.hardware.mode === 'normal' && this.hardware.plugged;
+    // The restore ramdisk shows on usbmuxd like a normal-mode phone (restore-stack §1.1, §7.2 step 16).
+    return (this.hardware.mode === 'normal' || this.hardware.mode === 'restore') && this.hardware.plugged;
   }
 
   usbProductId(): number {
@@ -139,6 +141,18 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
 
   openPort(port: number): Duplex | null {
     if (!this.usbVisible() || this.faults.refusePort.has(port)) return null;
+    if (port === LOCKDOWN_SERVICE_PORT && this.hardware.mode === 'restore') {
+      const [hostEnd, deviceEnd] = createDuplexPair();
+      serveRestored(deviceEnd, {
+        ecid: this.identity.ecid,
+        cpid: this.model.cpid,
+        bdid: this.model.bdid ?? 0,
+        productType: this.model.productType,
+        boardConfig: this.model.boardConfig,
+      });
+      return hostEnd;
+    }
+    if (this.hardware.mode === 'restore') return null;
     if (port === LOCKDOWN_SERVICE_PORT) {
       const [hostEnd, deviceEnd] = createDuplexPair();
       this.lockdownd.serve(deviceEnd);

@@ -15,6 +15,8 @@ export interface IBootHost {
   reboot(): void;
   /** Told about every command line received (tests, demo UI). */
   command?(line: string): void;
+  /** Boot-chain verbs (go, setpicture, firmware, ramdisk, devicetree, rsepfirmware, bootx…); undefined = not handled. */
+  boot?(verb: string, args: string): IBootResult | undefined;
 }
 
 export type IBootResult = { ok: boolean; output: string };
@@ -36,8 +38,9 @@ export class IBootShell {
   #ret = 0;
   readonly #transcript: string[] = [];
 
-  constructor(nvram: ReadonlyMap<string, string>, host: IBootHost) {
-    this.#env = new Map([...IBOOT_DEFAULT_ENV, ...nvram]);
+  constructor(nvram: ReadonlyMap<string, string>, host: IBootHost, stageEnv: ReadonlyMap<string, string> = new Map()) {
+    // Stage facts (boot-stage, build-version) describe the running iBoot, so they win over saved NVRAM.
+    this.#env = new Map([...IBOOT_DEFAULT_ENV, ...nvram, ...stageEnv]);
     this.#host = host;
   }
 
@@ -97,7 +100,7 @@ export class IBootShell {
       case '':
         return { ok: true, output: '' };
       default:
-        return { ok: false, output: `Command '${verb.slice(0, 32)}' not found` };
+        return this.#host.boot?.(verb, rest) ?? { ok: false, output: `Command '${verb.slice(0, 32)}' not found` };
     }
   }
 }

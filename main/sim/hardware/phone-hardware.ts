@@ -28,12 +28,15 @@ import {
   resetPair,
   type PhysicalButton,
 } from './buttons';
-import { IBootShell } from './iboot-shell';
+import type { KeyObject } from 'node:crypto';
+import { IBootShell, type IBootResult } from './iboot-shell';
+import { checkBootImage, type ImageVerdict } from './sim-image-check';
 import { realClock, type SimClock, type SimTimer } from './sim-clock';
 import type { SimUpload } from './sim-upload';
 import {
   SimUsbDevice,
   dfuPersonality,
+  noncesOf,
   normalPersonality,
   recoveryPersonality,
   type SimUsbPersonality,
@@ -41,7 +44,8 @@ import {
 
 export type { PhysicalButton } from './buttons';
 
-export type PhoneMode = 'off' | 'booting' | 'normal' | 'recovery' | 'dfu' | 'wtf';
+/** 'restore': the restore ramdisk runs (visible on usbmuxd only, restore-stack §7.2 step 16). */
+export type PhoneMode = 'off' | 'booting' | 'normal' | 'recovery' | 'dfu' | 'wtf' | 'restore';
 
 /** What the phone's screen shows (for the demo UI and coach tests). DFU is black (dfu-coach R15). */
 export type PhoneScreen = 'off' | 'black' | 'apple-logo' | 'recovery' | 'running';
@@ -63,7 +67,9 @@ export type BootStage =
   | 'normal'
   | 'recovery'
   | 'dfu'
-  | 'wtf';
+  | 'wtf'
+  | 'ramdisk-booting'
+  | 'restore';
 
 export type PhoneIdentity = {
   model: DeviceModel;
@@ -90,6 +96,27 @@ export type PhoneHardwareOptions = {
   /** NVRAM at start; `auto-boot` defaults to "false" for a phone that starts in recovery, else "true". */
   nvram?: Record<string, string>;
 };
+
+/** Which boot-chain program answers in recovery mode (restore-stack §7.2, §10.2 simulator state machine). */
+export type IBootStage = 'iboot' | 'ibss' | 'ibec';
+
+/** One image the boot chain judged (tests assert on this, not on the host tool's exit code). */
+export type BootRecord = { stage: 'dfu' | IBootStage; command: string; verdict: ImageVerdict };
+
+/** §10.2: how long each booted stage takes to show up again (scaled by timeFactor). */
+const IBSS_BOOT_MS = 1_500;
+const IBEC_BOOT_MS = 1_500;
+const RAMDISK_BOOT_MS = 4_000;
+const MAX_BOOT_RECORDS = 64;
+
+/** iBEC verb → the image tag it boots (restore-stack §4.4). */
+const IBEC_IMAGE_VERBS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['setpicture', ['rlgo', 'logo']],
+  ['firmware', ['rtsc', 'trst', 'rdcp', 'rdc2', 'rtmu', 'rcio', 'dcp2', 'rsm3', 'rspt', 'rtrx', 'rxcl', 'aopf', 'anef', 'ispf', 'mtfw']],
+  ['ramdisk', ['rdsk']],
+  ['devicetree', ['rdtr']],
+  ['rsepfirmware', ['rsep']],
+]);
 
 /** Uploads kept for inspection (each up to MAX_SIM_UPLOAD_BYTES). */
 const MAX_KEPT_UPLOADS = 4;
@@ -127,6 +154,19 @@ export class PhoneHardware extends EventEmitter {
   readonly osBootable: boolean;
   /** False models a cable the phone does not detect for DFU (Apple USB-C-to-Lightning, dfu-coach R6). */
   cableSupportsDfu = true;
+  /**
+   * The ticket key this phone's boot chain trusts (the practice signing server's test key). When set, SecureROM,
+   * iBSS and iBEC check every image and boot it (restore-stack §10.2); when null, uploads are only recorded.
+   */
+  ticketKey: KeyObject | string | null = null;
+  /** Issue a fresh ApNonce at every boot stage (restore-stack §1.4: exercises the host's re-request of a ticket). */
+  freshNoncePerStage = false;
+  #apNonce: Uint8Array;
+  #iBootStage: IBootStage = 'iboot';
+  #lastUpload: SimUpload | null = null;
+  /** iBEC: images accepted since it started, by verb. */
+  readonly #accepted = new Set<string>();
+  readonly #bootRecords: BootRecord[] = [];
   readonly #clock: SimClock;
   readonly #board: ButtonBoard;
   readonly #available: ReadonlySet<PhysicalButton>;
@@ -156,6 +196,7 @@ export class PhoneHardware extends EventEmitter {
     this.#plugged = options.plugged ?? true;
     this.osBootable = options.osBootable ?? true;
     this.location = `sim-port-${nextPort++}`;
+    this.#apNonce = noncesOf(options.identity).nonc;
     const initialMode = options.initialMode ?? 'normal';
     this.#nvram = new Map(Object.entries(options.nvram ?? {}));
     if (!this.#nvram.has('auto-boot')) this.#nvram.set('auto-boot', initialMode === 'recovery' ? 'false' : 'true');
@@ -223,6 +264,20 @@ export class PhoneHardware extends EventEmitter {
   /** The last few uploads received over USB (oldest first), for tests and the demo transcript. */
   get uploads(): readonly SimUpload[] {
     return this.#uploads;
+  }
+
+  /** The phone's current ApNonce (changes per stage when freshNoncePerStage). */
+  get apNonce(): Uint8Array {
+    return this.#apNonce;
+  }
+
+  get iBootStage(): IBootStage {
+    return this.#iBootStage;
+  }
+
+  /** Every image the boot chain judged, oldest first (bounded). */
+  get bootRecords(): readonly BootRecord[] {
+    return this.#bootRecords;
   }
 
   /** The USB device currently enumerated (null when unplugged, off or between personalities). */
@@ -389,6 +444,8 @@ export class PhoneHardware extends EventEmitter {
     this.#cancelAllTimers();
     this.#detachUsb();
     this.#shell = null;
+    this.#iBootStage = 'iboot';
+    this.#accepted.clear();
     this.#setSos('none');
     this.#setMode('booting');
     this.#setScreen('black');
@@ -446,7 +503,14 @@ export class PhoneHardware extends EventEmitter {
 
   #enterRecoveryMode(): void {
     this.#stageTimer = null;
+    const stageEnv = new Map<string, string>();
+    if (this.#iBootStage === 'ibss') stageEnv.set('boot-stage', '1');
+    if (this.#iBootStage === 'ibec') {
+      // restore-stack §7.2 step 8/12: iBEC reports boot-stage 2 and a ramdisk size.
+      stageEnv.set('boot-stage', '2').set('build-version', 'iBoot-4513.270.14').set('ramdisk-size', '0x10000000');
+    }
     this.#shell = new IBootShell(this.#nvram, {
+      boot: (verb, args) => this.#bootCommand(verb, args),
       saveenv: (env) => {
         this.#nvram = new Map(env);
       },
@@ -458,7 +522,7 @@ export class PhoneHardware extends EventEmitter {
           if (this.#shell === shell && this.#stage === 'recovery') this.#restart();
         });
       },
-    });
+    }, stageEnv);
     this.#setStage('recovery');
     this.#setScreen('recovery');
     this.#setMode('recovery');
@@ -480,13 +544,14 @@ export class PhoneHardware extends EventEmitter {
   #personality(): SimUsbPersonality | null {
     switch (this.#mode) {
       case 'normal':
+      case 'restore':
         return normalPersonality(this.identity);
       case 'recovery':
-        return recoveryPersonality(this.identity);
+        return recoveryPersonality({ ...this.identity, apNonce: this.#apNonce });
       case 'dfu':
-        return dfuPersonality(this.identity, 'dfu');
+        return dfuPersonality({ ...this.identity, apNonce: this.#apNonce }, 'dfu');
       case 'wtf':
-        return dfuPersonality(this.identity, 'wtf');
+        return dfuPersonality({ ...this.identity, apNonce: this.#apNonce }, 'wtf');
       default:
         return null;
     }
@@ -506,6 +571,7 @@ export class PhoneHardware extends EventEmitter {
       onUpload: (upload) => {
         if (this.#uploads.length >= MAX_KEPT_UPLOADS) this.#uploads.shift();
         this.#uploads.push(upload);
+        this.#lastUpload = upload;
         this.emit('upload', upload);
       },
       onReset: () => this.#usbPortReset(device),
@@ -522,6 +588,10 @@ export class PhoneHardware extends EventEmitter {
   #usbPortReset(device: SimUsbDevice): void {
     this.#after(0, () => {
       if (this.#usb !== device) return;
+      if (this.ticketKey !== null && this.#mode === 'dfu' && this.#lastUpload?.mode === 'dfu' && this.#lastUpload.complete) {
+        this.#romBoot(this.#lastUpload);
+        return;
+      }
       const mode = this.#mode;
       this.emit('usb-reset');
       this.#detachUsb();
@@ -529,6 +599,102 @@ export class PhoneHardware extends EventEmitter {
         if (this.#mode === mode && this.#usb === null) this.#attachForMode();
       });
     });
+  }
+
+  // ── boot chain (restore-stack §7.2, §10.2) ────────────────────────────────
+
+  #judge(stage: BootRecord['stage'], command: string, image: Uint8Array | null, tags: readonly string[]): ImageVerdict {
+    const model = this.identity.model;
+    const verdict: ImageVerdict =
+      image === null || this.ticketKey === null
+        ? { ok: false, tag: null, reason: image === null ? 'no image was uploaded' : 'this phone trusts no ticket key' }
+        : checkBootImage(image, { tags, ecid: this.identity.ecid, cpid: model.cpid, bdid: model.bdid ?? 0, apNonce: this.#apNonce, ticketKey: this.ticketKey });
+    if (this.#bootRecords.length >= MAX_BOOT_RECORDS) this.#bootRecords.shift();
+    this.#bootRecords.push({ stage, command, verdict });
+    this.emit('boot-image', { stage, command, verdict });
+    return verdict;
+  }
+
+  #freshNonce(): void {
+    if (!this.freshNoncePerStage) return;
+    const next = Uint8Array.from(this.#apNonce, () => Math.floor(Math.random() * 256));
+    this.#apNonce = next;
+  }
+
+  /**
+   * SecureROM after the DFU upload and the host's USB reset: a valid iBSS boots (the phone leaves the bus and comes
+   * back as iBSS in recovery, §7.2 step 5); anything else and the ROM stays put — no re-enumeration (§10.2 "any").
+   */
+  #romBoot(upload: SimUpload): void {
+    const verdict = this.#judge('dfu', 'dfu-upload', upload.payload(), ['ibss']);
+    this.#lastUpload = null;
+    if (!verdict.ok) return;
+    this.emit('usb-reset');
+    this.#bootInto('ibss', IBSS_BOOT_MS);
+  }
+
+  #bootInto(stage: 'ibss' | 'ibec', delayMs: number): void {
+    this.#detachUsb();
+    this.#shell = null;
+    this.#setMode('booting');
+    this.#setStage('recovery-enumerating');
+    this.#stageTimer = this.#after(delayMs, () => {
+      this.#iBootStage = stage;
+      this.#accepted.clear();
+      this.#freshNonce();
+      this.#enterRecoveryMode();
+    });
+  }
+
+  #bootCommand(verb: string, args: string): IBootResult | undefined {
+    if (this.ticketKey === null) return undefined;
+    const stage = this.#iBootStage;
+    const image = this.#lastUpload?.mode === 'recovery' ? this.#lastUpload.payload() : null;
+    if (verb === 'go' && (stage === 'ibss' || stage === 'iboot')) {
+      const verdict = this.#judge(stage, 'go', image, ['ibec']);
+      if (!verdict.ok) return { ok: false, output: verdict.reason };
+      const shell = this.#shell;
+      this.#after(0, () => {
+        if (this.#shell === shell) this.#bootInto('ibec', IBEC_BOOT_MS);
+      });
+      return { ok: true, output: '' };
+    }
+    if (stage !== 'ibec') return undefined;
+    if (verb === 'bgcolor') return { ok: true, output: '' };
+    const tags = IBEC_IMAGE_VERBS.get(verb);
+    if (tags) {
+      if (verb === 'setpicture' && args.trim() !== '' && args.trim() !== '4' && args.trim() !== '0') return { ok: false, output: 'usage: setpicture [0|4]' };
+      const verdict = this.#judge(stage, verb, image, tags);
+      if (!verdict.ok) return { ok: false, output: verdict.reason };
+      this.#accepted.add(verb);
+      return { ok: true, output: '' };
+    }
+    if (verb === 'bootx') {
+      const verdict = this.#judge(stage, 'bootx', image, ['rkrn']);
+      if (!verdict.ok) return { ok: false, output: verdict.reason };
+      if (!this.#accepted.has('ramdisk') || !this.#accepted.has('devicetree')) {
+        const refused: ImageVerdict = { ok: false, tag: 'rkrn', reason: 'bootx needs a ramdisk and a device tree first' };
+        this.#bootRecords.push({ stage, command: 'bootx', verdict: refused });
+        return { ok: false, output: refused.reason };
+      }
+      const shell = this.#shell;
+      this.#after(0, () => {
+        if (this.#shell !== shell) return;
+        this.#detachUsb();
+        this.#shell = null;
+        this.#setMode('booting');
+        this.#setStage('ramdisk-booting');
+        this.#stageTimer = this.#after(RAMDISK_BOOT_MS, () => {
+          this.#stageTimer = null;
+          this.#setStage('restore');
+          this.#setScreen('apple-logo');
+          this.#setMode('restore');
+          this.#attachForMode();
+        });
+      });
+      return { ok: true, output: '' };
+    }
+    return undefined;
   }
 
   #detachUsb(): void {

@@ -148,7 +148,7 @@ export function dfuPersonality(identity: PersonalityIdentity, kind: 'dfu' | 'wtf
   };
 }
 
-function noncesOf(identity: PersonalityIdentity): { nonc: Uint8Array; snon: Uint8Array } {
+export function noncesOf(identity: PersonalityIdentity): { nonc: Uint8Array; snon: Uint8Array } {
   // Deterministic per ECID so tests can compare; 32-byte ApNonce from the A10 on, 20 bytes before (restore-stack §1.4).
   const apSize = identity.model.cpid >= 0x8010 && identity.model.cpid < 0x8900 ? 32 : 20;
   const seed = Buffer.from(identity.ecid.toString(16).padStart(16, '0'), 'hex');

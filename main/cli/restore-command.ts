@@ -1,0 +1,53 @@
+import type { LifelineApi, RestoreRamdiskResult, RestoreToRamdiskRequest } from '../../common/api';
+import type { RegisterCommand } from './cli-context';
+import { printProblem, printResult, type Output } from './cli-output';
+import { EXIT } from './exit-codes';
+import { followJob } from './follow-job';
+
+type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; until: string };
+
+function resultProse(result: RestoreRamdiskResult): string {
+  const lines = [`The phone is running the restore ramdisk of iOS ${result.firmware.version} (${result.firmware.build}) — restore mode, protocol ${result.protocolVersion ?? 'unknown'}.`];
+  for (const stage of result.stages) lines.push(`  ${stage.stage.padEnd(13)} ${stage.ms.toFixed(0)} ms`);
+  lines.push('The rest of the restore (erasing and installing iOS) is not in this version of Lifeline yet.');
+  return lines.join('\n');
+}
+
+async function run(api: LifelineApi, output: Output, signal: AbortSignal, request: RestoreToRamdiskRequest): Promise<number> {
+  const ending = await followJob(api, output, signal, () => api.invoke('restore.toRamdisk', request));
+  if (ending.state === 'succeeded') {
+    const result = ending.summary.result as RestoreRamdiskResult;
+    printResult(output, result, () => resultProse(result));
+    return EXIT.ok;
+  }
+  if (ending.state === 'cancelled') {
+    printResult(output, { cancelled: true }, () => 'Cancelled before anything was sent to the phone.');
+    return EXIT.cancelled;
+  }
+  printProblem(output, { problem: ending.problem });
+  return EXIT.failed;
+}
+
+export const registerRestoreCommand: RegisterCommand = (program, { withEngine, signal }) => {
+  program
+    .command('restore')
+    .description('restore a phone in DFU or recovery mode (this version stops once the restore ramdisk runs)')
+    .option('--ipsw <file>', 'use this .ipsw file')
+    .option('--latest', 'use the latest signed firmware for the phone (downloaded if needed)', false)
+    .option('--ecid <ecid>', 'the phone’s ECID in hex, when several phones are connected')
+    .requiredOption('--until <stage>', 'where to stop: ramdisk (the only stage so far)')
+    .action((options: RestoreOptions) =>
+      withEngine(async (api, output) => {
+        if (options.until !== 'ramdisk') {
+          printProblem(output, { problem: { code: 'restore-until', title: 'Only --until ramdisk is available', detail: `"${options.until}" is not a stage Lifeline can stop at yet.`, nextSteps: ['Run with --until ramdisk.'] } });
+          return EXIT.usage;
+        }
+        if (options.ipsw && options.latest) {
+          printProblem(output, { problem: { code: 'restore-firmware-choice', title: 'Choose --ipsw or --latest, not both', detail: 'Both were given.', nextSteps: ['Leave one out.'] } });
+          return EXIT.usage;
+        }
+        const request: RestoreToRamdiskRequest = { until: 'ramdisk', ...(options.ipsw ? { ipsw: options.ipsw } : {}), ...(options.latest ? { latest: true } : {}), ...(options.ecid ? { ecid: options.ecid } : {}) };
+        return run(api, output, signal, request);
+      }),
+    );
+};

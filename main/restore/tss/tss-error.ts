@@ -1,0 +1,13 @@
+/** Why the signing server gave no usable ticket, typed so the boot chain can explain it (restore-stack §5.1, §9). */
+export type TssErrorCode = 'not-signed' | 'malformed-request' | 'server-error' | 'unreachable' | 'bad-response' | 'ticket-mismatch' | 'cancelled';
+
+export class TssError extends Error {
+  constructor(
+    message: string,
+    readonly code: TssErrorCode,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'TssError';
+  }
+}

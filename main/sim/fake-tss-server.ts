@@ -1,0 +1,180 @@
+/**
+ * A local stand-in for Apple's signing server (restore-stack §5.1, §5.3, §10.2 "Fake TSS server"): it speaks the
+ * real format (XML plist POST → `STATUS=…&MESSAGE=…&REQUEST_STRING=<plist>`), checks the request's shape, and signs
+ * IM4M tickets with a test key generated at start — the virtual phones trust that key, nothing else does.
+ * Builds listed as unsigned are refused with STATUS 94, like Apple's server for a build it no longer signs.
+ */
+import { once } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { tagForComponent } from '../restore/img4/component-tags';
+import type { Img4Properties } from '../restore/img4/im4m';
+import { generateTicketSigningKey, signTicket, type TicketSigningKey } from '../restore/img4/ticket-signature';
+import { decodePlist, encodeXmlPlist } from '../plist/plist-codec';
+import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
+
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+const MAX_KEPT_REQUESTS = 32;
+
+export type FakeTssFaults = {
+  /** Answer every request with this STATUS (e.g. 126) instead of signing. */
+  status: number | null;
+  /** Answer without a STATUS (the client should retry) this many times. */
+  noStatusCount: number;
+  /** Wait this long before answering. */
+  delayMs: number;
+};
+
+export type FakeTssServer = {
+  url: string;
+  key: TicketSigningKey;
+  /** PEM of the public key the virtual phones trust. */
+  publicKeyPem: string;
+  /** UniqueBuildID (hex) of builds this server refuses to sign (STATUS 94). */
+  unsignedBuilds: Set<string>;
+  faults: FakeTssFaults;
+  /** The last requests received (bounded). */
+  requests: PlistDict[];
+  close(): Promise<void>;
+};
+
+const REQUIRED_KEYS = ['@ApImg4Ticket', 'ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'ApNonce', 'ApProductionMode', 'ApSecurityMode'];
+
+function asBigInt(value: PlistValue | undefined): bigint | null {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
+  if (typeof value === 'bigint' && value >= 0n) return value;
+  return null;
+}
+
+/** The shape check Apple's server does, as far as a malformed request is concerned (§5.3): else STATUS 94. */
+export function tssRequestProblem(request: PlistDict): string | null {
+  for (const key of REQUIRED_KEYS) if (request[key] === undefined) return `missing ${key}`;
+  if (!(request.ApNonce instanceof Uint8Array)) return 'ApNonce is not data';
+  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain']) if (asBigInt(request[key]) === null) return `${key} is not an integer`;
+  for (const [name, entry] of Object.entries(request)) {
+    if (!isPlistDict(entry)) continue;
+    if (!(entry.Digest instanceof Uint8Array)) return `${name} has no Digest`;
+    if (typeof entry.EPRO !== 'boolean' || typeof entry.ESEC !== 'boolean') return `${name} lacks EPRO/ESEC`;
+    if (entry.Info !== undefined) return `${name} still carries Info`;
+  }
+  return null;
+}
+
+export function signedTicketFor(request: PlistDict, key: TicketSigningKey): Buffer {
+  const manifest: Img4Properties = new Map<string, Uint8Array | bigint | boolean>([
+    ['BNCH', request.ApNonce as Uint8Array],
+    ['CHIP', asBigInt(request.ApChipID) ?? 0n],
+    ['BORD', asBigInt(request.ApBoardID) ?? 0n],
+    ['ECID', asBigInt(request.ApECID) ?? 0n],
+    ['SDOM', asBigInt(request.ApSecurityDomain) ?? 0n],
+    ['CPRO', request.ApProductionMode === true],
+    ['CSEC', request.ApSecurityMode === true],
+  ]);
+  if (request.SepNonce instanceof Uint8Array) manifest.set('snon', request.SepNonce);
+  const images = new Map<string, Img4Properties>();
+  for (const [name, entry] of Object.entries(request)) {
+    if (!isPlistDict(entry) || !(entry.Digest instanceof Uint8Array)) continue;
+    const tag = tagForComponent(name) ?? (name.length === 4 ? name : undefined);
+    if (!tag) continue;
+    images.set(
+      tag,
+      new Map<string, Uint8Array | bigint | boolean>([
+        ['DGST', entry.Digest],
+        ['EPRO', entry.EPRO === true],
+        ['ESEC', entry.ESEC === true],
+      ]),
+    );
+  }
+  return signTicket(key, manifest, images);
+}
+
+function answer(response: ServerResponse, text: string): void {
+  response.writeHead(200, { 'Content-Type': 'text/plain' });
+  response.end(text);
+}
+
+export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<string> } = {}): Promise<FakeTssServer> {
+  const key = generateTicketSigningKey();
+  const sockets = new Set<Socket>();
+  const state: Omit<FakeTssServer, 'url' | 'close'> = {
+    key,
+    publicKeyPem: key.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    unsignedBuilds: new Set([...(options.unsignedBuilds ?? [])].map((b) => b.toLowerCase())),
+    faults: { status: null, noStatusCount: 0, delayMs: 0 },
+    requests: [],
+  };
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST' || !request.url?.startsWith('/TSS/controller')) {
+      response.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > MAX_REQUEST_BYTES) {
+        response.writeHead(413).end();
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    }
+    if (state.faults.delayMs > 0) await new Promise((r) => setTimeout(r, state.faults.delayMs));
+    if (state.faults.noStatusCount > 0) {
+      state.faults.noStatusCount--;
+      response.writeHead(503).end('busy');
+      return;
+    }
+    let plist: PlistValue;
+    try {
+      plist = decodePlist(Buffer.concat(chunks), { maxBytes: MAX_REQUEST_BYTES });
+    } catch {
+      answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      return;
+    }
+    if (!isPlistDict(plist)) {
+      answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      return;
+    }
+    if (state.requests.length >= MAX_KEPT_REQUESTS) state.requests.shift();
+    state.requests.push(plist);
+    if (state.faults.status !== null) {
+      answer(response, `STATUS=${state.faults.status}&MESSAGE=Simulated failure`);
+      return;
+    }
+    const build = plist.UniqueBuildID instanceof Uint8Array ? Buffer.from(plist.UniqueBuildID).toString('hex') : '';
+    if (tssRequestProblem(plist) !== null || state.unsignedBuilds.has(build)) {
+      answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      return;
+    }
+    const ticket = signedTicketFor(plist, key);
+    answer(response, `STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=${encodeXmlPlist({ ApImg4Ticket: ticket }).toString('utf8')}`);
+  }
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    ...state,
+    get requests() {
+      return state.requests;
+    },
+    url: `http://127.0.0.1:${port}/TSS/controller?action=2`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

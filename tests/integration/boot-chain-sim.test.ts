@@ -1,0 +1,175 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readBuildManifest, selectIdentity, type BuildIdentity, type BuildManifest } from '../../main/firmware/build-manifest';
+import { IpswArchive } from '../../main/firmware/ipsw-reader';
+import { runBootChain, type BootChainProgress } from '../../main/restore/boot-chain';
+import { BootChainError } from '../../main/restore/boot-chain-error';
+import { apTicketRequester } from '../../main/restore/tss/ap-ticket';
+import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
+import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
+import { startSimulator } from '../../main/sim/index';
+import type { Simulator } from '../../main/sim/simulator';
+import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
+import { SimUsbipServer } from '../../main/sim/usbip-server';
+import type { UsbBus } from '../../main/usb/usb-bus';
+import { UsbipBus } from '../../main/usb/usbip-bus';
+import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
+import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
+
+const ECID = 0x000a1b2c3d4e5f60n;
+const FAST = {
+  dfuStatusPollMs: 10,
+  disconnectMs: 3_000,
+  reconnectMs: 3_000,
+  discoveryMs: 3_000,
+  ibecDisconnectMs: 3_000,
+  ibecReconnectMs: 3_000,
+  bootxDisconnectMs: 3_000,
+  restoreModeMs: 5_000,
+  goDelayMs: 0,
+  ramdiskDelayMs: 0,
+};
+const cleanups: (() => Promise<void> | void)[] = [];
+let tss: FakeTssServer;
+let workDir: string;
+let archive: IpswArchive;
+let manifest: BuildManifest;
+let identity: BuildIdentity;
+let otherBoard: BuildIdentity;
+
+beforeAll(async () => {
+  tss = await startFakeTssServer();
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeline-bootchain-'));
+  const ipsw = await writeSyntheticIpsw(workDir, {
+    productTypes: ['iPhone6,1', 'iPhone6,2'],
+    boards: [
+      { boardConfig: 'n51ap', cpid: 0x8960, bdid: 0 },
+      { boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 },
+    ],
+    version: '12.5.7',
+    build: '16H81',
+    zip64: true,
+  });
+  archive = await IpswArchive.open(ipsw.path);
+  manifest = await readBuildManifest(archive);
+  identity = selectIdentity(manifest, 'n51ap', 'Erase')!;
+  otherBoard = selectIdentity(manifest, 'n53ap', 'Erase')!;
+});
+
+afterAll(async () => {
+  archive.close();
+  await tss.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+type Transport = 'sim' | 'usbip';
+
+async function setup(transport: Transport, mode: 'dfu' | 'recovery' = 'dfu'): Promise<{ sim: Simulator; bus: UsbBus; usbmux: UsbmuxClient }> {
+  const sim = await startSimulator({ phones: [{ model: { productType: 'iPhone6,1' }, mode, ecid: `0x${ECID.toString(16)}`, timeFactor: 0.01 }] });
+  cleanups.push(() => sim.close());
+  const hardware = sim.phones[0]!.hardware;
+  hardware.ticketKey = tss.key.publicKey;
+  const simBus = new SimUsbBus([hardware]);
+  cleanups.push(() => simBus.close());
+  const usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
+  if (transport === 'sim') return { sim, bus: simBus, usbmux };
+  const server = await SimUsbipServer.start({ bus: simBus });
+  cleanups.push(() => server.close());
+  const bus = new UsbipBus({ address: { host: '127.0.0.1', port: server.port }, pollMs: 50 });
+  await bus.start();
+  cleanups.push(() => bus.close());
+  return { sim, bus, usbmux };
+}
+
+const requester = (id: BuildIdentity = identity) => apTicketRequester(id, { ecid: ECID, chipId: 0x8960, boardId: 0 }, { url: tss.url, attempts: 1 });
+
+describe.each<Transport>(['sim', 'usbip'])('boot chain over %s', (transport) => {
+  it('walks DFU → iBSS → iBEC → logo, trust cache, ramdisk, device tree, SEP, kernel, bootx, and finds the restore-mode phone', async () => {
+    const { sim, bus, usbmux } = await setup(transport);
+    const progress: BootChainProgress[] = [];
+    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST, onProgress: (p) => progress.push(p) });
+    expect(result.restorePhone.protocolVersion).toBe(15);
+    expect(BigInt(result.restorePhone.hardwareInfo.UniqueChipID as number)).toBe(ECID);
+    expect(progress.map((p) => p.stage)).toEqual(['connect', 'ticket', 'ibss', 'ibec', 'logo', 'firmware', 'ramdisk', 'devicetree', 'sep', 'kernel', 'restore-mode']);
+    expect(progress.find((p) => p.stage === 'ibss')?.cancellable).toBe(true);
+    expect(progress.find((p) => p.stage === 'ibec')?.cancellable).toBe(false);
+    const hardware = sim.phones[0]!.hardware;
+    expect(hardware.mode).toBe('restore');
+    expect(hardware.bootRecords.map((r) => [r.command, r.verdict.ok ? r.verdict.tag : r.verdict.reason])).toEqual([
+      ['dfu-upload', 'ibss'],
+      ['go', 'ibec'],
+      ['setpicture', 'rlgo'],
+      ['firmware', 'rtsc'],
+      ['ramdisk', 'rdsk'],
+      ['devicetree', 'rdtr'],
+      ['rsepfirmware', 'rsep'],
+      ['bootx', 'rkrn'],
+    ]);
+    expect(result.ticketsRequested).toBe(1);
+  });
+});
+
+describe('boot chain failures', () => {
+  it('refuses firmware for another board before sending anything', async () => {
+    const { sim, bus, usbmux } = await setup('sim');
+    const error = await runBootChain({ bus, usbmux, archive, manifest, identity: otherBoard, ecid: ECID, requestTicket: requester(otherBoard), timeouts: FAST }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BootChainError);
+    expect((error as BootChainError).code).toBe('wrong-firmware');
+    expect(sim.phones[0]!.hardware.uploads).toHaveLength(0);
+  });
+
+  it('a ticket signed by another key makes the phone stall in DFU: a typed did-not-reenumerate error', async () => {
+    const { sim, bus, usbmux } = await setup('sim');
+    const impostor = await startFakeTssServer();
+    cleanups.push(() => impostor.close());
+    const error = await runBootChain({
+      bus,
+      usbmux,
+      archive,
+      manifest,
+      identity,
+      ecid: ECID,
+      requestTicket: apTicketRequester(identity, { ecid: ECID, chipId: 0x8960, boardId: 0 }, { url: impostor.url, attempts: 1 }),
+      timeouts: { ...FAST, disconnectMs: 500 },
+    }).catch((e: unknown) => e);
+    expect((error as BootChainError).code).toBe('did-not-reenumerate');
+    const hardware = sim.phones[0]!.hardware;
+    expect(hardware.mode).toBe('dfu');
+    expect(hardware.bootRecords.at(-1)?.verdict).toMatchObject({ ok: false, reason: 'the ticket signature is not valid' });
+  });
+
+  it('requests a new ticket when the phone issues a fresh nonce at each stage', async () => {
+    const { sim, bus, usbmux } = await setup('sim');
+    sim.phones[0]!.hardware.freshNoncePerStage = true;
+    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST });
+    // DFU nonce, then a new one in iBSS and another in iBEC.
+    expect(result.ticketsRequested).toBe(3);
+    expect(sim.phones[0]!.hardware.bootRecords.every((r) => r.verdict.ok)).toBe(true);
+  });
+
+  it('reports an unsigned build in plain words and sends nothing', async () => {
+    const { sim, bus, usbmux } = await setup('sim');
+    tss.unsignedBuilds.add(identity.uniqueBuildId!.toString('hex'));
+    try {
+      const error = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST }).catch((e: unknown) => e);
+      expect((error as BootChainError).code).toBe('not-signed');
+      expect((error as Error).message).toMatch(/no longer signs/);
+      expect(sim.phones[0]!.hardware.uploads).toHaveLength(0);
+    } finally {
+      tss.unsignedBuilds.clear();
+    }
+  });
+
+  it('starts from recovery mode too (iBEC + go, §7.3)', async () => {
+    const { sim, bus, usbmux } = await setup('sim', 'recovery');
+    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST });
+    expect(BigInt(result.restorePhone.hardwareInfo.UniqueChipID as number)).toBe(ECID);
+    expect(sim.phones[0]!.hardware.bootRecords[0]).toMatchObject({ command: 'go', verdict: { ok: true, tag: 'ibec' } });
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Debian's unmodified `irecovery -f` sends personalised boot images to the virtual phone over USB/IP (through the
+ * libusb-usbip shim); the phone's boot records say whether it accepted them — the tool's exit code does not
+ * (restore-stack §13 item 2).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findModelByProductType } from '../../common/device-table';
+import { readBuildManifest, selectIdentity, type BuildIdentity } from '../../main/firmware/build-manifest';
+import { IpswArchive } from '../../main/firmware/ipsw-reader';
+import { personalise } from '../../main/restore/img4/img4';
+import { apTicketRequester } from '../../main/restore/tss/ap-ticket';
+import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
+import { PhoneHardware } from '../../main/sim/hardware/phone-hardware';
+import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
+import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
+import { SimUsbipServer } from '../../main/sim/usbip-server';
+import { waitFor, whichTool } from './peer-tool';
+
+const SHIM_SOURCE = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? fileURLToPath(new URL('../../../shared/tools/libusb-usbip', import.meta.url));
+const ECID = 0x000a1b2c3d4e5f60n;
+const tool = whichTool('irecovery');
+const missing = !tool
+  ? 'irecovery not installed'
+  : !whichTool('make') || !existsSync('/usr/include/libusb-1.0/libusb.h') || !existsSync(join(SHIM_SOURCE, 'Makefile'))
+    ? 'shim prerequisites missing'
+    : null;
+
+describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB/IP${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let workDir = '';
+  let shimDir = '';
+  let tss: FakeTssServer;
+  let archive: IpswArchive;
+  let identity: BuildIdentity;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'lifeline-irecovery-bootchain-'));
+    shimDir = join(workDir, 'libusb-usbip');
+    execFileSync('make', ['-s', '-C', SHIM_SOURCE, `OUT=${shimDir}`], { stdio: 'pipe', timeout: 120_000 });
+    tss = await startFakeTssServer();
+    const ipsw = await writeSyntheticIpsw(workDir, { productTypes: ['iPhone6,1'], boards: [{ boardConfig: 'n51ap', cpid: 0x8960, bdid: 0 }], version: '12.5.7', build: '16H81' });
+    archive = await IpswArchive.open(ipsw.path);
+    identity = selectIdentity(await readBuildManifest(archive), 'n51ap', 'Erase')!;
+  }, 130_000);
+
+  afterAll(async () => {
+    archive?.close();
+    await tss?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function dfuPhone(): Promise<{ phone: PhoneHardware; server: SimUsbipServer }> {
+    const phone = new PhoneHardware({ identity: { model: findModelByProductType('iPhone6,1')!, ecid: ECID, serialNumber: 'F17LX0AAFF9R', udid: 'udid-bootchain' }, initialMode: 'dfu', timeFactor: 0.01 });
+    phone.ticketKey = tss.key.publicKey;
+    const bus = new SimUsbBus([phone]);
+    const server = await SimUsbipServer.start({ bus });
+    cleanups.push(() => phone.dispose(), () => bus.close(), () => server.close());
+    return { phone, server };
+  }
+
+  async function imageFor(phone: PhoneHardware, component: string, tag: string): Promise<string> {
+    const ticket = await apTicketRequester(identity, { ecid: ECID, chipId: 0x8960, boardId: 0 }, { url: tss.url, attempts: 1 })({ apNonce: phone.apNonce });
+    const file = await archive.readSmall(identity.components.find((c) => c.name === component)!.path!, 1 << 20);
+    const path = join(workDir, `${component}-${tag}.img4`);
+    writeFileSync(path, personalise(file, tag, ticket).img4);
+    return path;
+  }
+
+  function irecovery(server: SimUsbipServer, args: string[]): Promise<void> {
+    return new Promise((resolve) => {
+      execFile(tool!, args, { timeout: 30_000, env: { ...process.env, LIBUSB_USBIP_SERVER: server.address, LD_LIBRARY_PATH: shimDir } }, () => resolve());
+    });
+  }
+
+  it('a personalised iBSS sent with irecovery -f in DFU is accepted: the phone boots it and comes back as iBSS in recovery', async () => {
+    const { phone, server } = await dfuPhone();
+    await irecovery(server, ['-f', await imageFor(phone, 'iBSS', 'ibss')]);
+    expect(phone.bootRecords).toEqual([{ stage: 'dfu', command: 'dfu-upload', verdict: { ok: true, tag: 'ibss' } }]);
+    expect(await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === 'ibss', 5_000)).toBe(true);
+  });
+
+  it('an iBEC image sent in DFU is rejected: the phone records why and stays in DFU without re-enumerating', async () => {
+    const { phone, server } = await dfuPhone();
+    await irecovery(server, ['-f', await imageFor(phone, 'iBEC', 'ibec')]);
+    expect(phone.bootRecords.at(-1)).toMatchObject({ stage: 'dfu', verdict: { ok: false, tag: 'ibec' } });
+    const device = phone.usbDevice();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(phone.mode).toBe('dfu');
+    expect(phone.usbDevice()).toBe(device);
+  });
+});
