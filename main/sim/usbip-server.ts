@@ -179,6 +179,9 @@ export class SimUsbipServer {
       if (![...this.#sessions].some((s) => s.device === device) && device.attached) void device.close().catch(() => undefined);
     });
     if (!device.opened) await device.open();
+    // Still configured from an earlier session: usbip-host keeps its interfaces bound, so a new importer may use
+    // them without setting the configuration again (libirecovery only sets it when it differs).
+    if (device.configurationValue !== 0) await claimAll(device);
     socket.write(encodeImportReply({ status: OP_STATUS_OK, device: this.#record(device) }));
     for (;;) {
       const command = await readUrbCommand(reader);

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findModelByProductType } from '../../common/device-table';
 import { readBuildManifest, selectIdentity, type BuildIdentity } from '../../main/firmware/build-manifest';
 import { IpswArchive } from '../../main/firmware/ipsw-reader';
+import { planBootChain } from '../../main/restore/boot-chain-plan';
 import { personalise } from '../../main/restore/img4/img4';
 import { apTicketRequester } from '../../main/restore/tss/ap-ticket';
 import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
@@ -96,5 +97,22 @@ describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB
     await new Promise((r) => setTimeout(r, 200));
     expect(phone.mode).toBe('dfu');
     expect(phone.usbDevice()).toBe(device);
+  });
+
+  it('walks the whole chain to bootx, one irecovery process per image or command, and the phone accepts every image', async () => {
+    const { phone, server } = await dfuPhone();
+    for (const step of planBootChain(identity)) {
+      await irecovery(server, ['-f', await imageFor(phone, step.component.name, step.tag)]);
+      if (step.stage === 'ibss') {
+        expect(await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === 'ibss', 5_000)).toBe(true);
+        continue;
+      }
+      // A new process finds the phone still configured by the previous one and uploads without setting it again.
+      for (const line of step.before ?? []) await irecovery(server, ['-c', line]);
+      await irecovery(server, ['-c', step.command ?? 'firmware']);
+      if (step.stage === 'ibec') expect(await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === 'ibec', 5_000)).toBe(true);
+    }
+    expect(phone.bootRecords.map((r) => [r.command, r.verdict.ok])).toEqual(phone.bootRecords.map((r) => [r.command, true]));
+    expect(phone.bootRecords.at(-1)?.command).toBe('bootx');
   });
 });

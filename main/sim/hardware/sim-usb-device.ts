@@ -282,6 +282,11 @@ export class SimUsbDevice implements UsbDeviceHandle {
     this.#claimed.clear();
   }
 
+  /** The selected configuration (0 = unconfigured); it outlives a host closing the device, as on hardware. */
+  get configurationValue(): number {
+    return this.#configuration;
+  }
+
   async selectConfiguration(configurationValue: number): Promise<void> {
     this.#requireOpen();
     if (configurationValue !== 1) throw new UsbDeviceError(`configuration ${configurationValue} does not exist`, 'not-found');
