@@ -113,6 +113,63 @@ describe.each<Transport>(['sim', 'usbip'])('boot chain over %s', (transport) => 
     ]);
     expect(result.ticketsRequested).toBe(1);
   });
+
+  it('requests a new ticket when the phone issues a fresh nonce at each stage', async () => {
+    const { sim, bus, usbmux } = await setup(transport);
+    sim.phones[0]!.hardware.freshNoncePerStage = true;
+    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST });
+    // DFU nonce, then a new one in iBSS and another in iBEC.
+    expect(result.ticketsRequested).toBe(3);
+    expect(sim.phones[0]!.hardware.bootRecords.every((r) => r.verdict.ok)).toBe(true);
+  });
+
+  it('can be cancelled until the first image is sent, and nothing reaches the phone', async () => {
+    const { sim, bus, usbmux } = await setup(transport);
+    const controller = new AbortController();
+    const error = await runBootChain({
+      bus,
+      usbmux,
+      archive,
+      manifest,
+      identity,
+      ecid: ECID,
+      signal: controller.signal,
+      // The person presses Cancel while Lifeline is asking the signing server.
+      requestTicket: async (nonces) => {
+        controller.abort();
+        return requester()(nonces);
+      },
+      timeouts: FAST,
+    }).catch((e: unknown) => e);
+    expect((error as BootChainError).code).toBe('cancelled');
+    expect((error as Error).message).toBe('Cancelled before anything was sent to the phone.');
+    expect(sim.phones[0]!.hardware.uploads).toHaveLength(0);
+    expect(sim.phones[0]!.hardware.mode).toBe('dfu');
+  });
+
+  it('refuses a cancel once an image was sent, says so once, and finishes the walk', async () => {
+    const { sim, bus, usbmux } = await setup(transport);
+    const controller = new AbortController();
+    let refusals = 0;
+    const result = await runBootChain({
+      bus,
+      usbmux,
+      archive,
+      manifest,
+      identity,
+      ecid: ECID,
+      signal: controller.signal,
+      requestTicket: requester(),
+      timeouts: FAST,
+      onProgress: (p) => {
+        if (p.stage === 'logo') controller.abort();
+      },
+      onCancelRefused: () => refusals++,
+    });
+    expect(refusals).toBe(1);
+    expect(result.restorePhone.protocolVersion).toBe(15);
+    expect(sim.phones[0]!.hardware.mode).toBe('restore');
+  });
 });
 
 describe('boot chain failures', () => {
@@ -142,15 +199,6 @@ describe('boot chain failures', () => {
     const hardware = sim.phones[0]!.hardware;
     expect(hardware.mode).toBe('dfu');
     expect(hardware.bootRecords.at(-1)?.verdict).toMatchObject({ ok: false, reason: 'the ticket signature is not valid' });
-  });
-
-  it('requests a new ticket when the phone issues a fresh nonce at each stage', async () => {
-    const { sim, bus, usbmux } = await setup('sim');
-    sim.phones[0]!.hardware.freshNoncePerStage = true;
-    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST });
-    // DFU nonce, then a new one in iBSS and another in iBEC.
-    expect(result.ticketsRequested).toBe(3);
-    expect(sim.phones[0]!.hardware.bootRecords.every((r) => r.verdict.ok)).toBe(true);
   });
 
   it('reports an unsigned build in plain words and sends nothing', async () => {
