@@ -1,7 +1,8 @@
 /**
  * bench:bootchain — host time from "DFU phone present, IPSW cached, ticket in hand" to `bootx` against the virtual
- * phone at (effectively) zero delays (timeFactor 1e-6: the scenario schema wants > 0), per stage, with peak RSS; the peer figure is the same per-stage walk by
- * Debian's `irecovery -f` / `-c` over USB/IP through the libusb-usbip shim. Never asserts on time.
+ * phone at (effectively) zero delays (timeFactor 1e-6: the scenario schema wants > 0), per stage, with peak RSS. Both
+ * walks go over the virtual phone's USB/IP export: ours through UsbipBus, the peer's as Debian's `irecovery -f` / `-c`
+ * through the libusb-usbip shim (one process per image or command, as a script would run it). Never asserts on time.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { startSimulator } from '../../main/sim/index';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
+import { UsbipBus } from '../../main/usb/usbip-bus';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 
@@ -44,13 +46,19 @@ async function dfuPhone() {
   return { sim, hardware, bus, usbmux: new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! }) };
 }
 
+// Ours goes through the same USB/IP export as the peer, so both pay the same transport.
 const ours = new Map<string, number[]>();
 for (let run = 0; run < RUNS; run++) {
-  const { sim, hardware, bus, usbmux } = await dfuPhone();
+  const { sim, hardware, bus: simBus, usbmux } = await dfuPhone();
+  const server = await SimUsbipServer.start({ bus: simBus });
+  const bus = new UsbipBus({ address: { host: '127.0.0.1', port: server.port }, pollMs: 5 });
+  await bus.start();
   const ticket = await requestTicket({ apNonce: hardware.apNonce });
   const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, ticket, requestTicket, timeouts: ZERO });
   for (const { stage, ms } of result.stages) ours.set(stage, [...(ours.get(stage) ?? []), ms]);
   bus.close();
+  await server.close();
+  simBus.close();
   await sim.close();
 }
 
