@@ -1,8 +1,7 @@
-import { closeSync, constants as fsConstants, mkdirSync, openSync, unlinkSync, writev } from 'node:fs';
 import { cp, lstat, mkdir, open, readdir, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
-import { ConfinementError, confine, type ConfinementCache } from './confine';
+import { ConfinementError, confineSync, type ConfinementCache } from './confine';
 import {
   DeviceLinkStatus,
   EMPTY_PARAMETER_STRING,
@@ -12,6 +11,7 @@ import {
   type FileBatchSink,
   type FileBatchWriter,
 } from './device-link';
+import { UploadWriter, type UploadFile } from './upload-writer';
 
 /**
  * The host's side of every device → host DeviceLink request (backup-stack §11.3) against one folder:
@@ -24,8 +24,6 @@ export type DeviceLinkReply = { code: number; description: string | undefined; e
 
 /** backup-stack §11.4: libimobiledevice and pymobiledevice3 send downloads in ≤ 32 KiB blocks. */
 const DOWNLOAD_BLOCK_BYTES = 32 * 1024;
-/** Coalesce uploaded blocks into large writes. */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
 const MAX_LISTED_ENTRIES = 200_000;
 const MAX_PATHS_PER_MESSAGE = 200_000;
 
@@ -46,9 +44,13 @@ export class DeviceLinkFolderHost {
   /** Files the device announced but could not read itself (0x0B blocks). */
   deviceFileErrors = 0;
   private readonly cache: ConfinementCache = new Set();
-  /** The file being written when a transfer breaks off, closed by dispose(). */
-  private openFd: number | undefined;
   private readonly createdDirs = new Set<string>();
+  /** Stores uploaded files; dispose() closes what a broken-off transfer left open. */
+  private readonly writer = new UploadWriter({
+    createdDirs: this.createdDirs,
+    onStored: () => this.filesReceived++,
+    onFailure: (error) => (this.localError ??= error),
+  });
 
   constructor(
     readonly root: string,
@@ -56,8 +58,12 @@ export class DeviceLinkFolderHost {
   ) {}
 
   private async path(devicePath: unknown): Promise<string | ConfinementError> {
+    return this.pathSync(devicePath);
+  }
+
+  private pathSync(devicePath: unknown): string | ConfinementError {
     try {
-      return await confine(this.root, devicePath, this.cache);
+      return confineSync(this.root, devicePath, this.cache);
     } catch (error) {
       if (!(error instanceof ConfinementError)) throw error;
       this.refusal ??= error;
@@ -69,109 +75,51 @@ export class DeviceLinkFolderHost {
 
   /**
    * A sink for readFileBatch(namesPerFile 2). Never throws on the device's say-so: failures are recorded and the
-   * rest drained. Metadata calls (open, unlink, close) are synchronous — microseconds each, and a thread-pool round
-   * trip per call would stall the socket for every one of thousands of small files; the data itself is written
-   * asynchronously, one writev per ~1 MiB, with one write in flight while the next megabyte arrives.
+   * rest drained. Calls return a promise only when the UploadWriter has too much waiting for the disk, so the
+   * reader walks buffered blocks without a promise per block. outcome() waits until every file is closed.
    */
-  uploadSink(onBytes: (bytes: number) => void): FileBatchSink & { outcome(): DeviceLinkReply } {
-    type OpenFile = { fd: number | undefined; target: string; pending: Buffer[]; used: number; inflight: Promise<unknown> };
-    let current: OpenFile | undefined;
-    let batchError: NodeJS.ErrnoException | ConfinementError | undefined;
-    const flush = async (file: OpenFile, final: boolean): Promise<void> => {
-      if (file.fd === undefined) return;
-      await file.inflight;
-      if (file.used > 0) {
-        const pending = file.pending;
-        file.pending = [];
-        file.used = 0;
-        file.inflight = writevAll(file.fd, pending);
-        file.inflight.catch(() => undefined);
-      }
-      if (final) await file.inflight;
-    };
-    const fail = async (file: OpenFile | undefined, error: unknown): Promise<void> => {
-      const failure = error as NodeJS.ErrnoException;
-      batchError ??= failure;
-      this.localError ??= failure;
-      if (file?.fd !== undefined) {
-        await file.inflight.catch(() => undefined);
-        closeQuietly(file.fd);
-        file.fd = undefined;
-        this.openFd = undefined;
-        await rm(file.target, { force: true }).catch(() => undefined);
-      }
-    };
+  uploadSink(onBytes: (bytes: number) => void): FileBatchSink & { outcome(): Promise<DeviceLinkReply> } {
+    const writer = this.writer;
+    let current: UploadFile | undefined;
+    let refusal: ConfinementError | undefined;
     return {
-      beginFile: async ({ path: devicePath }) => {
-        const target = await this.path(devicePath);
+      beginFile: ({ path: devicePath }) => {
+        current = undefined;
+        const target = this.pathSync(devicePath);
         if (target instanceof ConfinementError) {
-          batchError ??= target;
-          current = undefined;
-          return;
+          refusal ??= target;
+          return undefined;
         }
-        const file: OpenFile = { fd: undefined, target, pending: [], used: 0, inflight: Promise.resolve() };
-        current = file;
-        try {
-          this.ensureParentSync(target);
-          file.fd = openFresh(target);
-          this.openFd = file.fd;
-        } catch (error) {
-          await fail(file, error);
-        }
+        const begun = writer.begin(target);
+        current = begun.file;
+        return begun.wait;
       },
-      data: async (bytes) => {
+      data: (bytes) => {
         onBytes(bytes.length);
         this.bytesReceived += bytes.length;
-        const file = current;
-        if (file?.fd === undefined) return;
-        try {
-          file.pending.push(bytes);
-          file.used += bytes.length;
-          if (file.used >= WRITE_BUFFER_BYTES || file.pending.length >= 512) await flush(file, false);
-        } catch (error) {
-          await fail(file, error);
-        }
+        return current ? writer.write(current, bytes) : undefined;
       },
-      endFile: async (outcome: FileBatchOutcome) => {
+      endFile: (outcome: FileBatchOutcome) => {
         const file = current;
         current = undefined;
-        if (file?.fd === undefined) return;
-        try {
-          await flush(file, true);
-          closeSync(file.fd);
-          file.fd = undefined;
-          this.openFd = undefined;
-        } catch (error) {
-          await fail(file, error);
-          return;
-        }
-        if (outcome.ok) this.filesReceived++;
-        else {
-          // The device could not read its own file: keep nothing half-written.
-          this.deviceFileErrors++;
-          await rm(file.target, { force: true }).catch(() => undefined);
-        }
+        if (!file) return undefined;
+        // The device could not read its own file: keep nothing half-written.
+        if (!outcome.ok) this.deviceFileErrors++;
+        return writer.end(file, outcome.ok);
       },
-      outcome: () => {
-        if (!batchError) return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
-        if (batchError instanceof ConfinementError) return { code: DeviceLinkStatus.Failure, description: 'Operation not permitted', extra: {} };
-        return { code: deviceLinkStatusForErrno(batchError.code), description: batchError.message, extra: {} };
+      outcome: async () => {
+        await writer.settle();
+        const failure = refusal ?? writer.error;
+        if (!failure) return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
+        if (failure instanceof ConfinementError) return { code: DeviceLinkStatus.Failure, description: 'Operation not permitted', extra: {} };
+        return { code: deviceLinkStatusForErrno(failure.code), description: failure.message, extra: {} };
       },
     };
-  }
-
-  private ensureParentSync(target: string): void {
-    const parent = dirname(target);
-    if (this.createdDirs.has(parent)) return;
-    mkdirSync(parent, { recursive: true });
-    this.createdDirs.add(parent);
   }
 
   /** Closes a file left open by a transfer that broke off (unplug, cancel, timeout). */
   async dispose(): Promise<void> {
-    const fd = this.openFd;
-    this.openFd = undefined;
-    if (fd !== undefined) closeQuietly(fd);
+    await this.writer.abandon();
   }
 
   private async ensureParent(target: string): Promise<void> {
@@ -343,48 +291,4 @@ const STRERROR: Readonly<Record<string, string>> = {
 
 function strerror(code: string | undefined): string {
   return (code === undefined ? undefined : STRERROR[code]) ?? 'Unknown error';
-}
-
-const CREATE_NEW = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
-
-/**
- * A new inode at `path`, never the existing one: the staging folder is a hard-linked copy of the previous
- * backup, and opening an existing name for writing would change the previous backup too. O_EXCL also refuses
- * to follow a symlink planted at the last component.
- */
-function openFresh(path: string): number {
-  try {
-    return openSync(path, CREATE_NEW, 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    unlinkSync(path);
-    return openSync(path, CREATE_NEW, 0o644);
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
-  }
-}
-
-/** Writes every buffer (writev may write less than asked). */
-async function writevAll(fd: number, buffers: Buffer[]): Promise<void> {
-  let rest = buffers;
-  while (rest.length > 0) {
-    const written = await new Promise<number>((resolve, reject) => writev(fd, rest, (error, bytes) => (error ? reject(error) : resolve(bytes))));
-    let skip = written;
-    const next: Buffer[] = [];
-    for (const buffer of rest) {
-      if (skip >= buffer.length) skip -= buffer.length;
-      else {
-        next.push(skip > 0 ? buffer.subarray(skip) : buffer);
-        skip = 0;
-      }
-    }
-    if (written === 0 && next.length > 0) throw Object.assign(new Error('No progress writing the file'), { code: 'EIO' });
-    rest = next;
-  }
 }

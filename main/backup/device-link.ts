@@ -164,11 +164,15 @@ export type FileBlockReadOptions = ReadOptions & { maxBlockBytes?: number };
 /** One `[u32 BE length][code][length-1 bytes]` block, rejecting lengths above the bound before reading them. */
 export async function readFileBlock(reader: ByteReader, options: FileBlockReadOptions = {}): Promise<FileBlock> {
   const maxBlockBytes = options.maxBlockBytes ?? DEFAULT_MAX_FILE_BLOCK_BYTES;
-  const length = (await reader.read(4, options)).readUInt32BE(0);
+  const length = (reader.tryRead(4) ?? (await reader.read(4, options))).readUInt32BE(0);
   if (length === 0) return { kind: 'end-of-batch' };
   if (length - 1 > maxBlockBytes) throw new DeviceLinkError(`File block of ${length - 1} bytes exceeds the ${maxBlockBytes}-byte limit`);
-  const code = (await reader.read(1, options)).readUInt8(0);
-  const payload = await reader.read(length - 1, options);
+  const code = (reader.tryRead(1) ?? (await reader.read(1, options))).readUInt8(0);
+  const payload = reader.tryRead(length - 1) ?? (await reader.read(length - 1, options));
+  return fileBlockOf(code, payload);
+}
+
+function fileBlockOf(code: number, payload: Buffer): FileBlock {
   switch (code) {
     case FileBlockCode.FileData:
       return { kind: 'data', bytes: payload };
@@ -189,10 +193,10 @@ export async function readFileName(
   options: ReadOptions & { maxNameBytes?: number } = {},
 ): Promise<string | null> {
   const maxNameBytes = options.maxNameBytes ?? DEFAULT_MAX_NAME_BYTES;
-  const length = (await reader.read(4, options)).readUInt32BE(0);
+  const length = (reader.tryRead(4) ?? (await reader.read(4, options))).readUInt32BE(0);
   if (length === 0) return null;
   if (length > maxNameBytes) throw new DeviceLinkError(`File name of ${length} bytes exceeds the ${maxNameBytes}-byte limit`);
-  const bytes = await reader.read(length, options);
+  const bytes = reader.tryRead(length) ?? (await reader.read(length, options));
   if (bytes.includes(0)) throw new DeviceLinkError('File name contains a NUL byte');
   return bytes.toString('utf8');
 }
@@ -206,7 +210,11 @@ export type FileBatchFile = {
 
 export type FileBatchOutcome = { ok: true } | { ok: false; code: number; message: string };
 
-/** What a receiver does with each file of a batch. Returning a promise applies backpressure. */
+/**
+ * What a receiver does with each file of a batch. Returning a promise applies backpressure; return
+ * nothing when there is none to apply (the reader then walks buffered bytes without a promise per block).
+ * `data` may be called several times per block: a block's bytes arrive as the pieces the socket delivered.
+ */
 export type FileBatchSink = {
   beginFile(file: FileBatchFile): Promise<void> | void;
   data(bytes: Buffer): Promise<void> | void;
@@ -221,9 +229,12 @@ export type FileBatchReadOptions = FileBlockReadOptions & {
   maxFiles?: number;
 };
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** Reads files until the batch-ending zero name length; returns how many files arrived. */
 export async function readFileBatch(reader: ByteReader, sink: FileBatchSink, options: FileBatchReadOptions): Promise<number> {
   const maxFiles = options.maxFiles ?? 1_000_000;
+  const maxBlockBytes = options.maxBlockBytes ?? DEFAULT_MAX_FILE_BLOCK_BYTES;
   let count = 0;
   for (;;) {
     const first = await readFileName(reader, options);
@@ -237,27 +248,35 @@ export async function readFileBatch(reader: ByteReader, sink: FileBatchSink, opt
       file = { sourceName: undefined, path: first };
     }
     if (++count > maxFiles) throw new DeviceLinkError(`More than ${maxFiles} files in one batch`);
-    await sink.beginFile(file);
+    const begun = sink.beginFile(file);
+    if (begun) await begun;
     let sawData = false;
     for (;;) {
-      const block = await readFileBlock(reader, options);
-      if (block.kind === 'data') {
+      // readFileBlock inlined, with the payload of data blocks taken as pieces (no copy).
+      const length = (reader.tryRead(4) ?? (await reader.read(4, options))).readUInt32BE(0);
+      if (length === 0) {
+        const ended = sink.endFile({ ok: true });
+        if (ended) await ended;
+        return count;
+      }
+      if (length - 1 > maxBlockBytes) throw new DeviceLinkError(`File block of ${length - 1} bytes exceeds the ${maxBlockBytes}-byte limit`);
+      const code = (reader.tryRead(1) ?? (await reader.read(1, options))).readUInt8(0);
+      if (code === FileBlockCode.FileData) {
         sawData = true;
-        await sink.data(block.bytes);
+        const pieces = reader.tryReadPieces(length - 1) ?? (await reader.readPieces(length - 1, options));
+        if (pieces.length === 0) pieces.push(NO_BYTES);
+        for (const piece of pieces) {
+          const taken = sink.data(piece);
+          if (taken) await taken;
+        }
         continue;
       }
-      if (block.kind === 'success') {
-        await sink.endFile({ ok: true });
-        break;
-      }
-      if (block.kind === 'error') {
-        // backup-stack §11.4: a 0x0B right after data blocks is an end marker, not an error.
-        if (block.code === FileBlockCode.RemoteError && sawData) await sink.endFile({ ok: true });
-        else await sink.endFile({ ok: false, code: block.code, message: block.message });
-        break;
-      }
-      await sink.endFile({ ok: true });
-      return count;
+      const block = fileBlockOf(code, reader.tryRead(length - 1) ?? (await reader.read(length - 1, options)));
+      // backup-stack §11.4: a 0x0B right after data blocks is an end marker, not an error.
+      const failed = block.kind === 'error' && !(block.code === FileBlockCode.RemoteError && sawData);
+      const ended = sink.endFile(failed && block.kind === 'error' ? { ok: false, code: block.code, message: block.message } : { ok: true });
+      if (ended) await ended;
+      break;
     }
   }
 }

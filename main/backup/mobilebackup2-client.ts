@@ -169,7 +169,7 @@ export class MobileBackup2Client {
               timeoutMs: idle,
               ...(options.signal ? { signal: options.signal } : {}),
             });
-            await this.reply(sink.outcome());
+            await this.reply(await sink.outcome());
             break;
           }
           case DLMessage.GetFreeDiskSpace:

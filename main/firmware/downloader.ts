@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, statfs, writeFile, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
@@ -48,7 +48,6 @@ export type DownloaderOptions = {
 /** The small sidecar next to the staging file: what the partial bytes are, so a restart can resume them. */
 type PartialState = { version: 1; url: string; expectedSize: number | null; sha1: string | null; sha256: string | null; etag: string | null; lastModified: string | null };
 
-const FLUSH_BYTES = 4 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
 
 function abortError(): Error {
@@ -386,37 +385,21 @@ export class FirmwareDownloader {
       await writeJsonAtomic(run.sidecar, state);
     }
 
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let position = cursor.offset;
-    // One write in flight while the next batch arrives and is hashed: disk and network overlap.
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async (): Promise<void> => {
-      await writing;
-      if (pendingBytes === 0) return;
-      const chunks = pending;
-      const at = position;
-      position += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-      writing = handle.writev(chunks, at).then(() => undefined);
-      writing.catch(() => undefined); // awaited by the next flush; this only keeps it from counting as unhandled
-    };
     const idleMs = this.options.idleTimeoutMs ?? 60_000;
-    let idle = setTimeout(() => response.destroy(new HttpTransportError(`${host} sent nothing for ${Math.round(idleMs / 1000)} s`)), idleMs);
+    const idle = setTimeout(() => response.destroy(new HttpTransportError(`${host} sent nothing for ${Math.round(idleMs / 1000)} s`)), idleMs);
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
-        clearTimeout(idle);
-        idle = setTimeout(() => response.destroy(new HttpTransportError(`${host} sent nothing for ${Math.round(idleMs / 1000)} s`)), idleMs);
+        idle.refresh();
         if (total !== null && cursor.offset + chunk.length > total) {
           throw problem('firmware-size-mismatch', 'The download server sent a different file', `${host} sent more than the ${total} bytes it announced.`);
         }
+        // Written, then hashed, each chunk at once while it is still in the CPU cache (a positional write of one
+        // socket chunk takes microseconds; batching megabytes for the thread pool measured ~1.5x slower overall).
+        // The partial file and the hash state always agree, so a failed write leaves a resumable partial.
+        writeAllAt(handle.fd, chunk, cursor.offset);
         run.digests.update(chunk);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
         cursor.offset += chunk.length;
         run.meter.add(cursor.offset);
-        if (pendingBytes >= FLUSH_BYTES) await flush();
         run.emit('downloading');
       }
     } catch (error) {
@@ -426,14 +409,20 @@ export class FirmwareDownloader {
       throw new HttpTransportError(`${host}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       clearTimeout(idle);
-      // Bytes already hashed are always written, so the partial file and the hash state agree for the next attempt.
-      await flush();
-      await writing;
     }
     run.emit('downloading', true);
     const complete = total === null ? response.complete : cursor.offset === total;
     if (total === null && complete) progress.total = cursor.offset;
     return { complete, restart: false };
+  }
+}
+
+/** Positional write of all of `bytes` (a short write is continued, as pwrite may stop early). */
+function writeAllAt(fd: number, bytes: Buffer, position: number): void {
+  for (let done = 0; done < bytes.length; ) {
+    const written = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (written === 0) throw Object.assign(new Error('No progress writing the firmware file'), { code: 'EIO' });
+    done += written;
   }
 }
 

@@ -26,8 +26,8 @@ export type ReadOptions = { timeoutMs?: number; signal?: AbortSignal };
 
 type Waiter = {
   wanted: number;
-  exact: boolean;
-  resolve: (bytes: Buffer) => void;
+  /** Takes the wanted bytes and settles the read if they are buffered; false when not yet. */
+  attempt: () => boolean;
   reject: (error: Error) => void;
   cleanup: () => void;
 };
@@ -72,13 +72,43 @@ export class ByteReader {
   read(n: number, options: ReadOptions = {}): Promise<Buffer> {
     if (!Number.isInteger(n) || n < 0) return Promise.reject(new RangeError(`Invalid read length ${n}`));
     if (n === 0) return Promise.resolve(Buffer.alloc(0));
-    return this.wait(n, true, options);
+    return this.wait(n, () => this.take(n, true), options);
   }
 
   /** Whatever is available now or next, at most `max` bytes (at least one). */
   readUpTo(max: number, options: ReadOptions = {}): Promise<Buffer> {
     if (!Number.isInteger(max) || max < 1) return Promise.reject(new RangeError(`Invalid read length ${max}`));
-    return this.wait(max, false, options);
+    return this.wait(max, () => this.take(max, false), options);
+  }
+
+  /**
+   * Exactly `n` bytes as the pieces they arrived in (views of the received chunks, no copy), in order.
+   * For bulk payloads that go straight to a writev: a block straddling two socket chunks costs no copy.
+   */
+  readPieces(n: number, options: ReadOptions = {}): Promise<Buffer[]> {
+    if (!Number.isInteger(n) || n < 0) return Promise.reject(new RangeError(`Invalid read length ${n}`));
+    if (n === 0) return Promise.resolve([]);
+    return this.wait(n, () => this.takePieces(n), options);
+  }
+
+  /**
+   * Exactly `n` bytes if they are buffered right now, else null (nothing consumed). Synchronous, so a parser
+   * can walk through buffered data without a promise per field; fall back to read() on null.
+   */
+  tryRead(n: number): Buffer | null {
+    if (!this.canTryRead(n)) return null;
+    return n === 0 ? Buffer.alloc(0) : this.take(n, true);
+  }
+
+  /** readPieces() when the `n` bytes are buffered right now, else null (nothing consumed). */
+  tryReadPieces(n: number): Buffer[] | null {
+    if (!this.canTryRead(n)) return null;
+    return n === 0 ? [] : this.takePieces(n);
+  }
+
+  private canTryRead(n: number): boolean {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`Invalid read length ${n}`);
+    return this.waiter === null && !this.released && this.buffered >= n;
   }
 
   /** Stops listening and hands back unread bytes (unshift them before wrapping the socket in TLS). */
@@ -96,15 +126,15 @@ export class ByteReader {
     return rest;
   }
 
-  private wait(wanted: number, exact: boolean, options: ReadOptions): Promise<Buffer> {
+  private wait<T>(wanted: number, take: () => T | null, options: ReadOptions): Promise<T> {
     if (this.waiter) return Promise.reject(new Error('ByteReader: concurrent reads are not supported'));
     if (this.released) return Promise.reject(new StreamClosedError('Reader released'));
-    const ready = this.take(wanted, exact);
+    const ready = take();
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
     if (options.signal?.aborted) return Promise.reject(new WireAbortedError());
 
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => settle(new WireAbortedError());
       const cleanup = (): void => {
@@ -117,7 +147,15 @@ export class ByteReader {
         cleanup();
         reject(error);
       };
-      const waiter: Waiter = { wanted, exact, resolve, reject, cleanup };
+      const attempt = (): boolean => {
+        const bytes = take();
+        if (!bytes) return false;
+        this.waiter = null;
+        cleanup();
+        resolve(bytes);
+        return true;
+      };
+      const waiter: Waiter = { wanted, attempt, reject, cleanup };
       if (options.timeoutMs !== undefined) {
         const ms = options.timeoutMs;
         timer = setTimeout(() => settle(new WireTimeoutError(ms)), ms);
@@ -138,13 +176,7 @@ export class ByteReader {
   }
 
   private serve(): void {
-    const waiter = this.waiter;
-    if (!waiter) return;
-    const bytes = this.take(waiter.wanted, waiter.exact);
-    if (!bytes) return;
-    this.waiter = null;
-    waiter.cleanup();
-    waiter.resolve(bytes);
+    this.waiter?.attempt();
   }
 
   private take(wanted: number, exact: boolean): Buffer | null {
@@ -168,9 +200,33 @@ export class ByteReader {
         else this.chunks[0] = chunk.subarray(n);
       }
     }
+    this.consumed(count);
+    return out;
+  }
+
+  private takePieces(wanted: number): Buffer[] | null {
+    if (this.buffered < wanted) return null;
+    const out: Buffer[] = [];
+    let left = wanted;
+    while (left > 0) {
+      const chunk = this.chunks[0]!;
+      if (chunk.length <= left) {
+        out.push(chunk);
+        this.chunks.shift();
+        left -= chunk.length;
+      } else {
+        out.push(chunk.subarray(0, left));
+        this.chunks[0] = chunk.subarray(left);
+        left = 0;
+      }
+    }
+    this.consumed(wanted);
+    return out;
+  }
+
+  private consumed(count: number): void {
     this.buffered -= count;
     if (this.buffered <= this.maxBuffered && this.stream.isPaused()) this.stream.resume();
-    return out;
   }
 
   private fail(error: Error): void {

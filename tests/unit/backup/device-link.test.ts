@@ -175,4 +175,35 @@ describe('DeviceLink raw file transfer', () => {
       { numRuns: 200 },
     );
   });
+
+  it('hands a data block that straddles two received chunks to the sink as views of those chunks, not a copy', async () => {
+    const stream = new PassThrough();
+    const reader = new ByteReader(stream);
+    const payload = Buffer.alloc(100, 9);
+    // Buffer.alloc never takes from the shared pool, so each chunk has its own memory to compare against.
+    const own = (parts: Buffer[]): Buffer => {
+      const joined = Buffer.concat(parts);
+      const out = Buffer.alloc(joined.length);
+      joined.copy(out);
+      return out;
+    };
+    const head = own([encodeFileName('HomeDomain/a'), encodeFileName('UDID/ab/ab01'), encodeBlockHeader(FileBlockCode.FileData, 100), payload.subarray(0, 40)]);
+    const tail = own([payload.subarray(40), encodeBlockHeader(FileBlockCode.FileData, 0), encodeBlockHeader(FileBlockCode.Success, 0), Buffer.alloc(4)]);
+    stream.write(head);
+    stream.write(tail);
+    const pieces: Buffer[] = [];
+    let ended = '';
+    const count = await readFileBatch(
+      reader,
+      { beginFile: () => undefined, data: (bytes) => void pieces.push(bytes), endFile: (outcome) => void (ended = outcome.ok ? 'ok' : 'error') },
+      { namesPerFile: 2 },
+    );
+    expect(count).toBe(1);
+    expect(ended).toBe('ok');
+    expect(Buffer.concat(pieces).equals(payload)).toBe(true);
+    expect(pieces[0]!.buffer).toBe(head.buffer);
+    expect(pieces[1]!.buffer).toBe(tail.buffer);
+    // The empty data block still reaches the sink, as an empty piece.
+    expect(pieces.map((piece) => piece.length)).toEqual([40, 60, 0]);
+  });
 });
