@@ -12,7 +12,7 @@ import { BootChainError, type BootChainErrorCode } from './boot-chain-error';
 import { planBootChain, type BootStageName, type BootStep } from './boot-chain-plan';
 import { personalise } from './img4/img4';
 import { parseIm4m, propertyBytes } from './img4/im4m';
-import { IrecvClient, MAX_IRECV_UPLOAD_BYTES, type IrecvTimeouts } from './irecv/irecv-client';
+import { IRECV_TIMEOUTS, IrecvClient, MAX_IRECV_UPLOAD_BYTES, type IrecvTimeouts } from './irecv/irecv-client';
 import { IrecvError } from './irecv/irecv-errors';
 import { waitForRestoreModePhone, type RestoreModePhone } from './restore-mode-phone';
 import { TssError } from './tss/tss-error';
@@ -103,12 +103,7 @@ function ticketNonce(ticket: Buffer): Buffer | null {
 
 export async function runBootChain(options: BootChainOptions): Promise<BootChainResult> {
   const timeouts: BootChainTimeouts = {
-    discoveryMs: 10_000,
-    dfuStatusPolls: 20,
-    dfuStatusPollMs: 1_000,
-    disconnectMs: 10_000,
-    reconnectMs: 10_000,
-    transferMs: 15_000,
+    ...IRECV_TIMEOUTS,
     ...BOOT_CHAIN_TIMEOUTS,
     ...options.timeouts,
   };

@@ -1,9 +1,9 @@
+import { NOTIFICATION_PROXY_SERVICE } from '../../backup/notification-proxy-client';
 import type { Duplex } from 'node:stream';
 import { PlistChannel } from '../../plist/framing';
 import { isPlistDict } from '../../plist/plist-value';
 import type { SimService, SimServicePhone } from '../sim-service';
 
-export const NOTIFICATION_PROXY_SERVICE = 'com.apple.mobile.notification_proxy';
 
 /** Phone event a device-side module emits to post a notification to observing hosts. */
 export const DEVICE_NOTIFICATION_EVENT = 'notification';
