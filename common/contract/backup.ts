@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PhoneIdSchema } from './shapes';
+import { PhoneIdSchema, FullPathSchema } from './shapes';
 
 /** One backup found on this computer (issue 6 item 6). */
 export const BackupSummarySchema = z.object({
@@ -40,9 +40,6 @@ export const BackupResultSchema = z.object({
 });
 export type BackupResult = z.infer<typeof BackupResultSchema>;
 
-/** A folder the person may choose; absolute paths only, bounded. */
-const DirectorySchema = z.string().min(1).max(4096);
-
 export const backupCommands = {
   /** Starts a backup job of a connected, trusted phone. Progress on 'progress'; outcome on 'jobs.changed'. */
   'backup.start': {
@@ -51,14 +48,14 @@ export const backupCommands = {
         phoneId: PhoneIdSchema.optional(),
         /** Alternatively the UDID, as usbmuxd lists it (the CLI's --udid). */
         udid: z.string().min(1).max(64).optional(),
-        directory: DirectorySchema.optional(),
+        directory: FullPathSchema.optional(),
       })
       .strict(),
     response: z.object({ job: z.string() }),
   },
   /** The backups on this computer (the standard folders, or `directory`), optionally only those of one phone. */
   'backup.list': {
-    request: z.object({ phoneId: PhoneIdSchema.optional(), directory: DirectorySchema.optional() }).strict(),
+    request: z.object({ phoneId: PhoneIdSchema.optional(), directory: FullPathSchema.optional() }).strict(),
     response: z.object({
       /** Folders searched, with what they are. */
       locations: z.array(z.object({ path: z.string(), label: z.string() })),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PhoneIdSchema } from './shapes';
+import { PhoneIdSchema, FullPathSchema } from './shapes';
 
 /** restore-stack §3: which catalog said what. Apple's version.xml is primary; ipsw.me is the second opinion on signing. */
 export const FirmwareSourceSchema = z.enum(['apple', 'ipswme']);
@@ -78,14 +78,14 @@ export const firmwareCommands = {
   'firmware.prepare': { request: z.object({ phoneId: PhoneIdSchema }).strict(), response: JobStarted },
   /** The same for a model without a phone (CLI `firmware get`); `directory` copies nothing, it is where the file lands. */
   'firmware.get': {
-    request: z.object({ ...ModelRequest, directory: z.string().min(1).max(4096).optional() }).strict(),
+    request: z.object({ ...ModelRequest, directory: FullPathSchema.optional() }).strict(),
     response: JobStarted,
   },
   /** A local .ipsw: checked to fit the phone (or model) and against the catalog hash when known. Job kind 'firmware.verify'. */
   'firmware.useLocal': {
     request: z
       .object({
-        path: z.string().min(1).max(4096),
+        path: FullPathSchema,
         phoneId: PhoneIdSchema.optional(),
         productType: ModelRequest.productType.optional(),
         boardConfig: ModelRequest.boardConfig,

@@ -31,6 +31,16 @@ export type Problem = z.infer<typeof ProblemSchema>;
 
 export const NoArguments = z.object({}).strict();
 
+/**
+ * A file or folder on this computer, by its full path (POSIX `/…`, Windows `C:\…` or `\\server\share`): never
+ * relative to wherever the engine happens to run. Bounded; no NUL.
+ */
+export const FullPathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((path) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path) && !path.includes('\0'), 'Give the full path');
+
 /** A phone as the contract names it: the registry's id (ECID hex, or UDID until the ECID is known). */
 export const PhoneIdSchema = z.string().min(1).max(64);
 

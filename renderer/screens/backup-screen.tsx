@@ -27,6 +27,8 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
   const running = summary?.state === 'running' || (currentJob !== null && summary === null);
   const { backups } = useBackups(phoneId, summary?.state ?? null);
   const [startProblem, setStartProblem] = useState<string | null>(null);
+  // Empty = the standard folder Finder / iTunes use. (The desktop app will offer a folder picker here.)
+  const [folder, setFolder] = useState('');
   const name = phone?.deviceName ?? phone?.model.name ?? 'your iPhone';
   const progress = summary?.progress ?? null;
 
@@ -35,7 +37,8 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
   };
   const start = (): void => {
     setStartProblem(null);
-    api.invoke('backup.start', { phoneId }).then(
+    const directory = folder.trim();
+    api.invoke('backup.start', { phoneId, ...(directory ? { directory } : {}) }).then(
       ({ job: started }) => {
         setCurrentJob(started);
         navigate(store, { screen: 'backup', phoneId, job: started });
@@ -121,9 +124,16 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
       {outcome}
 
       {!running && phone?.connected && phone.triage.canBackUp && (
-        <button type="button" className="primary" onClick={start}>
-          {summary ? 'Back up again' : 'Back up now'}
-        </button>
+        <section className="backup-start" aria-label="Start a backup">
+          <details>
+            <summary>Save somewhere else</summary>
+            <label htmlFor="backup-folder">Folder for the backup (full path; leave empty for the standard backup folder)</label>
+            <input id="backup-folder" type="text" value={folder} onChange={(event) => setFolder(event.target.value)} spellCheck={false} autoComplete="off" />
+          </details>
+          <button type="button" className="primary" onClick={start}>
+            {summary ? 'Back up again' : 'Back up now'}
+          </button>
+        </section>
       )}
       {startProblem && <p role="alert">{startProblem}</p>}
 

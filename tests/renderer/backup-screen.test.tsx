@@ -4,6 +4,7 @@ import type { BackupSummary, JobSummary, LifelineApi } from '../../common/api';
 import { findModelByProductType } from '../../common/device-table';
 import type { Phone } from '../../common/phone';
 import { BackupCardAction } from '../../renderer/components/backup-card-action';
+import { BackupScreen } from '../../renderer/screens/backup-screen';
 import { ScreenRouter } from '../../renderer/screens/screen-router';
 import { createLifelineStore, type LifelineStore } from '../../renderer/store/lifeline-store';
 import { LifelineApiContext, LifelineStoreContext } from '../../renderer/store/use-lifeline';
@@ -151,5 +152,20 @@ describe('Backup screen', () => {
     renderWith(store, api, <ScreenRouter />);
     await settle();
     expect(screen.getByRole('heading', { name: 'Backup cancelled' })).toBeInTheDocument();
+  });
+});
+
+describe('Choosing where the backup goes', () => {
+  it('uses the standard folder unless the person gives another one', async () => {
+    const store = createLifelineStore();
+    store.setState({ engine: 'connected', phones: [phone(true)] });
+    const { api, calls } = fakeApi();
+    renderWith(store, api, <BackupScreen phoneId="AAAA000000000001" job={null} />);
+    await settle();
+    fireEvent.click(screen.getByText('Save somewhere else'));
+    fireEvent.change(screen.getByLabelText(/Folder for the backup/), { target: { value: '  /media/ada/USB/Backups  ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Back up now' }));
+    await settle();
+    expect(calls).toContainEqual(['backup.start', { phoneId: 'AAAA000000000001', directory: '/media/ada/USB/Backups' }]);
   });
 });
