@@ -16,6 +16,8 @@ export type JobSpec<T> = {
   run(context: JobContext): Promise<T>;
   /** A small JSON summary of the result for JobSummary.result (omit for none). */
   summarise?(result: T): unknown;
+  /** False once the job is past its point of no return (e.g. images already booting on the phone): cancel is then refused. */
+  cancellable?(): boolean;
 };
 
 export type JobEvents = {
@@ -33,7 +35,7 @@ export function isCancellation(error: unknown, signal: AbortSignal): boolean {
  * that is succeeded, failed (with a Problem) or cancelled — never a stray rejection.
  */
 export class JobRunner {
-  private readonly jobs = new Map<string, { summary: JobSummary; controller: AbortController; done: Promise<unknown> }>();
+  private readonly jobs = new Map<string, { summary: JobSummary; controller: AbortController; done: Promise<unknown>; cancellable: () => boolean }>();
 
   constructor(private readonly events: JobEvents) {}
 
@@ -81,14 +83,15 @@ export class JobRunner {
       );
     // The caller may not await `done`; the outcome is already recorded in the summary.
     done.catch(() => undefined);
-    this.jobs.set(job, { summary, controller, done });
+    this.jobs.set(job, { summary, controller, done, cancellable: spec.cancellable ?? (() => true) });
     this.events.changed({ ...summary });
     return { job, done };
   }
 
+  /** True when the job was asked to stop; false for an unknown or finished job, or one past its point of no return. */
   cancel(job: string): boolean {
     const entry = this.jobs.get(job);
-    if (!entry || entry.summary.state !== 'running') return false;
+    if (!entry || entry.summary.state !== 'running' || !entry.cancellable()) return false;
     entry.controller.abort();
     return true;
   }

@@ -69,9 +69,11 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
       const ecid = target.info.ecid;
       const phoneTarget = { productType: model.productType, boardConfig: model.boardConfig };
       const settings = context.options.restore ?? {};
+      let pastNoReturn = false;
       const { job } = context.jobs.start<RestoreRamdiskResult>({
         kind: 'restore',
         title: `Start the restore of ${model.name}`,
+        cancellable: () => !pastNoReturn,
         run: async ({ signal, progress }) => {
           const prepared = request.ipsw
             ? await firmware.useLocal(request.ipsw, phoneTarget, { signal, onProgress: progress })
@@ -92,12 +94,14 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
               ecid,
               requestTicket,
               signal,
-              onProgress: (p) =>
+              onProgress: (p) => {
+                pastNoReturn = !p.cancellable;
                 progress({
                   phase: p.stage,
                   fraction: p.index / p.total,
                   message: p.cancellable ? p.message : `${p.message} (the restore can no longer be cancelled)`,
-                }),
+                });
+              },
               onCancelRefused: () =>
                 progress({ phase: 'not-cancellable', fraction: null, message: 'Cannot cancel now: the phone is already booting the restore images. Lifeline finishes this part first.' }),
             }).catch((error: unknown) => {

@@ -70,3 +70,26 @@ describe('job runner', () => {
     expect(jobs.list().every((s) => s.state === 'cancelled')).toBe(true);
   });
 });
+
+describe('a job past its point of no return', () => {
+  it('refuses cancel and keeps running to its end', async () => {
+    const { jobs } = runner();
+    let pastNoReturn = false;
+    let finish: () => void = () => undefined;
+    const { job, done } = jobs.start({
+      kind: 'restore',
+      title: 'Boot the restore images',
+      cancellable: () => !pastNoReturn,
+      run: ({ signal }) =>
+        new Promise<string>((resolve, reject) => {
+          signal.addEventListener('abort', () => reject(Object.assign(new Error('stop'), { name: 'AbortError' })));
+          finish = () => resolve('booted');
+        }),
+    });
+    pastNoReturn = true;
+    expect(jobs.cancel(job)).toBe(false);
+    finish();
+    expect(await done).toBe('booted');
+    expect(jobs.get(job)?.state).toBe('succeeded');
+  });
+});
