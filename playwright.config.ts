@@ -7,6 +7,8 @@ export default defineConfig({
   testDir: 'tests/e2e',
   timeout: 60_000,
   workers: 1,
+  // A browser, a bridge process and virtual phones share 2 cores in CI: one retry absorbs a scheduling hiccup.
+  retries: process.env.CI ? 1 : 0,
   reporter: [['list']],
   use: { trace: 'off', screenshot: 'off' },
   projects: [

@@ -95,7 +95,10 @@ describe('BackupService with encryption set on the phone, and overlapping reques
     try {
       const phone = sim.phones[0]!;
       const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+      // The second request comes while the phone is already sending the first backup.
+      const underway = new Promise<void>((resolve) => phone.events.once('backup-started', () => resolve()));
       const first = service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
+      await underway;
       const second = service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }).catch((e: unknown) => e);
       const result = await first;
       expect(await second).toMatchObject({ problem: { code: 'backup-already-running' } });
