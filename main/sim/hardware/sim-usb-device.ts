@@ -100,16 +100,20 @@ export function normalPersonality(identity: PersonalityIdentity): SimUsbPersonal
   };
 }
 
-export function recoveryPersonality(identity: PersonalityIdentity): SimUsbPersonality {
+/** The chip identity both SecureROM and iBoot put at the front of the serial string (restore-stack §1.3). */
+function chipFields(identity: PersonalityIdentity) {
   const facts = chipFactsFor(identity.model);
+  return {
+    facts,
+    chip: { cpid: identity.model.cpid, cprv: facts.cprv, cpfm: facts.cpfm, scep: facts.scep, bdid: identity.model.bdid ?? 0, ecid: identity.ecid },
+  };
+}
+
+export function recoveryPersonality(identity: PersonalityIdentity): SimUsbPersonality {
+  const { facts, chip } = chipFields(identity);
   const fields = {
     form: 'recovery' as const,
-    cpid: identity.model.cpid,
-    cprv: facts.cprv,
-    cpfm: facts.cpfm,
-    scep: facts.scep,
-    bdid: identity.model.bdid ?? 0,
-    ecid: identity.ecid,
+    ...chip,
     ibfl: facts.ibflRecovery,
     srnm: identity.serialNumber,
     ...(facts.sdom !== undefined ? { sdom: facts.sdom } : {}),
@@ -126,7 +130,7 @@ export function recoveryPersonality(identity: PersonalityIdentity): SimUsbPerson
 }
 
 export function dfuPersonality(identity: PersonalityIdentity, kind: 'dfu' | 'wtf' = 'dfu'): SimUsbPersonality {
-  const facts = chipFactsFor(identity.model);
+  const { facts, chip } = chipFields(identity);
   const srtg = SECUREROM_TAGS.get(identity.model.cpid) ?? UNPUBLISHED_SRTG;
   return {
     kind,
@@ -135,12 +139,7 @@ export function dfuPersonality(identity: PersonalityIdentity, kind: 'dfu' | 'wtf
     productName: kind === 'wtf' ? 'Apple Mobile Device (WTF Mode)' : 'Apple Mobile Device (DFU Mode)',
     serialNumber: formatIBootSerial({
       form: 'dfu',
-      cpid: identity.model.cpid,
-      cprv: facts.cprv,
-      cpfm: facts.cpfm,
-      scep: facts.scep,
-      bdid: identity.model.bdid ?? 0,
-      ecid: identity.ecid,
+      ...chip,
       ibfl: facts.ibflDfu,
       srtg,
     }),
