@@ -18,6 +18,7 @@ import { BackupProgress } from './backup-progress';
 import { BackupStore, BackupVerifyError, type Staging } from './backup-store';
 import { DeviceLinkFolderHost, freeBytes } from './device-link-host';
 import { buildInfoPlist } from './info-plist';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
 import { MOBILEBACKUP2_SERVICE, MobileBackup2Client, MobileBackup2Error } from './mobilebackup2-client';
 import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient, SyncNotification } from './notification-proxy-client';
 
@@ -91,7 +92,7 @@ export class BackupService {
     progress.publish(true);
     const target = await this.resolve(request, signal);
     const root = request.directory ?? this.defaultRoot().path;
-    await mkdir(root, { recursive: true }).catch((error: unknown) => {
+    await mkdir(root, { recursive: true, mode: PRIVATE_DIR_MODE }).catch((error: unknown) => {
       throw problem('backup-folder-error', 'Lifeline cannot use the backup folder', `${root}: ${(error as Error).message}`, ['Choose another folder.']);
     });
     const store = new BackupStore(root, target.udid);
@@ -352,7 +353,7 @@ function serviceTls(raw: Duplex, record: PairRecord, legacyTls: boolean, timeout
 async function writeFresh(path: string, bytes: Buffer): Promise<void> {
   // Never write through a hard link to the previous backup.
   await rm(path, { force: true });
-  const handle = await open(path, 'wx');
+  const handle = await open(path, 'wx', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(bytes);
   } finally {

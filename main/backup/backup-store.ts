@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { decodePlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict } from '../plist/plist-value';
 import { readManifestDb } from './manifest-db';
+import { PRIVATE_DIR_MODE, makeFilePrivate } from './private-files';
 
 /**
  * Never lose the last good backup (issue 6 item 3). A new backup is written into a staging copy of the
@@ -16,6 +17,7 @@ import { readManifestDb } from './manifest-db';
  *
  * A crash between the two renames leaves `.lifeline-previous-<UDID>` and no `<UDID>`: recover() puts it back.
  * Writers must never write through a hard link (DeviceLinkFolderHost unlinks first).
+ * Everything created here is owner-only (private-files.ts).
  */
 
 const STAGING_PREFIX = '.lifeline-staging-';
@@ -62,7 +64,7 @@ export class BackupStore {
 
   /** Finishes or undoes an interrupted swap and removes abandoned staging folders of this phone. */
   async recover(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: PRIVATE_DIR_MODE });
     const current = await exists(this.backupPath);
     if (await exists(this.previousPath)) {
       if (current) await rm(this.previousPath, { recursive: true, force: true });
@@ -78,11 +80,11 @@ export class BackupStore {
     await this.recover();
     const root = join(this.root, `${STAGING_PREFIX}${this.udid}-${randomBytes(4).toString('hex')}`);
     const backupPath = join(root, this.udid);
-    await mkdir(root, { recursive: false });
+    await mkdir(root, { recursive: false, mode: PRIVATE_DIR_MODE });
     let reused = 0;
     try {
       if (await exists(this.backupPath)) reused = await linkTree(this.backupPath, backupPath, signal);
-      else await mkdir(backupPath);
+      else await mkdir(backupPath, { mode: PRIVATE_DIR_MODE });
     } catch (error) {
       await rm(root, { recursive: true, force: true });
       throw error;
@@ -125,7 +127,7 @@ export function isStoreWorkFolder(name: string): boolean {
 
 /** Mirrors `from` into `to` with hard links (copies where linking is not possible). Symlinks are not followed or kept. */
 async function linkTree(from: string, to: string, signal?: AbortSignal): Promise<number> {
-  await mkdir(to);
+  await mkdir(to, { mode: PRIVATE_DIR_MODE });
   let count = 0;
   for (const entry of await readdir(from, { withFileTypes: true })) {
     signal?.throwIfAborted();
@@ -140,6 +142,8 @@ async function linkTree(from: string, to: string, signal?: AbortSignal): Promise
         if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw error;
         await copyFile(source, target, fsConstants.COPYFILE_EXCL);
       }
+      // A link shares the previous backup's inode and a copy takes its mode: either may be an older, wider 0644.
+      await makeFilePrivate(target);
       count++;
     }
   }

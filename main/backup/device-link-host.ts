@@ -11,6 +11,7 @@ import {
   type FileBatchSink,
   type FileBatchWriter,
 } from './device-link';
+import { PRIVATE_DIR_MODE } from './private-files';
 import { UploadWriter, type UploadFile } from './upload-writer';
 
 /**
@@ -125,7 +126,7 @@ export class DeviceLinkFolderHost {
   private async ensureParent(target: string): Promise<void> {
     const parent = dirname(target);
     if (this.createdDirs.has(parent)) return;
-    await mkdir(parent, { recursive: true });
+    await mkdir(parent, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.createdDirs.add(parent);
   }
 
@@ -205,7 +206,7 @@ export class DeviceLinkFolderHost {
     const target = await this.path(devicePath);
     if (target instanceof ConfinementError) return refused(EMPTY_PARAMETER_STRING);
     try {
-      await mkdir(target, { recursive: true });
+      await mkdir(target, { recursive: true, mode: PRIVATE_DIR_MODE });
       this.createdDirs.add(target);
       return { code: DeviceLinkStatus.Success, description: undefined, extra: EMPTY_PARAMETER_STRING };
     } catch (error) {

@@ -1,5 +1,6 @@
 import { close, closeSync, constants as fsConstants, mkdirSync, open, openSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
 
 /**
  * Stores the files a device uploads (DLMessageUploadFiles) as fast as the fastest hosts, measured on the backup
@@ -88,7 +89,7 @@ export class UploadWriter {
     try {
       const parent = dirname(target);
       if (!this.options.createdDirs.has(parent)) {
-        mkdirSync(parent, { recursive: true });
+        mkdirSync(parent, { recursive: true, mode: PRIVATE_DIR_MODE });
         this.options.createdDirs.add(parent);
       }
     } catch (error) {
@@ -99,7 +100,7 @@ export class UploadWriter {
     this.opening++;
     const earlier = this.latestByTarget.get(target);
     this.latestByTarget.set(target, file);
-    const create = (): void => open(target, CREATE_NEW, 0o644, (error, fd) => this.created(file, error, fd));
+    const create = (): void => open(target, CREATE_NEW, PRIVATE_FILE_MODE, (error, fd) => this.created(file, error, fd));
     if (earlier && this.unfinished.has(earlier)) void earlier.done.then(create);
     else create();
     return { file, wait: this.room() };
@@ -150,7 +151,7 @@ export class UploadWriter {
       // A name already there (the previous backup's hard link): replace it, never write through it. Rare.
       try {
         unlinkSync(file.target);
-        descriptor = openSync(file.target, CREATE_NEW, 0o644);
+        descriptor = openSync(file.target, CREATE_NEW, PRIVATE_FILE_MODE);
         failure = undefined;
       } catch (retry) {
         failure = retry;
