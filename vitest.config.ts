@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', environment: 'node', include: ['tests/unit/**/*.test.ts'] } },
+      // --expose-gc: the parser fuzz suite (tests/unit/fuzz) measures what each parse holds after a full collection.
+      { test: { name: 'unit', environment: 'node', include: ['tests/unit/**/*.test.ts'], execArgv: ['--expose-gc'] } },
       {
         test: {
           name: 'renderer',
