@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupService } from '../backup/backup-service';
 import { BACKUP_DIR_ENV, currentLocationEnvironment } from '../backup/backup-locations';
@@ -36,7 +35,7 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
     const phones = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, ...grace });
     // Practice backups of virtual phones never land among real ones (unless LIFELINE_BACKUP_DIR says where).
     const environment = currentLocationEnvironment();
-    const practiceDir = environment.env[BACKUP_DIR_ENV] ?? join(tmpdir(), 'lifeline-practice', 'MobileSync', 'Backup');
+    const practiceDir = environment.env[BACKUP_DIR_ENV] ?? join(host.dataDir, 'MobileSync', 'Backup');
     const locations = { ...environment, env: { ...environment.env, [BACKUP_DIR_ENV]: practiceDir } };
     const backup = backupServiceFor(phones, host.usbmuxAddress, locations);
     const coach = new CoachService({ phones, usbmux: new UsbmuxClient({ address: host.usbmuxAddress }) });

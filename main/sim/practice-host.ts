@@ -1,3 +1,7 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PRIVATE_DIR_MODE } from '../backup/private-files';
 import type { PracticeControls } from '../rescue/engine';
 import type { UsbBus } from '../usb/usb-bus';
 import { parseUsbmuxSocketAddress, type UsbmuxAddress } from '../usbmux/usbmux-address';
@@ -20,6 +24,8 @@ export type PracticeHost = {
   firmware: PracticeFirmware;
   /** The practice signing server; every virtual phone's boot chain trusts its test key (issue 8). */
   tss: FakeTssServer;
+  /** This run's own folder for practice data (backups): fresh, owner-only, removed on close. */
+  dataDir: string;
   close(): Promise<void>;
 };
 
@@ -31,6 +37,7 @@ export async function startPracticeHost(options: { timeFactor?: number; phones?:
   const firmware = await startPracticeFirmware(sim.phones.map((phone) => phone.model.productType));
   const tss = await startFakeTssServer();
   for (const phone of sim.phones) phone.hardware.ticketKey = tss.key.publicKey;
+  const dataDir = await privateTempDir();
   return {
     sim,
     usb,
@@ -38,11 +45,20 @@ export async function startPracticeHost(options: { timeFactor?: number; phones?:
     practice: practiceControls(() => sim.phones),
     firmware,
     tss,
+    dataDir,
     close: async () => {
       usb.close();
       await sim.close();
       await firmware.close();
       await tss.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A temp folder nobody else can predict, enter or pre-create (a shared, fixed name in /tmp could be planted). */
+async function privateTempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeline-practice-'));
+  if (process.platform !== 'win32') await chmod(dir, PRIVATE_DIR_MODE);
+  return dir;
 }
