@@ -7,6 +7,7 @@ import type { BackupResult, BackupSummary } from '../../common/contract/backup';
 import { LockdownClient, LockdownError } from '../lockdown/lockdown-client';
 import type { PairRecord } from '../lockdown/pair-record';
 import { hostTlsOptions } from '../lockdown/tls-options';
+import { isPairedPhone } from '../lockdown/phone-pin';
 import { encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import { UsbmuxClient, UsbmuxError, type UsbmuxDevice } from '../usbmux/usbmux-client';
@@ -343,6 +344,11 @@ function serviceTls(raw: Duplex, record: PairRecord, legacyTls: boolean, timeout
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       socket.off('error', fail);
+      if (!isPairedPhone(socket, record.DeviceCertificate)) {
+        socket.destroy();
+        reject(wrongPhone("The phone's service answered with a certificate that is not the one in the pair record."));
+        return;
+      }
       socket.on('error', () => undefined);
       resolve(socket);
     });
@@ -434,6 +440,7 @@ export function problemForFailure(error: unknown): ProblemError {
   }
   if (error instanceof LockdownError) {
     if (error.code === 'InvalidHostID' || error.code === 'MissingHostID') return notTrusted();
+    if (error.code === 'PhoneIdentityMismatch') return wrongPhone(error.message);
     if (error.code === 'PasswordProtected') return problem('backup-locked', 'The phone is locked', error.message, ['Unlock the phone, then try again.']);
     if (error.code === 'ConnectionClosed') return problem('backup-phone-disconnected', 'The phone was disconnected', error.message, [KEPT, 'Plug the phone back in and try again.']);
     if (error.code === 'Timeout') return problem('backup-phone-stopped-answering', 'The phone stopped answering', error.message, [KEPT, 'Unplug the phone and plug it back in.']);
@@ -451,6 +458,14 @@ export function problemForFailure(error: unknown): ProblemError {
     return problem('backup-folder-error', 'Lifeline could not write the backup', errno.message, [KEPT, 'Check the backup folder is writable, or choose another one.']);
   }
   return problem('backup-failed', 'The backup failed', error instanceof Error ? error.message : String(error), [KEPT]);
+}
+
+function wrongPhone(detail: string): ProblemError {
+  return problem('backup-wrong-phone', 'This is not the phone this computer trusted', `${detail} Lifeline stopped and sent the phone nothing more.`, [
+    KEPT,
+    'Unplug any other phone or adapter, plug in your own phone and try again.',
+    'If it is your phone, pair it again: on the phone, tap Trust when asked.',
+  ]);
 }
 
 function diskFull(detail: string): ProblemError {

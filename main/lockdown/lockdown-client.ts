@@ -8,6 +8,7 @@ import { isPlistDict } from '../plist/plist-value';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import type { PairRecord } from './pair-record';
 import { hostTlsOptions } from './tls-options';
+import { isPairedPhone } from './phone-pin';
 import { LOCKDOWN_ERROR_INFO, LOCKDOWN_SERVICE_PORT, LockdownError as LockdownErrorString } from './lockdown-wire';
 import type { LockdownErrorName } from './lockdown-wire';
 import { plistUint } from '../usbmux/usbmux-wire';
@@ -22,7 +23,12 @@ export type LockdownLocalFailure =
   | 'ConnectionClosed'
   /** Oversized frame, unreadable plist, wrong reply shape. The connection is closed afterwards. */
   | 'ProtocolError'
-  | 'SslError';
+  | 'SslError'
+  /**
+   * The TLS peer is not the phone in the pair record (its key is not the DeviceCertificate's), or the session is
+   * not TLS and so proves nothing. The connection is closed; no service was started and no escrow bag sent.
+   */
+  | 'PhoneIdentityMismatch';
 
 export type LockdownFailureCode = LockdownErrorName | LockdownLocalFailure;
 
@@ -247,10 +253,18 @@ export class LockdownClient {
     });
   }
 
-  /** Asks lockdownd to start a service; connect to `port` through usbmuxd next (backup-stack §7). */
+  /**
+   * Asks lockdownd to start a service; connect to `port` through usbmuxd next (backup-stack §7).
+   * The escrow bag unlocks the phone's data: it is only sent inside a TLS session with the pinned phone.
+   */
   async startService(name: string, options: LockdownRequestOptions & { escrowBag?: Uint8Array } = {}): Promise<StartedService> {
     const fields: PlistDict = { Service: name };
-    if (options.escrowBag) fields.EscrowBag = options.escrowBag;
+    if (options.escrowBag) {
+      if (!this.session?.ssl) {
+        throw new LockdownError('PhoneIdentityMismatch', 'StartService', 'StartService: the escrow bag is only sent inside a TLS session with the paired phone');
+      }
+      fields.EscrowBag = options.escrowBag;
+    }
     const reply = await this.request('StartService', fields, options);
     const port = plistUint(reply.Port);
     if (port === undefined || port < 1 || port > 65535) throw this.malformed('StartService', 'no valid Port in the reply');
@@ -372,6 +386,14 @@ export class LockdownClient {
     } catch (error) {
       this.close();
       throw new LockdownError('SslError', 'StartSession', `StartSession: TLS handshake failed (${(error as Error).message})`, { cause: error });
+    }
+    if (!isPairedPhone(socket, record.DeviceCertificate)) {
+      this.close();
+      throw new LockdownError(
+        'PhoneIdentityMismatch',
+        'StartSession',
+        "StartSession: the phone's certificate is not the one in the pair record; this is not the phone this computer paired with",
+      );
     }
     this.channel = new PlistChannel(socket, { format: 'xml', maxBytes: this.maxReplyBytes });
   }

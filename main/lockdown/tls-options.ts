@@ -39,8 +39,9 @@ export function upgradeToDeviceTls(stream: Duplex, context: SecureContext, pendi
 }
 
 /**
- * Host (client) side options for `tls.connect({ socket, ...hostTlsOptions(...) })`. No `host`/servername, so no SNI;
- * devices are never verified (every real host uses verify-none).
+ * Host (client) side options for `tls.connect({ socket, ...hostTlsOptions(...) })`. No `host`/servername, so no SNI.
+ * No chain verification (the pair record's root signs nothing a CA store knows); after the handshake the caller pins
+ * the peer to the pair record's DeviceCertificate with `isPairedPhone` (phone-pin.ts).
  */
 export function hostTlsOptions(identity: TlsIdentity, options: { legacyTls?: boolean } = {}): ConnectionOptions {
   return {

@@ -16,7 +16,14 @@ export type FaultSettings = {
   corruptFrameAfterBytes?: number;
   /** Services that write to the phone (backup restore, AFC) answer "disk full". Read by the services. */
   diskFull?: boolean;
+  /**
+   * The certificate the phone presents in session and service TLS: 'paired' (the pair record's DeviceCertificate),
+   * 'reissued' (another certificate over the phone's own key) or 'impostor' (another phone's certificate and key).
+   */
+  presentCertificate?: PresentedCertificate;
 };
+
+export type PresentedCertificate = 'paired' | 'reissued' | 'impostor';
 
 /**
  * A mutable, scriptable fault plan shared by the daemon bridge, lockdownd and the services.
@@ -30,6 +37,7 @@ export class FaultPlan extends EventEmitter {
   readonly refusePort = new Set<number>();
   corruptFrameAfterBytes: number | undefined;
   diskFull = false;
+  presentCertificate: PresentedCertificate = 'paired';
 
   constructor(settings: FaultSettings = {}) {
     super();
@@ -41,6 +49,7 @@ export class FaultPlan extends EventEmitter {
     if ('unplugAfterBytes' in settings) this.unplugAfterBytes = settings.unplugAfterBytes;
     if ('corruptFrameAfterBytes' in settings) this.corruptFrameAfterBytes = settings.corruptFrameAfterBytes;
     if (settings.diskFull !== undefined) this.diskFull = settings.diskFull;
+    if (settings.presentCertificate !== undefined) this.presentCertificate = settings.presentCertificate;
     for (const name of settings.stallService ?? []) this.stallService.add(name);
     for (const name of settings.refuseService ?? []) this.refuseService.add(name);
     for (const port of settings.refusePort ?? []) this.refusePort.add(port);
@@ -53,6 +62,7 @@ export class FaultPlan extends EventEmitter {
     this.unplugAfterBytes = undefined;
     this.corruptFrameAfterBytes = undefined;
     this.diskFull = false;
+    this.presentCertificate = 'paired';
     this.stallService.clear();
     this.refuseService.clear();
     this.refusePort.clear();

@@ -24,6 +24,12 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 const IDLE_TIMEOUT_MS = 120_000;
 const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
 
+/** Emitted on the phone's `events` for every request lockdownd receives, before it is handled. */
+export const LOCKDOWN_REQUEST_EVENT = 'lockdown-request';
+
+/** What a test may learn of a received request; the escrow bag itself is never passed around. */
+export type ReceivedLockdownRequest = { request: string; service?: string; inSession: boolean; withEscrowBag: boolean };
+
 type Connection = {
   channel: PlistChannel;
   session: { id: string; host: PairedHost } | null;
@@ -58,6 +64,13 @@ export class Lockdownd {
         connection.channel.close();
         return;
       }
+      const received: ReceivedLockdownRequest = {
+        request: request.Request,
+        inSession: connection.session !== null,
+        withEscrowBag: request.EscrowBag instanceof Uint8Array,
+      };
+      if (typeof request.Service === 'string') received.service = request.Service.slice(0, 256);
+      this.phone.events.emit(LOCKDOWN_REQUEST_EVENT, received);
       await this.handle(connection, request.Request, request);
     }
   }
@@ -210,7 +223,7 @@ export class Lockdownd {
     const sessionId = randomUUID().toUpperCase();
     let context;
     try {
-      context = deviceSecureContext({ certificatePem: host.deviceCertificate, privateKeyPem: this.phone.devicePrivateKeyPem });
+      context = deviceSecureContext(await this.phone.tlsIdentity(host));
     } catch {
       return this.error(connection, 'StartSession', LockdownError.InvalidPairRecord);
     }

@@ -9,6 +9,7 @@ import type { LockdownErrorName } from '../lockdown/lockdown-wire';
 import { generatePairRecord, generateRsaKeyPair } from '../lockdown/pair-record';
 import type { PairRecord, RsaKeyPairPem } from '../lockdown/pair-record';
 import { deviceSecureContext, upgradeToDeviceTls } from '../lockdown/tls-options';
+import type { TlsIdentity } from '../lockdown/tls-options';
 import { PhoneHardware } from './hardware/phone-hardware';
 import type { PhoneMode } from './hardware/phone-hardware';
 import { FaultPlan } from './faults';
@@ -75,6 +76,7 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
   private readonly servicePorts = new Map<number, ServicePort>();
   private readonly lockdownd: Lockdownd;
   private readonly overrides = new Map<string, PlistValue>();
+  private readonly otherIdentities = new Map<'reissued' | 'impostor', Promise<TlsIdentity>>();
   private trustAnswer: TrustDialogAnswer;
   private visible = false;
   private activeSessions = 0;
@@ -169,19 +171,50 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
       deviceEnd.resume(); // swallow everything, answer nothing
       return hostEnd;
     }
-    let stream: Duplex = deviceEnd;
-    if (entry.service.ssl && entry.host) {
-      const context = deviceSecureContext({ certificatePem: entry.host.deviceCertificate, privateKeyPem: this.devicePrivateKeyPem });
-      const tls = upgradeToDeviceTls(deviceEnd, context);
-      tls.on('error', () => tls.destroy());
-      stream = tls;
-    }
-    try {
-      entry.service.serve(stream);
-    } catch {
-      stream.destroy();
+    const serve = (stream: Duplex): void => {
+      try {
+        entry.service.serve(stream);
+      } catch {
+        stream.destroy();
+      }
+    };
+    const host = entry.host;
+    if (!entry.service.ssl || !host) serve(deviceEnd);
+    else if (this.faults.presentCertificate === 'paired') serve(this.serviceTls(deviceEnd, this.pairedIdentity(host)));
+    else {
+      // The host's ClientHello waits in deviceEnd's buffer while the other certificate is made.
+      this.tlsIdentity(host).then(
+        (identity) => serve(this.serviceTls(deviceEnd, identity)),
+        () => deviceEnd.destroy(),
+      );
     }
     return hostEnd;
+  }
+
+  private serviceTls(stream: Duplex, identity: TlsIdentity): Duplex {
+    const tls = upgradeToDeviceTls(stream, deviceSecureContext(identity));
+    tls.on('error', () => tls.destroy());
+    return tls;
+  }
+
+  private pairedIdentity(host: PairedHost): TlsIdentity {
+    return { certificatePem: host.deviceCertificate, privateKeyPem: this.devicePrivateKeyPem };
+  }
+
+  /** The certificate and key this phone presents to a paired host now (fault `presentCertificate`). */
+  tlsIdentity(host: PairedHost): Promise<TlsIdentity> {
+    const kind = this.faults.presentCertificate;
+    if (kind === 'paired') return Promise.resolve(this.pairedIdentity(host));
+    let identity = this.otherIdentities.get(kind);
+    if (!identity) {
+      identity = (async (): Promise<TlsIdentity> => {
+        const key = kind === 'reissued' ? { publicKeyPem: this.devicePublicKeyPem, privateKeyPem: this.devicePrivateKeyPem } : await generateRsaKeyPair();
+        const record = await generatePairRecord({ devicePublicKeyPem: key.publicKeyPem });
+        return { certificatePem: record.DeviceCertificate, privateKeyPem: key.privateKeyPem };
+      })();
+      this.otherIdentities.set(kind, identity);
+    }
+    return identity;
   }
 
   // ---- lockdown side ----

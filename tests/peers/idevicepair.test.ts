@@ -3,6 +3,9 @@ import { startSimulator } from '../../main/sim/simulator';
 import type { Simulator } from '../../main/sim/simulator';
 import type { ScenarioInput } from '../../main/sim/scenario';
 import { decodePairRecord } from '../../main/lockdown/pair-record';
+import { LockdownClient } from '../../main/lockdown/lockdown-client';
+import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
+import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 import { runTool, whichTool } from './peer-tool';
 
 const tool = whichTool('idevicepair');
@@ -46,6 +49,22 @@ describe.skipIf(!tool)(`idevicepair against a virtual phone${tool ? '' : ' (skip
     expect(record.EscrowBag?.equals(phone.pairedHost(record.HostID)!.escrowBag)).toBe(true);
     const validate = await runTool(tool!, ['-u', phone.udid, 'validate'], sim.address);
     expect(validate.stdout).toContain('SUCCESS: Validated pairing');
+  });
+
+  it('a pair record idevicepair made (its own certificates) opens a Lifeline session pinned to that phone', async () => {
+    const { sim, phone } = await start({ trusted: false, locked: false, trustDialog: 'accept' });
+    const pair = await runTool(tool!, ['-u', phone.udid, 'pair'], sim.address);
+    expect(pair.code).toBe(0);
+    const usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
+    const record = (await usbmux.readPairRecord(phone.udid))!;
+    const device = (await usbmux.listDevices()).find((d) => d.udid === phone.udid)!;
+    const client = await LockdownClient.connect(usbmux, device.deviceId, { timeoutMs: 5000 });
+    try {
+      expect(await client.startSession(record, { certificate: 'root' })).toMatchObject({ ssl: true });
+      expect(await client.getValue({ key: 'SerialNumber' })).toBe(phone.identity.serialNumber);
+    } finally {
+      client.close();
+    }
   });
 
   it('pair reports a pending trust dialog and a denied one', async () => {

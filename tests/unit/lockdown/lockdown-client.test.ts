@@ -75,6 +75,26 @@ describe('LockdownError from device error strings', () => {
     client.close();
   });
 
+  it('never sends the escrow bag in a session without TLS: nothing proves which phone is listening', async () => {
+    const seen: PlistDict[] = [];
+    const client = scriptedPeer((request): PlistDict => {
+      seen.push(request);
+      if (request.Request === 'StartSession') return { Request: 'StartSession', SessionID: 'S1', EnableSessionSSL: false };
+      return { Request: request.Request as string, Port: 1234 };
+    });
+    await client.startSession(fakeRecord);
+    await expect(client.startService('com.apple.mobilebackup2', { escrowBag: Buffer.from('secret') })).rejects.toMatchObject({
+      code: 'PhoneIdentityMismatch',
+      request: 'StartService',
+    });
+    expect(await client.startService('com.apple.afc')).toMatchObject({ port: 1234 });
+    expect(seen.map((r) => [r.Request, r.Service, 'EscrowBag' in r])).toEqual([
+      ['StartSession', undefined, false],
+      ['StartService', 'com.apple.afc', false],
+    ]);
+    client.close();
+  });
+
   it('runs concurrent requests one after another so replies never cross', async () => {
     const client = scriptedPeer((request) => ({ Request: request.Request as string, Value: (request.Key as string | undefined) ?? '' }));
     const keys = ['A', 'B', 'C', 'D', 'E'];
