@@ -1,10 +1,14 @@
 import {
   DEFAULT_PLIST_LIMITS,
+  PLIST_VALUE_COST,
+  PlistDecodeBudget,
   PlistError,
+  PlistLimitError,
   PlistReal,
   PlistUid,
   isPlistDict,
   normaliseInteger,
+  resolvePlistLimits,
   type PlistDict,
   type PlistLimits,
   type PlistValue,
@@ -38,10 +42,16 @@ function readUnsigned(buf: Buffer, offset: number, size: number): number {
   }
 }
 
+/**
+ * Objects referenced from several places are decoded once per reference, each copy charged to the
+ * budget (see PlistLimits), so a small plist that points at one big object many times fails instead
+ * of filling the heap. A reference cycle can only nest, so maxDepth ends it.
+ */
 export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): PlistValue {
-  const { maxBytes, maxObjects, maxDepth } = { ...DEFAULT_PLIST_LIMITS, ...limits };
+  const resolved = resolvePlistLimits(bytes.byteLength, limits);
+  const { maxBytes, maxObjects, maxDepth } = resolved;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length > maxBytes) throw new PlistError(`Plist of ${buf.length} bytes exceeds the ${maxBytes}-byte limit`);
+  if (buf.length > maxBytes) throw new PlistLimitError('maxBytes', `Plist of ${buf.length} bytes exceeds the ${maxBytes}-byte limit`);
   if (!isBinaryPlist(buf) || buf.length < MAGIC.length + TRAILER_BYTES) throw new PlistError('Not a binary plist');
 
   const trailer = buf.length - TRAILER_BYTES;
@@ -53,11 +63,11 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
   if (![1, 2, 4, 8].includes(offsetSize) || ![1, 2, 4, 8].includes(refSize)) {
     throw new PlistError('Binary plist: bad trailer sizes');
   }
-  if (objectCount > maxObjects) throw new PlistError(`Binary plist has ${objectCount} objects (limit ${maxObjects})`);
+  if (objectCount > maxObjects) throw new PlistLimitError('maxObjects', `Binary plist has ${objectCount} objects (limit ${maxObjects})`);
   if (topObject >= objectCount) throw new PlistError('Binary plist: top object out of range');
   if (tableOffset + objectCount * offsetSize > trailer) throw new PlistError('Binary plist: offset table out of range');
 
-  let visited = 0;
+  const budget = new PlistDecodeBudget(resolved, 'Binary');
   const offsetOf = (ref: number): number => {
     if (ref >= objectCount) throw new PlistError('Binary plist: object reference out of range');
     const offset = readUnsigned(buf, tableOffset + ref * offsetSize, offsetSize);
@@ -80,17 +90,18 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
   };
 
   const parse = (ref: number, depth: number): PlistValue => {
-    if (depth > maxDepth) throw new PlistError(`Binary plist nests deeper than ${maxDepth}`);
-    if (++visited > maxObjects) throw new PlistError(`Binary plist expands beyond ${maxObjects} objects`);
+    if (depth > maxDepth) throw new PlistLimitError('maxDepth', `Binary plist nests deeper than ${maxDepth}`);
     const offset = offsetOf(ref);
     const marker = buf.readUInt8(offset);
     const kind = marker >> 4;
     switch (kind) {
       case 0x0:
+        budget.charge(0);
         if (marker === 0x08) return false;
         if (marker === 0x09) return true;
         throw new PlistError(`Binary plist: unsupported marker 0x${marker.toString(16)}`);
       case 0x1: {
+        budget.charge(0);
         const size = 1 << (marker & 0x0f);
         ensure(offset + 1, size);
         if (size === 16) return normaliseInteger(buf.readBigUInt64BE(offset + 9));
@@ -99,6 +110,7 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
         return readUnsigned(buf, offset + 1, size);
       }
       case 0x2: {
+        budget.charge(0);
         const size = 1 << (marker & 0x0f);
         ensure(offset + 1, size);
         if (size === 4) return buf.readFloatBE(offset + 1);
@@ -106,6 +118,7 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
         throw new PlistError('Binary plist: bad real size');
       }
       case 0x3: {
+        budget.charge(PLIST_VALUE_COST.boxed);
         if (marker !== 0x33) throw new PlistError('Binary plist: bad date marker');
         ensure(offset + 1, 8);
         return new Date((buf.readDoubleBE(offset + 1) + APPLE_EPOCH_SECONDS) * 1000);
@@ -113,21 +126,25 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
       case 0x4: {
         const { length, start } = lengthAt(marker, offset);
         ensure(start, length);
+        budget.charge(PLIST_VALUE_COST.data + length);
         return Buffer.from(buf.subarray(start, start + length));
       }
       case 0x5: {
         const { length, start } = lengthAt(marker, offset);
         ensure(start, length);
+        budget.charge(PLIST_VALUE_COST.string + length);
         return buf.toString('latin1', start, start + length);
       }
       case 0x6: {
         const { length, start } = lengthAt(marker, offset);
         ensure(start, length * 2);
+        budget.charge(PLIST_VALUE_COST.string + length * 2);
         const utf16 = Buffer.from(buf.subarray(start, start + length * 2));
         utf16.swap16();
         return utf16.toString('utf16le');
       }
       case 0x8: {
+        budget.charge(PLIST_VALUE_COST.boxed);
         const size = (marker & 0x0f) + 1;
         ensure(offset + 1, size);
         if (size > 4) throw new PlistError('Binary plist: UID too wide');
@@ -136,7 +153,7 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
       case 0xa: {
         const { length, start } = lengthAt(marker, offset);
         ensure(start, length * refSize);
-        if (visited + length > maxObjects) throw new PlistError(`Binary plist expands beyond ${maxObjects} objects`);
+        budget.charge(PLIST_VALUE_COST.array);
         const out: PlistValue[] = [];
         for (let i = 0; i < length; i++) out.push(parse(readUnsigned(buf, start + i * refSize, refSize), depth + 1));
         return out;
@@ -144,7 +161,7 @@ export function decodeBinaryPlist(bytes: Uint8Array, limits: PlistLimits = {}): 
       case 0xd: {
         const { length, start } = lengthAt(marker, offset);
         ensure(start, length * refSize * 2);
-        if (visited + length * 2 > maxObjects) throw new PlistError(`Binary plist expands beyond ${maxObjects} objects`);
+        budget.charge(PLIST_VALUE_COST.dict);
         const out: PlistDict = {};
         for (let i = 0; i < length; i++) {
           const key = parse(readUnsigned(buf, start + i * refSize, refSize), depth + 1);

@@ -3,7 +3,16 @@ import { decodeXmlPlist, encodeXmlPlist } from './xml-plist';
 import type { PlistLimits, PlistValue } from './plist-value';
 
 export { encodeBinaryPlist, encodeXmlPlist };
-export { PlistError } from './plist-value';
+export {
+  DEFAULT_PLIST_LIMITS,
+  OUTPUT_BYTES_ALLOWANCE,
+  OUTPUT_BYTES_PER_INPUT_BYTE,
+  PlistError,
+  PlistLimitError,
+  defaultMaxOutputBytes,
+  resolvePlistLimits,
+  type PlistLimits,
+} from './plist-value';
 
 export type PlistFormat = 'xml' | 'binary';
 

@@ -1,10 +1,14 @@
 import {
   DEFAULT_PLIST_LIMITS,
+  PLIST_VALUE_COST,
+  PlistDecodeBudget,
   PlistError,
+  PlistLimitError,
   PlistReal,
   PlistUid,
   isPlistDict,
   normaliseInteger,
+  resolvePlistLimits,
   type PlistDict,
   type PlistLimits,
   type PlistValue,
@@ -30,21 +34,26 @@ function escapeText(text: string): string {
 
 type Tag = { name: string; closing: boolean; selfClosing: boolean; end: number };
 
+/** Longest text accepted inside <integer>, <real> or <date>; real ones are a few dozen characters. */
+const MAX_SCALAR_TEXT = 64;
+
 /**
  * A small pull parser for the XML plist dialect. It is not a general XML parser: it accepts what
- * Apple, libplist and pymobiledevice3 write, and rejects anything else with a PlistError.
+ * Apple, libplist and pymobiledevice3 write, and rejects anything else with a PlistError. XML has
+ * no shared references, but values are charged to the same budget as binary plists (see PlistLimits).
  */
 export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits = {}): PlistValue {
-  const { maxBytes, maxObjects, maxDepth } = { ...DEFAULT_PLIST_LIMITS, ...limits };
   const size = typeof input === 'string' ? input.length : input.byteLength;
-  if (size > maxBytes) throw new PlistError(`Plist of ${size} bytes exceeds the ${maxBytes}-byte limit`);
+  const resolved = resolvePlistLimits(size, limits);
+  const { maxBytes, maxDepth } = resolved;
+  if (size > maxBytes) throw new PlistLimitError('maxBytes', `Plist of ${size} bytes exceeds the ${maxBytes}-byte limit`);
   let text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   // Old iOS emitted raw control characters inside strings; libimobiledevice blanks them before parsing.
   // eslint-disable-next-line no-control-regex
   text = text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, ' ');
 
   let pos = 0;
-  let objects = 0;
+  const budget = new PlistDecodeBudget(resolved, 'XML');
 
   const skipMisc = (): void => {
     for (;;) {
@@ -70,7 +79,7 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
     const selfClosing = body.endsWith('/');
     if (closing) body = body.slice(1);
     if (selfClosing) body = body.slice(0, -1);
-    const name = body.split(/\s/)[0] ?? '';
+    const name = /^\S*/.exec(body)![0];
     pos = end + 1;
     return { name, closing, selfClosing, end: pos };
   };
@@ -84,12 +93,18 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
     return decodeEntities(raw);
   };
 
+  const scalarText = (tag: Tag, name: string): string => {
+    const raw = tag.selfClosing ? '' : readText(name).trim();
+    if (raw.length > MAX_SCALAR_TEXT) throw new PlistError(`XML plist: <${name}> text too long`);
+    return raw;
+  };
+
   const parseValue = (tag: Tag, depth: number): PlistValue => {
-    if (depth > maxDepth) throw new PlistError(`XML plist nests deeper than ${maxDepth}`);
-    if (++objects > maxObjects) throw new PlistError(`XML plist has more than ${maxObjects} objects`);
+    if (depth > maxDepth) throw new PlistLimitError('maxDepth', `XML plist nests deeper than ${maxDepth}`);
     if (tag.closing) throw new PlistError(`XML plist: unexpected </${tag.name}>`);
     switch (tag.name) {
       case 'dict': {
+        budget.charge(PLIST_VALUE_COST.dict);
         const out: PlistDict = {};
         if (tag.selfClosing) return out;
         for (;;) {
@@ -97,11 +112,13 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
           if (next.closing && next.name === 'dict') return out;
           if (next.name !== 'key' || next.closing) throw new PlistError('XML plist: expected <key> in <dict>');
           const key = next.selfClosing ? '' : readText('key');
+          budget.charge(PLIST_VALUE_COST.string + key.length * 2);
           const value = parseValue(readTag(), depth + 1);
           Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
         }
       }
       case 'array': {
+        budget.charge(PLIST_VALUE_COST.array);
         const out: PlistValue[] = [];
         if (tag.selfClosing) return out;
         for (;;) {
@@ -110,10 +127,14 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
           out.push(parseValue(next, depth + 1));
         }
       }
-      case 'string':
-        return tag.selfClosing ? '' : readText('string');
+      case 'string': {
+        const value = tag.selfClosing ? '' : readText('string');
+        budget.charge(PLIST_VALUE_COST.string + value.length * 2);
+        return value;
+      }
       case 'integer': {
-        const raw = tag.selfClosing ? '' : readText('integer').trim();
+        budget.charge(0);
+        const raw = scalarText(tag, 'integer');
         if (!/^[+-]?(0x[0-9a-fA-F]+|[0-9]+)$/.test(raw)) throw new PlistError(`XML plist: bad integer "${raw.slice(0, 40)}"`);
         const negative = raw.startsWith('-');
         const digits = raw.replace(/^[+-]/, '');
@@ -122,20 +143,23 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
         return normaliseInteger(negative ? -magnitude : magnitude);
       }
       case 'real': {
-        const raw = tag.selfClosing ? '' : readText('real').trim();
+        budget.charge(0);
+        const raw = scalarText(tag, 'real');
         const value = raw === 'nan' ? NaN : raw === '+infinity' || raw === 'inf' ? Infinity : raw === '-infinity' || raw === '-inf' ? -Infinity : Number(raw);
         if (raw === '' || (Number.isNaN(value) && raw !== 'nan')) throw new PlistError(`XML plist: bad real "${raw.slice(0, 40)}"`);
         return value;
       }
       case 'true':
       case 'false':
+        budget.charge(0);
         if (!tag.selfClosing) {
           const close = readTag();
           if (!close.closing || close.name !== tag.name) throw new PlistError(`XML plist: bad <${tag.name}>`);
         }
         return tag.name === 'true';
       case 'date': {
-        const raw = tag.selfClosing ? '' : readText('date').trim();
+        budget.charge(PLIST_VALUE_COST.boxed);
+        const raw = scalarText(tag, 'date');
         const date = new Date(raw);
         if (Number.isNaN(date.getTime())) throw new PlistError(`XML plist: bad date "${raw.slice(0, 40)}"`);
         return date;
@@ -144,6 +168,7 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
         const raw = tag.selfClosing ? '' : readText('data');
         const compact = raw.replace(/\s+/g, '');
         if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) throw new PlistError('XML plist: bad base64 in <data>');
+        budget.charge(PLIST_VALUE_COST.data + Math.ceil((compact.length * 3) / 4));
         return Buffer.from(compact, 'base64');
       }
       default:
