@@ -22,16 +22,24 @@ describe('electron-builder.yml', () => {
     await expect(validateConfiguration(config as never, new DebugLogger(false))).rejects.toThrow(/configuration.linux/);
   });
 
-  it('sets the production fuses', async () => {
+  it('sets the production fuses, cookie encryption among them', async () => {
     const { electronFuses } = await loadConfig();
     expect(electronFuses).toMatchObject({
       runAsNode: false,
+      enableCookieEncryption: true,
       enableNodeOptionsEnvironmentVariable: false,
       enableNodeCliInspectArguments: false,
       enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
       grantFileProtocolExtraPrivileges: false,
     });
+  });
+
+  it('names every fuse as electron-builder knows it, so a misspelt fuse fails validation instead of staying unset', async () => {
+    const config = await loadConfig();
+    await expect(
+      validateConfiguration({ ...config, electronFuses: { ...config.electronFuses, enableCookieEncyption: true } } as never, new DebugLogger(false)),
+    ).rejects.toThrow(/electronFuses/);
   });
 
   it('builds dmg, nsis, AppImage and deb with a hardened runtime and USB entitlement on macOS', async () => {
