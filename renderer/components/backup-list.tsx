@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'react';
 import type { BackupSummary } from '../../common/api';
-import { useLifelineApi } from '../store/use-lifeline';
+import { useCommand, type RefreshKey } from '../hooks/use-command';
 
 export function formatSize(bytes: number | null): string {
   if (bytes === null) return 'size unknown';
@@ -12,21 +11,11 @@ export function formatDate(iso: string | null): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** The backups of one phone (or all) on this computer; `refresh` changes to reload. */
-export function useBackups(phoneId: string | null, refresh: unknown = null): { backups: BackupSummary[] | null; error: string | null } {
-  const api = useLifelineApi();
-  const [state, setState] = useState<{ backups: BackupSummary[] | null; error: string | null }>({ backups: null, error: null });
-  useEffect(() => {
-    let live = true;
-    api.invoke('backup.list', phoneId ? { phoneId } : {}).then(
-      (listing) => live && setState({ backups: listing.backups, error: null }),
-      () => live && setState({ backups: [], error: 'Lifeline could not look for backups.' }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, phoneId, refresh]);
-  return state;
+/** The backups of one phone (or all) on this computer, asked again when `refresh` changes (e.g. a backup job's state). */
+export function useBackups(phoneId: string | null, refresh: RefreshKey = null): { backups: BackupSummary[] | null; error: string | null } {
+  const listing = useCommand('backup.list', phoneId ? { phoneId } : {}, { refreshOn: [refresh], fallbackTitle: 'Lifeline could not look for backups.' });
+  if (listing.problem) return { backups: [], error: listing.problem.title };
+  return { backups: listing.data?.backups ?? null, error: null };
 }
 
 export function BackupList({ backups, headingLevel = 3 }: { backups: BackupSummary[]; headingLevel?: 2 | 3 | 4 }) {

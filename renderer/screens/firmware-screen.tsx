@@ -1,7 +1,9 @@
-import { useEffect, useState } from 'react';
-import { problemOf, type FirmwareList } from '../../common/api';
+import { useState } from 'react';
+import { problemOf } from '../../common/api';
 import { StatusAnnouncer } from '../components/status-announcer';
 import { useFirmwareStatus } from '../components/use-firmware-status';
+import { useCommand } from '../hooks/use-command';
+import { useProblemLine } from '../hooks/use-problem-line';
 import { describeProgress, describeReady, describeSignedAsOf, readyFrom, runningFirmwareJob } from '../firmware-words';
 import { HOME } from '../navigation';
 import { navigate } from '../store/lifeline-store';
@@ -25,25 +27,16 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
   const boardConfig = phone?.model.boardConfig ?? null;
   const status = useFirmwareStatus(phoneId, productType !== null);
   const ready = readyFrom(status);
-  const [list, setList] = useState<FirmwareList | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+  const listing = useCommand('firmware.list', productType ? { productType, ...(boardConfig ? { boardConfig } : {}) } : null, {
+    fallbackTitle: 'The firmware list could not be loaded.',
+  });
+  const list = listing.data;
+  const { problem, report } = useProblemLine(listing, { successClears: false });
   const [localPath, setLocalPath] = useState('');
 
-  useEffect(() => {
-    if (!productType) return;
-    let live = true;
-    api.invoke('firmware.list', { productType, ...(boardConfig ? { boardConfig } : {}) }).then(
-      (next) => live && setList(next),
-      (error: unknown) => live && setProblem(problemOf(error)?.title ?? 'The firmware list could not be loaded.'),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, productType, boardConfig]);
-
-  const fail = (error: unknown): void => setProblem(problemOf(error)?.title ?? 'That did not work.');
+  const fail = (error: unknown): void => report(problemOf(error)?.title ?? 'That did not work.');
   const prepare = (): void => {
-    setProblem(null);
+    report(null);
     api.invoke('firmware.prepare', { phoneId }).catch(fail);
   };
   const cancel = (): void => {
@@ -51,7 +44,7 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
   };
   const submitLocal = (event: React.FormEvent): void => {
     event.preventDefault();
-    setProblem(null);
+    report(null);
     if (localPath.trim() === '') return;
     api.invoke('firmware.useLocal', { path: localPath.trim(), phoneId }).catch(fail);
   };
