@@ -1,6 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { ByteReader } from '../wire/byte-reader';
+import { AfcError, encodeAfcPacket, readAfcPacket } from './afc-packet';
 import { writeWithBackpressure } from './device-link';
+
+export { AfcError };
 
 /**
  * The backup sync lock (backup-stack §12.1 step 8): AFC open `/com.apple.itunes.lock_sync` in `r+`,
@@ -11,23 +14,11 @@ import { writeWithBackpressure } from './device-link';
 export const AFC_SERVICE = 'com.apple.afc';
 export const SYNC_LOCK_PATH = '/com.apple.itunes.lock_sync';
 
-const MAGIC = Buffer.from('CFA6LPAA', 'latin1');
-const HEADER_BYTES = 40;
 const MAX_REPLY_BYTES = 64 * 1024;
 const Op = { Status: 0x01, FileOpen: 0x0d, FileOpenResult: 0x0e, FileClose: 0x14, FileLock: 0x1b } as const;
 const Mode = { ReadWrite: 2 } as const;
 const LockOp = { Exclusive: 6, Unlock: 12 } as const;
 const STATUS_WOULD_BLOCK = 19;
-
-export class AfcError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AfcError';
-  }
-}
 
 export type SyncLockOptions = { attempts?: number; retryMs?: number; timeoutMs?: number; signal?: AbortSignal };
 
@@ -77,21 +68,10 @@ export class AfcSyncLock {
 
   private async call(op: number, data: Buffer, timeoutMs: number): Promise<{ op: number; data: Buffer }> {
     const packet = this.packet++;
-    const header = Buffer.alloc(HEADER_BYTES);
-    MAGIC.copy(header, 0);
-    header.writeBigUInt64LE(BigInt(HEADER_BYTES + data.length), 8);
-    header.writeBigUInt64LE(BigInt(HEADER_BYTES + data.length), 16);
-    header.writeBigUInt64LE(packet, 24);
-    header.writeBigUInt64LE(BigInt(op), 32);
-    await writeWithBackpressure(this.stream, Buffer.concat([header, data]));
-    const reply = await this.reader.read(HEADER_BYTES, { timeoutMs });
-    if (!reply.subarray(0, 8).equals(MAGIC)) throw new AfcError(-1, 'AFC reply without magic');
-    const entire = reply.readBigUInt64LE(8);
-    const thisLength = reply.readBigUInt64LE(16);
-    if (thisLength < BigInt(HEADER_BYTES) || entire < thisLength || entire > BigInt(MAX_REPLY_BYTES)) throw new AfcError(-1, 'AFC reply with bad lengths');
-    if (reply.readBigUInt64LE(24) !== packet) throw new AfcError(-1, 'AFC reply for another packet');
-    const body = await this.reader.read(Number(entire) - HEADER_BYTES, { timeoutMs });
-    return { op: Number(reply.readBigUInt64LE(32)), data: body };
+    await writeWithBackpressure(this.stream, encodeAfcPacket({ op, packet, headerData: data }));
+    const reply = await readAfcPacket(this.reader, { maxBytes: MAX_REPLY_BYTES, timeoutMs });
+    if (reply.packet !== packet) throw new AfcError(-1, 'AFC reply for another packet');
+    return reply;
   }
 }
 

@@ -1,13 +1,11 @@
 import type { Duplex } from 'node:stream';
 import { ByteReader } from '../../wire/byte-reader';
+import { encodeAfcPacket, readAfcPacket } from '../../backup/afc-packet';
 import { writeWithBackpressure } from '../../backup/device-link';
 import type { SimService, SimServicePhone } from '../sim-service';
 
+export { AFC_HEADER_BYTES, AFC_MAGIC } from '../../backup/afc-packet';
 export const AFC_SERVICE = 'com.apple.afc';
-
-/** backup-stack §9: "CFA6LPAA" header, little-endian u64 fields. */
-export const AFC_MAGIC = Buffer.from('CFA6LPAA', 'latin1');
-export const AFC_HEADER_BYTES = 40;
 
 export const AfcOp = {
   Status: 0x01,
@@ -280,17 +278,8 @@ class AfcConnection {
   async run(): Promise<void> {
     try {
       for (;;) {
-        const header = await this.reader.read(AFC_HEADER_BYTES, { timeoutMs: IDLE_TIMEOUT_MS });
-        if (!header.subarray(0, 8).equals(AFC_MAGIC)) break;
-        const entire = header.readBigUInt64LE(8);
-        const thisLength = header.readBigUInt64LE(16);
-        const packetNum = header.readBigUInt64LE(24);
-        const op = header.readBigUInt64LE(32);
-        if (thisLength < AFC_HEADER_BYTES || entire < thisLength || entire > BigInt(MAX_PACKET_BYTES)) break;
-        const headerData = await this.reader.read(Number(thisLength) - AFC_HEADER_BYTES, { timeoutMs: 30_000 });
-        const payload = await this.reader.read(Number(entire - thisLength), { timeoutMs: 30_000 });
-        const reply = this.handle(Number(op), Buffer.concat([headerData, payload]));
-        await this.reply(packetNum, reply);
+        const request = await readAfcPacket(this.reader, { maxBytes: MAX_PACKET_BYTES, timeoutMs: IDLE_TIMEOUT_MS });
+        await this.reply(request.packet, this.handle(request.op, request.data));
       }
     } catch {
       // Malformed packet or closed connection: drop it.
@@ -426,13 +415,8 @@ class AfcConnection {
   /** Status and handle replies carry their value as header data; data replies as payload. */
   private reply(packetNum: bigint, reply: Reply): Promise<void> {
     const inHeader = reply.op !== AfcOp.Data;
-    const header = Buffer.alloc(AFC_HEADER_BYTES);
-    AFC_MAGIC.copy(header, 0);
-    header.writeBigUInt64LE(BigInt(AFC_HEADER_BYTES + reply.data.length), 8);
-    header.writeBigUInt64LE(BigInt(AFC_HEADER_BYTES + (inHeader ? reply.data.length : 0)), 16);
-    header.writeBigUInt64LE(packetNum, 24);
-    header.writeBigUInt64LE(BigInt(reply.op), 32);
-    return writeWithBackpressure(this.stream, Buffer.concat([header, reply.data]));
+    const packet = encodeAfcPacket({ op: reply.op, packet: packetNum, ...(inHeader ? { headerData: reply.data } : { payload: reply.data }) });
+    return writeWithBackpressure(this.stream, packet);
   }
 }
 
