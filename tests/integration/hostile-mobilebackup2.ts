@@ -3,6 +3,7 @@ import {
   DLMessage,
   FileBatchWriter,
   deviceReadyMessage,
+  writeWithBackpressure,
   parseDeviceLinkMessage,
   processMessage,
   versionExchangeMessage,
@@ -19,9 +20,16 @@ export type HostileScript =
   | { kind: 'move'; from: (udid: string) => string; to: (udid: string) => string }
   | { kind: 'remove'; path: (udid: string) => string }
   /** Sends part of a file and then nothing at all. */
-  | { kind: 'stall-mid-file' };
+  | { kind: 'stall-mid-file' }
+  /** Uploads one honest file, then sends `frame` (length prefix and plist, written as given) as its next message. */
+  | { kind: 'frame-after-file'; frame: Buffer };
 
-export type HostileOutcome = { statuses: PlistValue[][]; finished: boolean };
+export type HostileOutcome = {
+  statuses: PlistValue[][];
+  finished: boolean;
+  /** Called with each status the host answered, as it arrives (a test waits for it instead of polling). */
+  onStatus?: (status: PlistValue[]) => void;
+};
 
 /**
  * A com.apple.mobilebackup2 that speaks correct DeviceLink but names paths outside the backup folder
@@ -43,7 +51,9 @@ async function run(phone: SimServicePhone, stream: Duplex, script: HostileScript
   const receive = async (): Promise<DeviceLinkMessage> => parseDeviceLinkMessage(await channel.receive());
   const status = async (): Promise<void> => {
     const reply = await receive();
-    outcome.statuses.push([reply.name, ...reply.args]);
+    const entry = [reply.name, ...reply.args];
+    outcome.statuses.push(entry);
+    outcome.onStatus?.(entry);
   };
   await channel.send(versionExchangeMessage());
   await receive();
@@ -88,6 +98,15 @@ async function run(phone: SimServicePhone, stream: Duplex, script: HostileScript
     case 'remove':
       await channel.send([DLMessage.RemoveItems, [script.path(udid)], {}, new PlistReal(0)]);
       await status();
+      break;
+    case 'frame-after-file':
+      await channel.send([DLMessage.UploadFiles, {}, new PlistReal(20), 100]);
+      await writer.beginFile({ sourceName: 'HomeDomain/first', path: `${udid}/ab/ab00000000000000000000000000000000000001` });
+      await writer.data(Buffer.from('an honest first file'));
+      await writer.endFile();
+      await writer.endBatch();
+      await status();
+      await writeWithBackpressure(stream, script.frame);
       break;
     case 'stall-mid-file':
       await channel.send([DLMessage.UploadFiles, {}, new PlistReal(10), 1_000_000]);
