@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm, stat, statfs, writeFile, type FileHa
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { ProblemError } from '../../common/api';
+import { BYTE_CAPS, checkUrl, networkPolicyFromEnv, NetworkPolicyError, type NetworkPolicy } from '../net/network-policy';
 import { httpGet, HttpTransportError } from './http-client';
 import type { ProxyEnvironment } from './proxy-environment';
 
@@ -43,6 +44,12 @@ export type DownloaderOptions = {
   spaceMarginBytes?: number;
   freeBytes?: (directory: string) => Promise<number>;
   env?: ProxyEnvironment;
+  /** Default: the allowlist plus the LIFELINE_*_URL hosts (docs/network-policy.md). */
+  policy?: NetworkPolicy;
+  /** The most a download may be when no catalog gives its size (default BYTE_CAPS.ipsw). */
+  maxBytesWithoutSize?: number;
+  /** PEM certificates trusted instead of the system's roots: tests with a local CA only. */
+  trustedCertificates?: string[];
 };
 
 /** The small sidecar next to the staging file: what the partial bytes are, so a restart can resume them. */
@@ -124,7 +131,7 @@ class Digests {
 type Flight = { promise: Promise<DownloadResult>; controller: AbortController; listeners: Set<(p: DownloadProgress) => void>; callers: number };
 
 /**
- * Resumable, verified downloads (issue 7 item 2): HTTP range resume across drops and restarts, retries with
+ * Resumable, verified downloads: HTTP range resume across drops and restarts, retries with
  * backoff, SHA-1/SHA-256 computed while writing, staging file + fsync + atomic rename, a disk-space check,
  * cancellation, and one transfer per destination however many callers ask.
  */
@@ -196,7 +203,16 @@ export class FirmwareDownloader {
     }
   }
 
+  private policy(): NetworkPolicy {
+    return this.options.policy ?? networkPolicyFromEnv(this.options.env ?? process.env);
+  }
+
   private async transferOnce(request: DownloadRequest, signal: AbortSignal, report: (p: DownloadProgress) => void): Promise<DownloadResult> {
+    try {
+      checkUrl(new URL(request.url), this.policy());
+    } catch (error) {
+      throw error instanceof NetworkPolicyError ? blockedUrl(error) : error;
+    }
     const staging = `${request.destination}.partial`;
     const sidecar = `${staging}.json`;
     await mkdir(path.dirname(request.destination), { recursive: true });
@@ -266,6 +282,14 @@ export class FirmwareDownloader {
       }
       emit('verifying', true);
       await handle.sync();
+    } catch (error) {
+      if (error instanceof ProblemError && (error.problem.code === 'firmware-too-large' || error.problem.code === 'firmware-blocked-url')) {
+        // Bytes past the cap, or from a place Lifeline does not download from: nothing of them is kept or resumed.
+        await handle.close().catch(() => undefined);
+        await rm(staging, { force: true });
+        await rm(sidecar, { force: true });
+      }
+      throw error;
     } finally {
       await handle.close().catch(() => undefined);
     }
@@ -332,6 +356,10 @@ export class FirmwareDownloader {
       signal,
       headersTimeoutMs: this.options.headersTimeoutMs ?? 30_000,
       ...(this.options.env ? { env: this.options.env } : {}),
+      policy: this.policy(),
+      ...(this.options.trustedCertificates ? { trustedCertificates: this.options.trustedCertificates } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof NetworkPolicyError ? blockedUrl(error) : error;
     });
     const status = response.statusCode ?? 0;
     if (status === 416) {
@@ -376,6 +404,12 @@ export class FirmwareDownloader {
         'Refresh the firmware list and try again.',
       ]);
     }
+    const cap = request.expectedSize ?? this.options.maxBytesWithoutSize ?? BYTE_CAPS.ipsw;
+    if (total !== null && total > cap) {
+      response.destroy();
+      throw tooLarge(host, cap);
+    }
+    if (request.expectedSize === null && total !== null && cursor.offset === 0) await this.checkSpace(request.destination, total, 0);
     progress.total = total;
     const etag = typeof response.headers.etag === 'string' ? response.headers.etag : null;
     const lastModified = typeof response.headers['last-modified'] === 'string' ? response.headers['last-modified'] : null;
@@ -393,6 +427,7 @@ export class FirmwareDownloader {
         if (total !== null && cursor.offset + chunk.length > total) {
           throw problem('firmware-size-mismatch', 'The download server sent a different file', `${host} sent more than the ${total} bytes it announced.`);
         }
+        if (cursor.offset + chunk.length > cap) throw tooLarge(host, cap);
         // Written, then hashed, each chunk at once while it is still in the CPU cache (a positional write of one
         // socket chunk takes microseconds; batching megabytes for the thread pool measured ~1.5x slower overall).
         // The partial file and the hash state always agree, so a failed write leaves a resumable partial.
@@ -415,6 +450,20 @@ export class FirmwareDownloader {
     if (total === null && complete) progress.total = cursor.offset;
     return { complete, restart: false };
   }
+}
+
+function blockedUrl(error: NetworkPolicyError): ProblemError {
+  return problem('firmware-blocked-url', 'The firmware is somewhere Lifeline does not download from', `${error.message}.`, [
+    'Refresh the firmware list and try again.',
+    'Or choose an .ipsw file you already have.',
+  ]);
+}
+
+function tooLarge(host: string, cap: number): ProblemError {
+  return problem('firmware-too-large', 'The download server sent far more than any firmware', `${host} sent more than ${cap} bytes; the download was stopped and deleted.`, [
+    'Try again later.',
+    'If it keeps happening, the network or a proxy may be changing the file.',
+  ]);
 }
 
 /** Positional write of all of `bytes` (a short write is continued, as pwrite may stop early). */

@@ -5,11 +5,12 @@ import { compareVersions } from '../../common/ios-version';
 import { decodePlist } from '../plist/plist-codec';
 import { parseAppleCatalog, type AppleCatalogEntry } from './catalog-apple';
 import { parseIpswMeDevice, type IpswMeEntry } from './catalog-ipswme';
+import { allowingEndpoints, BYTE_CAPS, networkPolicyFromEnv, secureCatalogUrl, type NetworkPolicy } from '../net/network-policy';
 import { httpGetText } from './http-client';
 import type { ProxyEnvironment } from './proxy-environment';
 
 export type FirmwareCatalogOptions = {
-  /** Apple's version.xml (restore-stack §3.2). */
+  /** Apple's version.xml (docs/protocols/firmware.md#apple-catalog). */
   appleUrl: string;
   /** ipsw.me v4 base, e.g. `https://api.ipsw.me/v4`; the device document is `<base>/device/<ProductType>`. */
   ipswmeUrl: string;
@@ -19,13 +20,15 @@ export type FirmwareCatalogOptions = {
   maxAgeMs?: number;
   timeoutMs?: number;
   env?: ProxyEnvironment;
+  /** By default the allowlist plus the LIFELINE_*_URL hosts (docs/network-policy.md). */
+  policy?: NetworkPolicy;
   now?: () => number;
 };
 
 export const DEFAULT_APPLE_CATALOG_URL = 'https://s.mzstatic.com/version';
 export const DEFAULT_IPSWME_URL = 'https://api.ipsw.me/v4';
-const MAX_APPLE_CATALOG_BYTES = 32 * 1024 * 1024;
-const MAX_IPSWME_BYTES = 8 * 1024 * 1024;
+const MAX_APPLE_CATALOG_BYTES = BYTE_CAPS.appleCatalog;
+const MAX_IPSWME_BYTES = BYTE_CAPS.ipswmeDevice;
 
 type Fetched = { body: Buffer; fetchedAt: number; fromCache: boolean; failed: string | null };
 
@@ -43,16 +46,18 @@ export function firmwareFileName(entry: Pick<FirmwareEntry, 'url' | 'productType
 }
 
 /**
- * restore-stack §3: Apple's catalog (primary: URL, SHA-1, current build) merged with ipsw.me (second opinion on
+ * docs/protocols/firmware.md: Apple's catalog (primary: URL, SHA-1, current build) merged with ipsw.me (second opinion on
  * signing; size; SHA-256), per ProductType. Both cached with their age; when the network fails the cache answers.
  */
 export class FirmwareCatalog {
   private readonly maxAgeMs: number;
   private readonly now: () => number;
+  private readonly policy: NetworkPolicy;
 
   constructor(private readonly options: FirmwareCatalogOptions) {
     this.maxAgeMs = options.maxAgeMs ?? 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
+    this.policy = options.policy ?? allowingEndpoints(networkPolicyFromEnv(options.env ?? process.env), [options.appleUrl, options.ipswmeUrl]);
   }
 
   async list(productType: string, boardConfig: string | null, request: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<FirmwareList> {
@@ -93,7 +98,7 @@ export class FirmwareCatalog {
       else if (fetched.failed) warnings.push(`${name} could not be reached (${fetched.failed}).`);
     }
 
-    const entries = mergeEntries(appleEntries, ipswEntries, warnings);
+    const entries = mergeEntries(appleEntries, ipswEntries, warnings, this.policy);
     const times = [apple, ipswme].filter((f) => f.body.length > 0).map((f) => f.fetchedAt);
     return {
       productType,
@@ -118,6 +123,7 @@ export class FirmwareCatalog {
         bodyTimeoutMs: (this.options.timeoutMs ?? 20_000) * 3,
         ...(request.signal ? { signal: request.signal } : {}),
         ...(this.options.env ? { env: this.options.env } : {}),
+        policy: this.policy,
       });
       const fetchedAt = this.now();
       await mkdir(dir, { recursive: true });
@@ -144,7 +150,20 @@ async function readCache(file: string): Promise<{ body: Buffer; fetchedAt: numbe
   }
 }
 
-function mergeEntries(apple: AppleCatalogEntry[], ipswme: IpswMeEntry[], warnings: string[]): FirmwareEntry[] {
+/** Catalog URLs as they will be fetched (http upgraded to https); an entry the network policy refuses is skipped. */
+function secured<T extends { url: string; build: string }>(entries: T[], source: string, warnings: string[], policy: NetworkPolicy): T[] {
+  const kept: T[] = [];
+  for (const entry of entries) {
+    const url = secureCatalogUrl(entry.url, policy);
+    if (url) kept.push({ ...entry, url });
+    else warnings.push(`${source} lists ${entry.build} at ${entry.url.slice(0, 200)}, a place Lifeline does not download from; skipped.`);
+  }
+  return kept;
+}
+
+function mergeEntries(appleListed: AppleCatalogEntry[], ipswmeListed: IpswMeEntry[], warnings: string[], policy: NetworkPolicy): FirmwareEntry[] {
+  const apple = secured(appleListed, 'Apple’s catalog', warnings, policy);
+  const ipswme = secured(ipswmeListed, 'ipsw.me', warnings, policy);
   const byBuild = new Map<string, FirmwareEntry>();
   for (const a of apple) {
     const entry: FirmwareEntry = { productType: a.productType, version: a.version, build: a.build, url: a.url, fileName: '', size: null, sha1: a.sha1, sha256: null, signed: null, sources: ['apple'] };

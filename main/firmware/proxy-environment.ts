@@ -1,3 +1,5 @@
+import { isLoopbackHost } from '../net/network-policy';
+
 /**
  * The proxy a request should use, from the standard environment variables (curl's conventions):
  * HTTPS_PROXY / https_proxy for https URLs, HTTP_PROXY / http_proxy for http ones, ALL_PROXY as a fallback,
@@ -6,8 +8,6 @@
  */
 export type ProxyEnvironment = Record<string, string | undefined>;
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
 function variable(env: ProxyEnvironment, name: string): string | undefined {
   const value = env[name] ?? env[name.toLowerCase()];
   return value && value.trim() !== '' ? value.trim() : undefined;
@@ -15,7 +15,7 @@ function variable(env: ProxyEnvironment, name: string): string | undefined {
 
 export function bypassesProxy(url: URL, env: ProxyEnvironment): boolean {
   const host = url.hostname.toLowerCase();
-  if (LOOPBACK.has(host)) return true;
+  if (isLoopbackHost(host)) return true;
   const noProxy = variable(env, 'NO_PROXY');
   if (!noProxy) return false;
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');

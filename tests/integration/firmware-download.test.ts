@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FirmwareDownloader, type DownloadProgress, type DownloadRequest } from '../../main/firmware/downloader';
 import { noFaults, startFakeAppleServers, type FakeAppleServers, type FakeFirmware } from '../../main/sim/fake-apple-servers';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
+import { startConnectProxy, startTlsFront, testCertificate } from './local-network';
 
 let work: string;
 let servers: FakeAppleServers;
@@ -184,39 +185,24 @@ describe('FirmwareDownloader against the local fake CDN', () => {
     expect(firmwareRequests()).toHaveLength(1);
   });
 
-  it('tunnels through an HTTP proxy from HTTP_PROXY for plain-http URLs (absolute-form request)', async () => {
-    const http = await import('node:http');
-    const proxied: string[] = [];
-    const proxy = http.createServer((req, res) => {
-      proxied.push(req.url ?? '');
-      const upstream = http.request(req.url ?? '', { headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as { port: number }).port;
+  it('downloads an https firmware through a CONNECT tunnel from HTTPS_PROXY, certificate checked', async () => {
+    const certificate = await testCertificate(['updates.cdn-apple.com']);
+    const front = await startTlsFront(certificate, Number(new URL(servers.origin).port));
+    const proxy = await startConnectProxy(front.port);
     try {
       const destination = await target();
-      // Loopback never uses a proxy, so reach the fake CDN by a non-loopback name the proxy resolves.
-      const url = servers.firmwareUrl(firmware).replace('127.0.0.1', 'localhost.localdomain.invalid');
-      const downloader = new FirmwareDownloader({ ...fast, env: { HTTP_PROXY: `http://127.0.0.1:${port}` } });
-      const upstreamUrl = servers.firmwareUrl(firmware);
-      proxy.removeAllListeners('request');
-      proxy.on('request', (req, res) => {
-        proxied.push(req.url ?? '');
-        const upstream = http.request(upstreamUrl, { headers: { ...req.headers, host: new URL(upstreamUrl).host } }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        req.pipe(upstream);
-      });
+      const url = `https://updates.cdn-apple.com${new URL(servers.firmwareUrl(firmware)).pathname}`;
+      const downloader = new FirmwareDownloader({ ...fast, env: { HTTPS_PROXY: proxy.url }, trustedCertificates: [certificate.certPem] });
+      servers.faults.dropAfterBytes = 2_000_000;
+      servers.faults.dropCount = 1;
       const result = await downloader.download(request(destination, { url }));
       expect(result.sha1).toBe(firmware.sha1);
-      expect(proxied).toEqual([url]);
+      expect((await readFile(destination)).equals(original)).toBe(true);
+      expect(proxy.tunnels).toEqual(['updates.cdn-apple.com:443', 'updates.cdn-apple.com:443']);
+      expect(firmwareRequests().map((r) => r.range)).toEqual([null, 'bytes=2000000-']);
     } finally {
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
+      await front.close();
     }
   });
 });

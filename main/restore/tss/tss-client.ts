@@ -1,8 +1,12 @@
 /**
- * POSTs a TSS request (restore-stack §5.1): XML plist body, libtatsu's headers, bounded attempts with a pause
+ * POSTs a TSS request (docs/protocols/tss.md#transport): XML plist body, libtatsu's headers, bounded attempts with a pause
  * between them on transport failures only; a STATUS answer is final. The address comes from LIFELINE_TSS_URL
- * (practice mode points it at the local fake) and defaults to Apple's.
+ * (practice mode points it at the local fake) and defaults to Apple's. It goes through the same http client as
+ * firmware downloads: the network policy (docs/network-policy.md) and HTTPS_PROXY / NO_PROXY apply.
  */
+import { NetworkPolicyError, type NetworkPolicy } from '../../net/network-policy';
+import { HttpBodyTooLargeError, httpRequest, readBoundedBody } from '../../firmware/http-client';
+import type { ProxyEnvironment } from '../../firmware/proxy-environment';
 import { encodeXmlPlist } from '../../plist/plist-codec';
 import type { PlistDict } from '../../plist/plist-value';
 import { TssError } from './tss-error';
@@ -16,33 +20,18 @@ export function tssUrlFromEnvironment(env: NodeJS.ProcessEnv = process.env): str
 
 export type TssClientOptions = {
   url?: string;
-  /** §10.5: 15 attempts, 2 s apart. */
+  /** docs/protocols/tss.md#transport: 15 attempts, 2 s apart. */
   attempts?: number;
   retryDelayMs?: number;
   /** Per attempt. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Proxy variables (default: process.env). */
+  env?: ProxyEnvironment;
+  policy?: NetworkPolicy;
+  /** PEM certificates trusted instead of the system's roots: tests with a local CA only. */
+  trustedCertificates?: string[];
 };
-
-async function readBounded(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_TSS_RESPONSE_BYTES) throw new TssError('The signing server’s answer is too large', 'bad-response');
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_TSS_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new TssError('The signing server’s answer is too large', 'bad-response');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -66,20 +55,26 @@ export async function postTssRequest(request: PlistDict, options: TssClientOptio
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
-      const response = await fetch(url, {
+      const response = await httpRequest(url, {
         method: 'POST',
         headers: { 'Cache-Control': 'no-cache', 'Content-Type': 'text/xml; charset="utf-8"', 'User-Agent': 'InetURL/1.0' },
         body,
         signal,
+        headersTimeoutMs: options.timeoutMs ?? 30_000,
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.trustedCertificates ? { trustedCertificates: options.trustedCertificates } : {}),
       });
-      const text = await readBounded(response);
+      const text = (await readBoundedBody(response, { maxBytes: MAX_TSS_RESPONSE_BYTES, signal, what: 'The signing server’s answer' })).toString('utf8');
       const answer = parseTssAnswer(text);
-      // §5.1: no STATUS means retry (network-level trouble).
+      // docs/protocols/tss.md#transport: no STATUS means retry (network-level trouble).
       if (answer.status !== null) return answer;
-      lastProblem = `HTTP ${response.status} without a STATUS`;
+      lastProblem = `HTTP ${response.statusCode ?? 0} without a STATUS`;
     } catch (error) {
       if (error instanceof TssError) throw error;
       if (options.signal?.aborted) throw new TssError('Cancelled while asking for the signature', 'cancelled');
+      if (error instanceof NetworkPolicyError) throw new TssError(`The signing server address is not allowed: ${error.message}`, 'unreachable');
+      if (error instanceof HttpBodyTooLargeError) throw new TssError('The signing server’s answer is too large', 'bad-response');
       lastProblem = error instanceof Error ? error.message : String(error);
     }
     if (attempt + 1 < attempts) await pause(options.retryDelayMs ?? 2_000, options.signal);

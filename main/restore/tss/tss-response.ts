@@ -1,12 +1,13 @@
 /**
- * The signing server's answer (restore-stack §5.1): `STATUS=<n>&MESSAGE=<text>&REQUEST_STRING=<XML plist>`;
+ * The signing server's answer (docs/protocols/tss.md#transport): `STATUS=<n>&MESSAGE=<text>&REQUEST_STRING=<XML plist>`;
  * success iff STATUS=0 / MESSAGE=SUCCESS. The plist starts at `<?xml`.
  */
+import { BYTE_CAPS } from '../../net/network-policy';
 import { decodePlist } from '../../plist/plist-codec';
 import { isPlistDict, type PlistDict } from '../../plist/plist-value';
 import { TssError } from './tss-error';
 
-export const MAX_TSS_RESPONSE_BYTES = 4 * 1024 * 1024;
+export const MAX_TSS_RESPONSE_BYTES = BYTE_CAPS.tssReply;
 
 export type TssAnswer = { status: number | null; message: string; plist: PlistDict | null };
 
@@ -29,7 +30,7 @@ export function parseTssAnswer(body: string): TssAnswer {
   return { status: statusMatch ? Number(statusMatch[1]) : null, message, plist };
 }
 
-/** STATUS → a typed error in plain words (restore-stack §5.1 table). */
+/** STATUS → a typed error in plain words (docs/protocols/tss.md#transport table). */
 export function statusError(status: number, message: string): TssError {
   switch (status) {
     case 69:
@@ -48,7 +49,7 @@ export function statusError(status: number, message: string): TssError {
   }
 }
 
-/** The ApImg4Ticket (DER IM4M) of a successful answer (§5.3 response). */
+/** The ApImg4Ticket (DER IM4M) of a successful answer (docs/protocols/tss.md#ap-request response). */
 export function ticketFromAnswer(answer: TssAnswer): Buffer {
   if (answer.status !== 0) throw statusError(answer.status ?? -1, answer.message);
   const ticket = answer.plist?.ApImg4Ticket;
