@@ -1,5 +1,5 @@
 /**
- * The coach's timelines as data (dfu-coach §2.2–2.5): for each button family and goal, the steps with their
+ * The coach's timelines as data (docs/protocols/coach.md#button-families to docs/protocols/coach.md#manual-dfu): for each button family and goal, the steps with their
  * durations and the buttons named as the user sees them on that exact model. Pure: used by the engine (which
  * referees and sends the assisted reboot), the renderer (countdown, drawing, sound) and the CLI (`dfu-plan`).
  */
@@ -23,7 +23,7 @@ export type CoachStep = {
   text: string;
   /** The short spoken cue at the start of the step (R13). */
   cue: string;
-  /** Assisted DFU: the app restarts the phone out of recovery this far into the step (§2.4: +2 s). */
+  /** Assisted DFU: the app restarts the phone out of recovery this far into the step (docs/protocols/coach.md#assisted-dfu: +2 s). */
   appRebootAtMs: number | null;
   /** The coach may stop here the moment USB shows this mode (R4). */
   stopsOn: 'dfu' | 'recovery' | null;
@@ -52,26 +52,26 @@ export type CoachPlan = {
   expectedScreen: string;
   /** R12: safety notes shown before Start. */
   safety: string[];
-  /** §2.7: how to get out again. */
+  /** docs/protocols/coach.md#getting-out: how to get out again. */
   gettingOut: string[];
 };
 
-/** dfu-coach R2: a 3–5 s "get ready" lead-in (LeetDown uses 5 s). */
+/** docs/protocols/coach.md#requirements: a 3–5 s "get ready" lead-in (LeetDown uses 5 s). */
 export const GET_READY_MS = 5_000;
-/** §2.4 assisted path: both buttons 4 s, the app reboots at +2 s, then the single button 10 s. */
+/** docs/protocols/coach.md#assisted-dfu: both buttons 4 s, the app reboots at +2 s, then the single button 10 s. */
 export const ASSISTED_BOTH_MS = 4_000;
 export const ASSISTED_REBOOT_AT_MS = 2_000;
 export const ASSISTED_SINGLE_MS = 10_000;
-/** §2.5 Legacy-iOS-Kit: taps 1 s each; volume-side Side 10 s → Side + Volume Down 5 s → Volume Down 8 s. */
+/** docs/protocols/coach.md#manual-dfu, Legacy-iOS-Kit: taps 1 s each; volume-side Side 10 s → Side + Volume Down 5 s → Volume Down 8 s. */
 export const TAP_MS = 1_000;
 export const SIDE_ALONE_MS = 10_000;
 export const SIDE_AND_VOLUME_DOWN_MS = 5_000;
-/** §2.5: home / volume-down-side both buttons 10 s (8 s if the phone starts in recovery), then the single button 8 s. */
+/** docs/protocols/coach.md#manual-dfu: home / volume-down-side both buttons 10 s (8 s if the phone starts in recovery), then the single button 8 s. */
 export const MANUAL_BOTH_MS = 10_000;
 export const MANUAL_BOTH_FROM_RECOVERY_MS = 8_000;
 export const MANUAL_SINGLE_MS = 8_000;
 /**
- * §2.3 recovery: hold "through the Apple logo until the recovery screen". No tool gives a number; the restart takes
+ * docs/protocols/coach.md#recovery-mode: hold "through the Apple logo until the recovery screen". No tool gives a number; the restart takes
  * ~10 s of holding and the recovery screen follows a few seconds after the logo, so the step is long and ends
  * early the moment USB shows recovery.
  */
@@ -85,7 +85,7 @@ export function hasHomeButton(model: CoachModelFacts): boolean {
   return model.buttons === 'home' || model.buttons === 'volume-down-side' || VOLUME_SIDE_WITH_HOME.has(model.productType);
 }
 
-/** What the user calls the power button (§2.2: Side on 6/6s and later, Top on SE 1 / iPod / iPad, Power before). */
+/** What the user calls the power button (docs/protocols/coach.md#button-families: Side on 6/6s and later, Top on SE 1 / iPod / iPad, Power before). */
 export function powerButtonName(model: CoachModelFacts): PowerButtonName {
   const type = model.productType;
   if (type.startsWith('iPod') || type.startsWith('iPad')) return 'Top';
@@ -106,7 +106,7 @@ export function buttonNamesFor(model: CoachModelFacts): Partial<Record<CoachButt
   return names;
 }
 
-/** §2.2: the two buttons down at the restart for DFU, and the one kept down alone afterwards. */
+/** docs/protocols/coach.md#button-families: the two buttons down at the restart for DFU, and the one kept down alone afterwards. */
 export function dfuButtonsOf(family: ButtonFamily): { both: [CoachButton, CoachButton]; single: CoachButton } {
   return family === 'home' ? { both: ['home', 'power'], single: 'home' } : { both: ['power', 'volumeDown'], single: 'volumeDown' };
 }
@@ -120,7 +120,7 @@ function and(names: string[]): string {
 }
 
 export type PlanOptions = {
-  /** Phone mode when the plan is made: a phone already in recovery resets sooner (§2.5: 8 s instead of 10 s). */
+  /** Phone mode when the plan is made: a phone already in recovery resets sooner (docs/protocols/coach.md#manual-dfu: 8 s instead of 10 s). */
   startMode?: 'normal' | 'recovery' | 'dfu' | 'other';
   timeScale?: number;
 };

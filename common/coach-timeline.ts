@@ -1,7 +1,7 @@
 /**
  * Where in a coach plan a moment falls. Every consumer computes the position from the attempt's start time on a
  * monotonic clock — never by adding up timer ticks — so a late timer, a throttled background window or a dropped
- * frame can delay a redraw but never shift the timeline (issue 5, point 2).
+ * frame can delay a redraw but never shift the timeline (docs/protocols/coach.md#timeline-rules).
  */
 import type { CoachPlan, CoachStep } from './coach-plans';
 

@@ -1,6 +1,6 @@
 import type { FirmwareStatus, JobSummary, PreparedFirmware, Progress } from '../common/api';
 
-/** "iOS 12.5.8 ready — verified" (issue 7 item 5). */
+/** "iOS 12.5.8 ready — verified". */
 export function describeReady(firmware: PreparedFirmware): string {
   return `iOS ${firmware.version} ready — ${firmware.catalogVerified ? 'verified' : 'fits this phone'}`;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PhoneIdSchema, FullPathSchema } from './shapes';
 
-/** One backup found on this computer (issue 6 item 6). */
+/** One backup found on this computer. */
 export const BackupSummarySchema = z.object({
   /** The phone's UDID as the backup names it. */
   udid: z.string(),

@@ -1,4 +1,4 @@
-/** The coach (issue 5): timed button guidance into recovery or DFU mode, refereed by the USB bus; recovery shortcuts. */
+/** The coach: timed button guidance into recovery or DFU mode, refereed by the USB bus; recovery shortcuts. */
 import { z } from 'zod';
 import { ButtonFamilySchema, PhoneModeSchema } from '../phone';
 import { PhoneIdSchema } from './shapes';
@@ -35,7 +35,7 @@ export const CoachPlanSchema = z.object({
   gettingOut: z.array(z.string()),
 });
 
-/** What the USB bus showed, read per dfu-coach §2.6. */
+/** What the USB bus showed, read per docs/protocols/coach.md#outcome-table. */
 export const CoachOutcomeKindSchema = z.enum(['dfu', 'recovery', 'normal', 'nothing', 'no-restart']);
 
 export const CoachOutcomeSchema = z.object({
@@ -71,7 +71,7 @@ export const CoachAttemptSchema = z.object({
   missesBefore: z.number().int().nonnegative(),
 });
 
-/** The host checks of dfu-coach R6–R10, for this computer and phone. */
+/** The host checks (docs/protocols/coach.md#host-checks), for this computer and phone. */
 export const HostChecklistSchema = z.array(z.object({ id: z.string(), title: z.string(), detail: z.string() }));
 
 export const coachCommands = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** What one phone in DFU or recovery mode reports over USB (restore-stack §1.3–1.4). */
+/** What one phone in DFU or recovery mode reports over USB (docs/protocols/irecv.md#serial-string, docs/protocols/irecv.md#nonces). */
 export const DfuPhoneSchema = z.object({
   mode: z.enum(['dfu', 'wtf', 'recovery', 'port-dfu', 'kis']),
   /** USB product id, e.g. "0x1227". */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PhoneIdSchema, FullPathSchema } from './shapes';
 
-/** restore-stack §3: which catalog said what. Apple's version.xml is primary; ipsw.me is the second opinion on signing. */
+/** docs/protocols/firmware.md: which catalog said what. Apple's version.xml is primary; ipsw.me is the second opinion on signing. */
 export const FirmwareSourceSchema = z.enum(['apple', 'ipswme']);
 
 /** One restore image for one ProductType, as the catalogs describe it. */

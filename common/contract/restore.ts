@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Restore engine I (issue 8): walk a DFU / recovery phone into the restore ramdisk. The full restore comes next. */
+/** Restore engine, first part: walk a DFU / recovery phone into the restore ramdisk. The full restore comes next. */
 export const RestoreToRamdiskRequestSchema = z
   .object({
     /** A local .ipsw; else the cached / latest signed firmware for the phone. */

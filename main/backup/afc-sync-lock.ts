@@ -6,9 +6,9 @@ import { writeWithBackpressure } from './device-link';
 export { AfcError };
 
 /**
- * The backup sync lock (backup-stack §12.1 step 8): AFC open `/com.apple.itunes.lock_sync` in `r+`,
+ * The backup sync lock (docs/protocols/mobilebackup2.md#backup-order step 8): AFC open `/com.apple.itunes.lock_sync` in `r+`,
  * then FileRefLock exclusive, retried while the phone says "would block" (another host is syncing).
- * Only the AFC operations the lock needs (backup-stack §9).
+ * Only the AFC operations the lock needs (docs/protocols/afc.md#operations).
  */
 
 export const AFC_SERVICE = 'com.apple.afc';

@@ -7,7 +7,7 @@ import type { BackupRoot } from './backup-locations';
 import { isStoreWorkFolder, readPlistFile, treeSize } from './backup-store';
 
 /**
- * Finds the backups already on this computer (issue 6 item 6): every `<UDID>` (and old iTunes
+ * Finds the backups already on this computer: every `<UDID>` (and old iTunes
  * `<UDID>-YYYYMMDD-HHMMSS`) folder in the given roots that has an Info.plist, Manifest.plist or
  * Status.plist, described from those files. Read-only.
  */

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { posix, win32 } from 'node:path';
 
 /**
- * Where backups live (backup-stack §14). Each root holds one `<UDID>/` folder per phone, exactly as
+ * Where backups live (docs/protocols/mobilebackup2.md#backup-locations). Each root holds one `<UDID>/` folder per phone, exactly as
  * Finder, iTunes and idevicebackup2 lay them out.
  */
 

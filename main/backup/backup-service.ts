@@ -24,7 +24,7 @@ import { MOBILEBACKUP2_SERVICE, MobileBackup2Client, MobileBackup2Error } from '
 import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient, SyncNotification } from './notification-proxy-client';
 
 /**
- * Backs up one trusted phone (issue 6): lockdown session, services, sync lock, Info.plist, the
+ * Backs up one trusted phone: lockdown session, services, sync lock, Info.plist, the
  * MobileBackup2 Backup request answered into a staging copy, verify, atomic swap. Every failure is a
  * Problem in plain words; cancellation rejects with an AbortError (the job runner records "cancelled").
  */
@@ -145,7 +145,7 @@ export class BackupService {
 
       await mb2.handshake(combined);
 
-      // backup-stack §12.1 step 8: announce, lock, announce.
+      // docs/protocols/mobilebackup2.md#backup-order step 8: announce, lock, announce.
       await np.post(SyncNotification.WillStart);
       if (afc) {
         try {
@@ -245,7 +245,7 @@ export class BackupService {
     return { deviceId: device.deviceId, udid: device.udid };
   }
 
-  /** backup-stack §12.1 steps 1–6: session, values for Info.plist, the three services, StopSession. */
+  /** docs/protocols/mobilebackup2.md#backup-order steps 1–6: session, values for Info.plist, the three services, StopSession. */
   private async openServices(target: BackupTarget, signal: AbortSignal): Promise<OpenServices> {
     let record: PairRecord | null;
     try {
@@ -331,7 +331,7 @@ type OpenServices = {
   dataBytes: number | undefined;
 };
 
-/** backup-stack §7: service TLS from the first byte, with the host certificate. */
+/** docs/protocols/lockdown.md#service-connections: service TLS from the first byte, with the host certificate. */
 function serviceTls(raw: Duplex, record: PairRecord, legacyTls: boolean, timeoutMs: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({ socket: raw, ...hostTlsOptions({ certificatePem: record.HostCertificate, privateKeyPem: record.HostPrivateKey }, { legacyTls }) });
@@ -426,7 +426,7 @@ export function problemForFailure(error: unknown): ProblemError {
         if (/ENOSPC|No space left/i.test(error.message)) return diskFull(error.message);
         return problem('backup-folder-error', 'Lifeline could not write the backup', error.message, [KEPT, 'Check the backup folder is writable, or choose another one.']);
       case 'device':
-        // backup-stack §11.5: MBErrorDomain 105 = not enough space on the computer.
+        // docs/protocols/mobilebackup2.md#completion-and-errors: MBErrorDomain 105 = not enough space on the computer.
         if (error.deviceCode === 105) return diskFull(error.message);
         return problem('backup-phone-error', 'The phone stopped the backup', error.message, [KEPT, 'Unlock the phone, keep it unlocked and try again.']);
       case 'cancelled':

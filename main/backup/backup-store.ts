@@ -8,7 +8,7 @@ import { readManifestDb } from './manifest-db';
 import { PRIVATE_DIR_MODE, makeFilePrivate } from './private-files';
 
 /**
- * Never lose the last good backup (issue 6 item 3). A new backup is written into a staging copy of the
+ * Never lose the last good backup. A new backup is written into a staging copy of the
  * previous one (hard links where the filesystem allows, copies otherwise), verified, then swapped in:
  *
  *   <root>/<UDID>                        the last good backup (untouched until the swap)
@@ -92,7 +92,7 @@ export class BackupStore {
     return { root, backupPath, reused };
   }
 
-  /** Status.plist finished, Info/Manifest present, and every file Manifest.db lists stored (backup-stack §11.5, §12.3). */
+  /** Status.plist finished, Info/Manifest present, and every file Manifest.db lists stored (docs/protocols/mobilebackup2.md#completion-and-errors, docs/protocols/mobilebackup2.md#backup-folder-layout). */
   async verify(staging: Staging): Promise<VerifiedBackup> {
     return verifyBackupFolder(staging.backupPath);
   }

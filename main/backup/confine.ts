@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 
 /**
- * THE path confinement for every path a device names (backup-stack §11.3: hosts join device paths to
+ * THE path confinement for every path a device names (docs/protocols/mobilebackup2.md#device-messages: hosts join device paths to
  * the backup folder unsanitised, so a hostile phone could otherwise write anywhere). A path is refused
  * when it is absolute, climbs with `..`, contains NUL or control characters, is too long, uses a name
  * Windows or macOS cannot store, or passes through a symbolic link inside the root.

@@ -15,7 +15,7 @@ import { PRIVATE_DIR_MODE } from './private-files';
 import { UploadWriter, type UploadFile } from './upload-writer';
 
 /**
- * The host's side of every device → host DeviceLink request (backup-stack §11.3) against one folder:
+ * The host's side of every device → host DeviceLink request (docs/protocols/mobilebackup2.md#device-messages) against one folder:
  * the device names paths relative to that folder and every one goes through confine(). Files the
  * device uploads are written to fresh inodes (unlink first), never in place, because the folder is a
  * hard-linked copy of the previous backup (backup-store) and writing through a link would change it.
@@ -23,7 +23,7 @@ import { UploadWriter, type UploadFile } from './upload-writer';
 
 export type DeviceLinkReply = { code: number; description: string | undefined; extra: PlistValue };
 
-/** backup-stack §11.4: libimobiledevice and pymobiledevice3 send downloads in ≤ 32 KiB blocks. */
+/** docs/protocols/mobilebackup2.md#file-transfer-framing: libimobiledevice and pymobiledevice3 send downloads in ≤ 32 KiB blocks. */
 const DOWNLOAD_BLOCK_BYTES = 32 * 1024;
 const MAX_LISTED_ENTRIES = 200_000;
 const MAX_PATHS_PER_MESSAGE = 200_000;

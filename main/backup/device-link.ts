@@ -9,11 +9,11 @@ import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-val
  * simulator and the host client both build on this file.
  */
 
-/** backup-stack §10: a device announcing 300 works with every host; iOS 14b4+ sends 400. */
+/** docs/protocols/mobilebackup2.md#devicelink: a device announcing 300 works with every host; iOS 14b4+ sends 400. */
 export const DEVICE_LINK_VERSION_MAJOR = 300;
 export const DEVICE_LINK_VERSION_MINOR = 0;
 
-/** backup-stack §10: absent string parameters travel as this literal. */
+/** docs/protocols/mobilebackup2.md#devicelink: absent string parameters travel as this literal. */
 export const EMPTY_PARAMETER_STRING = '___EmptyParameterString___';
 
 export const DLMessage = {
@@ -37,7 +37,7 @@ export const DLMessage = {
   CopyItem: 'DLMessageCopyItem',
 } as const;
 
-/** backup-stack §11.3/§11.4: status codes used in DLMessageStatusResponse and DLFileErrorCode. */
+/** docs/protocols/mobilebackup2.md#device-messages, docs/protocols/mobilebackup2.md#file-transfer-framing: status codes used in DLMessageStatusResponse and DLFileErrorCode. */
 export const DeviceLinkStatus = {
   Success: 0,
   Failure: -1,
@@ -61,12 +61,12 @@ const ERRNO_TO_STATUS: Readonly<Record<string, number>> = {
   ENOSPC: DeviceLinkStatus.NoSpace,
 };
 
-/** backup-stack §11.4: errno → DeviceLink error code (libimobiledevice ≥ Nov 2020 mapping). */
+/** docs/protocols/mobilebackup2.md#file-transfer-framing: errno → DeviceLink error code (libimobiledevice ≥ Nov 2020 mapping). */
 export function deviceLinkStatusForErrno(code: string | undefined): number {
   return (code === undefined ? undefined : ERRNO_TO_STATUS[code]) ?? DeviceLinkStatus.Failure;
 }
 
-/** backup-stack §11.4: the code byte after each block length. */
+/** docs/protocols/mobilebackup2.md#file-transfer-framing: the code byte after each block length. */
 export const FileBlockCode = {
   Success: 0x00,
   LocalError: 0x06,
@@ -83,7 +83,7 @@ export class DeviceLinkError extends Error {
 
 export type DeviceLinkMessage = { readonly name: string; readonly args: readonly PlistValue[] };
 
-/** backup-stack §10: an array whose first element is a DL… name of at least 9 characters. */
+/** docs/protocols/mobilebackup2.md#devicelink: an array whose first element is a DL… name of at least 9 characters. */
 export function parseDeviceLinkMessage(value: PlistValue): DeviceLinkMessage {
   if (!Array.isArray(value) || value.length === 0) throw new DeviceLinkError('DeviceLink message is not a non-empty array');
   const [name, ...args] = value;
@@ -145,7 +145,7 @@ export function processMessageDict(message: DeviceLinkMessage): PlistDict {
 }
 
 // ---------------------------------------------------------------------------------------------
-// backup-stack §11.4: raw file transfer, outside plists, on the same socket.
+// docs/protocols/mobilebackup2.md#file-transfer-framing: raw file transfer, outside plists, on the same socket.
 
 export const DEFAULT_MAX_NAME_BYTES = 4096;
 /** Our writers send 64 KiB blocks; peers send ≤ 32 KiB. A reader buffers at most one block. */
@@ -272,7 +272,7 @@ export async function readFileBatch(reader: ByteReader, sink: FileBatchSink, opt
         continue;
       }
       const block = fileBlockOf(code, reader.tryRead(length - 1) ?? (await reader.read(length - 1, options)));
-      // backup-stack §11.4: a 0x0B right after data blocks is an end marker, not an error.
+      // docs/protocols/mobilebackup2.md#file-transfer-framing: a 0x0B right after data blocks is an end marker, not an error.
       const failed = block.kind === 'error' && !(block.code === FileBlockCode.RemoteError && sawData);
       const ended = sink.endFile(failed && block.kind === 'error' ? { ok: false, code: block.code, message: block.message } : { ok: true });
       if (ended) await ended;

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 
 /**
- * Info.plist, the one file of a backup the host writes (backup-stack §12.3), with the keys Finder,
+ * Info.plist, the one file of a backup the host writes (docs/protocols/mobilebackup2.md#backup-folder-layout), with the keys Finder,
  * iTunes and idevicebackup2 write. `Applications` stays an (empty) dict: libimobiledevice 1.3.0's
- * restore refuses an Info.plist without it (backup-stack §13).
+ * restore refuses an Info.plist without it (docs/protocols/mobilebackup2.md#restoring-a-backup).
  */
 
 /** The iTunes version hosts announce; any plausible 12.x works. */

@@ -2,7 +2,7 @@ import { decodePlist, encodeBinaryPlist } from '../plist/plist-codec';
 import { PlistUid, isPlistDict, type PlistDict } from '../plist/plist-value';
 
 /**
- * Manifest.db (backup-stack §12.3) written as a real SQLite 3 file without a SQLite library:
+ * Manifest.db (docs/protocols/mobilebackup2.md#manifest-database) written as a real SQLite 3 file without a SQLite library:
  * the schema iOS 10+ uses, tables and indexes laid out as balanced b-trees bottom-up.
  * Built in memory (a few hundred bytes per file). No overflow pages: a row that would need one
  * is rejected (our paths and MBFile blobs are far below the ~1 KB index / ~4 KB table limits).

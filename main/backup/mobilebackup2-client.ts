@@ -17,13 +17,13 @@ import {
 import type { DeviceLinkFolderHost, DeviceLinkReply } from './device-link-host';
 
 /**
- * Host side of com.apple.mobilebackup2 (backup-stack §10–§11): DeviceLink version exchange, Hello,
+ * Host side of com.apple.mobilebackup2 (docs/protocols/mobilebackup2.md): DeviceLink version exchange, Hello,
  * one request, then the device-driven loop where every device → host message is answered against a
  * DeviceLinkFolderHost until the final DLMessageProcessMessage.
  */
 
 export const MOBILEBACKUP2_SERVICE = 'com.apple.mobilebackup2';
-/** backup-stack §10: Debian's 1.3.0 and upstream since 2020 accept DeviceLink 400; devices send 300 or 400. */
+/** docs/protocols/mobilebackup2.md#devicelink: Debian's 1.3.0 and upstream since 2020 accept DeviceLink 400; devices send 300 or 400. */
 export const HOST_DEVICE_LINK_MAJOR = 400;
 const SUPPORTED_PROTOCOL_VERSIONS = [2.0, 2.1];
 
@@ -95,7 +95,7 @@ export class MobileBackup2Client {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 30_000;
   }
 
-  /** backup-stack §10 then §11.1. */
+  /** docs/protocols/mobilebackup2.md#devicelink then docs/protocols/mobilebackup2.md#hello. */
   async handshake(signal?: AbortSignal): Promise<number> {
     return this.guard(signal, async () => {
       const exchange = await this.receive(this.handshakeTimeoutMs, signal);
@@ -125,7 +125,7 @@ export class MobileBackup2Client {
     });
   }
 
-  /** Sends `{MessageName, TargetIdentifier, SourceIdentifier?, Options?}` (backup-stack §11.2). */
+  /** Sends `{MessageName, TargetIdentifier, SourceIdentifier?, Options?}` (docs/protocols/mobilebackup2.md#host-requests). */
   async request(messageName: string, fields: { target: string; source?: string; options?: PlistDict }): Promise<void> {
     const dict: PlistDict = { MessageName: messageName, TargetIdentifier: fields.target };
     if (fields.source !== undefined) dict.SourceIdentifier = fields.source;
@@ -133,7 +133,7 @@ export class MobileBackup2Client {
     await this.guard(undefined, () => this.send(processMessage(dict)));
   }
 
-  /** The device-driven loop (backup-stack §11.3) until the final ProcessMessage. */
+  /** The device-driven loop (docs/protocols/mobilebackup2.md#device-messages) until the final ProcessMessage. */
   async run(host: DeviceLinkFolderHost, options: OperationOptions = {}): Promise<OperationResult> {
     const idle = options.idleTimeoutMs ?? 120_000;
     let first = true;
@@ -176,7 +176,7 @@ export class MobileBackup2Client {
             await this.reply(await host.freeDiskSpace());
             break;
           case DLMessage.PurgeDiskSpace:
-            // backup-stack §11.3: newer hosts refuse; 1.3.0's silence hangs both sides.
+            // docs/protocols/mobilebackup2.md#device-messages: newer hosts refuse; 1.3.0's silence hangs both sides.
             await this.reply({ code: -1, description: 'Operation not supported', extra: {} });
             break;
           case DLMessage.ContentsOfDirectory:
@@ -285,7 +285,7 @@ function numberOf(value: PlistValue | undefined): number | undefined {
   return undefined;
 }
 
-/** backup-stack §11.3: where each message carries the overall percentage (and, for uploads, the total bytes). */
+/** docs/protocols/mobilebackup2.md#device-messages: where each message carries the overall percentage (and, for uploads, the total bytes). */
 function progressOf(message: DeviceLinkMessage): OperationProgress | undefined {
   const at = (i: number): number | undefined => numberOf(message.args[i]);
   switch (message.name) {

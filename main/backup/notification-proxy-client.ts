@@ -2,11 +2,11 @@ import type { Duplex } from 'node:stream';
 import { PlistChannel } from '../plist/framing';
 import { isPlistDict } from '../plist/plist-value';
 
-/** Host side of com.apple.mobile.notification_proxy (backup-stack §8). */
+/** Host side of com.apple.mobile.notification_proxy (docs/protocols/mobilebackup2.md#notification-proxy). */
 
 export const NOTIFICATION_PROXY_SERVICE = 'com.apple.mobile.notification_proxy';
 
-/** backup-stack §8: names around a backup. */
+/** docs/protocols/mobilebackup2.md#notification-proxy: names around a backup. */
 export const SyncNotification = {
   WillStart: 'com.apple.itunes-mobdev.syncWillStart',
   LockRequest: 'com.apple.itunes-mobdev.syncLockRequest',

@@ -1,5 +1,5 @@
 /**
- * `lifeline recovery enter|exit [--phone ID]` — the coach's software shortcuts (dfu-coach §2.3, §2.7);
+ * `lifeline recovery enter|exit [--phone ID]` — the coach's software shortcuts (docs/protocols/coach.md#recovery-mode, docs/protocols/coach.md#getting-out);
  * `lifeline dfu-plan --device iPhone10,1 [--goal …]` — the coach's timeline for a model, to read or script against.
  */
 import { ProblemError, type CoachGoalName, type JobSummary, type LifelineApi } from '../../common/api';

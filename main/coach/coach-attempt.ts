@@ -32,7 +32,7 @@ export type CoachAttemptOptions = {
   phones: CoachPhones;
   clock: CoachClock;
   missesBefore: number;
-  /** Unscaled; multiplied by plan.timeScale. §2.6: "no Apple device at all after ~15 s". */
+  /** Unscaled; multiplied by plan.timeScale. docs/protocols/coach.md#outcome-table: "no Apple device at all after ~15 s". */
   nothingAfterMs?: number;
   /** Unscaled; a phone that never left the bus is given this long after the plan before "did not restart". */
   settleMs?: number;
@@ -42,7 +42,7 @@ export type CoachAttemptOptions = {
 export const NOTHING_AFTER_MS = 15_000;
 /**
  * After "nothing", the coach shows the host checks at once but keeps watching this much longer: iOS takes far
- * longer than the bootloaders to appear (§3.4), so a late normal-mode phone turns the outcome into "Apple logo".
+ * longer than the bootloaders to appear (docs/protocols/coach.md#detection-and-timing), so a late normal-mode phone turns the outcome into "Apple logo".
  */
 export const LATE_ARRIVAL_MS = 45_000;
 export const SETTLE_MS = 3_000;
@@ -118,7 +118,7 @@ export class CoachAttemptRun {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#off = phones.onChange(() => this.#observe());
 
-      // Every timer is placed from the single start time: no accumulated drift (issue 5, point 2).
+      // Every timer is placed from the single start time: no accumulated drift (docs/protocols/coach.md#timeline-rules).
       const bounds = stepBoundaries(plan);
       for (const bound of bounds.slice(1, -1)) this.#at(bound, () => this.#emit());
       this.#at(planDurationMs(plan), () => {

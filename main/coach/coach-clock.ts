@@ -1,6 +1,6 @@
 /**
  * The coach's time source: monotonic (performance.now), injectable so tests run on a manual clock. Every deadline
- * is computed from the attempt's start time, never by chaining timers (issue 5, point 2).
+ * is computed from the attempt's start time, never by chaining timers (docs/protocols/coach.md#timeline-rules).
  */
 export interface CoachClock {
   now(): number;

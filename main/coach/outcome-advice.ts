@@ -1,5 +1,5 @@
 /**
- * What the coach says for each outcome (dfu-coach §2.6 "What the coach should say", R5, R6–R10, R15), specific to
+ * What the coach says for each outcome (docs/protocols/coach.md#outcome-table, docs/protocols/coach.md#host-checks, docs/protocols/coach.md#requirements), specific to
  * the goal, the button family and the model's own button names, and to how many misses came before.
  */
 import { dfuButtonsOf, type CoachGoal, type CoachPlan } from '../../common/coach-plans';
@@ -14,7 +14,7 @@ export type AdviceInput = {
   startMode: string;
 };
 
-/** Two misses in a row and the next try starts with the cable / port checklist (issue 5, point 4). */
+/** Two misses in a row and the next try starts with the cable / port checklist (docs/protocols/coach.md#timeline-rules). */
 export const MISSES_BEFORE_CHECKLIST = 2;
 
 export function isSuccess(kind: CoachOutcomeKind, goal: CoachGoal): boolean {
@@ -156,7 +156,7 @@ function cableAdvice(productType: string): string {
     : 'Check the cable: Apple USB-C-to-Lightning cables stop many phones entering DFU — use a USB-A-to-Lightning cable (with a USB-C-to-A adapter if needed).';
 }
 
-/** dfu-coach R6–R10 for this computer and phone: shown before the first try, after "nothing", and after two misses. */
+/** The host checks (docs/protocols/coach.md#host-checks) for this computer and phone: shown before the first try, after "nothing", and after two misses. */
 export function hostChecks(platform: string, productType: string): HostChecklist {
   const checks: HostChecklist = [
     hasUsbCPort(productType)

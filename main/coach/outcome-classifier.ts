@@ -1,5 +1,5 @@
 /**
- * The referee (dfu-coach §2.6, §3.4): reads what the USB bus showed for ONE phone (same ECID) during and after an
+ * The referee (docs/protocols/coach.md#outcome-table, docs/protocols/coach.md#detection-and-timing): reads what the USB bus showed for ONE phone (same ECID) during and after an
  * attempt and names the outcome. Pure: the attempt feeds it sightings with times relative to its start.
  */
 import type { CoachGoal } from '../../common/coach-plans';
@@ -20,7 +20,7 @@ export type ClassifyInput = {
   planEndMs: number;
   /** After the plan: how long a phone that never left the bus is given before "it did not restart". */
   settleMs: number;
-  /** After the phone left the bus: how long before "no Apple device at all" (§2.6: ~15 s). */
+  /** After the phone left the bus: how long before "no Apple device at all" (docs/protocols/coach.md#outcome-table: ~15 s). */
   nothingAfterMs: number;
 };
 

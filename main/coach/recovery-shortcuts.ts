@@ -1,5 +1,5 @@
 /**
- * The software shortcuts of dfu-coach §2.3 and §2.7: lockdown EnterRecovery for a trusted phone, and leaving a
+ * The software shortcuts of docs/protocols/coach.md#recovery-mode, docs/protocols/coach.md#getting-out: lockdown EnterRecovery for a trusted phone, and leaving a
  * recovery loop without erasing anything (`setenv auto-boot true`, `saveenv`, `reboot` over the iBoot channel).
  * Both then wait, bounded, for the same phone (ECID) to come back and say where it landed.
  */
@@ -105,7 +105,7 @@ export async function enterRecoveryBySoftware(context: ShortcutContext, phoneId:
       throw notTrusted();
     });
     context.progress('restarting', 'Asking the phone to restart into recovery mode…');
-    // iOS 14.5+ only accepts EnterRecovery inside a session (dfu-coach §2.3; lockdown-client).
+    // iOS 14.5+ only accepts EnterRecovery inside a session (docs/protocols/coach.md#recovery-mode; lockdown-client).
     await client.enterRecovery();
   } finally {
     client.close();

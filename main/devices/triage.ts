@@ -21,7 +21,7 @@ export type TriageFacts = {
   unlockedSinceBoot: boolean | null;
 };
 
-/** PRODUCT.md: since iOS 16.1 (and 15.7.1) every backup must be confirmed with the passcode on the phone. */
+/** Since iOS 16.1 (and 15.7.1) every backup must be confirmed with the passcode on the phone. */
 export const BACKUP_NEEDS_PASSCODE_FROM = '16.1';
 
 const FIND_EXISTING = 'Lifeline will look for backups of this phone already on this computer.';

@@ -3,7 +3,7 @@ import { decodePlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import type { IpswArchive } from './ipsw-reader';
 
-/** restore-stack §4.2: one `Manifest.<Component>` of a build identity. */
+/** docs/protocols/firmware.md#buildmanifest: one `Manifest.<Component>` of a build identity. */
 export type BuildComponent = {
   name: string;
   /** null for manifest-only placeholders (ftap, rfta…). */
@@ -16,7 +16,7 @@ export type BuildComponent = {
 
 export type RestoreBehavior = 'Erase' | 'Update';
 
-/** restore-stack §4.2: one BuildIdentity, typed. */
+/** docs/protocols/firmware.md#buildmanifest: one BuildIdentity, typed. */
 export type BuildIdentity = {
   apChipId: number | null;
   apBoardId: number | null;
@@ -131,7 +131,7 @@ export async function readBuildManifest(archive: IpswArchive): Promise<BuildMani
 }
 
 /**
- * restore-stack §4.2 identity selection: the board must match (case-insensitive); Erase wants a variant
+ * docs/protocols/firmware.md#identity-selection: the board must match (case-insensitive); Erase wants a variant
  * containing "Erase Install (IPSW)", Update "Upgrade Install (IPSW)", never "Research"; Update falls back to the
  * board's first identity. Returns null when the manifest has nothing for this board.
  */
@@ -146,7 +146,7 @@ export function selectIdentity(manifest: BuildManifest, boardConfig: string, beh
 
 export type FitCheck = { identity: BuildIdentity; manifest: BuildManifest };
 
-/** The checks before anything else (§4.2): product type supported, an Erase identity for the board, every component present. */
+/** The checks before anything else (docs/protocols/firmware.md#identity-selection): product type supported, an Erase identity for the board, every component present. */
 export function checkFitsPhone(manifest: BuildManifest, archive: IpswArchive, productType: string, boardConfig: string): FitCheck {
   const wrongPhone = (detail: string): ProblemError =>
     new ProblemError({

@@ -1,6 +1,6 @@
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 
-/** One restore image Apple's catalog lists for a ProductType (restore-stack §3.2). */
+/** One restore image Apple's catalog lists for a ProductType (docs/protocols/firmware.md#apple-catalog). */
 export type AppleCatalogEntry = {
   productType: string;
   version: string;
@@ -19,7 +19,7 @@ function restoreOf(build: PlistValue | undefined): PlistDict | null {
   return isPlistDict(build) && isPlistDict(build.Restore) ? build.Restore : null;
 }
 
-/** §3.2: follow SameAs, then Update.BuildVersion, to the dictionary whose Restore names the firmware (bounded hops). */
+/** docs/protocols/firmware.md#apple-catalog: follow SameAs, then Update.BuildVersion, to the dictionary whose Restore names the firmware (bounded hops). */
 function resolveBuild(versions: PlistDict, build: string): PlistDict | null {
   let current = versions[build];
   const seen = new Set<string>([build]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** One firmware ipsw.me v4 lists for a device (restore-stack §3.1). */
+/** One firmware ipsw.me v4 lists for a device (docs/protocols/firmware.md#ipswme-catalog). */
 export type IpswMeEntry = {
   productType: string;
   version: string;

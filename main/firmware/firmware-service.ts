@@ -53,7 +53,7 @@ export function firmwareSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): F
 const targetKey = (target: FirmwareTarget): string => `${target.productType}/${target.boardConfig.toLowerCase()}`;
 
 /**
- * Ready before the buttons (issue 7): finds the latest signed IPSW for a phone, downloads it once (or reuses the
+ * Ready before the buttons: finds the latest signed IPSW for a phone, downloads it once (or reuses the
  * verified copy in the cache, also offline), checks it fits the board, and says when it is on disk.
  */
 export class FirmwareService {

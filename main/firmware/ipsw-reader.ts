@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { ProblemError } from '../../common/api';
 
-/** One file inside an IPSW (restore-stack §4.1). */
+/** One file inside an IPSW (docs/protocols/firmware.md#ipsw-container). */
 export type IpswEntry = {
   name: string;
   size: number;

@@ -71,7 +71,7 @@ function uint(value: PlistValue | undefined): number | null {
   return null;
 }
 
-/** ECIDs are u64; plist integers are read as signed 64-bit (backup-stack §3), so fold negatives back. */
+/** ECIDs are u64; plist integers are read as signed 64-bit (docs/protocols/plist.md#integers), so fold negatives back. */
 function bigUint(value: PlistValue | undefined): bigint | null {
   if (typeof value === 'bigint' && value >= -(1n << 63n) && value < 1n << 64n) return BigInt.asUintN(64, value);
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
@@ -212,7 +212,7 @@ async function readTrust(
     const passwordProtected = bool(await optionalValue(client, { key: 'PasswordProtected' }, step()));
     if (passwordProtected !== null) info.passwordProtected = passwordProtected;
     info.willEncrypt = bool(await optionalValue(client, { domain: 'com.apple.mobile.backup', key: 'WillEncrypt' }, step()));
-    // backup-stack §4.2: a missing WillEncrypt means "not encrypted".
+    // docs/protocols/lockdown.md#values-before-a-session: a missing WillEncrypt means "not encrypted".
     if (info.willEncrypt === null && !client.closed) info.willEncrypt = false;
     if (info.deviceName === null) info.deviceName = text(await optionalValue(client, { key: 'DeviceName' }, step()));
     info.unlockedSinceBoot = await escrowOpens(client, record, info.passwordProtected, step);

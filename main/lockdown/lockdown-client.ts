@@ -80,10 +80,10 @@ export type LockdownSession = { sessionId: string; ssl: boolean };
 export type StartSessionOptions = LockdownRequestOptions & {
   /**
    * Client certificate for the session TLS: 'host' (pymobiledevice3, GnuTLS builds) or 'root' (libimobiledevice
-   * 1.3.0 with OpenSSL). Devices accept either (backup-stack §6.1).
+   * 1.3.0 with OpenSSL). Devices accept either (docs/protocols/lockdown.md#tls-roles).
    */
   certificate?: 'host' | 'root';
-  /** Cap TLS at 1.0, as libimobiledevice does for devices below iOS 10 (backup-stack §6.2). */
+  /** Cap TLS at 1.0, as libimobiledevice does for devices below iOS 10 (docs/protocols/lockdown.md#tls-versions). */
   legacyTls?: boolean;
 };
 
@@ -96,7 +96,7 @@ const TLS_TEARDOWN_MS = 250;
 
 /**
  * Carries TLS records over the raw lockdown stream without handing the stream to TLS for good, so the session can
- * end and the same socket continue in plaintext (backup-stack §6.1: StopSession, close_notify, plaintext).
+ * end and the same socket continue in plaintext (docs/protocols/lockdown.md#tls-roles: StopSession, close_notify, plaintext).
  */
 class TlsCarrier extends Duplex {
   private attached = true;
@@ -153,7 +153,7 @@ class TlsCarrier extends Duplex {
 type Tls = { socket: TLSSocket; carrier: TlsCarrier };
 
 /**
- * Host side of lockdownd (port 62078, backup-stack §4) over any byte stream — normally
+ * Host side of lockdownd (port 62078, docs/protocols/lockdown.md#requests) over any byte stream — normally
  * `UsbmuxClient.connect(deviceId, 62078)`. Requests run one at a time, each with a bounded wait.
  */
 export class LockdownClient {
@@ -210,7 +210,7 @@ export class LockdownClient {
 
   /**
    * One value (key given) or a whole domain (key absent); the default domain when `domain` is absent.
-   * Without a session only a whitelisted subset is readable (backup-stack §4.2) — the rest is GetProhibited.
+   * Without a session only a whitelisted subset is readable (docs/protocols/lockdown.md#values-before-a-session) — the rest is GetProhibited.
    * Resolves undefined when the device answers without a Value.
    */
   async getValue(query: { domain?: string; key?: string } = {}, options: LockdownRequestOptions = {}): Promise<PlistValue | undefined> {
@@ -223,7 +223,7 @@ export class LockdownClient {
 
   /**
    * StartSession with a pair record's HostID/SystemBUID; when the device enables SSL, TLS is wrapped around this
-   * same stream (host = TLS client, backup-stack §6.1/§6.3) and later requests travel inside it.
+   * same stream (host = TLS client, docs/protocols/lockdown.md#tls-roles, docs/protocols/lockdown.md#tls-on-node-and-openssl-3) and later requests travel inside it.
    */
   startSession(record: PairRecord, options: StartSessionOptions = {}): Promise<LockdownSession> {
     return this.serial(async () => {
@@ -254,7 +254,7 @@ export class LockdownClient {
   }
 
   /**
-   * Asks lockdownd to start a service; connect to `port` through usbmuxd next (backup-stack §7).
+   * Asks lockdownd to start a service; connect to `port` through usbmuxd next (docs/protocols/lockdown.md#service-connections).
    * The escrow bag unlocks the phone's data: it is only sent inside a TLS session with the pinned phone.
    */
   async startService(name: string, options: LockdownRequestOptions & { escrowBag?: Uint8Array } = {}): Promise<StartedService> {
@@ -325,7 +325,7 @@ export class LockdownClient {
       this.close();
       throw this.malformed(name, 'the reply is not a dictionary');
     }
-    // backup-stack §4: replies echo Request; anything else means we are out of step with the device.
+    // docs/protocols/lockdown.md#requests: replies echo Request; anything else means we are out of step with the device.
     if (reply.Request !== name) {
       this.close();
       throw this.malformed(name, `the reply is for ${typeof reply.Request === 'string' ? reply.Request.slice(0, 64) : 'no request'}`);
@@ -362,7 +362,7 @@ export class LockdownClient {
   }
 
   private async upgrade(record: PairRecord, options: StartSessionOptions, timeoutMs: number): Promise<void> {
-    // backup-stack §6.3 items 3–4: stop reading plaintext, keep what was already read, and move the framer to TLS.
+    // docs/protocols/lockdown.md#tls-on-node-and-openssl-3 items 3–4: stop reading plaintext, keep what was already read, and move the framer to TLS.
     this.raw.pause();
     const early = this.channel.reader.release();
     if (early.length > 0) this.raw.unshift(early);

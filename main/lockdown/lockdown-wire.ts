@@ -6,7 +6,7 @@ export const LOCKDOWN_TYPE = 'com.apple.mobile.lockdown';
 export const RESTORED_TYPE = 'com.apple.mobile.restored';
 export const LOCKDOWN_PROTOCOL_VERSION = '2';
 
-// backup-stack §4.3: exact strings of the reply key `Error`, with libimobiledevice 1.3.0's code and text.
+// docs/protocols/lockdown.md#error-strings: exact strings of the reply key `Error`, with libimobiledevice 1.3.0's code and text.
 export const LockdownError = {
   InvalidResponse: 'InvalidResponse',
   MissingKey: 'MissingKey',
@@ -120,7 +120,7 @@ export const StartServiceRequestSchema = z.looseObject({
   EscrowBag: plistData.optional(),
 });
 
-/** The pair record as the host sends it inside Pair/ValidatePair/Unpair (private keys removed, backup-stack §5.1). */
+/** The pair record as the host sends it inside Pair/ValidatePair/Unpair (private keys removed, docs/protocols/lockdown.md#pair-records). */
 export const PairRequestRecordSchema = z.looseObject({
   HostID: z.string().min(1).max(256),
   SystemBUID: z.string().max(256).optional(),

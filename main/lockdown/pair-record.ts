@@ -10,7 +10,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 type CryptoKey = webcrypto.CryptoKey;
 
-/** A host↔device pairing, as stored by usbmuxd under the device's UDID (backup-stack §5.1). PEM text in the data fields. */
+/** A host↔device pairing, as stored by usbmuxd under the device's UDID (docs/protocols/lockdown.md#pair-records). PEM text in the data fields. */
 export type PairRecord = {
   HostID: string;
   SystemBUID: string;
@@ -99,7 +99,7 @@ export function pairRecordFromPlist(value: unknown): PairRecord {
   return record;
 }
 
-/** The copy sent in the lockdown Pair request: no private keys (backup-stack §5.1). */
+/** The copy sent in the lockdown Pair request: no private keys (docs/protocols/lockdown.md#pair-records). */
 export function pairRequestRecord(record: PairRecord): PlistDict {
   return {
     DeviceCertificate: record.DeviceCertificate,
@@ -166,7 +166,7 @@ export type GeneratePairRecordOptions = {
 };
 
 /**
- * backup-stack §5.3/§5.4: root CA (CA:TRUE), host and device leaf certs signed by the root,
+ * docs/protocols/lockdown.md#certificates: root CA (CA:TRUE), host and device leaf certs signed by the root,
  * RSA-2048, SHA-256, empty DNs, 10-year validity, serial 1 (as pymobiledevice3).
  */
 export async function generatePairRecord(options: GeneratePairRecordOptions): Promise<PairRecord> {

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 
 /**
  * The pinned phone: the TLS peer must hold the key of the pair record's `DeviceCertificate`.
- * Phones present that certificate (backup-stack §6.1); the key is what is compared, so a phone that presents
+ * Phones present that certificate (docs/protocols/lockdown.md#tls-roles); the key is what is compared, so a phone that presents
  * another certificate over its own key still passes, while anything without the paired phone's private key
  * cannot finish the handshake with that key. Certificate chains and validity are not checked: the pair record is
  * the only authority, and real records carry SHA-1 signatures and ten-year validity that prove nothing.

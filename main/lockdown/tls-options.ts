@@ -2,7 +2,7 @@ import { createSecureContext, TLSSocket } from 'node:tls';
 import type { ConnectionOptions, SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 
-// backup-stack §6.2/§6.3: SECLEVEL 0 lets OpenSSL 3 load SHA-1 certs made by libimobiledevice 1.3.0 and
+// docs/protocols/lockdown.md#tls-versions, docs/protocols/lockdown.md#tls-on-node-and-openssl-3: SECLEVEL 0 lets OpenSSL 3 load SHA-1 certs made by libimobiledevice 1.3.0 and
 // negotiate TLS 1.0 for iOS < 10 emulation; both sides accept TLS 1.0 … 1.3.
 export const LOCKDOWN_TLS_CIPHERS = 'DEFAULT:@SECLEVEL=0';
 export const LOCKDOWN_TLS_MIN_VERSION = 'TLSv1' as const;
@@ -24,9 +24,9 @@ export function deviceSecureContext(identity: TlsIdentity): SecureContext {
 }
 
 /**
- * Wraps an already-open plaintext stream as the TLS server (device side, backup-stack §6.3 item 3).
+ * Wraps an already-open plaintext stream as the TLS server (device side, docs/protocols/lockdown.md#tls-on-node-and-openssl-3 item 3).
  * `pending` = bytes already read off the stream that belong to the TLS handshake.
- * We request the client's certificate but accept any: hosts present either the root or the host cert (§6.1).
+ * We request the client's certificate but accept any: hosts present either the root or the host cert (docs/protocols/lockdown.md#tls-roles).
  */
 export function upgradeToDeviceTls(stream: Duplex, context: SecureContext, pending?: Buffer): TLSSocket {
   if (pending && pending.length > 0) stream.unshift(pending);
@@ -50,7 +50,7 @@ export function hostTlsOptions(identity: TlsIdentity, options: { legacyTls?: boo
     rejectUnauthorized: false,
     ciphers: LOCKDOWN_TLS_CIPHERS,
     minVersion: LOCKDOWN_TLS_MIN_VERSION,
-    // backup-stack §6.2: libimobiledevice caps at TLS 1.0 for devices below iOS 10.
+    // docs/protocols/lockdown.md#tls-versions: libimobiledevice caps at TLS 1.0 for devices below iOS 10.
     ...(options.legacyTls ? { maxVersion: 'TLSv1' as const } : {}),
   };
 }

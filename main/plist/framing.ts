@@ -15,7 +15,7 @@ export class FrameTooLargeError extends Error {
   }
 }
 
-/** backup-stack §3: u32 big-endian length, then the plist. */
+/** docs/protocols/plist.md#framing: u32 big-endian length, then the plist. */
 export function encodePlistFrame(value: PlistValue, format: PlistFormat): Buffer {
   const body = encodePlist(value, format);
   const frame = Buffer.allocUnsafe(4 + body.length);

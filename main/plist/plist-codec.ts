@@ -16,7 +16,7 @@ export {
 
 export type PlistFormat = 'xml' | 'binary';
 
-/** Decodes either encoding (backup-stack §3: receivers must accept both). */
+/** Decodes either encoding (docs/protocols/plist.md#encodings: receivers must accept both). */
 export function decodePlist(bytes: Uint8Array, limits: PlistLimits = {}): PlistValue {
   return isBinaryPlist(bytes) ? decodeBinaryPlist(bytes, limits) : decodeXmlPlist(bytes, limits);
 }

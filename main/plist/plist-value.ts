@@ -121,7 +121,7 @@ export class PlistDecodeBudget {
   }
 }
 
-/** Normalises 64-bit integers: safe ones become numbers, the rest stay bigint (signed cast per backup-stack §3). */
+/** Normalises 64-bit integers: safe ones become numbers, the rest stay bigint (signed cast per docs/protocols/plist.md#integers). */
 export function normaliseInteger(value: bigint): number | bigint {
   const signed = value >= 2n ** 63n && value < 2n ** 64n ? value - 2n ** 64n : value;
   return signed >= BigInt(Number.MIN_SAFE_INTEGER) && signed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(signed) : signed;

@@ -60,7 +60,7 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
   return new Engine({ ...identity, phones, backup: backupServiceFor(phones, undefined, undefined), coach, firmware, usb });
 }
 
-/** This computer's USB ports, or a USB/IP server when one is named (restore-stack issue 8 item 6). */
+/** This computer's USB ports, or a USB/IP server when one is named. */
 async function openHostUsbBus(usbip: string | undefined): Promise<UsbBus> {
   if (usbip === undefined || usbip.trim() === '') return openNodeUsbBus();
   const address = parseUsbipAddress(usbip);

@@ -56,15 +56,15 @@ export type EngineOptions = {
   demo?: boolean;
   phones?: PhoneSource;
   practice?: PracticeControls;
-  /** Backs up phones and finds existing backups (issue 6). */
+  /** Backs up phones and finds existing backups. */
   backup?: BackupService;
   /** The USB bus phones in DFU / recovery are reached through (node usb, USB/IP or the simulator). */
   usb?: UsbBus;
-  /** The coach: timed button guidance refereed by USB, and the recovery shortcuts (issue 5). */
+  /** The coach: timed button guidance refereed by USB, and the recovery shortcuts. */
   coach?: CoachService;
-  /** Finds, downloads and verifies the firmware for a phone (issue 7). */
+  /** Finds, downloads and verifies the firmware for a phone. */
   firmware?: FirmwareService;
-  /** Restore engine (issue 8): where the signing server and usbmuxd are (practice mode: local fakes). */
+  /** Restore engine: where the signing server and usbmuxd are (practice mode: local fakes). */
   restore?: { tssUrl?: string; usbmuxAddress?: UsbmuxAddress };
   /** Extra teardown (e.g. the virtual phones of practice mode). */
   onClose?: () => Promise<void>;

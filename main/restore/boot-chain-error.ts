@@ -1,4 +1,4 @@
-/** Why the walk from DFU to the restore ramdisk stopped, typed and in plain words (restore-stack §9). */
+/** Why the walk from DFU to the restore ramdisk stopped, typed and in plain words (docs/protocols/boot-chain.md#failures-people-see). */
 export type BootChainErrorCode =
   | 'wrong-firmware'
   | 'not-signed'

@@ -1,5 +1,5 @@
 /**
- * The boot chain as data (restore-stack §4.4, §7.2 steps 4–15, §7.3): which component goes to which stage and which
+ * The boot chain as data (docs/protocols/boot-chain.md#components-per-stage, docs/protocols/boot-chain.md#dfu-to-restore-ramdisk steps 4–15, docs/protocols/boot-chain.md#starting-from-recovery): which component goes to which stage and which
  * iBoot command boots it. A pure function of the build identity, so the order is testable without a phone.
  */
 import type { BuildComponent, BuildIdentity } from '../firmware/build-manifest';
@@ -10,7 +10,7 @@ export type BootStageName = 'ibss' | 'ibec' | 'logo' | 'firmware' | 'ramdisk' | 
 export type BootStep = {
   stage: BootStageName;
   component: BuildComponent;
-  /** The tag the IM4P must carry when booted (§6.3). */
+  /** The tag the IM4P must carry when booted (docs/protocols/img4.md#personalisation). */
   tag: string;
   /** iBoot command after the upload (null for the DFU upload of iBSS). */
   command: string | null;
@@ -25,7 +25,7 @@ function component(identity: BuildIdentity, name: string): BuildComponent | unde
   return identity.components.find((c) => c.name === name && c.path !== null);
 }
 
-/** `firmware` components: IsLoadedByiBoot and not IsLoadedByiBootStage1 (§4.4; Stage1 is for Macs, §7.3). */
+/** `firmware` components: IsLoadedByiBoot and not IsLoadedByiBootStage1 (docs/protocols/boot-chain.md#components-per-stage; Stage1 is for Macs, docs/protocols/boot-chain.md#starting-from-recovery). */
 export function loadedByIBoot(identity: BuildIdentity): BuildComponent[] {
   return identity.components.filter((c) => c.path !== null && c.flags.IsLoadedByiBoot === true && c.flags.IsLoadedByiBootStage1 !== true);
 }

@@ -1,5 +1,5 @@
 /**
- * From a phone in DFU (or recovery) to the restore ramdisk (restore-stack §7.1 steps 6–10, §7.2, §7.3):
+ * From a phone in DFU (or recovery) to the restore ramdisk (docs/protocols/boot-chain.md#host-steps steps 6–10, docs/protocols/boot-chain.md#dfu-to-restore-ramdisk, docs/protocols/boot-chain.md#starting-from-recovery):
  * personalise each boot component with the phone's ticket, send it to the stage that boots it, follow the phone
  * across every re-enumeration by ECID, re-request the ticket when the ApNonce changes, then find the phone on
  * usbmuxd in restore mode. One progress record per stage; cancellable only until the first image is sent.
@@ -32,12 +32,12 @@ export type BootChainProgress = {
 };
 
 export type BootChainTimeouts = IrecvTimeouts & {
-  /** §10.5: disconnect after iBEC / reconnect in recovery. */
+  /** docs/protocols/irecv.md#timeouts: disconnect after iBEC / reconnect in recovery. */
   ibecDisconnectMs: number;
   ibecReconnectMs: number;
   bootxDisconnectMs: number;
   restoreModeMs: number;
-  /** §7.2 step 7: pause between the iBEC upload and `go`; step 12: after `ramdisk`. */
+  /** docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 7: pause between the iBEC upload and `go`; step 12: after `ramdisk`. */
   goDelayMs: number;
   ramdiskDelayMs: number;
 };
@@ -159,7 +159,7 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
       const nonce = phone.info.apNonce;
       if (!nonce) throw fail('usb', stage, 'The phone did not report its ApNonce.');
       if (ticket && ticketNonce(ticket)?.equals(Buffer.from(nonce))) return ticket;
-      // §1.4: the nonce can change between stages; a ticket is only good for the nonce it names.
+      // docs/protocols/irecv.md#nonces: the nonce can change between stages; a ticket is only good for the nonce it names.
       ticketsRequested++;
       ticket = await options.requestTicket({ apNonce: nonce, ...(phone.info.sepNonce ? { sepNonce: phone.info.sepNonce } : {}) });
       return ticket;
@@ -198,10 +198,10 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
         await sleep(timeouts.goDelayMs);
         await client.command('go', { bRequest: 1 });
         await refusedCheck(client, step, stage);
-        // §4.2: builds before major 20 want a zero-length 0x21/1 after `go`.
+        // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 7: builds before major 20 want a zero-length 0x21/1 after `go`.
         if (options.manifest.buildMajor < 20) await zeroLengthRequest(client);
         client = await client.reconnect({ modes: ['recovery'], disconnectMs: timeouts.ibecDisconnectMs, reconnectMs: timeouts.ibecReconnectMs });
-        // §7.2 step 9.
+        // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 9.
         await client.command('setenv auto-boot false');
         await client.command('saveenv');
         continue;
@@ -247,7 +247,7 @@ async function refusedCheck(client: IrecvClient, step: BootStep, stage: string):
   if (ret !== 0) throw fail('image-rejected', stage, `The phone refused the ${step.component.name} image (it would not boot it).`);
 }
 
-/** The zero-length class/interface request 1 idevicerestore sends after `go` and before `bootx` (§7.2 steps 7, 15). */
+/** The zero-length class/interface request 1 idevicerestore sends after `go` and before `bootx` (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk steps 7, 15). */
 async function zeroLengthRequest(client: IrecvClient): Promise<void> {
   await client.device.controlTransferOut({ requestType: 'class', recipient: 'interface', request: 1, value: 0, index: 0 }).catch(() => undefined);
 }

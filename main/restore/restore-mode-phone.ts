@@ -1,5 +1,5 @@
 /**
- * Finding the phone once the restore ramdisk runs (restore-stack §7.2 step 16, §10.4): it appears on usbmuxd; on
+ * Finding the phone once the restore ramdisk runs (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 16, docs/protocols/restored.md#finding-the-phone-in-restore-mode): it appears on usbmuxd; on
  * port 62078 QueryType must answer `com.apple.mobile.restored` and QueryValue HardwareInfo must carry our ECID.
  */
 import { PlistChannel } from '../plist/framing';

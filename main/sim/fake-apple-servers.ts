@@ -8,7 +8,7 @@ import type { SyntheticBoard } from './synthetic-ipsw';
 import { fillerBlock } from './zip-writer';
 
 /**
- * Local stand-ins for Apple's restore catalog (version.xml, restore-stack §3.2), ipsw.me v4 (§3.1) and the
+ * Local stand-ins for Apple's restore catalog (version.xml, docs/protocols/firmware.md#apple-catalog), ipsw.me v4 (docs/protocols/firmware.md#ipswme-catalog) and the
  * firmware CDN, speaking their real formats on 127.0.0.1 — for tests, benchmarks and practice mode. Never the internet.
  * The CDN honours Range / If-Range like a real one and can misbehave on request (`faults`).
  */
@@ -98,7 +98,7 @@ export function appleCatalogPlist(firmwares: FakeFirmware[], urlOf: (f: FakeFirm
         Restore: { BuildVersion: f.build, DocumentationURL: 'http://127.0.0.1/docs', FirmwareURL: urlOf(f), FirmwareSHA1: f.sha1, ProductVersion: f.version },
       };
     }
-    // Apple lists older builds that point at the current one (§3.2 SameAs).
+    // Apple lists older builds that point at the current one (SameAs, docs/protocols/firmware.md#apple-catalog).
     table['10A000'] = { SameAs: newest.build };
     products[productType] = table;
   }

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for Apple's signing server (restore-stack §5.1, §5.3, §10.2 "Fake TSS server"): it speaks the
+ * A local stand-in for Apple's signing server (docs/protocols/tss.md#transport, docs/protocols/tss.md#ap-request, docs/protocols/boot-chain.md#simulator-boot-chain "Fake TSS server"): it speaks the
  * real format (XML plist POST → `STATUS=…&MESSAGE=…&REQUEST_STRING=<plist>`), checks the request's shape, and signs
  * IM4M tickets with a test key generated at start — the virtual phones trust that key, nothing else does.
  * Builds listed as unsigned are refused with STATUS 94, like Apple's server for a build it no longer signs.
@@ -46,7 +46,7 @@ function asBigInt(value: PlistValue | undefined): bigint | null {
   return null;
 }
 
-/** The shape check Apple's server does, as far as a malformed request is concerned (§5.3): else STATUS 94. */
+/** The shape check Apple's server does, as far as a malformed request is concerned (docs/protocols/tss.md#ap-request): else STATUS 94. */
 export function tssRequestProblem(request: PlistDict): string | null {
   for (const key of REQUIRED_KEYS) if (request[key] === undefined) return `missing ${key}`;
   if (!(request.ApNonce instanceof Uint8Array)) return 'ApNonce is not data';

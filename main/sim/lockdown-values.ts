@@ -4,7 +4,7 @@ import type { PhoneIdentityValues } from './phone-identity';
 import type { Scenario } from './scenario';
 import { buildVersionFor } from './scenario';
 
-/** backup-stack §4.2: what an unpaired host may read before StartSession (default domain only). */
+/** docs/protocols/lockdown.md#values-before-a-session: what an unpaired host may read before StartSession (default domain only). */
 export const PRE_SESSION_KEYS: ReadonlySet<string> = new Set([
   'BasebandCertId',
   'BasebandKeyHashInformation',

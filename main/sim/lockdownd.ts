@@ -36,7 +36,7 @@ type Connection = {
   closed: boolean;
 };
 
-/** The device side of port 62078 (backup-stack §4). One instance per phone; serve() per connection. */
+/** The device side of port 62078 (docs/protocols/lockdown.md#requests). One instance per phone; serve() per connection. */
 export class Lockdownd {
   constructor(private readonly phone: VirtualIphone) {}
 
@@ -108,7 +108,7 @@ export class Lockdownd {
       case 'StartService':
         return this.startService(connection, request);
       case 'EnterRecovery': {
-        // backup-stack §4.1: iOS 14.5+ wants a paired session first.
+        // docs/protocols/lockdown.md#requests: iOS 14.5+ wants a paired session first.
         if (iosAtLeast(phone.scenario, '14.5') && !connection.session) {
           return this.error(connection, name, LockdownError.SessionInactive);
         }
@@ -161,7 +161,7 @@ export class Lockdownd {
     const domain = typeof request.Domain === 'string' ? request.Domain : undefined;
     const key = typeof request.Key === 'string' ? request.Key : undefined;
     const value = request.Value;
-    // backup-stack §4.6: usbmuxd sets UntrustedHostBUID before any session; everything else needs one.
+    // docs/protocols/lockdown.md#what-usbmuxd-does-on-attach: usbmuxd sets UntrustedHostBUID before any session; everything else needs one.
     const allowedWithoutSession = domain === undefined && key === 'UntrustedHostBUID';
     if (!connection.session && !allowedWithoutSession) return this.error(connection, 'SetValue', LockdownError.SetProhibited);
     if (key === undefined || value === undefined) return this.error(connection, 'SetValue', LockdownError.MissingValue);
@@ -180,7 +180,7 @@ export class Lockdownd {
     if (!certificateMatchesDeviceKey(record.DeviceCertificate, phone.devicePublicKeyPem)) {
       return this.error(connection, 'Pair', LockdownError.InvalidPairRecord);
     }
-    // backup-stack §4.5: since iOS 7 the Trust dialog decides; a locked phone cannot show it.
+    // docs/protocols/lockdown.md#trust-dialog: since iOS 7 the Trust dialog decides; a locked phone cannot show it.
     if (iosAtLeast(phone.scenario, '7.0')) {
       if (!record.SystemBUID) return this.error(connection, 'Pair', LockdownError.InvalidPairRecord);
       if (phone.scenario.passcodeSet && phone.scenario.locked) return this.error(connection, 'Pair', LockdownError.PasswordProtected);
@@ -227,7 +227,7 @@ export class Lockdownd {
     } catch {
       return this.error(connection, 'StartSession', LockdownError.InvalidPairRecord);
     }
-    // backup-stack §6.3 item 3: stop reading plaintext before the reply, keep early bytes for TLS.
+    // docs/protocols/lockdown.md#tls-on-node-and-openssl-3 item 3: stop reading plaintext before the reply, keep early bytes for TLS.
     const raw = connection.channel.stream;
     const early = connection.channel.reader.release();
     raw.pause();
@@ -246,7 +246,7 @@ export class Lockdownd {
     if (request.SessionID !== connection.session.id) return this.error(connection, 'StopSession', LockdownError.InvalidSessionID);
     connection.session = null;
     this.phone.sessionEnded();
-    // backup-stack §6.3 item 5: the tools close right after; Node ends the socket on the peer's close_notify.
+    // docs/protocols/lockdown.md#tls-on-node-and-openssl-3 item 5: the tools close right after; Node ends the socket on the peer's close_notify.
     return this.reply(connection, lockdownReply('StopSession'));
   }
 

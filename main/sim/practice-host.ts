@@ -20,9 +20,9 @@ export type PracticeHost = {
   usb: UsbBus;
   usbmuxAddress: UsbmuxAddress;
   practice: PracticeControls;
-  /** Fake Apple catalogs + CDN with synthetic IPSWs for the practice phones (firmware issue 7). */
+  /** Fake Apple catalogs + CDN with synthetic IPSWs for the practice phones. */
   firmware: PracticeFirmware;
-  /** The practice signing server; every virtual phone's boot chain trusts its test key (issue 8). */
+  /** The practice signing server; every virtual phone's boot chain trusts its test key. */
   tss: FakeTssServer;
   /** This run's own folder for practice data (backups): fresh, owner-only, removed on close. */
   dataDir: string;

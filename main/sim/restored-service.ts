@@ -1,5 +1,5 @@
 /**
- * The restore ramdisk's restored on port 62078, as far as identification goes (restore-stack §7.2 step 16, §10.4):
+ * The restore ramdisk's restored on port 62078, as far as identification goes (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 16, docs/protocols/restored.md#finding-the-phone-in-restore-mode):
  * QueryType answers `com.apple.mobile.restored` with protocol 15, QueryValue HardwareInfo carries the ECID.
  * The restore itself (StartRestore, data requests) is the next issue's.
  */

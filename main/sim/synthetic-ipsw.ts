@@ -9,8 +9,8 @@ import { writeZip, type ZipEntrySource } from './zip-writer';
 
 /**
  * Synthetic IPSWs for tests and practice mode (never Apple's files): a real ZIP (optionally ZIP64) holding a
- * BuildManifest.plist shaped like restore-stack §4.2 (Erase + Update identities per board), a Restore.plist
- * (§4.3), small component files and a stored "OS" image of filler bytes.
+ * BuildManifest.plist shaped like docs/protocols/firmware.md#buildmanifest (Erase + Update identities per board), a Restore.plist
+ * (docs/protocols/firmware.md#restore-plist), small component files and a stored "OS" image of filler bytes.
  */
 export type SyntheticBoard = { boardConfig: string; cpid: number; bdid: number };
 
@@ -39,7 +39,7 @@ export type SyntheticIpsw = {
 
 const hex = (value: number, width: number): string => `0x${value.toString(16).toUpperCase().padStart(width, '0')}`;
 
-/** The tag each synthetic component file carries on disk (restore aliases share the plain component's file, §4.2). */
+/** The tag each synthetic component file carries on disk (restore aliases share the plain component's file, docs/protocols/img4.md#component-tags). */
 const FILE_TAGS: Record<string, string> = {
   iBSS: 'ibss',
   iBEC: 'ibec',
@@ -58,7 +58,7 @@ const FILE_TAGS: Record<string, string> = {
 };
 
 function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; data: Buffer }[]> {
-  // Per board: the files each manifest component points at — small real IM4Ps (restore-stack §6.2) with
+  // Per board: the files each manifest component points at — small real IM4Ps (docs/protocols/img4.md#structures) with
   // deterministic payloads, so personalisation and the virtual phone's digest checks are self-consistent.
   const byBoard = new Map<string, { name: string; data: Buffer }[]>();
   for (const board of spec.boards) {
@@ -108,7 +108,7 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
       for (const { name, data } of files.get(board.boardConfig) ?? []) {
         const [component, path] = name.split('|') as [string, string];
         manifest[component] = {
-          // The hash of the IM4P as it will be booted: tag rewritten for the restore aliases (§4.2, §6.3), so pairs
+          // The hash of the IM4P as it will be booted: tag rewritten for the restore aliases (docs/protocols/img4.md#digests), so pairs
           // sharing a file still differ.
           Digest: im4pDigest(rewriteIm4pType(data, tagForComponent(component) ?? 'data')),
           Trusted: true,

@@ -1,7 +1,7 @@
 /**
  * Exports every device of a SimUsbBus over USB/IP v1.1.1 (the Linux kernel's usbip protocol) on 127.0.0.1, so
- * unmodified libusb tools (through ../shared/tools/libusb-usbip) and Lifeline's UsbipBus can drive the virtual
- * phone. Conventions of the shim's README: a port's busid stays the same across re-enumeration while the devnum
+ * unmodified libusb tools (through the libusb shim, docs/protocols/usbip.md#libusb-shim) and Lifeline's UsbipBus can drive the virtual
+ * phone. Conventions (docs/protocols/usbip.md#re-enumeration): a port's busid stays the same across re-enumeration while the devnum
  * changes; `SET_FEATURE(PORT_RESET)` (bmRequestType 0x23) resets the device; re-enumeration closes every session
  * of the old device.
  */

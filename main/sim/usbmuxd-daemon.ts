@@ -65,7 +65,7 @@ type Client = {
 const MAX_PAIR_RECORD_BYTES = 256 * 1024;
 const CORRUPT_BURST = 16;
 
-/** A usbmuxd that serves virtual phones instead of USB devices (backup-stack §2). */
+/** A usbmuxd that serves virtual phones instead of USB devices (docs/protocols/usbmux.md). */
 export class FakeUsbmuxd {
   readonly systemBuid: string;
   private server: Server | null = null;
@@ -431,7 +431,7 @@ export class FakeUsbmuxd {
       this.sendResult(client, tag, UsbmuxResult.ConnectionRefused);
       return false;
     }
-    // backup-stack §2.7: from here on the socket is a raw pipe; no more frame parsing.
+    // docs/protocols/usbmux.md#client-behaviour: from here on the socket is a raw pipe; no more frame parsing.
     const early = reader.release();
     client.socket.pause();
     this.clients.delete(client);
@@ -497,7 +497,7 @@ export class FakeUsbmuxd {
     socket.resume();
   }
 
-  // ---- replies: header and payload always in one write (backup-stack §2.7) ----
+  // ---- replies: header and payload always in one write (docs/protocols/usbmux.md#client-behaviour) ----
 
   private sendResult(client: Client, tag: number, code: number): void {
     if (client.version === UsbmuxVersion.Plist) this.send(client, tag, usbmuxResultDict(code));

@@ -30,7 +30,7 @@ export const BACKUP_DOMAINS = [
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
-/** backup-stack §12.3: fileID = lowercase hex SHA-1 of "<domain>-<relativePath>". */
+/** docs/protocols/mobilebackup2.md#manifest-database: fileID = lowercase hex SHA-1 of "<domain>-<relativePath>". */
 export function fileIdFor(domain: string, relativePath: string): string {
   return createHash('sha1').update(`${domain}-${relativePath}`, 'utf8').digest('hex');
 }
@@ -282,7 +282,7 @@ export class VirtualFilesystem {
   }
 
   /**
-   * A restore replaces the whole set at commit (backup-stack §13). Incoming bytes are compared
+   * A restore replaces the whole set at commit (docs/protocols/mobilebackup2.md#restoring-a-backup). Incoming bytes are compared
    * with what the seed would generate for that path; only files that differ reach the disk.
    */
   beginReplace(): VirtualFsReplacement {

@@ -32,7 +32,7 @@ import type { Scenario, ScenarioInput } from './scenario';
 import type { CreateSimServices, SimService, SimServicePhone } from './sim-service';
 import type { UsbmuxPhone } from './usbmuxd-daemon';
 
-/** What the phone remembers about a host that paired with it (backup-stack §5.4, device side). */
+/** What the phone remembers about a host that paired with it (docs/protocols/lockdown.md#certificates, device side). */
 export type PairedHost = {
   hostId: string;
   systemBuid: string;
@@ -129,7 +129,7 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
   // ---- usbmuxd side ----
 
   usbVisible(): boolean {
-    // The restore ramdisk shows on usbmuxd like a normal-mode phone (restore-stack §1.1, §7.2 step 16).
+    // The restore ramdisk shows on usbmuxd like a normal-mode phone (docs/protocols/irecv.md#product-ids, docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 16).
     return (this.hardware.mode === 'normal' || this.hardware.mode === 'restore') && this.hardware.plugged;
   }
 
@@ -332,7 +332,7 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
     return record;
   }
 
-  /** Lockdown StartService: allocate a one-shot port, or say why not (backup-stack §4.1/§4.3). */
+  /** Lockdown StartService: allocate a one-shot port, or say why not (docs/protocols/lockdown.md#requests, docs/protocols/lockdown.md#error-strings). */
   startService(name: string, request: { host: PairedHost | null; escrowBag: Uint8Array | undefined }): { port: number; ssl: boolean } | LockdownErrorName {
     if (!request.host && !SERVICES_WITHOUT_SESSION.has(name)) return LockdownError.SessionInactive;
     const service = this.services.get(name);

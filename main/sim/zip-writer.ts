@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib';
 
 /**
  * A minimal ZIP writer for synthetic IPSWs (tests and practice mode only): stored entries (method 0, like an
- * IPSW's OS image — restore-stack §4.1), optionally ZIP64 everywhere so small fixtures exercise the zip64 paths.
+ * IPSW's OS image — docs/protocols/firmware.md#ipsw-container), optionally ZIP64 everywhere so small fixtures exercise the zip64 paths.
  * Entry bodies are Buffers or a byte count of deterministic filler (written in chunks, never held whole).
  */
 export type ZipEntrySource = { name: string; data: Buffer } | { name: string; fillerBytes: number; seed?: number };

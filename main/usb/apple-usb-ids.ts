@@ -1,4 +1,4 @@
-/** Apple USB vendor and product ids (dfu-coach §3.1, restore-stack §1.1). */
+/** Apple USB vendor and product ids (docs/protocols/irecv.md#product-ids). */
 
 export const APPLE_VENDOR_ID = 0x05ac;
 
@@ -79,7 +79,7 @@ export function describeAppleUsb(vendorId: number, productId: number): AppleUsbK
 }
 
 /**
- * Normal-mode product id for a ProductType (usb.ids via dfu-coach §3.1). Approximate for early iPods/iPads:
+ * Normal-mode product id for a ProductType (usb.ids via docs/protocols/irecv.md#product-ids). Approximate for early iPods/iPads:
  * never key a model on the normal-mode PID — ask lockdown.
  */
 export function normalProductIdFor(productType: string): number {

@@ -1,17 +1,17 @@
 /**
  * The SecureROM / iBoot device-info string (USB iSerialNumber, and the nonce string at descriptor index 1):
- * space-separated KEY:VALUE tokens (restore-stack §1.3, dfu-coach §3.2). The host parses it; the simulator formats it.
+ * space-separated KEY:VALUE tokens (docs/protocols/irecv.md#serial-string). The host parses it; the simulator formats it.
  */
 
 /** Longest input we look at; a Windows interface path with a full serial string is ~250 characters. */
 export const MAX_SERIAL_INPUT_LENGTH = 2048;
 const MAX_BRACKET_VALUE_LENGTH = 128;
-/** 64-byte nonces are already larger than any seen (20 or 32 bytes, restore-stack §1.4). */
+/** 64-byte nonces are already larger than any seen (20 or 32 bytes, docs/protocols/irecv.md#nonces). */
 const MAX_NONCE_HEX_LENGTH = 128;
 const MAX_PROBLEMS = 16;
 
 export type DeviceSerial = {
-  /** Chip id; 0x8900 when the string has no CPID (restore-stack §1.3 rule for iOS 1). */
+  /** Chip id; 0x8900 when the string has no CPID (docs/protocols/irecv.md#serial-string rule for iOS 1). */
   cpid: number;
   cpidAssumed: boolean;
   cprv?: number;
@@ -59,7 +59,7 @@ function failure(code: SerialParseFailure['code'], message: string): SerialParse
 }
 
 /**
- * Windows interface paths carry the string lowercased with `_` for spaces (dfu-coach §3.3), as one `#`-separated
+ * Windows interface paths carry the string lowercased with `_` for spaces (docs/protocols/irecv.md#windows-interface-paths), as one `#`-separated
  * segment. Returns that segment with spaces restored, or null when the input is not such a path.
  */
 function fromWindowsPath(input: string): { text: string; productId?: number } | null {
@@ -271,7 +271,7 @@ function hex(value: number | bigint, width: number): string {
 }
 
 /**
- * The string a device presents as iSerialNumber (dfu-coach §3.2 examples):
+ * The string a device presents as iSerialNumber (docs/protocols/irecv.md#serial-string examples):
  * DFU `CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:… IBFL:3C SRTG:[iBoot-2696.0.0.1.33]`,
  * recovery `[SDOM:01 ]CPID:… IBFL:3C SRNM:[…] IMEI:[…]`.
  */
@@ -297,7 +297,7 @@ export function formatIBootSerial(fields: IBootSerialFields): string {
   return parts.join(' ');
 }
 
-/** The nonce string at string descriptor index 1 (restore-stack §1.4). */
+/** The nonce string at string descriptor index 1 (docs/protocols/irecv.md#nonces). */
 export function formatNonceString(nonces: { nonc?: Uint8Array; snon?: Uint8Array }): string {
   const parts: string[] = [];
   if (nonces.nonc) parts.push(`NONC:${Buffer.from(nonces.nonc).toString('hex').toUpperCase()}`);
@@ -305,7 +305,7 @@ export function formatNonceString(nonces: { nonc?: Uint8Array; snon?: Uint8Array
   return parts.join(' ');
 }
 
-/** ECIDs are device-unique: mask them in logs (dfu-coach §3.2). */
+/** ECIDs are device-unique: mask them in logs (docs/protocols/irecv.md#serial-string). */
 export function maskEcid(ecid: bigint): string {
   const full = hex(BigInt.asUintN(64, ecid), 16);
   return `${full.slice(0, 6)}xxxxxxxxxx`;

@@ -1,7 +1,7 @@
 /**
  * UsbBus over the npm `usb` package v3 (node-usb-rs on nusb; WebUSB API only). Loaded lazily so a missing native
  * binary becomes a status, not a crash. `usb@3` rejects getDevices where /sys/bus/usb is missing and its WebUSB
- * listeners leak rejections (electron-stack §5), so hotplug uses the native Emitter directly and every call is caught.
+ * listeners leak rejections, so hotplug uses the native Emitter directly and every call is caught.
  */
 import { HotplugListeners } from './hotplug-listeners';
 import { APPLE_VENDOR_ID } from './apple-usb-ids';
@@ -15,7 +15,7 @@ import {
   type UsbOutTransferResult,
 } from './usb-bus';
 
-/** libirecovery's USB_TIMEOUT (restore-stack §1.2); node-usb's default of 1 s is too short for iBoot. */
+/** libirecovery's USB_TIMEOUT (docs/protocols/irecv.md#interfaces-and-endpoints); node-usb's default of 1 s is too short for iBoot. */
 const TRANSFER_TIMEOUT_MS = 10_000;
 const MAX_DESCRIPTOR_STRING = 256;
 

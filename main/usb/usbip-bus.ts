@@ -2,7 +2,7 @@
  * A UsbBus that is a USB/IP v1.1.1 client: lists a server's devices (OP_REQ_DEVLIST), imports one per open
  * handle (OP_REQ_IMPORT on its own TCP connection) and runs control / bulk transfers as CMD_SUBMIT URBs.
  * Hotplug is a devlist poll. Works against Lifeline's simulated phone and against Linux `usbipd` sharing a real
- * phone. Conventions as in ../shared/tools/libusb-usbip: reset = SET_FEATURE(PORT_RESET) (0x23), a device that
+ * phone. Conventions (docs/protocols/usbip.md#reset-convention): reset = SET_FEATURE(PORT_RESET) (0x23), a device that
  * re-enumerates comes back with a new devnum on the same busid.
  */
 import { connect, type Socket } from 'node:net';

@@ -1,4 +1,4 @@
-/** bmRequestType (USB 2.0 §9.3) ↔ the WebUSB-shaped fields of UsbControlSetup. */
+/** bmRequestType (USB 2.0 chapter 9, docs/protocols/usbip.md#bmrequesttype) ↔ the WebUSB-shaped fields of UsbControlSetup. */
 import type { UsbControlSetup } from '../usb/usb-bus';
 
 const TYPES: readonly UsbControlSetup['requestType'][] = ['standard', 'class', 'vendor'];

@@ -8,7 +8,7 @@ export type ResolvedUsbmuxAddress = UsbmuxAddress & {
   source: 'environment' | 'explicit' | 'default';
 };
 
-// backup-stack §2.1
+// docs/protocols/usbmux.md#where-the-daemon-listens
 export const USBMUXD_UNIX_PATH = '/var/run/usbmuxd';
 export const USBMUXD_WINDOWS_HOST = '127.0.0.1';
 export const USBMUXD_WINDOWS_PORT = 27015;
@@ -29,7 +29,7 @@ export function defaultUsbmuxAddress(platform: NodeJS.Platform = process.platfor
 const STRTOL_DECIMAL = /^[ \t\n\v\f\r]*[+-]?\d+$/;
 
 /**
- * Parses USBMUXD_SOCKET_ADDRESS exactly as libusbmuxd 2.0.2 does (backup-stack §2.2), or returns null when
+ * Parses USBMUXD_SOCKET_ADDRESS exactly as libusbmuxd 2.0.2 does (docs/protocols/usbmux.md#the-socket-address-variable), or returns null when
  * libusbmuxd would ignore the value and fall back to the default:
  * - `UNIX:/path` — uppercase prefix only, non-empty path, not on Windows;
  * - otherwise split at the LAST colon; the port must be a decimal 1–65535; a leading `[` and the last `]`
@@ -79,7 +79,7 @@ export function usbmuxConnectOptions(address: UsbmuxAddress): NetConnectOpts {
 }
 
 /**
- * What to tell a person when the daemon cannot be reached, per OS (backup-stack §16: "Unable to retrieve device list").
+ * What to tell a person when the daemon cannot be reached, per OS (docs/protocols/usbmux.md#when-the-daemon-cannot-be-reached: "Unable to retrieve device list").
  * `reason` is the socket error code (ENOENT, ECONNREFUSED, EACCES, …) when known.
  */
 export function daemonMissingAdvice(

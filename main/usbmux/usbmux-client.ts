@@ -23,11 +23,11 @@ import {
 import { formatUsbmuxAddress, resolveUsbmuxAddress, usbmuxConnectOptions } from './usbmux-address';
 import type { UsbmuxAddress } from './usbmux-address';
 
-/** One device as usbmuxd lists it (backup-stack §2.5). */
+/** One device as usbmuxd lists it (docs/protocols/usbmux.md#device-events-and-properties). */
 export type UsbmuxDevice = {
   /** Daemon-assigned handle; changes every time the phone re-enumerates. */
   deviceId: number;
-  /** SerialNumber with the dash rule applied (backup-stack §2.5): the key for pair records and backups. */
+  /** SerialNumber with the dash rule applied (docs/protocols/usbmux.md#udid-normalisation): the key for pair records and backups. */
   udid: string;
   /** SerialNumber exactly as the daemon sent it. */
   serialNumber: string;
@@ -67,9 +67,9 @@ export class UsbmuxError extends Error {
 export type UsbmuxClientOptions = {
   /** Default: USBMUXD_SOCKET_ADDRESS (libusbmuxd syntax) or the OS default. */
   address?: UsbmuxAddress;
-  /** Sent as ProgName (backup-stack §2.4). */
+  /** Sent as ProgName (docs/protocols/usbmux.md#plist-messages). */
   progName?: string;
-  /** backup-stack §2.7: libusbmuxd waits 5 s for a result. */
+  /** docs/protocols/usbmux.md#client-behaviour: libusbmuxd waits 5 s for a result. */
   resultTimeoutMs?: number;
   connectTimeoutMs?: number;
   /** Largest message accepted from the daemon, header included. */
@@ -110,7 +110,7 @@ export function parseUsbmuxDevice(entry: PlistValue | undefined): UsbmuxDevice |
   const deviceId = plistUint(entry.DeviceID) ?? plistUint(properties.DeviceID);
   const serial = properties.SerialNumber;
   const connectionType = properties.ConnectionType;
-  // backup-stack §2.5: libusbmuxd refuses entries without SerialNumber or ConnectionType.
+  // docs/protocols/usbmux.md#device-events-and-properties: libusbmuxd refuses entries without SerialNumber or ConnectionType.
   if (deviceId === undefined || deviceId > 0xffffffff) return null;
   if (typeof serial !== 'string' || serial.length === 0 || serial.length > 128) return null;
   if (typeof connectionType !== 'string' || connectionType.length > 64) return null;
@@ -130,7 +130,7 @@ type Exchange = { socket: Socket; reader: ByteReader; reply: PlistDict };
 
 /**
  * Host side of the usbmuxd plist protocol. Like libusbmuxd, every request uses a new connection
- * (backup-stack §2.7); nothing here is specific to any daemon implementation.
+ * (docs/protocols/usbmux.md#client-behaviour); nothing here is specific to any daemon implementation.
  */
 export class UsbmuxClient {
   readonly address: UsbmuxAddress;
@@ -175,7 +175,7 @@ export class UsbmuxClient {
     try {
       reply = await this.request('ReadPairRecord', { PairRecordID: udid }, options);
     } catch (error) {
-      // backup-stack §2.3: a missing record is errno ENOENT (= 2) in the Result.
+      // docs/protocols/usbmux.md#message-header: a missing record is errno ENOENT (= 2) in the Result.
       if (error instanceof UsbmuxError && error.kind === 'result' && error.result === UsbmuxErrno.ENOENT) return null;
       throw error;
     }
@@ -185,7 +185,7 @@ export class UsbmuxClient {
   }
 
   /**
-   * Opens a raw byte stream to a TCP port on the device. The port travels byte-swapped (backup-stack §2.6).
+   * Opens a raw byte stream to a TCP port on the device. The port travels byte-swapped (docs/protocols/usbmux.md#port-byte-order).
    * The returned socket is paused; a ByteReader, pipe() or resume() starts the flow.
    */
   async connect(deviceId: number, port: number, options: UsbmuxRequestOptions = {}): Promise<Duplex> {
@@ -199,7 +199,7 @@ export class UsbmuxClient {
       socket.destroy();
       throw error;
     }
-    // backup-stack §2.7: after Result 0 the same socket is the device stream; keep any early device bytes.
+    // docs/protocols/usbmux.md#client-behaviour: after Result 0 the same socket is the device stream; keep any early device bytes.
     socket.pause();
     const early = reader.release();
     if (early.length > 0) socket.unshift(early);

@@ -3,7 +3,7 @@ import { decodePlist, encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict } from '../plist/plist-value';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 
-// backup-stack §2.3: every usbmuxd message starts with four little-endian u32s.
+// docs/protocols/usbmux.md#message-header: every usbmuxd message starts with four little-endian u32s.
 export const USBMUX_HEADER_SIZE = 16;
 /** Upper bound for one usbmuxd message (header included); the plist protocol never needs more. */
 export const USBMUX_MAX_MESSAGE = 1024 * 1024;
@@ -29,7 +29,7 @@ export const UsbmuxResult = {
   BadVersion: 6,
 } as const;
 
-// backup-stack §2.3: pair-record commands answer with a positive errno.
+// docs/protocols/usbmux.md#message-header: pair-record commands answer with a positive errno.
 export const UsbmuxErrno = { ENOENT: 2, EINVAL: 22 } as const;
 
 export type UsbmuxHeader = { length: number; version: number; message: number; tag: number };
@@ -65,7 +65,7 @@ export function decodeUsbmuxHeader(bytes: Uint8Array, maxLength = USBMUX_MAX_MES
   return header;
 }
 
-/** Header and payload in ONE buffer: libusbmuxd reads the header with a single recv (backup-stack §2.7). */
+/** Header and payload in ONE buffer: libusbmuxd reads the header with a single recv (docs/protocols/usbmux.md#client-behaviour). */
 export function encodeUsbmuxPacket(fields: Omit<UsbmuxHeader, 'length'>, payload: Uint8Array = new Uint8Array(0)): Buffer {
   const out = Buffer.alloc(USBMUX_HEADER_SIZE + payload.length);
   encodeUsbmuxHeader({ ...fields, length: out.length }).copy(out, 0);
@@ -106,7 +106,7 @@ export function decodeUsbmuxPlist(payload: Uint8Array): PlistDict {
   return value;
 }
 
-// backup-stack §2.6: PortNumber travels as the htons() value read as a host integer.
+// docs/protocols/usbmux.md#port-byte-order: PortNumber travels as the htons() value read as a host integer.
 export function swapPort(port: number): number {
   return ((port & 0xff) << 8) | ((port >> 8) & 0xff);
 }

@@ -1,6 +1,6 @@
 import type { HostChecklist } from '../../common/contract/coach';
 
-/** The cable / port / system checks of dfu-coach R6–R10. */
+/** The cable / port / system checks (docs/protocols/coach.md#host-checks). */
 export function CoachChecklist({ checks, title }: { checks: HostChecklist; title: string }) {
   return (
     <section className="coach-checklist" aria-labelledby="coach-checklist-title">

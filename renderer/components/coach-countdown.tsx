@@ -10,7 +10,7 @@ export function useCoachClock(): () => number {
   return useContext(CoachClockContext);
 }
 
-/** Big numerals, the step text and the drawing with the buttons to press (issue 5, point 2). */
+/** Big numerals, the step text and the drawing with the buttons to press (docs/protocols/coach.md#timeline-rules). */
 export function CoachCountdown({ plan, position }: { plan: CoachPlan; position: TimelinePosition }) {
   const step = position.step;
   const total = plan.steps.length;

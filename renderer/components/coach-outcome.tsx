@@ -1,6 +1,6 @@
 import type { CoachOutcome } from '../../common/contract/coach';
 
-/** What the USB bus showed, in plain words, and what to do next (dfu-coach §2.6, R5, R15). */
+/** What the USB bus showed, in plain words, and what to do next (docs/protocols/coach.md#outcome-table). */
 export function CoachOutcomePanel({ outcome, notes }: { outcome: CoachOutcome; notes: string[] }) {
   return (
     <section className={`coach-outcome ${outcome.success ? 'coach-outcome-yes' : 'coach-outcome-no'}`} aria-labelledby="coach-outcome-title" data-outcome={outcome.kind}>

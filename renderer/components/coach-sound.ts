@@ -1,5 +1,5 @@
 /**
- * Sound for eyes-on-the-phone use (dfu-coach R13): a short tone at each step transition, scheduled ahead on the
+ * Sound for eyes-on-the-phone use (docs/protocols/coach.md#requirements): a short tone at each step transition, scheduled ahead on the
  * audio clock (so a background window's throttled timers can't make it late), and an optional spoken cue.
  * Preferences are remembered in localStorage.
  */

@@ -5,7 +5,7 @@ function seconds(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
-/** The whole plan up front, read before the clock runs (dfu-coach R2). */
+/** The whole plan up front, read before the clock runs (docs/protocols/coach.md#requirements). */
 export function CoachSteps({ plan }: { plan: CoachPlan }) {
   return (
     <ol className="coach-steps">

@@ -6,7 +6,7 @@ import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
 import { useFirmwareStatus } from './use-firmware-status';
 
-/** Ready before the buttons (issue 7): the phone card says whether its iOS is on disk, and gets it ready. */
+/** Ready before the buttons: the phone card says whether its iOS is on disk, and gets it ready. */
 export function FirmwareCardAction({ phone }: { phone: Phone }) {
   const api = useLifelineApi();
   const store = useLifelineStore();

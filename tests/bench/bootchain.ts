@@ -8,7 +8,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readBuildManifest, selectIdentity } from '../../main/firmware/build-manifest';
 import { IpswArchive } from '../../main/firmware/ipsw-reader';
 import { runBootChain } from '../../main/restore/boot-chain';
@@ -66,12 +65,12 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const stages = [...ours.keys()].filter((s) => s !== 'connect' && s !== 'restore-mode');
 const oursTotal = stages.reduce((sum, s) => sum + median(ours.get(s)!), 0);
 
-// Peer: irecovery per stage over USB/IP (the shim from ../shared/tools/libusb-usbip).
-const shimSource = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? fileURLToPath(new URL('../../../shared/tools/libusb-usbip', import.meta.url));
+// Peer: irecovery per stage over USB/IP through the libusb shim (docs/protocols/usbip.md#libusb-shim).
+const shimSource = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? '';
 const peer = new Map<string, number>();
 let peerNote = '';
 try {
-  if (!existsSync(join(shimSource, 'Makefile'))) throw new Error('libusb-usbip shim not found');
+  if (!existsSync(join(shimSource, 'Makefile'))) throw new Error('libusb-usbip shim not found (set LIFELINE_LIBUSB_USBIP_SRC)');
   const shimDir = join(work, 'shim');
   execFileSync('make', ['-s', '-C', shimSource, `OUT=${shimDir}`], { stdio: 'pipe', timeout: 120_000 });
   const { sim, hardware, bus } = await dfuPhone();

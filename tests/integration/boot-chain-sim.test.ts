@@ -214,7 +214,7 @@ describe('boot chain failures', () => {
     }
   });
 
-  it('starts from recovery mode too (iBEC + go, §7.3)', async () => {
+  it('starts from recovery mode too (iBEC + go)', async () => {
     const { sim, bus, usbmux } = await setup('sim', 'recovery');
     const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST });
     expect(BigInt(result.restorePhone.hardwareInfo.UniqueChipID as number)).toBe(ECID);

@@ -92,7 +92,7 @@ describe('coach on virtual phones (real registry, same ECID)', () => {
     const inDfu = await phoneNamed('iPhone 7 (GSM)', 'dfu');
     expect(inDfu.id).toBe(seven.id);
     expect((await api.invoke('coach.plan', { phoneId: seven.id, goal: 'dfu-assisted' }).catch(() => null))?.missesInARow ?? 0).toBe(0);
-    // Leaving DFU by hand: Volume Down + Side held (§2.7); it comes back in recovery (auto-boot is false).
+    // Leaving DFU by hand: Volume Down + Side held (docs/protocols/coach.md#getting-out); it comes back in recovery (auto-boot is false).
     await api.invoke('practice.button', { phoneId: seven.id, button: 'volumeDown', down: true });
     await api.invoke('practice.button', { phoneId: seven.id, button: 'power', down: true });
     await phoneNamed('iPhone 7 (GSM)', 'unknown', 100).catch(() => undefined);

@@ -41,7 +41,7 @@ async function ask(channel: PlistChannel, dict: PlistDict): Promise<PlistDict> {
   return (await channel.receive()) as PlistDict;
 }
 
-/** Host side of backup-stack §4.4 steps 6–7 with the root certificate, as libimobiledevice 1.3.0 does. */
+/** Host side of docs/protocols/lockdown.md#the-host-handshake steps 6–7 with the root certificate, as libimobiledevice 1.3.0 does. */
 async function session(sim: Simulator, udid: string, record: PairRecord, useHostCert = false): Promise<PlistChannel> {
   const { socket } = await usbmuxConnect(sim, udid, LOCKDOWN_PORT);
   const plain = new PlistChannel(socket, { timeoutMs: 3000 });

@@ -244,7 +244,7 @@ describe('UsbmuxClient against a hostile daemon', () => {
     const client = await hostile((socket, chunk) => socket.write(encodeUsbmuxPlist(chunk.readUInt32LE(12), { DeviceList: list })));
     const devices = await client.listDevices();
     expect(devices.map((d) => d.deviceId)).toEqual([3, 4]);
-    // backup-stack §2.5: a 24-hex serial gets its dash after the 8th character.
+    // docs/protocols/usbmux.md#udid-normalisation: a 24-hex serial gets its dash after the 8th character.
     expect(devices[1]).toMatchObject({ udid: '00008030-001A2B3C4D5E6F70', serialNumber: '00008030001A2B3C4D5E6F70', productId: 0x12a8 });
   });
 

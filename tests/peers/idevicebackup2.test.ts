@@ -66,7 +66,7 @@ describe.skipIf(toolMissing).each(['14.8', '17.0'])('idevicebackup2 (Debian libi
     expect(isPlistDict(manifest) && manifest.IsEncrypted).toBe(false);
 
     if (existsSync(SQLITE)) {
-      // Manifest.db is a real SQLite file other backup tools can open (backup-stack §12.3).
+      // Manifest.db is a real SQLite file other backup tools can open (docs/protocols/mobilebackup2.md#manifest-database).
       const db = join(root, 'Manifest.db');
       const check = await new Promise<string>((resolve) =>
         execFile(SQLITE, [db, 'PRAGMA integrity_check; SELECT count(*) FROM Files WHERE flags = 1;'], (_e, stdout) => resolve(stdout)),
@@ -112,7 +112,7 @@ describe.skipIf(toolMissing).each(['14.8', '17.0'])('idevicebackup2 (Debian libi
     expect(result.stdout + result.stderr).toContain('Restore Successful.');
     await restored;
     expect(await fs.digest()).toBe(before);
-    // backup-stack §13 step 3: the tool wrote the app list through our AFC service first.
+    // docs/protocols/mobilebackup2.md#restoring-a-backup step 3: the tool wrote the app list through our AFC service first.
     expect(afcFilesystemOf(phone).readFile('/iTunesRestore/RestoreApplications.plist')?.toString()).toContain('<plist');
   });
 

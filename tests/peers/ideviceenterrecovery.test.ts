@@ -39,7 +39,7 @@ describe.skipIf(!tool)(`ideviceenterrecovery${tool ? '' : ' (skipped: ideviceent
     sim = await startSimulator({ phones: [{ ios: '14.8', timeFactor: 0.01 }] });
     const phone = sim.phones[0]!;
     const run = await runTool(tool!, [phone.udid], sim.address);
-    // 1.3.0 prints both lines and exits 0 (backup-stack §15).
+    // 1.3.0 prints both lines and exits 0 (docs/protocols/lockdown.md#what-the-debian-tools-need).
     expect(run.stdout).toContain('Failed to enter recovery mode.');
     await new Promise((r) => setTimeout(r, 200));
     expect(phone.hardware.mode).toBe('normal');

@@ -1,14 +1,13 @@
 /**
  * Debian's unmodified `irecovery` (libirecovery 1.0.0) drives the virtual phone through the libusb-over-USB/IP
- * shim (../shared/tools/libusb-usbip) and the sim's USB/IP server. Assertions are on what the phone received:
- * the tool's exit codes lie (restore-stack §13 item 2).
+ * shim (docs/protocols/usbip.md#libusb-shim) and the sim's USB/IP server. Assertions are on what the phone received:
+ * the tool's exit codes lie (docs/protocols/irecv.md#observed-from-the-debian-tools).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findModelByProductType } from '../../common/device-table';
 import { PhoneHardware, type PhoneMode } from '../../main/sim/hardware/phone-hardware';
@@ -16,7 +15,8 @@ import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
 import { waitFor, whichTool } from './peer-tool';
 
-const SHIM_SOURCE = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? fileURLToPath(new URL('../../../shared/tools/libusb-usbip', import.meta.url));
+/** The libusb-usbip shim's source folder (docs/protocols/usbip.md#libusb-shim); the suite skips without it. */
+const SHIM_SOURCE = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? '';
 const ECID = 0x000a1b2c3d4e5f60n;
 const tool = whichTool('irecovery');
 

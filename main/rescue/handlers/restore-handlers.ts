@@ -1,6 +1,6 @@
 /**
  * restore.toRamdisk: find the DFU / recovery phone, get its firmware (a given .ipsw, or the cached / latest signed),
- * check the firmware fits before anything is sent, ask for the ticket, and walk the boot chain (restore-stack §7.1–7.3)
+ * check the firmware fits before anything is sent, ask for the ticket, and walk the boot chain (docs/protocols/boot-chain.md)
  * as one job with one progress record per stage.
  */
 import { ProblemError, type Problem, type RestoreRamdiskResult } from '../../../common/api';
@@ -81,7 +81,7 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
           const archive = await IpswArchive.open(prepared.path);
           try {
             const manifest = await readBuildManifest(archive);
-            // §4.2: the checks before anything else — nothing is sent to a phone the firmware does not fit.
+            // docs/protocols/firmware.md#identity-selection: the checks before anything else — nothing is sent to a phone the firmware does not fit.
             const { identity } = checkFitsPhone(manifest, archive, model.productType, model.boardConfig);
             const requestTicket = apTicketRequester(identity, { ecid, chipId: model.cpid, boardId: model.bdid ?? 0 }, { url: settings.tssUrl ?? tssUrlFromEnvironment(), signal });
             const usbmux = new UsbmuxClient(settings.usbmuxAddress ? { address: settings.usbmuxAddress } : {});

@@ -1,6 +1,6 @@
 /**
- * Manifest component → IMG4 type tag (restore-stack §6.3 step 2 and §4.4). The restore aliases get their own
- * tag so the booted IM4P matches the manifest's digest for that alias (§4.2: KernelCache ≠ RestoreKernelCache).
+ * Manifest component → IMG4 type tag (docs/protocols/img4.md#component-tags, docs/protocols/boot-chain.md#components-per-stage). The restore aliases get their own
+ * tag so the booted IM4P matches the manifest's digest for that alias (docs/protocols/img4.md#digests: KernelCache ≠ RestoreKernelCache).
  */
 export const COMPONENT_TAGS: ReadonlyMap<string, string> = new Map([
   ['iBSS', 'ibss'],

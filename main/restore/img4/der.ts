@@ -1,5 +1,5 @@
 /**
- * Minimal, bounded DER header walker and encoder (restore-stack §6.1). Used for the big containers (IM4P, IMG4)
+ * Minimal, bounded DER header walker and encoder (docs/protocols/img4.md#der). Used for the big containers (IM4P, IMG4)
  * so multi-megabyte payloads stay zero-copy views; the small structures (IM4M, IM4R) go through asn1js.
  */
 import { Img4Error } from './img4-error';
@@ -11,7 +11,7 @@ export const DER_OCTET = 0x04;
 export const DER_INTEGER = 0x02;
 export const DER_BOOLEAN = 0x01;
 
-/** §6.1: IPSW payloads need at most 4 length bytes. */
+/** docs/protocols/img4.md#der: IPSW payloads need at most 4 length bytes. */
 const MAX_LENGTH_BYTES = 4;
 
 export type DerElement = {
@@ -101,7 +101,7 @@ export function readIa5(buffer: Uint8Array, element: DerElement | undefined, wha
   return Buffer.from(content(buffer, element)).toString('latin1');
 }
 
-/** A four-character code as a 32-bit number (restore-stack §6.1: private high-tag numbers). */
+/** A four-character code as a 32-bit number (docs/protocols/img4.md#der: private high-tag numbers). */
 export function fourcc(code: string): number {
   if (!/^[\x20-\x7e\0]{4}$/.test(code)) throw new Img4Error(`not a four-character code: ${JSON.stringify(code)}`);
   return Buffer.from(code, 'latin1').readUInt32BE(0);

@@ -1,5 +1,5 @@
 /**
- * IM4M, the ApImg4Ticket (restore-stack §6.2): SEQUENCE { IA5 "IM4M", INTEGER 0, SET { MANB }, OCTET signature,
+ * IM4M, the ApImg4Ticket (docs/protocols/img4.md#structures): SEQUENCE { IA5 "IM4M", INTEGER 0, SET { MANB }, OCTET signature,
  * SEQUENCE certificates }. MANB holds MANP (BNCH, CHIP, BORD, ECID, …) and one SET of properties per image tag
  * (DGST, EPRO, ESEC, …). Small, so parsed and built with asn1js; every input is bounded first.
  */

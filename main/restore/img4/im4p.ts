@@ -1,5 +1,5 @@
 /**
- * IM4P (restore-stack §6.2): SEQUENCE { IA5 "IM4P", IA5 type, IA5 description, OCTET payload, [keybags], … }.
+ * IM4P (docs/protocols/img4.md#structures): SEQUENCE { IA5 "IM4P", IA5 type, IA5 description, OCTET payload, [keybags], … }.
  * Parsed with the bounded header walker so the payload stays a view of the input, never a copy.
  */
 import { DER_OCTET, DER_SEQUENCE, children, content, encode, ia5, readElement, readIa5 } from './der';
@@ -13,7 +13,7 @@ export type Im4p = {
   extras: Uint8Array[];
 };
 
-/** Where the 4-byte type lives inside an IM4P DER, for the in-place restore tag rewrite (§6.3 step 2). */
+/** Where the 4-byte type lives inside an IM4P DER, for the in-place restore tag rewrite (docs/protocols/img4.md#personalisation step 2). */
 export type Im4pLayout = Im4p & { typeOffset: number; length: number };
 
 export function parseIm4pLayout(der: Uint8Array): Im4pLayout {
@@ -48,7 +48,7 @@ export function buildIm4p(im4p: Omit<Im4p, 'extras'> & { extras?: Uint8Array[] }
 }
 
 /**
- * restore-stack §6.3 step 2: the same IM4P booted as a restore alias carries the alias's tag (rkrn, rdtr, …).
+ * docs/protocols/img4.md#personalisation step 2: the same IM4P booted as a restore alias carries the alias's tag (rkrn, rdtr, …).
  * Same length, so no DER lengths change; returns a new buffer and never touches the input.
  * Only the IM4P element itself is returned (trailing bytes after it are dropped).
  */

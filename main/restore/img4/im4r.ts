@@ -1,5 +1,5 @@
 /**
- * IM4R (restore-stack §6.2): SEQUENCE { IA5 "IM4R", SET { [PRIV '4cc'] SEQUENCE { IA5 '4cc', value } … } }.
+ * IM4R (docs/protocols/img4.md#structures): SEQUENCE { IA5 "IM4R", SET { [PRIV '4cc'] SEQUENCE { IA5 '4cc', value } … } }.
  * BNCN is the 8-byte boot-nonce generator; PyIMG4 stores it byte-reversed, so callers pass the bytes as sent.
  */
 import * as asn1js from 'asn1js';
@@ -23,7 +23,7 @@ export function parseIm4r(der: Uint8Array): Img4Properties {
   });
 }
 
-/** An IM4R carrying only the boot-nonce generator (§6.3 step 3, for nonce-slot devices). */
+/** An IM4R carrying only the boot-nonce generator (docs/protocols/img4.md#personalisation step 3, for nonce-slot devices). */
 export function buildBncnIm4r(generator: Uint8Array): Buffer {
   if (generator.byteLength !== 8) throw new Img4Error('BNCN is an 8-byte generator');
   return buildIm4r(new Map([['BNCN', generator]]));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Img4Error } from './img4-error';
 
 /**
- * restore-stack §1.4/§4.2: manifest digests are SHA-1 (20 B) on older builds and SHA-384 (48 B) on newer ones;
+ * docs/protocols/img4.md#digests: manifest digests are SHA-1 (20 B) on older builds and SHA-384 (48 B) on newer ones;
  * the digest of a component is the hash of the whole IM4P DER as booted (type tag included).
  */
 export type Img4HashName = 'sha1' | 'sha384';

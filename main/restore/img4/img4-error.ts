@@ -1,4 +1,4 @@
-/** A malformed or unexpected IMG4 structure (restore-stack §6). Every parser here throws only this. */
+/** A malformed or unexpected IMG4 structure (docs/protocols/img4.md). Every parser here throws only this. */
 export class Img4Error extends Error {
   constructor(message: string) {
     super(message);

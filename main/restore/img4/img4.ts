@@ -1,6 +1,6 @@
 /**
- * IMG4 = SEQUENCE { IA5 "IMG4", IM4P, [0] { IM4M }, optional [1] { IM4R } } (restore-stack §6.2) and the
- * personalisation of §6.3: tag rewrite, then wrap with the one ticket shared by the whole AP boot chain.
+ * IMG4 = SEQUENCE { IA5 "IMG4", IM4P, [0] { IM4M }, optional [1] { IM4R } } (docs/protocols/img4.md#structures) and the
+ * personalisation of docs/protocols/img4.md#personalisation: tag rewrite, then wrap with the one ticket shared by the whole AP boot chain.
  */
 import { DER_SEQUENCE, children, encode, ia5, readElement, readIa5 } from './der';
 import { Img4Error } from './img4-error';
@@ -44,7 +44,7 @@ export function parseImg4(der: Uint8Array): Img4Parts {
 }
 
 /**
- * restore-stack §6.3: personalise one component — rewrite the IM4P type to the tag the component boots as, wrap
+ * docs/protocols/img4.md#personalisation: personalise one component — rewrite the IM4P type to the tag the component boots as, wrap
  * it with the ticket (and an IM4R when given). Returns the IMG4 and the rewritten IM4P (whose hash is the digest).
  */
 export function personalise(im4pFile: Uint8Array, tag: string, ticket: Uint8Array, im4r?: Uint8Array): { img4: Buffer; im4p: Buffer } {

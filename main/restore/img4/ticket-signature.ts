@@ -1,7 +1,7 @@
 /**
  * Signing and checking an IM4M's signature over its MANB SET. Apple's server keys are not ours: Lifeline only
  * verifies tickets from its own practice signing server (a test key generated at start), which is how the
- * virtual phone plays SecureROM's signature check (restore-stack §10.2 "optionally verify … with a test key").
+ * virtual phone plays SecureROM's signature check (docs/protocols/boot-chain.md#simulator-boot-chain "optionally verify … with a test key").
  */
 import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { buildIm4m, buildIm4mBody, parseIm4m, type Img4Properties } from './im4m';

@@ -1,5 +1,5 @@
 /**
- * The 16-byte DFU suffix libirecovery appends to every DFU-mode upload (restore-stack §2.3): bcdDevice FFFF,
+ * The 16-byte DFU suffix libirecovery appends to every DFU-mode upload (docs/protocols/irecv.md#dfu-upload): bcdDevice FFFF,
  * idProduct FFFF, idVendor 05AC, bcdDFU 0100, "UFD", bLength 0x10, then a little-endian CRC-32 (reflected,
  * poly 0xEDB88320, initial 0xFFFFFFFF, no final XOR) over payload ‖ those 12 bytes — i.e. ~zlib.crc32.
  */

@@ -1,5 +1,5 @@
 /**
- * iBoot's command line over USB control transfers in recovery mode (restore-stack §2.5): a vendor/device OUT
+ * iBoot's command line over USB control transfers in recovery mode (docs/protocols/irecv.md#iboot-commands): a vendor/device OUT
  * request carrying "command\0", and the same setup IN to read an answer. Used by the irecv client and by the coach
  * (assisted DFU reboot, exit recovery) on a handle the device registry already has.
  */

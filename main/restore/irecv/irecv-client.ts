@@ -1,5 +1,5 @@
 /**
- * Talks to a phone in DFU or recovery mode through the UsbBus seam — what libirecovery does (restore-stack §2):
+ * Talks to a phone in DFU or recovery mode through the UsbBus seam — what libirecovery does (docs/protocols/irecv.md):
  * open by ECID, DFU upload, recovery upload, iBoot commands, getenv, exit recovery, reset and re-discovery.
  */
 import type { UsbBus, UsbControlSetup, UsbDeviceHandle } from '../../usb/usb-bus';
@@ -10,7 +10,7 @@ import { boundedUsbCall, readIBootAnswer, readIBootVariable, sendIBootCommand, t
 import { IrecvError } from './irecv-errors';
 import { dfuUploadPlan, recoveryUploadPlan } from './upload-plan';
 
-/** restore-stack §10.5 (copy, then tune). */
+/** docs/protocols/irecv.md#timeouts (copy, then tune). */
 export const IRECV_TIMEOUTS = {
   discoveryMs: 10_000,
   dfuStatusPolls: 20,
@@ -115,7 +115,7 @@ export class IrecvClient {
   async #setUp(): Promise<IrecvClient> {
     const device = this.device;
     await this.#usb('open the phone', () => device.open());
-    // The handle API has no getConfiguration; selecting configuration 1 again is harmless (restore-stack §2.1 step 2).
+    // The handle API has no getConfiguration; selecting configuration 1 again is harmless (docs/protocols/irecv.md#opening-and-reconnecting step 2).
     await this.#usb('configure the phone', () => device.selectConfiguration(1));
     await this.#usb('claim the phone’s interface', () => device.claimInterface(0));
     if (this.mode === 'recovery' && device.productId > 0x1281) {
@@ -159,7 +159,7 @@ export class IrecvClient {
     if (r.status !== 'ok') throw new IrecvError(`The phone stalled DFU block ${value}`, 'stalled');
   }
 
-  /** GETSTATUS until dfuDNLOAD-IDLE, up to timeouts.dfuStatusPolls tries (restore-stack §2.3 step 4). */
+  /** GETSTATUS until dfuDNLOAD-IDLE, up to timeouts.dfuStatusPolls tries (docs/protocols/irecv.md#dfu-upload step 4). */
   async #awaitDnloadIdle(signal: AbortSignal | undefined): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const state = await this.#dfuStatus();
@@ -174,7 +174,7 @@ export class IrecvClient {
   async #ensureDfuIdle(): Promise<void> {
     let state = await this.#dfuState();
     if (state === DFU_IDLE) return;
-    // dfuERROR is cleared with CLRSTATUS, anything else is aborted; then it must be idle (restore-stack §2.3 step 1).
+    // dfuERROR is cleared with CLRSTATUS, anything else is aborted; then it must be idle (docs/protocols/irecv.md#dfu-upload step 1).
     const request = state === DFU_ERROR ? DFU_CLRSTATUS : DFU_ABORT;
     await this.#usb('reset the DFU state', () => this.device.controlTransferOut(dfuClass(request)));
     state = await this.#dfuState();
@@ -182,7 +182,7 @@ export class IrecvClient {
   }
 
   /**
-   * DFU upload (restore-stack §2.3): 0x800-byte DNLOAD blocks with GETSTATUS after each, the 16-byte suffix
+   * DFU upload (docs/protocols/irecv.md#dfu-upload): 0x800-byte DNLOAD blocks with GETSTATUS after each, the 16-byte suffix
    * (separately when it does not fit), the zero-length finish, two GETSTATUS, then a USB reset. Afterwards the
    * phone re-enumerates: call `reconnect()`.
    */
@@ -217,7 +217,7 @@ export class IrecvClient {
     return { blocks, separateSuffix, finishStates };
   }
 
-  /** Recovery upload (restore-stack §2.4): 0x41 "start", bulk OUT 0x04 in 0x8000 chunks, ZLP on a 512 boundary. */
+  /** Recovery upload (docs/protocols/irecv.md#recovery-upload): 0x41 "start", bulk OUT 0x04 in 0x8000 chunks, ZLP on a 512 boundary. */
   async sendRecovery(image: Uint8Array, options: UploadOptions = {}): Promise<{ chunks: number; zeroLengthPacket: boolean }> {
     if (this.mode !== 'recovery') throw new IrecvError(`The phone is in ${this.mode} mode, not recovery`, 'not-dfu-or-recovery');
     this.#checkSize(image);
@@ -258,7 +258,7 @@ export class IrecvClient {
   }
 
   /**
-   * An iBoot command (restore-stack §2.5). bRequest 1 is for commands after which the phone may not answer
+   * An iBoot command (docs/protocols/irecv.md#iboot-commands). bRequest 1 is for commands after which the phone may not answer
    * (go, bootx, reboot, reset): stalls and disconnects are then expected and ignored.
    */
   async command(line: string, options: { bRequest?: 0 | 1 } = {}): Promise<void> {
@@ -298,7 +298,7 @@ export class IrecvClient {
 
   /**
    * After a reset / reboot / `go`: wait for this enumeration to leave the bus, then find the same ECID again
-   * (restore-stack §2.1 step 5, §10.5: 10 s / 10 s by default).
+   * (docs/protocols/irecv.md#opening-and-reconnecting step 5, docs/protocols/irecv.md#timeouts: 10 s / 10 s by default).
    */
   async reconnect(
     options: { modes?: readonly IrecvMode[]; signal?: AbortSignal; disconnectMs?: number; reconnectMs?: number } = {},

@@ -1,6 +1,6 @@
 /**
- * What a phone in DFU / recovery says about itself: the iSerialNumber device-info string (restore-stack §1.3)
- * and the nonce string at string descriptor index 1 (§1.4), mapped to a model through the device table.
+ * What a phone in DFU / recovery says about itself: the iSerialNumber device-info string (docs/protocols/irecv.md#serial-string)
+ * and the nonce string at string descriptor index 1 (docs/protocols/irecv.md#nonces), mapped to a model through the device table.
  */
 import { findModelByChip, type DeviceModel } from '../../../common/device-table';
 import {
@@ -36,7 +36,7 @@ export type IrecvDeviceInfo = {
   model?: DeviceModel;
 };
 
-/** libirecovery's product ids (restore-stack §2.1 step 1). */
+/** libirecovery's product ids (docs/protocols/irecv.md#opening-and-reconnecting step 1). */
 export function irecvModeOf(vendorId: number, productId: number): IrecvMode | null {
   if (vendorId !== APPLE_VENDOR_ID) return null;
   if (productId === DFU_PRODUCT_ID) return 'dfu';
@@ -74,7 +74,7 @@ export function deviceInfoFromSerial(device: Pick<UsbDeviceHandle, 'vendorId' | 
   return info;
 }
 
-/** Adds NONC / SNON from the index-1 string; Port-DFU nonces are byte-reversed (restore-stack §1.4). */
+/** Adds NONC / SNON from the index-1 string; Port-DFU nonces are byte-reversed (docs/protocols/irecv.md#nonces). */
 export function withNonces(info: IrecvDeviceInfo, nonceString: string): IrecvDeviceInfo {
   const parsed = parseIBootSerial(nonceString);
   if (!parsed.ok) return info;

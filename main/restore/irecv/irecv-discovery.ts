@@ -1,6 +1,6 @@
 /**
  * Finding a DFU / recovery phone on a UsbBus, always by ECID: addresses change on every re-enumeration
- * (restore-stack §2.1 step 5). Every wait is bounded and cancellable.
+ * (docs/protocols/irecv.md#opening-and-reconnecting step 5). Every wait is bounded and cancellable.
  */
 import type { UsbBus, UsbDeviceHandle } from '../../usb/usb-bus';
 import { deviceInfoFromSerial, type IrecvDeviceInfo, type IrecvMode } from './irecv-device-info';

@@ -1,5 +1,5 @@
 /**
- * How an image is cut into USB requests (restore-stack §2.3, §2.4). Pure: the unit tests check the plan, the
+ * How an image is cut into USB requests (docs/protocols/irecv.md#dfu-upload, docs/protocols/irecv.md#recovery-upload). Pure: the unit tests check the plan, the
  * client walks it with subarray views (no copies except the one block that carries the suffix).
  */
 

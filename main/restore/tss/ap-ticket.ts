@@ -1,4 +1,4 @@
-/** One step: build the AP request (§5.3), POST it (§5.1), check the ticket names this phone and nonce (§5.3). */
+/** One step: build the AP request, POST it, check the ticket names this phone and nonce (docs/protocols/tss.md). */
 import type { BuildIdentity } from '../../firmware/build-manifest';
 import { checkTicket } from './ticket-check';
 import { requestApTicket, type TssClientOptions } from './tss-client';

@@ -1,5 +1,5 @@
 /**
- * restore-stack §5.3 "sanity checks a client should do on the IM4M": BNCH equals the ApNonce sent, ECID / CHIP /
+ * docs/protocols/tss.md#response-and-ticket-checks: BNCH equals the ApNonce sent, ECID / CHIP /
  * BORD match the phone, snon equals the SepNonce.
  */
 import { Img4Error } from '../img4/img4-error';

@@ -1,5 +1,5 @@
 /**
- * The IMG4 AP request to Apple's signing server (restore-stack §5.2 skeleton, §5.3 AP request, §7.10 example),
+ * The IMG4 AP request to Apple's signing server (docs/protocols/tss.md#request-skeleton, docs/protocols/tss.md#ap-request, docs/protocols/tss.md#worked-example),
  * built from a BuildManifest identity and what the phone reports in DFU / recovery.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,16 +10,16 @@ export type ApTicketParameters = {
   ecid: bigint;
   apNonce: Uint8Array;
   sepNonce?: Uint8Array;
-  /** Fused production / security mode: CPFM bits 1 and 0 (restore-stack §1.3); true on every retail phone. */
+  /** Fused production / security mode: CPFM bits 1 and 0 (docs/protocols/irecv.md#serial-string); true on every retail phone. */
   productionMode?: boolean;
   securityMode?: boolean;
   uuid?: string;
 };
 
-/** §5.3: never part of the AP request. */
+/** docs/protocols/tss.md#ap-request: never part of the AP request. */
 const SKIPPED_COMPONENTS: ReadonlySet<string> = new Set(['BasebandFirmware', 'SE,UpdatePayload', 'BaseSystem', 'Diags', 'Ap,ExclaveOS']);
 
-/** §4.2 / §5.3: identity keys copied into the request when present. */
+/** docs/protocols/firmware.md#buildmanifest / docs/protocols/tss.md#ap-request: identity keys copied into the request when present. */
 const COPIED_IDENTITY_KEYS = [
   'Ap,OSLongVersion',
   'Ap,OSReleaseType',
@@ -40,7 +40,7 @@ function needNumber(value: number | null, what: string): number {
   return value;
 }
 
-/** §5.3 rule conditions: key → request parameter. Unknown condition or missing parameter = no match. */
+/** docs/protocols/tss.md#request-rules, conditions: key → request parameter. Unknown condition or missing parameter = no match. */
 function conditionHolds(condition: string, expected: PlistValue, parameters: Record<string, boolean | undefined>): boolean {
   const parameter: Record<string, string> = {
     ApRawProductionMode: 'ApProductionMode',

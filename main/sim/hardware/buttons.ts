@@ -1,7 +1,7 @@
 /**
- * Physical buttons of a simulated phone and the timing rules of dfu-coach §2 (tool timings; unverified on hardware,
+ * Physical buttons of a simulated phone and the timing rules of docs/protocols/coach.md (tool timings; unverified on hardware,
  * so the simulator's thresholds are chosen to make every documented recipe work and every documented mistake fail
- * the way the §2.6 outcome table says).
+ * the way the outcome table says, docs/protocols/coach.md#outcome-table).
  *
  * All durations are in "phone milliseconds" and are multiplied by the phone's timeFactor.
  */
@@ -13,7 +13,7 @@ export const PHYSICAL_BUTTONS: readonly PhysicalButton[] = ['home', 'power', 'vo
 
 /**
  * Hardware long-press reset while iOS runs: the family's reset pair held this long restarts the phone.
- * Legacy-iOS-Kit holds both DFU buttons 10 s from a running phone and then releases Power (dfu-coach §2.5), so the
+ * Legacy-iOS-Kit holds both DFU buttons 10 s from a running phone and then releases Power (docs/protocols/coach.md#manual-dfu), so the
  * reset and the SecureROM button sample must both fall inside those 10 s.
  */
 export const RESET_HOLD_RUNNING_MS = 8_000;
@@ -21,7 +21,7 @@ export const RESET_HOLD_RUNNING_MS = 8_000;
 export const RESET_HOLD_BOOTLOADER_MS = 6_000;
 /**
  * volume-side force restart: Volume Up tap, Volume Down tap, then hold Side "~10 s" until the screen goes black
- * (Legacy-iOS-Kit and ZDNet, dfu-coach §2.5). The user then adds Volume Down for the DFU "both" phase.
+ * (Legacy-iOS-Kit and ZDNet, docs/protocols/coach.md#manual-dfu). The user then adds Volume Down for the DFU "both" phase.
  */
 export const SIDE_HOLD_RESTART_MS = 10_000;
 /** A tap is a press shorter than this (Legacy-iOS-Kit gives each tap 1 s). */
@@ -30,42 +30,42 @@ export const TAP_MAX_MS = 1_000;
 export const TAP_SEQUENCE_GAP_MS = 2_000;
 /**
  * SecureROM looks at the buttons this long after the reset (screen black). Both DFU buttons down then → DFU path.
- * palera1n reboots at +2 s of a 4 s two-button hold (dfu-coach §2.4): its user releases Power 2 s after the reset.
+ * palera1n reboots at +2 s of a 4 s two-button hold (docs/protocols/coach.md#assisted-dfu): its user releases Power 2 s after the reset.
  */
 export const ROM_BUTTON_SAMPLE_MS = 1_000;
 /**
  * After the ROM saw both DFU buttons, Power/Side must be let go within this window "before the long-press reset timer
- * fires again" (dfu-coach §2.1); otherwise the boot falls through to iBoot with the single button held → recovery
- * (§2.6 "let go of Side sooner"). Legacy/ZDNet keep both held ~5 s after the reset.
+ * fires again" (docs/protocols/coach.md#the-mechanism); otherwise the boot falls through to iBoot with the single button held → recovery
+ * (docs/protocols/coach.md#outcome-table "let go of Side sooner"). Legacy/ZDNet keep both held ~5 s after the reset.
  */
 export const DFU_POWER_RELEASE_WINDOW_MS = 5_000;
 /**
  * The single button (Home / Volume Down) must stay down this long after Power/Side is released; releasing sooner
- * boots normally ("Apple logo means the moment was missed", §2.6). Tools ask 8–10 s but stop early on 0x1227.
+ * boots normally ("Apple logo means the moment was missed", docs/protocols/coach.md#outcome-table). Tools ask 8–10 s but stop early on 0x1227.
  */
 export const DFU_SINGLE_HOLD_MS = 3_000;
 /** SecureROM's DFU device appears this long after the ROM committed to DFU. */
 export const DFU_ENUMERATION_MS = 1_000;
 /**
  * iBoot shows the Apple logo and checks the recovery button this long after it starts; "keep holding through the
- * Apple logo" (dfu-coach §2.3) means still down at this moment. Short enough that a user who lets go as the logo
+ * Apple logo" (docs/protocols/coach.md#recovery-mode) means still down at this moment. Short enough that a user who lets go as the logo
  * appears gets a normal boot.
  */
 export const IBOOT_BUTTON_CHECK_MS = 2_000;
-/** iBoot's recovery device appears this long after it decided to stay in recovery ("bootloaders come up in ≤6 s", §3.4). */
+/** iBoot's recovery device appears this long after it decided to stay in recovery ("bootloaders come up in ≤6 s", docs/protocols/coach.md#detection-and-timing). */
 export const RECOVERY_ENUMERATION_MS = 1_000;
-/** iOS takes much longer than the bootloaders before 0x12xx appears (§3.4); "several seconds". */
+/** iOS takes much longer than the bootloaders before 0x12xx appears (docs/protocols/coach.md#detection-and-timing); "several seconds". */
 export const OS_BOOT_MS = 10_000;
 /** lockdown EnterRecovery / a power-off: iOS shuts down before the reset. */
 export const OS_SHUTDOWN_MS = 1_000;
 /** Holding Power on a phone that is off turns it on. */
 export const POWER_ON_HOLD_MS = 3_000;
-/** iPhone 8+: Side + a volume key held together on a running phone shows the power-off / Emergency SOS slider (§2.2). */
+/** iPhone 8+: Side + a volume key held together on a running phone shows the power-off / Emergency SOS slider (docs/protocols/coach.md#button-families). */
 export const SOS_SLIDER_HOLD_MS = 1_000;
 /** Keep holding and the Emergency SOS countdown starts (ZDNet warns it can sound a siren and call). */
 export const SOS_COUNTDOWN_HOLD_MS = 5_000;
 
-/** The buttons that must both be down at the restart for DFU (dfu-coach §2.2 "both" phase). */
+/** The buttons that must both be down at the restart for DFU (docs/protocols/coach.md#button-families "both" phase). */
 export function dfuButtons(family: ButtonFamily): readonly [PhysicalButton, PhysicalButton] {
   return family === 'home' ? ['home', 'power'] : ['volumeDown', 'power'];
 }
@@ -84,7 +84,7 @@ export function resetPair(family: ButtonFamily): readonly [PhysicalButton, Physi
 }
 
 /**
- * Buttons iBoot treats as "held through the Apple logo" → stay in recovery (dfu-coach §2.3 and the §2.6 recovery row):
+ * Buttons iBoot treats as "held through the Apple logo" → stay in recovery (docs/protocols/coach.md#recovery-mode and the recovery row of docs/protocols/coach.md#outcome-table):
  * Home; Volume Down; on volume-side Side (Apple's recipe) or Volume Down (the missed-DFU case).
  */
 export function recoveryButtons(family: ButtonFamily): readonly PhysicalButton[] {
@@ -93,7 +93,7 @@ export function recoveryButtons(family: ButtonFamily): readonly PhysicalButton[]
   return ['power', 'volumeDown'];
 }
 
-/** Which physical buttons the model has. iPhone 7's solid-state Home exists but plays no part (§2.2 notes). */
+/** Which physical buttons the model has. iPhone 7's solid-state Home exists but plays no part (docs/protocols/coach.md#button-families notes). */
 export function buttonsOf(model: DeviceModel): readonly PhysicalButton[] {
   const hasHome = hasHomeButton(model);
   // The first iPod touch had no volume buttons.

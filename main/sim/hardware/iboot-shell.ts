@@ -1,9 +1,9 @@
 /**
- * The simulated iBoot command line reached over USB control transfers in recovery (restore-stack §2.5):
+ * The simulated iBoot command line reached over USB control transfers in recovery (docs/protocols/irecv.md#iboot-commands):
  * setenv / getenv / saveenv / reboot (reset), getret; anything else is answered "not found", never a crash.
  */
 
-/** iBoot accepts at most 255 command bytes plus the NUL (restore-stack §2.5). */
+/** iBoot accepts at most 255 command bytes plus the NUL (docs/protocols/irecv.md#iboot-commands). */
 export const MAX_IBOOT_COMMAND_LENGTH = 255;
 const MAX_ENV_VARIABLES = 128;
 const MAX_TRANSCRIPT = 256;

@@ -1,6 +1,6 @@
 /**
  * One simulated phone's hardware: power, buttons, the boot chain (SecureROM → iBoot → iOS) and its USB personality.
- * The button timing rules live in ./buttons (dfu-coach §2); this class runs them on an injectable clock.
+ * The button timing rules live in ./buttons (docs/protocols/coach.md); this class runs them on an injectable clock.
  */
 import { EventEmitter } from 'node:events';
 import type { DeviceModel } from '../../../common/device-table';
@@ -44,13 +44,13 @@ import {
 
 export type { PhysicalButton } from './buttons';
 
-/** 'restore': the restore ramdisk runs (visible on usbmuxd only, restore-stack §7.2 step 16). */
+/** 'restore': the restore ramdisk runs (visible on usbmuxd only, docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 16). */
 export type PhoneMode = 'off' | 'booting' | 'normal' | 'recovery' | 'dfu' | 'wtf' | 'restore';
 
-/** What the phone's screen shows (for the demo UI and coach tests). DFU is black (dfu-coach R15). */
+/** What the phone's screen shows (for the demo UI and coach tests). DFU is black (docs/protocols/coach.md#outcome-table). */
 export type PhoneScreen = 'off' | 'black' | 'apple-logo' | 'recovery' | 'running';
 
-/** iPhone 8+ Side + volume on a running phone (dfu-coach §2.2). */
+/** iPhone 8+ Side + volume on a running phone (docs/protocols/coach.md#button-families). */
 export type SosState = 'none' | 'slider' | 'countdown';
 
 /** Finer-grained than PhoneMode: where in the boot chain the phone is. */
@@ -97,19 +97,19 @@ export type PhoneHardwareOptions = {
   nvram?: Record<string, string>;
 };
 
-/** Which boot-chain program answers in recovery mode (restore-stack §7.2, §10.2 simulator state machine). */
+/** Which boot-chain program answers in recovery mode (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk, the state table in docs/protocols/boot-chain.md#simulator-boot-chain). */
 export type IBootStage = 'iboot' | 'ibss' | 'ibec';
 
 /** One image the boot chain judged (tests assert on this, not on the host tool's exit code). */
 export type BootRecord = { stage: 'dfu' | IBootStage; command: string; verdict: ImageVerdict };
 
-/** §10.2: how long each booted stage takes to show up again (scaled by timeFactor). */
+/** docs/protocols/boot-chain.md#simulator-boot-chain: how long each booted stage takes to show up again (scaled by timeFactor). */
 const IBSS_BOOT_MS = 1_500;
 const IBEC_BOOT_MS = 1_500;
 const RAMDISK_BOOT_MS = 4_000;
 const MAX_BOOT_RECORDS = 64;
 
-/** iBEC verb → the image tag it boots (restore-stack §4.4). */
+/** iBEC verb → the image tag it boots (docs/protocols/boot-chain.md#components-per-stage). */
 const IBEC_IMAGE_VERBS: ReadonlyMap<string, readonly string[]> = new Map([
   ['setpicture', ['rlgo', 'logo']],
   ['firmware', ['rtsc', 'trst', 'rdcp', 'rdc2', 'rtmu', 'rcio', 'dcp2', 'rsm3', 'rspt', 'rtrx', 'rxcl', 'aopf', 'anef', 'ispf', 'mtfw']],
@@ -152,14 +152,14 @@ export class PhoneHardware extends EventEmitter {
   /** Physical port of this phone on the simulated host (stays the same across re-enumeration). */
   readonly location: string;
   readonly osBootable: boolean;
-  /** False models a cable the phone does not detect for DFU (Apple USB-C-to-Lightning, dfu-coach R6). */
+  /** False models a cable the phone does not detect for DFU (Apple USB-C-to-Lightning, docs/protocols/coach.md#host-checks). */
   cableSupportsDfu = true;
   /**
    * The ticket key this phone's boot chain trusts (the practice signing server's test key). When set, SecureROM,
-   * iBSS and iBEC check every image and boot it (restore-stack §10.2); when null, uploads are only recorded.
+   * iBSS and iBEC check every image and boot it (docs/protocols/boot-chain.md#simulator-boot-chain); when null, uploads are only recorded.
    */
   ticketKey: KeyObject | string | null = null;
-  /** Issue a fresh ApNonce at every boot stage (restore-stack §1.4: exercises the host's re-request of a ticket). */
+  /** Issue a fresh ApNonce at every boot stage (docs/protocols/irecv.md#nonces: exercises the host's re-request of a ticket). */
   freshNoncePerStage = false;
   #apNonce: Uint8Array;
   #iBootStage: IBootStage = 'iboot';
@@ -321,7 +321,7 @@ export class PhoneHardware extends EventEmitter {
     if (this.#plugged || this.#disposed) return;
     this.#plugged = true;
     this.emit('plugged', true);
-    // An iPhone that is off starts up when it gets power (Apple's button-held-while-plugging recovery recipe, §2.3).
+    // An iPhone that is off starts up when it gets power (Apple's button-held-while-plugging recovery recipe, docs/protocols/coach.md#recovery-mode).
     if (this.#stage === 'off') this.#restart();
     else this.#attachForMode();
   }
@@ -367,7 +367,7 @@ export class PhoneHardware extends EventEmitter {
         this.#stageTimer = this.#after(DFU_SINGLE_HOLD_MS, () => this.#commitDfu());
       }
     } else if (this.#stage === 'dfu-confirm') {
-      // Single button let go too soon: SecureROM boots on, the Apple logo appears (§2.6).
+      // Single button let go too soon: SecureROM boots on, the Apple logo appears (docs/protocols/coach.md#outcome-table).
       if (!this.#board.isDown(single)) this.#startIBoot();
     }
 
@@ -455,7 +455,7 @@ export class PhoneHardware extends EventEmitter {
 
   #romSample(): void {
     const family = this.identity.model.buttons;
-    // DFU needs both buttons down at the restart and a USB host the phone can see (dfu-coach §2.1, R6).
+    // DFU needs both buttons down at the restart and a USB host the phone can see (docs/protocols/coach.md#the-mechanism, R6).
     if (this.#board.allDown(dfuButtons(family)) && this.#plugged && this.cableSupportsDfu) {
       this.#setStage('dfu-pending');
       this.#stageTimer = this.#after(DFU_POWER_RELEASE_WINDOW_MS, () => this.#startIBoot());
@@ -466,7 +466,7 @@ export class PhoneHardware extends EventEmitter {
 
   #commitDfu(): void {
     this.#setStage('dfu-enumerating');
-    // S5L8900 phones come up in WTF mode instead (dfu-coach §1.2).
+    // S5L8900 phones come up in WTF mode instead (docs/protocols/coach.md#identify-first).
     const kind = this.identity.model.cpid === 0x8900 ? 'wtf' : 'dfu';
     this.#stageTimer = this.#after(DFU_ENUMERATION_MS, () => this.#enterDfu(kind));
     this.#updateResetTimer();
@@ -506,7 +506,7 @@ export class PhoneHardware extends EventEmitter {
     const stageEnv = new Map<string, string>();
     if (this.#iBootStage === 'ibss') stageEnv.set('boot-stage', '1');
     if (this.#iBootStage === 'ibec') {
-      // restore-stack §7.2 step 8/12: iBEC reports boot-stage 2 and a ramdisk size.
+      // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 8/12: iBEC reports boot-stage 2 and a ramdisk size.
       stageEnv.set('boot-stage', '2').set('build-version', 'iBoot-4513.270.14').set('ramdisk-size', '0x10000000');
     }
     this.#shell = new IBootShell(this.#nvram, {
@@ -601,7 +601,7 @@ export class PhoneHardware extends EventEmitter {
     });
   }
 
-  // ── boot chain (restore-stack §7.2, §10.2) ────────────────────────────────
+  // ── boot chain (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk, docs/protocols/boot-chain.md#simulator-boot-chain) ────────────────────────────────
 
   #judge(stage: BootRecord['stage'], command: string, image: Uint8Array | null, tags: readonly string[]): ImageVerdict {
     const model = this.identity.model;
@@ -623,7 +623,7 @@ export class PhoneHardware extends EventEmitter {
 
   /**
    * SecureROM after the DFU upload and the host's USB reset: a valid iBSS boots (the phone leaves the bus and comes
-   * back as iBSS in recovery, §7.2 step 5); anything else and the ROM stays put — no re-enumeration (§10.2 "any").
+   * back as iBSS in recovery, docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 5); anything else and the ROM stays put — no re-enumeration (the "any" row of docs/protocols/boot-chain.md#simulator-boot-chain).
    */
   #romBoot(upload: SimUpload): void {
     const verdict = this.#judge('dfu', 'dfu-upload', upload.payload(), ['ibss']);

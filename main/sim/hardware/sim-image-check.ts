@@ -1,5 +1,5 @@
 /**
- * What SecureROM / iBSS / iBEC check before booting an image (restore-stack §10.2 "Image validation"): an IMG4 of
+ * What SecureROM / iBSS / iBEC check before booting an image (docs/protocols/boot-chain.md#simulator-boot-chain ): an IMG4 of
  * the type this stage expects, a ticket signed by the key the phone trusts (the practice signing server's test key),
  * ECID / CHIP / BORD of this phone, BNCH equal to its current ApNonce, and the ticket's DGST for this tag equal to
  * the hash of the IM4P as received — which catches a missing restore tag rewrite.

@@ -1,10 +1,10 @@
 /**
  * What the simulated phone received in one upload (DFU DNLOAD blocks or a recovery bulk upload), kept so tests can
- * assert on the exact bytes — the host tools' exit codes are not evidence (restore-stack §13 item 2).
+ * assert on the exact bytes — the host tools' exit codes are not evidence (docs/protocols/irecv.md#observed-from-the-debian-tools item 2).
  */
 import { crc32 } from 'node:zlib';
 
-/** The 12 fixed DFU-suffix bytes that precede the CRC (restore-stack §2.3). */
+/** The 12 fixed DFU-suffix bytes that precede the CRC (docs/protocols/irecv.md#dfu-suffix). */
 export const DFU_SUFFIX_FIXED = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xac, 0x05, 0x00, 0x01, 0x55, 0x46, 0x44, 0x10]);
 export const DFU_SUFFIX_SIZE = 16;
 
@@ -13,7 +13,7 @@ export type DfuSuffixCheck = 'valid' | 'bad-crc' | 'missing';
 export type SimUploadDfuFacts = {
   /** DNLOAD requests with data. */
   blocks: number;
-  /** The suffix arrived as its own 16-byte DNLOAD with the data block's wValue (restore-stack §13 item 1). */
+  /** The suffix arrived as its own 16-byte DNLOAD with the data block's wValue (docs/protocols/irecv.md#observed-from-the-debian-tools item 1). */
   separateSuffix: boolean;
   suffix: DfuSuffixCheck;
   /** wValue of the zero-length finishing DNLOAD. */

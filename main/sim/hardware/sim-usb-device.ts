@@ -1,5 +1,5 @@
 /**
- * USB personalities of a simulated phone behind the app's UsbDeviceHandle (restore-stack §1–2, dfu-coach §3).
+ * USB personalities of a simulated phone behind the app's UsbDeviceHandle (docs/protocols/irecv.md).
  * Each enumeration is a new object with a new address; a detached object refuses every further request.
  */
 import type { DeviceModel } from '../../../common/device-table';
@@ -29,11 +29,11 @@ export type SimUsbPersonality = {
   manufacturerName: string;
   productName: string;
   serialNumber: string;
-  /** String descriptor index 1 in recovery/DFU: `NONC:… SNON:…` (restore-stack §1.4). */
+  /** String descriptor index 1 in recovery/DFU: `NONC:… SNON:…` (docs/protocols/irecv.md#nonces). */
   nonceString?: string;
 };
 
-/** SecureROM tags per chip (dfu-coach §3.2, from gaster/ipwndfu). A12+ values are unpublished: the sim invents none. */
+/** SecureROM tags per chip (docs/protocols/irecv.md#securerom-tags, from gaster/ipwndfu). A12+ values are unpublished: the sim invents none. */
 export const SECUREROM_TAGS: ReadonlyMap<number, string> = new Map([
   [0x8947, 'iBoot-1458.2'],
   [0x8950, 'iBoot-1145.3'],
@@ -61,11 +61,11 @@ export const UNPUBLISHED_SRTG = 'iBoot-0.0.0.0.0';
 
 export type SimChipFacts = { cprv: number; cpfm: number; scep: number; ibflDfu: number; ibflRecovery: number; sdom?: number };
 
-/** Plausible per-chip values modelled on the real strings in dfu-coach §3.2. */
+/** Plausible per-chip values modelled on the real strings in docs/protocols/irecv.md#serial-string. */
 export function chipFactsFor(model: DeviceModel): SimChipFacts {
   const cpid = model.cpid;
   const img4 = cpid >= 0x8960 || cpid === 0x7000 || cpid === 0x7001 || cpid === 0x7002 || (cpid >= 0x8000 && cpid < 0x8900);
-  // The recovery-mode SDOM prefix appears on the A9 and later (idevicerestore#301, dfu-coach §3.2).
+  // The recovery-mode SDOM prefix appears on the A9 and later (idevicerestore#301, docs/protocols/irecv.md#serial-string).
   const sdom = cpid >= 0x8000 && cpid < 0x8900 ? 1 : undefined;
   const facts: SimChipFacts = {
     cprv: img4 ? 0x11 : 0x15,
@@ -100,7 +100,7 @@ export function normalPersonality(identity: PersonalityIdentity): SimUsbPersonal
   };
 }
 
-/** The chip identity both SecureROM and iBoot put at the front of the serial string (restore-stack §1.3). */
+/** The chip identity both SecureROM and iBoot put at the front of the serial string (docs/protocols/irecv.md#serial-string). */
 function chipFields(identity: PersonalityIdentity) {
   const facts = chipFactsFor(identity.model);
   return {
@@ -148,7 +148,7 @@ export function dfuPersonality(identity: PersonalityIdentity, kind: 'dfu' | 'wtf
 }
 
 export function noncesOf(identity: PersonalityIdentity): { nonc: Uint8Array; snon: Uint8Array } {
-  // Deterministic per ECID so tests can compare; 32-byte ApNonce from the A10 on, 20 bytes before (restore-stack §1.4).
+  // Deterministic per ECID so tests can compare; 32-byte ApNonce from the A10 on, 20 bytes before (docs/protocols/irecv.md#nonces).
   const apSize = identity.model.cpid >= 0x8010 && identity.model.cpid < 0x8900 ? 32 : 20;
   const seed = Buffer.from(identity.ecid.toString(16).padStart(16, '0'), 'hex');
   const fill = (size: number, salt: number): Uint8Array =>
@@ -156,7 +156,7 @@ export function noncesOf(identity: PersonalityIdentity): { nonc: Uint8Array; sno
   return { nonc: identity.apNonce ?? fill(apSize, 0x5a), snon: identity.sepNonce ?? fill(20, 0xa5) };
 }
 
-// USB standard requests and DFU class requests (restore-stack §2.2).
+// USB standard requests and DFU class requests (docs/protocols/irecv.md#control-requests).
 const GET_DESCRIPTOR = 6;
 const GET_CONFIGURATION = 8;
 const SET_CONFIGURATION = 9;
@@ -325,7 +325,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
 
   async transferIn(endpointNumber: number, length: number): Promise<UsbInTransferResult> {
     this.#requireOpen();
-    // iBoot console output is on interface 1 alt 1, bulk IN 0x81 (restore-stack §1.2).
+    // iBoot console output is on interface 1 alt 1, bulk IN 0x81 (docs/protocols/irecv.md#interfaces-and-endpoints).
     if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_IN || this.#altSettings.get(1) !== 1 || !this.#claimed.has(1)) {
       throw new UsbDeviceError(`endpoint ${endpointNumber} IN not found on any claimed interface`, 'not-found');
     }
@@ -336,7 +336,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
   async transferOut(endpointNumber: number, data: Uint8Array): Promise<UsbOutTransferResult> {
     this.#requireOpen();
     if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_OUT || !this.#claimed.has(0)) {
-      // DFU is control-only: bulk transfers fail there (restore-stack §1.2).
+      // DFU is control-only: bulk transfers fail there (docs/protocols/irecv.md#interfaces-and-endpoints).
       throw new UsbDeviceError(`endpoint ${endpointNumber} OUT not found on any claimed interface`, 'not-found');
     }
     if (!this.#accept(data)) return { status: 'stall', bytesWritten: 0 };
@@ -388,7 +388,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
       return null;
     }
     if (setup.requestType === 'vendor' && setup.recipient === 'device' && setup.request === 0) {
-      // getenv / getret answer (restore-stack §2.5).
+      // getenv / getret answer (docs/protocols/irecv.md#iboot-commands).
       if (this.kind !== 'recovery' || !this.shell) return null;
       return this.shell.response();
     }
@@ -429,7 +429,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
       return this.#iBootCommand(payload);
     }
     if (setup.requestType === 'vendor' && setup.recipient === 'interface' && setup.request === 0) {
-      // "start upload" before a bulk upload in recovery (restore-stack §2.4).
+      // "start upload" before a bulk upload in recovery (docs/protocols/irecv.md#recovery-upload).
       if (this.kind !== 'recovery') return false;
       this.#startUpload('recovery');
       return true;
@@ -448,7 +448,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
             return true;
           }
           if (this.#dfuState === DFU_STATE_IDLE || !this.#upload) this.#startUpload('dfu');
-          // libirecovery 1.0.0 sends a suffix that does not fit as its own DNLOAD with the same wValue (§13 item 1).
+          // libirecovery 1.0.0 sends a suffix that does not fit as its own DNLOAD with the same wValue (docs/protocols/irecv.md#observed-from-the-debian-tools item 1).
           if (payload.length === DFU_SUFFIX_SIZE && setup.value === this.#dfuLastValue) this.#dfuSeparateSuffix = true;
           this.#dfuLastValue = setup.value;
           this.#dfuBlocks++;

@@ -63,7 +63,7 @@ class AfcError extends Error {
 
 /**
  * The media partition AFC sees (/var/mobile/Media): small, in memory, bounded. Shared by every AFC
- * connection of one phone, including the advisory locks (backup-stack §12.1 sync lock).
+ * connection of one phone, including the advisory locks (the sync lock, docs/protocols/afc.md#sync-lock).
  */
 export class AfcFilesystem {
   private readonly nodes = new Map<string, AfcNode>();
@@ -193,7 +193,7 @@ export class AfcFilesystem {
     }
   }
 
-  /** backup-stack §9: SH=5, EX=6 (non-blocking), UN=12; busy → OpWouldBlock. */
+  /** docs/protocols/afc.md#operations: SH=5, EX=6 (non-blocking), UN=12; busy → OpWouldBlock. */
   lock(path: string, owner: object, op: number): void {
     const full = AfcFilesystem.normalise(path);
     const base = op & 0b1011; // drop LOCK_NB

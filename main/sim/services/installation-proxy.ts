@@ -9,7 +9,7 @@ const MAX_FRAME_BYTES = 256 * 1024;
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 
 /**
- * Just enough installation_proxy for idevicebackup2's Info.plist (backup-stack §12.1 step 9):
+ * Just enough installation_proxy for idevicebackup2's Info.plist (docs/protocols/mobilebackup2.md#backup-order step 9):
  * Browse / Lookup list the user apps (no SINF, so the host fetches no icons).
  */
 export function createInstallationProxyService(bundleIds: () => string[]): SimService {

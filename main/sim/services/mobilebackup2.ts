@@ -29,7 +29,7 @@ import { DEVICE_NOTIFICATION_EVENT } from './notification-proxy';
 
 export const MOBILEBACKUP2_SERVICE = 'com.apple.mobilebackup2';
 
-/** backup-stack §11.1: we speak 2.1 and accept hosts offering it (or 2.0). */
+/** docs/protocols/mobilebackup2.md#hello: we speak 2.1 and accept hosts offering it (or 2.0). */
 const PROTOCOL_VERSIONS = [2.1, 2.0];
 /** Phone event a test or the phone model emits when the user types the passcode (iOS ≥ 16.1 backups). */
 export const PASSCODE_ENTERED_EVENT = 'passcode-entered';
@@ -46,7 +46,7 @@ const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const MAX_SMALL_FILE_BYTES = 8 * 1024 * 1024;
 /** Manifest.db grows ~1 KB per file; it is read into memory whole. */
 const MAX_MANIFEST_DB_BYTES = 512 * 1024 * 1024;
-/** backup-stack §12.1: the host sits idle for seconds (sync lock, Info.plist) before its request. */
+/** docs/protocols/mobilebackup2.md#backup-order: the host sits idle for seconds (sync lock, Info.plist) before its request. */
 const IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** A host answering a DL message may stat a big directory or a slow disk. */
 const REPLY_TIMEOUT_MS = 5 * 60 * 1000;
@@ -70,7 +70,7 @@ export type MobileBackup2Options = { filesystem: VirtualFilesystem };
 export function createMobileBackup2Service(phone: SimServicePhone, options: MobileBackup2Options): SimService {
   return {
     name: MOBILEBACKUP2_SERVICE,
-    // backup-stack §7: modern iOS wraps mobilebackup2 in TLS (seen on iOS 15+/2024 logs); iOS 12 did not.
+    // docs/protocols/lockdown.md#service-connections: modern iOS wraps mobilebackup2 in TLS (seen on iOS 15+/2024 logs); iOS 12 did not.
     ssl: iosAtLeast(phone.scenario, '15.0'),
     serve(stream: Duplex): void {
       stream.on('error', () => undefined);
@@ -111,7 +111,7 @@ class MobileBackup2Session {
     }
   }
 
-  /** backup-stack §10 then §11.1. */
+  /** docs/protocols/mobilebackup2.md#devicelink then docs/protocols/mobilebackup2.md#hello. */
   private async handshake(): Promise<void> {
     await this.send(versionExchangeMessage());
     parseVersionsOk(await this.receive(REPLY_TIMEOUT_MS));
@@ -153,7 +153,7 @@ class MobileBackup2Session {
     }
   }
 
-  // ---------------------------------------------------------------- Backup (backup-stack §12.2)
+  // ---------------------------------------------------------------- Backup (docs/protocols/mobilebackup2.md#what-the-device-does)
 
   private async backup(request: PlistDict): Promise<void> {
     const udid = this.phone.udid;
@@ -209,7 +209,7 @@ class MobileBackup2Session {
     this.phone.events.emit(BackupEvent.BackupFinished, { files: files.length, bytes: totalBytes });
   }
 
-  /** iOS ≥ 16.1 with a passcode: the phone asks for it before any backup traffic (backup-stack §8, §16). */
+  /** iOS ≥ 16.1 with a passcode: the phone asks for it before any backup traffic (docs/protocols/mobilebackup2.md#notification-proxy, docs/protocols/mobilebackup2.md#known-errors). */
   private async waitForPasscodeIfRequired(): Promise<void> {
     if (!backupNeedsPasscode(this.phone.scenario)) return;
     this.phone.events.emit(BackupEvent.PasscodeRequested);
@@ -294,7 +294,7 @@ class MobileBackup2Session {
     };
   }
 
-  /** backup-stack §11.3/§11.4: DLMessageUploadFiles, the raw stream, then the host's status. */
+  /** docs/protocols/mobilebackup2.md#device-messages, docs/protocols/mobilebackup2.md#file-transfer-framing: DLMessageUploadFiles, the raw stream, then the host's status. */
   private async uploadBatch(items: Upload[], progress: number, totalBytes: number): Promise<void> {
     await this.send([DLMessage.UploadFiles, {}, new PlistReal(progress), totalBytes]);
     const writer = new FileBatchWriter(this.stream, { stallTimeoutMs: REPLY_TIMEOUT_MS });
@@ -328,7 +328,7 @@ class MobileBackup2Session {
     return typeof status.extra === 'number' ? status.extra : typeof status.extra === 'bigint' ? Number(status.extra) : undefined;
   }
 
-  // ---------------------------------------------------------------- Restore (backup-stack §13)
+  // ---------------------------------------------------------------- Restore (docs/protocols/mobilebackup2.md#restoring-a-backup)
 
   private async restore(request: PlistDict): Promise<void> {
     const source = this.sourceIdentifier(request);
@@ -498,7 +498,7 @@ class MobileBackup2Session {
     return files;
   }
 
-  /** backup-stack §11.4 host → device: request, raw stream, then the host's (multi-)status. */
+  /** docs/protocols/mobilebackup2.md#file-transfer-framing host → device: request, raw stream, then the host's (multi-)status. */
   private async downloadBatch(paths: string[], progress: number, sink: FileBatchSink): Promise<DeviceLinkStatusResponse> {
     await this.send([DLMessage.DownloadFiles, paths, {}, new PlistReal(progress)]);
     const received = await readFileBatch(this.channel.reader, sink, {
@@ -516,7 +516,7 @@ class MobileBackup2Session {
 
   private sourceIdentifier(request: PlistDict): string {
     const source = request.SourceIdentifier ?? request.TargetIdentifier ?? this.phone.udid;
-    // The host joins our paths to its backup root unsanitised (backup-stack §11.3): only send plain names.
+    // The host joins our paths to its backup root unsanitised (docs/protocols/mobilebackup2.md#device-messages): only send plain names.
     if (typeof source !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(source)) throw new BackupDomainError(4, 'Invalid backup identifier');
     return source;
   }

@@ -16,7 +16,7 @@ const MAX_NAME_LENGTH = 1024;
 /** Observers sit idle for a whole backup; a silent peer is dropped after this long. */
 const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 
-/** backup-stack §8: Post/Observe/Shutdown from the host, RelayNotification / ProxyDeath from us. */
+/** docs/protocols/mobilebackup2.md#notification-proxy: Post/Observe/Shutdown from the host, RelayNotification / ProxyDeath from us. */
 export function createNotificationProxyService(phone: SimServicePhone): SimService {
   return {
     name: NOTIFICATION_PROXY_SERVICE,

@@ -4,7 +4,7 @@ import { describeMode } from '../../phone-words';
 import { navigate } from '../../store/lifeline-store';
 import { useLifelineStore } from '../../store/use-lifeline';
 
-/** Two phones and none chosen: ask which one, never guess (dfu-coach R11). */
+/** Two phones and none chosen: ask which one, never guess (docs/protocols/coach.md#detection-and-timing). */
 export function CoachPhoneChooser({ candidates, intent, back }: { candidates: Phone[]; intent: 'enter' | 'exit'; back: React.ReactNode }) {
   const store = useLifelineStore();
   return (

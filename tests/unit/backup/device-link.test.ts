@@ -106,7 +106,7 @@ describe('DeviceLink raw file transfer', () => {
     expect(got[0]!.outcome).toBe('error 6: No such file or directory');
   });
 
-  it('treats a remote-error block right after data as the end of the file (backup-stack §11.4)', async () => {
+  it('treats a remote-error block right after data as the end of the file', async () => {
     const bytes = Buffer.concat([
       encodeFileName('src'),
       encodeFileName('dst'),

@@ -11,7 +11,7 @@ function model(productType: string): DeviceModel {
 
 const timeline = (plan: CoachPlan): Array<[string, number, string[]]> => plan.steps.map((s) => [s.id, s.durationMs, s.buttons]);
 
-describe('assisted DFU plans (dfu-coach §2.4: get ready, both 4 s with the reboot at +2 s, single 10 s)', () => {
+describe('assisted DFU plans (get ready, both 4 s with the reboot at +2 s, single 10 s)', () => {
   it.each([
     ['iPhone8,1', 'home', ['home', 'power'], ['home']],
     ['iPhone9,3', 'volume-down-side', ['power', 'volumeDown'], ['volumeDown']],
@@ -32,7 +32,7 @@ describe('assisted DFU plans (dfu-coach §2.4: get ready, both 4 s with the rebo
   });
 });
 
-describe('manual DFU plans (dfu-coach §2.5, Legacy-iOS-Kit timings)', () => {
+describe('manual DFU plans (Legacy-iOS-Kit timings)', () => {
   it('volume-side: tap Volume Up 1 s, tap Volume Down 1 s, Side 10 s, Side + Volume Down 5 s, Volume Down 8 s', () => {
     const plan = planFor(model('iPhone10,3'), 'dfu-manual');
     expect(timeline(plan)).toEqual([
@@ -65,7 +65,7 @@ describe('manual DFU plans (dfu-coach §2.5, Legacy-iOS-Kit timings)', () => {
   });
 });
 
-describe('recovery plans (dfu-coach §2.3: hold through the Apple logo until the recovery screen)', () => {
+describe('recovery plans (hold through the Apple logo until the recovery screen)', () => {
   it('volume-side: tap, tap, hold Side, stopping when recovery shows', () => {
     const plan = planFor(model('iPhone15,2'), 'recovery');
     expect(timeline(plan).map(([id, , buttons]) => [id, buttons])).toEqual([

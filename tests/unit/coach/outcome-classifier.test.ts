@@ -23,7 +23,7 @@ function plan(productType: string, goal: CoachGoal) {
   return planFor(model, goal);
 }
 
-describe('dfu-coach §2.6, one row at a time', () => {
+describe('the outcome table, one row at a time', () => {
   it('row 1 — black screen, 05AC:1227 with the same ECID: DFU at once, "let go", black is normal', () => {
     const verdict = classify(base('dfu-assisted', [gone(7_100), back(9_000, 'dfu')], 9_000));
     expect(verdict).toEqual({ state: 'decided', kind: 'dfu', atMs: 9_000 });

@@ -40,7 +40,7 @@ describe('BuildManifest', () => {
     expect(ibss).toMatchObject({ path: 'Firmware/dfu/iBSS.n51.RELEASE.im4p', trusted: true, flags: { Personalize: true } });
     expect(ibss.digest).toHaveLength(20);
     expect(erase.components.find((c) => c.name === 'ftap')).toMatchObject({ path: null });
-    // restore-stack §4.2: two components sharing a file still carry different digests.
+    // docs/protocols/img4.md#digests: two components sharing a file still carry different digests.
     const kernel = erase.components.find((c) => c.name === 'KernelCache')!;
     const restoreKernel = erase.components.find((c) => c.name === 'RestoreKernelCache')!;
     expect(kernel.path).toBe(restoreKernel.path);

@@ -46,7 +46,7 @@ describe('plist codec', () => {
     expect(encodeXmlPlist({ v: 2 }).toString()).toContain('<integer>2</integer>');
   });
 
-  it('reads pymobiledevice3-style unsigned negative status codes as signed (backup-stack §3)', () => {
+  it('reads pymobiledevice3-style unsigned negative status codes as signed', () => {
     const xml = '<plist version="1.0"><dict><key>ErrorCode</key><integer>18446744073709551603</integer></dict></plist>';
     expect(decodePlist(Buffer.from(xml))).toEqual({ ErrorCode: -13 });
   });

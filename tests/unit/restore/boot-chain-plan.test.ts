@@ -10,7 +10,7 @@ function identity(): BuildIdentity {
   return selectIdentity(manifest, 'n51ap', 'Erase')!;
 }
 
-describe('boot chain plan (restore-stack §4.4, §7.2, §7.3)', () => {
+describe('boot chain plan', () => {
   it('walks DFU → iBSS → iBEC → logo → firmware → ramdisk → device tree → SEP → kernel, each with its restore tag and iBoot command', () => {
     expect(planBootChain(identity()).map((s) => [s.stage, s.component.name, s.tag, s.command])).toEqual([
       ['ibss', 'iBSS', 'ibss', null],

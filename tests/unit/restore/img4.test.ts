@@ -8,7 +8,7 @@ import { im4pDigest } from '../../../main/restore/img4/img4-digest';
 import { Img4Error } from '../../../main/restore/img4/img4-error';
 import { generateTicketSigningKey, signTicket, ticketSignatureValid } from '../../../main/restore/img4/ticket-signature';
 
-// restore-stack §6.4: idevicerestore's 22-byte empty-policy IM4P (type lpol, description 1.0, payload one zero byte).
+// docs/protocols/img4.md#test-vectors: idevicerestore's 22-byte empty-policy IM4P (type lpol, description 1.0, payload one zero byte).
 const LPOL = Buffer.from('30141604494d345016046c706f6c1603312e30040100', 'hex');
 const key = generateTicketSigningKey();
 
@@ -56,7 +56,7 @@ describe('IM4P', () => {
 });
 
 describe('IM4M', () => {
-  it('encodes private four-character tags like restore-stack §6.1 (BNCN = FF 84 92 B9 86 4E)', () => {
+  it('encodes private four-character tags in base 128 (BNCN = FF 84 92 B9 86 4E)', () => {
     const im4r = buildBncnIm4r(Buffer.from('0102030405060708', 'hex'));
     expect(im4r.includes(Buffer.from('ff8492b9864e', 'hex'))).toBe(true);
     expect(Buffer.from(parseIm4r(im4r).get('BNCN') as Uint8Array).toString('hex')).toBe('0102030405060708');

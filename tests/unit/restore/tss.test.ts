@@ -37,7 +37,7 @@ function identity(): BuildIdentity {
 
 const phone = { ecid: 0x000a1b2c3d4e5f60n, apNonce: Buffer.alloc(20, 0xaa), sepNonce: Buffer.alloc(20, 0xbb), uuid: 'abc' };
 
-describe('IMG4 AP TSS request (restore-stack §5.2, §5.3)', () => {
+describe('IMG4 AP TSS request', () => {
   const request = buildApTicketRequest(identity(), phone);
 
   it('carries the skeleton, the phone and the nonces', () => {

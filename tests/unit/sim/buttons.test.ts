@@ -127,7 +127,7 @@ describe('home family (iPhone 6s)', () => {
     expect(hw.usbDevice()).toBe(before);
   });
 
-  it('letting go of Power before the restart ends in recovery (§2.6: Home was held while iBoot ran)', () => {
+  it('letting go of Power before the restart ends in recovery (Home was held while iBoot ran)', () => {
     const { hw, clock } = phone('iPhone8,1');
     play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [8.5, 'release', 'power'], [18, 'release', 'home']]);
     expect(hw.mode).toBe('recovery');
@@ -139,7 +139,7 @@ describe('home family (iPhone 6s)', () => {
     expect(hw.mode).toBe('recovery');
   });
 
-  it('letting go of Home too soon after Power boots normally (§2.6: Apple logo)', () => {
+  it('letting go of Home too soon after Power boots normally (Apple logo)', () => {
     const { hw, clock, modes } = phone('iPhone8,1');
     play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power'], [11, 'release', 'home']]);
     expect(hw.mode).toBe('normal');
@@ -153,7 +153,7 @@ describe('home family (iPhone 6s)', () => {
     expect(hw.sos).toBe('none');
   });
 
-  it('a phone that cannot see the cable as a host misses DFU and lands in recovery (dfu-coach R6)', () => {
+  it('a phone that cannot see the cable as a host misses DFU and lands in recovery', () => {
     const { hw, clock } = phone('iPhone8,1');
     hw.cableSupportsDfu = false;
     play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power'], [18, 'release', 'home']]);

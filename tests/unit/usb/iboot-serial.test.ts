@@ -15,7 +15,7 @@ function parsed(input: string): DeviceSerial {
   return result.serial;
 }
 
-describe('parseIBootSerial — real strings (dfu-coach §3.2, restore-stack §1.3; masked ECID digits filled in)', () => {
+describe('parseIBootSerial — real strings (masked ECID digits filled in)', () => {
   it('reads an iPhone 7 GSM DFU string (8010/0C) with its SecureROM tag', () => {
     const s = parsed('CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A400123456789 IBFL:3C SRTG:[iBoot-2696.0.0.1.33]');
     expect(s).toMatchObject({ cpid: 0x8010, cpidAssumed: false, cprv: 0x11, cpfm: 0x03, scep: 0x01, bdid: 0x0c, ibfl: 0x3c });

@@ -10,7 +10,7 @@ import {
 } from '../../../main/usbmux/usbmux-address';
 import type { UsbmuxAddress } from '../../../main/usbmux/usbmux-address';
 
-describe('default usbmuxd address per OS (backup-stack §2.1)', () => {
+describe('default usbmuxd address per OS', () => {
   it('is the UNIX socket /var/run/usbmuxd on Linux and macOS', () => {
     expect(defaultUsbmuxAddress('linux')).toEqual({ kind: 'unix', path: '/var/run/usbmuxd' });
     expect(defaultUsbmuxAddress('darwin')).toEqual({ kind: 'unix', path: '/var/run/usbmuxd' });
@@ -22,7 +22,7 @@ describe('default usbmuxd address per OS (backup-stack §2.1)', () => {
   });
 });
 
-describe('USBMUXD_SOCKET_ADDRESS parsed like libusbmuxd 2.0.2 (every row of backup-stack §2.2)', () => {
+describe('USBMUXD_SOCKET_ADDRESS parsed like libusbmuxd 2.0.2 (every row of the table)', () => {
   it('UNIX:/tmp/x.sock is a UNIX socket', () => {
     expect(parseUsbmuxSocketAddress('UNIX:/tmp/x.sock', 'linux')).toEqual({ kind: 'unix', path: '/tmp/x.sock' });
   });
