@@ -72,6 +72,26 @@ export function children(buffer: Uint8Array, parent: DerElement, maxChildren = 6
   return out;
 }
 
+/**
+ * Walks the first element and every element inside it, and throws once there are more than `maxElements` or they
+ * nest deeper than `maxDepth`. Run before handing bytes to a decoder that builds an object per element (asn1js: a
+ * few hundred bytes of heap for each two-byte element), so its memory stays bounded whatever the input.
+ */
+export function checkDerShape(buffer: Uint8Array, bounds: { maxElements: number; maxDepth: number }): void {
+  let count = 0;
+  const walk = (element: DerElement, depth: number): void => {
+    if (++count > bounds.maxElements) throw new Img4Error(`more than ${bounds.maxElements} DER elements`);
+    if (depth > bounds.maxDepth) throw new Img4Error(`DER nests deeper than ${bounds.maxDepth}`);
+    if ((element.tag & 0x20) === 0) return;
+    for (let at = element.contentStart; at < element.end; ) {
+      const child = readElement(buffer, at, element.end);
+      walk(child, depth + 1);
+      at = child.end;
+    }
+  };
+  walk(readElement(buffer, 0), 0);
+}
+
 export function content(buffer: Uint8Array, element: DerElement): Uint8Array {
   return buffer.subarray(element.contentStart, element.end);
 }

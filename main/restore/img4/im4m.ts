@@ -4,11 +4,13 @@
  * (DGST, EPRO, ESEC, …). Small, so parsed and built with asn1js; every input is bounded first.
  */
 import * as asn1js from 'asn1js';
-import { fourcc, fourccText } from './der';
+import { checkDerShape, fourcc, fourccText } from './der';
 import { Img4Error } from './img4-error';
 
 export const MAX_IM4M_BYTES = 1024 * 1024;
 const MAX_ENTRIES = 512;
+/** Real tickets hold a few thousand DER elements (≈ 60 images × a handful of properties, plus certificates). */
+export const IM4M_DER_BOUNDS = { maxElements: 8192, maxDepth: 32 };
 
 /** A property value as IMG4 carries it: OCTET STRING, INTEGER, BOOLEAN or IA5String. */
 export type Img4Property = Uint8Array | bigint | boolean | string;
@@ -85,6 +87,7 @@ export function buildIm4m(parts: { body: Uint8Array; signature: Uint8Array; cert
 
 function decode(der: Uint8Array, what: string): asn1js.AsnType {
   if (der.byteLength > MAX_IM4M_BYTES) throw new Img4Error(`${what} is larger than ${MAX_IM4M_BYTES} bytes`);
+  checkDerShape(der, IM4M_DER_BOUNDS);
   const parsed = asn1js.fromBER(der);
   if (parsed.offset === -1) throw new Img4Error(`${what} is not DER: ${parsed.result.error}`);
   return parsed.result;

@@ -4,7 +4,8 @@
  */
 import * as asn1js from 'asn1js';
 import { Img4Error } from './img4-error';
-import { decodePropertySet, guarded, propertySet, type Img4Properties } from './im4m';
+import { checkDerShape } from './der';
+import { IM4M_DER_BOUNDS, decodePropertySet, guarded, propertySet, type Img4Properties } from './im4m';
 
 const MAX_IM4R_BYTES = 64 * 1024;
 
@@ -15,6 +16,7 @@ export function buildIm4r(properties: Img4Properties): Buffer {
 export function parseIm4r(der: Uint8Array): Img4Properties {
   return guarded(() => {
   if (der.byteLength > MAX_IM4R_BYTES) throw new Img4Error('IM4R too large');
+  checkDerShape(der, IM4M_DER_BOUNDS);
   const parsed = asn1js.fromBER(der);
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new Img4Error('IM4R is not a DER SEQUENCE');
   const [magic, set] = parsed.result.valueBlock.value;
