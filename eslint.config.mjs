@@ -3,6 +3,7 @@ import jsxA11y from 'eslint-plugin-jsx-a11y';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import vitest from '@vitest/eslint-plugin';
 
 const rawIpc = {
   paths: [
@@ -65,6 +66,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  // A test asserts what must be true, always: an expect under if/?:/&&/catch passes when nothing happened.
+  {
+    files: ['tests/**/*.{ts,tsx}'],
+    plugins: { vitest },
+    rules: { 'vitest/no-conditional-expect': 'error' },
   },
   {
     files: ['renderer/**/*.tsx', 'tests/renderer/**/*.tsx'],

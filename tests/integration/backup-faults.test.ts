@@ -11,6 +11,7 @@ import type { VirtualIphone } from '../../main/sim/virtual-iphone';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 import { treeDigest } from './backup-tree-hash';
+import type { PlistValue } from '../../main/plist/plist-value';
 import { hostileMobileBackup2, type HostileOutcome, type HostileScript } from './hostile-mobilebackup2';
 
 const TOTAL_BYTES = 16 * 1024 * 1024;
@@ -136,6 +137,9 @@ describe('a phone that names paths outside the backup folder is refused', () => 
     const dir = await mkdtemp(join(tmpdir(), 'lifeline-backup-hostile-'));
     const root = join(dir, 'Backup');
     const outcome: HostileOutcome = { statuses: [], finished: false };
+    const toldNo = new Promise<PlistValue[]>((resolve) => {
+      outcome.onStatus = resolve;
+    });
     let hostile = false;
     const sim = await startSimulator({
       phones: [{ trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'hostile', fileCount: 20, totalBytes: 200_000 } }],
@@ -163,9 +167,11 @@ describe('a phone that names paths outside the backup folder is refused', () => 
       expect(existsSync(join(tmpdir(), escapeName))).toBe(false);
       expect(existsSync('/tmp')).toBe(true);
       expect((await readdir(dir)).sort()).toEqual(['Backup']);
-      // The phone was told no.
-      const status = outcome.statuses[0];
-      if (status) expect(status[1]).not.toBe(0);
+      // The phone was told no: a DeviceLink status with a non-zero code, before the host hung up.
+      const [statusName, statusCode] = await toldNo;
+      expect(statusName).toBe('DLMessageStatusResponse');
+      expect(statusCode).toEqual(expect.any(Number));
+      expect(statusCode).not.toBe(0);
       await virtualFilesystemOf(phone).dispose();
     } finally {
       await sim.close();

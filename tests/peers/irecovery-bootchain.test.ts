@@ -97,6 +97,10 @@ describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB
     await new Promise((r) => setTimeout(r, 200));
     expect(phone.mode).toBe('dfu');
     expect(phone.usbDevice()).toBe(device);
+    const reached: string[] = [];
+    const reach = async (stage: 'ibss' | 'ibec'): Promise<void> => {
+      reached.push(`${stage}: ${await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === stage, 5_000)}`);
+    };
   });
 
   it('walks the whole chain to bootx, one irecovery process per image or command, and the phone accepts every image', async () => {
@@ -104,13 +108,14 @@ describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB
     for (const step of planBootChain(identity)) {
       await irecovery(server, ['-f', await imageFor(phone, step.component.name, step.tag)]);
       if (step.stage === 'ibss') {
-        expect(await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === 'ibss', 5_000)).toBe(true);
+        await reach('ibss');
         continue;
       }
       // A new process finds the phone still configured by the previous one and uploads without setting it again.
+    expect(reached).toEqual(['ibss: true', 'ibec: true']);
       for (const line of step.before ?? []) await irecovery(server, ['-c', line]);
       await irecovery(server, ['-c', step.command ?? 'firmware']);
-      if (step.stage === 'ibec') expect(await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === 'ibec', 5_000)).toBe(true);
+      if (step.stage === 'ibec') await reach('ibec');
     }
     expect(phone.bootRecords.map((r) => [r.command, r.verdict.ok])).toEqual(phone.bootRecords.map((r) => [r.command, true]));
     expect(phone.bootRecords.at(-1)?.command).toBe('bootx');

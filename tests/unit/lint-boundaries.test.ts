@@ -27,6 +27,18 @@ describe('architecture boundaries are enforced by lint', () => {
     }
   });
 
+  it('refuses an expect that only runs under a condition in a test (if, ?:, &&, catch)', async () => {
+    const head = "import { expect, it } from 'vitest';\ndeclare const answer: number | undefined;\n";
+    const planted = [
+      "it('x', () => {\n  if (answer) expect(answer).toBe(1);\n});\n",
+      "it('x', () => {\n  answer ? expect(answer).toBe(1) : undefined;\n});\n",
+      "it('x', () => {\n  answer && expect(answer).toBe(1);\n});\n",
+      "it('x', () => {\n  try {\n    JSON.parse('');\n  } catch (error) {\n    expect(error).toBeInstanceOf(SyntaxError);\n  }\n});\n",
+    ];
+    for (const body of planted) expect(await ruleIds('tests/unit/x.test.ts', head + body), body).toContain('vitest/no-conditional-expect');
+    expect(await ruleIds('tests/unit/x.test.ts', `${head}it('x', () => {\n  expect(answer).toBe(1);\n});\n`)).not.toContain('vitest/no-conditional-expect');
+  });
+
   it('flags default exports', async () => {
     expect(await ruleIds('main/x.ts', 'export default 1;\n')).toContain('no-restricted-syntax');
   });

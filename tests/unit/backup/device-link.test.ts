@@ -18,6 +18,7 @@ import {
   type FileBatchSink,
 } from '../../../main/backup/device-link';
 import { ByteReader, StreamClosedError } from '../../../main/wire/byte-reader';
+import { nothingOr, rejectionOf } from '../../thrown';
 
 function readerOf(bytes: Buffer): ByteReader {
   const stream = new PassThrough();
@@ -132,16 +133,15 @@ describe('DeviceLink raw file transfer', () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.constantFrom<1 | 2>(1, 2), async (bytes, namesPerFile) => {
         const received: Received[] = [];
-        try {
-          await readFileBatch(readerOf(Buffer.from(bytes)), collectingSink(received), {
+        const thrown = await rejectionOf(() =>
+          readFileBatch(readerOf(Buffer.from(bytes)), collectingSink(received), {
             namesPerFile,
             maxBlockBytes: 256,
             maxNameBytes: 64,
             maxFiles: 8,
-          });
-        } catch (error) {
-          expect(error instanceof DeviceLinkError || error instanceof StreamClosedError).toBe(true);
-        }
+          }),
+        );
+        expect(thrown).toSatisfy(nothingOr(DeviceLinkError, StreamClosedError));
         expect(received.length).toBeLessThanOrEqual(8);
         for (const file of received) expect(file.bytes.length).toBeLessThanOrEqual(512);
       }),

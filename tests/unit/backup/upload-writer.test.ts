@@ -104,7 +104,8 @@ describe('UploadWriter', () => {
     expect(events[0]).toMatch(/^failed /);
   });
 
-  it('closes the file a broken-off transfer left open, once its creation finished', async () => {
+  // Only Linux says which file a descriptor refers to (/proc/self/fd).
+  it.runIf(process.platform === 'linux')('closes the file a broken-off transfer left open, once its creation finished', async () => {
     const writer = writerFor();
     const { file } = writer.begin(join(root, 'open-file'));
     writer.write(file, Buffer.from('partial'));
@@ -119,11 +120,10 @@ describe('UploadWriter', () => {
         return null;
       }
     };
-    const describes = process.platform === 'linux';
     const ours = realpathSync(join(root, 'open-file'));
-    if (describes) expect(target()).toBe(ours);
+    expect(target()).toBe(ours);
     await writer.abandon();
-    if (describes) expect(target()).not.toBe(ours);
+    expect(target()).not.toBe(ours);
     await writer.abandon();
   });
 

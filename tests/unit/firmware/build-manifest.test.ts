@@ -9,6 +9,7 @@ import { IpswArchive } from '../../../main/firmware/ipsw-reader';
 import { encodeXmlPlist } from '../../../main/plist/plist-codec';
 import type { PlistDict } from '../../../main/plist/plist-value';
 import { syntheticBuildManifest, writeSyntheticIpsw, type SyntheticIpswSpec } from '../../../main/sim/synthetic-ipsw';
+import { nothingOr, thrownBy } from '../../thrown';
 
 const fiveS: SyntheticIpswSpec = {
   productTypes: ['iPhone6,1', 'iPhone6,2'],
@@ -110,11 +111,7 @@ describe('BuildManifest', () => {
     })).node;
     fc.assert(
       fc.property(value, (input) => {
-        try {
-          decodeBuildManifest(encodeXmlPlist(input as PlistDict));
-        } catch (error) {
-          expect(error).toBeInstanceOf(ProblemError);
-        }
+        expect(thrownBy(() => decodeBuildManifest(encodeXmlPlist(input as PlistDict)))).toSatisfy(nothingOr(ProblemError));
       }),
       { numRuns: 300 },
     );

@@ -7,6 +7,7 @@ import { buildImg4, parseImg4, personalise } from '../../../main/restore/img4/im
 import { im4pDigest } from '../../../main/restore/img4/img4-digest';
 import { Img4Error } from '../../../main/restore/img4/img4-error';
 import { generateTicketSigningKey, signTicket, ticketSignatureValid } from '../../../main/restore/img4/ticket-signature';
+import { nothingOr, thrownBy } from '../../thrown';
 
 // docs/protocols/img4.md#test-vectors: idevicerestore's 22-byte empty-policy IM4P (type lpol, description 1.0, payload one zero byte).
 const LPOL = Buffer.from('30141604494d345016046c706f6c1603312e30040100', 'hex');
@@ -108,13 +109,7 @@ describe('IMG4', () => {
     });
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated, fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.concat([Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), b]))), (bytes) => {
-        for (const parse of [parseImg4, parseIm4p, parseIm4m, parseIm4r]) {
-          try {
-            parse(bytes);
-          } catch (error) {
-            expect(error).toBeInstanceOf(Img4Error);
-          }
-        }
+        for (const parse of [parseImg4, parseIm4p, parseIm4m, parseIm4r]) expect(thrownBy(() => parse(bytes)), parse.name).toSatisfy(nothingOr(Img4Error));
       }),
       { numRuns: 500 },
     );

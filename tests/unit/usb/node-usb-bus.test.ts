@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -66,10 +67,9 @@ describe('NodeUsbBus on this machine (real usb@3 module)', () => {
       const bus = await openNodeUsbBus();
       const status = bus.status();
       expect(status).toMatchObject({ state: 'unavailable', reason: 'no-usb-subsystem' });
-      if (status.state === 'unavailable') {
-        expect(status.detail).toMatch(/sys\/bus\/usb/);
-        expect(status.fix.length).toBeGreaterThan(40);
-      }
+      assert(status.state === 'unavailable');
+      expect(status.detail).toMatch(/sys\/bus\/usb/);
+      expect(status.fix.length).toBeGreaterThan(40);
       const off = bus.onConnect(() => {});
       bus.onDisconnect(() => {});
       expect(await bus.getDevices()).toEqual([]);
@@ -145,7 +145,8 @@ describe('NodeUsbBus with a scripted backend', () => {
     });
     const status = bus.status();
     expect(status).toMatchObject({ state: 'unavailable', reason: 'permission-denied' });
-    if (status.state === 'unavailable') expect(status.fix).toContain('ATTR{idVendor}=="05ac"');
+    assert(status.state === 'unavailable');
+    expect(status.fix).toContain('ATTR{idVendor}=="05ac"');
   });
 
   it('says driver-missing on Windows when opening the device is not supported, and rejects with a typed error', async () => {
@@ -157,7 +158,8 @@ describe('NodeUsbBus with a scripted backend', () => {
     await expect(handle?.open()).rejects.toMatchObject({ name: 'UsbDeviceError', code: 'io' });
     const status = bus.status();
     expect(status).toMatchObject({ state: 'unavailable', reason: 'driver-missing' });
-    if (status.state === 'unavailable') expect(status.fix).toMatch(/Apple Devices/);
+    assert(status.state === 'unavailable');
+    expect(status.fix).toMatch(/Apple Devices/);
   });
 
   it('becomes ready again once listing works (e.g. after the user fixed the host)', async () => {

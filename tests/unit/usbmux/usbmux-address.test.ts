@@ -75,7 +75,7 @@ describe('USBMUXD_SOCKET_ADDRESS edge cases', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 80 }), (value) => {
         const parsed = parseUsbmuxSocketAddress(value, 'linux');
-        if (parsed?.kind === 'tcp') expect(parsed.port).toBeGreaterThanOrEqual(1);
+        expect(parsed?.kind === 'tcp' ? parsed.port : 1).toBeGreaterThanOrEqual(1);
       }),
     );
   });

@@ -18,6 +18,7 @@ import {
   readUsbmuxPacket,
   swapPort,
 } from '../../../main/usbmux/usbmux-wire';
+import { nothingOr, thrownBy } from '../../thrown';
 
 describe('usbmux header codec', () => {
   it('writes four little-endian u32 fields', () => {
@@ -51,13 +52,13 @@ describe('usbmux header codec', () => {
   it('never throws anything but UsbmuxProtocolError on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), (bytes) => {
-        try {
-          const header = decodeUsbmuxHeader(bytes);
-          expect(header.length).toBeGreaterThanOrEqual(USBMUX_HEADER_SIZE);
-          expect(header.length).toBeLessThanOrEqual(USBMUX_MAX_MESSAGE);
-        } catch (error) {
-          expect(error).toBeInstanceOf(UsbmuxProtocolError);
-        }
+        let length = USBMUX_HEADER_SIZE;
+        const thrown = thrownBy(() => {
+          length = decodeUsbmuxHeader(bytes).length;
+        });
+        expect(thrown).toSatisfy(nothingOr(UsbmuxProtocolError));
+        expect(length).toBeGreaterThanOrEqual(USBMUX_HEADER_SIZE);
+        expect(length).toBeLessThanOrEqual(USBMUX_MAX_MESSAGE);
       }),
     );
   });
@@ -65,12 +66,12 @@ describe('usbmux header codec', () => {
   it('plist payloads decode only to dictionaries; garbage is a protocol error', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        try {
-          const dict = decodeUsbmuxPlist(bytes);
-          expect(typeof dict).toBe('object');
-        } catch (error) {
-          expect(error).toBeInstanceOf(UsbmuxProtocolError);
-        }
+        let decoded: unknown = {};
+        const thrown = thrownBy(() => {
+          decoded = decodeUsbmuxPlist(bytes);
+        });
+        expect(thrown).toSatisfy(nothingOr(UsbmuxProtocolError));
+        expect(decoded).toBeTypeOf('object');
       }),
     );
   });
