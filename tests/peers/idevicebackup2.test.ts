@@ -76,7 +76,6 @@ describe.skipIf(toolMissing).each(['14.8', '17.0'])('idevicebackup2 (Debian libi
     }
   });
 
-  it('answers info and list for the backup it wrote', async () => {
   it.skipIf(!existsSync(SQLITE))('wrote a Manifest.db the sqlite3 tool opens, listing every file', async () => {
     // Manifest.db is a real SQLite file other backup tools can open (docs/protocols/mobilebackup2.md#manifest-database).
     const phone = sim.phones[0]!;
@@ -87,6 +86,7 @@ describe.skipIf(toolMissing).each(['14.8', '17.0'])('idevicebackup2 (Debian libi
     expect(check.trim().split('\n')).toEqual(['ok', String(virtualFilesystemOf(phone).fileCount)]);
   });
 
+  it('answers info and list for the backup it wrote', async () => {
     const phone = sim.phones[0]!;
     const fs = virtualFilesystemOf(phone);
     const info = await run(['info', dir], sim.address);

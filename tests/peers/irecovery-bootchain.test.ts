@@ -97,14 +97,14 @@ describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB
     await new Promise((r) => setTimeout(r, 200));
     expect(phone.mode).toBe('dfu');
     expect(phone.usbDevice()).toBe(device);
-    const reached: string[] = [];
-    const reach = async (stage: 'ibss' | 'ibec'): Promise<void> => {
-      reached.push(`${stage}: ${await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === stage, 5_000)}`);
-    };
   });
 
   it('walks the whole chain to bootx, one irecovery process per image or command, and the phone accepts every image', async () => {
     const { phone, server } = await dfuPhone();
+    const reached: string[] = [];
+    const reach = async (stage: 'ibss' | 'ibec'): Promise<void> => {
+      reached.push(`${stage}: ${await waitFor(() => phone.mode === 'recovery' && phone.iBootStage === stage, 5_000)}`);
+    };
     for (const step of planBootChain(identity)) {
       await irecovery(server, ['-f', await imageFor(phone, step.component.name, step.tag)]);
       if (step.stage === 'ibss') {
@@ -112,11 +112,11 @@ describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB
         continue;
       }
       // A new process finds the phone still configured by the previous one and uploads without setting it again.
-    expect(reached).toEqual(['ibss: true', 'ibec: true']);
       for (const line of step.before ?? []) await irecovery(server, ['-c', line]);
       await irecovery(server, ['-c', step.command ?? 'firmware']);
       if (step.stage === 'ibec') await reach('ibec');
     }
+    expect(reached).toEqual(['ibss: true', 'ibec: true']);
     expect(phone.bootRecords.map((r) => [r.command, r.verdict.ok])).toEqual(phone.bootRecords.map((r) => [r.command, true]));
     expect(phone.bootRecords.at(-1)?.command).toBe('bootx');
   });
