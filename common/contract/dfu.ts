@@ -9,8 +9,10 @@ export const DfuPhoneSchema = z.object({
   location: z.string(),
   cpid: z.string(),
   bdid: z.string().optional(),
-  /** 16 hex digits; masked ("000A1Bxxxxxxxxxx") unless the request asks for the full value. */
+  /** 16 hex digits; masked ("…4E5F60", common/phone-id-mask.ts) unless the request asks for the full value. */
   ecid: z.string().optional(),
+  /** The opaque id `lifeline devices --json` gives the same phone (a hash of its ECID), when the ECID is known. */
+  phoneId: z.string().optional(),
   model: z.object({ productType: z.string(), name: z.string(), boardConfig: z.string() }).optional(),
   /** SecureROM tag: present while SecureROM (DFU) answers. */
   srtg: z.string().optional(),

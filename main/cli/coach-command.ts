@@ -4,27 +4,29 @@
  */
 import { ProblemError, type CoachGoalName, type JobSummary, type LifelineApi } from '../../common/api';
 import type { Phone } from '../../common/phone';
+import type { ShortcutResult } from '../coach/recovery-shortcuts';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
 import { EXIT } from './exit-codes';
+import { SHOW_ECID_HELP, phonesMatching, shownPhoneId } from './phone-ids';
+import { publicIdOfPhone } from '../devices/public-phone-id';
 
 const GOALS: readonly CoachGoalName[] = ['recovery', 'dfu-assisted', 'dfu-manual'];
 const JOB_TIMEOUT_MS = 5 * 60_000;
 
-/** The phone to act on: --phone (full ID or its last digits), or the only one connected; never a guess between two. */
-export function choosePhone(phones: Phone[], wanted: string | undefined): Phone {
+/** The phone to act on: --phone (see phonesMatching), or the only one connected; never a guess between two. */
+export function choosePhone(phones: Phone[], wanted: string | undefined, showEcid = false): Phone {
   const connected = phones.filter((p) => p.connected);
-  const list = connected.map((p) => `${p.model.name} [${p.id}]`).join(', ');
+  const list = connected.map((p) => `${p.model.name} [${shownPhoneId(p.id, showEcid)}]`).join(', ');
   if (wanted) {
-    const needle = wanted.toUpperCase();
-    const matches = connected.filter((p) => p.id.toUpperCase() === needle || (needle.length >= 4 && p.id.toUpperCase().endsWith(needle)));
+    const matches = phonesMatching(connected, wanted);
     if (matches.length === 1 && matches[0]) return matches[0];
     throw new ProblemError({
       code: matches.length > 1 ? 'ambiguous-phone' : 'no-such-phone',
       title: matches.length > 1 ? 'More than one phone matches' : 'That phone is not connected',
       detail: connected.length > 0 ? `Connected: ${list}.` : 'No phone is connected.',
-      nextSteps: ['Give the full ID shown by `lifeline devices`.'],
+      nextSteps: ['Give the ID shown by `lifeline devices` (or the id `lifeline devices --json` prints).'],
     });
   }
   if (connected.length === 1 && connected[0]) return connected[0];
@@ -66,11 +68,11 @@ export async function awaitJob(api: LifelineApi, job: string, output: Output, si
   });
 }
 
-async function recoveryCommand(api: LifelineApi, output: Output, direction: 'enter' | 'exit', phoneOption: string | undefined, signal: AbortSignal): Promise<number> {
+async function recoveryCommand(api: LifelineApi, output: Output, direction: 'enter' | 'exit', options: { phone?: string; showEcid: boolean }, signal: AbortSignal): Promise<number> {
   const { phones } = await settledSnapshot(api);
   let phone: Phone;
   try {
-    phone = choosePhone(phones, phoneOption);
+    phone = choosePhone(phones, options.phone, options.showEcid);
   } catch (error) {
     printProblem(output, error);
     return EXIT.noDevice;
@@ -82,7 +84,10 @@ async function recoveryCommand(api: LifelineApi, output: Output, direction: 'ent
     printProblem(output, new ProblemError(summary.problem ?? { code: 'failed', title: 'That did not work', detail: '', nextSteps: [] }));
     return EXIT.failed;
   }
-  printResult(output, { phoneId: phone.id, result: summary.result ?? null }, () =>
+  // The job's result names the phone by its registry id (the ECID): scripts get the opaque id instead.
+  const phoneId = publicIdOfPhone(phone.id);
+  const result = summary.result !== undefined && summary.result !== null ? { ...(summary.result as ShortcutResult), phoneId } : null;
+  printResult(output, { phoneId, result }, () =>
     direction === 'enter' ? `${phone.model.name} is in recovery mode.` : `${phone.model.name} left recovery mode and is starting normally.`,
   );
   return EXIT.ok;
@@ -110,7 +115,8 @@ export const registerCoachCommands: RegisterCommand = (program, { withEngine, si
       .command(direction)
       .description(direction === 'enter' ? 'restart a trusted, running phone into recovery mode' : 'leave recovery mode: auto-boot on, restart normally')
       .option('--phone <id>', 'the phone (ID from `lifeline devices`; needed when several are connected)')
-      .action((options: { phone?: string }) => withEngine((api, output) => recoveryCommand(api, output, direction, options.phone, signal)));
+      .option('--show-ecid', SHOW_ECID_HELP, false)
+      .action((options: { phone?: string; showEcid: boolean }) => withEngine((api, output) => recoveryCommand(api, output, direction, options, signal)));
   }
   program
     .command('dfu-plan')

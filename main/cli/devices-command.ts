@@ -3,6 +3,7 @@ import type { HostStatus, Phone } from '../../common/phone';
 import type { RegisterCommand } from './cli-context';
 import { printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
+import { SHOW_ECID_HELP, phoneForJson, shownPhoneId } from './phone-ids';
 
 const MODE_WORDS: Record<Phone['mode'], string> = {
   normal: 'normal',
@@ -13,11 +14,11 @@ const MODE_WORDS: Record<Phone['mode'], string> = {
   unknown: 'unknown',
 };
 
-export function formatPhone(phone: Phone): string {
+export function formatPhone(phone: Phone, showEcid = false): string {
   const trust = phone.trusted === null ? '' : phone.trusted ? ', trusted' : ', not trusted';
   const ios = phone.iosVersion ? `, iOS ${phone.iosVersion}` : '';
   const state = phone.connected ? MODE_WORDS[phone.mode] : 'reconnecting';
-  return [`${phone.model.name} [${phone.id}] — ${state}${ios}${trust}`, `  ${phone.triage.canBackUp ? '✓' : '✗'} ${phone.triage.headline}`].join('\n');
+  return [`${phone.model.name} [${shownPhoneId(phone.id, showEcid)}] — ${state}${ios}${trust}`, `  ${phone.triage.canBackUp ? '✓' : '✗'} ${phone.triage.headline}`].join('\n');
 }
 
 export function formatHostStatus(status: HostStatus): string[] {
@@ -27,8 +28,8 @@ export function formatHostStatus(status: HostStatus): string[] {
   return lines;
 }
 
-function formatList(phones: Phone[], status: HostStatus): string {
-  const body = phones.length === 0 ? ['No iPhone connected.'] : phones.map(formatPhone);
+function formatList(phones: Phone[], status: HostStatus, showEcid: boolean): string {
+  const body = phones.length === 0 ? ['No iPhone connected.'] : phones.map((phone) => formatPhone(phone, showEcid));
   return [...body, ...formatHostStatus(status)].join('\n');
 }
 
@@ -72,16 +73,19 @@ export async function settledSnapshot(api: LifelineApi, timeoutMs = SETTLE_TIMEO
 }
 
 /** `lifeline devices [--watch]`: one settled snapshot, or a live feed until Ctrl+C (or `signal`). */
-export async function devicesCommand(api: LifelineApi, output: Output, options: { watch: boolean; signal?: AbortSignal }): Promise<number> {
+export async function devicesCommand(api: LifelineApi, output: Output, options: { watch: boolean; showEcid?: boolean; signal?: AbortSignal }): Promise<number> {
+  const show = options.showEcid ?? false;
+  const print = (phones: Phone[], host: HostStatus, prefix = ''): void =>
+    printResult(output, { phones: phones.map((phone) => phoneForJson(phone, show)), host }, () => `${prefix}${formatList(phones, host, show)}`);
   const { phones, host } = await settledSnapshot(api);
-  printResult(output, { phones, host }, () => formatList(phones, host));
+  print(phones, host);
   if (!options.watch) return EXIT.ok;
 
   let latestHost = host;
   const offHost = api.on('host.status', (status) => {
     latestHost = status;
   });
-  const offPhones = api.on('devices.changed', (current) => printResult(output, { phones: current, host: latestHost }, () => `\n${formatList(current, latestHost)}`));
+  const offPhones = api.on('devices.changed', (current) => print(current, latestHost, '\n'));
   await new Promise<void>((resolve) => {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -96,5 +100,6 @@ export const registerDevicesCommand: RegisterCommand = (program, { withEngine, s
     .command('devices')
     .description('list connected phones in every mode, with what can be saved')
     .option('--watch', 'keep running and print every change', false)
-    .action((options: { watch: boolean }) => withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, signal })));
+    .option('--show-ecid', SHOW_ECID_HELP, false)
+    .action((options: { watch: boolean; showEcid: boolean }) => withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, showEcid: options.showEcid, signal })));
 };

@@ -2,6 +2,7 @@ import type { DfuPhone } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printResult } from './cli-output';
 import { EXIT } from './exit-codes';
+import { SHOW_ECID_HELP } from './phone-ids';
 
 const MODE_WORDS: Record<DfuPhone['mode'], string> = {
   dfu: 'DFU mode',
@@ -25,11 +26,13 @@ export const registerDfuInfoCommand: RegisterCommand = (program, { withEngine })
   program
     .command('dfu-info')
     .description('show what each phone in DFU or recovery mode reports over USB (chip, board, ECID, nonces)')
-    .option('--show-ecid', 'print the full ECID (it identifies the phone; masked by default)', false)
+    .option('--show-ecid', SHOW_ECID_HELP, false)
     .action((options: { showEcid: boolean }) =>
       withEngine(async (api, output) => {
         const phones = await api.invoke('dfu.info', { showEcid: options.showEcid });
-        printResult(output, phones, () => (phones.length === 0 ? 'No phone in DFU or recovery mode.' : phones.map(formatDfuPhone).join('\n')));
+        // --json names each phone by its opaque phoneId; the ECID (masked or not) only when asked.
+        const json = options.showEcid ? phones : phones.map(({ ecid: _ecid, ...rest }) => rest);
+        printResult(output, json, () => (phones.length === 0 ? 'No phone in DFU or recovery mode.' : phones.map(formatDfuPhone).join('\n')));
         return EXIT.ok;
       }),
     );

@@ -8,6 +8,7 @@ import { planFor, type CoachGoal, type CoachPlan } from '../../common/coach-plan
 import type { CoachAttempt, HostChecklist } from '../../common/contract/coach';
 import { findModelByProductType } from '../../common/device-table';
 import type { Phone } from '../../common/phone';
+import { maskPhoneId } from '../../common/phone-id-mask';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import { CoachAttemptRun, type CoachPhones } from './coach-attempt';
 import { monotonicClock, type CoachClock } from './coach-clock';
@@ -149,7 +150,7 @@ export class CoachService {
       throw new ProblemError({
         code: 'phone-not-connected',
         title: 'That phone is not connected',
-        detail: phones.length > 0 ? `Connected: ${phones.map((p) => `${p.model.name} [${p.id}]`).join(', ')}.` : 'No phone is connected.',
+        detail: phones.length > 0 ? `Connected: ${phones.map((p) => `${p.model.name} [${maskPhoneId(p.id)}]`).join(', ')}.` : 'No phone is connected.',
         nextSteps: ['Plug the phone in with a data cable and choose it from the list.'],
       });
     }

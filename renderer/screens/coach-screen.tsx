@@ -2,6 +2,7 @@ import { useCallback, useState } from 'react';
 import { problemOf } from '../../common/api';
 import type { CoachGoal } from '../../common/coach-plans';
 import { positionAt } from '../../common/coach-timeline';
+import { maskPhoneId } from '../../common/phone-id-mask';
 import { CoachChecklist } from '../components/coach-checklist';
 import { CoachCountdown } from '../components/coach-countdown';
 import { CoachOutcomePanel } from '../components/coach-outcome';
@@ -90,7 +91,7 @@ export function CoachScreen({ phoneId, intent }: { phoneId: string | null; inten
         </p>
       ) : (
         <p className="lead">
-          Now: {describeMode(phone.mode)}. Lifeline watches this phone (ID …{phone.id.slice(-6)}) and tells you when to let go.
+          Now: {describeMode(phone.mode)}. Lifeline watches this phone (ID {maskPhoneId(phone.id)}) and tells you when to let go.
         </p>
       )}
       {inBackground && running && <p role="note">This window is in the background. The countdown keeps time and the beeps still play.</p>}

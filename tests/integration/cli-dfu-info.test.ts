@@ -3,6 +3,7 @@ import type { DfuPhone } from '../../common/api';
 import { findModelByProductType } from '../../common/device-table';
 import { runCli } from '../../main/cli';
 import { EXIT } from '../../main/cli/exit-codes';
+import { publicPhoneId } from '../../main/devices/public-phone-id';
 import { PhoneHardware, type PhoneMode } from '../../main/sim/hardware/phone-hardware';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
@@ -32,7 +33,7 @@ async function serve(phones: { productType: string; ecid: bigint; mode: PhoneMod
 }
 
 describe('lifeline dfu-info over USB/IP', () => {
-  it('--json lists each DFU / recovery phone with mode, chip, board, model, masked ECID and nonces', async () => {
+  it('--json lists each DFU / recovery phone with mode, chip, board, model, opaque phone id and nonces — never its ECID', async () => {
     const server = await serve([
       { productType: 'iPhone6,1', ecid: 0x000a1b2c3d4e5f60n, mode: 'dfu' },
       { productType: 'iPhone10,3', ecid: 0x0006398020f9e526n, mode: 'recovery' },
@@ -46,14 +47,32 @@ describe('lifeline dfu-info over USB/IP', () => {
       productId: '0x1281',
       cpid: '0x8015',
       bdid: '0x06',
-      ecid: '000639xxxxxxxxxx',
+      phoneId: publicPhoneId({ ecid: 0x0006398020f9e526n }),
       model: { productType: 'iPhone10,3' },
     });
+    expect(phones[0]).not.toHaveProperty('ecid');
     expect(phones[0]?.apNonce).toMatch(/^[0-9a-f]{64}$/);
-    expect(phones[1]).toMatchObject({ mode: 'dfu', productId: '0x1227', cpid: '0x8960', bdid: '0x00', ecid: '000A1Bxxxxxxxxxx', srtg: 'iBoot-1704.10' });
+    expect(phones[1]).toMatchObject({ mode: 'dfu', productId: '0x1227', cpid: '0x8960', bdid: '0x00', phoneId: publicPhoneId({ ecid: 0x000a1b2c3d4e5f60n }), srtg: 'iBoot-1704.10' });
+    expect(phones[1]).not.toHaveProperty('ecid');
     expect(phones[1]?.apNonce).toMatch(/^[0-9a-f]{40}$/);
     expect(phones[1]?.sepNonce).toMatch(/^[0-9a-f]{40}$/);
-    expect(out).not.toContain('0A1B2C3D4E5F60');
+    expect(out).not.toMatch(/0A1B2C3D4E5F60|4E5F60|20F9E526/i);
+  });
+
+  it('masks the ECID in plain words; --json --show-ecid adds the full ECID next to the phone id', async () => {
+    const server = await serve([{ productType: 'iPhone6,1', ecid: 0x000a1b2c3d4e5f60n, mode: 'dfu' }]);
+    const prose = await run(['--usbip', server.address, 'dfu-info']);
+    expect(prose.out).toContain('ECID …4E5F60');
+    expect(prose.out).not.toContain('0A1B2C3D');
+    const { out } = await run(['--usbip', server.address, '--json', 'dfu-info', '--show-ecid']);
+    expect(JSON.parse(out)).toMatchObject([{ ecid: '000A1B2C3D4E5F60', phoneId: publicPhoneId({ ecid: 0x000a1b2c3d4e5f60n }) }]);
+  });
+
+  it('gives a phone in DFU mode the same id as `lifeline devices --json` does', async () => {
+    const server = await serve([{ productType: 'iPhone6,1', ecid: 0x000a1b2c3d4e5f60n, mode: 'dfu' }]);
+    const dfu = JSON.parse((await run(['--usbip', server.address, '--json', 'dfu-info'])).out) as DfuPhone[];
+    const devices = JSON.parse((await run(['--usbip', server.address, '--json', 'devices'])).out) as { phones: { id: string; mode: string }[] };
+    expect(devices.phones).toMatchObject([{ mode: 'dfu', id: dfu[0]!.phoneId }]);
   });
 
   it('--show-ecid prints the full ECID in plain words', async () => {

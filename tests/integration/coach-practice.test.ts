@@ -139,8 +139,12 @@ describe('coach on virtual phones (real registry, same ECID)', () => {
   }, 60_000);
 
   it('refuses to coach a phone it cannot see, and the assisted path for a phone not in recovery, in plain words', async () => {
-    await expect(api.invoke('coach.start', { phoneId: '00000000DEADBEEF', goal: 'recovery' })).rejects.toMatchObject({ problem: { code: 'phone-not-connected' } });
     const twelve = await phoneNamed('iPhone 12', 'normal');
+    const refusal = (await api.invoke('coach.start', { phoneId: '00000000DEADBEEF', goal: 'recovery' }).catch((error: unknown) => error)) as { problem: { code: string; detail: string } };
+    expect(refusal.problem.code).toBe('phone-not-connected');
+    // The phones it lists are named by their masked ids only.
+    expect(refusal.problem.detail).toContain(`iPhone 12 […${twelve.id.slice(-6)}]`);
+    expect(refusal.problem.detail).not.toContain(twelve.id);
     await expect(api.invoke('coach.start', { phoneId: twelve.id, goal: 'dfu-assisted' })).rejects.toMatchObject({ problem: { code: 'needs-recovery' } });
   }, 30_000);
 });

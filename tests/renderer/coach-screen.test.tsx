@@ -76,6 +76,9 @@ describe('Coach screen', () => {
     store.setState({ engine: 'connected', phones: [phone('AAAA000000000001', 'recovery'), phone('BBBB000000000002', 'normal', 'iPhone 12')], route: { screen: 'coach', phoneId: null } });
     render(<App store={store} api={api} />);
     expect(screen.getByRole('heading', { level: 1, name: 'Which phone?' })).toBeInTheDocument();
+    // Each phone is told apart by its masked id, never its whole ECID.
+    expect(screen.getByRole('button', { name: /iPhone 12/ })).toHaveTextContent('(ID …000002)');
+    expect(document.body.textContent).not.toContain('BBBB000000000002');
     fireEvent.click(screen.getByRole('button', { name: /iPhone 12/ }));
     expect(store.getState().route).toEqual({ screen: 'coach', phoneId: 'BBBB000000000002', intent: 'enter' });
     await wait(0);

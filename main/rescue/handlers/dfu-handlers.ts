@@ -1,10 +1,12 @@
 import type { DfuPhone } from '../../../common/api';
 import { ProblemError } from '../../../common/api';
 import { hex } from '../../../common/device-table';
+import { maskPhoneId } from '../../../common/phone-id-mask';
+import { ecidKey } from '../../devices/phone-views';
+import { publicPhoneId } from '../../devices/public-phone-id';
 import { IrecvClient } from '../../restore/irecv/irecv-client';
 import { listIrecvDevices } from '../../restore/irecv/irecv-discovery';
 import type { IrecvDeviceInfo } from '../../restore/irecv/irecv-device-info';
-import { maskEcid } from '../../usb/iboot-serial';
 import type { CommandHandlers, EngineContext } from '../engine';
 
 /** Opening a phone only to read its nonce string: short waits, a listed phone answers at once. */
@@ -14,7 +16,9 @@ function describe(info: IrecvDeviceInfo, location: string, showEcid: boolean): D
   const phone: DfuPhone = { mode: info.mode, productId: hex(info.productId), location, cpid: hex(info.cpid) };
   if (info.bdid !== undefined) phone.bdid = hex(info.bdid, 2);
   if (info.ecid !== undefined) {
-    phone.ecid = showEcid ? BigInt.asUintN(64, info.ecid).toString(16).toUpperCase().padStart(16, '0') : maskEcid(info.ecid);
+    const ecid = BigInt.asUintN(64, info.ecid);
+    phone.ecid = showEcid ? ecidKey(ecid) : maskPhoneId(ecid);
+    phone.phoneId = publicPhoneId({ ecid });
   }
   if (info.model) phone.model = { productType: info.model.productType, name: info.model.name, boardConfig: info.model.boardConfig };
   if (info.srtg !== undefined) phone.srtg = info.srtg;

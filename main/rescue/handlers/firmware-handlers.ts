@@ -1,6 +1,7 @@
 import { ProblemError, type FirmwareStatus, type PreparedFirmware } from '../../../common/api';
 import { findModelByProductType } from '../../../common/device-table';
 import type { Phone } from '../../../common/phone';
+import { maskPhoneId } from '../../../common/phone-id-mask';
 import type { FirmwareService, FirmwareTarget } from '../../firmware/firmware-service';
 import type { CommandHandlers, EngineContext } from '../engine';
 
@@ -38,7 +39,7 @@ export function firmwareHandlers(context: EngineContext): Pick<CommandHandlers, 
   const phoneById = (phoneId: string): Phone => {
     const phone = context.phones().find((p) => p.id === phoneId);
     if (phone) return phone;
-    throw new ProblemError({ code: 'phone-not-found', title: 'That iPhone is not connected', detail: `No phone with id ${phoneId}.`, nextSteps: ['Plug the iPhone in again.'] });
+    throw new ProblemError({ code: 'phone-not-found', title: 'That iPhone is not connected', detail: `No phone with id ${maskPhoneId(phoneId)}.`, nextSteps: ['Plug the iPhone in again.'] });
   };
   const phoneTarget = (phone: Phone): FirmwareTarget => {
     const target = targetOfPhone(phone);

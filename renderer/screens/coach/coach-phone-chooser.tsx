@@ -1,4 +1,5 @@
 import type { Phone } from '../../../common/phone';
+import { maskPhoneId } from '../../../common/phone-id-mask';
 import { StatusAnnouncer } from '../../components/status-announcer';
 import { describeMode } from '../../phone-words';
 import { navigate } from '../../store/lifeline-store';
@@ -21,7 +22,7 @@ export function CoachPhoneChooser({ candidates, intent, back }: { candidates: Ph
               <li key={p.id}>
                 <button type="button" onClick={() => navigate(store, { screen: 'coach', phoneId: p.id, intent })}>
                   {p.model.name}
-                  {p.deviceName ? ` “${p.deviceName}”` : ''} — {describeMode(p.mode)} (ID …{p.id.slice(-6)})
+                  {p.deviceName ? ` “${p.deviceName}”` : ''} — {describeMode(p.mode)} (ID {maskPhoneId(p.id)})
                 </button>
               </li>
             ))}
