@@ -23,6 +23,8 @@ export const TriageVerdictSchema = z.object({
   headline: z.string(),
   reason: z.string(),
   nextSteps: z.array(z.string()),
+  /** The Problem code behind a refusal that also bars restoring (e.g. 'phone-invalid-identity'); commands refuse with it. */
+  code: z.string().optional(),
 });
 export type TriageVerdict = z.infer<typeof TriageVerdictSchema>;
 

@@ -5,6 +5,7 @@ import { findModelByProductType } from '../../common/device-table';
 import type { PlistValue } from '../plist/plist-value';
 import type { BackupRoot } from './backup-locations';
 import { isStoreWorkFolder, readPlistFile, treeSize } from './backup-store';
+import { checkPathSegment } from './confine';
 
 /**
  * Finds the backups already on this computer: every `<UDID>` (and old iTunes
@@ -22,7 +23,9 @@ export type FindBackupsOptions = {
   skipSize?: boolean;
 };
 
+/** Throws ConfinementError when `options.udid` is not one safe folder name. */
 export async function findBackups(roots: readonly BackupRoot[], options: FindBackupsOptions = {}): Promise<BackupSummary[]> {
+  if (options.udid !== undefined) checkPathSegment(options.udid);
   const found: BackupSummary[] = [];
   const seen = new Set<string>();
   for (const root of roots) {

@@ -4,19 +4,22 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { ProblemError, type Problem, type Progress } from '../../common/api';
 import type { BackupResult, BackupSummary } from '../../common/contract/backup';
+import { describeReportedIdentity } from '../../common/phone-identity';
 import { LockdownClient, LockdownError } from '../lockdown/lockdown-client';
 import type { PairRecord } from '../lockdown/pair-record';
 import { hostTlsOptions } from '../lockdown/tls-options';
 import { isPairedPhone } from '../lockdown/phone-pin';
 import { encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
-import { UsbmuxClient, UsbmuxError, type UsbmuxDevice } from '../usbmux/usbmux-client';
+import { invalidIdentityProblem } from '../rescue/problems';
+import { UsbmuxClient, UsbmuxError, type UsbmuxDevice, type UsbmuxListedDevice } from '../usbmux/usbmux-client';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { AFC_SERVICE, AfcSyncLock } from './afc-sync-lock';
 import { findBackups } from './backup-finder';
 import { currentLocationEnvironment, defaultBackupRoot, standardBackupRoots, type BackupRoot, type LocationEnvironment } from './backup-locations';
 import { BackupProgress } from './backup-progress';
 import { BackupStore, BackupVerifyError, type Staging } from './backup-store';
+import { ConfinementError, checkPathSegment } from './confine';
 import { DeviceLinkFolderHost, freeBytes } from './device-link-host';
 import { buildInfoPlist } from './info-plist';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
@@ -83,6 +86,7 @@ export class BackupService {
       udid = this.options.udidOfPhone?.(request.phoneId) ?? this.options.resolvePhone?.(request.phoneId)?.udid;
       if (udid === undefined) return [];
     }
+    if (udid !== undefined) refuseUnsafeId(udid);
     return findBackups(this.roots(request.directory), udid !== undefined ? { udid } : {});
   }
 
@@ -92,6 +96,7 @@ export class BackupService {
     const progress = new BackupProgress(context.progress);
     progress.publish(true);
     const target = await this.resolve(request, signal);
+    refuseUnsafeId(target.udid);
     const root = request.directory ?? this.defaultRoot().path;
     await mkdir(root, { recursive: true, mode: PRIVATE_DIR_MODE }).catch((error: unknown) => {
       throw problem('backup-folder-error', 'Lifeline cannot use the backup folder', `${root}: ${(error as Error).message}`, ['Choose another folder.']);
@@ -229,14 +234,17 @@ export class BackupService {
         'Plug the phone in, and wait until its card shows it.',
       ]);
     }
-    let devices: UsbmuxDevice[];
+    let listed: UsbmuxListedDevice[];
     try {
-      devices = await this.usbmux.listDevices({ signal });
+      listed = await this.usbmux.listAllDevices({ signal });
     } catch (error) {
       throw problemForFailure(error);
     }
+    const devices = listed.filter((d): d is UsbmuxDevice => d.udid !== null);
     const wanted = request.udid?.toUpperCase();
     const device = wanted ? devices.find((d) => d.udid.toUpperCase() === wanted || d.serialNumber.toUpperCase() === wanted) : devices.find((d) => d.connectionType === 'USB') ?? devices[0];
+    const unidentified = listed.find((d) => d.udid === null);
+    if (!device && unidentified) throw new ProblemError(invalidIdentityProblem(`it calls itself ${unidentified.reportedIdentity}`));
     if (!device) {
       throw problem('backup-no-phone', wanted ? 'That phone is not connected' : 'No phone is connected', 'Lifeline can only back up a phone that is switched on and connected.', [
         'Plug the phone in with a cable and unlock it.',
@@ -389,6 +397,16 @@ function problem(code: string, title: string, detail: string, nextSteps: string[
 }
 
 const KEPT = 'Your previous backup is unchanged.';
+
+/** A UDID names the backup folder: anything but one safe folder name is refused before the disk is touched. */
+function refuseUnsafeId(udid: string): void {
+  try {
+    checkPathSegment(udid);
+  } catch (error) {
+    if (error instanceof ConfinementError) throw new ProblemError(invalidIdentityProblem(`it calls itself ${describeReportedIdentity(udid)}`));
+    throw error;
+  }
+}
 
 function notTrusted(): ProblemError {
   return problem('backup-not-trusted', 'This computer is not trusted by the phone', 'A backup needs the phone to trust this computer.', [

@@ -4,6 +4,7 @@ import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat } fro
 import { join } from 'node:path';
 import { decodePlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict } from '../plist/plist-value';
+import { checkPathSegment } from './confine';
 import { readManifestDb } from './manifest-db';
 import { PRIVATE_DIR_MODE, makeFilePrivate } from './private-files';
 
@@ -52,7 +53,10 @@ export class BackupStore {
   constructor(
     readonly root: string,
     readonly udid: string,
-  ) {}
+  ) {
+    // The id names folders under root (and staging names that recover() deletes): one safe name, before any disk work.
+    checkPathSegment(udid);
+  }
 
   get backupPath(): string {
     return join(this.root, this.udid);

@@ -33,7 +33,8 @@ export type ConfinementReason =
   | 'trailing-dot-or-space'
   | 'name-too-long'
   | 'symlink'
-  | 'not-a-directory';
+  | 'not-a-directory'
+  | 'separator';
 
 export class ConfinementError extends Error {
   constructor(
@@ -93,6 +94,22 @@ export function confineSync(root: string, devicePath: unknown, cache?: Confineme
     throw new ConfinementError('parent-reference', devicePath as string);
   }
   return current;
+}
+
+/** Longest id accepted as a folder name (a UDID is 40; work folders add a prefix and suffix to it). */
+export const MAX_SEGMENT_CHARS = 128;
+
+/**
+ * One safe folder name for an id that names a folder (a phone's UDID under the backup root): the same rules as a
+ * device path, plus no separator of any OS and a tighter length bound. Returns the name, or throws ConfinementError.
+ */
+export function checkPathSegment(name: unknown): string {
+  if (typeof name !== 'string') throw new ConfinementError('not-a-string', String(name));
+  if (name.length > MAX_SEGMENT_CHARS) throw new ConfinementError('too-long', name);
+  if (name.includes('/') || name.includes('\\')) throw new ConfinementError('separator', name);
+  const names = checkDevicePath(name);
+  if (names.length !== 1 || names[0] !== name) throw new ConfinementError('separator', name);
+  return name;
 }
 
 /** The lexical half of confine(): the path's names, or a ConfinementError. Empty segments (`a//b`, `a/`) are dropped. */

@@ -56,6 +56,7 @@ export function factsFrom(info: LockdownDeviceInfo): LockdownFacts {
     locked: info.passwordProtected,
     unlockedSinceBoot: info.trust === 'paired-locked' ? false : info.unlockedSinceBoot,
   };
+  if (info.invalidIdentity) facts.invalidIdentity = true;
   if (info.productType) facts.productType = info.productType;
   if (info.hardwareModel) facts.boardConfig = info.hardwareModel;
   if (info.productVersion) facts.iosVersion = info.productVersion;

@@ -1,12 +1,14 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Unsubscribe } from '../../common/api';
 import { findModelByChip, findModelByProductType, hex, type DeviceModel } from '../../common/device-table';
 import type { HostStatus, Phone, PhoneMode, PhoneModel, UsbmuxStatus } from '../../common/phone';
+import { describeReportedIdentity, parseUdid } from '../../common/phone-identity';
 import type { PhoneSource } from '../rescue/engine';
 import { appleUsbModeOf, isAppleVendor } from '../usb/apple-usb-ids';
 import { parseIBootSerial, type DeviceSerial } from '../usb/iboot-serial';
 import type { UsbBus, UsbDeviceHandle } from '../usb/usb-bus';
-import { normaliseUdid } from '../usbmux/usbmux-wire';
+import type { UsbmuxListedDevice } from '../usbmux/usbmux-client';
 import { ecidFromUdid, ecidKey, type LockdownFacts, type LockdownProbe, type UsbmuxDevice, type UsbmuxFeed } from './phone-views';
 import { triage } from './triage';
 
@@ -31,7 +33,9 @@ type PhoneRecord = {
   /** USB port path: the only link between two enumerations of a phone that reports no ECID (WTF mode). */
   location?: string;
   usb?: UsbView;
-  mux?: UsbmuxDevice;
+  mux?: UsbmuxListedDevice;
+  /** The phone reported a UDID / ECID no iPhone uses: listed under a hash of it, never probed, backed up or restored. */
+  invalidIdentity?: true;
   lockdown?: LockdownState;
   probe?: AbortController;
   lastMode: PhoneMode;
@@ -75,12 +79,14 @@ export class PhoneRegistry implements PhoneSource {
   /** The usbmuxd handle and UDID of a phone attached through usbmuxd right now (services such as backup talk to it). */
   usbmuxDeviceOf(phoneId: string): { deviceId: number; udid: string } | undefined {
     const record = [...this.records].find((r) => r.id === phoneId);
-    return record?.mux ? { deviceId: record.mux.deviceId, udid: record.mux.udid } : undefined;
+    if (!record?.mux || record.mux.udid === null || record.invalidIdentity) return undefined;
+    return { deviceId: record.mux.deviceId, udid: record.mux.udid };
   }
 
   /** The UDID seen for a phone (also while it is away or in another mode), to match its backups. */
   udidOf(phoneId: string): string | undefined {
-    return [...this.records].find((r) => r.id === phoneId)?.udid;
+    const record = [...this.records].find((r) => r.id === phoneId);
+    return record?.invalidIdentity ? undefined : record?.udid;
   }
 
   /** The phone's current USB enumeration (recovery/DFU/normal), e.g. for iBoot commands in recovery (the coach). */
@@ -143,13 +149,23 @@ export class PhoneRegistry implements PhoneSource {
     let serial: DeviceSerial | null = null;
     let udid: string | undefined;
     let ecid: bigint | undefined;
+    let invalid = false;
     if (mode === 'normal') {
-      udid = handle.serialNumber ? normaliseUdid(handle.serialNumber) : undefined;
+      udid = handle.serialNumber ? (parseUdid(handle.serialNumber) ?? undefined) : undefined;
+      invalid = handle.serialNumber !== undefined && handle.serialNumber !== '' && udid === undefined;
       ecid = udid ? ecidFromUdid(udid) : undefined;
     } else {
       const parsed = parseIBootSerial(handle.serialNumber ?? '');
       serial = parsed.ok ? parsed.serial : null;
-      ecid = serial?.ecid;
+      invalid = serial?.invalidIdentity !== undefined;
+      ecid = invalid ? undefined : serial?.ecid;
+    }
+    if (invalid) {
+      const record = this.unidentified(describeReportedIdentity(handle.serialNumber));
+      record.usb = { handle, mode, serial };
+      record.location = handle.location;
+      this.changed(record);
+      return;
     }
     const record =
       this.find({ ecid, udid }) ??
@@ -170,15 +186,21 @@ export class PhoneRegistry implements PhoneSource {
 
   // ── usbmux + lockdown views ───────────────────────────────────────────────
 
-  private muxAttached(device: UsbmuxDevice): void {
+  private muxAttached(device: UsbmuxListedDevice): void {
     if (this.closed) return;
-    const udid = normaliseUdid(device.udid);
+    if (device.udid === null) {
+      const record = this.unidentified(device.reportedIdentity);
+      record.mux = device;
+      this.changed(record);
+      return;
+    }
+    const udid = device.udid;
     const ecid = ecidFromUdid(udid);
     const record = this.find({ ecid, udid }) ?? this.create({ ecid, udid });
     this.adopt(record, { ecid, udid });
-    record.mux = { ...device, udid };
+    record.mux = device;
     this.changed(record);
-    this.startProbe(record, record.mux);
+    this.startProbe(record, device);
   }
 
   private muxDetached(deviceId: number): void {
@@ -208,7 +230,8 @@ export class PhoneRegistry implements PhoneSource {
         if (this.closed || record.probe !== controller) return;
         record.probe = undefined;
         record.lockdown = outcome;
-        if (outcome.state === 'done' && outcome.facts.ecid !== undefined) this.rekey(record, outcome.facts.ecid);
+        if (outcome.state === 'done' && outcome.facts.invalidIdentity) record.invalidIdentity = true;
+        else if (outcome.state === 'done' && outcome.facts.ecid !== undefined) this.rekey(record, outcome.facts.ecid);
         this.changed(record);
       });
   }
@@ -221,6 +244,19 @@ export class PhoneRegistry implements PhoneSource {
       if (keys.udid !== undefined && record.udid === keys.udid) return record;
     }
     return undefined;
+  }
+
+  /**
+   * The record of a device with an invalid identity, keyed by a hash of what it reported (as describeReportedIdentity
+   * puts it, so USB and usbmux sightings of one device meet).
+   */
+  private unidentified(reported: string): PhoneRecord {
+    const key = `invalid-${createHash('sha256').update(reported).digest('hex').slice(0, 16)}`;
+    const existing = [...this.records].find((r) => r.id === key);
+    if (existing) return existing;
+    const record: PhoneRecord = { id: key, lastMode: 'unknown', invalidIdentity: true };
+    this.records.add(record);
+    return record;
   }
 
   private findAwayAt(location: string): PhoneRecord | undefined {
@@ -314,7 +350,9 @@ export class PhoneRegistry implements PhoneSource {
         ? `Unknown Apple device (CPID ${hex(cpid)}${bdid !== null ? `, BDID ${hex(bdid, 2)}` : ''})`
         : facts?.productType
           ? `Unknown Apple device (${facts.productType})`
-          : this.modeOf(record) === 'normal'
+          : record.invalidIdentity
+            ? 'Unidentified device'
+            : this.modeOf(record) === 'normal'
             ? 'Apple device (identifying…)'
             : 'Unknown Apple device';
     return { name, productType: facts?.productType ?? null, boardConfig: facts?.boardConfig ?? null, cpid, bdid, buttons: null, known: false };
@@ -330,7 +368,7 @@ export class PhoneRegistry implements PhoneSource {
     const iosVersion = facts?.iosVersion ?? null;
     const usbmuxMissing = this.options.usbmux === undefined || this.options.usbmux.status().state === 'unavailable';
     const answered = record.lockdown?.state === 'done' || record.lockdown?.state === 'failed';
-    const identifying = connected && inNormalMode && !answered && !usbmuxMissing && this.options.probe !== undefined;
+    const identifying = connected && inNormalMode && !answered && !usbmuxMissing && this.options.probe !== undefined && !record.invalidIdentity;
     return {
       id: record.id,
       mode,
@@ -343,6 +381,7 @@ export class PhoneRegistry implements PhoneSource {
       trusted,
       passcodeSet,
       triage: triage({
+        invalidIdentity: record.invalidIdentity === true,
         mode,
         connected,
         checking: identifying,

@@ -1,12 +1,13 @@
 import type { Unsubscribe } from '../../common/api';
 import type { UsbmuxStatus } from '../../common/phone';
-import type { UsbmuxDevice } from '../usbmux/usbmux-client';
+import type { UsbmuxDevice, UsbmuxListedDevice } from '../usbmux/usbmux-client';
 
 export type { UsbmuxDevice };
 
 /** The usbmuxd side of the registry: attach/detach events and the daemon's reachability. */
 export interface UsbmuxFeed {
-  onAttached(listener: (device: UsbmuxDevice) => void): Unsubscribe;
+  /** Unidentified devices (`udid: null`) too: the registry lists them with the invalid-identity problem. */
+  onAttached(listener: (device: UsbmuxListedDevice) => void): Unsubscribe;
   onDetached(listener: (deviceId: number) => void): Unsubscribe;
   onStatus(listener: (status: UsbmuxStatus) => void): Unsubscribe;
   status(): UsbmuxStatus;
@@ -23,6 +24,8 @@ export type LockdownFacts = {
   ecid?: bigint;
   cpid?: number;
   bdid?: number;
+  /** Lockdown's UniqueDeviceID is not a UDID, or not the one usbmuxd lists. */
+  invalidIdentity?: boolean;
   trusted: boolean | null;
   passcodeSet: boolean | null;
   locked: boolean | null;

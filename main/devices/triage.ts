@@ -1,8 +1,11 @@
 import type { PhoneMode, TriageVerdict } from '../../common/phone';
 import { compareVersions } from '../../common/ios-version';
+import { invalidIdentityProblem } from '../rescue/problems';
 
 /** What the registry knows about a phone that decides whether a backup can be made now. */
 export type TriageFacts = {
+  /** The phone reported a UDID or ECID no iPhone uses: listed, never backed up or restored. */
+  invalidIdentity?: boolean;
   mode: PhoneMode;
   connected: boolean;
   /** Lockdown has not answered yet. */
@@ -28,6 +31,10 @@ const FIND_EXISTING = 'Lifeline will look for backups of this phone already on t
 const ICLOUD = 'If iCloud Backup was on, your photos and data may already be in iCloud: after the restore you can choose "Restore from iCloud Backup".';
 
 export function triage(facts: TriageFacts): TriageVerdict {
+  if (facts.invalidIdentity) {
+    const problem = invalidIdentityProblem();
+    return { canBackUp: false, headline: problem.title, reason: problem.detail, nextSteps: problem.nextSteps, code: problem.code };
+  }
   if (!facts.connected) {
     return {
       canBackUp: false,

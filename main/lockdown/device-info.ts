@@ -1,3 +1,4 @@
+import { parseUdid } from '../../common/phone-identity';
 import { isPlistDict } from '../plist/plist-value';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import type { UsbmuxClient, UsbmuxDevice } from '../usbmux/usbmux-client';
@@ -25,7 +26,13 @@ export type LockdownDeviceInfo = {
   hardwareModel: string | null;
   productVersion: string | null;
   buildVersion: string | null;
+  /** UniqueDeviceID, only when it is a real UDID (see `invalidIdentity`). */
   uniqueDeviceId: string | null;
+  /**
+   * UniqueDeviceID is not a UDID, or not the one usbmuxd lists for this phone: the phone reports an invalid identity
+   * and is never backed up or restored.
+   */
+  invalidIdentity: boolean;
   chipId: number | null;
   boardId: number | null;
   /** UniqueChipID. */
@@ -125,6 +132,7 @@ export async function readDeviceInfo(
       productVersion: null,
       buildVersion: null,
       uniqueDeviceId: null,
+      invalidIdentity: false,
       chipId: null,
       boardId: null,
       ecid: null,
@@ -141,7 +149,11 @@ export async function readDeviceInfo(
       info.hardwareModel ??= text(dict.HardwareModel);
       info.productVersion ??= text(dict.ProductVersion);
       info.buildVersion ??= text(dict.BuildVersion);
-      info.uniqueDeviceId ??= text(dict.UniqueDeviceID);
+      if (info.uniqueDeviceId === null && !info.invalidIdentity && dict.UniqueDeviceID !== undefined) {
+        const reported = parseUdid(dict.UniqueDeviceID);
+        if (reported !== null && reported.toUpperCase() === device.udid.toUpperCase()) info.uniqueDeviceId = reported;
+        else info.invalidIdentity = true;
+      }
       info.chipId ??= uint(dict.ChipID);
       info.boardId ??= uint(dict.BoardId);
       info.ecid ??= bigUint(dict.UniqueChipID);

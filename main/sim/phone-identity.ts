@@ -59,6 +59,7 @@ export function derivePhoneIdentity(scenario: Scenario, model: DeviceModel): Pho
   else if (usesChipUdid(model)) udid = chipUdid(model, ecid);
   else udid = createHash('sha1').update(`udid\0${seed}`).digest('hex');
   if (/^[0-9a-fA-F]{40}$/.test(udid)) udid = udid.toLowerCase();
+  if (scenario.reportedUdid !== undefined) udid = scenario.reportedUdid;
 
   const serialBytes = digest(seed, 'serial');
   const serialNumber =

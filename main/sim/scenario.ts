@@ -21,6 +21,11 @@ export const ScenarioSchema = z.object({
   /** Seed for every derived identity value (UDID, ECID, serial, IMEI, MAC, device key is random). */
   seed: z.string().default('lifeline'),
   udid: z.string().regex(/^([0-9A-Fa-f]{8}-?[0-9A-Fa-f]{16}|[0-9a-fA-F]{40})$/).optional(),
+  /**
+   * A hostile phone: the identity it reports (usbmuxd SerialNumber, lockdown UniqueDeviceID) verbatim, however
+   * malformed (e.g. `x/../../victim`). Overrides `udid`; for tests of the host's identity checks.
+   */
+  reportedUdid: z.string().min(1).max(1024).optional(),
   /** Hex (0x…) or decimal string; JSON has no 64-bit integers. */
   ecid: z.string().regex(/^(0x[0-9A-Fa-f]{1,16}|\d{1,20})$/).optional(),
   serialNumber: z.string().regex(/^[A-Z0-9]{10,12}$/).optional(),

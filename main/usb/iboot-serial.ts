@@ -40,6 +40,11 @@ export type DeviceSerial = {
   other: Record<string, string>;
   /** Non-fatal oddities: unparseable values, duplicate keys, stray text. */
   problems: string[];
+  /**
+   * Set when an identity field (ECID, SRNM, IMEI) is present but not in its real form: such a device is listed, never
+   * restored. Says which field, for logs.
+   */
+  invalidIdentity?: string;
 };
 
 export type SerialParseFailure = {
@@ -53,6 +58,8 @@ type HexField = 'CPID' | 'CPRV' | 'CPFM' | 'SCEP' | 'BDID' | 'IBFL' | 'SDOM' | '
 const HEX_FIELDS: ReadonlySet<string> = new Set<HexField>(['CPID', 'CPRV', 'CPFM', 'SCEP', 'BDID', 'IBFL', 'SDOM', 'PREV']);
 const STRING_FIELDS: ReadonlySet<string> = new Set(['SRTG', 'SRNM', 'IMEI', 'PWND']);
 const NONCE_FIELDS: ReadonlySet<string> = new Set(['NONC', 'SNON']);
+/** Serial numbers are up to 12 letters and digits (some boards report none); IMEIs are 14–16 digits. */
+const IDENTITY_STRING_FORMS: Readonly<Record<string, RegExp>> = { SRNM: /^[A-Za-z0-9]{0,20}$/, IMEI: /^\d{14,16}$/ };
 
 function failure(code: SerialParseFailure['code'], message: string): SerialParseResult {
   return { ok: false, error: { code, message } };
@@ -213,6 +220,7 @@ export function parseIBootSerial(input: unknown): SerialParseResult {
       const ecid = token.bracketed ? undefined : parseEcid(token.value);
       if (ecid === undefined) {
         note(problems, `ECID is not a 64-bit hex number: "${clip(token.value)}"`);
+        serial.invalidIdentity ??= 'ECID is not a 64-bit hex number';
         continue;
       }
       known++;
@@ -224,6 +232,12 @@ export function parseIBootSerial(input: unknown): SerialParseResult {
       }
       known++;
       const value = canonicalString(key, token.value, source);
+      const form = IDENTITY_STRING_FORMS[key];
+      if (form && !form.test(value)) {
+        note(problems, `${key} is not in its real form`);
+        serial.invalidIdentity ??= `${key} is not in its real form`;
+        continue;
+      }
       if (key === 'SRTG') serial.srtg = value;
       else if (key === 'SRNM') serial.srnm = value;
       else if (key === 'IMEI') serial.imei = value;

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { ByteReader, StreamClosedError, WireAbortedError, WireTimeoutError } from '../wire/byte-reader';
 import { isPlistDict } from '../plist/plist-value';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
+import { describeReportedIdentity, isUdid, parseUdid } from '../../common/phone-identity';
 import { decodePairRecord } from '../lockdown/pair-record';
 import type { PairRecord } from '../lockdown/pair-record';
 import {
@@ -15,7 +16,6 @@ import {
   UsbmuxVersion,
   decodeUsbmuxPlist,
   encodeUsbmuxPlist,
-  normaliseUdid,
   plistUint,
   readUsbmuxPacket,
   swapPort,
@@ -37,6 +37,19 @@ export type UsbmuxDevice = {
   locationId: number | null;
   connectionSpeed: number | null;
 };
+
+/**
+ * A device whose SerialNumber is not a UDID (see common/phone-identity.ts): listed so a person sees it, but its
+ * identity never names a file, a folder or a pair record.
+ */
+export type UsbmuxUnidentifiedDevice = Omit<UsbmuxDevice, 'udid' | 'serialNumber'> & {
+  udid: null;
+  /** The refused SerialNumber, quoted, escaped and clipped: for messages only. */
+  reportedIdentity: string;
+};
+
+/** Every device usbmuxd lists: identified by a real UDID, or not. */
+export type UsbmuxListedDevice = UsbmuxDevice | UsbmuxUnidentifiedDevice;
 
 export type UsbmuxErrorKind =
   /** No daemon at the address (ENOENT, ECONNREFUSED, EACCES, connect timeout…). */
@@ -102,8 +115,11 @@ export function toUsbmuxError(error: unknown, what: string): UsbmuxError {
   return new UsbmuxError('protocol', `${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
 
-/** Parses one `Attached` record (ListDevices entry or Listen event); null when it lacks what a client needs. */
-export function parseUsbmuxDevice(entry: PlistValue | undefined): UsbmuxDevice | null {
+/**
+ * Parses one `Attached` record (ListDevices entry or Listen event); null when it lacks what a client needs. A
+ * SerialNumber that is not a UDID gives an unidentified device.
+ */
+export function parseUsbmuxEntry(entry: PlistValue | undefined): UsbmuxListedDevice | null {
   if (!isPlistDict(entry)) return null;
   const properties = entry.Properties;
   if (!isPlistDict(properties)) return null;
@@ -112,17 +128,24 @@ export function parseUsbmuxDevice(entry: PlistValue | undefined): UsbmuxDevice |
   const connectionType = properties.ConnectionType;
   // docs/protocols/usbmux.md#device-events-and-properties: libusbmuxd refuses entries without SerialNumber or ConnectionType.
   if (deviceId === undefined || deviceId > 0xffffffff) return null;
-  if (typeof serial !== 'string' || serial.length === 0 || serial.length > 128) return null;
+  if (typeof serial !== 'string' || serial.length === 0) return null;
   if (typeof connectionType !== 'string' || connectionType.length > 64) return null;
-  return {
+  const common = {
     deviceId,
-    udid: normaliseUdid(serial),
-    serialNumber: serial,
     productId: plistUint(properties.ProductID) ?? null,
     connectionType,
     locationId: plistUint(properties.LocationID) ?? null,
     connectionSpeed: plistUint(properties.ConnectionSpeed) ?? null,
   };
+  const udid = parseUdid(serial);
+  if (udid === null) return { ...common, udid: null, reportedIdentity: describeReportedIdentity(serial) };
+  return { ...common, udid, serialNumber: serial };
+}
+
+/** parseUsbmuxEntry, keeping only devices identified by a real UDID. */
+export function parseUsbmuxDevice(entry: PlistValue | undefined): UsbmuxDevice | null {
+  const device = parseUsbmuxEntry(entry);
+  return device && device.udid !== null ? (device as UsbmuxDevice) : null;
 }
 
 /** A control connection that has sent one request and read its reply. */
@@ -148,14 +171,19 @@ export class UsbmuxClient {
     this.maxMessageBytes = Math.min(options.maxMessageBytes ?? USBMUX_MAX_MESSAGE, USBMUX_MAX_MESSAGE);
   }
 
-  /** Every device the daemon lists, invalid entries skipped. */
+  /** Every device the daemon lists with a real UDID; malformed entries and unidentified devices skipped. */
   async listDevices(options: UsbmuxRequestOptions = {}): Promise<UsbmuxDevice[]> {
+    return (await this.listAllDevices(options)).filter((device): device is UsbmuxDevice => device.udid !== null);
+  }
+
+  /** Every device the daemon lists, unidentified ones included; malformed entries skipped. */
+  async listAllDevices(options: UsbmuxRequestOptions = {}): Promise<UsbmuxListedDevice[]> {
     const reply = await this.request('ListDevices', {}, options);
     const list = reply.DeviceList;
     if (!Array.isArray(list)) throw this.unexpected('ListDevices', reply);
-    const devices: UsbmuxDevice[] = [];
+    const devices: UsbmuxListedDevice[] = [];
     for (const entry of list) {
-      const device = parseUsbmuxDevice(entry);
+      const device = parseUsbmuxEntry(entry);
       if (device) devices.push(device);
     }
     return devices;
@@ -171,6 +199,8 @@ export class UsbmuxClient {
 
   /** The stored pair record for a UDID, or null when the daemon has none (ENOENT). Throws PairRecordError for a corrupt one. */
   async readPairRecord(udid: string, options: UsbmuxRequestOptions = {}): Promise<PairRecord | null> {
+    // The daemon names a file after the PairRecordID: only a real UDID is ever sent.
+    if (!isUdid(udid)) throw new RangeError(`Not a UDID: ${describeReportedIdentity(udid)}`);
     let reply: PlistDict;
     try {
       reply = await this.request('ReadPairRecord', { PairRecordID: udid }, options);

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { ByteReader } from '../wire/byte-reader';
 import { plistUint } from './usbmux-wire';
-import { UsbmuxClient, parseUsbmuxDevice, toUsbmuxError } from './usbmux-client';
-import type { UsbmuxClientOptions, UsbmuxDevice } from './usbmux-client';
+import { UsbmuxClient, parseUsbmuxEntry, toUsbmuxError } from './usbmux-client';
+import type { UsbmuxClientOptions, UsbmuxListedDevice } from './usbmux-client';
 import { daemonMissingAdvice, formatUsbmuxAddress, resolveUsbmuxAddress } from './usbmux-address';
 import type { ResolvedUsbmuxAddress } from './usbmux-address';
 
@@ -23,10 +23,11 @@ export type UsbmuxWatcherState =
   | { status: 'stopped'; address: string };
 
 export type UsbmuxWatcherEvents = {
-  attached: [device: UsbmuxDevice];
-  detached: [device: UsbmuxDevice];
+  /** Unidentified devices (a SerialNumber that is not a UDID) are reported too, with `udid: null`. */
+  attached: [device: UsbmuxListedDevice];
+  detached: [device: UsbmuxListedDevice];
   /** The daemon stored a pair record for this device (a host paired with it). */
-  paired: [device: UsbmuxDevice];
+  paired: [device: UsbmuxListedDevice];
   state: [state: UsbmuxWatcherState];
 };
 
@@ -51,7 +52,7 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
   private readonly platform: NodeJS.Platform;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private readonly known = new Map<number, UsbmuxDevice>();
+  private readonly known = new Map<number, UsbmuxListedDevice>();
   private current: UsbmuxWatcherState;
   private abort = new AbortController();
   private socket: Socket | null = null;
@@ -77,7 +78,7 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
   }
 
   /** Devices currently attached, as last reported. */
-  devices(): UsbmuxDevice[] {
+  devices(): UsbmuxListedDevice[] {
     return [...this.known.values()];
   }
 
@@ -140,7 +141,7 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
     this.socket = socket;
     if (signal.aborted) return;
     // Listen first, then list: nothing that happens in between is missed (events queue on the Listen socket).
-    const listed = await this.client.listDevices({ signal });
+    const listed = await this.client.listAllDevices({ signal });
     if (signal.aborted) return;
     onConnected();
     this.setState({ status: 'connected', address: formatUsbmuxAddress(this.address) });
@@ -148,11 +149,11 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
     await this.follow(reader, signal);
   }
 
-  private reconcile(listed: UsbmuxDevice[]): void {
+  private reconcile(listed: UsbmuxListedDevice[]): void {
     const fresh = new Map(listed.map((device) => [device.deviceId, device]));
     for (const device of [...this.known.values()]) {
       const now = fresh.get(device.deviceId);
-      if (!now || now.udid !== device.udid) this.drop(device);
+      if (!now || !sameIdentity(now, device)) this.drop(device);
     }
     for (const device of listed) this.add(device);
   }
@@ -163,7 +164,7 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
       if (signal.aborted) return;
       switch (event.MessageType) {
         case 'Attached': {
-          const device = parseUsbmuxDevice(event);
+          const device = parseUsbmuxEntry(event);
           if (device) this.add(device);
           break;
         }
@@ -188,9 +189,9 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
     }
   }
 
-  private add(device: UsbmuxDevice): void {
+  private add(device: UsbmuxListedDevice): void {
     const existing = this.known.get(device.deviceId);
-    if (existing && existing.udid === device.udid) {
+    if (existing && sameIdentity(existing, device)) {
       this.known.set(device.deviceId, device);
       return;
     }
@@ -199,7 +200,7 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
     this.emit('attached', device);
   }
 
-  private drop(device: UsbmuxDevice): void {
+  private drop(device: UsbmuxListedDevice): void {
     if (this.known.get(device.deviceId) !== device) return;
     this.known.delete(device.deviceId);
     this.emit('detached', device);
@@ -233,3 +234,8 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
   }
 }
 
+
+function sameIdentity(a: UsbmuxListedDevice, b: UsbmuxListedDevice): boolean {
+  if (a.udid !== null || b.udid !== null) return a.udid === b.udid;
+  return a.reportedIdentity === b.reportedIdentity;
+}

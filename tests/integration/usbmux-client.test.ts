@@ -12,7 +12,7 @@ import { UsbmuxResult, encodeUsbmuxHeader, encodeUsbmuxPlist } from '../../main/
 import { parseUsbmuxSocketAddress, usbmuxConnectOptions } from '../../main/usbmux/usbmux-address';
 import type { UsbmuxAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient, UsbmuxError } from '../../main/usbmux/usbmux-client';
-import type { UsbmuxDevice } from '../../main/usbmux/usbmux-client';
+import type { UsbmuxDevice, UsbmuxListedDevice } from '../../main/usbmux/usbmux-client';
 import { UsbmuxWatcher } from '../../main/usbmux/usbmux-watcher';
 import type { UsbmuxWatcherState } from '../../main/usbmux/usbmux-watcher';
 import { generateRsaKeyPair } from '../../main/lockdown/pair-record';
@@ -238,14 +238,30 @@ describe('UsbmuxClient against a hostile daemon', () => {
     const list: PlistDict[] = [
       { DeviceID: 1, MessageType: 'Attached', Properties: { DeviceID: 1, ConnectionType: 'USB' } },
       { DeviceID: 2, MessageType: 'Attached', Properties: { DeviceID: 2, SerialNumber: 'abc' } },
-      { DeviceID: 3, MessageType: 'Attached', Properties: { DeviceID: 3, SerialNumber: 'x'.repeat(40), ConnectionType: 'USB' } },
+      { DeviceID: 3, MessageType: 'Attached', Properties: { DeviceID: 3, SerialNumber: 'a'.repeat(40), ConnectionType: 'USB' } },
       { DeviceID: 4, MessageType: 'Attached', Properties: { DeviceID: 4, SerialNumber: '00008030001A2B3C4D5E6F70', ConnectionType: 'USB', ProductID: 0x12a8 } },
+      { DeviceID: 5, MessageType: 'Attached', Properties: { DeviceID: 5, SerialNumber: 'x/../../victim', ConnectionType: 'USB' } },
     ];
     const client = await hostile((socket, chunk) => socket.write(encodeUsbmuxPlist(chunk.readUInt32LE(12), { DeviceList: list })));
     const devices = await client.listDevices();
     expect(devices.map((d) => d.deviceId)).toEqual([3, 4]);
     // docs/protocols/usbmux.md#udid-normalisation: a 24-hex serial gets its dash after the 8th character.
     expect(devices[1]).toMatchObject({ udid: '00008030-001A2B3C4D5E6F70', serialNumber: '00008030001A2B3C4D5E6F70', productId: 0x12a8 });
+  });
+
+  it('lists a device whose SerialNumber is not a UDID as unidentified, never by that serial', async () => {
+    const list: PlistDict[] = [
+      { DeviceID: 5, MessageType: 'Attached', Properties: { DeviceID: 5, SerialNumber: 'x/../../victim', ConnectionType: 'USB' } },
+      { DeviceID: 6, MessageType: 'Attached', Properties: { DeviceID: 6, SerialNumber: 'x'.repeat(40), ConnectionType: 'USB' } },
+    ];
+    const client = await hostile((socket, chunk) => socket.write(encodeUsbmuxPlist(chunk.readUInt32LE(12), { DeviceList: list })));
+    expect(await client.listDevices()).toEqual([]);
+    const all = await client.listAllDevices();
+    expect(all).toMatchObject([
+      { deviceId: 5, udid: null, reportedIdentity: '"x/../../victim"' },
+      { deviceId: 6, udid: null },
+    ]);
+    await expect(client.readPairRecord('x/../../victim')).rejects.toBeInstanceOf(RangeError);
   });
 
   it('a watcher on a hostile daemon reports daemon-missing, retries, and stops cleanly', async () => {
@@ -277,8 +293,8 @@ describe('UsbmuxWatcher against the fake usbmuxd', () => {
     cleanups.push(() => sim.close());
     const watcher = new UsbmuxWatcher({ address: addressOf(sim.address) });
     cleanups.push(() => watcher.stop());
-    const attached: UsbmuxDevice[] = [];
-    const detached: UsbmuxDevice[] = [];
+    const attached: UsbmuxListedDevice[] = [];
+    const detached: UsbmuxListedDevice[] = [];
     watcher.on('attached', (d) => attached.push(d));
     watcher.on('detached', (d) => detached.push(d));
     const connected = nextEvent<UsbmuxWatcherState>(watcher, 'state', (s) => s.status === 'connected');

@@ -18,7 +18,7 @@ export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'b
       const backup = service();
       const phone = phoneId !== undefined ? context.phones().find((p) => p.id === phoneId) : undefined;
       if (phoneId !== undefined && phone && !phone.triage.canBackUp) {
-        throw new ProblemError({ code: 'backup-not-possible', title: phone.triage.headline, detail: phone.triage.reason, nextSteps: phone.triage.nextSteps });
+        throw new ProblemError({ code: phone.triage.code ?? 'backup-not-possible', title: phone.triage.headline, detail: phone.triage.reason, nextSteps: phone.triage.nextSteps });
       }
       const running = context.jobs.running().find((job) => job.kind === 'backup' && phoneId !== undefined && job.phoneId === phoneId);
       if (running) return { job: running.job };

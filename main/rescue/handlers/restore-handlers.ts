@@ -13,6 +13,7 @@ import { apTicketRequester } from '../../restore/tss/ap-ticket';
 import { tssUrlFromEnvironment } from '../../restore/tss/tss-client';
 import { UsbmuxClient } from '../../usbmux/usbmux-client';
 import type { CommandHandlers, EngineContext } from '../engine';
+import { invalidIdentityProblem } from '../problems';
 
 const STEPS: Record<BootChainErrorCode, string[]> = {
   'wrong-firmware': ['Use the firmware Lifeline suggests for this phone (leave out --ipsw).'],
@@ -41,6 +42,15 @@ export function bootChainProblem(error: BootChainError): Problem {
   return { code: `restore-${error.code}`, title: titles[error.code], detail: `${error.message} (stage: ${error.stage})`, nextSteps: STEPS[error.code] };
 }
 
+export function unverifiedFirmwareProblem(file: string): Problem {
+  return {
+    code: 'firmware-unverified',
+    title: 'This firmware cannot be checked, so Lifeline will not restore from it',
+    detail: `No firmware catalog gives a checksum for ${file.split(/[\\/]/).pop() ?? file}, so Lifeline cannot tell whether it is Apple’s file, intact.`,
+    nextSteps: ['Leave out --ipsw: Lifeline downloads and checks the right firmware itself.', 'Connect to the internet so the catalogs can be checked, then try again.'],
+  };
+}
+
 export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, 'restore.toRamdisk'> {
   return {
     'restore.toRamdisk': async (request) => {
@@ -55,8 +65,11 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
         });
       }
       const wantedEcid = request.ecid !== undefined ? BigInt(`0x${request.ecid.replace(/^0x/i, '')}`) : undefined;
-      const found = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery').filter(({ info }) => wantedEcid === undefined || info.ecid === wantedEcid);
+      const candidates = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery');
+      const found = candidates.filter(({ info }) => wantedEcid === undefined || info.ecid === wantedEcid);
       const target = found[0];
+      const unidentified = found.length === 1 ? target : found.length === 0 ? candidates.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
+      if (unidentified?.info.invalidIdentity !== undefined) throw new ProblemError(invalidIdentityProblem(unidentified.info.invalidIdentity));
       if (!target || found.length > 1 || !target.info.model || target.info.ecid === undefined) {
         throw new ProblemError({
           code: 'restore-no-phone',
@@ -78,6 +91,9 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
           const prepared = request.ipsw
             ? await firmware.useLocal(request.ipsw, phoneTarget, { signal, onProgress: progress })
             : await firmware.prepare(phoneTarget, { signal, onProgress: progress });
+          // Both paths have just checked the bytes (hashed, or an unchanged file in Lifeline's own cache); a file no
+          // catalog hash vouches for is not restored from.
+          if (!prepared.catalogVerified) throw new ProblemError(unverifiedFirmwareProblem(prepared.path));
           const archive = await IpswArchive.open(prepared.path);
           try {
             const manifest = await readBuildManifest(archive);

@@ -34,6 +34,8 @@ export type IrecvDeviceInfo = {
   /** The raw device-info string, for logs (contains the ECID: mask before showing). */
   serialString: string;
   model?: DeviceModel;
+  /** An identity field in the serial string is malformed (see DeviceSerial.invalidIdentity): never restore this device. */
+  invalidIdentity?: string;
 };
 
 /** libirecovery's product ids (docs/protocols/irecv.md#opening-and-reconnecting step 1). */
@@ -64,6 +66,7 @@ export function deviceInfoFromSerial(device: Pick<UsbDeviceHandle, 'vendorId' | 
   if (serial.srtg !== undefined) info.srtg = serial.srtg;
   if (serial.srnm !== undefined) info.srnm = serial.srnm;
   if (serial.imei !== undefined) info.imei = serial.imei;
+  if (serial.invalidIdentity !== undefined) info.invalidIdentity = serial.invalidIdentity;
   // Older firmware put the nonces in the serial string itself.
   if (serial.nonc !== undefined) info.apNonce = serial.nonc;
   if (serial.snon !== undefined) info.sepNonce = serial.snon;

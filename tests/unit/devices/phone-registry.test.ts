@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UsbmuxStatus } from '../../../common/phone';
+import { describeReportedIdentity } from '../../../common/phone-identity';
 import { PhoneRegistry } from '../../../main/devices/phone-registry';
 import type { LockdownFacts, UsbmuxDevice, UsbmuxFeed } from '../../../main/devices/phone-views';
 import type { UsbBus, UsbBusStatus, UsbDeviceHandle } from '../../../main/usb/usb-bus';
@@ -182,5 +183,68 @@ describe('phone registry', () => {
     mux.current = { state: 'unavailable', reason: 'daemon-missing', detail: 'usbmuxd is not running.', fix: 'sudo systemctl start usbmuxd' };
     mux.events.emit('status', mux.current);
     expect(seen).toEqual([{ usb: bus.current, usbmux: mux.current }]);
+  });
+});
+
+describe('phone registry: devices reporting an invalid identity', () => {
+  const hostile = 'x/../../victim';
+  const unidentified = (deviceId: number, reported: string) => ({
+    deviceId,
+    udid: null,
+    reportedIdentity: describeReportedIdentity(reported),
+    productId: 0x12a8,
+    connectionType: 'USB',
+    locationId: null,
+    connectionSpeed: null,
+  });
+
+  it('lists a usbmux device with a hostile serial under a safe id, never probes it, and refuses it for backups', async () => {
+    const mux = new FakeMux();
+    const probed: unknown[] = [];
+    registry = await PhoneRegistry.start({ usbmux: mux, probe: async (device) => (probed.push(device), facts) });
+    mux.events.emit('attached', unidentified(4, hostile));
+    const [phone] = registry.list();
+    expect(phone).toMatchObject({ mode: 'normal', connected: true, identifying: false, triage: { canBackUp: false, code: 'phone-invalid-identity' } });
+    expect(phone!.id).toMatch(/^invalid-[0-9a-f]{16}$/);
+    expect(probed).toEqual([]);
+    expect(registry.usbmuxDeviceOf(phone!.id)).toBeUndefined();
+    expect(registry.udidOf(phone!.id)).toBeUndefined();
+    mux.events.emit('detached', 4);
+    expect(registry.list()).toMatchObject([{ id: phone!.id, connected: false }]);
+  });
+
+  it('meets the same device seen over USB (normal mode) and usbmux in one record', async () => {
+    const bus = new FakeBus();
+    const mux = new FakeMux();
+    registry = await PhoneRegistry.start({ usb: bus, usbmux: mux });
+    bus.plug(0x12a8, hostile);
+    mux.events.emit('attached', unidentified(5, hostile));
+    expect(registry.list()).toHaveLength(1);
+    expect(registry.list()[0]!.triage.code).toBe('phone-invalid-identity');
+  });
+
+  it('lists a recovery phone whose serial string has a malformed ECID, with the invalid-identity verdict', async () => {
+    const bus = new FakeBus();
+    registry = await PhoneRegistry.start({ usb: bus });
+    bus.plug(0x1281, 'CPID:8960 CPRV:11 CPFM:03 SCEP:01 BDID:00 ECID:../../victim IBFL:1D SRNM:[F2LXXXXXXXX]');
+    expect(registry.list()).toMatchObject([{ mode: 'recovery', triage: { canBackUp: false, code: 'phone-invalid-identity' } }]);
+  });
+
+  it('marks a phone whose lockdown UniqueDeviceID is invalid once the probe answers', async () => {
+    const mux = new FakeMux();
+    registry = await PhoneRegistry.start({ usbmux: mux, probe: async () => ({ ...facts, invalidIdentity: true }) });
+    const settled = new Promise<void>((resolve) => {
+      const off = registry!.onChange(() => {
+        if (registry!.list()[0]?.identifying === false) {
+          off();
+          resolve();
+        }
+      });
+    });
+    mux.attach(6, UDID);
+    await settled;
+    const [phone] = registry.list();
+    expect(phone!.triage).toMatchObject({ canBackUp: false, code: 'phone-invalid-identity' });
+    expect(registry.usbmuxDeviceOf(phone!.id)).toBeUndefined();
   });
 });

@@ -61,3 +61,17 @@ describe('triage: can a backup be made now?', () => {
     expect(triage({ ...trustedUnlocked, connected: false }).headline).toBe('Waiting for the phone to come back');
   });
 });
+
+describe('triage of a phone with an invalid identity', () => {
+  it('refuses backup and restore with the stable invalid-identity code, whatever else is true', () => {
+    const verdict = triage({ ...trustedUnlocked, invalidIdentity: true });
+    expect(verdict).toMatchObject({ canBackUp: false, code: 'phone-invalid-identity', headline: 'This device reports an invalid identity' });
+    expect(verdict.reason).toMatch(/not back it up or restore it/);
+    expect(triage({ ...trustedUnlocked, invalidIdentity: true, connected: false }).code).toBe('phone-invalid-identity');
+  });
+
+  it('carries no code for ordinary verdicts', () => {
+    expect(triage(trustedUnlocked).code).toBeUndefined();
+    expect(triage({ ...trustedUnlocked, trusted: false }).code).toBeUndefined();
+  });
+});

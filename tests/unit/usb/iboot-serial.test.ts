@@ -190,7 +190,7 @@ describe('parseIBootSerial — properties', () => {
 
   it('round-trips recovery strings from formatIBootSerial', () => {
     fc.assert(
-      fc.property(fc.record({ ...common, sdom: fc.option(u8, { nil: undefined }), srnm: bracketText, imei: fc.option(fc.stringMatching(/^[0-9]{15}$/), { nil: undefined }) }), (f) => {
+      fc.property(fc.record({ ...common, sdom: fc.option(u8, { nil: undefined }), srnm: fc.stringMatching(/^[A-Z0-9]{10,12}$/), imei: fc.option(fc.stringMatching(/^[0-9]{15}$/), { nil: undefined }) }), (f) => {
         const s = parsed(formatIBootSerial({ form: 'recovery', ...f }));
         expect(s).toMatchObject({ cpid: f.cpid, bdid: f.bdid, srnm: f.srnm, stage: 'iboot' });
         expect(s.sdom).toBe(f.sdom);
@@ -223,5 +223,28 @@ describe('formatIBootSerial', () => {
     expect(
       formatIBootSerial({ form: 'recovery', sdom: 1, cpid: 0x8003, cprv: 1, cpfm: 3, scep: 1, bdid: 4, ecid: 0x00113814246b8226n, ibfl: 0x1c, srnm: 'F2LABC' }),
     ).toBe('SDOM:01 CPID:8003 CPRV:01 CPFM:03 SCEP:01 BDID:04 ECID:00113814246B8226 IBFL:1C SRNM:[F2LABC]');
+  });
+});
+
+describe('identity fields of the serial string', () => {
+  const base = 'CPID:8960 CPRV:11 CPFM:03 SCEP:01 BDID:00 IBFL:1D';
+
+  it('marks a malformed ECID as an invalid identity and keeps no ECID', () => {
+    for (const ecid of ['../../x', '1234567890ABCDEF0', 'ZZ', '']) {
+      const s = parsed(`${base} ECID:${ecid}`);
+      expect(s.ecid).toBeUndefined();
+      expect(s.invalidIdentity).toMatch(/ECID/);
+    }
+  });
+
+  it('marks a serial number or IMEI outside its real form as an invalid identity', () => {
+    expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[../../victim]`)).toMatchObject({ invalidIdentity: 'SRNM is not in its real form' });
+    expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[12ab]`)).toMatchObject({ invalidIdentity: 'IMEI is not in its real form' });
+    expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[../../victim]`).imei).toBeUndefined();
+  });
+
+  it('leaves real strings unmarked', () => {
+    expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[013977000000000]`).invalidIdentity).toBeUndefined();
+    expect(parsed('CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRTG:[iBoot-2696.0.0.1.33]').invalidIdentity).toBeUndefined();
   });
 });
