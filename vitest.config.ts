@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { PeerSkipReporter } from './tests/peers/peer-skip-reporter';
 
 export default defineConfig({
   test: {
+    // The last line names the peer suites this machine skipped, and why.
+    reporters: ['default', new PeerSkipReporter()],
     projects: [
       // --expose-gc: the parser fuzz suite (tests/unit/fuzz) measures what each parse holds after a full collection.
       { test: { name: 'unit', environment: 'node', include: ['tests/unit/**/*.test.ts'], execArgv: ['--expose-gc'] } },

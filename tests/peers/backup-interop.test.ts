@@ -10,11 +10,12 @@ import { virtualFilesystemOf } from '../../main/sim/services/index';
 import { BackupEvent, PASSCODE_ENTERED_EVENT } from '../../main/sim/services/mobilebackup2';
 import { hashFile } from '../../main/sim/virtual-fs';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
-import { runTool, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
 
 const TOOL = whichTool('idevicebackup2');
+const skip = peerSkipReason([needTool('idevicebackup2', 'libimobiledevice-utils')]);
 
-describe.skipIf(!TOOL).each(['14.8', '17.0'])('Lifeline backups and idevicebackup2 (libimobiledevice 1.3.0) understand each other, iOS %s', (ios) => {
+describe.skipIf(skip !== null).each(['14.8', '17.0'])('Lifeline backups and idevicebackup2 (libimobiledevice 1.3.0) understand each other, iOS %s', peerSuiteOptions(skip), (ios) => {
   let sim: Simulator;
   let ours: string;
   let theirs: string;

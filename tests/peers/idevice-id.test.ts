@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../main/sim/simulator';
 import type { Simulator } from '../../main/sim/simulator';
-import { runTool, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
 
 const tool = whichTool('idevice_id');
+const skip = peerSkipReason([needTool('idevice_id', 'libimobiledevice-utils')]);
 
-describe.skipIf(!tool)(`idevice_id -l against the fake usbmuxd${tool ? '' : ' (skipped: idevice_id not installed)'}`, () => {
+describe.skipIf(skip !== null)(`idevice_id -l against the fake usbmuxd${tool ? '' : ' (skipped: idevice_id not installed)'}`, peerSuiteOptions(skip), () => {
   let sim: Simulator | undefined;
   afterEach(async () => {
     await sim?.close();

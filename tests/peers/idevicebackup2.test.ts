@@ -10,9 +10,10 @@ import { afcFilesystemOf, createSimServices, virtualFilesystemOf } from '../../m
 import { BackupEvent, PASSCODE_ENTERED_EVENT } from '../../main/sim/services/mobilebackup2';
 import { startSimulator, type Simulator } from '../../main/sim/simulator';
 import { hashFile } from '../../main/sim/virtual-fs';
+import { needFile, peerSkipReason, peerSuiteOptions } from './peer-tool';
 
 const TOOL = '/usr/bin/idevicebackup2';
-const toolMissing = !existsSync(TOOL);
+const skip = peerSkipReason([needFile('idevicebackup2', TOOL, 'not installed: apt-get install libimobiledevice-utils')]);
 const SQLITE = '/usr/bin/sqlite3';
 
 type Run = { code: number; stdout: string; stderr: string };
@@ -27,7 +28,7 @@ function run(args: string[], address: string): Promise<Run> {
 }
 
 // 14.8: plain mobilebackup2 socket; 17.0: TLS-wrapped service and the iOS ≥ 16.1 passcode prompt before the backup.
-describe.skipIf(toolMissing).each(['14.8', '17.0'])('idevicebackup2 (Debian libimobiledevice 1.3.0) against a virtual iPhone on iOS %s', (ios) => {
+describe.skipIf(skip !== null).each(['14.8', '17.0'])('idevicebackup2 (Debian libimobiledevice 1.3.0) against a virtual iPhone on iOS %s', peerSuiteOptions(skip), (ios) => {
   let sim: Simulator;
   let dir: string;
 

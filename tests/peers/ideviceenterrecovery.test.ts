@@ -4,11 +4,12 @@ import type { Simulator } from '../../main/sim/simulator';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { parseIBootSerial } from '../../main/usb/iboot-serial';
 import type { UsbDeviceHandle } from '../../main/usb/usb-bus';
-import { runTool, waitFor, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, waitFor, whichTool } from './peer-tool';
 
 const tool = whichTool('ideviceenterrecovery');
+const skip = peerSkipReason([needTool('ideviceenterrecovery', 'libimobiledevice-utils')]);
 
-describe.skipIf(!tool)(`ideviceenterrecovery${tool ? '' : ' (skipped: ideviceenterrecovery not installed)'}`, () => {
+describe.skipIf(skip !== null)(`ideviceenterrecovery${tool ? '' : ' (skipped: ideviceenterrecovery not installed)'}`, peerSuiteOptions(skip), () => {
   let sim: Simulator | undefined;
   afterEach(async () => {
     await sim?.close();

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../main/sim/simulator';
 import type { Simulator } from '../../main/sim/simulator';
-import { runTool, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
 
 const tool = whichTool('ideviceinfo');
+const skip = peerSkipReason([needTool('ideviceinfo', 'libimobiledevice-utils')]);
 
-describe.skipIf(!tool)(`ideviceinfo against a virtual phone${tool ? '' : ' (skipped: ideviceinfo not installed)'}`, () => {
+describe.skipIf(skip !== null)(`ideviceinfo against a virtual phone${tool ? '' : ' (skipped: ideviceinfo not installed)'}`, peerSuiteOptions(skip), () => {
   let sim: Simulator;
   beforeAll(async () => {
     sim = await startSimulator({

@@ -6,11 +6,12 @@ import { decodePairRecord } from '../../main/lockdown/pair-record';
 import { LockdownClient } from '../../main/lockdown/lockdown-client';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
-import { runTool, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
 
 const tool = whichTool('idevicepair');
+const skip = peerSkipReason([needTool('idevicepair', 'libimobiledevice-utils')]);
 
-describe.skipIf(!tool)(`idevicepair against a virtual phone${tool ? '' : ' (skipped: idevicepair not installed)'}`, () => {
+describe.skipIf(skip !== null)(`idevicepair against a virtual phone${tool ? '' : ' (skipped: idevicepair not installed)'}`, peerSuiteOptions(skip), () => {
   let sim: Simulator | undefined;
   afterEach(async () => {
     await sim?.close();

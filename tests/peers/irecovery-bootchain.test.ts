@@ -4,7 +4,7 @@
  * (docs/protocols/irecv.md#observed-from-the-debian-tools).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,19 +19,15 @@ import { PhoneHardware } from '../../main/sim/hardware/phone-hardware';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
-import { waitFor, whichTool } from './peer-tool';
+import { irecoveryOverUsbipNeeds, peerSkipReason, peerSuiteOptions, waitFor, whichTool } from './peer-tool';
 
 /** The libusb-usbip shim's source folder (docs/protocols/usbip.md#libusb-shim); the suite skips without it. */
 const SHIM_SOURCE = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? '';
 const ECID = 0x000a1b2c3d4e5f60n;
 const tool = whichTool('irecovery');
-const missing = !tool
-  ? 'irecovery not installed'
-  : !whichTool('make') || !existsSync('/usr/include/libusb-1.0/libusb.h') || !existsSync(join(SHIM_SOURCE, 'Makefile'))
-    ? 'shim prerequisites missing'
-    : null;
+const missing = peerSkipReason(irecoveryOverUsbipNeeds(SHIM_SOURCE));
 
-describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB/IP${missing ? ` (skipped: ${missing})` : ''}`, () => {
+describe.skipIf(missing !== null)(`irecovery -f of boot-chain images through USB/IP${missing ? ` (skipped: ${missing})` : ''}`, peerSuiteOptions(missing), () => {
   let workDir = '';
   let shimDir = '';
   let tss: FakeTssServer;

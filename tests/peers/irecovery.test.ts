@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,25 +13,16 @@ import { findModelByProductType } from '../../common/device-table';
 import { PhoneHardware, type PhoneMode } from '../../main/sim/hardware/phone-hardware';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
-import { waitFor, whichTool } from './peer-tool';
+import { irecoveryOverUsbipNeeds, peerSkipReason, peerSuiteOptions, waitFor, whichTool } from './peer-tool';
 
 /** The libusb-usbip shim's source folder (docs/protocols/usbip.md#libusb-shim); the suite skips without it. */
 const SHIM_SOURCE = process.env.LIFELINE_LIBUSB_USBIP_SRC ?? '';
 const ECID = 0x000a1b2c3d4e5f60n;
 const tool = whichTool('irecovery');
 
-function missingPrerequisite(): string | null {
-  if (!tool) return 'irecovery not installed';
-  if (!whichTool('make')) return 'make not installed';
-  if (!whichTool('cc') && !whichTool('gcc')) return 'no C compiler (gcc)';
-  if (!existsSync('/usr/include/libusb-1.0/libusb.h')) return 'libusb-1.0-0-dev not installed';
-  if (!existsSync(join(SHIM_SOURCE, 'Makefile'))) return `libusb-usbip shim not found at ${SHIM_SOURCE}`;
-  return null;
-}
+const missing = peerSkipReason(irecoveryOverUsbipNeeds(SHIM_SOURCE));
 
-const missing = missingPrerequisite();
-
-describe.skipIf(missing !== null)(`irecovery through USB/IP${missing ? ` (skipped: ${missing})` : ''}`, () => {
+describe.skipIf(missing !== null)(`irecovery through USB/IP${missing ? ` (skipped: ${missing})` : ''}`, peerSuiteOptions(missing), () => {
   let shimDir = '';
   let workDir = '';
   const cleanups: (() => Promise<void> | void)[] = [];

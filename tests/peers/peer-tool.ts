@@ -1,4 +1,47 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+declare module '@vitest/runner' {
+  interface TaskMeta {
+    /** Why a peer suite skipped on this machine; `npm test` names every such suite at the end. */
+    peerSkip?: string;
+  }
+}
+
+/** One thing a peer suite needs from this machine, and how to get it on Debian / Ubuntu. */
+export type PeerNeed = { name: string; present: boolean; fix: string };
+
+/** A program on PATH, from a Debian package. */
+export function needTool(name: string, debianPackage: string, which: (tool: string) => string | null = whichTool): PeerNeed {
+  return { name, present: which(name) !== null, fix: `not installed: apt-get install ${debianPackage}` };
+}
+
+/** A file (a header, a source folder) that must exist; `fix` says how to get it. */
+export function needFile(name: string, path: string, fix: string, exists: (path: string) => boolean = existsSync): PeerNeed {
+  return { name, present: path !== '' && exists(path), fix };
+}
+
+/** What running Debian's irecovery against the virtual phone over USB/IP needs (docs/protocols/usbip.md#libusb-shim). */
+export function irecoveryOverUsbipNeeds(shimSource: string, which: (tool: string) => string | null = whichTool, exists: (path: string) => boolean = existsSync): PeerNeed[] {
+  return [
+    needTool('irecovery', 'irecovery', which),
+    needTool('make', 'make', which),
+    needTool('gcc', 'gcc', which),
+    needFile('libusb.h', '/usr/include/libusb-1.0/libusb.h', 'not installed: apt-get install libusb-1.0-0-dev', exists),
+    needFile('libusb-usbip shim', shimSource === '' ? '' : `${shimSource}/Makefile`, 'source not found: set LIFELINE_LIBUSB_USBIP_SRC to its folder', exists),
+  ];
+}
+
+/** Why a peer suite must skip, e.g. "irecovery (not installed: apt-get install irecovery)", or null when nothing is missing. */
+export function peerSkipReason(needs: readonly PeerNeed[]): string | null {
+  const missing = needs.filter((need) => !need.present);
+  return missing.length === 0 ? null : missing.map((need) => `${need.name} (${need.fix})`).join(', ');
+}
+
+/** describe() options that carry the skip reason to the peers summary (tests/peers/peer-skip-reporter.ts). */
+export function peerSuiteOptions(reason: string | null): { meta: { peerSkip?: string } } {
+  return { meta: reason === null ? {} : { peerSkip: reason } };
+}
 
 /** Absolute path of a Debian tool, or null when it is not installed (tests then skip with the reason). */
 export function whichTool(name: string): string | null {

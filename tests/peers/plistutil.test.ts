@@ -6,10 +6,11 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodePlist, encodeBinaryPlist, encodeXmlPlist } from '../../main/plist/plist-codec';
 import { PlistReal } from '../../main/plist/plist-value';
-import { whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, whichTool } from './peer-tool';
 
 const run = promisify(execFile);
 const plistutil = whichTool('plistutil');
+const skip = peerSkipReason([needTool('plistutil', 'libplist-utils')]);
 
 const value = {
   Request: 'StartSession',
@@ -24,7 +25,7 @@ const value = {
   List: ['Grüße', 1, []],
 };
 
-describe.skipIf(!plistutil)("libplist's plistutil reads and writes what we do", () => {
+describe.skipIf(skip !== null)("libplist's plistutil reads and writes what we do", peerSuiteOptions(skip), () => {
   it.each(['xml', 'binary'] as const)('converts our %s plist and we read its conversion back unchanged', async (format) => {
     const dir = await mkdtemp(path.join(tmpdir(), 'plistutil-'));
     const input = path.join(dir, 'in.plist');
