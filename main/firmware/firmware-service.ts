@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ProblemError, type Progress } from '../../common/api';
@@ -18,19 +18,33 @@ export type FirmwareSettings = { cacheDir: string; appleUrl: string; ipswmeUrl: 
 
 export type FirmwareWork = { signal?: AbortSignal; onProgress?: (progress: Omit<Progress, 'job'>) => void };
 
-/** The marker written next to a verified IPSW: what it is, and the size/mtime it had when it was verified. */
+/**
+ * Who a file is right now, as the file system says: any write, utimes, chmod, hard link or replacement changes at
+ * least one of these (ctime cannot be set back from user space), so an equal identity means the same bytes.
+ */
+type FileIdentity = { dev: string; ino: string; size: string; mtimeNs: string; ctimeNs: string };
+
+/**
+ * The marker written next to an IPSW in Lifeline's own cache when its hash was checked: what it is, the hashes,
+ * and the file's identity then. Trusted only inside the cache folder and only while the identity is unchanged.
+ */
 type VerifiedMarker = {
-  version: 1;
+  version: 2;
   productTypes: string[];
   boards: string[];
   productVersion: string;
   build: string;
   size: number;
-  mtimeMs: number;
+  identity: FileIdentity | null;
   sha1: string;
   sha256: string | null;
   signedAsOf: string | null;
 };
+
+/** A marker read from the cache: `current` = the file still has the identity it had when it was hashed. */
+type CachedMarker = { marker: VerifiedMarker; current: boolean };
+
+type Remembered = { prepared: PreparedFirmware; identity: FileIdentity | null };
 
 const MARKER_SUFFIX = '.verified.json';
 
@@ -59,7 +73,7 @@ const targetKey = (target: FirmwareTarget): string => `${target.productType}/${t
 export class FirmwareService {
   readonly catalog: FirmwareCatalog;
   readonly downloader: FirmwareDownloader;
-  private readonly ready = new Map<string, PreparedFirmware>();
+  private readonly ready = new Map<string, Remembered>();
   private readonly preparing = new Map<string, Promise<PreparedFirmware>>();
   private readonly listeners = new Set<(target: FirmwareTarget) => void>();
 
@@ -89,8 +103,8 @@ export class FirmwareService {
   /** What is on disk for this phone right now (no network). */
   async status(target: FirmwareTarget): Promise<PreparedFirmware | null> {
     const known = this.ready.get(targetKey(target));
-    if (known && (await markerStillValid(known.path, known.size))) return known;
-    return this.newestCached(target, null);
+    if (known?.identity && sameIdentity(known.identity, await fileIdentity(known.prepared.path))) return known.prepared;
+    return this.newestCached(target, null, {});
   }
 
   isPreparing(target: FirmwareTarget): boolean {
@@ -119,8 +133,8 @@ export class FirmwareService {
     const directory = work.directory ?? path.join(this.settings.cacheDir, 'ipsw');
     const latest = list.latest;
     if (!latest) {
-      // Offline (or no catalog): a verified copy already on disk is good enough to be ready.
-      const cached = await this.newestCached(target, directory);
+      // Offline (or no catalog): a copy verified in Lifeline's cache is good enough to be ready — checked again now.
+      const cached = await this.newestCached(target, directory, { recheck: true, ...work });
       if (cached) return this.remember(target, cached, work.directory === undefined);
       throw new ProblemError(
         list.entries.length === 0
@@ -149,10 +163,8 @@ export class FirmwareService {
     const destination = path.join(directory, latest.fileName);
     const signedAsOf = latest.signed === true ? list.checkedAt : null;
 
-    const existing = await this.readMarker(destination);
-    if (existing && existing.sha1 === (latest.sha1 ?? existing.sha1) && (latest.sha256 === null || existing.sha256 === latest.sha256)) {
-      return this.remember(target, this.fromMarker(destination, existing, target, signedAsOf ?? existing.signedAsOf, true), work.directory === undefined);
-    }
+    const onDisk = await this.reuseOnDisk(destination, latest, target, signedAsOf, work);
+    if (onDisk) return this.remember(target, onDisk, work.directory === undefined);
 
     const downloaded = await this.downloader.download({
       url: latest.url,
@@ -169,21 +181,72 @@ export class FirmwareService {
       await rm(downloaded.path, { force: true });
       throw error;
     });
-    const info = await stat(downloaded.path);
+    const identity = await fileIdentity(downloaded.path);
     const marker: VerifiedMarker = {
-      version: 1,
+      version: 2,
       productTypes: fit.productTypes,
       boards: fit.boards,
       productVersion: fit.version,
       build: fit.build,
-      size: info.size,
-      mtimeMs: info.mtimeMs,
+      size: downloaded.size,
+      identity,
       sha1: downloaded.sha1,
       sha256: downloaded.sha256,
       signedAsOf,
     };
-    await writeMarker(destination, marker);
-    return this.remember(target, this.fromMarker(destination, marker, target, signedAsOf, true), work.directory === undefined);
+    if (await this.insideCache(destination)) await writeMarker(destination, marker);
+    return this.remember(target, this.fromMarker(destination, marker, target, signedAsOf, true), work.directory === undefined, identity);
+  }
+
+  /**
+   * The file already at `destination`, if it is the catalog's firmware right now: taken on its cache marker only
+   * while the file's identity is the one recorded when it was hashed; otherwise hashed again. null = download it.
+   */
+  private async reuseOnDisk(destination: string, latest: FirmwareEntry, target: FirmwareTarget, signedAsOf: string | null, work: FirmwareWork): Promise<PreparedFirmware | null> {
+    const cached = await this.readCachedMarker(destination);
+    const agrees = (hashes: { sha1: string; sha256: string | null }): boolean =>
+      (latest.sha1 === null || hashes.sha1 === latest.sha1) && (latest.sha256 === null || hashes.sha256 === latest.sha256);
+    if (cached?.current && agrees(cached.marker)) return this.fromMarker(destination, cached.marker, target, signedAsOf ?? cached.marker.signedAsOf, true);
+    const before = await fileIdentity(destination);
+    if (!before) return null;
+    const digests = await this.hashForUse(destination, Number(before.size), work);
+    if (!agrees(digests) || !sameIdentity(before, await fileIdentity(destination))) {
+      if (cached) await rm(`${destination}${MARKER_SUFFIX}`, { force: true });
+      return null;
+    }
+    const fit = await inspectIpsw(destination, target).catch(() => null);
+    if (!fit) return null;
+    const marker: VerifiedMarker = {
+      version: 2,
+      productTypes: fit.productTypes,
+      boards: fit.boards,
+      productVersion: fit.version,
+      build: fit.build,
+      size: Number(before.size),
+      identity: before,
+      sha1: digests.sha1,
+      sha256: digests.sha256,
+      signedAsOf,
+    };
+    if (await this.insideCache(destination)) await writeMarker(destination, marker);
+    return this.fromMarker(destination, marker, target, signedAsOf, true);
+  }
+
+  private hashForUse(file: string, size: number, work: FirmwareWork): Promise<{ sha1: string; sha256: string }> {
+    const report = work.onProgress ?? (() => undefined);
+    return hashWithProgress(file, size, work.signal, (done) =>
+      report({ phase: 'verifying', fraction: size > 0 ? done / size : 1, bytesDone: done, bytesTotal: size, message: 'Checking the firmware on disk is intact…' }),
+    );
+  }
+
+  /** Markers are trusted only directly inside `<cacheDir>/ipsw`, the folder Lifeline alone writes (never a chosen one). */
+  private async insideCache(file: string): Promise<boolean> {
+    try {
+      const [folder, cache] = await Promise.all([realpath(path.dirname(path.resolve(file))), realpath(path.join(this.settings.cacheDir, 'ipsw'))]);
+      return folder === cache;
+    } catch {
+      return false;
+    }
   }
 
   /** A local .ipsw: fits this phone (BuildManifest identity for the board) and matches the catalog hash when known. */
@@ -192,6 +255,7 @@ export class FirmwareService {
     report({ phase: 'checking', fraction: null, message: 'Checking the firmware fits this iPhone…' });
     const absolute = path.resolve(file);
     const fit = await inspectIpsw(absolute, target);
+    const identity = await fileIdentity(absolute);
     const info = await stat(absolute);
     const digests = await hashWithProgress(absolute, info.size, work.signal, (done) =>
       report({ phase: 'verifying', fraction: info.size > 0 ? done / info.size : 1, bytesDone: done, bytesTotal: info.size, message: 'Checking the file is intact…' }),
@@ -225,12 +289,13 @@ export class FirmwareService {
       fitsBoard: target.boardConfig.toLowerCase(),
       signedAsOf,
     };
-    return work.remember === false ? prepared : this.remember(target, prepared, true);
+    const unchanged = identity !== null && sameIdentity(identity, await fileIdentity(absolute));
+    return work.remember === false ? prepared : this.remember(target, prepared, true, unchanged ? identity : null);
   }
 
-  private remember(target: FirmwareTarget, prepared: PreparedFirmware, keep: boolean): PreparedFirmware {
+  private remember(target: FirmwareTarget, prepared: PreparedFirmware, keep: boolean, identity: FileIdentity | null = null): PreparedFirmware {
     if (keep) {
-      this.ready.set(targetKey(target), prepared);
+      this.ready.set(targetKey(target), { prepared, identity });
       for (const listener of this.listeners) listener(target);
     }
     return prepared;
@@ -250,19 +315,32 @@ export class FirmwareService {
     };
   }
 
-  private async readMarker(file: string): Promise<VerifiedMarker | null> {
+  /** The marker next to `file`, only inside Lifeline's cache; null when there is none or it is not trusted there. */
+  private async readCachedMarker(file: string): Promise<CachedMarker | null> {
+    if (!(await this.insideCache(file))) return null;
+    let marker: VerifiedMarker;
     try {
-      const marker = JSON.parse(await readFile(`${file}${MARKER_SUFFIX}`, 'utf8')) as VerifiedMarker;
-      if (marker.version !== 1 || typeof marker.sha1 !== 'string' || !Array.isArray(marker.boards)) return null;
-      const info = await stat(file);
-      return info.size === marker.size && Math.abs(info.mtimeMs - marker.mtimeMs) < 1 ? marker : null;
+      const text = await readFile(`${file}${MARKER_SUFFIX}`, 'utf8');
+      if (text.length > 64 * 1024) return null;
+      marker = JSON.parse(text) as VerifiedMarker;
     } catch {
       return null;
     }
+    const legacy = (marker as { version: number }).version === 1;
+    if ((marker.version !== 2 && !legacy) || typeof marker.sha1 !== 'string' || !Array.isArray(marker.boards) || !Array.isArray(marker.productTypes)) return null;
+    const identity = await fileIdentity(file);
+    if (!identity) return null;
+    // A marker from before identities were recorded still names the hash checked at download: it is re-hashed.
+    const recorded = legacy ? null : marker.identity;
+    return { marker: { ...marker, version: 2, identity: recorded }, current: recorded !== null && sameIdentity(recorded, identity) };
   }
 
-  /** The newest verified IPSW in the cache (or `directory`) that fits this phone. */
-  private async newestCached(target: FirmwareTarget, directory: string | null): Promise<PreparedFirmware | null> {
+  /**
+   * The newest IPSW in the cache (or `directory`, when it is the cache) whose marker says it fits this phone.
+   * Without `recheck`, only files whose identity is unchanged since they were hashed; with it, a changed file is
+   * hashed again against the marker's hash, and one whose bytes changed is removed and refused.
+   */
+  private async newestCached(target: FirmwareTarget, directory: string | null, check: FirmwareWork & { recheck?: boolean }): Promise<PreparedFirmware | null> {
     const dir = directory ?? path.join(this.settings.cacheDir, 'ipsw');
     let names: string[];
     try {
@@ -270,15 +348,34 @@ export class FirmwareService {
     } catch {
       return null;
     }
-    let best: { file: string; marker: VerifiedMarker } | null = null;
+    let best: { file: string; cached: CachedMarker } | null = null;
     for (const name of names) {
       if (!name.endsWith(MARKER_SUFFIX)) continue;
       const file = path.join(dir, name.slice(0, -MARKER_SUFFIX.length));
-      const marker = await this.readMarker(file);
-      if (!marker || !marker.productTypes.includes(target.productType) || !marker.boards.includes(target.boardConfig.toLowerCase())) continue;
-      if (!best || compareBuilds(marker, best.marker) > 0) best = { file, marker };
+      const cached = await this.readCachedMarker(file);
+      if (!cached || !cached.marker.productTypes.includes(target.productType) || !cached.marker.boards.includes(target.boardConfig.toLowerCase())) continue;
+      if (!cached.current && !check.recheck) continue;
+      if (!best || compareBuilds(cached.marker, best.cached.marker) > 0) best = { file, cached };
     }
-    return best ? this.fromMarker(best.file, best.marker, target, best.marker.signedAsOf, true) : null;
+    if (!best) return null;
+    const { file, cached } = best;
+    if (!cached.current) {
+      const before = await fileIdentity(file);
+      const digests = before ? await this.hashForUse(file, Number(before.size), check) : null;
+      const intact = before !== null && digests !== null && digests.sha1 === cached.marker.sha1 && (cached.marker.sha256 === null || digests.sha256 === cached.marker.sha256);
+      if (!intact || !sameIdentity(before, await fileIdentity(file))) {
+        await rm(`${file}${MARKER_SUFFIX}`, { force: true });
+        await rm(file, { force: true });
+        throw new ProblemError({
+          code: 'firmware-changed-on-disk',
+          title: 'The downloaded firmware was changed after it was checked',
+          detail: `${path.basename(file)} in Lifeline’s firmware folder no longer matches the checksum it had when it was downloaded. It was deleted.`,
+          nextSteps: ['Connect this computer to the internet so Lifeline can download it again.', 'Or choose an .ipsw file you already have.'],
+        });
+      }
+      await writeMarker(file, { ...cached.marker, identity: before });
+    }
+    return this.fromMarker(file, cached.marker, target, cached.marker.signedAsOf, true);
   }
 }
 
@@ -292,12 +389,18 @@ function compareBuilds(a: VerifiedMarker, b: VerifiedMarker): number {
   return a.build.localeCompare(b.build);
 }
 
-async function markerStillValid(file: string, size: number): Promise<boolean> {
+async function fileIdentity(file: string): Promise<FileIdentity | null> {
   try {
-    return (await stat(file)).size === size;
+    const info = await lstat(file, { bigint: true });
+    if (!info.isFile()) return null;
+    return { dev: String(info.dev), ino: String(info.ino), size: String(info.size), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs) };
   } catch {
-    return false;
+    return null;
   }
+}
+
+function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 async function writeMarker(file: string, marker: VerifiedMarker): Promise<void> {
