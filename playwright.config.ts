@@ -1,7 +1,8 @@
-import { defineConfig } from '@playwright/test';
+import { chromium, defineConfig } from '@playwright/test';
+import { chromiumExecutable } from './tests/e2e/chromium-executable';
 
-/** Debian's Chromium: `npx playwright install` cannot download browsers here. */
-export const CHROMIUM_PATH = process.env.LIFELINE_CHROMIUM ?? '/usr/bin/chromium';
+/** Playwright's own Chromium when installed, else Debian's /usr/bin/chromium (LIFELINE_CHROMIUM overrides). */
+export const CHROMIUM_PATH = chromiumExecutable({ override: process.env.LIFELINE_CHROMIUM, playwrightChromium: chromium.executablePath() });
 
 export default defineConfig({
   testDir: 'tests/e2e',
