@@ -51,15 +51,6 @@ export function unverifiedFirmwareProblem(file: string): Problem {
   };
 }
 
-export function unverifiedFirmwareProblem(file: string): Problem {
-  return {
-    code: 'firmware-unverified',
-    title: 'This firmware cannot be checked, so Lifeline will not restore from it',
-    detail: `No firmware catalog gives a checksum for ${file.split(/[\\/]/).pop() ?? file}, so Lifeline cannot tell whether it is Apple’s file, intact.`,
-    nextSteps: ['Leave out --ipsw: Lifeline downloads and checks the right firmware itself.', 'Connect to the internet so the catalogs can be checked, then try again.'],
-  };
-}
-
 export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, 'restore.toRamdisk'> {
   return {
     'restore.toRamdisk': async (request) => {
@@ -100,9 +91,6 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
           const prepared = request.ipsw
             ? await firmware.useLocal(request.ipsw, phoneTarget, { signal, onProgress: progress })
             : await firmware.prepare(phoneTarget, { signal, onProgress: progress });
-          // Both paths have just checked the bytes (hashed, or an unchanged file in Lifeline's own cache); a file no
-          // catalog hash vouches for is not restored from.
-          if (!prepared.catalogVerified) throw new ProblemError(unverifiedFirmwareProblem(prepared.path));
           // Both paths have just checked the bytes (hashed, or an unchanged file in Lifeline's own cache); a file no
           // catalog hash vouches for is not restored from.
           if (!prepared.catalogVerified) throw new ProblemError(unverifiedFirmwareProblem(prepared.path));
