@@ -4,7 +4,7 @@ import { describe, it } from 'vitest';
 import { AFC_HEADER_BYTES, AFC_MAGIC, AfcError, encodeAfcPacket, readAfcPacket } from '../../../main/backup/afc-packet';
 import { AfcSyncLock } from '../../../main/backup/afc-sync-lock';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
-import { fuzzParser, fuzzRandomBytes, hostileU64, readerOf, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU64, readerOf, type ParserUnderFuzz } from './fuzz-harness';
 
 const MAX_BYTES = 64 * 1024;
 
@@ -59,7 +59,7 @@ const honestPacket = fc
 
 const streams = fc.array(fc.oneof(honestPacket, hostileHeader, fc.uint8Array({ maxLength: 64 })), { maxLength: 6 }).map((parts) => Buffer.concat(parts));
 
-describe('AFC packets under hostile input', () => {
+describe('AFC packets under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes, with and without the magic', async () => {
     await fuzzRandomBytes(packets, { numRuns: 200 });
     await fuzzRandomBytes(packets, { numRuns: 200, prefix: AFC_MAGIC });

@@ -19,7 +19,7 @@ import { encodePlistFrame } from '../../../main/plist/framing';
 import { decodePlist, PlistError } from '../../../main/plist/plist-codec';
 import { PlistReal, type PlistValue } from '../../../main/plist/plist-value';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
-import { fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
 import { hostileBinaryPlists, plistValues, sharedReferenceBombs } from './hostile-plists';
 
 /** Counts what arrives without keeping it, as the upload writer streams it to disk. */
@@ -145,7 +145,7 @@ const sessions = fc
     Buffer.concat([honestStart ? handshake : Buffer.alloc(0), ...messages, last === undefined ? Buffer.alloc(0) : frame([DLMessage.ProcessMessage, last])]),
   );
 
-describe('DeviceLink and MobileBackup2 under hostile input', () => {
+describe('DeviceLink and MobileBackup2 under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes', async () => {
     await fuzzRandomBytes(fileBlock, { numRuns: 150 });
     await fuzzRandomBytes(fileBatch, { numRuns: 200 });

@@ -27,6 +27,8 @@ export type MemoryBound = { perInputByte: number; constantBytes: number };
 export const DEFAULT_MEMORY_BOUND: MemoryBound = { perInputByte: 64, constantBytes: 4 * 1024 * 1024 };
 /** Right after a parse, garbage not yet collected is still counted: allow about one young generation of it. */
 const TRANSIENT_SLACK_BYTES = 64 * 1024 * 1024;
+/** Per fuzz test: each runs in a second or two; the margin is for a loaded 2-core machine, not for slow parsers. */
+export const FUZZ_TEST_TIMEOUT_MS = 60_000;
 /** A parser that has not settled this long after its input ended is hung (a hang detector, not a speed check). */
 export const SETTLE_LIMIT_MS = 10_000;
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { decodeStringDescriptor, deviceInfoFromSerial, withNonces } from '../../../main/restore/irecv/irecv-device-info';
 import { MAX_SERIAL_INPUT_LENGTH, parseIBootSerial } from '../../../main/usb/iboot-serial';
-import { fuzzParser, fuzzRandomBytes, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, type ParserUnderFuzz } from './fuzz-harness';
 
 /** The serial string as a phone in DFU / recovery presents it: a USB string descriptor, decoded, then parsed. */
 const serial: ParserUnderFuzz = {
@@ -31,7 +31,7 @@ const token = fc.oneof(
 );
 const serialTexts = fc.tuple(fc.array(token, { maxLength: 60 }), fc.constantFrom(' ', '_', '#')).map(([tokens, separator]) => tokens.join(separator));
 
-describe('iBoot serial strings under hostile input', () => {
+describe('iBoot serial strings under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes as descriptors and as text', async () => {
     await fuzzRandomBytes(serial, { numRuns: 300 });
     await fuzzRandomBytes(serial, { numRuns: 150, prefix: Buffer.from([0xff, 3]) });

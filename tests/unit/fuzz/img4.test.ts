@@ -10,7 +10,7 @@ import { buildIm4p } from '../../../main/restore/img4/im4p';
 import { generateTicketSigningKey, signTicket } from '../../../main/restore/img4/ticket-signature';
 import { buildImg4 } from '../../../main/restore/img4/img4';
 import { buildBncnIm4r } from '../../../main/restore/img4/im4r';
-import { fuzzParser, fuzzRandomBytes, mutated, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, mutated, type ParserUnderFuzz } from './fuzz-harness';
 
 function attempt(parse: () => unknown): unknown {
   try {
@@ -68,7 +68,7 @@ const hostileDer = fc.oneof(
   fc.integer({ min: 1, max: 64 }).map((n) => Buffer.concat([Buffer.from([0xff]), Buffer.alloc(n, 0x81), Buffer.from([0x01, 0x00])])),
 );
 
-describe('IMG4 DER under hostile input', () => {
+describe('IMG4 DER under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes, with and without a SEQUENCE header', async () => {
     await fuzzRandomBytes(img4, { numRuns: 300 });
     await fuzzRandomBytes(img4, { numRuns: 150, prefix: Buffer.from([0x30, 0x82, 0x01, 0x00]) });

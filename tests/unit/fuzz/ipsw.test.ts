@@ -11,7 +11,7 @@ import { encodeBinaryPlist, encodeXmlPlist } from '../../../main/plist/plist-cod
 import type { PlistValue } from '../../../main/plist/plist-value';
 import { syntheticBuildManifest } from '../../../main/sim/synthetic-ipsw';
 import { writeZip } from '../../../main/sim/zip-writer';
-import { checkParser, fuzzParser, fuzzRandomBytes, hostileU32, mutated, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, checkParser, fuzzParser, fuzzRandomBytes, hostileU32, mutated, type ParserUnderFuzz } from './fuzz-harness';
 import { damagedXmlPlists, hostileBinaryPlists, plistValues, sharedReferenceBombs } from './hostile-plists';
 
 let directory = '';
@@ -128,7 +128,7 @@ const manifests = fc
   })
   .map((value) => value as PlistValue);
 
-describe('IPSW (zip) and BuildManifest under hostile input', () => {
+describe('IPSW (zip) and BuildManifest under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'lifeline-fuzz-ipsw-'));
     for (const zip64 of [false, true]) {

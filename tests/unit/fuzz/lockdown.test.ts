@@ -8,7 +8,7 @@ import { encodePlistFrame } from '../../../main/plist/framing';
 import { decodePlist, PlistError } from '../../../main/plist/plist-codec';
 import type { PlistDict, PlistValue } from '../../../main/plist/plist-value';
 import type { UsbmuxClient } from '../../../main/usbmux/usbmux-client';
-import { fuzzParser, fuzzRandomBytes, hostileU32, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU32, type ParserUnderFuzz } from './fuzz-harness';
 import { damagedXmlPlists, hostileBinaryPlists, plistValues, sharedReferenceBombs, xmlTagSoup } from './hostile-plists';
 
 /** A lockdownd that answers whatever is asked with `replies`, then hangs up. */
@@ -83,7 +83,7 @@ const conversations = fc
   .tuple(plausibleReply('QueryType'), plausibleReply('GetValue'), plausibleReply('StartService'), plausibleReply('GetValue'))
   .map((replies) => Buffer.concat(replies.map((reply: PlistValue) => encodePlistFrame(reply, 'xml'))));
 
-describe('lockdown replies and requests under hostile input', () => {
+describe('lockdown replies and requests under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes', async () => {
     await fuzzRandomBytes(client, { numRuns: 200 });
     await fuzzRandomBytes(deviceInfo, { numRuns: 100 });

@@ -3,7 +3,7 @@ import { describe, it } from 'vitest';
 import { FrameTooLargeError, readPlistFrame } from '../../../main/plist/framing';
 import { PlistError } from '../../../main/plist/plist-codec';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
-import { fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
 import { damagedBinaryPlists, damagedXmlPlists, hostileBinaryPlists, sharedReferenceBombs, xmlTagSoup } from './hostile-plists';
 
 const frame: ParserUnderFuzz = {
@@ -20,7 +20,7 @@ function framed(body: Uint8Array, claimed?: number): Buffer {
 
 const bodies = fc.oneof(hostileBinaryPlists, sharedReferenceBombs, damagedBinaryPlists, damagedXmlPlists, xmlTagSoup);
 
-describe('u32-framed plists under hostile input', () => {
+describe('u32-framed plists under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes', async () => {
     await fuzzRandomBytes(frame, { numRuns: 300 });
   });

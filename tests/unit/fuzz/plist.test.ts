@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodePlist, PlistError } from '../../../main/plist/plist-codec';
-import { fuzzParser, fuzzRandomBytes, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, type ParserUnderFuzz } from './fuzz-harness';
 import {
   damagedBinaryPlists,
   damagedXmlPlists,
@@ -15,7 +15,7 @@ import {
 const plist: ParserUnderFuzz = { name: 'decodePlist', parse: (input) => decodePlist(input), typedErrors: [PlistError] };
 const BPLIST = Buffer.from('bplist00', 'latin1');
 
-describe('plist decoding (binary and XML) under hostile input', () => {
+describe('plist decoding (binary and XML) under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes, with and without the binary magic', async () => {
     await fuzzRandomBytes(plist, { numRuns: 300 });
     await fuzzRandomBytes(plist, { numRuns: 300, prefix: BPLIST });

@@ -4,7 +4,7 @@ import { encodeXmlPlist } from '../../../main/plist/plist-codec';
 import { checkTicket } from '../../../main/restore/tss/ticket-check';
 import { TssError } from '../../../main/restore/tss/tss-error';
 import { parseTssAnswer, ticketFromAnswer } from '../../../main/restore/tss/tss-response';
-import { fuzzParser, fuzzRandomBytes, mutated, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, mutated, type ParserUnderFuzz } from './fuzz-harness';
 import { damagedXmlPlists, plistValues, xmlExtremes, xmlTagSoup } from './hostile-plists';
 
 /** What the TSS client does with an HTTP body: parse the answer, take the ticket, check it against the phone. */
@@ -33,7 +33,7 @@ const plists = fc.oneof(
   fc.tuple(tickets, plistValues).map(([ticket, other]) => encodeXmlPlist({ ApImg4Ticket: Buffer.from(ticket), Other: other })),
 );
 
-describe('TSS answers under hostile input', () => {
+describe('TSS answers under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes, with and without a status line', async () => {
     await fuzzRandomBytes(tss, { numRuns: 200 });
     await fuzzRandomBytes(tss, { numRuns: 150, prefix: Buffer.from('STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=<?xml') });

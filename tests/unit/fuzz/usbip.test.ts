@@ -5,7 +5,7 @@ import { UsbipProtocolError } from '../../../main/usbip/usbip-errors';
 import { OP_REP_DEVLIST, OP_REP_IMPORT, OP_REQ_DEVLIST, OP_REQ_IMPORT, USBIP_VERSION, readDevlistReply, readImportReply, readOpRequest } from '../../../main/usbip/usbip-op-codec';
 import { URB_HEADER_SIZE, USBIP_CMD_SUBMIT, USBIP_CMD_UNLINK, USBIP_RET_SUBMIT, USBIP_RET_UNLINK, decodeSetupPacket, readUrbCommand, readUrbReply } from '../../../main/usbip/usbip-urb-codec';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
-import { fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
 
 const typed = [UsbipProtocolError, StreamClosedError];
 
@@ -72,7 +72,7 @@ const urb = fc
   });
 const urbs = fc.array(urb, { maxLength: 6 }).map((list) => Buffer.concat(list));
 
-describe('USB/IP under hostile input', () => {
+describe('USB/IP under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes, with and without a valid operation header', async () => {
     await fuzzRandomBytes(server, { numRuns: 150 });
     await fuzzRandomBytes(client, { numRuns: 150 });

@@ -15,7 +15,7 @@ import {
 import { parseUsbmuxEntry } from '../../../main/usbmux/usbmux-client';
 import type { PlistValue } from '../../../main/plist/plist-value';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
-import { fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
+import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
 import { damagedXmlPlists, hostileBinaryPlists, plistValues, sharedReferenceBombs, xmlTagSoup } from './hostile-plists';
 
 /** What the client and the fake daemon do with each message: header, payload, then the payload's own decoder. */
@@ -59,7 +59,7 @@ const deviceEntries: fc.Arbitrary<PlistValue> = fc.record({
   ),
 });
 
-describe('usbmuxd messages under hostile input', () => {
+describe('usbmuxd messages under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes', async () => {
     await fuzzRandomBytes(usbmux, { numRuns: 300 });
   });
