@@ -40,16 +40,18 @@ export function backupForJson<T extends BackupSummary | BackupResult>(backup: T,
 }
 
 /**
- * The connected phones `--phone VALUE` names: the `--json` id, the full ECID / UDID, or the masked form as printed
- * ("…3F2A1C", "...3F2A1C" or just "3F2A1C"; any last four or more characters), case-insensitively.
+ * Whether `--phone VALUE` names the phone with this identity: its `--json` id, its whole ECID / UDID, or the masked
+ * form as printed ("…3F2A1C", "...3F2A1C" or just "3F2A1C"; any last four or more characters), case-insensitively.
  */
-export function phonesMatching(phones: Phone[], wanted: string): Phone[] {
+export function namesPhone(identity: PhoneIdentity, wanted: string): boolean {
   const value = wanted.trim();
-  if (isPublicPhoneId(value.toLowerCase())) return phones.filter((p) => publicIdOfPhone(p.id) === value.toLowerCase());
+  if (isPublicPhoneId(value.toLowerCase())) return publicPhoneId(identity) === value.toLowerCase();
   const needle = value.replace(/^(…|\.\.\.)/, '').toUpperCase();
-  if (needle.length === 0) return [];
-  return phones.filter((p) => {
-    const raw = rawIdOf(identityOfPhoneId(p.id)).toUpperCase();
-    return p.id.toUpperCase() === needle || raw === needle || (needle.length >= 4 && raw.endsWith(needle));
-  });
+  const raw = rawIdOf(identity).toUpperCase();
+  return needle.length > 0 && (raw === needle || (needle.length >= 4 && raw.endsWith(needle)));
+}
+
+/** The phones `--phone VALUE` names (see namesPhone; the registry's own id is accepted too). */
+export function phonesMatching(phones: Phone[], wanted: string): Phone[] {
+  return phones.filter((p) => p.id.toUpperCase() === wanted.trim().toUpperCase() || namesPhone(identityOfPhoneId(p.id), wanted));
 }

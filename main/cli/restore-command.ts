@@ -3,14 +3,32 @@ import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
 import { followJob } from './follow-job';
+import { namesPhone } from './phone-ids';
 
-type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; until: string };
+type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; phone?: string; until: string };
 
 function resultProse(result: RestoreRamdiskResult): string {
   const lines = [`The phone is running the restore ramdisk of iOS ${result.firmware.version} (${result.firmware.build}) — restore mode, protocol ${result.protocolVersion ?? 'unknown'}.`];
   for (const stage of result.stages) lines.push(`  ${stage.stage.padEnd(13)} ${stage.ms.toFixed(0)} ms`);
   lines.push('The rest of the restore (erasing and installing iOS) is not in this version of Lifeline yet.');
   return lines.join('\n');
+}
+
+/** `--phone` names a phone in DFU / recovery mode by the id `dfu-info --json` prints (or its ECID, whole or masked): its ECID. */
+async function ecidForPhone(api: LifelineApi, output: Output, wanted: string): Promise<{ ecid: string } | { exit: number }> {
+  const phones = await api.invoke('dfu.info', { showEcid: true });
+  const matches = phones.filter((phone) => phone.ecid !== undefined && namesPhone({ ecid: BigInt(`0x${phone.ecid}`) }, wanted));
+  const [match] = matches;
+  if (matches.length === 1 && match?.ecid !== undefined) return { ecid: match.ecid };
+  printProblem(output, {
+    problem: {
+      code: 'restore-no-phone',
+      title: matches.length > 1 ? 'More than one phone matches' : 'That phone is not in DFU or recovery mode',
+      detail: `${matches.length > 1 ? 'Several phones match' : 'No phone in DFU or recovery mode matches'} ${wanted.slice(0, 64)}.`,
+      nextSteps: ['Run `lifeline dfu-info --json` and give the phoneId it prints.'],
+    },
+  });
+  return { exit: EXIT.noDevice };
 }
 
 async function run(api: LifelineApi, output: Output, signal: AbortSignal, request: RestoreToRamdiskRequest): Promise<number> {
@@ -35,6 +53,7 @@ export const registerRestoreCommand: RegisterCommand = (program, { withEngine, s
     .option('--ipsw <file>', 'use this .ipsw file')
     .option('--latest', 'use the latest signed firmware for the phone (downloaded if needed)', false)
     .option('--ecid <ecid>', 'the phone’s ECID in hex, when several phones are connected')
+    .option('--phone <id>', 'the phone, by the phoneId `lifeline dfu-info --json` prints (or its ECID as shown), when several are connected')
     .requiredOption('--until <stage>', 'where to stop: ramdisk (the only stage so far)')
     .action((options: RestoreOptions) =>
       withEngine(async (api, output) => {
@@ -46,7 +65,14 @@ export const registerRestoreCommand: RegisterCommand = (program, { withEngine, s
           printProblem(output, { problem: { code: 'restore-firmware-choice', title: 'Choose --ipsw or --latest, not both', detail: 'Both were given.', nextSteps: ['Leave one out.'] } });
           return EXIT.usage;
         }
-        const request: RestoreToRamdiskRequest = { until: 'ramdisk', ...(options.ipsw ? { ipsw: options.ipsw } : {}), ...(options.latest ? { latest: true } : {}), ...(options.ecid ? { ecid: options.ecid } : {}) };
+        if (options.phone !== undefined && options.ecid !== undefined) {
+          printProblem(output, { problem: { code: 'restore-phone-choice', title: 'Choose --phone or --ecid, not both', detail: 'Both were given.', nextSteps: ['Leave one out.'] } });
+          return EXIT.usage;
+        }
+        const chosen = options.phone !== undefined ? await ecidForPhone(api, output, options.phone) : { ecid: options.ecid };
+        if ('exit' in chosen) return chosen.exit;
+        const { ecid } = chosen;
+        const request: RestoreToRamdiskRequest = { until: 'ramdisk', ...(options.ipsw ? { ipsw: options.ipsw } : {}), ...(options.latest ? { latest: true } : {}), ...(ecid ? { ecid } : {}) };
         return run(api, output, signal, request);
       }),
     );

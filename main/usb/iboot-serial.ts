@@ -318,9 +318,3 @@ export function formatNonceString(nonces: { nonc?: Uint8Array; snon?: Uint8Array
   if (nonces.snon) parts.push(`SNON:${Buffer.from(nonces.snon).toString('hex').toUpperCase()}`);
   return parts.join(' ');
 }
-
-/** ECIDs are device-unique: mask them in logs (docs/protocols/irecv.md#serial-string). */
-export function maskEcid(ecid: bigint): string {
-  const full = hex(BigInt.asUintN(64, ecid), 16);
-  return `${full.slice(0, 6)}xxxxxxxxxx`;
-}

@@ -4,7 +4,6 @@ import {
   MAX_SERIAL_INPUT_LENGTH,
   formatIBootSerial,
   formatNonceString,
-  maskEcid,
   parseIBootSerial,
   type DeviceSerial,
 } from '../../../main/usb/iboot-serial';
@@ -133,10 +132,6 @@ describe('parseIBootSerial — edge cases', () => {
     for (const v of [undefined, null, 42, {}, ['CPID:8010']]) {
       expect(parseIBootSerial(v)).toMatchObject({ ok: false, error: { code: 'not-a-string' } });
     }
-  });
-
-  it('masks an ECID for logs', () => {
-    expect(maskEcid(0x001a400123456789n)).toBe('001A40xxxxxxxxxx');
   });
 });
 
