@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { ByteReader } from '../wire/byte-reader';
-import { AfcError, encodeAfcPacket, readAfcPacket } from './afc-packet';
+import { AfcError, encodeAfcPacket, readAfcPacket } from '../afc/afc-packet';
 import { writeWithBackpressure } from './device-link';
 
 export { AfcError };

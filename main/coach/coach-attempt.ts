@@ -10,7 +10,7 @@ import type { CoachAttempt, CoachOutcome } from '../../common/contract/coach';
 import type { Phone, PhoneMode } from '../../common/phone';
 import type { UsbDeviceHandle } from '../usb/usb-bus';
 import type { CoachClock } from './coach-clock';
-import { boundedUsbCall, sendIBootCommand } from '../restore/irecv/iboot-commands';
+import { boundedUsbCall, sendIBootCommand } from '../irecv/iboot-commands';
 import { adviceFor } from './outcome-advice';
 import { classify, nextDeadline, type ClassifyInput, type Sighting } from './outcome-classifier';
 

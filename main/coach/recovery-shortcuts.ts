@@ -9,8 +9,8 @@ import type { Phone, PhoneMode } from '../../common/phone';
 import { LockdownClient, LockdownError } from '../lockdown/lockdown-client';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import type { CoachPhones } from './coach-attempt';
-import { sendIBootCommand } from '../restore/irecv/iboot-commands';
-import { IrecvError } from '../restore/irecv/irecv-errors';
+import { sendIBootCommand } from '../irecv/iboot-commands';
+import { IrecvError } from '../irecv/irecv-errors';
 
 export type ShortcutContext = {
   phones: CoachPhones;

@@ -9,7 +9,7 @@ import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { UsbmuxClient } from '../usbmux/usbmux-client';
 import { startPracticeHost } from '../sim/practice-host';
 import { openNodeUsbBus } from '../usb/node-usb-bus';
-import { USBIP_ENV, openUsbipBus, parseUsbipAddress } from '../usb/usbip-bus';
+import { USBIP_ENV, openUsbipBus, parseUsbipAddress } from '../usbip/usbip-bus';
 import type { UsbBus } from '../usb/usb-bus';
 import { ProblemError } from '../../common/api';
 import { APP_NAME, APP_VERSION } from '../version';

@@ -3,7 +3,7 @@
  * iBoot command boots it. A pure function of the build identity, so the order is testable without a phone.
  */
 import type { BuildComponent, BuildIdentity } from '../firmware/build-manifest';
-import { tagForComponent } from './img4/component-tags';
+import { tagForComponent } from '../img4/component-tags';
 
 export type BootStageName = 'ibss' | 'ibec' | 'logo' | 'firmware' | 'ramdisk' | 'devicetree' | 'sep' | 'kernel';
 

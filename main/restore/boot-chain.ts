@@ -10,12 +10,12 @@ import type { UsbBus } from '../usb/usb-bus';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import { BootChainError, type BootChainErrorCode } from './boot-chain-error';
 import { planBootChain, type BootStageName, type BootStep } from './boot-chain-plan';
-import { personalise } from './img4/img4';
-import { parseIm4m, propertyBytes } from './img4/im4m';
-import { IRECV_TIMEOUTS, IrecvClient, MAX_IRECV_UPLOAD_BYTES, type IrecvTimeouts } from './irecv/irecv-client';
-import { IrecvError } from './irecv/irecv-errors';
+import { personalise } from '../img4/img4';
+import { parseIm4m, propertyBytes } from '../img4/im4m';
+import { IRECV_TIMEOUTS, IrecvClient, MAX_IRECV_UPLOAD_BYTES, type IrecvTimeouts } from '../irecv/irecv-client';
+import { IrecvError } from '../irecv/irecv-errors';
 import { waitForRestoreModePhone, type RestoreModePhone } from './restore-mode-phone';
-import { TssError } from './tss/tss-error';
+import { TssError } from '../tss/tss-error';
 
 export type TicketRequest = { apNonce: Uint8Array; sepNonce?: Uint8Array };
 

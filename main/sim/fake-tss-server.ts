@@ -7,9 +7,9 @@
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { tagForComponent } from '../restore/img4/component-tags';
-import type { Img4Properties } from '../restore/img4/im4m';
-import { generateTicketSigningKey, signTicket, type TicketSigningKey } from '../restore/img4/ticket-signature';
+import { tagForComponent } from '../img4/component-tags';
+import type { Img4Properties } from '../img4/im4m';
+import { generateTicketSigningKey, signTicket, type TicketSigningKey } from '../img4/ticket-signature';
 import { decodePlist, encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 

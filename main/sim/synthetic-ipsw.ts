@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { encodeXmlPlist } from '../plist/plist-codec';
-import { tagForComponent } from '../restore/img4/component-tags';
-import { im4pDigest } from '../restore/img4/img4-digest';
-import { buildIm4p, rewriteIm4pType } from '../restore/img4/im4p';
+import { tagForComponent } from '../img4/component-tags';
+import { im4pDigest } from '../img4/img4-digest';
+import { buildIm4p, rewriteIm4pType } from '../img4/im4p';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import { writeZip, type ZipEntrySource } from './zip-writer';
 

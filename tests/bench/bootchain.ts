@@ -12,14 +12,14 @@ import { readBuildManifest, selectIdentity } from '../../main/firmware/build-man
 import { IpswArchive } from '../../main/firmware/ipsw-reader';
 import { runBootChain } from '../../main/restore/boot-chain';
 import { planBootChain } from '../../main/restore/boot-chain-plan';
-import { personalise } from '../../main/restore/img4/img4';
-import { apTicketRequester } from '../../main/restore/tss/ap-ticket';
+import { personalise } from '../../main/img4/img4';
+import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { startFakeTssServer } from '../../main/sim/fake-tss-server';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { startSimulator } from '../../main/sim/index';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
-import { UsbipBus } from '../../main/usb/usbip-bus';
+import { UsbipBus } from '../../main/usbip/usbip-bus';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 

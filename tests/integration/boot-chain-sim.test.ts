@@ -6,7 +6,7 @@ import { readBuildManifest, selectIdentity, type BuildIdentity, type BuildManife
 import { IpswArchive } from '../../main/firmware/ipsw-reader';
 import { runBootChain, type BootChainProgress } from '../../main/restore/boot-chain';
 import { BootChainError } from '../../main/restore/boot-chain-error';
-import { apTicketRequester } from '../../main/restore/tss/ap-ticket';
+import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { startSimulator } from '../../main/sim/index';
@@ -14,7 +14,7 @@ import type { Simulator } from '../../main/sim/simulator';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
 import type { UsbBus } from '../../main/usb/usb-bus';
-import { UsbipBus } from '../../main/usb/usbip-bus';
+import { UsbipBus } from '../../main/usbip/usbip-bus';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 

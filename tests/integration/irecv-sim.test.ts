@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findModelByProductType } from '../../common/device-table';
-import { IrecvClient } from '../../main/restore/irecv/irecv-client';
+import { IrecvClient } from '../../main/irecv/irecv-client';
 import { PhoneHardware, type PhoneMode } from '../../main/sim/hardware/phone-hardware';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
 import type { UsbBus } from '../../main/usb/usb-bus';
-import { UsbipBus } from '../../main/usb/usbip-bus';
+import { UsbipBus } from '../../main/usbip/usbip-bus';
 
 const TIME_FACTOR = 0.01;
 const ECID = 0x000a1b2c3d4e5f60n;

@@ -11,8 +11,8 @@ import { parseBuildManifest, selectIdentity } from '../../main/firmware/build-ma
 import { FirmwareDownloader } from '../../main/firmware/downloader';
 import { HttpBodyTooLargeError, httpGet, httpGetText } from '../../main/firmware/http-client';
 import { NetworkPolicyError } from '../../main/net/network-policy';
-import { requestApTicket, APPLE_TSS_URL } from '../../main/restore/tss/tss-client';
-import { buildApTicketRequest } from '../../main/restore/tss/tss-request';
+import { requestApTicket, APPLE_TSS_URL } from '../../main/tss/tss-client';
+import { buildApTicketRequest } from '../../main/tss/tss-request';
 import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
 import { syntheticBuildManifest } from '../../main/sim/synthetic-ipsw';
 import { startConnectProxy, startTlsFront, testCertificate, type TestCertificate } from './local-network';

@@ -4,7 +4,7 @@ import { findModelByProductType } from '../../common/device-table';
 import { PhoneHardware } from '../../main/sim/hardware/phone-hardware';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
-import { UsbipBus } from '../../main/usb/usbip-bus';
+import { UsbipBus } from '../../main/usbip/usbip-bus';
 import { encodeDevlistReply, encodeDevlistRequest, encodeImportRequest } from '../../main/usbip/usbip-op-codec';
 
 const cleanups: (() => unknown)[] = [];

@@ -4,9 +4,9 @@ import { hex } from '../../../common/device-table';
 import { maskPhoneId } from '../../../common/phone-id-mask';
 import { ecidKey } from '../../devices/phone-views';
 import { publicPhoneId } from '../../devices/public-phone-id';
-import { IrecvClient } from '../../restore/irecv/irecv-client';
-import { listIrecvDevices } from '../../restore/irecv/irecv-discovery';
-import type { IrecvDeviceInfo } from '../../restore/irecv/irecv-device-info';
+import { IrecvClient } from '../../irecv/irecv-client';
+import { listIrecvDevices } from '../../irecv/irecv-discovery';
+import type { IrecvDeviceInfo } from '../../irecv/irecv-device-info';
 import type { CommandHandlers, EngineContext } from '../engine';
 
 /** Opening a phone only to read its nonce string: short waits, a listed phone answers at once. */

@@ -8,9 +8,9 @@ import { checkFitsPhone, readBuildManifest } from '../../firmware/build-manifest
 import { IpswArchive } from '../../firmware/ipsw-reader';
 import { runBootChain } from '../../restore/boot-chain';
 import { BootChainError, type BootChainErrorCode } from '../../restore/boot-chain-error';
-import { listIrecvDevices } from '../../restore/irecv/irecv-discovery';
-import { apTicketRequester } from '../../restore/tss/ap-ticket';
-import { tssUrlFromEnvironment } from '../../restore/tss/tss-client';
+import { listIrecvDevices } from '../../irecv/irecv-discovery';
+import { apTicketRequester } from '../../tss/ap-ticket';
+import { tssUrlFromEnvironment } from '../../tss/tss-client';
 import { UsbmuxClient } from '../../usbmux/usbmux-client';
 import type { CommandHandlers, EngineContext } from '../engine';
 import { invalidIdentityProblem } from '../problems';

@@ -5,11 +5,11 @@
  * the hash of the IM4P as received — which catches a missing restore tag rewrite.
  */
 import type { KeyObject } from 'node:crypto';
-import { hashForDigestLength, im4pDigest } from '../../restore/img4/img4-digest';
-import { parseImg4 } from '../../restore/img4/img4';
-import { parseIm4m, propertyBytes, propertyInteger } from '../../restore/img4/im4m';
-import { parseIm4p } from '../../restore/img4/im4p';
-import { ticketSignatureValid } from '../../restore/img4/ticket-signature';
+import { hashForDigestLength, im4pDigest } from '../../img4/img4-digest';
+import { parseImg4 } from '../../img4/img4';
+import { parseIm4m, propertyBytes, propertyInteger } from '../../img4/im4m';
+import { parseIm4p } from '../../img4/im4p';
+import { ticketSignatureValid } from '../../img4/ticket-signature';
 
 export type ImageVerdict = { ok: true; tag: string } | { ok: false; tag: string | null; reason: string };
 

@@ -1,10 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { ByteReader } from '../../wire/byte-reader';
-import { encodeAfcPacket, readAfcPacket } from '../../backup/afc-packet';
+import { encodeAfcPacket, readAfcPacket } from '../../afc/afc-packet';
 import { writeWithBackpressure } from '../../backup/device-link';
 import type { SimService, SimServicePhone } from '../sim-service';
 
-export { AFC_HEADER_BYTES, AFC_MAGIC } from '../../backup/afc-packet';
+export { AFC_HEADER_BYTES, AFC_MAGIC } from '../../afc/afc-packet';
 export const AFC_SERVICE = 'com.apple.afc';
 
 export const AfcOp = {

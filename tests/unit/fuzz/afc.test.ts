@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { AFC_HEADER_BYTES, AFC_MAGIC, AfcError, encodeAfcPacket, readAfcPacket } from '../../../main/backup/afc-packet';
+import { AFC_HEADER_BYTES, AFC_MAGIC, AfcError, encodeAfcPacket, readAfcPacket } from '../../../main/afc/afc-packet';
 import { AfcSyncLock } from '../../../main/backup/afc-sync-lock';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU64, readerOf, type ParserUnderFuzz } from './fuzz-harness';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { decodeStringDescriptor, deviceInfoFromSerial, withNonces } from '../../../main/restore/irecv/irecv-device-info';
+import { decodeStringDescriptor, deviceInfoFromSerial, withNonces } from '../../../main/irecv/irecv-device-info';
 import { MAX_SERIAL_INPUT_LENGTH, parseIBootSerial } from '../../../main/usb/iboot-serial';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, type ParserUnderFuzz } from './fuzz-harness';
 

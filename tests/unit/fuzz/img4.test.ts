@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { children, readElement } from '../../../main/restore/img4/der';
-import { IM4M_DER_BOUNDS, parseIm4m } from '../../../main/restore/img4/im4m';
-import { parseIm4p, rewriteIm4pType } from '../../../main/restore/img4/im4p';
-import { parseIm4r } from '../../../main/restore/img4/im4r';
-import { Img4Error } from '../../../main/restore/img4/img4-error';
-import { parseImg4 } from '../../../main/restore/img4/img4';
-import { buildIm4p } from '../../../main/restore/img4/im4p';
-import { generateTicketSigningKey, signTicket } from '../../../main/restore/img4/ticket-signature';
-import { buildImg4 } from '../../../main/restore/img4/img4';
-import { buildBncnIm4r } from '../../../main/restore/img4/im4r';
+import { children, readElement } from '../../../main/img4/der';
+import { IM4M_DER_BOUNDS, parseIm4m } from '../../../main/img4/im4m';
+import { parseIm4p, rewriteIm4pType } from '../../../main/img4/im4p';
+import { parseIm4r } from '../../../main/img4/im4r';
+import { Img4Error } from '../../../main/img4/img4-error';
+import { parseImg4 } from '../../../main/img4/img4';
+import { buildIm4p } from '../../../main/img4/im4p';
+import { generateTicketSigningKey, signTicket } from '../../../main/img4/ticket-signature';
+import { buildImg4 } from '../../../main/img4/img4';
+import { buildBncnIm4r } from '../../../main/img4/im4r';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, mutated, type ParserUnderFuzz } from './fuzz-harness';
 
 function attempt(parse: () => unknown): unknown {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { encodeXmlPlist } from '../../../main/plist/plist-codec';
-import { checkTicket } from '../../../main/restore/tss/ticket-check';
-import { TssError } from '../../../main/restore/tss/tss-error';
-import { parseTssAnswer, ticketFromAnswer } from '../../../main/restore/tss/tss-response';
+import { checkTicket } from '../../../main/tss/ticket-check';
+import { TssError } from '../../../main/tss/tss-error';
+import { parseTssAnswer, ticketFromAnswer } from '../../../main/tss/tss-response';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, mutated, type ParserUnderFuzz } from './fuzz-harness';
 import { damagedXmlPlists, plistValues, xmlExtremes, xmlTagSoup } from './hostile-plists';
 

@@ -2,7 +2,7 @@
  * What a phone in DFU / recovery says about itself: the iSerialNumber device-info string (docs/protocols/irecv.md#serial-string)
  * and the nonce string at string descriptor index 1 (docs/protocols/irecv.md#nonces), mapped to a model through the device table.
  */
-import { findModelByChip, type DeviceModel } from '../../../common/device-table';
+import { findModelByChip, type DeviceModel } from '../../common/device-table';
 import {
   APPLE_VENDOR_ID,
   DFU_PRODUCT_ID,
@@ -10,9 +10,9 @@ import {
   PORT_DFU_PRODUCT_ID,
   WTF_PRODUCT_ID,
   isRecoveryProductId,
-} from '../../usb/apple-usb-ids';
-import { parseIBootSerial, type DeviceSerial } from '../../usb/iboot-serial';
-import type { UsbDeviceHandle } from '../../usb/usb-bus';
+} from '../usb/apple-usb-ids';
+import { parseIBootSerial, type DeviceSerial } from '../usb/iboot-serial';
+import type { UsbDeviceHandle } from '../usb/usb-bus';
 
 export type IrecvMode = 'dfu' | 'wtf' | 'recovery' | 'port-dfu' | 'kis';
 

@@ -2,7 +2,7 @@
  * Talks to a phone in DFU or recovery mode through the UsbBus seam — what libirecovery does (docs/protocols/irecv.md):
  * open by ECID, DFU upload, recovery upload, iBoot commands, getenv, exit recovery, reset and re-discovery.
  */
-import type { UsbBus, UsbControlSetup, UsbDeviceHandle } from '../../usb/usb-bus';
+import type { UsbBus, UsbControlSetup, UsbDeviceHandle } from '../usb/usb-bus';
 import { dfuSuffixFor } from './dfu-suffix';
 import { decodeStringDescriptor, withNonces, type IrecvDeviceInfo, type IrecvMode } from './irecv-device-info';
 import { findIrecvDevice, waitForDeparture } from './irecv-discovery';

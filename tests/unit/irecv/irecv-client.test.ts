@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IrecvClient } from '../../../main/restore/irecv/irecv-client';
+import { IrecvClient } from '../../../main/irecv/irecv-client';
 import { HotplugListeners } from '../../../main/usb/hotplug-listeners';
 import type { UsbBus, UsbControlSetup, UsbDeviceHandle, UsbInTransferResult, UsbOutTransferResult } from '../../../main/usb/usb-bus';
 

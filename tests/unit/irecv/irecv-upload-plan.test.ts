@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DFU_SUFFIX_FIXED, dfuSuffixFor } from '../../../main/restore/irecv/dfu-suffix';
-import { dfuUploadPlan, recoveryUploadPlan } from '../../../main/restore/irecv/upload-plan';
+import { DFU_SUFFIX_FIXED, dfuSuffixFor } from '../../../main/irecv/dfu-suffix';
+import { dfuUploadPlan, recoveryUploadPlan } from '../../../main/irecv/upload-plan';
 
 /** Bit-by-bit reflected CRC-32, initial 0xFFFFFFFF, no final XOR — written out independently of zlib. */
 function referenceCrc(bytes: Uint8Array): number {

@@ -3,7 +3,7 @@
  * request carrying "command\0", and the same setup IN to read an answer. Used by the irecv client and by the coach
  * (assisted DFU reboot, exit recovery) on a handle the device registry already has.
  */
-import { UsbDeviceError, type UsbControlSetup, type UsbDeviceHandle, type UsbInTransferResult } from '../../usb/usb-bus';
+import { UsbDeviceError, type UsbControlSetup, type UsbDeviceHandle, type UsbInTransferResult } from '../usb/usb-bus';
 import { IrecvError } from './irecv-errors';
 
 /** iBoot takes at most 255 command bytes plus the NUL. */

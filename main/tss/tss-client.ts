@@ -4,11 +4,11 @@
  * (practice mode points it at the local fake) and defaults to Apple's. It goes through the same http client as
  * firmware downloads: the network policy (docs/network-policy.md) and HTTPS_PROXY / NO_PROXY apply.
  */
-import { NetworkPolicyError, type NetworkPolicy } from '../../net/network-policy';
-import { HttpBodyTooLargeError, httpRequest, readBoundedBody } from '../../firmware/http-client';
-import type { ProxyEnvironment } from '../../firmware/proxy-environment';
-import { encodeXmlPlist } from '../../plist/plist-codec';
-import type { PlistDict } from '../../plist/plist-value';
+import { NetworkPolicyError, type NetworkPolicy } from '../net/network-policy';
+import { HttpBodyTooLargeError, httpRequest, readBoundedBody } from '../firmware/http-client';
+import type { ProxyEnvironment } from '../firmware/proxy-environment';
+import { encodeXmlPlist } from '../plist/plist-codec';
+import type { PlistDict } from '../plist/plist-value';
 import { TssError } from './tss-error';
 import { MAX_TSS_RESPONSE_BYTES, parseTssAnswer, ticketFromAnswer, type TssAnswer } from './tss-response';
 

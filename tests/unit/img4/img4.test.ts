@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildIm4p, parseIm4p, rewriteIm4pType } from '../../../main/restore/img4/im4p';
-import { buildIm4mBody, parseIm4m, propertyBytes, propertyInteger } from '../../../main/restore/img4/im4m';
-import { buildBncnIm4r, parseIm4r } from '../../../main/restore/img4/im4r';
-import { buildImg4, parseImg4, personalise } from '../../../main/restore/img4/img4';
-import { im4pDigest } from '../../../main/restore/img4/img4-digest';
-import { Img4Error } from '../../../main/restore/img4/img4-error';
-import { generateTicketSigningKey, signTicket, ticketSignatureValid } from '../../../main/restore/img4/ticket-signature';
+import { buildIm4p, parseIm4p, rewriteIm4pType } from '../../../main/img4/im4p';
+import { buildIm4mBody, parseIm4m, propertyBytes, propertyInteger } from '../../../main/img4/im4m';
+import { buildBncnIm4r, parseIm4r } from '../../../main/img4/im4r';
+import { buildImg4, parseImg4, personalise } from '../../../main/img4/img4';
+import { im4pDigest } from '../../../main/img4/img4-digest';
+import { Img4Error } from '../../../main/img4/img4-error';
+import { generateTicketSigningKey, signTicket, ticketSignatureValid } from '../../../main/img4/ticket-signature';
 import { nothingOr, thrownBy } from '../../thrown';
 
 // docs/protocols/img4.md#test-vectors: idevicerestore's 22-byte empty-policy IM4P (type lpol, description 1.0, payload one zero byte).

@@ -2,9 +2,9 @@
  * The signing server's answer (docs/protocols/tss.md#transport): `STATUS=<n>&MESSAGE=<text>&REQUEST_STRING=<XML plist>`;
  * success iff STATUS=0 / MESSAGE=SUCCESS. The plist starts at `<?xml`.
  */
-import { BYTE_CAPS } from '../../net/network-policy';
-import { decodePlist } from '../../plist/plist-codec';
-import { isPlistDict, type PlistDict } from '../../plist/plist-value';
+import { BYTE_CAPS } from '../net/network-policy';
+import { decodePlist } from '../plist/plist-codec';
+import { isPlistDict, type PlistDict } from '../plist/plist-value';
 import { TssError } from './tss-error';
 
 export const MAX_TSS_RESPONSE_BYTES = BYTE_CAPS.tssReply;

@@ -7,9 +7,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ByteReader, StreamClosedError } from '../wire/byte-reader';
-import { bmRequestTypeOf } from '../usbip/control-request-type';
-import type { UsbipDeviceRecord } from '../usbip/usbip-device-record';
-import { UsbipProtocolError } from '../usbip/usbip-errors';
+import { bmRequestTypeOf } from './control-request-type';
+import type { UsbipDeviceRecord } from './usbip-device-record';
+import { UsbipProtocolError } from './usbip-errors';
 import {
   OP_STATUS_OK,
   encodeDevlistRequest,
@@ -17,7 +17,7 @@ import {
   readDevlistReply,
   readImportReply,
   type UsbipDevlistEntry,
-} from '../usbip/usbip-op-codec';
+} from './usbip-op-codec';
 import {
   MAX_URB_TRANSFER_BYTES,
   URB_DIR_IN_FLAG,
@@ -27,9 +27,9 @@ import {
   readUrbReply,
   type UsbipDirection,
   type UsbipRetSubmit,
-} from '../usbip/usbip-urb-codec';
-import { APPLE_VENDOR_ID } from './apple-usb-ids';
-import { HotplugListeners } from './hotplug-listeners';
+} from './usbip-urb-codec';
+import { APPLE_VENDOR_ID } from '../usb/apple-usb-ids';
+import { HotplugListeners } from '../usb/hotplug-listeners';
 import {
   UsbDeviceError,
   type UsbBus,
@@ -38,7 +38,7 @@ import {
   type UsbDeviceHandle,
   type UsbInTransferResult,
   type UsbOutTransferResult,
-} from './usb-bus';
+} from '../usb/usb-bus';
 
 export const USBIP_ENV = 'LIFELINE_USBIP';
 const CONNECT_TIMEOUT_MS = 5_000;

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBuildManifest, selectIdentity, type BuildIdentity } from '../../../main/firmware/build-manifest';
 import type { PlistDict } from '../../../main/plist/plist-value';
-import { parseIm4m, propertyBytes, propertyInteger } from '../../../main/restore/img4/im4m';
-import { ticketSignatureValid } from '../../../main/restore/img4/ticket-signature';
-import { checkTicket } from '../../../main/restore/tss/ticket-check';
-import { requestApTicket, tssUrlFromEnvironment, APPLE_TSS_URL } from '../../../main/restore/tss/tss-client';
-import { TssError } from '../../../main/restore/tss/tss-error';
-import { buildApTicketRequest } from '../../../main/restore/tss/tss-request';
-import { parseTssAnswer, ticketFromAnswer } from '../../../main/restore/tss/tss-response';
+import { parseIm4m, propertyBytes, propertyInteger } from '../../../main/img4/im4m';
+import { ticketSignatureValid } from '../../../main/img4/ticket-signature';
+import { checkTicket } from '../../../main/tss/ticket-check';
+import { requestApTicket, tssUrlFromEnvironment, APPLE_TSS_URL } from '../../../main/tss/tss-client';
+import { TssError } from '../../../main/tss/tss-error';
+import { buildApTicketRequest } from '../../../main/tss/tss-request';
+import { parseTssAnswer, ticketFromAnswer } from '../../../main/tss/tss-response';
 import { startFakeTssServer, type FakeTssServer } from '../../../main/sim/fake-tss-server';
 import { syntheticBuildManifest } from '../../../main/sim/synthetic-ipsw';
 

@@ -3,8 +3,8 @@
  * built from a BuildManifest identity and what the phone reports in DFU / recovery.
  */
 import { randomUUID } from 'node:crypto';
-import type { BuildIdentity } from '../../firmware/build-manifest';
-import { isPlistDict, type PlistDict, type PlistValue } from '../../plist/plist-value';
+import type { BuildIdentity } from '../firmware/build-manifest';
+import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 
 export type ApTicketParameters = {
   ecid: bigint;

@@ -2,7 +2,7 @@
  * Finding a DFU / recovery phone on a UsbBus, always by ECID: addresses change on every re-enumeration
  * (docs/protocols/irecv.md#opening-and-reconnecting step 5). Every wait is bounded and cancellable.
  */
-import type { UsbBus, UsbDeviceHandle } from '../../usb/usb-bus';
+import type { UsbBus, UsbDeviceHandle } from '../usb/usb-bus';
 import { deviceInfoFromSerial, type IrecvDeviceInfo, type IrecvMode } from './irecv-device-info';
 import { IrecvError } from './irecv-errors';
 
