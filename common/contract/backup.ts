@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseUdid } from '../phone-identity';
 import { PhoneIdSchema, FullPathSchema } from './shapes';
 
 /** One backup found on this computer. */
@@ -46,8 +47,11 @@ export const backupCommands = {
     request: z
       .object({
         phoneId: PhoneIdSchema.optional(),
-        /** Alternatively the UDID, as usbmuxd lists it (the CLI's --udid). */
-        udid: z.string().min(1).max(64).optional(),
+        /** Alternatively the UDID, as usbmuxd lists it (the CLI's --udid): one of the two real forms (common/phone-identity.ts). */
+        udid: z
+          .string()
+          .refine((udid) => parseUdid(udid) !== null, 'Give a UDID: 40 hex digits, or 8 hex digits, a dash and 16 hex digits')
+          .optional(),
         directory: FullPathSchema.optional(),
       })
       .strict(),

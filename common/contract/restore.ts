@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { FullPathSchema } from './shapes';
 
 /** Restore engine, first part: walk a DFU / recovery phone into the restore ramdisk. The full restore comes next. */
 export const RestoreToRamdiskRequestSchema = z
   .object({
     /** A local .ipsw; else the cached / latest signed firmware for the phone. */
-    ipsw: z.string().min(1).max(4096).optional(),
+    ipsw: FullPathSchema.optional(),
     latest: z.boolean().optional(),
     /** Hex ECID of the phone (when several are in DFU / recovery). */
     ecid: z

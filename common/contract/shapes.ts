@@ -1,5 +1,6 @@
 /** The shapes every part of the contract shares. Domain contract files import from here, never from api.ts. */
 import { z } from 'zod';
+import { checkFullPath } from '../full-path';
 
 export type JobId = string;
 
@@ -32,14 +33,16 @@ export type Problem = z.infer<typeof ProblemSchema>;
 export const NoArguments = z.object({}).strict();
 
 /**
- * A file or folder on this computer, by its full path (POSIX `/…`, Windows `C:\…` or `\\server\share`): never
- * relative to wherever the engine happens to run. Bounded; no NUL.
+ * A file or folder on this computer, by its full path (POSIX `/…` or Windows `C:\…`), never relative to wherever the
+ * engine happens to run, and never a network share or device: common/full-path.ts is the rule. The engine receives
+ * the path normalised.
  */
-export const FullPathSchema = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((path) => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path) && !path.includes('\0'), 'Give the full path');
+export const FullPathSchema = z.string().transform((path, context) => {
+  const checked = checkFullPath(path);
+  if (checked.ok) return checked.path;
+  context.addIssue({ code: 'custom', message: checked.message });
+  return z.NEVER;
+});
 
 /** A phone as the contract names it: the registry's id (ECID hex, or UDID until the ECID is known). */
 export const PhoneIdSchema = z.string().min(1).max(64);

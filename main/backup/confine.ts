@@ -1,5 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { WINDOWS_RESERVED_NAME } from '../../common/full-path';
 
 /**
  * THE path confinement for every path a device names (docs/protocols/mobilebackup2.md#device-messages: hosts join device paths to
@@ -13,7 +14,6 @@ export const MAX_DEVICE_PATH_CHARS = 1024;
 /** Longest single name, in UTF-8 bytes (APFS, ext4 and NTFS all stop at 255). */
 export const MAX_NAME_BYTES = 255;
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
 // Windows cannot store these characters; ':' is also the macOS Finder's path separator.
 const FORBIDDEN_CHARACTERS = /[<>:"|?*\\]/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse
@@ -127,7 +127,7 @@ export function checkDevicePath(devicePath: unknown): string[] {
     if (name === '..') throw new ConfinementError('parent-reference', devicePath);
     if (name === '.') throw new ConfinementError('dot-name', devicePath);
     if (FORBIDDEN_CHARACTERS.test(name)) throw new ConfinementError('forbidden-character', devicePath);
-    if (WINDOWS_RESERVED.test(name)) throw new ConfinementError('reserved-name', devicePath);
+    if (WINDOWS_RESERVED_NAME.test(name)) throw new ConfinementError('reserved-name', devicePath);
     if (name.endsWith('.') || name.endsWith(' ')) throw new ConfinementError('trailing-dot-or-space', devicePath);
     if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw new ConfinementError('name-too-long', devicePath);
   }

@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import { problemOf, type BackupResult, type BackupSummary, type LifelineApi } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
 import { EXIT } from './exit-codes';
 import { followJob } from './follow-job';
+import { personPath } from './person-path';
 import { SHOW_ECID_HELP, backupForJson, phonesMatching, shownUdid } from './phone-ids';
 
 type BackupOptions = { udid?: string; phone?: string; dir?: string; showEcid: boolean };
@@ -44,7 +44,7 @@ async function runBackup(api: LifelineApi, output: Output, options: BackupOption
       api.invoke('backup.start', {
         ...(phoneId !== undefined ? { phoneId } : {}),
         ...(options.udid !== undefined ? { udid: options.udid } : {}),
-        ...(options.dir !== undefined ? { directory: resolve(options.dir) } : {}),
+        ...(options.dir !== undefined ? { directory: options.dir } : {}),
       }),
     );
     if (ending.state === 'succeeded') {
@@ -76,18 +76,18 @@ export const registerBackupCommand: RegisterCommand = (program, { withEngine, si
     .description('back up a connected, trusted iPhone (keeps the previous backup until the new one is complete)')
     .option('--udid <udid>', 'the phone to back up, by UDID (default: the only connected phone)')
     .option('--phone <id>', 'the phone to back up, by the id `lifeline devices` shows (masked, full or --json id)')
-    .option('--dir <folder>', 'backup folder (default: the standard one for this computer)')
+    .option('--dir <folder>', 'backup folder (default: the standard one for this computer)', (value: string) => personPath(value))
     .option('--show-ecid', SHOW_ECID_HELP, false)
     .action((options: BackupOptions) => withEngine((api, output) => runBackup(api, output, options, signal)));
 
   program
     .command('backups')
     .description('list the iPhone backups on this computer')
-    .option('--dir <folder>', 'look in this folder instead of the standard ones')
+    .option('--dir <folder>', 'look in this folder instead of the standard ones', (value: string) => personPath(value))
     .option('--show-ecid', SHOW_ECID_HELP, false)
     .action((options: { dir?: string; showEcid: boolean }) =>
       withEngine(async (api, output) => {
-        const listing = await api.invoke('backup.list', options.dir !== undefined ? { directory: resolve(options.dir) } : {});
+        const listing = await api.invoke('backup.list', options.dir !== undefined ? { directory: options.dir } : {});
         printResult(output, { ...listing, backups: listing.backups.map((backup) => backupForJson(backup, options.showEcid)) }, () => {
           const where = listing.locations.map((l) => `${l.label}: ${l.path}`).join('\n');
           if (listing.backups.length === 0) return `No backups found.\nLooked in:\n${where}`;

@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import type { FirmwareList, LifelineApi, PreparedFirmware } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
 import { followJob } from './follow-job';
+import { personPath } from './person-path';
 
 type ModelOptions = { device: string; board?: string };
 
@@ -66,20 +66,20 @@ export const registerFirmwareCommand: RegisterCommand = (program, { withEngine, 
     .description('download (or reuse from the cache) and verify the latest signed firmware for a model')
     .requiredOption('--device <productType>', 'model identifier, e.g. iPhone6,1')
     .option('--board <boardConfig>', 'board config, e.g. n51ap (default: from the device table)')
-    .option('--dir <directory>', 'where to put the .ipsw (default: Lifeline’s firmware cache)')
+    .option('--dir <directory>', 'where to put the .ipsw (default: Lifeline’s firmware cache)', (value: string) => personPath(value))
     .action((options: ModelOptions & { dir?: string }) =>
       withEngine((api, output) =>
-        runJob(api, output, signal, () => api.invoke('firmware.get', { ...model(options), ...(options.dir ? { directory: resolve(options.dir) } : {}) })),
+        runJob(api, output, signal, () => api.invoke('firmware.get', { ...model(options), ...(options.dir ? { directory: options.dir } : {}) })),
       ),
     );
 
   firmware
     .command('verify')
     .description('check a local .ipsw fits a model (BuildManifest identity for its board) and matches the catalog checksum')
-    .argument('<file>', 'the .ipsw file')
+    .argument('<file>', 'the .ipsw file', (value: string) => personPath(value))
     .requiredOption('--device <productType>', 'model identifier, e.g. iPhone6,1')
     .option('--board <boardConfig>', 'board config, e.g. n51ap (default: from the device table)')
     .action((file: string, options: ModelOptions) =>
-      withEngine((api, output) => runJob(api, output, signal, () => api.invoke('firmware.useLocal', { path: resolve(file), ...model(options) }))),
+      withEngine((api, output) => runJob(api, output, signal, () => api.invoke('firmware.useLocal', { path: file, ...model(options) }))),
     );
 };

@@ -3,6 +3,7 @@ import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
 import { followJob } from './follow-job';
+import { personPath } from './person-path';
 import { namesPhone } from './phone-ids';
 
 type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; phone?: string; until: string };
@@ -50,7 +51,7 @@ export const registerRestoreCommand: RegisterCommand = (program, { withEngine, s
   program
     .command('restore')
     .description('restore a phone in DFU or recovery mode (this version stops once the restore ramdisk runs)')
-    .option('--ipsw <file>', 'use this .ipsw file')
+    .option('--ipsw <file>', 'use this .ipsw file', (value: string) => personPath(value))
     .option('--latest', 'use the latest signed firmware for the phone (downloaded if needed)', false)
     .option('--ecid <ecid>', 'the phone’s ECID in hex, when several phones are connected')
     .option('--phone <id>', 'the phone, by the phoneId `lifeline dfu-info --json` prints (or its ECID as shown), when several are connected')

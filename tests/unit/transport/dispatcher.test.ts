@@ -81,7 +81,10 @@ describe('backup folders at the boundary', () => {
   it('accepts only full paths, so nothing is resolved against wherever the engine happens to run', async () => {
     const { commandSchemas } = await import('../../../common/api');
     const request = commandSchemas['backup.start'].request;
-    for (const ok of ['/home/ada/Backups', 'C:\\Users\\Ada\\Backups', 'D:/Backups', '\\\\nas\\share\\Backups']) expect(request.safeParse({ directory: ok }).success, ok).toBe(true);
-    for (const bad of ['Backups', './x', '../x', '~/Backups', '/tmp/a\0b', '']) expect(request.safeParse({ directory: bad }).success, bad).toBe(false);
+    for (const ok of ['/home/ada/Backups', 'C:\\Users\\Ada\\Backups', 'D:/Backups']) expect(request.safeParse({ directory: ok }).success, ok).toBe(true);
+    // Network shares and device paths are refused too (common/full-path.ts): opening one can leak network credentials.
+    for (const bad of ['Backups', './x', '../x', '~/Backups', '/tmp/a\0b', '', '/home/../etc', '\\\\nas\\share\\Backups', '\\\\?\\C:\\x']) {
+      expect(request.safeParse({ directory: bad }).success, bad).toBe(false);
+    }
   });
 });
