@@ -6,7 +6,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(import.meta.dirname, 'main/app/main.ts') } },
+      // Two entries: the app's main process, and the engine process it starts (out/main/engine-host.js).
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'main/app/main.ts'),
+          'engine-host': resolve(import.meta.dirname, 'main/transport/engine-host-entry.ts'),
+        },
+      },
     },
   },
   preload: {

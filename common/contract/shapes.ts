@@ -47,8 +47,11 @@ export const FullPathSchema = z.string().transform((path, context) => {
 /** A phone as the contract names it: the registry's id (ECID hex, or UDID until the ECID is known). */
 export const PhoneIdSchema = z.string().min(1).max(64);
 
-/** Cancelled is its own outcome, never a failure (ARCHITECTURE rule 7). */
-export const JobStateSchema = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+/**
+ * Cancelled is its own outcome, never a failure (ARCHITECTURE rule 7). Interrupted: the engine process stopped
+ * under the job (a crash), so nobody knows how far it got; its Problem says what to do next.
+ */
+export const JobStateSchema = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
 
 export const JobSummarySchema = z.object({
   job: z.string(),

@@ -1,12 +1,12 @@
 /**
  * The one typed wrapper around ipcMain (lint forbids raw ipcMain anywhere else). Every message is
- * checked against its sender frame before it reaches the shared dispatcher, which validates arguments.
+ * checked against its sender frame before it is passed on to the engine (in the app: the supervisor of the
+ * engine process, whose host validates arguments in the shared dispatcher).
  */
 import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import type { Unsubscribe } from '../../common/api';
+import { isEventName, type LifelineApi, type Unsubscribe } from '../../common/api';
 import { IPC_EVENT, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE } from '../../common/ipc-channels';
-import type { Engine } from '../rescue/engine';
-import { dispatch, subscribe } from '../transport/dispatcher';
+import { forward } from '../transport/dispatcher';
 import { isTrustedSender } from './security';
 
 const UNTRUSTED = {
@@ -14,7 +14,7 @@ const UNTRUSTED = {
   problem: { code: 'untrusted-sender', title: 'Refused', detail: 'This request did not come from Lifeline’s own window.', nextSteps: [] },
 };
 
-export function registerIpc(engine: Engine): () => void {
+export function registerIpc(api: LifelineApi): () => void {
   const subscriptions = new Map<WebContents, Map<string, Unsubscribe>>();
 
   const forget = (contents: WebContents): void => {
@@ -24,11 +24,12 @@ export function registerIpc(engine: Engine): () => void {
 
   ipcMain.handle(IPC_INVOKE, (event: IpcMainInvokeEvent, command: unknown, request: unknown) => {
     if (!isTrustedSender(event.senderFrame)) return UNTRUSTED;
-    return dispatch(engine, { transport: 'electron' }, command, request);
+    return forward(api, command, request);
   });
 
   ipcMain.on(IPC_SUBSCRIBE, (event: IpcMainEvent, name: unknown) => {
-    if (!isTrustedSender(event.senderFrame) || typeof name !== 'string') return;
+    // unknown event names are ignored: the renderer's contract is typed, so this is a stray sender
+    if (!isTrustedSender(event.senderFrame) || !isEventName(name)) return;
     const contents = event.sender;
     let mine = subscriptions.get(contents);
     if (!mine) {
@@ -37,16 +38,12 @@ export function registerIpc(engine: Engine): () => void {
       contents.once('destroyed', () => forget(contents));
     }
     if (mine.has(name)) return;
-    try {
-      mine.set(
-        name,
-        subscribe(engine, name, (payload) => {
-          if (!contents.isDestroyed()) contents.send(IPC_EVENT, name, payload);
-        }),
-      );
-    } catch {
-      // unknown event names are ignored: the renderer's contract is typed, so this is a stray sender
-    }
+    mine.set(
+      name,
+      api.on(name, (payload) => {
+        if (!contents.isDestroyed()) contents.send(IPC_EVENT, name, payload);
+      }),
+    );
   });
 
   ipcMain.on(IPC_UNSUBSCRIBE, (event: IpcMainEvent, name: unknown) => {

@@ -21,8 +21,10 @@ export class JobMirror {
   jobChanged(summary: JobSummary): void {
     if (summary.state === 'running') this.running.set(summary.job, summary.progress);
     else this.running.delete(summary.job);
-    if (summary.state === 'failed') this.hooks.setProgress(1, 'error');
-    this.update(summary.state === 'failed');
+    // An interrupted job (its engine process died) is shown like a failed one.
+    const failed = summary.state === 'failed' || summary.state === 'interrupted';
+    if (failed) this.hooks.setProgress(1, 'error');
+    this.update(failed);
   }
 
   progress(progress: Progress): void {

@@ -1,9 +1,14 @@
-/** Electron entry: thin on purpose — it composes the engine and adapts it to the desktop. */
+/**
+ * Electron entry: thin on purpose — windows, menus, dialogs, sleep blocker and progress. The engine runs in its
+ * own utility process (main/transport/engine-host-entry.ts), supervised and restarted if it dies.
+ */
 import path from 'node:path';
 import { app, dialog, powerSaveBlocker, session, shell, type BrowserWindow } from 'electron';
-import { createAppEngine } from '../rescue/create-engine';
-import type { Engine } from '../rescue/engine';
+import type { LifelineApi } from '../../common/api';
+import { engineArguments, engineOptionsFromArguments } from '../transport/engine-arguments';
+import { EngineSupervisor } from '../transport/engine-supervisor';
 import { registerAppScheme, serveRenderer } from './app-protocol';
+import { forkEngineProcess } from './engine-process';
 import { registerIpc } from './ipc';
 import { JobMirror } from './job-mirror';
 import { createMainWindow } from './main-window';
@@ -11,19 +16,12 @@ import { hardenSession, hardenWebContents, isAllowedExternalUrl } from './securi
 
 const outDir = path.resolve(import.meta.dirname, '..');
 const preloadPath = path.join(outDir, 'preload', 'index.cjs');
-const demo = process.argv.includes('--demo');
-
-/** `--usbip HOST:PORT` or `--usbip=HOST:PORT`: drive phones shared by a USB/IP server instead of local USB. */
-function usbipArgument(argv: readonly string[]): string | undefined {
-  const index = argv.findIndex((arg) => arg === '--usbip' || arg.startsWith('--usbip='));
-  if (index < 0) return undefined;
-  const arg = argv[index]!;
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1];
-}
-const usbip = usbipArgument(process.argv);
+const engineHostPath = path.join(outDir, 'main', 'engine-host.js');
+/** `--demo` (practice mode) and `--usbip HOST:PORT` are passed on to the engine process. */
+const engineOptions = engineOptionsFromArguments(process.argv);
 
 /** Taskbar progress, keep-awake while a job runs, and a confirmation before closing mid-job. */
-function attachDesktop(engine: Engine, window: BrowserWindow): () => void {
+function attachDesktop(engine: LifelineApi & { close(): Promise<void> }, window: BrowserWindow): () => void {
   const mirror = new JobMirror({
     setProgress: (fraction, mode) => {
       if (!window.isDestroyed()) window.setProgressBar(fraction, { mode });
@@ -49,7 +47,8 @@ function attachDesktop(engine: Engine, window: BrowserWindow): () => void {
     });
     if (choice !== 1) return;
     stopping = true;
-    void engine.jobs.cancelAll().finally(() => window.close());
+    // Closing the engine cancels its jobs and waits for them to wind down.
+    void engine.close().finally(() => window.close());
   });
   return () => {
     offJobs();
@@ -70,7 +69,12 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
     serveRenderer(path.join(outDir, 'renderer'));
-    const engine = await createAppEngine({ demo, ...(usbip ? { usbip } : {}) });
+    const engine = new EngineSupervisor({
+      spawn: () => forkEngineProcess(engineHostPath, engineArguments(engineOptions)),
+      log: (line) => console.error(line),
+    });
+    // Its progress (and a start that keeps failing) reaches the window as engine.status.
+    void engine.start().catch(() => undefined);
     const unregister = registerIpc(engine);
     let window = createMainWindow(preloadPath);
     let detachDesktop = attachDesktop(engine, window);

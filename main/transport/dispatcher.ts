@@ -8,6 +8,8 @@ import {
   type Envelope,
   type EventName,
   type EventPayload,
+  type LifelineApi,
+  type Problem,
   ProblemError,
   type Unsubscribe,
 } from '../../common/api';
@@ -22,9 +24,7 @@ import { coalesceProgress } from './progress-coalescer';
  * come from a compromised renderer or a stray web page), runs the engine, and wraps the outcome.
  */
 export async function dispatch(engine: Engine, context: CallContext, command: unknown, request: unknown): Promise<Envelope<unknown>> {
-  if (!isCommandName(command)) {
-    return { ok: false, problem: { code: 'bad-request', title: 'Unknown command', detail: String(command).slice(0, 100), nextSteps: [] } };
-  }
+  if (!isCommandName(command)) return { ok: false, problem: unknownCommandProblem(command) };
   const parsed = commandSchemas[command].request.safeParse(request ?? {});
   if (!parsed.success) {
     return {
@@ -35,6 +35,23 @@ export async function dispatch(engine: Engine, context: CallContext, command: un
   try {
     const handler = engine.handlers[command] as (request: unknown, context: CallContext) => Promise<unknown>;
     return { ok: true, value: await handler(parsed.data, context) };
+  } catch (error) {
+    return { ok: false, problem: problemFrom(error) };
+  }
+}
+
+export function unknownCommandProblem(command: unknown): Problem {
+  return { code: 'bad-request', title: 'Unknown command', detail: String(command).slice(0, 100), nextSteps: [] };
+}
+
+/**
+ * The boundary for a transport that holds a `LifelineApi` rather than an Engine (the app's IPC in front of the
+ * engine process): the same envelope, the thrown Problem kept as it is.
+ */
+export async function forward(api: LifelineApi, command: unknown, request: unknown): Promise<Envelope<unknown>> {
+  if (!isCommandName(command)) return { ok: false, problem: unknownCommandProblem(command) };
+  try {
+    return { ok: true, value: await api.invoke(command, (request ?? {}) as never) };
   } catch (error) {
     return { ok: false, problem: problemFrom(error) };
   }

@@ -15,6 +15,8 @@ vi.mock('electron', () => ({
 
 const { registerIpc } = await import('../../../main/app/ipc');
 const { Engine } = await import('../../../main/rescue/engine');
+const { createInProcessClient } = await import('../../../main/transport/in-process');
+const electronClient = (engine: InstanceType<typeof Engine>) => createInProcessClient(engine, { transport: 'electron' });
 const { IPC_EVENT, IPC_INVOKE, IPC_SUBSCRIBE } = await import('../../../common/ipc-channels');
 
 function sender(url: string, isTop = true) {
@@ -29,7 +31,7 @@ describe('Electron IPC wrapper', () => {
   });
 
   it('answers the app’s own top frame through the shared dispatcher', async () => {
-    registerIpc(new Engine({ version: '3.2.1' }));
+    registerIpc(electronClient(new Engine({ version: '3.2.1' })));
     const reply = await handlers.get(IPC_INVOKE)!(sender('app://lifeline/index.html'), 'app.info', {});
     expect(reply).toMatchObject({ ok: true, value: { version: '3.2.1', transport: 'electron' } });
   });
@@ -37,7 +39,7 @@ describe('Electron IPC wrapper', () => {
   it('refuses senders that are not the app’s top frame, before any argument is looked at', async () => {
     const engine = new Engine({ version: '1' });
     const spy = vi.spyOn(engine.handlers, 'app.info');
-    registerIpc(engine);
+    registerIpc(electronClient(engine));
     for (const event of [sender('https://evil.example/'), sender('app://lifeline/index.html', false), sender('file:///tmp/x.html')]) {
       expect(await handlers.get(IPC_INVOKE)!(event, 'app.info', {})).toMatchObject({ ok: false, problem: { code: 'untrusted-sender' } });
     }
@@ -45,13 +47,13 @@ describe('Electron IPC wrapper', () => {
   });
 
   it('validates arguments from a trusted sender too', async () => {
-    registerIpc(new Engine({ version: '1' }));
+    registerIpc(electronClient(new Engine({ version: '1' })));
     expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), 'devices.list', { rogue: 1 })).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
   });
 
   it('delivers subscribed events only to a trusted sender, and stops when its page goes away', () => {
     const engine = new Engine({ version: '1' });
-    registerIpc(engine);
+    registerIpc(electronClient(engine));
     const trusted = sender('app://lifeline/index.html');
     const stranger = sender('https://evil.example/');
     listeners.emit(IPC_SUBSCRIBE, trusted, 'devices.changed');

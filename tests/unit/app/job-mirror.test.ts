@@ -59,4 +59,14 @@ describe('desktop mirror of running jobs', () => {
     mirror.jobChanged(summary('a', 'failed'));
     expect(calls.at(-1)).toEqual([1, 'error']);
   });
+
+  it('shows a job interrupted by an engine crash as an error and lets the computer sleep again', () => {
+    const { mirror, calls, awake } = rig();
+    mirror.jobChanged(summary('a', 'running'));
+    expect(awake()).toBe(1);
+    mirror.jobChanged(summary('a', 'interrupted'));
+    expect(calls.at(-1)).toEqual([1, 'error']);
+    expect(awake()).toBe(0);
+    expect(mirror.busy).toBe(false);
+  });
 });
