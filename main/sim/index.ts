@@ -5,7 +5,7 @@ import type { Simulator, SimulatorOptions } from './simulator';
 export type { Simulator, SimulatorOptions } from './simulator';
 export { FakeUsbmuxd } from './usbmuxd-daemon';
 export { VirtualIphone } from './virtual-iphone';
-export type { PairedHost, TrustDialogAnswer } from './virtual-iphone';
+export type { PairedHost, TrustDialogAnswer } from './paired-host';
 export { FaultPlan } from './faults';
 export type { FaultSettings } from './faults';
 export { ScenarioSchema, parseScenario, loadScenarioFile, backupNeedsPasscode } from './scenario';

@@ -17,7 +17,31 @@ import {
 import type { LockdownErrorName } from '../lockdown/lockdown-wire';
 import { deviceSecureContext, upgradeToDeviceTls } from '../lockdown/tls-options';
 import { iosAtLeast } from './scenario';
-import type { VirtualIphone, PairedHost } from './virtual-iphone';
+import type { EventEmitter } from 'node:events';
+import type { PlistDict as LockdownDomain } from '../plist/plist-value';
+import type { TlsIdentity } from '../lockdown/tls-options';
+import type { PhoneHardware } from './hardware/phone-hardware';
+import type { Scenario } from './scenario';
+import type { PairedHost, TrustDialogAnswer } from './paired-host';
+
+/** What lockdownd needs from the phone it runs on. */
+export interface LockdowndPhone {
+  readonly scenario: Scenario;
+  readonly hardware: PhoneHardware;
+  readonly events: EventEmitter;
+  readonly devicePublicKeyPem: string;
+  lockdownDomain(domain: string | undefined, inSession?: boolean): LockdownDomain | undefined;
+  lockdownValue(domain: string | undefined, key: string, inSession?: boolean): PlistValue | undefined;
+  setLockdownValue(domain: string | undefined, key: string, value: PlistValue): boolean;
+  trustDialogAnswer(): TrustDialogAnswer;
+  pairedHost(hostId: string): PairedHost | undefined;
+  addPairedHost(host: PairedHost): void;
+  removePairedHost(hostId: string): boolean;
+  tlsIdentity(host: PairedHost): Promise<TlsIdentity>;
+  sessionStarted(): void;
+  sessionEnded(): void;
+  startService(name: string, request: { host: PairedHost | null; escrowBag: Uint8Array | undefined }): { port: number; ssl: boolean } | LockdownErrorName;
+}
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 /** Real lockdownd drops a connection that stays silent; keep it generous for interactive tools. */
@@ -38,7 +62,7 @@ type Connection = {
 
 /** The device side of port 62078 (docs/protocols/lockdown.md#requests). One instance per phone; serve() per connection. */
 export class Lockdownd {
-  constructor(private readonly phone: VirtualIphone) {}
+  constructor(private readonly phone: LockdowndPhone) {}
 
   serve(stream: Duplex): void {
     stream.on('error', () => undefined);

@@ -15,7 +15,8 @@ import type { PhoneMode } from './hardware/phone-hardware';
 import { FaultPlan } from './faults';
 import type { FaultSettings } from './faults';
 import { createDuplexPair } from './duplex-pair';
-import { Lockdownd } from './lockdownd';
+import { Lockdownd, type LockdowndPhone } from './lockdownd';
+import type { PairedHost, TrustDialogAnswer } from './paired-host';
 import { serveRestored } from './restored-service';
 import {
   PRE_SESSION_KEYS,
@@ -32,17 +33,6 @@ import type { Scenario, ScenarioInput } from './scenario';
 import type { CreateSimServices, SimService, SimServicePhone } from './sim-service';
 import type { UsbmuxPhone } from './usbmuxd-daemon';
 
-/** What the phone remembers about a host that paired with it (docs/protocols/lockdown.md#certificates, device side). */
-export type PairedHost = {
-  hostId: string;
-  systemBuid: string;
-  hostCertificate: Buffer;
-  rootCertificate: Buffer;
-  deviceCertificate: Buffer;
-  escrowBag: Buffer;
-};
-
-export type TrustDialogAnswer = 'accept' | 'deny' | 'pending';
 
 export type VirtualIphoneOptions = {
   /** Services besides lockdownd (H2's createSimServices). None when absent. */
@@ -61,7 +51,7 @@ const NORMAL_MODE_PRODUCT_ID = 0x12a8;
 type ServicePort = { service: SimService; host: PairedHost | null; timer: NodeJS.Timeout };
 
 /** One simulated iPhone: identity, lockdown state, services and hardware, as the fake usbmuxd sees it. */
-export class VirtualIphone implements SimServicePhone, UsbmuxPhone {
+export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPhone {
   readonly udid: string;
   readonly scenario: Scenario;
   readonly model: DeviceModel;
