@@ -5,8 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { ProblemError } from '../../common/api';
 import { BYTE_CAPS, checkUrl, networkPolicyFromEnv, NetworkPolicyError, type NetworkPolicy } from '../net/network-policy';
-import { httpGet, HttpTransportError } from './http-client';
-import type { ProxyEnvironment } from './proxy-environment';
+import { httpGet, HttpTransportError } from '../net/http-client';
+import type { ProxyEnvironment } from '../net/proxy-environment';
 
 export type DownloadProgress = {
   phase: 'checking-partial' | 'downloading' | 'verifying' | 'waiting-to-retry';

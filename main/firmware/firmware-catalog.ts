@@ -6,8 +6,8 @@ import { decodePlist } from '../plist/plist-codec';
 import { parseAppleCatalog, type AppleCatalogEntry } from './catalog-apple';
 import { parseIpswMeDevice, type IpswMeEntry } from './catalog-ipswme';
 import { allowingEndpoints, BYTE_CAPS, networkPolicyFromEnv, secureCatalogUrl, type NetworkPolicy } from '../net/network-policy';
-import { httpGetText } from './http-client';
-import type { ProxyEnvironment } from './proxy-environment';
+import { httpGetText } from '../net/http-client';
+import type { ProxyEnvironment } from '../net/proxy-environment';
 
 export type FirmwareCatalogOptions = {
   /** Apple's version.xml (docs/protocols/firmware.md#apple-catalog). */

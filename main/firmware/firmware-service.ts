@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { ProblemError, type Progress } from '../../common/api';
 import type { FirmwareEntry, FirmwareList, PreparedFirmware } from '../../common/contract/firmware';
-import { checkFitsPhone, readBuildManifest } from './build-manifest';
+import { checkFitsPhone, readBuildManifest } from '../ipsw/build-manifest';
 import { FirmwareDownloader, type DownloaderOptions, type DownloadProgress } from './downloader';
 import { DEFAULT_APPLE_CATALOG_URL, DEFAULT_IPSWME_URL, FirmwareCatalog } from './firmware-catalog';
-import { IpswArchive } from './ipsw-reader';
-import type { ProxyEnvironment } from './proxy-environment';
+import { IpswArchive } from '../ipsw/ipsw-reader';
+import type { ProxyEnvironment } from '../net/proxy-environment';
 
 /** The phone a firmware is for: ProductType plus board config (multi-board products share one IPSW). */
 export type FirmwareTarget = { productType: string; boardConfig: string };

@@ -2,7 +2,7 @@
  * The boot chain as data (docs/protocols/boot-chain.md#components-per-stage, docs/protocols/boot-chain.md#dfu-to-restore-ramdisk steps 4–15, docs/protocols/boot-chain.md#starting-from-recovery): which component goes to which stage and which
  * iBoot command boots it. A pure function of the build identity, so the order is testable without a phone.
  */
-import type { BuildComponent, BuildIdentity } from '../firmware/build-manifest';
+import type { BuildComponent, BuildIdentity } from '../ipsw/build-manifest';
 import { tagForComponent } from '../img4/component-tags';
 
 export type BootStageName = 'ibss' | 'ibec' | 'logo' | 'firmware' | 'ramdisk' | 'devicetree' | 'sep' | 'kernel';

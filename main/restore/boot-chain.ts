@@ -4,8 +4,8 @@
  * across every re-enumeration by ECID, re-request the ticket when the ApNonce changes, then find the phone on
  * usbmuxd in restore mode. One progress record per stage; cancellable only until the first image is sent.
  */
-import type { BuildIdentity, BuildManifest } from '../firmware/build-manifest';
-import type { IpswArchive } from '../firmware/ipsw-reader';
+import type { BuildIdentity, BuildManifest } from '../ipsw/build-manifest';
+import type { IpswArchive } from '../ipsw/ipsw-reader';
 import type { UsbBus } from '../usb/usb-bus';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import { BootChainError, type BootChainErrorCode } from './boot-chain-error';

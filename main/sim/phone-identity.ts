@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeviceModel } from '../../common/device-table';
-import { normaliseUdid } from '../usbmux/usbmux-wire';
+import { normaliseUdid } from '../../common/phone-identity';
 import type { Scenario } from './scenario';
 
 /** The stable numbers a phone is known by. Everything not given by the scenario is derived from its seed. */

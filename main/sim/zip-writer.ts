@@ -5,9 +5,13 @@ import { crc32 } from 'node:zlib';
 /**
  * A minimal ZIP writer for synthetic IPSWs (tests and practice mode only): stored entries (method 0, like an
  * IPSW's OS image — docs/protocols/firmware.md#ipsw-container), optionally ZIP64 everywhere so small fixtures exercise the zip64 paths.
- * Entry bodies are Buffers or a byte count of deterministic filler (written in chunks, never held whole).
+ * Entry bodies are Buffers, a byte count of deterministic filler, or generated chunks (each written in chunks, never
+ * held whole; `chunks` is called twice: once for the CRC, once to write).
  */
-export type ZipEntrySource = { name: string; data: Buffer } | { name: string; fillerBytes: number; seed?: number };
+export type ZipEntrySource =
+  | { name: string; data: Buffer }
+  | { name: string; fillerBytes: number; seed?: number }
+  | { name: string; chunks: () => Iterable<Buffer> };
 
 export type ZipWriteOptions = { zip64?: boolean };
 
@@ -35,6 +39,10 @@ export function fillerBlock(seed: number): Buffer {
 function* bodyChunks(source: ZipEntrySource): Generator<Buffer> {
   if ('data' in source) {
     yield source.data;
+    return;
+  }
+  if ('chunks' in source) {
+    yield* source.chunks();
     return;
   }
   const block = fillerBlock(source.seed ?? source.name.length);

@@ -1,5 +1,5 @@
 /** One step: build the AP request, POST it, check the ticket names this phone and nonce (docs/protocols/tss.md). */
-import type { BuildIdentity } from '../firmware/build-manifest';
+import type { BuildIdentity } from '../ipsw/build-manifest';
 import { checkTicket } from './ticket-check';
 import { requestApTicket, type TssClientOptions } from './tss-client';
 import { buildApTicketRequest } from './tss-request';

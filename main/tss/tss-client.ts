@@ -5,8 +5,8 @@
  * firmware downloads: the network policy (docs/network-policy.md) and HTTPS_PROXY / NO_PROXY apply.
  */
 import { NetworkPolicyError, type NetworkPolicy } from '../net/network-policy';
-import { HttpBodyTooLargeError, httpRequest, readBoundedBody } from '../firmware/http-client';
-import type { ProxyEnvironment } from '../firmware/proxy-environment';
+import { HttpBodyTooLargeError, httpRequest, readBoundedBody } from '../net/http-client';
+import type { ProxyEnvironment } from '../net/proxy-environment';
 import { encodeXmlPlist } from '../plist/plist-codec';
 import type { PlistDict } from '../plist/plist-value';
 import { TssError } from './tss-error';

@@ -3,7 +3,7 @@
  * built from a BuildManifest identity and what the phone reports in DFU / recovery.
  */
 import { randomUUID } from 'node:crypto';
-import type { BuildIdentity } from '../firmware/build-manifest';
+import type { BuildIdentity } from '../ipsw/build-manifest';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 
 export type ApTicketParameters = {

@@ -111,11 +111,6 @@ export function swapPort(port: number): number {
   return ((port & 0xff) << 8) | ((port >> 8) & 0xff);
 }
 
-/** docs/protocols/usbmux.md#udid-normalisation: a 24-hex serial gets a dash after the 8th character; other forms stay as they are. */
-export function normaliseUdid(serial: string): string {
-  return /^[0-9A-Fa-f]{24}$/.test(serial) ? `${serial.slice(0, 8)}-${serial.slice(8)}` : serial;
-}
-
 /** Integer from a plist field, or undefined when absent / not a non-negative safe integer. */
 export function plistUint(value: PlistValue | undefined): number | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;

@@ -4,8 +4,8 @@
  * as one job with one progress record per stage.
  */
 import { ProblemError, type Problem, type RestoreRamdiskResult } from '../../../common/api';
-import { checkFitsPhone, readBuildManifest } from '../../firmware/build-manifest';
-import { IpswArchive } from '../../firmware/ipsw-reader';
+import { checkFitsPhone, readBuildManifest } from '../../ipsw/build-manifest';
+import { IpswArchive } from '../../ipsw/ipsw-reader';
 import { runBootChain } from '../../restore/boot-chain';
 import { BootChainError, type BootChainErrorCode } from '../../restore/boot-chain-error';
 import { listIrecvDevices } from '../../irecv/irecv-discovery';

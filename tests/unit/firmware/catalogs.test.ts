@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAppleCatalog } from '../../../main/firmware/catalog-apple';
 import { parseIpswMeDevice } from '../../../main/firmware/catalog-ipswme';
 import { firmwareFileName } from '../../../main/firmware/firmware-catalog';
-import { bypassesProxy, proxyFor } from '../../../main/firmware/proxy-environment';
+import { bypassesProxy, proxyFor } from '../../../main/net/proxy-environment';
 import { decodePlist, encodeXmlPlist } from '../../../main/plist/plist-codec';
 import type { PlistDict } from '../../../main/plist/plist-value';
 import { appleCatalogPlist, ipswMeDeviceJson, type FakeFirmware } from '../../../main/sim/fake-apple-servers';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALLOWED_HOSTS, checkUrl, isLoopbackHost, NetworkPolicyError, networkPolicyFromEnv, secureCatalogUrl } from '../../../main/net/network-policy';
-import { bypassesProxy } from '../../../main/firmware/proxy-environment';
+import { bypassesProxy } from '../../../main/net/proxy-environment';
 
 const policy = networkPolicyFromEnv({});
 const refusal = (url: string, from?: string): string => {

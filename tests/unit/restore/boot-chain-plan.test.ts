@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBuildManifest, selectIdentity, type BuildIdentity } from '../../../main/firmware/build-manifest';
+import { parseBuildManifest, selectIdentity, type BuildIdentity } from '../../../main/ipsw/build-manifest';
 import { RESTORE_BOOT_ARGS, loadedByIBoot, planBootChain } from '../../../main/restore/boot-chain-plan';
 import { syntheticBuildManifest } from '../../../main/sim/synthetic-ipsw';
 

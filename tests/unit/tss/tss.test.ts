@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBuildManifest, selectIdentity, type BuildIdentity } from '../../../main/firmware/build-manifest';
+import { parseBuildManifest, selectIdentity, type BuildIdentity } from '../../../main/ipsw/build-manifest';
 import type { PlistDict } from '../../../main/plist/plist-value';
 import { parseIm4m, propertyBytes, propertyInteger } from '../../../main/img4/im4m';
 import { ticketSignatureValid } from '../../../main/img4/ticket-signature';

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../net/network-policy';
+import { isLoopbackHost } from './network-policy';
 
 /**
  * The proxy a request should use, from the standard environment variables (curl's conventions):

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '../../../common/api';
-import { IpswArchive } from '../../../main/firmware/ipsw-reader';
+import { IpswArchive } from '../../../main/ipsw/ipsw-reader';
 import { writeSyntheticIpsw, type SyntheticIpswSpec } from '../../../main/sim/synthetic-ipsw';
 import { fillerBlock } from '../../../main/sim/zip-writer';
 

@@ -2,7 +2,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { checkUrl, networkPolicyFromEnv, type NetworkPolicy } from '../net/network-policy';
+import { checkUrl, networkPolicyFromEnv, type NetworkPolicy } from './network-policy';
 import { proxyFor, type ProxyEnvironment } from './proxy-environment';
 
 /** Network failures the downloader may retry (as opposed to answers like 404). */
