@@ -24,6 +24,14 @@ export const PracticePhoneSchema = z.object({
 });
 export type PracticePhone = z.infer<typeof PracticePhoneSchema>;
 
+/** Practice mode: the virtual phones' "hands". Absent with real hardware. */
+export interface PracticeControls {
+  phones(): PracticePhone[];
+  act(phoneId: string, action: PracticeAction): Promise<void>;
+  /** Press or release a physical button of a virtual phone (the coach's practice mode). */
+  button?(phoneId: string, button: PracticeButton, down: boolean): Promise<{ accepted: boolean; pressed: PracticeButton[] }>;
+}
+
 export const practiceCommands = {
   'practice.phones': { request: NoArguments, response: z.array(PracticePhoneSchema) },
   'practice.act': {

@@ -4,7 +4,7 @@ import type { Unsubscribe } from '../../common/api';
 import { findModelByChip, findModelByProductType, hex, type DeviceModel } from '../../common/device-table';
 import type { HostStatus, Phone, PhoneMode, PhoneModel, UsbmuxStatus } from '../../common/phone';
 import { describeReportedIdentity, parseUdid } from '../../common/phone-identity';
-import type { PhoneSource } from '../rescue/engine';
+import type { PhoneSource } from './phone-source';
 import { appleUsbModeOf, isAppleVendor } from '../usb/apple-usb-ids';
 import { parseIBootSerial, type DeviceSerial } from '../usb/iboot-serial';
 import type { UsbBus, UsbDeviceHandle } from '../usb/usb-bus';

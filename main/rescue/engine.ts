@@ -1,82 +1,14 @@
 import { EventEmitter } from 'node:events';
-import type {
-  AppInfo,
-  CommandName,
-  CommandRequest,
-  CommandResponse,
-  EventName,
-  EventPayload,
-  PracticeAction,
-  PracticeButton,
-  PracticePhone,
-  Unsubscribe,
-} from '../../common/api';
-import type { HostStatus, Phone } from '../../common/phone';
+import type { EventName, EventPayload, Unsubscribe } from '../../common/api';
+import type { EngineContext, EngineOptions, CommandHandlers } from './engine-ports';
 import { coreHandlers } from './handlers/core-handlers';
 import { practiceHandlers } from './handlers/practice-handlers';
 import { coachHandlers } from './handlers/coach-handlers';
-import type { CoachService } from '../coach/coach-service';
 import { backupHandlers } from './handlers/backup-handlers';
-import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { dfuHandlers } from './handlers/dfu-handlers';
 import { restoreHandlers } from './handlers/restore-handlers';
 import { firmwareHandlers } from './handlers/firmware-handlers';
-import type { FirmwareService } from '../firmware/firmware-service';
-import type { UsbBus } from '../usb/usb-bus';
-import type { BackupService } from '../backup/backup-service';
 import { JobRunner } from './jobs';
-
-export type TransportKind = AppInfo['transport'];
-export type CallContext = { transport: TransportKind };
-
-export type CommandHandlers = {
-  [C in CommandName]: (request: CommandRequest<C>, context: CallContext) => Promise<CommandResponse<C>>;
-};
-
-/** Where the engine learns about phones. The device registry implements it. */
-export interface PhoneSource {
-  list(): Phone[];
-  hostStatus(): HostStatus;
-  onChange(listener: () => void): Unsubscribe;
-  onHostStatus(listener: (status: HostStatus) => void): Unsubscribe;
-  close(): Promise<void>;
-}
-
-/** Practice mode: the virtual phones' "hands". Absent with real hardware. */
-export interface PracticeControls {
-  phones(): PracticePhone[];
-  act(phoneId: string, action: PracticeAction): Promise<void>;
-  /** Press or release a physical button of a virtual phone (the coach's practice mode). */
-  button?(phoneId: string, button: PracticeButton, down: boolean): Promise<{ accepted: boolean; pressed: PracticeButton[] }>;
-}
-
-export type EngineOptions = {
-  name?: string;
-  version: string;
-  demo?: boolean;
-  phones?: PhoneSource;
-  practice?: PracticeControls;
-  /** Backs up phones and finds existing backups. */
-  backup?: BackupService;
-  /** The USB bus phones in DFU / recovery are reached through (node usb, USB/IP or the simulator). */
-  usb?: UsbBus;
-  /** The coach: timed button guidance refereed by USB, and the recovery shortcuts. */
-  coach?: CoachService;
-  /** Finds, downloads and verifies the firmware for a phone. */
-  firmware?: FirmwareService;
-  /** Restore engine: where the signing server and usbmuxd are (practice mode: local fakes). */
-  restore?: { tssUrl?: string; usbmuxAddress?: UsbmuxAddress };
-  /** Extra teardown (e.g. the virtual phones of practice mode). */
-  onClose?: () => Promise<void>;
-};
-
-/** What every handler module gets: the engine's parts, never the transports. */
-export type EngineContext = {
-  readonly options: EngineOptions;
-  readonly jobs: JobRunner;
-  phones(): Phone[];
-  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
-};
 
 /**
  * The one implementation of the contract, shared by every transport. Each domain contributes its handlers

@@ -1,7 +1,7 @@
 import type { PracticeAction, PracticeButton } from '../../common/api';
 import { ProblemError } from '../../common/api';
 import { ecidKey } from '../devices/phone-views';
-import type { PracticeControls } from '../rescue/engine';
+import type { PracticeControls } from '../../common/api';
 import type { VirtualIphone } from './virtual-iphone';
 
 /** Practice mode's hands: what a person would do to the phone, done to a virtual one. */

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE } from '../backup/private-files';
-import type { PracticeControls } from '../rescue/engine';
+import type { PracticeControls } from '../../common/api';
 import type { UsbBus } from '../usb/usb-bus';
 import { parseUsbmuxSocketAddress, type UsbmuxAddress } from '../usbmux/usbmux-address';
 import { demoScenarios } from './demo-scenarios';

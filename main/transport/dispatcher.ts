@@ -13,7 +13,8 @@ import {
   ProblemError,
   type Unsubscribe,
 } from '../../common/api';
-import type { CallContext, Engine } from '../rescue/engine';
+import type { Engine } from '../rescue/engine';
+import type { CallContext } from '../rescue/engine-ports';
 import { problemFrom } from '../rescue/problems';
 
 export { problemFrom };

@@ -1,5 +1,6 @@
 import { openEnvelope, type LifelineApi } from '../../common/api';
-import type { CallContext, Engine } from '../rescue/engine';
+import type { Engine } from '../rescue/engine';
+import type { CallContext } from '../rescue/engine-ports';
 import { dispatch, subscribe } from './dispatcher';
 
 /** The CLI's transport: same validation and envelopes as IPC and the bridge, no serialisation. */

@@ -1,6 +1,6 @@
 import { ProblemError, type BackupResult } from '../../../common/api';
 import type { BackupService } from '../../backup/backup-service';
-import type { CommandHandlers, EngineContext } from '../engine';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 
 /** backup.start (a 'backup' job; JobSummary.result is a BackupResult) and backup.list. */
 export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list'> {

@@ -4,7 +4,7 @@ import { planDurationMs, positionAt } from '../../../common/coach-timeline';
 import { findModelByProductType } from '../../../common/device-table';
 import { hostChecks } from '../../coach/outcome-advice';
 import type { CoachService } from '../../coach/coach-service';
-import type { CommandHandlers, EngineContext } from '../engine';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 
 const GOAL_WORDS: Record<CoachGoal, string> = {
   recovery: 'into recovery mode',

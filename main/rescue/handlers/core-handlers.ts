@@ -1,6 +1,6 @@
 import type { AppInfo } from '../../../common/api';
 import type { HostStatus } from '../../../common/phone';
-import type { CommandHandlers, EngineContext } from '../engine';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 
 const NO_HOST_ACCESS: HostStatus = {
   usb: { state: 'unavailable', reason: 'not-wired', detail: 'This engine was started without USB access.', fix: 'Start Lifeline normally.' },

@@ -7,7 +7,7 @@ import { publicPhoneId } from '../../devices/public-phone-id';
 import { IrecvClient } from '../../irecv/irecv-client';
 import { listIrecvDevices } from '../../irecv/irecv-discovery';
 import type { IrecvDeviceInfo } from '../../irecv/irecv-device-info';
-import type { CommandHandlers, EngineContext } from '../engine';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 
 /** Opening a phone only to read its nonce string: short waits, a listed phone answers at once. */
 const PROBE_TIMEOUTS = { discoveryMs: 2_000, transferMs: 5_000 };

@@ -3,7 +3,7 @@ import { findModelByProductType } from '../../../common/device-table';
 import type { Phone } from '../../../common/phone';
 import { maskPhoneId } from '../../../common/phone-id-mask';
 import type { FirmwareService, FirmwareTarget } from '../../firmware/firmware-service';
-import type { CommandHandlers, EngineContext } from '../engine';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 
 type FirmwareCommands = 'firmware.list' | 'firmware.prepare' | 'firmware.get' | 'firmware.useLocal' | 'firmware.status';
 

@@ -1,5 +1,6 @@
 import { ProblemError } from '../../../common/api';
-import type { CommandHandlers, EngineContext, PracticeControls } from '../engine';
+import type { PracticeControls } from '../../../common/api';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 
 export function practiceHandlers(context: EngineContext): Pick<CommandHandlers, 'practice.phones' | 'practice.act' | 'practice.button'> {
   const practice = (): PracticeControls => {

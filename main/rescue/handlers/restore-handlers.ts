@@ -12,7 +12,7 @@ import { listIrecvDevices } from '../../irecv/irecv-discovery';
 import { apTicketRequester } from '../../tss/ap-ticket';
 import { tssUrlFromEnvironment } from '../../tss/tss-client';
 import { UsbmuxClient } from '../../usbmux/usbmux-client';
-import type { CommandHandlers, EngineContext } from '../engine';
+import type { CommandHandlers, EngineContext } from '../engine-ports';
 import { invalidIdentityProblem } from '../problems';
 
 const STEPS: Record<BootChainErrorCode, string[]> = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { problemOf } from '../../../common/api';
 import type { FirmwareService } from '../../../main/firmware/firmware-service';
-import type { EngineContext } from '../../../main/rescue/engine';
+import type { EngineContext } from '../../../main/rescue/engine-ports';
 import { restoreHandlers } from '../../../main/rescue/handlers/restore-handlers';
 import type { JobRunner } from '../../../main/rescue/jobs';
 import type { UsbBus, UsbDeviceHandle } from '../../../main/usb/usb-bus';

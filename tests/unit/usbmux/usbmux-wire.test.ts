@@ -14,7 +14,6 @@ import {
   encodeBinaryDeviceRecord,
   encodeUsbmuxHeader,
   encodeUsbmuxPlist,
-  normaliseUdid,
   readUsbmuxPacket,
   swapPort,
 } from '../../../main/usbmux/usbmux-wire';
@@ -103,13 +102,6 @@ describe('usbmux value rules', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff }), (port) => {
       expect(swapPort(swapPort(port))).toBe(port);
     }));
-  });
-
-  it('inserts the dash into 24-hex UDIDs only', () => {
-    expect(normaliseUdid('00008030001A2B3C4D5E6F70')).toBe('00008030-001A2B3C4D5E6F70');
-    expect(normaliseUdid('00008030-001A2B3C4D5E6F70')).toBe('00008030-001A2B3C4D5E6F70');
-    const legacy = 'a'.repeat(40);
-    expect(normaliseUdid(legacy)).toBe(legacy);
   });
 
   it('round-trips binary-protocol Connect and device records', () => {
