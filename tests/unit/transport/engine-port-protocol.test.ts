@@ -4,24 +4,26 @@ import {
   decodeAppToEngine,
   decodeEngineToApp,
   encodeEngineMessage,
+  type AppToEngineMessage,
+  type EngineToAppMessage,
 } from '../../../main/transport/engine-port-protocol';
 
 describe('engine port protocol', () => {
   it('round-trips every message kind both ways', () => {
-    const toEngine = [
+    const toEngine: AppToEngineMessage[] = [
       { type: 'invoke', id: 1, command: 'app.info', request: {} },
       { type: 'subscribe', event: 'progress' },
       { type: 'unsubscribe', event: 'progress' },
       { type: 'shutdown' },
-    ] as const;
+    ];
     for (const message of toEngine) expect(decodeAppToEngine(encodeEngineMessage(message))).toEqual({ ok: true, message });
-    const toApp = [
+    const toApp: EngineToAppMessage[] = [
       { type: 'ready' },
       { type: 'result', id: 1, envelope: { ok: true, value: [1, 2] } },
       { type: 'result', id: 2, envelope: { ok: false, problem: { code: 'x', title: 't', detail: 'd', nextSteps: ['s'] } } },
       { type: 'event', event: 'devices.changed', payload: [] },
       { type: 'fatal', problem: { code: 'x', title: 't', detail: 'd', nextSteps: [] } },
-    ] as const;
+    ];
     for (const message of toApp) expect(decodeEngineToApp(encodeEngineMessage(message))).toEqual({ ok: true, message });
   });
 
