@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { ByteReader, StreamClosedError, type ReadOptions } from '../wire/byte-reader';
+import { ByteReader, StreamClosedError, WireTimeoutError, type ReadOptions } from '../wire/byte-reader';
 import { decodePlist, encodePlist, type PlistFormat } from './plist-codec';
+import { decodeXmlPlist } from './xml-plist';
 import type { PlistValue } from './plist-value';
 
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -32,6 +33,42 @@ export async function readPlistFrame(reader: ByteReader, options: FrameReadOptio
   if (length > maxBytes) throw new FrameTooLargeError(length, maxBytes);
   const body = await reader.read(length, options);
   return decodePlist(body, { maxBytes });
+}
+
+/**
+ * An XML plist with no length prefix, ended by `end` (docs/protocols/asr.md#framing): bytes are taken one at a time so
+ * nothing after the terminator is consumed (raw data may follow it). More than `maxBytes` without the terminator is a
+ * FrameTooLargeError; `timeoutMs` bounds the whole message, not each byte.
+ */
+export async function readDelimitedXmlPlist(reader: ByteReader, end: string, options: FrameReadOptions = {}): Promise<PlistValue> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const terminator = Buffer.from(end, 'utf8');
+  if (terminator.length === 0) throw new RangeError('The terminator must not be empty');
+  const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
+  let body = Buffer.allocUnsafe(Math.min(1024, maxBytes));
+  let length = 0;
+  for (;;) {
+    let byte = reader.tryRead(1);
+    if (!byte) {
+      const readOptions: ReadOptions = { signal: options.signal };
+      if (deadline !== undefined) {
+        const left = Math.ceil(deadline - performance.now());
+        if (left <= 0) throw new WireTimeoutError(options.timeoutMs!);
+        readOptions.timeoutMs = left;
+      }
+      byte = await reader.read(1, readOptions);
+    }
+    if (length === maxBytes) throw new FrameTooLargeError(length + 1, maxBytes);
+    if (length === body.length) {
+      const grown = Buffer.allocUnsafe(Math.min(body.length * 2, maxBytes));
+      body.copy(grown, 0, 0, length);
+      body = grown;
+    }
+    body[length++] = byte[0]!;
+    if (length >= terminator.length && byte[0] === terminator[terminator.length - 1] && body.subarray(length - terminator.length, length).equals(terminator)) {
+      return decodeXmlPlist(body.subarray(0, length), { maxBytes });
+    }
+  }
 }
 
 export type PlistChannelOptions = { format?: PlistFormat; maxBytes?: number; timeoutMs?: number };
