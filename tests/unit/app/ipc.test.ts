@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LifelineApi } from '../../../common/api';
 
 // The one place a test stands in for Electron: ipcMain is a plain registry of handlers here.
 const handlers = new Map<string, (...args: unknown[]) => unknown>();
@@ -18,6 +19,7 @@ const { Engine } = await import('../../../main/rescue/engine');
 const { createInProcessClient } = await import('../../../main/transport/in-process');
 const electronClient = (engine: InstanceType<typeof Engine>) => createInProcessClient(engine, { transport: 'electron' });
 const { IPC_EVENT, IPC_INVOKE, IPC_SUBSCRIBE } = await import('../../../common/ipc-channels');
+const { ProblemError } = await import('../../../common/api');
 
 function sender(url: string, isTop = true) {
   const contents = Object.assign(new EventEmitter(), { send: vi.fn(), isDestroyed: () => false });
@@ -64,5 +66,42 @@ describe('Electron IPC wrapper', () => {
     trusted.sender.emit('destroyed');
     engine.emit('devices.changed', []);
     expect(trusted.sender.send).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('Electron IPC in front of the engine process', () => {
+  beforeEach(() => {
+    handlers.clear();
+    listeners.removeAllListeners();
+  });
+
+  it('passes a Problem from the engine process through unchanged, and refuses unknown commands before forwarding', async () => {
+    const problem = { code: 'engine-stopped', title: 'Lifeline’s engine stopped while answering', detail: 'x', nextSteps: ['Try again in a moment.'] };
+    const invoke = vi.fn(async () => {
+      throw new ProblemError(problem);
+    });
+    registerIpc({ invoke, on: () => () => undefined } as LifelineApi);
+    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), 'devices.list', {})).toEqual({ ok: false, problem });
+    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), { not: 'a name' }, {})).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
+    expect(invoke).toHaveBeenCalledTimes(1);
+  });
+
+  it('delivers engine.status to the app’s window and ignores names outside the contract', () => {
+    const subscribed: string[] = [];
+    const statusListeners: Array<(payload: unknown) => void> = [];
+    registerIpc({
+      invoke: async () => undefined,
+      on: (event: string, listener: (payload: unknown) => void) => {
+        subscribed.push(event);
+        if (event === 'engine.status') statusListeners.push(listener);
+        return () => undefined;
+      },
+    } as unknown as LifelineApi);
+    const trusted = sender('app://lifeline/index.html');
+    listeners.emit(IPC_SUBSCRIBE, trusted, 'engine.status');
+    listeners.emit(IPC_SUBSCRIBE, trusted, 'no.such.event');
+    statusListeners[0]!({ state: 'restarting', reason: 'The engine process stopped (signal SIGKILL).' });
+    expect(subscribed).toEqual(['engine.status']);
+    expect(trusted.sender.send).toHaveBeenCalledWith(IPC_EVENT, 'engine.status', { state: 'restarting', reason: 'The engine process stopped (signal SIGKILL).' });
   });
 });
