@@ -80,7 +80,7 @@ async function recoveryCommand(api: LifelineApi, output: Output, direction: 'ent
   const { job } = await api.invoke(direction === 'enter' ? 'recovery.enter' : 'recovery.exit', { phoneId: phone.id });
   const summary = await awaitJob(api, job, output, signal);
   if (summary.state === 'cancelled') return EXIT.cancelled;
-  if (summary.state === 'failed') {
+  if (summary.state === 'failed' || summary.state === 'interrupted') {
     printProblem(output, new ProblemError(summary.problem ?? { code: 'failed', title: 'That did not work', detail: '', nextSteps: [] }));
     return EXIT.failed;
   }

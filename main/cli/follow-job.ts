@@ -11,6 +11,9 @@ export function progressLine(progress: Progress): string {
 export type JobEnding = { state: 'succeeded'; summary: JobSummary } | { state: 'cancelled'; summary: JobSummary } | { state: 'failed'; problem: Problem | null };
 
 /**
+ * A job that failed or was interrupted (the engine process stopped under it) ends as 'failed' with its Problem:
+ * the caller prints it, next steps included, and exits non-zero.
+ *
  * Starts a job and waits for its outcome, printing progress to stderr (at most one line a second, a new phase
  * at once; none with --json); Ctrl+C (the signal) cancels the job, which then ends as cancelled.
  */

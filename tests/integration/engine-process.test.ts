@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineStatus, JobSummary, LifelineApi } from '../../common/api';
 import type { Phone } from '../../common/phone';
+import { printProblem } from '../../main/cli/cli-output';
 import { followJob } from '../../main/cli/follow-job';
 import { childProcessPort } from '../../main/transport/engine-port';
 import { EngineSupervisor } from '../../main/transport/engine-supervisor';
@@ -97,6 +98,8 @@ describe('the engine in its own process (practice mode, forked like the app’s 
     const problem = ending.state === 'failed' ? ending.problem : null;
     expect(problem).toMatchObject({ code: JOB_INTERRUPTED_CODE });
     expect(problem!.nextSteps.join(' ')).toMatch(/previous backup is unchanged.*start the backup again/);
+    printProblem({ json: false, out: (t) => cliLines.push(t), err: (t) => cliLines.push(t) }, { problem });
+    expect(cliLines.join('\n')).toMatch(/— interrupted\n.*engine stopped.*\n  • Your previous backup is unchanged/);
     expect((await restarting).reason).toMatch(/SIGKILL/);
 
     const interrupted = jobEvents.filter((summary) => summary.state === 'interrupted');
