@@ -99,7 +99,7 @@ describe('the engine in its own process (practice mode, forked like the app’s 
     expect(problem).toMatchObject({ code: JOB_INTERRUPTED_CODE });
     expect(problem!.nextSteps.join(' ')).toMatch(/previous backup is unchanged.*start the backup again/);
     printProblem({ json: false, out: (t) => cliLines.push(t), err: (t) => cliLines.push(t) }, { problem });
-    expect(cliLines.join('\n')).toMatch(/— interrupted\n.*engine stopped.*\n  • Your previous backup is unchanged/);
+    expect(cliLines.join('\n')).toMatch(/— interrupted\n.*engine stopped.*\n {2}• Your previous backup is unchanged/);
     expect((await restarting).reason).toMatch(/SIGKILL/);
 
     const interrupted = jobEvents.filter((summary) => summary.state === 'interrupted');
