@@ -1,4 +1,5 @@
 import type { LifelineApi } from '../common/api';
+import { EngineNotice } from './components/engine-notice';
 import { ScreenRouter } from './screens/screen-router';
 import type { LifelineStore } from './store/lifeline-store';
 import { LifelineApiContext, LifelineStoreContext } from './store/use-lifeline';
@@ -7,6 +8,7 @@ export function App({ store, api }: { store: LifelineStore; api: LifelineApi }) 
   return (
     <LifelineApiContext.Provider value={api}>
       <LifelineStoreContext.Provider value={store}>
+        <EngineNotice />
         <ScreenRouter />
       </LifelineStoreContext.Provider>
     </LifelineApiContext.Provider>

@@ -1,5 +1,6 @@
 import type { Unsubscribe } from '../../common/api';
-import type { Engine, TransportKind } from '../rescue/engine';
+import type { Engine } from '../rescue/engine';
+import type { TransportKind } from '../rescue/engine-ports';
 import { dispatch, problemFrom, subscribe } from './dispatcher';
 import type { EnginePort } from './engine-port';
 import { decodeAppToEngine, encodeEngineMessage, type AppToEngineMessage, type EngineToAppMessage } from './engine-port-protocol';
@@ -33,7 +34,15 @@ export function serveEngineHost(port: EnginePort, startEngine: () => Promise<Eng
       text = encodeEngineMessage({
         type: 'result',
         id: message.id,
-        envelope: { ok: false, problem: { code: 'answer-too-large', title: 'The answer was too large to pass on', detail: 'The engine’s answer was not JSON or over the size limit.', nextSteps: ['Try again.'] } },
+        envelope: {
+          ok: false,
+          problem: {
+            code: 'answer-too-large',
+            title: 'The answer was too large to pass on',
+            detail: 'The engine’s answer was not JSON or over the size limit.',
+            nextSteps: ['Try again.'],
+          },
+        },
       });
     }
     if (text === null) {
@@ -75,13 +84,18 @@ export function serveEngineHost(port: EnginePort, startEngine: () => Promise<Eng
     if (closing) return;
     switch (message.type) {
       case 'invoke':
-        void dispatch(engine, { transport: options.transport }, message.command, message.request).then((envelope) => post({ type: 'result', id: message.id, envelope }));
+        void dispatch(engine, { transport: options.transport }, message.command, message.request).then((envelope) =>
+          post({ type: 'result', id: message.id, envelope }),
+        );
         return;
       case 'subscribe': {
         if (subscriptions.has(message.event)) return;
         const event = message.event;
         try {
-          subscriptions.set(event, subscribe(engine, event, (payload) => post({ type: 'event', event, payload })));
+          subscriptions.set(
+            event,
+            subscribe(engine, event, (payload) => post({ type: 'event', event, payload })),
+          );
         } catch {
           log(`engine host: refused a subscription to an unknown event "${event.slice(0, 100)}"`);
         }
@@ -104,10 +118,16 @@ export function serveEngineHost(port: EnginePort, startEngine: () => Promise<Eng
       log(`engine host: refused a message (${decoded.reason})`);
       return;
     }
-    void engineReady.then((engine) => handle(engine, decoded.message), () => undefined);
+    void engineReady.then(
+      (engine) => handle(engine, decoded.message),
+      () => undefined,
+    );
   });
   const offClose = port.onClose(() => {
-    void engineReady.then((engine) => shutdown(engine), () => undefined);
+    void engineReady.then(
+      (engine) => shutdown(engine),
+      () => undefined,
+    );
   });
 
   return { closed };

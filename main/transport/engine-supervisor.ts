@@ -132,7 +132,9 @@ export class EngineSupervisor implements LifelineApi {
     const id = this.nextId++;
     const text = encodeEngineMessage({ type: 'invoke', id, command, request: request ?? {} });
     if (text === null) {
-      return Promise.reject(new ProblemError({ code: 'bad-request', title: `Invalid arguments for ${command}`, detail: 'They are not JSON, or too large.', nextSteps: [] }));
+      return Promise.reject(
+        new ProblemError({ code: 'bad-request', title: `Invalid arguments for ${command}`, detail: 'They are not JSON, or too large.', nextSteps: [] }),
+      );
     }
     if (this.phase !== 'running' && this.queuedCount() >= MAX_QUEUED_CALLS) {
       return Promise.reject(new ProblemError(engineStoppedProblem('Too many requests are waiting for the engine.')));
@@ -258,7 +260,12 @@ export class EngineSupervisor implements LifelineApi {
     const parsed = commandSchemas[call.command].response.safeParse(envelope.value);
     if (!parsed.success) {
       call.reject(
-        new ProblemError({ code: 'engine-answer-invalid', title: 'Lifeline’s engine gave an answer it should not have', detail: parsed.error.message.slice(0, 300), nextSteps: ['Try again.'] }),
+        new ProblemError({
+          code: 'engine-answer-invalid',
+          title: 'Lifeline’s engine gave an answer it should not have',
+          detail: parsed.error.message.slice(0, 300),
+          nextSteps: ['Try again.'],
+        }),
       );
       return;
     }

@@ -7,7 +7,10 @@ const SUPPORT_STEP = 'If it keeps happening, export the log from the Help menu a
 /** What to do after a job of this kind was cut off, in the words of what was safe and what to start again. */
 function nextStepsFor(kind: string): string[] {
   if (kind === 'backup') {
-    return ['Your previous backup is unchanged: an unfinished backup never replaces it.', 'Check that the phone is still connected, then start the backup again.'];
+    return [
+      'Your previous backup is unchanged: an unfinished backup never replaces it.',
+      'Check that the phone is still connected, then start the backup again.',
+    ];
   }
   if (kind.startsWith('firmware.')) {
     return ['What was already downloaded is kept: start again and the download carries on where it stopped.'];

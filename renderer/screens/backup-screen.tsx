@@ -75,7 +75,7 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
     );
   } else {
     const problem = summary.problem;
-    status = `Backup failed: ${problem?.title ?? 'unknown problem'}.`;
+    status = summary.state === 'interrupted' ? 'The backup was interrupted.' : `Backup failed: ${problem?.title ?? 'unknown problem'}.`;
     outcome = (
       <section className="backup-outcome backup-outcome-failed" aria-labelledby="backup-failed-title">
         <h2 id="backup-failed-title">{problem?.title ?? 'The backup failed'}</h2>

@@ -50,7 +50,7 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
   };
 
   const outcome =
-    lastOutcome?.state === 'failed' ? `${lastOutcome.problem?.title ?? 'It did not work'}. ${lastOutcome.problem?.detail ?? ''}` : lastOutcome?.state === 'cancelled' ? 'Stopped. What was downloaded is kept.' : '';
+    lastOutcome?.state === 'failed' || lastOutcome?.state === 'interrupted' ? `${lastOutcome.problem?.title ?? 'It did not work'}. ${lastOutcome.problem?.detail ?? ''}` : lastOutcome?.state === 'cancelled' ? 'Stopped. What was downloaded is kept.' : '';
   const announcement = job ? describeProgress(job.progress) : ready ? describeReady(ready) : problem ?? outcome;
   const fraction = job?.progress?.fraction ?? null;
 

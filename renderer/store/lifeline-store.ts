@@ -1,10 +1,12 @@
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, JobSummary, LifelineApi, PracticePhone } from '../../common/api';
+import type { AppInfo, EngineStatus, JobSummary, LifelineApi, PracticePhone } from '../../common/api';
 import type { HostStatus, Phone } from '../../common/phone';
 import { HOME, type Route } from '../navigation';
 
 export type LifelineState = {
   engine: 'connecting' | 'connected' | 'lost';
+  /** The desktop app's engine process: null until it reports (and always in a browser). */
+  engineStatus: EngineStatus | null;
   appInfo: AppInfo | null;
   phones: Phone[];
   host: HostStatus | null;
@@ -18,7 +20,16 @@ export type LifelineState = {
 export type LifelineStore = ReturnType<typeof createLifelineStore>;
 
 export function createLifelineStore() {
-  return createStore<LifelineState>(() => ({ engine: 'connecting', appInfo: null, phones: [], host: null, practicePhones: [], jobs: {}, route: HOME }));
+  return createStore<LifelineState>(() => ({
+    engine: 'connecting',
+    engineStatus: null,
+    appInfo: null,
+    phones: [],
+    host: null,
+    practicePhones: [],
+    jobs: {},
+    route: HOME,
+  }));
 }
 
 /** Feeds the store from the contract: a snapshot (again after every reconnect), then live events. */
@@ -31,6 +42,11 @@ export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { ref
     );
   };
   const stops = [
+    api.on('engine.status', (engineStatus) => {
+      store.setState({ engineStatus });
+      // A restarted engine starts from nothing: take its snapshot again (jobs.list keeps the interrupted ones).
+      if (engineStatus.state === 'running') refresh();
+    }),
     api.on('devices.changed', (phones) => {
       store.setState({ phones });
       refreshPractice();

@@ -49,7 +49,11 @@ describe('the engine in its own process (practice mode, forked like the app’s 
     supervisor = new EngineSupervisor({
       spawn: () => {
         // TMPDIR: the practice data of a killed engine (which never gets to clean up) stays in this test's folder.
-        const child = fork(entry, ['--demo'], { execArgv: ['--import', 'tsx'], env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(entry, ['--demo'], {
+          execArgv: ['--import', 'tsx'],
+          env: { ...process.env, TMPDIR: dir },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
         children.push(child);
         return childProcessPort(child);
       },

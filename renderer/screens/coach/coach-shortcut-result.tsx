@@ -14,7 +14,7 @@ export function CoachShortcutResult({ shortcut }: { shortcut: Shortcut }) {
     <section className="coach-shortcut" aria-label={title} data-state={job.state}>
       {job.state === 'running' && <p>{job.progress?.message ?? 'Working…'}</p>}
       {job.state === 'succeeded' && <p>{shortcutDoneWords(shortcut.kind)}</p>}
-      {job.state === 'failed' && job.problem && (
+      {(job.state === 'failed' || job.state === 'interrupted') && job.problem && (
         <>
           <p>
             <strong>{job.problem.title}.</strong> {job.problem.detail}

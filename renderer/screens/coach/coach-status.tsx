@@ -19,7 +19,7 @@ export function CoachStatus(props: StatusInput) {
   else if (attempt && position) message = position.step ? position.step.text : 'Keep holding until Lifeline says to let go.';
   else if (shortcut && job?.state === 'running') message = job.progress?.message ?? 'Working…';
   else if (shortcut && job?.state === 'succeeded') message = shortcutDoneWords(shortcut.kind);
-  else if (shortcut && job?.state === 'failed') message = job.problem?.title ?? 'That did not work.';
+  else if (shortcut && (job?.state === 'failed' || job?.state === 'interrupted')) message = job.problem?.title ?? 'That did not work.';
   else if (problem) message = problem;
   else message = phone ? `${phone.model.name}: ${describeMode(phone.mode)}. Choose what you need, read the steps, then press Start.` : '';
   // Changes once per step, on an outcome, and on a shortcut's progress.

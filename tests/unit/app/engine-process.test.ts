@@ -32,7 +32,11 @@ describe('the engine process under Electron (utilityProcess adapter)', () => {
   it('starts the built engine host with the app’s own options', () => {
     const options = engineOptionsFromArguments(['/opt/Lifeline/lifeline', '--demo', '--usbip', '127.0.0.1:3240']);
     forkEngineProcess('/app/out/main/engine-host.js', engineArguments(options));
-    expect(forks.at(-1)).toMatchObject({ modulePath: '/app/out/main/engine-host.js', args: ['--demo', '--usbip=127.0.0.1:3240'], options: { serviceName: 'Lifeline engine' } });
+    expect(forks.at(-1)).toMatchObject({
+      modulePath: '/app/out/main/engine-host.js',
+      args: ['--demo', '--usbip=127.0.0.1:3240'],
+      options: { serviceName: 'Lifeline engine' },
+    });
     expect(engineOptionsFromArguments(engineArguments(options))).toEqual({ demo: true, usbip: '127.0.0.1:3240' });
     expect(engineArguments(engineOptionsFromArguments(['lifeline']))).toEqual([]);
   });

@@ -26,7 +26,13 @@ describe('engine host (the engine process’s side of the port)', () => {
   it('refuses messages that break the protocol, and keeps serving', async () => {
     const { port, send, log } = host();
     await port.next();
-    for (const raw of [{ type: 'invoke' }, 'not json', '{"type":"eval"}', JSON.stringify({ type: 'invoke', id: 1, command: 'app.info', request: {}, extra: 1 })]) port.deliver(raw);
+    for (const raw of [
+      { type: 'invoke' },
+      'not json',
+      '{"type":"eval"}',
+      JSON.stringify({ type: 'invoke', id: 1, command: 'app.info', request: {}, extra: 1 }),
+    ])
+      port.deliver(raw);
     send({ type: 'subscribe', event: 'no.such.event' });
     send({ type: 'invoke', id: 9, command: 'app.info', request: {} });
     expect(await port.next()).toMatchObject({ type: 'result', id: 9, envelope: { ok: true } });

@@ -37,7 +37,10 @@ describe('engine port protocol', () => {
     ['an over-long command name', JSON.stringify({ type: 'invoke', id: 1, command: 'x'.repeat(101), request: {} })],
     ['an empty event name', '{"type":"subscribe","event":""}'],
     ['an engine-side message', '{"type":"ready"}'],
-    ['a message over the size bound', JSON.stringify({ type: 'invoke', id: 1, command: 'app.info', request: { pad: 'x'.repeat(ENGINE_PORT_MAX_MESSAGE_CHARS) } })],
+    [
+      'a message over the size bound',
+      JSON.stringify({ type: 'invoke', id: 1, command: 'app.info', request: { pad: 'x'.repeat(ENGINE_PORT_MAX_MESSAGE_CHARS) } }),
+    ],
   ])('the engine refuses %s', (_name, raw) => {
     expect(decodeAppToEngine(raw).ok).toBe(false);
   });

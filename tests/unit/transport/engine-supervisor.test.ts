@@ -81,7 +81,11 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
     await started;
     const invoke = await engine.next((message) => message.type === 'invoke');
     expect(invoke).toMatchObject({ command: 'app.info', request: {} });
-    reply(engine, { type: 'result', id: invoke.id, envelope: { ok: true, value: { name: 'Lifeline', version: '1', platform: 'linux', transport: 'electron', demo: true } } });
+    reply(engine, {
+      type: 'result',
+      id: invoke.id,
+      envelope: { ok: true, value: { name: 'Lifeline', version: '1', platform: 'linux', transport: 'electron', demo: true } },
+    });
     expect(await answer).toMatchObject({ demo: true });
 
     const lying = supervisor.invoke('app.info', {});
@@ -164,13 +168,19 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
 
     const interrupted = jobs.filter((summary) => summary.state === 'interrupted');
     expect(interrupted.map((summary) => summary.job)).toEqual(['backup-1', 'download-1']);
-    expect(interrupted[0]!.problem).toMatchObject({ code: JOB_INTERRUPTED_CODE, nextSteps: expect.arrayContaining([expect.stringMatching(/previous backup is unchanged/)]) });
+    expect(interrupted[0]!.problem).toMatchObject({
+      code: JOB_INTERRUPTED_CODE,
+      nextSteps: expect.arrayContaining([expect.stringMatching(/previous backup is unchanged/)]),
+    });
     expect(interrupted[1]!.problem!.nextSteps.join(' ')).toMatch(/download carries on/);
 
     const second = await nextEngine();
     ready(second);
     await nextStatus(supervisor, 'running');
-    const subscribed = second.sent().filter((message) => message.type === 'subscribe').map((message) => message.event);
+    const subscribed = second
+      .sent()
+      .filter((message) => message.type === 'subscribe')
+      .map((message) => message.event);
     expect(subscribed.sort()).toEqual(['jobs.changed', 'progress']);
 
     const list = supervisor.invoke('jobs.list', {});
@@ -188,13 +198,17 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
     const started = supervisor.start();
     for (let attempt = 0; attempt < 3; attempt++) {
       const engine = await nextEngine();
-      engine.deliver(JSON.stringify({ type: 'fatal', problem: { code: 'usbip-address', title: 'That USB/IP address is not usable', detail: 'nope', nextSteps: [] } }));
+      engine.deliver(
+        JSON.stringify({ type: 'fatal', problem: { code: 'usbip-address', title: 'That USB/IP address is not usable', detail: 'nope', nextSteps: [] } }),
+      );
       engine.end('The engine process stopped (exit code 1).');
     }
     await expect(started).rejects.toMatchObject({ problem: { code: 'engine-unavailable' } });
     expect(statuses.map((status) => status.state)).toEqual(['restarting', 'restarting', 'stopped']);
     expect(statuses.at(-1)!.reason).toContain('That USB/IP address is not usable');
-    await expect(supervisor.invoke('app.info', {})).rejects.toMatchObject({ problem: { code: 'engine-unavailable', nextSteps: expect.arrayContaining(['Quit Lifeline and open it again.']) } });
+    await expect(supervisor.invoke('app.info', {})).rejects.toMatchObject({
+      problem: { code: 'engine-unavailable', nextSteps: expect.arrayContaining(['Quit Lifeline and open it again.']) },
+    });
   });
 
   it('closes by asking the engine to shut down, kills it if it does not, and never restarts it', async () => {
