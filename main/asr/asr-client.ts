@@ -159,9 +159,6 @@ export class AsrClient {
     let inChunk = 0;
     let reported = 0;
     onProgress?.({ bytesDone: 0, bytesTotal: total });
-    const send = async (bytes: Uint8Array): Promise<void> => {
-      if (!this.socket.write(bytes)) await waitForDrain(this.socket, drain);
-    };
     const pieces = source.stream(signal)[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -174,16 +171,24 @@ export class AsrClient {
           const take = sha ? Math.min(view.length, ASR_CHECKSUM_CHUNK_SIZE - inChunk) : view.length;
           const part = take === view.length ? view : view.subarray(0, take);
           view = view.subarray(take);
-          sha?.update(part);
-          await send(part);
           inChunk += take;
           state.bytesSent += take;
+          let wantsMore: boolean;
           // docs/protocols/asr.md#payload: the SHA-1 of each chunk (a short last one too) right after it.
           if (sha && (inChunk === ASR_CHECKSUM_CHUNK_SIZE || state.bytesSent === total)) {
-            await send(sha.digest());
+            sha.update(part);
+            // Corked, the chunk's tail and its checksum leave in one write.
+            this.socket.cork();
+            this.socket.write(part);
+            wantsMore = this.socket.write(sha.digest());
+            this.socket.uncork();
             sha = createHash('sha1');
             inChunk = 0;
+          } else {
+            sha?.update(part);
+            wantsMore = this.socket.write(part);
           }
+          if (!wantsMore) await waitForDrain(this.socket, drain);
         }
         if (onProgress && state.bytesSent - reported >= PROGRESS_STEP_BYTES) {
           reported = state.bytesSent;
