@@ -1,5 +1,5 @@
 import { decodePlist, encodeBinaryPlist } from '../plist/plist-codec';
-import { PlistUid, isPlistDict, type PlistDict } from '../plist/plist-value';
+import { PlistUid, isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 
 /**
  * Manifest.db (docs/protocols/mobilebackup2.md#manifest-database) written as a real SQLite 3 file without a SQLite library:
@@ -17,6 +17,9 @@ export type ManifestRecord = {
   size: number;
   mode: number;
   mtime: Date;
+  /** Encrypted backups: the file's data-protection class and its wrapped key (docs/protocols/backup-encryption.md#file-records). */
+  protectionClass?: number;
+  encryptionKey?: Buffer;
 };
 
 const PAGE_SIZE = 4096;
@@ -35,8 +38,9 @@ type Value = string | number | Buffer | null;
 /** The NSKeyedArchiver MBFile blob stored in Files.file. */
 export function mbFileArchive(record: ManifestRecord): Buffer {
   const seconds = Math.floor(record.mtime.getTime() / 1000);
+  const objects: PlistValue[] = ['$null'];
   const mbFile: PlistDict = {
-    $class: new PlistUid(3),
+    $class: new PlistUid(0),
     Birth: seconds,
     Flags: 0,
     GroupID: 501,
@@ -44,14 +48,22 @@ export function mbFileArchive(record: ManifestRecord): Buffer {
     LastModified: seconds,
     LastStatusChange: seconds,
     Mode: record.mode,
-    ProtectionClass: record.flags === 1 ? 3 : 0,
+    ProtectionClass: record.protectionClass ?? (record.flags === 1 ? 3 : 0),
     RelativePath: new PlistUid(2),
     Size: record.flags === 1 ? record.size : 0,
     UserID: 501,
   };
+  objects.push(mbFile, record.relativePath);
+  if (record.encryptionKey) {
+    mbFile.EncryptionKey = new PlistUid(objects.length);
+    objects.push({ 'NS.data': record.encryptionKey, $class: new PlistUid(objects.length + 1) });
+    objects.push({ $classes: ['NSMutableData', 'NSData', 'NSObject'], $classname: 'NSMutableData' });
+  }
+  mbFile.$class = new PlistUid(objects.length);
+  objects.push({ $classes: ['MBFile', 'NSObject'], $classname: 'MBFile' });
   return encodeBinaryPlist({
     $archiver: 'NSKeyedArchiver',
-    $objects: ['$null', mbFile, record.relativePath, { $classes: ['MBFile', 'NSObject'], $classname: 'MBFile' }],
+    $objects: objects,
     $top: { root: new PlistUid(1) },
     $version: 100000,
   });
@@ -438,17 +450,31 @@ export function readManifestDb(db: Buffer, options: { maxRows?: number } = {}): 
   return entries;
 }
 
-/** Size recorded in an MBFile archive blob, if readable. */
-export function mbFileSize(blob: Buffer | undefined): number | undefined {
+/** What an MBFile archive says about one file: its plaintext size and, in encrypted backups, its class and wrapped key. */
+export type MbFileFacts = { size: number | undefined; protectionClass: number | undefined; encryptionKey: Buffer | undefined };
+
+/** Reads an MBFile archive blob (hostile: bounded, every field checked); undefined when it is not one. */
+export function readMbFile(blob: Buffer | undefined): MbFileFacts | undefined {
   if (!blob) return undefined;
   try {
     const archive = decodePlist(blob, { maxBytes: 64 * 1024, maxObjects: 1000 });
     if (!isPlistDict(archive) || !Array.isArray(archive.$objects) || !isPlistDict(archive.$top)) return undefined;
-    const root = archive.$top.root;
-    const object = root instanceof PlistUid ? archive.$objects[root.value] : undefined;
-    const size = isPlistDict(object) ? object.Size : undefined;
-    return typeof size === 'number' && size >= 0 ? size : undefined;
+    const objects = archive.$objects;
+    const deref = (value: PlistValue | undefined): PlistValue | undefined => (value instanceof PlistUid ? objects[value.value] : value);
+    const object = deref(archive.$top.root);
+    if (!isPlistDict(object)) return undefined;
+    const size = typeof object.Size === 'number' && Number.isSafeInteger(object.Size) && object.Size >= 0 ? object.Size : undefined;
+    const protectionClass = typeof object.ProtectionClass === 'number' && Number.isSafeInteger(object.ProtectionClass) ? object.ProtectionClass : undefined;
+    const keyObject = deref(object.EncryptionKey);
+    const keyData = isPlistDict(keyObject) ? keyObject['NS.data'] : keyObject;
+    const encryptionKey = keyData instanceof Uint8Array ? Buffer.from(keyData) : undefined;
+    return { size, protectionClass, encryptionKey };
   } catch {
     return undefined;
   }
+}
+
+/** Size recorded in an MBFile archive blob, if readable. */
+export function mbFileSize(blob: Buffer | undefined): number | undefined {
+  return readMbFile(blob)?.size;
 }
