@@ -12,6 +12,7 @@ import type { Img4Properties } from '../img4/im4m';
 import { generateTicketSigningKey, signTicket, type TicketSigningKey } from '../img4/ticket-signature';
 import { decodePlist, encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
+import { signPracticeBbTicket, signPracticeBlob, type PracticeModem } from './restore/practice-baseband-signature';
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const MAX_KEPT_REQUESTS = 32;
@@ -35,6 +36,8 @@ export type FakeTssServer = {
   faults: FakeTssFaults;
   /** The last requests received (bounded). */
   requests: PlistDict[];
+  /** Modems this server knows, by ECID (decimal): a baseband request for that ECID must carry exactly these values. */
+  basebandPhones: Map<string, Omit<PracticeModem, 'ecid'>>;
   close(): Promise<void>;
 };
 
@@ -58,6 +61,41 @@ export function tssRequestProblem(request: PlistDict): string | null {
     if (entry.Info !== undefined) return `${name} still carries Info`;
   }
   return null;
+}
+
+/** docs/protocols/baseband.md#tss-request: what a baseband request must carry; null when it is well formed. */
+export function basebandRequestProblem(request: PlistDict, known?: Omit<PracticeModem, 'ecid'>): string | null {
+  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'BbChipID', 'BbGoldCertId']) if (asBigInt(request[key]) === null) return `${key} is not an integer`;
+  if (!(request.BbSNUM instanceof Uint8Array) || request.BbSNUM.byteLength === 0) return 'BbSNUM is not data';
+  if (request.BbNonce !== undefined && !(request.BbNonce instanceof Uint8Array)) return 'BbNonce is not data';
+  const firmware = request.BasebandFirmware;
+  if (!isPlistDict(firmware)) return 'no BasebandFirmware';
+  if (firmware.Info !== undefined) return 'BasebandFirmware still carries Info';
+  if (!Object.entries(firmware).some(([key, value]) => key.endsWith('-PartialDigest') && value instanceof Uint8Array)) return 'BasebandFirmware has no PartialDigest';
+  if (known) {
+    if (asBigInt(request.BbChipID) !== BigInt(known.bbChipId)) return 'BbChipID is not this phone’s';
+    if (asBigInt(request.BbGoldCertId) !== BigInt(known.bbGoldCertId)) return 'BbGoldCertId is not this phone’s';
+    if (!Buffer.from(request.BbSNUM).equals(Buffer.from(known.bbSnum))) return 'BbSNUM is not this phone’s';
+  }
+  return null;
+}
+
+/** The practice baseband answer (docs/protocols/baseband.md#practice-signatures): a BBTicket and one blob per element with a PartialDigest. */
+export function signedBasebandAnswerFor(request: PlistDict, key: TicketSigningKey): PlistDict {
+  const modem: PracticeModem = {
+    ecid: asBigInt(request.ApECID) ?? 0n,
+    bbChipId: Number(asBigInt(request.BbChipID) ?? 0n),
+    bbGoldCertId: Number(asBigInt(request.BbGoldCertId) ?? 0n),
+    bbSnum: request.BbSNUM as Uint8Array,
+  };
+  const firmware: PlistDict = {};
+  for (const [name, value] of Object.entries(request.BasebandFirmware as PlistDict)) {
+    if (!name.endsWith('-PartialDigest') || !(value instanceof Uint8Array)) continue;
+    const element = name.slice(0, -'-PartialDigest'.length);
+    firmware[`${element}-Blob`] = signPracticeBlob(key, element, value, modem);
+  }
+  const nonce = request.BbNonce instanceof Uint8Array ? request.BbNonce : null;
+  return { BBTicket: signPracticeBbTicket(key, modem, nonce), BasebandFirmware: firmware };
 }
 
 export function signedTicketFor(request: PlistDict, key: TicketSigningKey): Buffer {
@@ -102,6 +140,7 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
     unsignedBuilds: new Set([...(options.unsignedBuilds ?? [])].map((b) => b.toLowerCase())),
     faults: { status: null, noStatusCount: 0, delayMs: 0 },
     requests: [],
+    basebandPhones: new Map(),
   };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -144,6 +183,14 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
       return;
     }
     const build = plist.UniqueBuildID instanceof Uint8Array ? Buffer.from(plist.UniqueBuildID).toString('hex') : '';
+    if (plist['@BBTicket'] === true && plist.BasebandFirmware !== undefined) {
+      const known = state.basebandPhones.get(String(asBigInt(plist.ApECID) ?? ''));
+      // docs/protocols/tss.md#status-codes: 49 = invalid baseband data.
+      if (basebandRequestProblem(plist, known) !== null) answer(response, 'STATUS=49&MESSAGE=Invalid baseband data');
+      else if (state.unsignedBuilds.has(build)) answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      else answer(response, `STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=${encodeXmlPlist(signedBasebandAnswerFor(plist, key)).toString('utf8')}`);
+      return;
+    }
     if (tssRequestProblem(plist) !== null || state.unsignedBuilds.has(build)) {
       answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
       return;

@@ -5,6 +5,7 @@ import { tagForComponent } from '../img4/component-tags';
 import { im4pDigest } from '../img4/img4-digest';
 import { buildIm4p, rewriteIm4pType } from '../img4/im4p';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
+import { syntheticBbfw, type SyntheticBaseband, type SyntheticBbfw } from './restore/synthetic-bbfw';
 import { writeZip, type ZipEntrySource } from './zip-writer';
 
 /**
@@ -26,6 +27,11 @@ export type SyntheticIpswSpec = {
   omitComponent?: string;
   /** Replace BuildManifest.plist with these bytes (bad-input tests). */
   manifestBytes?: Buffer;
+  /**
+   * The modem firmware (docs/protocols/baseband.md#which-phones-have-one): by default iPhones carry a practice .bbfw
+   * and everything else (iPod touch, Wi-Fi iPads) none; `false` leaves it out, an object shapes it.
+   */
+  baseband?: SyntheticBaseband | false;
 };
 
 export type SyntheticIpsw = {
@@ -99,6 +105,7 @@ function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; da
 export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
   const identities: PlistValue[] = [];
   const files = componentFiles(spec);
+  const baseband = basebandOf(spec);
   for (const board of spec.boards) {
     for (const [variant, behavior] of [
       ['Customer Erase Install (IPSW)', 'Erase'],
@@ -122,7 +129,9 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
       }
       manifest.OS = { Digest: Buffer.alloc(20, 1), Trusted: true, Info: { Path: osImageName(spec), Personalize: false } };
       manifest.ftap = { Digest: Buffer.alloc(0), Trusted: true };
+      if (baseband) manifest.BasebandFirmware = baseband.component;
       identities.push({
+        ...(baseband?.identityKeys ?? {}),
         ApChipID: hex(board.cpid, 4),
         ApBoardID: hex(board.bdid, 2),
         ApSecurityDomain: '0x01',
@@ -146,6 +155,12 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
     ProductVersion: spec.version,
     SupportedProductTypes: spec.productTypes,
   };
+}
+
+function basebandOf(spec: SyntheticIpswSpec): SyntheticBbfw | null {
+  if (spec.baseband === false) return null;
+  if (spec.baseband === undefined && !spec.productTypes.some((type) => type.startsWith('iPhone'))) return null;
+  return syntheticBbfw(spec.build, spec.baseband ?? {});
 }
 
 function osImageName(spec: SyntheticIpswSpec): string {
@@ -192,6 +207,8 @@ export async function writeSyntheticIpsw(directory: string, spec: SyntheticIpswS
       entries.push({ name: filePath, data });
     }
   }
+  const baseband = basebandOf(spec);
+  if (baseband && spec.omitComponent !== 'BasebandFirmware') entries.push({ name: baseband.fileName, data: baseband.bytes });
   if (spec.omitComponent !== 'OS') entries.push({ name: osImageName(spec), fillerBytes: spec.osBytes ?? 64 * 1024, seed: spec.build.length * 7919 });
   await writeZip(path, entries, { zip64: spec.zip64 ?? false });
   const { sha1, sha256, size } = await hashFile(path);
