@@ -209,8 +209,8 @@ export class RestoredClient {
       throw translate(error, `QueryValue ${key} reply`);
     }
     if (!isPlistDict(reply)) throw new RestoredError('protocol', `restored: QueryValue ${key} reply is not a dict`);
-    // docs/protocols/restored.md#requests: the value comes under its own key; older sims used Value.
-    return reply[key] ?? reply.Value ?? null;
+    // docs/protocols/restored.md#requests: the value comes back under the key asked for.
+    return reply[key] ?? null;
   }
 
   async hardwareInfo(): Promise<HardwareInfo | null> {
