@@ -1,9 +1,11 @@
 /**
  * What a restore sends the phone in restore mode (docs/protocols/restored.md#data-requests), built from the IPSW,
- * the build identity, the phone's AP ticket, IMG4 personalisation and ASR. Baseband, FDR and coprocessor updaters
- * plug in through the hooks below; a phone without them (or a model that has none) simply gets empty answers.
+ * the build identity, the phone's AP ticket, IMG4 personalisation and ASR. The baseband updater and coprocessor
+ * updaters plug in as hooks; a model without them gets an empty answer and fails clearly. FDRTrustData is `{}`, as
+ * every known host sends; the FDR channel itself is the restore session's (main/fdr).
  */
 import type { Duplex } from 'node:stream';
+import type { BasebandUpdater } from './baseband-updater';
 import { AsrClient, type AsrProgress } from '../asr/asr-client';
 import { ipswEntryImageSource } from '../asr/asr-image-source';
 import { tagForComponent } from '../img4/component-tags';
@@ -23,22 +25,6 @@ import type {
   SingleComponentName,
 } from '../restored/restore-data-provider';
 
-/** The baseband side (TSS BbTicket + the stitched, signed bbfw zip), supplied by the baseband module. */
-export interface BasebandUpdater {
-  /** BasebandData: `args` carries ChipID, CertID, ChipSerialNo and, on later requests, the baseband Nonce. */
-  basebandData(args: PlistDict, signal: AbortSignal): Promise<Uint8Array>;
-  /** The updater's output (a cpio of logs) when the phone uploads it. */
-  updaterOutput?(bytes: Uint8Array): Promise<void>;
-}
-
-/** Factory data (docs/protocols/restored.md#fdr-channel): the trust data answer and the port-1082 channel. */
-export interface FdrAgent {
-  /** FDRTrustData; `{}` when absent, as every known host sends. */
-  trustData?(args: PlistDict, signal: AbortSignal): Promise<PlistDict>;
-  /** Opens and serves the FDR control channel until `stop` (it must outlive the final status). */
-  start(openPort: (port: number, signal: AbortSignal) => Promise<Duplex>, signal: AbortSignal): Promise<{ stop(): Promise<void> }>;
-}
-
 /** Coprocessors the phone updates through FirmwareUpdaterData (SE, Savage, Yonkers, Rose, T200 …). */
 export interface CoprocessorUpdater {
   preflight?(args: PlistDict, signal: AbortSignal): Promise<PlistDict>;
@@ -53,9 +39,11 @@ export type RestoreDataSources = {
   ticket: Uint8Array;
   /** The behaviour of `identity`: decides the Variant answered for BuildIdentityDict. */
   behavior: 'erase' | 'update';
-  baseband?: BasebandUpdater;
-  fdr?: FdrAgent;
+  /** Absent for models without a modem (the phone then never asks). */
+  baseband?: Pick<BasebandUpdater, 'basebandData'>;
   coprocessors?: CoprocessorUpdater;
+  /** Where the baseband updater's output goes when the phone uploads it (a cpio of logs). */
+  onBasebandUpdaterOutput?(bytes: Uint8Array): Promise<void>;
   /** Where URLAsset/StreamedImageDecryptionKey may go (default: Lifeline's network policy). */
   networkPolicy?: NetworkPolicy;
   onImageProgress?(progress: AsrProgress): void;
@@ -162,10 +150,6 @@ export class IpswRestoreData implements RestoreDataProvider {
     return this.sources.baseband.basebandData(request.arguments, request.signal);
   }
 
-  async fdrTrustData(request: RestoreDataRequest): Promise<PlistDict> {
-    return this.sources.fdr?.trustData ? this.sources.fdr.trustData(request.arguments, request.signal) : {};
-  }
-
   async firmwareUpdaterPreflight(request: RestoreDataRequest): Promise<PlistDict> {
     return this.sources.coprocessors?.preflight ? this.sources.coprocessors.preflight(request.arguments, request.signal) : {};
   }
@@ -176,7 +160,7 @@ export class IpswRestoreData implements RestoreDataProvider {
   }
 
   async basebandUpdaterOutput(bytes: Uint8Array): Promise<void> {
-    await this.sources.baseband?.updaterOutput?.(bytes);
+    await this.sources.onBasebandUpdaterOutput?.(bytes);
   }
 
   async httpAsset(asset: HttpAssetRequest, request: RestoreDataRequest): Promise<HttpAssetResponse> {
