@@ -27,7 +27,8 @@ async function identify(client: UsbmuxClient, deviceId: number, udid: string, ec
     if (!isPlistDict(type) || type.Type !== 'com.apple.mobile.restored') return null;
     await channel.send({ Request: 'QueryValue', QueryKey: 'HardwareInfo', Label: 'lifeline' });
     const answer = await channel.receive();
-    const info = isPlistDict(answer) && isPlistDict(answer.Value) ? answer.Value : null;
+    // docs/protocols/restored.md#requests: the value comes back under the key asked for.
+    const info = isPlistDict(answer) && isPlistDict(answer.HardwareInfo) ? answer.HardwareInfo : null;
     if (!info || asBigInt(info.UniqueChipID) !== ecid) return null;
     const version = type.RestoreProtocolVersion;
     return { deviceId, udid, protocolVersion: typeof version === 'number' ? version : null, hardwareInfo: info };

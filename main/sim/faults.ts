@@ -21,6 +21,22 @@ export type FaultSettings = {
    * 'reissued' (another certificate over the phone's own key) or 'impostor' (another phone's certificate and key).
    */
   presentCertificate?: PresentedCertificate;
+  /** How the restore ramdisk misbehaves (replaces the previous restore faults). */
+  restore?: RestoreFaults;
+};
+
+/** Where in a restore a cable can be pulled (docs/protocols/restored.md#the-virtual-phones-restore). */
+export type RestoreStage = 'boot-chain' | 'ramdisk' | 'asr' | 'baseband' | 'final-reboot';
+
+export type RestoreFaults = {
+  /** End the restore with this StatusMsg once the script reaches the data request `at` (default: the end). */
+  status?: { code: number; at?: string; log?: string };
+  /** restored crashes (RestoredCrash, then the connection drops) when the script reaches the data request `at`. */
+  crashAt?: string;
+  /** The phone drops the ASR connection once this many image bytes have arrived. */
+  asrDisconnectAtBytes?: number;
+  /** The cable is pulled when the restore reaches this stage. */
+  unplugAt?: RestoreStage;
 };
 
 export type PresentedCertificate = 'paired' | 'reissued' | 'impostor';
@@ -38,6 +54,7 @@ export class FaultPlan extends EventEmitter {
   corruptFrameAfterBytes: number | undefined;
   diskFull = false;
   presentCertificate: PresentedCertificate = 'paired';
+  restore: RestoreFaults = {};
 
   constructor(settings: FaultSettings = {}) {
     super();
@@ -50,6 +67,7 @@ export class FaultPlan extends EventEmitter {
     if ('corruptFrameAfterBytes' in settings) this.corruptFrameAfterBytes = settings.corruptFrameAfterBytes;
     if (settings.diskFull !== undefined) this.diskFull = settings.diskFull;
     if (settings.presentCertificate !== undefined) this.presentCertificate = settings.presentCertificate;
+    if (settings.restore !== undefined) this.restore = { ...settings.restore };
     for (const name of settings.stallService ?? []) this.stallService.add(name);
     for (const name of settings.refuseService ?? []) this.refuseService.add(name);
     for (const port of settings.refusePort ?? []) this.refusePort.add(port);
@@ -63,6 +81,7 @@ export class FaultPlan extends EventEmitter {
     this.corruptFrameAfterBytes = undefined;
     this.diskFull = false;
     this.presentCertificate = 'paired';
+    this.restore = {};
     this.stallService.clear();
     this.refuseService.clear();
     this.refusePort.clear();

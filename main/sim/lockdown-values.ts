@@ -55,8 +55,8 @@ export function defaultDomainValues(source: LockdownValueSource): PlistDict {
   // Only the S5L89xx–A6 boards (0x8900–0x895x) are 32-bit.
   const arm64 = !(model.cpid >= 0x8900 && model.cpid < 0x8960);
   const dict: PlistDict = {
-    ActivationState: 'Activated',
-    ActivationStateAcknowledged: true,
+    ActivationState: scenario.activated ? 'Activated' : 'Unactivated',
+    ActivationStateAcknowledged: scenario.activated,
     BasebandCertId: 3840149528,
     BasebandKeyHashInformation: { AKeyStatus: 2, SKeyStatus: 0 },
     BasebandSerialNumber: Buffer.from(identity.imei.slice(0, 8), 'latin1'),
@@ -121,6 +121,8 @@ export function domainValues(domain: string, source: LockdownValueSource): Plist
       return { MinITunesVersion: '10.0.1', MinMacOSVersion: '10.6.8' };
     case 'com.apple.international':
       return { Locale: 'en_GB', Language: 'en', Keyboard: 'en_GB' };
+    case 'com.apple.purplebuddy':
+      return { SetupDone: scenario.setupDone, SetupFinishedAllSteps: scenario.setupDone };
     case 'com.apple.mobile.wireless_lockdown':
       return { EnableWifiConnections: false };
     case 'com.apple.disk_usage': {

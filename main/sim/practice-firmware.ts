@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEVICE_MODELS } from '../../common/device-table';
 import type { FirmwareSettings } from '../firmware/firmware-service';
 import { startFakeAppleServers, type FakeAppleServers, type FakeFirmware } from './fake-apple-servers';
+import { practiceIpswSpec } from './restore/restore-firmware';
 import { writeSyntheticIpsw } from './synthetic-ipsw';
 
 /** Practice mode's "internet": fake Apple catalogs and CDN serving small synthetic IPSWs for the practice phones. */
@@ -29,19 +29,9 @@ export async function startPracticeFirmware(productTypes: string[], options: { o
 async function makeFirmwares(productTypes: string[], workDir: string, osBytes: number): Promise<FakeFirmware[]> {
   const firmwares: FakeFirmware[] = [];
   for (const productType of [...new Set(productTypes)]) {
-    const boards = DEVICE_MODELS.filter((m) => m.productType === productType);
-    const model = boards[0];
-    if (!model) continue;
-    const version = model.maxIos;
-    const build = `P${productType.replace(/\D/g, '')}A`;
-    const ipsw = await writeSyntheticIpsw(workDir, {
-      productTypes: [productType],
-      boards: boards.map((m) => ({ boardConfig: m.boardConfig, cpid: m.cpid, bdid: m.bdid ?? 0 })),
-      version,
-      build,
-      osBytes,
-      zip64: true,
-    });
+    const spec = practiceIpswSpec(productType, osBytes);
+    if (!spec) continue;
+    const ipsw = await writeSyntheticIpsw(workDir, spec);
     firmwares.push({ ...ipsw.spec, fileName: ipsw.fileName, size: ipsw.size, sha1: ipsw.sha1, sha256: ipsw.sha256, signed: true, path: ipsw.path });
   }
   return firmwares;

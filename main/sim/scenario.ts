@@ -31,6 +31,10 @@ export const ScenarioSchema = z.object({
   serialNumber: z.string().regex(/^[A-Z0-9]{10,12}$/).optional(),
   imei: z.string().regex(/^\d{15}$/).optional(),
   passcodeSet: z.boolean().default(true),
+  /** False for a phone fresh from an erase: lockdown ActivationState `Unactivated`. */
+  activated: z.boolean().default(true),
+  /** False while the setup assistant has not been finished (a freshly erased phone). */
+  setupDone: z.boolean().default(true),
   locked: z.boolean().default(true),
   /** Pre-paired with this host: a pair record is generated and stored in the fake usbmuxd. */
   trusted: z.boolean().default(false),

@@ -20,7 +20,12 @@ export type SimServicePhone = {
    * 'paired' (hostId), 'unpaired' (hostId). Services may emit their own (e.g. 'backup-finished').
    */
   readonly events: EventEmitter;
+  /** iOS restarts (e.g. at the end of a restore from backup with RestoreShouldReboot). */
+  reboot?(): void;
 };
+
+/** Emitted on a phone's `events` when an erase wiped its user data: services holding that data clear it. */
+export const USER_DATA_ERASED_EVENT = 'user-data-erased';
 
 /** One lockdown-startable service. `serve` gets the stream after TLS (if `ssl`) was set up by lockdownd. */
 export type SimService = {

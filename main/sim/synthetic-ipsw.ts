@@ -6,7 +6,7 @@ import { im4pDigest } from '../img4/img4-digest';
 import { buildIm4p, rewriteIm4pType } from '../img4/im4p';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import { syntheticBbfw, type SyntheticBaseband, type SyntheticBbfw } from './restore/synthetic-bbfw';
-import { writeZip, type ZipEntrySource } from './zip-writer';
+import { fillerBlock, writeZip, type ZipEntrySource } from './zip-writer';
 
 /**
  * Synthetic IPSWs for tests and practice mode (never Apple's files): a real ZIP (optionally ZIP64) holding a
@@ -27,6 +27,8 @@ export type SyntheticIpswSpec = {
   omitComponent?: string;
   /** Replace BuildManifest.plist with these bytes (bad-input tests). */
   manifestBytes?: Buffer;
+  /** Sealed system volume (iOS 15+): SystemVolume and Ap,SystemVolumeCanonicalMetadata components. */
+  sealedSystemVolume?: boolean;
   /**
    * The modem firmware (docs/protocols/baseband.md#which-phones-have-one): by default iPhones carry a practice .bbfw
    * and everything else (iPod touch, Wi-Fi iPads) none; `false` leaves it out, an object shapes it.
@@ -61,7 +63,15 @@ const FILE_TAGS: Record<string, string> = {
   SEP: 'sepi',
   RestoreSEP: 'sepi',
   RestoreTrustCache: 'rtsc',
+  SystemVolume: 'isys',
+  'Ap,SystemVolumeCanonicalMetadata': 'msys',
 };
+
+/**
+ * A component only one restore behaviour uses (`RestoreRamDisk@Update`): the Update identity boots its own ramdisk, as in
+ * Apple's manifests, so the phone can tell an update from an erase by the ramdisk it was booted with.
+ */
+const BEHAVIOR_SUFFIX = '@';
 
 function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; data: Buffer }[]> {
   // Per board: the files each manifest component points at — small real IM4Ps (docs/protocols/img4.md#structures) with
@@ -73,7 +83,7 @@ function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; da
       name: component,
       path,
       data: buildIm4p({
-        type: FILE_TAGS[component] ?? 'data',
+        type: FILE_TAGS[component.split(BEHAVIOR_SUFFIX)[0] ?? component] ?? 'data',
         // Derived from the file, not the component: components sharing a file share its bytes.
         description: path.includes('/dfu/') || /\/(LLB|iBoot)\./.test(path) ? 'iBoot-4513.270.14' : `${path.split('/').at(-1) ?? path}-${spec.build}`,
         payload: Buffer.from(`${path}:${spec.build}:`.repeat(8)),
@@ -96,6 +106,13 @@ function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; da
         file('KernelCache', `kernelcache.release.${family}`),
         file('RestoreKernelCache', `kernelcache.release.${family}`),
         file('RestoreRamDisk', `058-00001-${spec.build}.dmg`),
+        file(`RestoreRamDisk${BEHAVIOR_SUFFIX}Update`, `058-00002-${spec.build}.dmg`),
+        ...(spec.sealedSystemVolume
+          ? [
+              file('SystemVolume', `Firmware/058-99999-${spec.build}.dmg.root_hash`),
+              file('Ap,SystemVolumeCanonicalMetadata', `Firmware/058-99999-${spec.build}.dmg.mtree`),
+            ]
+          : []),
       ].map(({ name, path, data }) => ({ name: `${name}|${path}`, data })),
     );
   }
@@ -113,7 +130,9 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
     ] as const) {
       const manifest: PlistDict = {};
       for (const { name, data } of files.get(board.boardConfig) ?? []) {
-        const [component, path] = name.split('|') as [string, string];
+        const [qualified, path] = name.split('|') as [string, string];
+        const [component = qualified, only] = qualified.split(BEHAVIOR_SUFFIX);
+        if (only !== undefined && only !== behavior) continue;
         manifest[component] = {
           // The hash of the IM4P as it will be booted: tag rewritten for the restore aliases (docs/protocols/img4.md#digests), so pairs
           // sharing a file still differ.
@@ -163,8 +182,23 @@ function basebandOf(spec: SyntheticIpswSpec): SyntheticBbfw | null {
   return syntheticBbfw(spec.build, spec.baseband ?? {});
 }
 
-function osImageName(spec: SyntheticIpswSpec): string {
+export function osImageName(spec: Pick<SyntheticIpswSpec, 'build'>): string {
   return `058-99999-${spec.build}.dmg`;
+}
+
+const DEFAULT_OS_BYTES = 64 * 1024;
+
+function osImageSeed(spec: Pick<SyntheticIpswSpec, 'build'>): number {
+  return spec.build.length * 7919;
+}
+
+/** Size and SHA-256 of the OS image a synthetic IPSW stores (what a phone must receive over ASR). */
+export function syntheticOsImageFacts(spec: Pick<SyntheticIpswSpec, 'build' | 'osBytes'>): { size: number; sha256: string } {
+  const size = spec.osBytes ?? DEFAULT_OS_BYTES;
+  const block = fillerBlock(osImageSeed(spec));
+  const hash = createHash('sha256');
+  for (let left = size; left > 0; left -= block.length) hash.update(left >= block.length ? block : block.subarray(0, left));
+  return { size, sha256: hash.digest('hex') };
 }
 
 export function syntheticIpswFileName(spec: Pick<SyntheticIpswSpec, 'productTypes' | 'version' | 'build'>): string {
@@ -202,14 +236,14 @@ export async function writeSyntheticIpsw(directory: string, spec: SyntheticIpswS
   for (const list of componentFiles(spec).values()) {
     for (const { name, data } of list) {
       const [component, filePath] = name.split('|') as [string, string];
-      if (component === spec.omitComponent || seen.has(filePath)) continue;
+      if (component.split(BEHAVIOR_SUFFIX)[0] === spec.omitComponent || seen.has(filePath)) continue;
       seen.add(filePath);
       entries.push({ name: filePath, data });
     }
   }
   const baseband = basebandOf(spec);
   if (baseband && spec.omitComponent !== 'BasebandFirmware') entries.push({ name: baseband.fileName, data: baseband.bytes });
-  if (spec.omitComponent !== 'OS') entries.push({ name: osImageName(spec), fillerBytes: spec.osBytes ?? 64 * 1024, seed: spec.build.length * 7919 });
+  if (spec.omitComponent !== 'OS') entries.push({ name: osImageName(spec), fillerBytes: spec.osBytes ?? DEFAULT_OS_BYTES, seed: osImageSeed(spec) });
   await writeZip(path, entries, { zip64: spec.zip64 ?? false });
   const { sha1, sha256, size } = await hashFile(path);
   return { path, fileName, size, sha1, sha256, spec };

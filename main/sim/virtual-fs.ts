@@ -277,6 +277,11 @@ export class VirtualFilesystem {
     return file;
   }
 
+  /** An erase: no files at all (names seen before are still known, so old backups stay readable). */
+  eraseAll(): void {
+    this.entries = new Map();
+  }
+
   removeFile(domain: string, relativePath: string): boolean {
     return this.entries.delete(fileIdFor(domain, relativePath));
   }

@@ -17,7 +17,11 @@ import type { FaultSettings } from './faults';
 import { createDuplexPair } from './duplex-pair';
 import { Lockdownd, type LockdowndPhone } from './lockdownd';
 import type { PairedHost, TrustDialogAnswer } from './paired-host';
-import { serveRestored } from './restored-service';
+import { practiceIpswSpec, restoreFirmwareOf, type RestoreFirmware } from './restore/restore-firmware';
+import { RestoreRamdisk, simBasebandOf, type RestoreResult } from './restore/restore-ramdisk';
+import type { RestoreRecord } from './restore/restore-record';
+import { zipOnlyBasebandCheck, type BasebandCheck } from './restore/restore-session';
+import type { SyntheticIpswSpec } from './synthetic-ipsw';
 import {
   PRE_SESSION_KEYS,
   PRE_SESSION_SINGLE_KEYS,
@@ -30,7 +34,7 @@ import { derivePhoneIdentity } from './phone-identity';
 import type { PhoneIdentityValues } from './phone-identity';
 import { parseScenario, scenarioModel } from './scenario';
 import type { Scenario, ScenarioInput } from './scenario';
-import type { CreateSimServices, SimService, SimServicePhone } from './sim-service';
+import { USER_DATA_ERASED_EVENT, type CreateSimServices, type SimService, type SimServicePhone } from './sim-service';
 import type { UsbmuxPhone } from './usbmuxd-daemon';
 
 
@@ -41,6 +45,11 @@ export type VirtualIphoneOptions = {
   deviceKey?: RsaKeyPairPem;
   faults?: FaultSettings;
 };
+
+/** Emitted on `events` with the RestoreResult when a restore ramdisk run ends. */
+export const RESTORE_ENDED_EVENT = 'restore-ended';
+const MAX_KEPT_RESTORES = 16;
+const PRACTICE_OS_BYTES = 4 * 1024 * 1024;
 
 // Services a locked phone refuses unless the host proves itself with the escrow bag.
 const ESCROW_SERVICES = new Set(['com.apple.mobilebackup2', 'com.apple.mobilebackup']);
@@ -72,6 +81,12 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
   private activeSessions = 0;
   private unplugTimer: NodeJS.Timeout | undefined;
   private readonly onHardwareChange = (): void => this.updateVisibility();
+  private ramdisk: RestoreRamdisk | null = null;
+  private firmware: RestoreFirmware | null = null;
+  /** What each host did in each restore, oldest first (bounded). */
+  readonly restores: RestoreRecord[] = [];
+  /** The modem's check of a BasebandData answer (the baseband module plugs its ticket check in here). */
+  basebandCheck: BasebandCheck = zipOnlyBasebandCheck;
 
   static async create(input: ScenarioInput | Scenario = {}, options: VirtualIphoneOptions = {}): Promise<VirtualIphone> {
     const scenario = parseScenario(input);
@@ -102,12 +117,18 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
     });
     this.hardware.on('mode', (mode: PhoneMode, previous: PhoneMode) => {
       if (mode !== 'normal') this.closeServicePorts();
+      this.ramdisk?.dispose();
+      this.ramdisk = mode === 'restore' ? this.bootRamdisk() : null;
       this.events.emit('mode', mode, previous);
       this.onHardwareChange();
     });
     this.hardware.on('plugged', (plugged: boolean) => {
       this.events.emit('plugged', plugged);
       this.onHardwareChange();
+    });
+    this.hardware.on('boot-image', (record: { command: string; verdict: { ok: boolean } }) => {
+      // The cable is pulled once iBEC is running (fault unplugAt 'boot-chain').
+      if (this.faults.restore.unplugAt === 'boot-chain' && record.command === 'go' && record.verdict.ok) this.hardware.unplug();
     });
     this.faults.on('change', () => this.armUnplugTimer());
     this.armUnplugTimer();
@@ -133,18 +154,7 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
 
   openPort(port: number): Duplex | null {
     if (!this.usbVisible() || this.faults.refusePort.has(port)) return null;
-    if (port === LOCKDOWN_SERVICE_PORT && this.hardware.mode === 'restore') {
-      const [hostEnd, deviceEnd] = createDuplexPair();
-      serveRestored(deviceEnd, {
-        ecid: this.identity.ecid,
-        cpid: this.model.cpid,
-        bdid: this.model.bdid ?? 0,
-        productType: this.model.productType,
-        boardConfig: this.model.boardConfig,
-      });
-      return hostEnd;
-    }
-    if (this.hardware.mode === 'restore') return null;
+    if (this.hardware.mode === 'restore') return this.ramdisk?.openPort(port) ?? null;
     if (port === LOCKDOWN_SERVICE_PORT) {
       const [hostEnd, deviceEnd] = createDuplexPair();
       this.lockdownd.serve(deviceEnd);
@@ -205,6 +215,63 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
       this.otherIdentities.set(kind, identity);
     }
     return identity;
+  }
+
+  // ---- restore side ----
+
+  /** The firmware a restore of this phone uses (the synthetic IPSW a test wrote); default: the practice IPSW. */
+  restoreWith(spec: SyntheticIpswSpec): void {
+    this.firmware = restoreFirmwareOf(spec);
+  }
+
+  private restoreFirmware(): RestoreFirmware | null {
+    if (!this.firmware) {
+      const spec = practiceIpswSpec(this.model.productType, PRACTICE_OS_BYTES);
+      this.firmware = spec ? restoreFirmwareOf(spec) : null;
+    }
+    return this.firmware;
+  }
+
+  private bootRamdisk(): RestoreRamdisk {
+    const ramdisk = new RestoreRamdisk({
+      hardware: this.hardware,
+      model: this.model,
+      serialNumber: this.identity.serialNumber,
+      faults: this.faults,
+      firmware: this.restoreFirmware(),
+      basebandCheck: (request, firmware) => this.basebandCheck(request, firmware),
+      baseband: simBasebandOf(this.identity.ecid, this.identity.imei),
+      unplug: () => this.hardware.unplug(),
+      onEnded: (result) => this.restoreEnded(result),
+    });
+    if (this.restores.length >= MAX_KEPT_RESTORES) this.restores.shift();
+    this.restores.push(ramdisk.record);
+    return ramdisk;
+  }
+
+  /** After an erase the phone boots like a new one; an update keeps everything. */
+  private restoreEnded(result: RestoreResult): void {
+    if (result.version !== null) {
+      this.scenario.ios = result.version;
+      if (result.build !== null) this.scenario.build = result.build;
+    }
+    if (result.wiped) this.eraseUserData();
+    this.events.emit(RESTORE_ENDED_EVENT, result);
+  }
+
+  private eraseUserData(): void {
+    const scenario = this.scenario;
+    scenario.passcodeSet = false;
+    scenario.locked = false;
+    scenario.unlockedSinceBoot = true;
+    scenario.activated = false;
+    scenario.setupDone = false;
+    scenario.deviceName = 'iPhone';
+    scenario.backupEncryption = false;
+    delete scenario.backupPassword;
+    this.overrides.clear();
+    for (const hostId of [...this.pairedHosts.keys()]) this.removePairedHost(hostId);
+    this.events.emit(USER_DATA_ERASED_EVENT);
   }
 
   // ---- lockdown side ----
@@ -347,6 +414,7 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
   /** Stop timers; the phone can be dropped afterwards. */
   dispose(): void {
     clearTimeout(this.unplugTimer);
+    this.ramdisk?.dispose();
     this.closeServicePorts();
     this.hardware.dispose();
   }

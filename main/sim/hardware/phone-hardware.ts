@@ -30,7 +30,7 @@ import {
 } from './buttons';
 import type { KeyObject } from 'node:crypto';
 import { IBootShell, type IBootResult } from './iboot-shell';
-import { checkBootImage, type ImageVerdict } from './sim-image-check';
+import { checkBootImage, ticketOf, type ImageVerdict } from './sim-image-check';
 import { realClock, type SimClock, type SimTimer } from './sim-clock';
 import type { SimUpload } from './sim-upload';
 import {
@@ -151,7 +151,8 @@ export class PhoneHardware extends EventEmitter {
   readonly timeFactor: number;
   /** Physical port of this phone on the simulated host (stays the same across re-enumeration). */
   readonly location: string;
-  readonly osBootable: boolean;
+  /** False once a restore wiped the system volume without finishing: iBoot then always stops in recovery. */
+  osBootable: boolean;
   /** False models a cable the phone does not detect for DFU (Apple USB-C-to-Lightning, docs/protocols/coach.md#host-checks). */
   cableSupportsDfu = true;
   /**
@@ -164,6 +165,9 @@ export class PhoneHardware extends EventEmitter {
   #apNonce: Uint8Array;
   #iBootStage: IBootStage = 'iboot';
   #lastUpload: SimUpload | null = null;
+  /** iBEC: the ticket of the ramdisk it accepted; kept as the restore ramdisk's boot ticket at bootx. */
+  #ramdiskTicket: Uint8Array | null = null;
+  #restoreBootTicket: Uint8Array | null = null;
   /** iBEC: images accepted since it started, by verb. */
   readonly #accepted = new Set<string>();
   readonly #bootRecords: BootRecord[] = [];
@@ -269,6 +273,31 @@ export class PhoneHardware extends EventEmitter {
   /** The phone's current ApNonce (changes per stage when freshNoncePerStage). */
   get apNonce(): Uint8Array {
     return this.#apNonce;
+  }
+
+  /** The SepNonce the phone reports (stable per ECID). */
+  get sepNonce(): Uint8Array {
+    return noncesOf(this.identity).snon;
+  }
+
+  /** The ticket (IM4M) the running restore ramdisk was booted with; null outside restore mode. */
+  get restoreBootTicket(): Uint8Array | null {
+    return this.#mode === 'restore' ? this.#restoreBootTicket : null;
+  }
+
+  /**
+   * The restore ramdisk is done (finished or failed): it sets NVRAM the way restored leaves it and reboots after
+   * `delayMs` (scaled). iBoot then boots iOS when `autoBoot` and the OS is bootable, else stops in recovery.
+   */
+  restoreEnded(outcome: { autoBoot: boolean; osBootable: boolean; delayMs?: number }): void {
+    if (this.#mode !== 'restore') return;
+    this.#nvram.set('auto-boot', outcome.autoBoot ? 'true' : 'false');
+    this.osBootable = outcome.osBootable;
+    this.#restoreBootTicket = null;
+    this.#detachUsb();
+    this.#setMode('booting');
+    this.#setStage('shutting-down');
+    this.#stageTimer = this.#after(outcome.delayMs ?? OS_SHUTDOWN_MS, () => this.#restart());
   }
 
   get iBootStage(): IBootStage {
@@ -446,6 +475,8 @@ export class PhoneHardware extends EventEmitter {
     this.#shell = null;
     this.#iBootStage = 'iboot';
     this.#accepted.clear();
+    this.#ramdiskTicket = null;
+    this.#restoreBootTicket = null;
     this.#setSos('none');
     this.#setMode('booting');
     this.#setScreen('black');
@@ -650,7 +681,8 @@ export class PhoneHardware extends EventEmitter {
     if (this.ticketKey === null) return undefined;
     const stage = this.#iBootStage;
     const image = this.#lastUpload?.mode === 'recovery' ? this.#lastUpload.payload() : null;
-    if (verb === 'go' && (stage === 'ibss' || stage === 'iboot')) {
+    // iBEC also boots a newly uploaded iBEC with `go` (a second run after the cable was pulled mid-walk).
+    if (verb === 'go' && (stage === 'ibss' || stage === 'iboot' || stage === 'ibec')) {
       const verdict = this.#judge(stage, 'go', image, ['ibec']);
       if (!verdict.ok) return { ok: false, output: verdict.reason };
       const shell = this.#shell;
@@ -667,6 +699,7 @@ export class PhoneHardware extends EventEmitter {
       const verdict = this.#judge(stage, verb, image, tags);
       if (!verdict.ok) return { ok: false, output: verdict.reason };
       this.#accepted.add(verb);
+      if (verb === 'ramdisk' && image) this.#ramdiskTicket = ticketOf(image);
       return { ok: true, output: '' };
     }
     if (verb === 'bootx') {
@@ -686,6 +719,7 @@ export class PhoneHardware extends EventEmitter {
         this.#setStage('ramdisk-booting');
         this.#stageTimer = this.#after(RAMDISK_BOOT_MS, () => {
           this.#stageTimer = null;
+          this.#restoreBootTicket = this.#ramdiskTicket;
           this.#setStage('restore');
           this.#setScreen('apple-logo');
           this.#setMode('restore');

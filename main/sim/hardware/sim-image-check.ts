@@ -22,6 +22,16 @@ export type ImageExpectation = {
   ticketKey: KeyObject | string;
 };
 
+/** A copy of the ticket an accepted IMG4 carries (null when it has none or is unreadable). */
+export function ticketOf(image: Uint8Array): Uint8Array | null {
+  try {
+    const im4m = parseImg4(image).im4m;
+    return im4m ? Uint8Array.from(im4m) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function checkBootImage(image: Uint8Array, expected: ImageExpectation): ImageVerdict {
   let tag: string | null = null;
   try {

@@ -1,4 +1,4 @@
-import type { SimService, SimServicePhone } from '../sim-service';
+import { USER_DATA_ERASED_EVENT, type SimService, type SimServicePhone } from '../sim-service';
 import { VirtualFilesystem } from '../virtual-fs';
 import { AfcFilesystem, createAfcService } from './afc';
 import { createInstallationProxyService } from './installation-proxy';
@@ -13,8 +13,10 @@ function storageOf(phone: SimServicePhone): PhoneStorage {
   let found = storage.get(phone);
   if (!found) {
     const { seed, fileCount, totalBytes } = phone.scenario.filesystem;
-    found = { filesystem: new VirtualFilesystem({ seed, fileCount, totalBytes }), afc: new AfcFilesystem(() => phone.faults.diskFull) };
-    storage.set(phone, found);
+    const fresh: PhoneStorage = { filesystem: new VirtualFilesystem({ seed, fileCount, totalBytes }), afc: new AfcFilesystem(() => phone.faults.diskFull) };
+    phone.events.on(USER_DATA_ERASED_EVENT, () => fresh.filesystem.eraseAll());
+    storage.set(phone, fresh);
+    found = fresh;
   }
   return found;
 }
