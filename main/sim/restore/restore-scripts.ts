@@ -45,7 +45,7 @@ export function scriptNameFor(model: DeviceModel, restoredVersion: string): Rest
   return usesChipUdid(model) && compareVersions(restoredVersion, '17.0') >= 0 ? 'a12-ios17' : 'a7-ios12';
 }
 
-/** docs/protocols/restored.md#baseband: asked without the nonce first, then with it. */
+/** docs/protocols/restored.md#data-requests: asked without the nonce first, then with it. */
 function basebandSteps(context: ScriptContext): ScriptStep[] {
   const { chipId, certId, chipSerial, nonce } = context.baseband;
   const args: PlistDict = { ChipID: chipId, CertID: certId, ChipSerialNo: Buffer.from(chipSerial) };

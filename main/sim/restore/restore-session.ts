@@ -43,7 +43,7 @@ import type { DataRequestRecord, RestoreOutcome, RestoreRecord } from './restore
 import type { RestoreScript, ScriptStep } from './restore-scripts';
 import { RestoreStatus } from './restore-status';
 
-/** The baseband check (docs/protocols/restored.md#baseband): the stitched firmware and its ticket against the modem's nonce. */
+/** The baseband check (docs/protocols/restored.md#the-virtual-phones-restore): the stitched firmware and its ticket against the modem's nonce. */
 export type BasebandCheck = (request: { arguments: PlistDict; nonce: Uint8Array | null }, firmware: Uint8Array) => AnswerVerdict | Promise<AnswerVerdict>;
 
 /** Until the baseband helper plugs in its ticket check: the answer must at least be a zip. */
