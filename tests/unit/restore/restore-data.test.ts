@@ -39,7 +39,7 @@ const request = (dataType: string, args: Record<string, unknown> = {}): RestoreD
 /** The component's IM4P type and the ticket inside a personalised IMG4. */
 function opened(img4: Uint8Array): { type: string; ticket: Buffer } {
   const parts = parseImg4(img4);
-  return { type: parseIm4p(parts.im4p).type, ticket: Buffer.from(parts.im4m) };
+  return { type: parseIm4p(parts.im4p).type, ticket: Buffer.from(parts.im4m ?? []) };
 }
 
 beforeAll(async () => {
