@@ -9,6 +9,63 @@ import type { ByteReader, ReadOptions } from '../wire/byte-reader';
 export const AFC_MAGIC = Buffer.from('CFA6LPAA', 'latin1');
 export const AFC_HEADER_BYTES = 40;
 
+/** docs/protocols/afc.md#operations: the operation codes either side sends. */
+export const AfcOp = {
+  Status: 0x01,
+  Data: 0x02,
+  ReadDir: 0x03,
+  RemovePath: 0x08,
+  MakeDir: 0x09,
+  GetFileInfo: 0x0a,
+  GetDeviceInfo: 0x0b,
+  FileOpen: 0x0d,
+  FileOpenResult: 0x0e,
+  FileRead: 0x0f,
+  FileWrite: 0x10,
+  FileSeek: 0x11,
+  FileTell: 0x12,
+  FileTellResult: 0x13,
+  FileClose: 0x14,
+  FileSetSize: 0x15,
+  RenamePath: 0x18,
+  FileLock: 0x1b,
+  RemovePathAndContents: 0x22,
+} as const;
+
+/** docs/protocols/afc.md#status-codes */
+export const AfcStatus = {
+  Success: 0,
+  UnknownError: 1,
+  OpHeaderInvalid: 2,
+  InvalidArg: 7,
+  ObjectNotFound: 8,
+  ObjectIsDir: 9,
+  PermDenied: 10,
+  OpNotSupported: 15,
+  ObjectExists: 16,
+  NoSpaceLeft: 18,
+  OpWouldBlock: 19,
+  DirNotEmpty: 33,
+} as const;
+
+/** docs/protocols/afc.md#operations: FileOpen modes (fopen's r, r+, w, w+, a, a+). */
+export const AfcFileMode = {
+  ReadOnly: 1,
+  ReadWrite: 2,
+  WriteTruncate: 3,
+  ReadWriteTruncate: 4,
+  Append: 5,
+  ReadAppend: 6,
+} as const;
+
+/** docs/protocols/afc.md#operations: FileLock operations are flock(2) bits; hosts send them with NonBlocking set. */
+export const AfcLock = {
+  Shared: 1,
+  Exclusive: 2,
+  NonBlocking: 4,
+  Unlock: 8,
+} as const;
+
 /** An AFC failure: the phone's status code, or -1 for a packet that is not AFC or breaks its bounds. */
 export class AfcError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ByteReader } from '../wire/byte-reader';
-import { AfcError, encodeAfcPacket, readAfcPacket } from '../afc/afc-packet';
-import { writeWithBackpressure } from './device-link';
+import { AfcError, AfcFileMode, AfcLock, AfcOp, AfcStatus, encodeAfcPacket, readAfcPacket } from '../afc/afc-packet';
+import { writeWithBackpressure } from '../devicelink/device-link';
 
 export { AfcError };
 
@@ -11,14 +11,9 @@ export { AfcError };
  * Only the AFC operations the lock needs (docs/protocols/afc.md#operations).
  */
 
-export const AFC_SERVICE = 'com.apple.afc';
 export const SYNC_LOCK_PATH = '/com.apple.itunes.lock_sync';
 
 const MAX_REPLY_BYTES = 64 * 1024;
-const Op = { Status: 0x01, FileOpen: 0x0d, FileOpenResult: 0x0e, FileClose: 0x14, FileLock: 0x1b } as const;
-const Mode = { ReadWrite: 2 } as const;
-const LockOp = { Exclusive: 6, Unlock: 12 } as const;
-const STATUS_WOULD_BLOCK = 19;
 
 export type SyncLockOptions = { attempts?: number; retryMs?: number; timeoutMs?: number; signal?: AbortSignal };
 
@@ -36,16 +31,16 @@ export class AfcSyncLock {
   async acquire(options: SyncLockOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const path = Buffer.concat([Buffer.from(SYNC_LOCK_PATH, 'utf8'), Buffer.from([0])]);
-    const opened = await this.call(Op.FileOpen, Buffer.concat([u64(Mode.ReadWrite), path]), timeoutMs);
-    if (opened.op !== Op.FileOpenResult || opened.data.length < 8) throw new AfcError(-1, 'AFC did not open the sync lock file');
+    const opened = await this.call(AfcOp.FileOpen, Buffer.concat([u64(AfcFileMode.ReadWrite), path]), timeoutMs);
+    if (opened.op !== AfcOp.FileOpenResult || opened.data.length < 8) throw new AfcError(-1, 'AFC did not open the sync lock file');
     this.handle = opened.data.readBigUInt64LE(0);
     const attempts = options.attempts ?? 50;
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
-      const status = statusOf(await this.call(Op.FileLock, Buffer.concat([u64(this.handle), u64(LockOp.Exclusive)]), timeoutMs));
-      if (status === 0) return;
-      if (status !== STATUS_WOULD_BLOCK || attempt >= attempts) {
-        throw new AfcError(status, status === STATUS_WOULD_BLOCK ? 'Another computer is syncing with this phone' : `AFC lock failed with status ${status}`);
+      const status = statusOf(await this.call(AfcOp.FileLock, Buffer.concat([u64(this.handle), u64(AfcLock.Exclusive | AfcLock.NonBlocking)]), timeoutMs));
+      if (status === AfcStatus.Success) return;
+      if (status !== AfcStatus.OpWouldBlock || attempt >= attempts) {
+        throw new AfcError(status, status === AfcStatus.OpWouldBlock ? 'Another computer is syncing with this phone' : `AFC lock failed with status ${status}`);
       }
       await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 200));
     }
@@ -55,8 +50,8 @@ export class AfcSyncLock {
   async release(): Promise<void> {
     try {
       if (this.handle !== undefined) {
-        await this.call(Op.FileLock, Buffer.concat([u64(this.handle), u64(LockOp.Unlock)]), 2_000);
-        await this.call(Op.FileClose, u64(this.handle), 2_000);
+        await this.call(AfcOp.FileLock, Buffer.concat([u64(this.handle), u64(AfcLock.Unlock | AfcLock.NonBlocking)]), 2_000);
+        await this.call(AfcOp.FileClose, u64(this.handle), 2_000);
       }
     } catch {
       // Gone already.
@@ -82,6 +77,6 @@ function u64(value: number | bigint): Buffer {
 }
 
 function statusOf(reply: { op: number; data: Buffer }): number {
-  if (reply.op !== Op.Status || reply.data.length < 8) throw new AfcError(-1, 'AFC answered without a status');
+  if (reply.op !== AfcOp.Status || reply.data.length < 8) throw new AfcError(-1, 'AFC answered without a status');
   return Number(reply.data.readBigUInt64LE(0));
 }

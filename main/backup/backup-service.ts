@@ -6,6 +6,10 @@ import { ProblemError, type Problem, type Progress } from '../../common/api';
 import type { BackupResult, BackupSummary } from '../../common/contract/backup';
 import { describeReportedIdentity } from '../../common/phone-identity';
 import { LockdownClient, LockdownError } from '../lockdown/lockdown-client';
+import { LockdownDomain } from '../lockdown/lockdown-wire';
+import { AFC_SERVICE, MOBILEBACKUP2_SERVICE, NOTIFICATION_PROXY_SERVICE } from '../lockdown/service-names';
+import { SyncNotification } from '../notification-proxy/notification-proxy-wire';
+import { MobileBackup2Message } from '../devicelink/mobilebackup2-messages';
 import type { PairRecord } from '../lockdown/pair-record';
 import { hostTlsOptions } from '../lockdown/tls-options';
 import { isPairedPhone } from '../lockdown/phone-pin';
@@ -14,7 +18,7 @@ import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-val
 import { invalidIdentityProblem } from '../rescue/problems';
 import { UsbmuxClient, UsbmuxError, type UsbmuxDevice, type UsbmuxListedDevice } from '../usbmux/usbmux-client';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
-import { AFC_SERVICE, AfcSyncLock } from './afc-sync-lock';
+import { AfcSyncLock } from './afc-sync-lock';
 import { findBackups } from './backup-finder';
 import { currentLocationEnvironment, defaultBackupRoot, standardBackupRoots, type BackupRoot, type LocationEnvironment } from './backup-locations';
 import { BackupProgress } from './backup-progress';
@@ -23,8 +27,8 @@ import { ConfinementError, checkPathSegment } from './confine';
 import { DeviceLinkFolderHost, freeBytes } from './device-link-host';
 import { buildInfoPlist } from './info-plist';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
-import { MOBILEBACKUP2_SERVICE, MobileBackup2Client, MobileBackup2Error } from './mobilebackup2-client';
-import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient, SyncNotification } from './notification-proxy-client';
+import { MobileBackup2Client, MobileBackup2Error } from './mobilebackup2-client';
+import { NotificationProxyClient } from './notification-proxy-client';
 
 /**
  * Backs up one trusted phone: lockdown session, services, sync lock, Info.plist, the
@@ -172,7 +176,7 @@ export class BackupService {
       const folder = new DeviceLinkFolderHost(staging.root, this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {});
       host = folder;
       const options: PlistDict | undefined = request.full ? { ForceFullBackup: true } : undefined;
-      await mb2.request('Backup', { target: target.udid, source: target.udid, ...(options ? { options } : {}) });
+      await mb2.request(MobileBackup2Message.Backup, { target: target.udid, source: target.udid, ...(options ? { options } : {}) });
       if (progress.currentPhase !== 'passcode') progress.setPhase('receiving');
       await mb2.run(folder, {
         signal: combined,
@@ -277,8 +281,8 @@ export class BackupService {
       await lockdown.startSession(record, { legacyTls });
       const values = await lockdown.getValue({});
       const lockdownValues = isPlistDict(values) ? values : {};
-      const itunes = await lockdown.getValue({ domain: 'com.apple.iTunes' }).catch(() => undefined);
-      const usage = await lockdown.getValue({ domain: 'com.apple.disk_usage' }).catch(() => undefined);
+      const itunes = await lockdown.getValue({ domain: LockdownDomain.ITunes }).catch(() => undefined);
+      const usage = await lockdown.getValue({ domain: LockdownDomain.DiskUsage }).catch(() => undefined);
       const dataBytes = usedDataBytes(usage);
 
       const npService = await lockdown.startService(NOTIFICATION_PROXY_SERVICE);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import { ConfinementError, confineSync, type ConfinementCache } from './confine';
 import {
+  DLFileType,
   DeviceLinkStatus,
   EMPTY_PARAMETER_STRING,
   FileBlockCode,
@@ -10,7 +11,7 @@ import {
   type FileBatchOutcome,
   type FileBatchSink,
   type FileBatchWriter,
-} from './device-link';
+} from '../devicelink/device-link';
 import { PRIVATE_DIR_MODE } from './private-files';
 import { UploadWriter, type UploadFile } from './upload-writer';
 
@@ -191,7 +192,7 @@ export class DeviceLinkFolderHost {
         const stats = await lstat(`${target}/${entry.name}`).catch(() => undefined);
         if (!stats) continue;
         listing[entry.name] = {
-          DLFileType: stats.isSymbolicLink() ? 'DLFileTypeUnknown' : stats.isDirectory() ? 'DLFileTypeDirectory' : stats.isFile() ? 'DLFileTypeRegular' : 'DLFileTypeUnknown',
+          DLFileType: stats.isSymbolicLink() ? DLFileType.Unknown : stats.isDirectory() ? DLFileType.Directory : stats.isFile() ? DLFileType.Regular : DLFileType.Unknown,
           DLFileSize: stats.size,
           DLFileModificationDate: stats.mtime,
         };

@@ -13,7 +13,8 @@ import {
   statusResponseMessage,
   versionsOkMessage,
   type DeviceLinkMessage,
-} from './device-link';
+} from '../devicelink/device-link';
+import { MobileBackup2Message } from '../devicelink/mobilebackup2-messages';
 import type { DeviceLinkFolderHost, DeviceLinkReply } from './device-link-host';
 
 /**
@@ -22,7 +23,6 @@ import type { DeviceLinkFolderHost, DeviceLinkReply } from './device-link-host';
  * DeviceLinkFolderHost until the final DLMessageProcessMessage.
  */
 
-export const MOBILEBACKUP2_SERVICE = 'com.apple.mobilebackup2';
 /** docs/protocols/mobilebackup2.md#devicelink: Debian's 1.3.0 and upstream since 2020 accept DeviceLink 400; devices send 300 or 400. */
 export const HOST_DEVICE_LINK_MAJOR = 400;
 const SUPPORTED_PROTOCOL_VERSIONS = [2.0, 2.1];
@@ -111,7 +111,7 @@ export class MobileBackup2Client {
       const ready = await this.receive(this.handshakeTimeoutMs, signal);
       if (ready.name !== DLMessage.DeviceReady) throw new MobileBackup2Error('version', `Expected DLMessageDeviceReady, got ${ready.name}`);
       await this.send(
-        processMessage({ MessageName: 'Hello', SupportedProtocolVersions: SUPPORTED_PROTOCOL_VERSIONS.map((v) => new PlistReal(v)) }),
+        processMessage({ MessageName: MobileBackup2Message.Hello, SupportedProtocolVersions: SUPPORTED_PROTOCOL_VERSIONS.map((v) => new PlistReal(v)) }),
       );
       const reply = this.processDict(await this.receive(this.handshakeTimeoutMs, signal));
       const code = reply.ErrorCode;

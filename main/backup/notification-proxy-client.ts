@@ -1,24 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { PlistChannel } from '../plist/framing';
 import { isPlistDict } from '../plist/plist-value';
+import { MAX_NOTIFICATION_NAME_LENGTH, NotificationProxyCommand } from '../notification-proxy/notification-proxy-wire';
 
 /** Host side of com.apple.mobile.notification_proxy (docs/protocols/mobilebackup2.md#notification-proxy). */
-
-export const NOTIFICATION_PROXY_SERVICE = 'com.apple.mobile.notification_proxy';
-
-/** docs/protocols/mobilebackup2.md#notification-proxy: names around a backup. */
-export const SyncNotification = {
-  WillStart: 'com.apple.itunes-mobdev.syncWillStart',
-  LockRequest: 'com.apple.itunes-mobdev.syncLockRequest',
-  DidStart: 'com.apple.itunes-mobdev.syncDidStart',
-  DidFinish: 'com.apple.itunes-mobdev.syncDidFinish',
-  CancelRequest: 'com.apple.itunes-client.syncCancelRequest',
-  SuspendRequest: 'com.apple.itunes-client.syncSuspendRequest',
-  ResumeRequest: 'com.apple.itunes-client.syncResumeRequest',
-  DomainChanged: 'com.apple.mobile.backup.domain_changed',
-  PasscodePresented: 'com.apple.LocalAuthentication.ui.presented',
-  PasscodeDismissed: 'com.apple.LocalAuthentication.ui.dismissed',
-} as const;
 
 const MAX_FRAME_BYTES = 64 * 1024;
 
@@ -33,11 +18,11 @@ export class NotificationProxyClient {
   }
 
   post(name: string): Promise<void> {
-    return this.channel.send({ Command: 'PostNotification', Name: name });
+    return this.channel.send({ Command: NotificationProxyCommand.Post, Name: name });
   }
 
   observe(name: string): Promise<void> {
-    return this.channel.send({ Command: 'ObserveNotification', Name: name });
+    return this.channel.send({ Command: NotificationProxyCommand.Observe, Name: name });
   }
 
   /** Delivers RelayNotification names until the connection closes; a hostile frame just ends it. */
@@ -49,8 +34,8 @@ export class NotificationProxyClient {
         while (!this.closed) {
           const message = await this.channel.receive({ timeoutMs: 24 * 3600_000 });
           if (!isPlistDict(message)) break;
-          if (message.Command === 'RelayNotification' && typeof message.Name === 'string' && message.Name.length <= 1024) onNotification(message.Name);
-          if (message.Command === 'ProxyDeath') break;
+          if (message.Command === NotificationProxyCommand.Relay && typeof message.Name === 'string' && message.Name.length <= MAX_NOTIFICATION_NAME_LENGTH) onNotification(message.Name);
+          if (message.Command === NotificationProxyCommand.ProxyDeath) break;
         }
       } catch {
         // Closed or hostile: nothing more to relay.
@@ -63,7 +48,7 @@ export class NotificationProxyClient {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.channel.send({ Command: 'Shutdown' });
+      await this.channel.send({ Command: NotificationProxyCommand.Shutdown });
       await new Promise((resolve) => setTimeout(resolve, 50).unref());
     } catch {
       // Gone already.

@@ -11,6 +11,7 @@ import type { Phone, PhoneMode } from '../../common/phone';
 import type { UsbDeviceHandle } from '../usb/usb-bus';
 import type { CoachClock } from './coach-clock';
 import { boundedUsbCall, sendIBootCommand } from '../irecv/iboot-commands';
+import { IBootRequest } from '../irecv/irecv-wire';
 import { adviceFor } from './outcome-advice';
 import { classify, nextDeadline, type ClassifyInput, type Sighting } from './outcome-classifier';
 
@@ -191,7 +192,7 @@ export class CoachAttemptRun {
     }
     try {
       this.#rebootSent = true;
-      await sendIBootCommand(handle, 'reboot', { bRequest: 1, call: boundedUsbCall(3_000) });
+      await sendIBootCommand(handle, 'reboot', { bRequest: IBootRequest.CommandNoAnswer, call: boundedUsbCall(3_000) });
       this.#notes.push(`Lifeline restarted the phone (${seconds(this.#elapsed(), this.#o.plan.timeScale)} in).`);
     } catch (error) {
       this.#notes.push(`Lifeline could not restart the phone: ${error instanceof Error ? error.message : String(error)}`);

@@ -11,6 +11,7 @@ import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import type { CoachPhones } from './coach-attempt';
 import { sendIBootCommand } from '../irecv/iboot-commands';
 import { IrecvError } from '../irecv/irecv-errors';
+import { IBootRequest } from '../irecv/irecv-wire';
 
 export type ShortcutContext = {
   phones: CoachPhones;
@@ -138,7 +139,7 @@ export async function exitRecovery(context: ShortcutContext, phoneId: string): P
     await sendIBootCommand(handle, 'setenv auto-boot true');
     await sendIBootCommand(handle, 'saveenv');
     context.progress('restarting', 'Restarting the phone…');
-    await sendIBootCommand(handle, 'reboot', { bRequest: 1 });
+    await sendIBootCommand(handle, 'reboot', { bRequest: IBootRequest.CommandNoAnswer });
   } catch (error) {
     if (!(error instanceof IrecvError)) throw error;
     throw new ProblemError({

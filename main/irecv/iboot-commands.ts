@@ -5,10 +5,8 @@
  */
 import { UsbDeviceError, type UsbControlSetup, type UsbDeviceHandle, type UsbInTransferResult } from '../usb/usb-bus';
 import { IrecvError } from './irecv-errors';
+import { IBOOT_ANSWER_LENGTH, IBootRequest, MAX_IBOOT_COMMAND_BYTES } from './irecv-wire';
 
-/** iBoot takes at most 255 command bytes plus the NUL. */
-export const MAX_IBOOT_COMMAND_BYTES = 255;
-const RESPONSE_LENGTH = 255;
 const DEFAULT_TRANSFER_MS = 15_000;
 
 export const vendorDeviceRequest = (request: number): UsbControlSetup => ({ requestType: 'vendor', recipient: 'device', request, value: 0, index: 0 });
@@ -40,7 +38,7 @@ export function transferBytes(result: UsbInTransferResult): Buffer {
 
 export type IBootCommandOptions = {
   /** 1 for commands after which the phone may not answer (go, bootx, reboot, reset): stalls and disconnects are expected. */
-  bRequest?: 0 | 1;
+  bRequest?: typeof IBootRequest.Command | typeof IBootRequest.CommandNoAnswer;
   call?: UsbCall;
 };
 
@@ -50,14 +48,14 @@ export async function sendIBootCommand(device: UsbDeviceHandle, line: string, op
     throw new IrecvError('An iBoot command is 1–255 characters without NUL', 'invalid-argument');
   }
   const call = options.call ?? boundedUsbCall();
-  const bRequest = options.bRequest ?? 0;
+  const bRequest = options.bRequest ?? IBootRequest.Command;
   const payload = Buffer.concat([body, Buffer.from([0])]);
   try {
     if (!device.opened) await call('open the phone', () => device.open());
     const result = await call(`send “${line.split(' ')[0] ?? ''}”`, () => device.controlTransferOut(vendorDeviceRequest(bRequest), payload));
-    if (result.status !== 'ok' && bRequest === 0) throw new IrecvError(`The phone refused the command “${line}”`, 'stalled');
+    if (result.status !== 'ok' && bRequest === IBootRequest.Command) throw new IrecvError(`The phone refused the command “${line}”`, 'stalled');
   } catch (error) {
-    if (bRequest === 1 && error instanceof IrecvError && (error.code === 'disconnected' || error.code === 'stalled')) return;
+    if (bRequest === IBootRequest.CommandNoAnswer && error instanceof IrecvError && (error.code === 'disconnected' || error.code === 'stalled')) return;
     throw error;
   }
 }
@@ -76,7 +74,7 @@ export async function readIBootVariable(device: UsbDeviceHandle, name: string, o
 
 /** The answer iBoot keeps after getenv / getret (bounded to 255 bytes). */
 export async function readIBootAnswer(device: UsbDeviceHandle, what: string, call: UsbCall = boundedUsbCall()): Promise<Buffer> {
-  const result = await call('read the answer', () => device.controlTransferIn(vendorDeviceRequest(0), RESPONSE_LENGTH));
+  const result = await call('read the answer', () => device.controlTransferIn(vendorDeviceRequest(IBootRequest.Command), IBOOT_ANSWER_LENGTH));
   if (result.status !== 'ok') throw new IrecvError(`The phone did not answer ${what}`, 'stalled');
   return transferBytes(result);
 }

@@ -3,11 +3,29 @@
  * open by ECID, DFU upload, recovery upload, iBoot commands, getenv, exit recovery, reset and re-discovery.
  */
 import type { UsbBus, UsbControlSetup, UsbDeviceHandle } from '../usb/usb-bus';
+import { LANGID_EN_US, UsbDescriptorType, UsbRequest, descriptorValue } from '../usb/usb-standard-requests';
 import { dfuSuffixFor } from './dfu-suffix';
 import { decodeStringDescriptor, withNonces, type IrecvDeviceInfo, type IrecvMode } from './irecv-device-info';
 import { findIrecvDevice, waitForDeparture } from './irecv-discovery';
-import { boundedUsbCall, readIBootAnswer, readIBootVariable, sendIBootCommand, transferBytes, type UsbCall } from './iboot-commands';
+import {
+  boundedUsbCall,
+  readIBootAnswer,
+  readIBootVariable,
+  sendIBootCommand,
+  transferBytes,
+  type IBootCommandOptions,
+  type UsbCall,
+} from './iboot-commands';
 import { IrecvError } from './irecv-errors';
+import {
+  DFU_STATUS_LENGTH,
+  DFU_STATUS_STATE_OFFSET,
+  DfuClassRequest,
+  DfuState,
+  IBootRequest,
+  IrecvStringIndex,
+  RECOVERY_BULK_OUT_ENDPOINT,
+} from './irecv-wire';
 import { dfuUploadPlan, recoveryUploadPlan } from './upload-plan';
 
 /** docs/protocols/irecv.md#timeouts (copy, then tune). */
@@ -25,18 +43,6 @@ export type IrecvTimeouts = { -readonly [K in keyof typeof IRECV_TIMEOUTS]: numb
 
 /** What an image larger than this is called: no boot-chain image comes close (kernel caches are ~30–60 MB). */
 export const MAX_IRECV_UPLOAD_BYTES = 256 * 1024 * 1024;
-const LANGID_EN_US = 0x0409;
-const NONCE_STRING_INDEX = 1;
-
-const DFU_DNLOAD = 1;
-const DFU_GETSTATUS = 3;
-const DFU_CLRSTATUS = 4;
-const DFU_GETSTATE = 5;
-const DFU_ABORT = 6;
-const DFU_IDLE = 2;
-const DFU_DNLOAD_IDLE = 5;
-const DFU_ERROR = 10;
-const RECOVERY_BULK_OUT = 4;
 
 const dfuClass = (request: number, value = 0): UsbControlSetup => ({ requestType: 'class', recipient: 'interface', request, value, index: 0 });
 
@@ -121,16 +127,22 @@ export class IrecvClient {
     if (this.mode === 'recovery' && device.productId > 0x1281) {
       await this.#usb('claim interface 1', () => device.claimInterface(1));
       await this.#usb('select alt setting 1', () =>
-        device.controlTransferOut({ requestType: 'standard', recipient: 'interface', request: 11, value: 1, index: 1 }),
+        device.controlTransferOut({ requestType: 'standard', recipient: 'interface', request: UsbRequest.SetInterface, value: 1, index: 1 }),
       );
     }
-    const nonceString = await this.#readString(NONCE_STRING_INDEX).catch(() => '');
+    const nonceString = await this.#readString(IrecvStringIndex.Nonce).catch(() => '');
     const info = nonceString ? withNonces(this.info, nonceString) : this.info;
     return new IrecvClient(this.bus, device, info, this.timeouts);
   }
 
   async #readString(index: number): Promise<string> {
-    const setup: UsbControlSetup = { requestType: 'standard', recipient: 'device', request: 6, value: 0x0300 | index, index: LANGID_EN_US };
+    const setup: UsbControlSetup = {
+      requestType: 'standard',
+      recipient: 'device',
+      request: UsbRequest.GetDescriptor,
+      value: descriptorValue(UsbDescriptorType.String, index),
+      index: LANGID_EN_US,
+    };
     const result = await this.#usb('read a string descriptor', () => this.device.controlTransferIn(setup, 255));
     return result.status === 'ok' ? decodeStringDescriptor(transferBytes(result)) : '';
   }
@@ -141,21 +153,21 @@ export class IrecvClient {
   }
 
   async #dfuState(): Promise<number> {
-    const r = await this.#usb('read the DFU state', () => this.device.controlTransferIn(dfuClass(DFU_GETSTATE), 1));
+    const r = await this.#usb('read the DFU state', () => this.device.controlTransferIn(dfuClass(DfuClassRequest.GetState), 1));
     const state = transferBytes(r)[0];
     if (r.status !== 'ok' || state === undefined) throw new IrecvError('The phone refused GETSTATE', 'stalled');
     return state;
   }
 
   async #dfuStatus(): Promise<number> {
-    const r = await this.#usb('read the DFU status', () => this.device.controlTransferIn(dfuClass(DFU_GETSTATUS), 6));
-    const state = transferBytes(r)[4];
+    const r = await this.#usb('read the DFU status', () => this.device.controlTransferIn(dfuClass(DfuClassRequest.GetStatus), DFU_STATUS_LENGTH));
+    const state = transferBytes(r)[DFU_STATUS_STATE_OFFSET];
     if (r.status !== 'ok' || state === undefined) throw new IrecvError('The phone refused GETSTATUS', 'stalled');
     return state;
   }
 
   async #dnload(value: number, data: Uint8Array | undefined): Promise<void> {
-    const r = await this.#usb('send a DFU block', () => this.device.controlTransferOut(dfuClass(DFU_DNLOAD, value), data));
+    const r = await this.#usb('send a DFU block', () => this.device.controlTransferOut(dfuClass(DfuClassRequest.Dnload, value), data));
     if (r.status !== 'ok') throw new IrecvError(`The phone stalled DFU block ${value}`, 'stalled');
   }
 
@@ -163,8 +175,8 @@ export class IrecvClient {
   async #awaitDnloadIdle(signal: AbortSignal | undefined): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const state = await this.#dfuStatus();
-      if (state === DFU_DNLOAD_IDLE) return;
-      if (state === DFU_ERROR || attempt + 1 >= this.timeouts.dfuStatusPolls) {
+      if (state === DfuState.DnloadIdle) return;
+      if (state === DfuState.Error || attempt + 1 >= this.timeouts.dfuStatusPolls) {
         throw new IrecvError(`The phone stopped accepting the image (DFU state ${state})`, 'bad-state');
       }
       await sleep(this.timeouts.dfuStatusPollMs, signal);
@@ -173,12 +185,12 @@ export class IrecvClient {
 
   async #ensureDfuIdle(): Promise<void> {
     let state = await this.#dfuState();
-    if (state === DFU_IDLE) return;
+    if (state === DfuState.Idle) return;
     // dfuERROR is cleared with CLRSTATUS, anything else is aborted; then it must be idle (docs/protocols/irecv.md#dfu-upload step 1).
-    const request = state === DFU_ERROR ? DFU_CLRSTATUS : DFU_ABORT;
+    const request = state === DfuState.Error ? DfuClassRequest.ClrStatus : DfuClassRequest.Abort;
     await this.#usb('reset the DFU state', () => this.device.controlTransferOut(dfuClass(request)));
     state = await this.#dfuState();
-    if (state !== DFU_IDLE) throw new IrecvError(`The phone is not ready for an image (DFU state ${state})`, 'bad-state');
+    if (state !== DfuState.Idle) throw new IrecvError(`The phone is not ready for an image (DFU state ${state})`, 'bad-state');
   }
 
   /**
@@ -223,20 +235,20 @@ export class IrecvClient {
     this.#checkSize(image);
     const plan = recoveryUploadPlan(image.byteLength);
     const start = await this.#usb('start the upload', () =>
-      this.device.controlTransferOut({ requestType: 'vendor', recipient: 'interface', request: 0, value: 0, index: 0 }),
+      this.device.controlTransferOut({ requestType: 'vendor', recipient: 'interface', request: IBootRequest.StartUpload, value: 0, index: 0 }),
     );
     if (start.status !== 'ok') throw new IrecvError('The phone refused to start an upload', 'stalled');
     for (const chunk of plan.chunks) {
       if (options.signal?.aborted) throw new IrecvError('Cancelled during the upload', 'cancelled');
       const view = image.subarray(chunk.start, chunk.end);
-      const r = await this.#usb('send image data', () => this.device.transferOut(RECOVERY_BULK_OUT, view));
+      const r = await this.#usb('send image data', () => this.device.transferOut(RECOVERY_BULK_OUT_ENDPOINT, view));
       if (r.status !== 'ok' || r.bytesWritten !== view.byteLength) {
         await this.#clearHalt();
         throw new IrecvError(`The phone stopped taking the image after ${chunk.start} bytes`, 'stalled');
       }
       options.onProgress?.(chunk.end, image.byteLength);
     }
-    if (plan.zeroLengthPacket) await this.#usb('finish the upload', () => this.device.transferOut(RECOVERY_BULK_OUT, new Uint8Array(0)));
+    if (plan.zeroLengthPacket) await this.#usb('finish the upload', () => this.device.transferOut(RECOVERY_BULK_OUT_ENDPOINT, new Uint8Array(0)));
     return { chunks: plan.chunks.length, zeroLengthPacket: plan.zeroLengthPacket };
   }
 
@@ -248,7 +260,7 @@ export class IrecvClient {
 
   async #clearHalt(): Promise<void> {
     await this.#usb('clear the endpoint halt', () =>
-      this.device.controlTransferOut({ requestType: 'standard', recipient: 'endpoint', request: 1, value: 0, index: RECOVERY_BULK_OUT }),
+      this.device.controlTransferOut({ requestType: 'standard', recipient: 'endpoint', request: UsbRequest.ClearFeature, value: 0, index: RECOVERY_BULK_OUT_ENDPOINT }),
     ).catch(() => undefined);
   }
 
@@ -261,7 +273,7 @@ export class IrecvClient {
    * An iBoot command (docs/protocols/irecv.md#iboot-commands). bRequest 1 is for commands after which the phone may not answer
    * (go, bootx, reboot, reset): stalls and disconnects are then expected and ignored.
    */
-  async command(line: string, options: { bRequest?: 0 | 1 } = {}): Promise<void> {
+  async command(line: string, options: Pick<IBootCommandOptions, 'bRequest'> = {}): Promise<void> {
     if (this.mode !== 'recovery') throw new IrecvError(`iBoot commands need recovery mode; the phone is in ${this.mode} mode`, 'not-dfu-or-recovery');
     await sendIBootCommand(this.device, line, { ...options, call: this.#call });
   }
@@ -284,7 +296,7 @@ export class IrecvClient {
   async exitRecovery(): Promise<void> {
     await this.command('setenv auto-boot true');
     await this.command('saveenv');
-    await this.command('reboot', { bRequest: 1 });
+    await this.command('reboot', { bRequest: IBootRequest.CommandNoAnswer });
   }
 
   /** USB port reset; the phone is expected to leave the bus, so errors are not failures. */

@@ -2,14 +2,8 @@
  * How an image is cut into USB requests (docs/protocols/irecv.md#dfu-upload, docs/protocols/irecv.md#recovery-upload). Pure: the unit tests check the plan, the
  * client walks it with subarray views (no copies except the one block that carries the suffix).
  */
-
-/** DFU DNLOAD block size (libirecovery, every chip except Port-DFU small-packet mode). */
-export const DFU_PACKET_SIZE = 0x800;
-/** Recovery bulk chunk size. */
-export const RECOVERY_CHUNK_SIZE = 0x8000;
-/** High-speed bulk max packet size: an upload that ends on a packet boundary needs a zero-length packet. */
-export const RECOVERY_MAX_PACKET = 512;
-const SUFFIX = 16;
+import { DFU_SUFFIX_SIZE } from './dfu-suffix';
+import { DFU_PACKET_SIZE, RECOVERY_CHUNK_SIZE, RECOVERY_MAX_PACKET } from './irecv-wire';
 
 export type DfuRequest =
   /** DNLOAD with wValue = value carrying payload[start, end), with the suffix appended when `suffix` is true. */
@@ -27,7 +21,7 @@ export function dfuUploadPlan(length: number, packetSize = DFU_PACKET_SIZE): Dfu
     const start = i * packetSize;
     const end = Math.min(length, start + packetSize);
     const last = i === blocks - 1;
-    const fits = end - start + SUFFIX <= packetSize;
+    const fits = end - start + DFU_SUFFIX_SIZE <= packetSize;
     plan.push({ kind: 'data', value: i, start, end, suffix: last && fits });
     if (last && !fits) plan.push({ kind: 'suffix', value: i });
   }

@@ -4,7 +4,9 @@ import type { PlistDict, PlistValue } from '../plist/plist-value';
 import type { UsbmuxClient, UsbmuxDevice } from '../usbmux/usbmux-client';
 import { LockdownClient, LockdownError } from './lockdown-client';
 import type { LockdownFailureCode } from './lockdown-client';
+import { LockdownDomain } from './lockdown-wire';
 import type { PairRecord } from './pair-record';
+import { MOBILEBACKUP2_SERVICE } from './service-names';
 
 /**
  * What pairing says about this host and phone:
@@ -223,7 +225,7 @@ async function readTrust(
   try {
     const passwordProtected = bool(await optionalValue(client, { key: 'PasswordProtected' }, step()));
     if (passwordProtected !== null) info.passwordProtected = passwordProtected;
-    info.willEncrypt = bool(await optionalValue(client, { domain: 'com.apple.mobile.backup', key: 'WillEncrypt' }, step()));
+    info.willEncrypt = bool(await optionalValue(client, { domain: LockdownDomain.Backup, key: 'WillEncrypt' }, step()));
     // docs/protocols/lockdown.md#values-before-a-session: a missing WillEncrypt means "not encrypted".
     if (info.willEncrypt === null && !client.closed) info.willEncrypt = false;
     if (info.deviceName === null) info.deviceName = text(await optionalValue(client, { key: 'DeviceName' }, step()));
@@ -247,7 +249,7 @@ async function escrowOpens(client: LockdownClient, record: PairRecord, locked: b
   if (locked === false) return true;
   if (!record.EscrowBag) return null;
   try {
-    await client.startService('com.apple.mobilebackup2', { escrowBag: record.EscrowBag, timeoutMs: step() });
+    await client.startService(MOBILEBACKUP2_SERVICE, { escrowBag: record.EscrowBag, timeoutMs: step() });
     return true;
   } catch (error) {
     if (error instanceof DeadlineError) throw error;

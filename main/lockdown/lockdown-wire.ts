@@ -6,6 +6,18 @@ export const LOCKDOWN_TYPE = 'com.apple.mobile.lockdown';
 export const RESTORED_TYPE = 'com.apple.mobile.restored';
 export const LOCKDOWN_PROTOCOL_VERSION = '2';
 
+/** docs/protocols/lockdown.md#requests: GetValue domains either side names. */
+export const LockdownDomain = {
+  Backup: 'com.apple.mobile.backup',
+  Battery: 'com.apple.mobile.battery',
+  DiskUsage: 'com.apple.disk_usage',
+  International: 'com.apple.international',
+  ITunes: 'com.apple.iTunes',
+  MobileITunes: 'com.apple.mobile.iTunes',
+  PurpleBuddy: 'com.apple.purplebuddy',
+  WirelessLockdown: 'com.apple.mobile.wireless_lockdown',
+} as const;
+
 // docs/protocols/lockdown.md#error-strings: exact strings of the reply key `Error`, with libimobiledevice 1.3.0's code and text.
 export const LockdownError = {
   InvalidResponse: 'InvalidResponse',

@@ -14,6 +14,7 @@ import { personalise } from '../img4/img4';
 import { parseIm4m, propertyBytes } from '../img4/im4m';
 import { IRECV_TIMEOUTS, IrecvClient, MAX_IRECV_UPLOAD_BYTES, type IrecvTimeouts } from '../irecv/irecv-client';
 import { IrecvError } from '../irecv/irecv-errors';
+import { DfuClassRequest, IBootRequest } from '../irecv/irecv-wire';
 import { waitForRestoreModePhone, type RestoreModePhone } from './restore-mode-phone';
 import { TssError } from '../tss/tss-error';
 
@@ -196,7 +197,7 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
       await client.sendRecovery(img4);
       if (step.stage === 'ibec') {
         await sleep(timeouts.goDelayMs);
-        await client.command('go', { bRequest: 1 });
+        await client.command('go', { bRequest: IBootRequest.CommandNoAnswer });
         await refusedCheck(client, step, stage);
         // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 7: builds before major 20 want a zero-length 0x21/1 after `go`.
         if (options.manifest.buildMajor < 20) await zeroLengthRequest(client);
@@ -209,7 +210,7 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
       if (step.stage === 'kernel') {
         await zeroLengthRequest(client);
         for (const line of step.before ?? []) await client.command(line);
-        await client.command('bootx', { bRequest: 1 });
+        await client.command('bootx', { bRequest: IBootRequest.CommandNoAnswer });
         await refusedCheck(client, step, stage);
         const departed = await client
           .reconnect({ modes: ['recovery'], disconnectMs: timeouts.bootxDisconnectMs, reconnectMs: 1 })
@@ -247,9 +248,9 @@ async function refusedCheck(client: IrecvClient, step: BootStep, stage: string):
   if (ret !== 0) throw fail('image-rejected', stage, `The phone refused the ${step.component.name} image (it would not boot it).`);
 }
 
-/** The zero-length class/interface request 1 idevicerestore sends after `go` and before `bootx` (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk steps 7, 15). */
+/** The zero-length DNLOAD (class/interface request 1) idevicerestore sends after `go` and before `bootx` (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk steps 7, 15). */
 async function zeroLengthRequest(client: IrecvClient): Promise<void> {
-  await client.device.controlTransferOut({ requestType: 'class', recipient: 'interface', request: 1, value: 0, index: 0 }).catch(() => undefined);
+  await client.device.controlTransferOut({ requestType: 'class', recipient: 'interface', request: DfuClassRequest.Dnload, value: 0, index: 0 }).catch(() => undefined);
 }
 
 function messageFor(step: BootStep): string {

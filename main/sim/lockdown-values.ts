@@ -1,5 +1,6 @@
 import type { DeviceModel } from '../../common/device-table';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
+import { LockdownDomain } from '../lockdown/lockdown-wire';
 import type { PhoneIdentityValues } from './phone-identity';
 import type { Scenario } from './scenario';
 import { buildVersionFor } from './scenario';
@@ -105,7 +106,7 @@ export function defaultDomainValues(source: LockdownValueSource): PlistDict {
 export function domainValues(domain: string, source: LockdownValueSource): PlistDict | undefined {
   const { scenario } = source;
   switch (domain) {
-    case 'com.apple.mobile.battery':
+    case LockdownDomain.Battery:
       return {
         BatteryCurrentCapacity: scenario.battery,
         BatteryIsCharging: scenario.battery < 100,
@@ -115,17 +116,17 @@ export function domainValues(domain: string, source: LockdownValueSource): Plist
         GasGaugeCapability: true,
         HasBattery: true,
       };
-    case 'com.apple.mobile.backup':
+    case LockdownDomain.Backup:
       return { WillEncrypt: scenario.backupEncryption, CloudBackupEnabled: false };
-    case 'com.apple.mobile.iTunes':
+    case LockdownDomain.MobileITunes:
       return { MinITunesVersion: '10.0.1', MinMacOSVersion: '10.6.8' };
-    case 'com.apple.international':
+    case LockdownDomain.International:
       return { Locale: 'en_GB', Language: 'en', Keyboard: 'en_GB' };
-    case 'com.apple.purplebuddy':
+    case LockdownDomain.PurpleBuddy:
       return { SetupDone: scenario.setupDone, SetupFinishedAllSteps: scenario.setupDone };
-    case 'com.apple.mobile.wireless_lockdown':
+    case LockdownDomain.WirelessLockdown:
       return { EnableWifiConnections: false };
-    case 'com.apple.disk_usage': {
+    case LockdownDomain.DiskUsage: {
       const capacity = 64 * 1000 ** 3;
       const used = scenario.filesystem.totalBytes;
       return {

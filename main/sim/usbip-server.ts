@@ -7,7 +7,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { ByteReader, StreamClosedError } from '../wire/byte-reader';
-import { parseBmRequestType } from '../usbip/control-request-type';
+import { PORT_RESET_SETUP, parseBmRequestType } from '../usbip/control-request-type';
+import { UsbRequest } from '../usb/usb-standard-requests';
 import { USBIP_SPEED_HIGH, type UsbipDeviceRecord, type UsbipInterfaceRecord } from '../usbip/usbip-device-record';
 import {
   MAX_DEVLIST_DEVICES,
@@ -34,11 +35,6 @@ const BUSNUM = 1;
 /** An OP request must arrive promptly after connecting; URB traffic may idle (a tool waiting for the user). */
 const OP_REQUEST_TIMEOUT_MS = 10_000;
 const MAX_SESSIONS = 32;
-const USB_RT_PORT_OUT = 0x23;
-const SET_FEATURE = 3;
-const CLEAR_FEATURE = 1;
-const PORT_RESET = 4;
-const SET_CONFIGURATION = 9;
 
 const INTERFACES: Record<SimUsbKind, UsbipInterfaceRecord[]> = {
   recovery: [
@@ -222,11 +218,11 @@ export class SimUsbipServer {
         return { reply: r.status === 'ok' ? reply(URB_STATUS.ok, undefined, r.bytesWritten) : reply(URB_STATUS.pipe), reset: false };
       }
       const setup = decodeSetupPacket(cmd.setup);
-      if (setup.bmRequestType === USB_RT_PORT_OUT && setup.bRequest === SET_FEATURE && setup.wValue === PORT_RESET) {
+      if (setup.bmRequestType === PORT_RESET_SETUP.bmRequestType && setup.bRequest === PORT_RESET_SETUP.bRequest && setup.wValue === PORT_RESET_SETUP.wValue) {
         return { reply: reply(URB_STATUS.ok), reset: true };
       }
       // CLEAR_FEATURE(ENDPOINT_HALT): the simulated endpoints never stay halted.
-      if (setup.bmRequestType === 0x02 && setup.bRequest === CLEAR_FEATURE && setup.wValue === 0) return { reply: reply(URB_STATUS.ok), reset: false };
+      if (setup.bmRequestType === 0x02 && setup.bRequest === UsbRequest.ClearFeature && setup.wValue === 0) return { reply: reply(URB_STATUS.ok), reset: false };
       const kind = parseBmRequestType(setup.bmRequestType);
       if (!kind) return { reply: reply(URB_STATUS.pipe), reset: false };
       const webSetup: UsbControlSetup = {
@@ -243,7 +239,7 @@ export class SimUsbipServer {
       const data = (cmd.data ?? Buffer.alloc(0)).subarray(0, setup.wLength);
       const r = await device.controlTransferOut(webSetup, data);
       if (r.status !== 'ok') return { reply: reply(URB_STATUS.pipe), reset: false };
-      if (kind.requestType === 'standard' && kind.recipient === 'device' && setup.bRequest === SET_CONFIGURATION && setup.wValue !== 0) {
+      if (kind.requestType === 'standard' && kind.recipient === 'device' && setup.bRequest === UsbRequest.SetConfiguration && setup.wValue !== 0) {
         // The exporting host's stub owns every interface of the configured device, as usbip-host does.
         await claimAll(device);
       }

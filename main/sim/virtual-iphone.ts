@@ -10,6 +10,8 @@ import { generatePairRecord, generateRsaKeyPair } from '../lockdown/pair-record'
 import type { PairRecord, RsaKeyPairPem } from '../lockdown/pair-record';
 import { deviceSecureContext, upgradeToDeviceTls } from '../lockdown/tls-options';
 import type { TlsIdentity } from '../lockdown/tls-options';
+import { INSECURE_NOTIFICATION_PROXY_SERVICE, MOBILEBACKUP2_SERVICE, MOBILEBACKUP_SERVICE } from '../lockdown/service-names';
+import { IPHONE5_AND_LATER_NORMAL_PRODUCT_ID } from '../usb/apple-usb-ids';
 import { PhoneHardware } from './hardware/phone-hardware';
 import type { PhoneMode } from './hardware/phone-hardware';
 import { FaultPlan } from './faults';
@@ -52,10 +54,9 @@ const MAX_KEPT_RESTORES = 16;
 const PRACTICE_OS_BYTES = 4 * 1024 * 1024;
 
 // Services a locked phone refuses unless the host proves itself with the escrow bag.
-const ESCROW_SERVICES = new Set(['com.apple.mobilebackup2', 'com.apple.mobilebackup']);
-const SERVICES_WITHOUT_SESSION = new Set(['com.apple.mobile.insecure_notification_proxy']);
+const ESCROW_SERVICES = new Set([MOBILEBACKUP2_SERVICE, MOBILEBACKUP_SERVICE]);
+const SERVICES_WITHOUT_SESSION = new Set([INSECURE_NOTIFICATION_PROXY_SERVICE]);
 const SERVICE_PORT_TTL_MS = 60_000;
-const NORMAL_MODE_PRODUCT_ID = 0x12a8;
 
 type ServicePort = { service: SimService; host: PairedHost | null; timer: NodeJS.Timeout };
 
@@ -145,7 +146,7 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
   }
 
   usbProductId(): number {
-    return NORMAL_MODE_PRODUCT_ID;
+    return IPHONE5_AND_LATER_NORMAL_PRODUCT_ID;
   }
 
   unplug(): void {

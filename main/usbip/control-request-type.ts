@@ -1,5 +1,9 @@
 /** bmRequestType (USB 2.0 chapter 9, docs/protocols/usbip.md#bmrequesttype) ↔ the WebUSB-shaped fields of UsbControlSetup. */
 import type { UsbControlSetup } from '../usb/usb-bus';
+import { UsbRequest } from '../usb/usb-standard-requests';
+
+/** docs/protocols/usbip.md#reset-convention: a USB port reset travels as SET_FEATURE(PORT_RESET) to the port. */
+export const PORT_RESET_SETUP = { bmRequestType: 0x23, bRequest: UsbRequest.SetFeature, wValue: 4 } as const;
 
 const TYPES: readonly UsbControlSetup['requestType'][] = ['standard', 'class', 'vendor'];
 const RECIPIENTS: readonly UsbControlSetup['recipient'][] = ['device', 'interface', 'endpoint', 'other'];

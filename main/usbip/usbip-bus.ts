@@ -7,7 +7,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { ByteReader, StreamClosedError } from '../wire/byte-reader';
-import { bmRequestTypeOf } from './control-request-type';
+import { PORT_RESET_SETUP, bmRequestTypeOf } from './control-request-type';
 import type { UsbipDeviceRecord } from './usbip-device-record';
 import { UsbipProtocolError } from './usbip-errors';
 import {
@@ -30,6 +30,7 @@ import {
 } from './usbip-urb-codec';
 import { APPLE_VENDOR_ID } from '../usb/apple-usb-ids';
 import { HotplugListeners } from '../usb/hotplug-listeners';
+import { UsbDescriptorType, UsbRequest, descriptorValue } from '../usb/usb-standard-requests';
 import {
   UsbDeviceError,
   type UsbBus,
@@ -270,13 +271,13 @@ class UsbipDeviceHandle implements UsbDeviceHandle {
   async readStrings(): Promise<void> {
     const session = await UsbipImport.open(this.#address, this.busid, this.devnum);
     try {
-      const descriptor = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: 6, value: 0x0100, index: 0 }, 18);
+      const descriptor = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: UsbRequest.GetDescriptor, value: descriptorValue(UsbDescriptorType.Device), index: 0 }, 18);
       if (descriptor.length < 18) return;
-      const langids = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: 6, value: 0x0300, index: 0 }, 4);
+      const langids = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: UsbRequest.GetDescriptor, value: descriptorValue(UsbDescriptorType.String), index: 0 }, 4);
       const langid = langids.length >= 4 ? langids.readUInt16LE(2) : 0x0409;
       const read = async (index: number | undefined): Promise<string | undefined> => {
         if (!index) return undefined;
-        const bytes = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: 6, value: 0x0300 | index, index: langid }, MAX_STRING);
+        const bytes = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: UsbRequest.GetDescriptor, value: descriptorValue(UsbDescriptorType.String, index), index: langid }, MAX_STRING);
         if (bytes.length < 2 || bytes[1] !== 3) return undefined;
         const length = Math.min(bytes[0] ?? 0, bytes.length);
         return bytes.subarray(2, 2 + (Math.max(0, length - 2) & ~1)).toString('utf16le');
@@ -321,7 +322,7 @@ class UsbipDeviceHandle implements UsbDeviceHandle {
   }
 
   async selectConfiguration(configurationValue: number): Promise<void> {
-    const r = await this.controlTransferOut({ requestType: 'standard', recipient: 'device', request: 9, value: configurationValue, index: 0 });
+    const r = await this.controlTransferOut({ requestType: 'standard', recipient: 'device', request: UsbRequest.SetConfiguration, value: configurationValue, index: 0 });
     if (r.status !== 'ok') throw new UsbDeviceError(`configuration ${configurationValue} refused`, 'io');
   }
 
@@ -359,7 +360,7 @@ class UsbipDeviceHandle implements UsbDeviceHandle {
   }
 
   async reset(): Promise<void> {
-    const setup = encodeSetupPacket({ bmRequestType: 0x23, bRequest: 3, wValue: 4, wIndex: 0, wLength: 0 });
+    const setup = encodeSetupPacket({ ...PORT_RESET_SETUP, wIndex: 0, wLength: 0 });
     try {
       await this.#session().submit(0, 'out', setup, new Uint8Array(0));
     } catch (error) {

@@ -8,7 +8,7 @@ import {
   processMessage,
   versionExchangeMessage,
   type DeviceLinkMessage,
-} from '../../main/backup/device-link';
+} from '../../main/devicelink/device-link';
 import { PlistChannel } from '../../main/plist/framing';
 import { PlistReal, type PlistValue } from '../../main/plist/plist-value';
 import type { SimService, SimServicePhone } from '../../main/sim/sim-service';

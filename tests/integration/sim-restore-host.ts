@@ -231,7 +231,7 @@ export async function runScriptedHost(bench: RestoreBench, options: HostOptions)
       else if (type === 'StatusMsg') {
         run.status = Number(message.Status);
         run.log = typeof message.Log === 'string' ? message.Log : null;
-        if (run.status === 0 && options.acknowledge !== false) await channel.send(encodeReceivedFinalStatus()).catch(() => undefined);
+        if (run.status === 0 && options.acknowledge !== false) await channel.send(encodeReceivedFinalStatus());
         return run;
       } else if (type === 'DataRequestMsg' || type === 'AsyncDataRequestMsg') {
         const dataType = String(message.DataType);

@@ -11,13 +11,13 @@ import {
   statusResponseMessage,
   versionsOkMessage,
   type DeviceLinkMessage,
-} from '../../main/backup/device-link';
+} from '../../main/devicelink/device-link';
 import { PlistChannel } from '../../main/plist/framing';
 import { PlistReal, type PlistDict } from '../../main/plist/plist-value';
 import { createDuplexPair } from '../../main/sim/duplex-pair';
 import { FaultPlan } from '../../main/sim/faults';
 import { parseScenario, type ScenarioInput } from '../../main/sim/scenario';
-import { AFC_MAGIC, AfcOp, AfcStatus } from '../../main/sim/services/afc';
+import { AFC_MAGIC, AfcOp, AfcStatus } from '../../main/afc/afc-packet';
 import { createSimServices, virtualFilesystemOf } from '../../main/sim/services/index';
 import { PASSCODE_ENTERED_EVENT } from '../../main/sim/services/mobilebackup2';
 import type { SimServicePhone } from '../../main/sim/sim-service';

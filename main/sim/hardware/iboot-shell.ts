@@ -3,8 +3,6 @@
  * setenv / getenv / saveenv / reboot (reset), getret; anything else is answered "not found", never a crash.
  */
 
-/** iBoot accepts at most 255 command bytes plus the NUL (docs/protocols/irecv.md#iboot-commands). */
-export const MAX_IBOOT_COMMAND_LENGTH = 255;
 const MAX_ENV_VARIABLES = 128;
 const MAX_TRANSCRIPT = 256;
 

@@ -2,11 +2,7 @@
  * What the simulated phone received in one upload (DFU DNLOAD blocks or a recovery bulk upload), kept so tests can
  * assert on the exact bytes — the host tools' exit codes are not evidence (docs/protocols/irecv.md#observed-from-the-debian-tools item 2).
  */
-import { crc32 } from 'node:zlib';
-
-/** The 12 fixed DFU-suffix bytes that precede the CRC (docs/protocols/irecv.md#dfu-suffix). */
-export const DFU_SUFFIX_FIXED = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xac, 0x05, 0x00, 0x01, 0x55, 0x46, 0x44, 0x10]);
-export const DFU_SUFFIX_SIZE = 16;
+import { DFU_SUFFIX_FIXED, DFU_SUFFIX_SIZE, dfuSuffixFor } from '../../irecv/dfu-suffix';
 
 export type DfuSuffixCheck = 'valid' | 'bad-crc' | 'missing';
 
@@ -71,11 +67,10 @@ export class SimUpload {
   }
 }
 
-/** libirecovery's CRC: reflected CRC-32 over payload ‖ 12 fixed bytes, initial 0xFFFFFFFF, no final XOR. */
+/** The suffix is recognised by its 12 fixed bytes; its CRC must be the one the host side computes (docs/protocols/irecv.md#dfu-suffix). */
 export function checkDfuSuffix(raw: Buffer): DfuSuffixCheck {
   if (raw.length < DFU_SUFFIX_SIZE) return 'missing';
-  const fixedAt = raw.length - DFU_SUFFIX_SIZE;
-  if (!raw.subarray(fixedAt, fixedAt + DFU_SUFFIX_FIXED.length).equals(DFU_SUFFIX_FIXED)) return 'missing';
-  const expected = ~crc32(raw.subarray(0, raw.length - 4)) >>> 0;
-  return raw.readUInt32LE(raw.length - 4) === expected ? 'valid' : 'bad-crc';
+  const suffixAt = raw.length - DFU_SUFFIX_SIZE;
+  if (!raw.subarray(suffixAt, suffixAt + DFU_SUFFIX_FIXED.length).equals(DFU_SUFFIX_FIXED)) return 'missing';
+  return raw.subarray(suffixAt).equals(dfuSuffixFor(raw.subarray(0, suffixAt))) ? 'valid' : 'bad-crc';
 }

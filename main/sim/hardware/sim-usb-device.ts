@@ -10,6 +10,20 @@ import {
   WTF_PRODUCT_ID,
   normalProductIdFor,
 } from '../../usb/apple-usb-ids';
+import { DFU_SUFFIX_SIZE } from '../../irecv/dfu-suffix';
+import {
+  DFU_PACKET_SIZE,
+  DFU_STATUS_LENGTH,
+  DFU_STATUS_STATE_OFFSET,
+  DfuClassRequest,
+  DfuState,
+  DfuStatus,
+  IBootRequest,
+  IrecvStringIndex,
+  MAX_IBOOT_COMMAND_BYTES,
+  RECOVERY_BULK_IN_ENDPOINT,
+  RECOVERY_BULK_OUT_ENDPOINT,
+} from '../../irecv/irecv-wire';
 import { formatIBootSerial, formatNonceString } from '../../usb/iboot-serial';
 import {
   UsbDeviceError,
@@ -18,8 +32,9 @@ import {
   type UsbInTransferResult,
   type UsbOutTransferResult,
 } from '../../usb/usb-bus';
-import { MAX_IBOOT_COMMAND_LENGTH, type IBootShell } from './iboot-shell';
-import { DFU_SUFFIX_SIZE, SimUpload } from './sim-upload';
+import { LANGID_EN_US, UsbDescriptorType, UsbRequest } from '../../usb/usb-standard-requests';
+import type { IBootShell } from './iboot-shell';
+import { SimUpload } from './sim-upload';
 
 export type SimUsbKind = 'normal' | 'recovery' | 'dfu' | 'wtf';
 
@@ -156,34 +171,8 @@ export function noncesOf(identity: PersonalityIdentity): { nonc: Uint8Array; sno
   return { nonc: identity.apNonce ?? fill(apSize, 0x5a), snon: identity.sepNonce ?? fill(20, 0xa5) };
 }
 
-// USB standard requests and DFU class requests (docs/protocols/irecv.md#control-requests).
-const GET_DESCRIPTOR = 6;
-const GET_CONFIGURATION = 8;
-const SET_CONFIGURATION = 9;
-const SET_INTERFACE = 11;
-const DFU_DNLOAD = 1;
-const DFU_UPLOAD = 2;
-const DFU_GETSTATUS = 3;
-const DFU_CLRSTATUS = 4;
-const DFU_GETSTATE = 5;
-const DFU_ABORT = 6;
-const DFU_STATE_IDLE = 2;
-const DFU_STATE_DNLOAD_IDLE = 5;
-const DFU_STATE_MANIFEST_SYNC = 6;
-const DFU_STATE_MANIFEST = 7;
-const DFU_STATE_MANIFEST_WAIT_RESET = 8;
-const DFU_STATE_ERROR = 10;
-const DFU_PACKET_SIZE = 0x800;
-const RECOVERY_BULK_OUT = 4;
-const RECOVERY_BULK_IN = 1;
 /** Uploads beyond this are refused: the sim keeps what it receives in memory. */
 export const MAX_SIM_UPLOAD_BYTES = 64 * 1024 * 1024;
-
-// String indices: libirecovery reads the nonce string at index 1 (usbip findings #5).
-const STRING_NONCE = 1;
-const STRING_MANUFACTURER = 2;
-const STRING_PRODUCT = 3;
-const STRING_SERIAL = 4;
 
 export type SimUsbDeviceInit = {
   personality: SimUsbPersonality;
@@ -213,7 +202,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
   #configuration = 0;
   readonly #claimed = new Set<number>();
   readonly #altSettings = new Map<number, number>();
-  #dfuState = DFU_STATE_IDLE;
+  #dfuState: number = DfuState.Idle;
   readonly #received: Buffer[] = [];
   #receivedBytes = 0;
   #upload: SimUpload | null = null;
@@ -326,7 +315,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
   async transferIn(endpointNumber: number, length: number): Promise<UsbInTransferResult> {
     this.#requireOpen();
     // iBoot console output is on interface 1 alt 1, bulk IN 0x81 (docs/protocols/irecv.md#interfaces-and-endpoints).
-    if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_IN || this.#altSettings.get(1) !== 1 || !this.#claimed.has(1)) {
+    if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_IN_ENDPOINT || this.#altSettings.get(1) !== 1 || !this.#claimed.has(1)) {
       throw new UsbDeviceError(`endpoint ${endpointNumber} IN not found on any claimed interface`, 'not-found');
     }
     const text = Buffer.from(`${(this.shell?.transcript.at(-1) ?? '').slice(0, Math.max(0, length - 2))}\r\n`);
@@ -335,7 +324,7 @@ export class SimUsbDevice implements UsbDeviceHandle {
 
   async transferOut(endpointNumber: number, data: Uint8Array): Promise<UsbOutTransferResult> {
     this.#requireOpen();
-    if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_OUT || !this.#claimed.has(0)) {
+    if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_OUT_ENDPOINT || !this.#claimed.has(0)) {
       // DFU is control-only: bulk transfers fail there (docs/protocols/irecv.md#interfaces-and-endpoints).
       throw new UsbDeviceError(`endpoint ${endpointNumber} OUT not found on any claimed interface`, 'not-found');
     }
@@ -383,27 +372,29 @@ export class SimUsbDevice implements UsbDeviceHandle {
   #controlIn(setup: UsbControlSetup, length: number): Buffer | null {
     if (length < 0 || length > 0xffff) return null;
     if (setup.requestType === 'standard' && setup.recipient === 'device') {
-      if (setup.request === GET_DESCRIPTOR) return this.#descriptor(setup.value >> 8, setup.value & 0xff);
-      if (setup.request === GET_CONFIGURATION) return Buffer.from([this.#configuration]);
+      if (setup.request === UsbRequest.GetDescriptor) return this.#descriptor(setup.value >> 8, setup.value & 0xff);
+      if (setup.request === UsbRequest.GetConfiguration) return Buffer.from([this.#configuration]);
       return null;
     }
-    if (setup.requestType === 'vendor' && setup.recipient === 'device' && setup.request === 0) {
+    if (setup.requestType === 'vendor' && setup.recipient === 'device' && setup.request === IBootRequest.Command) {
       // getenv / getret answer (docs/protocols/irecv.md#iboot-commands).
       if (this.kind !== 'recovery' || !this.shell) return null;
       return this.shell.response();
     }
     if (setup.requestType === 'class' && setup.recipient === 'interface' && this.#isDfuLike()) {
       switch (setup.request) {
-        case DFU_GETSTATUS: {
-          // After the zero-length DNLOAD the device reports MANIFEST (7), then MANIFEST-WAIT-RESET (8) until reset.
-          if (this.#dfuState === DFU_STATE_MANIFEST_SYNC) this.#dfuState = DFU_STATE_MANIFEST;
-          else if (this.#dfuState === DFU_STATE_MANIFEST) this.#dfuState = DFU_STATE_MANIFEST_WAIT_RESET;
-          const state = this.#dfuState;
-          return Buffer.from([state === DFU_STATE_ERROR ? 0x0e : 0, 0, 0, 0, state, 0]);
+        case DfuClassRequest.GetStatus: {
+          // After the zero-length DNLOAD the device reports MANIFEST, then MANIFEST-WAIT-RESET until reset.
+          if (this.#dfuState === DfuState.ManifestSync) this.#dfuState = DfuState.Manifest;
+          else if (this.#dfuState === DfuState.Manifest) this.#dfuState = DfuState.ManifestWaitReset;
+          const status = Buffer.alloc(DFU_STATUS_LENGTH);
+          status[0] = this.#dfuState === DfuState.Error ? DfuStatus.ErrUnknown : DfuStatus.Ok;
+          status[DFU_STATUS_STATE_OFFSET] = this.#dfuState;
+          return status;
         }
-        case DFU_GETSTATE:
+        case DfuClassRequest.GetState:
           return Buffer.from([this.#dfuState]);
-        case DFU_UPLOAD:
+        case DfuClassRequest.Upload:
           return Buffer.alloc(0);
         default:
           return null;
@@ -413,22 +404,26 @@ export class SimUsbDevice implements UsbDeviceHandle {
   }
 
   #controlOut(setup: UsbControlSetup, payload: Buffer): boolean {
-    if (setup.requestType === 'standard' && setup.recipient === 'device' && setup.request === SET_CONFIGURATION) {
+    if (setup.requestType === 'standard' && setup.recipient === 'device' && setup.request === UsbRequest.SetConfiguration) {
       if (setup.value !== 0 && setup.value !== 1) return false;
       this.#configuration = setup.value;
       return true;
     }
-    if (setup.requestType === 'standard' && setup.recipient === 'interface' && setup.request === SET_INTERFACE) {
+    if (setup.requestType === 'standard' && setup.recipient === 'interface' && setup.request === UsbRequest.SetInterface) {
       if (!this.#interfaces().includes(setup.index)) return false;
       const maxAlt = this.kind === 'recovery' && setup.index === 1 ? 1 : 0;
       if (setup.value > maxAlt) return false;
       this.#altSettings.set(setup.index, setup.value);
       return true;
     }
-    if (setup.requestType === 'vendor' && setup.recipient === 'device' && (setup.request === 0 || setup.request === 1)) {
+    if (
+      setup.requestType === 'vendor' &&
+      setup.recipient === 'device' &&
+      (setup.request === IBootRequest.Command || setup.request === IBootRequest.CommandNoAnswer)
+    ) {
       return this.#iBootCommand(payload);
     }
-    if (setup.requestType === 'vendor' && setup.recipient === 'interface' && setup.request === 0) {
+    if (setup.requestType === 'vendor' && setup.recipient === 'interface' && setup.request === IBootRequest.StartUpload) {
       // "start upload" before a bulk upload in recovery (docs/protocols/irecv.md#recovery-upload).
       if (this.kind !== 'recovery') return false;
       this.#startUpload('recovery');
@@ -436,31 +431,31 @@ export class SimUsbDevice implements UsbDeviceHandle {
     }
     if (setup.requestType === 'class' && setup.recipient === 'interface' && this.#isDfuLike()) {
       switch (setup.request) {
-        case DFU_DNLOAD:
-          if (this.#dfuState !== DFU_STATE_IDLE && this.#dfuState !== DFU_STATE_DNLOAD_IDLE) return false;
-          if (payload.length > DFU_PACKET_SIZE + 16) {
-            this.#dfuState = DFU_STATE_ERROR;
+        case DfuClassRequest.Dnload:
+          if (this.#dfuState !== DfuState.Idle && this.#dfuState !== DfuState.DnloadIdle) return false;
+          if (payload.length > DFU_PACKET_SIZE + DFU_SUFFIX_SIZE) {
+            this.#dfuState = DfuState.Error;
             return false;
           }
           if (payload.length === 0) {
             this.#upload?.finishDfu({ blocks: this.#dfuBlocks, separateSuffix: this.#dfuSeparateSuffix, finishValue: setup.value });
-            this.#dfuState = DFU_STATE_MANIFEST_SYNC;
+            this.#dfuState = DfuState.ManifestSync;
             return true;
           }
-          if (this.#dfuState === DFU_STATE_IDLE || !this.#upload) this.#startUpload('dfu');
+          if (this.#dfuState === DfuState.Idle || !this.#upload) this.#startUpload('dfu');
           // libirecovery 1.0.0 sends a suffix that does not fit as its own DNLOAD with the same wValue (docs/protocols/irecv.md#observed-from-the-debian-tools item 1).
           if (payload.length === DFU_SUFFIX_SIZE && setup.value === this.#dfuLastValue) this.#dfuSeparateSuffix = true;
           this.#dfuLastValue = setup.value;
           this.#dfuBlocks++;
           if (!this.#accept(payload)) {
-            this.#dfuState = DFU_STATE_ERROR;
+            this.#dfuState = DfuState.Error;
             return false;
           }
-          this.#dfuState = DFU_STATE_DNLOAD_IDLE;
+          this.#dfuState = DfuState.DnloadIdle;
           return true;
-        case DFU_CLRSTATUS:
-        case DFU_ABORT:
-          this.#dfuState = DFU_STATE_IDLE;
+        case DfuClassRequest.ClrStatus:
+        case DfuClassRequest.Abort:
+          this.#dfuState = DfuState.Idle;
           return true;
         default:
           return false;
@@ -477,16 +472,16 @@ export class SimUsbDevice implements UsbDeviceHandle {
     if (this.kind !== 'recovery' || !this.shell) return false;
     const nul = payload.indexOf(0);
     const body = nul === -1 ? payload : payload.subarray(0, nul);
-    if (body.length > MAX_IBOOT_COMMAND_LENGTH) return false;
+    if (body.length > MAX_IBOOT_COMMAND_BYTES) return false;
     // Unknown commands are still acknowledged on the wire; the shell records "not found".
     this.shell.run(body.toString('latin1'));
     return true;
   }
 
   #descriptor(type: number, index: number): Buffer | null {
-    if (type === 1) return this.#deviceDescriptor();
-    if (type === 2 && index === 0) return this.#configDescriptor();
-    if (type === 3) return this.#stringDescriptor(index);
+    if (type === UsbDescriptorType.Device) return this.#deviceDescriptor();
+    if (type === UsbDescriptorType.Configuration && index === 0) return this.#configDescriptor();
+    if (type === UsbDescriptorType.String) return this.#stringDescriptor(index);
     return null;
   }
 
@@ -500,9 +495,9 @@ export class SimUsbDevice implements UsbDeviceHandle {
     d.writeUInt16LE(this.productId, 10);
     d.writeUInt16LE(0, 12);
     const normal = this.kind === 'normal';
-    d.writeUInt8(normal ? 1 : STRING_MANUFACTURER, 14);
-    d.writeUInt8(normal ? 2 : STRING_PRODUCT, 15);
-    d.writeUInt8(normal ? 3 : STRING_SERIAL, 16);
+    d.writeUInt8(normal ? 1 : IrecvStringIndex.Manufacturer, 14);
+    d.writeUInt8(normal ? 2 : IrecvStringIndex.Product, 15);
+    d.writeUInt8(normal ? 3 : IrecvStringIndex.Serial, 16);
     d.writeUInt8(1, 17);
     return d;
   }
@@ -513,8 +508,8 @@ export class SimUsbDevice implements UsbDeviceHandle {
       Buffer.from([9, 4, num, alt, endpoints, cls, sub, proto, 0]);
     const bulk = (address: number, size: number): Buffer => Buffer.from([7, 5, address, 2, size & 0xff, size >> 8, 0]);
     if (this.kind === 'recovery') {
-      parts.push(iface(0, 0, 1, 0xff, 0xff, 0), bulk(0x04, 512));
-      parts.push(iface(1, 0, 0, 0xff, 0xff, 0), iface(1, 1, 1, 0xff, 0xff, 0), bulk(0x81, 512));
+      parts.push(iface(0, 0, 1, 0xff, 0xff, 0), bulk(RECOVERY_BULK_OUT_ENDPOINT, 512));
+      parts.push(iface(1, 0, 0, 0xff, 0xff, 0), iface(1, 1, 1, 0xff, 0xff, 0), bulk(0x80 | RECOVERY_BULK_IN_ENDPOINT, 512));
     } else if (this.#isDfuLike()) {
       // DFU interface + functional descriptor: can download, 0x800 transfer size, DFU 1.1.
       parts.push(iface(0, 0, 0, 0xfe, 0x01, 0x02), Buffer.from([9, 0x21, 0x0b, 0xff, 0x00, 0x00, 0x08, 0x10, 0x01]));
@@ -529,14 +524,14 @@ export class SimUsbDevice implements UsbDeviceHandle {
   }
 
   #stringDescriptor(index: number): Buffer | null {
-    if (index === 0) return Buffer.from([4, 3, 0x09, 0x04]);
+    if (index === 0) return Buffer.from([4, UsbDescriptorType.String, LANGID_EN_US & 0xff, LANGID_EN_US >> 8]);
     let text: string | undefined;
     if (this.kind === 'normal') {
       text = index === 1 ? this.manufacturerName : index === 2 ? this.productName : index === 3 ? this.serialNumber : undefined;
-    } else if (index === STRING_NONCE) text = this.personality.nonceString ?? '';
-    else if (index === STRING_MANUFACTURER) text = this.manufacturerName;
-    else if (index === STRING_PRODUCT) text = this.productName;
-    else if (index === STRING_SERIAL) text = this.serialNumber;
+    } else if (index === IrecvStringIndex.Nonce) text = this.personality.nonceString ?? '';
+    else if (index === IrecvStringIndex.Manufacturer) text = this.manufacturerName;
+    else if (index === IrecvStringIndex.Product) text = this.productName;
+    else if (index === IrecvStringIndex.Serial) text = this.serialNumber;
     if (text === undefined) return null;
     const utf16 = Buffer.from(text.slice(0, 126), 'utf16le');
     return Buffer.concat([Buffer.from([utf16.length + 2, 3]), utf16]);

@@ -1,48 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { ByteReader } from '../../wire/byte-reader';
-import { encodeAfcPacket, readAfcPacket } from '../../afc/afc-packet';
-import { writeWithBackpressure } from '../../backup/device-link';
+import { AfcFileMode, AfcLock, AfcOp, AfcStatus, encodeAfcPacket, readAfcPacket } from '../../afc/afc-packet';
+import { AFC_SERVICE } from '../../lockdown/service-names';
+import { writeWithBackpressure } from '../../devicelink/device-link';
 import type { SimService, SimServicePhone } from '../sim-service';
-
-export { AFC_HEADER_BYTES, AFC_MAGIC } from '../../afc/afc-packet';
-export const AFC_SERVICE = 'com.apple.afc';
-
-export const AfcOp = {
-  Status: 0x01,
-  Data: 0x02,
-  ReadDir: 0x03,
-  RemovePath: 0x08,
-  MakeDir: 0x09,
-  GetFileInfo: 0x0a,
-  GetDeviceInfo: 0x0b,
-  FileOpen: 0x0d,
-  FileOpenResult: 0x0e,
-  FileRead: 0x0f,
-  FileWrite: 0x10,
-  FileSeek: 0x11,
-  FileTell: 0x12,
-  FileTellResult: 0x13,
-  FileClose: 0x14,
-  FileSetSize: 0x15,
-  RenamePath: 0x18,
-  FileLock: 0x1b,
-  RemovePathAndContents: 0x22,
-} as const;
-
-export const AfcStatus = {
-  Success: 0,
-  UnknownError: 1,
-  OpHeaderInvalid: 2,
-  InvalidArg: 7,
-  ObjectNotFound: 8,
-  ObjectIsDir: 9,
-  PermDenied: 10,
-  OpNotSupported: 15,
-  ObjectExists: 16,
-  NoSpaceLeft: 18,
-  OpWouldBlock: 19,
-  DirNotEmpty: 33,
-} as const;
 
 const MAX_PACKET_BYTES = 8 * 1024 * 1024;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -118,14 +79,14 @@ export class AfcFilesystem {
   /** Opens (creating/truncating per AFC mode) and returns the normalised path. */
   open(path: string, mode: number): string {
     const full = AfcFilesystem.normalise(path);
-    if (mode < 1 || mode > 6) throw new AfcError(AfcStatus.InvalidArg);
+    if (mode < AfcFileMode.ReadOnly || mode > AfcFileMode.ReadAppend) throw new AfcError(AfcStatus.InvalidArg);
     const node = this.nodes.get(full);
     if (node?.type === 'dir') throw new AfcError(AfcStatus.ObjectIsDir);
     if (!node) {
-      if (mode === 1) throw new AfcError(AfcStatus.ObjectNotFound);
+      if (mode === AfcFileMode.ReadOnly) throw new AfcError(AfcStatus.ObjectNotFound);
       this.requireParentDir(full);
       this.add(full, { type: 'file', data: Buffer.alloc(0), size: 0, mtime: Date.now(), birth: Date.now() });
-    } else if (mode === 3 || mode === 4) {
+    } else if (mode === AfcFileMode.WriteTruncate || mode === AfcFileMode.ReadWriteTruncate) {
       this.resize(full, 0);
     }
     return full;
@@ -196,14 +157,14 @@ export class AfcFilesystem {
   /** docs/protocols/afc.md#operations: SH=5, EX=6 (non-blocking), UN=12; busy → OpWouldBlock. */
   lock(path: string, owner: object, op: number): void {
     const full = AfcFilesystem.normalise(path);
-    const base = op & 0b1011; // drop LOCK_NB
+    const base = op & ~AfcLock.NonBlocking;
     const held = this.locks.get(full);
-    if (base === 8) {
+    if (base === AfcLock.Unlock) {
       if (held?.owner === owner) this.locks.delete(full);
       return;
     }
-    if (base !== 1 && base !== 2) throw new AfcError(AfcStatus.InvalidArg);
-    const exclusive = base === 2;
+    if (base !== AfcLock.Shared && base !== AfcLock.Exclusive) throw new AfcError(AfcStatus.InvalidArg);
+    const exclusive = base === AfcLock.Exclusive;
     if (held && held.owner !== owner && (exclusive || held.exclusive)) throw new AfcError(AfcStatus.OpWouldBlock);
     this.locks.set(full, { owner, exclusive, count: 1 });
   }
@@ -348,9 +309,9 @@ class AfcConnection {
         this.handles.set(handle, {
           path,
           position: 0,
-          readable: mode !== 3 && mode !== 5,
-          writable: mode !== 1,
-          append: mode === 5 || mode === 6,
+          readable: mode !== AfcFileMode.WriteTruncate && mode !== AfcFileMode.Append,
+          writable: mode !== AfcFileMode.ReadOnly,
+          append: mode === AfcFileMode.Append || mode === AfcFileMode.ReadAppend,
         });
         return { op: AfcOp.FileOpenResult, data: u64(handle) };
       }
@@ -398,7 +359,7 @@ class AfcConnection {
         const file = this.handles.get(handle);
         if (!file) return status(AfcStatus.InvalidArg);
         this.handles.delete(handle);
-        if (![...this.handles.values()].some((f) => f.path === file.path)) this.fs.lock(file.path, this, 8);
+        if (![...this.handles.values()].some((f) => f.path === file.path)) this.fs.lock(file.path, this, AfcLock.Unlock);
         return status(AfcStatus.Success);
       }
       default:

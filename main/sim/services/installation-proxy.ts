@@ -1,9 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { PlistChannel } from '../../plist/framing';
 import { isPlistDict, type PlistDict } from '../../plist/plist-value';
+import { INSTALLATION_PROXY_SERVICE } from '../../lockdown/service-names';
 import type { SimService } from '../sim-service';
-
-export const INSTALLATION_PROXY_SERVICE = 'com.apple.mobile.installation_proxy';
 
 const MAX_FRAME_BYTES = 256 * 1024;
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;

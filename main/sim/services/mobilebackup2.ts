@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import {
+  DLFileType,
   DLMessage,
   DeviceLinkError,
   DeviceLinkStatus,
@@ -17,7 +18,10 @@ import {
   type DeviceLinkMessage,
   type DeviceLinkStatusResponse,
   type FileBatchSink,
-} from '../../backup/device-link';
+} from '../../devicelink/device-link';
+import { MobileBackup2Message } from '../../devicelink/mobilebackup2-messages';
+import { MOBILEBACKUP2_SERVICE } from '../../lockdown/service-names';
+import { SyncNotification } from '../../notification-proxy/notification-proxy-wire';
 import { buildManifestDb, mbFileSize, readManifestDb, type ManifestRecord } from '../../backup/manifest-db';
 import { encodeBinaryPlist, decodePlist } from '../../plist/plist-codec';
 import { PlistChannel } from '../../plist/framing';
@@ -26,8 +30,6 @@ import { backupNeedsPasscode, buildVersionFor, iosAtLeast } from '../scenario';
 import type { SimService, SimServicePhone } from '../sim-service';
 import { fileIdFor, type VirtualFile, type VirtualFilesystem } from '../virtual-fs';
 import { DEVICE_NOTIFICATION_EVENT } from './notification-proxy';
-
-export const MOBILEBACKUP2_SERVICE = 'com.apple.mobilebackup2';
 
 /** docs/protocols/mobilebackup2.md#hello: we speak 2.1 and accept hosts offering it (or 2.0). */
 const PROTOCOL_VERSIONS = [2.1, 2.0];
@@ -117,30 +119,30 @@ class MobileBackup2Session {
     parseVersionsOk(await this.receive(REPLY_TIMEOUT_MS));
     await this.send(deviceReadyMessage());
     const hello = processMessageDict(await this.receive(IDLE_TIMEOUT_MS));
-    if (hello.MessageName !== 'Hello') throw new DeviceLinkError('Expected Hello');
+    if (hello.MessageName !== MobileBackup2Message.Hello) throw new DeviceLinkError('Expected Hello');
     const offered = Array.isArray(hello.SupportedProtocolVersions) ? hello.SupportedProtocolVersions.map(realValue) : [];
     const common = PROTOCOL_VERSIONS.find((v) => offered.some((o) => o !== undefined && Math.abs(o - v) < 1e-9));
     if (common === undefined) {
-      await this.send(processMessage({ MessageName: 'Response', ErrorCode: 1 }));
+      await this.send(processMessage({ MessageName: MobileBackup2Message.Response, ErrorCode: 1 }));
       throw new DeviceLinkError('No common protocol version');
     }
-    await this.send(processMessage({ MessageName: 'Response', ErrorCode: 0, ProtocolVersion: new PlistReal(common) }));
+    await this.send(processMessage({ MessageName: MobileBackup2Message.Response, ErrorCode: 0, ProtocolVersion: new PlistReal(common) }));
   }
 
   private async handleRequest(request: PlistDict): Promise<void> {
     const name = request.MessageName;
     try {
       switch (name) {
-        case 'Backup':
+        case MobileBackup2Message.Backup:
           await this.backup(request);
           break;
-        case 'Restore':
+        case MobileBackup2Message.Restore:
           await this.restore(request);
           break;
-        case 'Info':
+        case MobileBackup2Message.Info:
           await this.finish({ Content: await this.info(request) });
           break;
-        case 'List':
+        case MobileBackup2Message.List:
           await this.finish({ Content: await this.list(request) });
           break;
         default:
@@ -213,7 +215,7 @@ class MobileBackup2Session {
   private async waitForPasscodeIfRequired(): Promise<void> {
     if (!backupNeedsPasscode(this.phone.scenario)) return;
     this.phone.events.emit(BackupEvent.PasscodeRequested);
-    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, 'com.apple.LocalAuthentication.ui.presented');
+    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, SyncNotification.PasscodePresented);
     await new Promise<void>((resolve, reject) => {
       const onEntered = (): void => {
         cleanup();
@@ -230,7 +232,7 @@ class MobileBackup2Session {
       this.phone.events.on(PASSCODE_ENTERED_EVENT, onEntered);
       this.stream.on('close', onClose);
     });
-    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, 'com.apple.LocalAuthentication.ui.dismissed');
+    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, SyncNotification.PasscodeDismissed);
   }
 
   private statusPlist(uuid: string, date: Date, snapshotState: string): PlistDict {
@@ -448,10 +450,10 @@ class MobileBackup2Session {
     const top = await this.contentsOfDirectory(source);
     const result: BackedUpFile[] = [];
     for (const [prefix, entry] of [...top].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (!/^[0-9a-f]{2}$/.test(prefix) || entry.type !== 'DLFileTypeDirectory') continue;
+      if (!/^[0-9a-f]{2}$/.test(prefix) || entry.type !== DLFileType.Directory) continue;
       const inner = await this.contentsOfDirectory(`${source}/${prefix}`);
       for (const [fileID, file] of [...inner].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (!/^[0-9a-f]{40}$/.test(fileID) || !fileID.startsWith(prefix) || file.type !== 'DLFileTypeRegular') continue;
+        if (!/^[0-9a-f]{40}$/.test(fileID) || !fileID.startsWith(prefix) || file.type !== DLFileType.Regular) continue;
         const names = this.fs.namesFor(fileID);
         if (!names) continue;
         result.push({ fileID, ...names, size: file.size, path: `${source}/${prefix}/${fileID}` });
@@ -469,7 +471,7 @@ class MobileBackup2Session {
     for (const [name, value] of Object.entries(status.extra)) {
       if (!isPlistDict(value)) continue;
       const size = typeof value.DLFileSize === 'number' ? value.DLFileSize : typeof value.DLFileSize === 'bigint' ? Number(value.DLFileSize) : 0;
-      out.set(name, { type: typeof value.DLFileType === 'string' ? value.DLFileType : 'DLFileTypeUnknown', size });
+      out.set(name, { type: typeof value.DLFileType === 'string' ? value.DLFileType : DLFileType.Unknown, size });
     }
     return out;
   }
@@ -511,7 +513,7 @@ class MobileBackup2Session {
   }
 
   private async finish(extra: PlistDict): Promise<void> {
-    await this.send(processMessage({ MessageName: 'Response', ErrorCode: 0, ...extra }));
+    await this.send(processMessage({ MessageName: MobileBackup2Message.Response, ErrorCode: 0, ...extra }));
   }
 
   private sourceIdentifier(request: PlistDict): string {

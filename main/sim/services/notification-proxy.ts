@@ -1,9 +1,9 @@
-import { NOTIFICATION_PROXY_SERVICE } from '../../backup/notification-proxy-client';
 import type { Duplex } from 'node:stream';
+import { NOTIFICATION_PROXY_SERVICE } from '../../lockdown/service-names';
+import { MAX_NOTIFICATION_NAME_LENGTH, NotificationProxyCommand } from '../../notification-proxy/notification-proxy-wire';
 import { PlistChannel } from '../../plist/framing';
 import { isPlistDict } from '../../plist/plist-value';
 import type { SimService, SimServicePhone } from '../sim-service';
-
 
 /** Phone event a device-side module emits to post a notification to observing hosts. */
 export const DEVICE_NOTIFICATION_EVENT = 'notification';
@@ -12,7 +12,6 @@ export const HOST_NOTIFICATION_EVENT = 'host-notification';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_OBSERVED = 256;
-const MAX_NAME_LENGTH = 1024;
 /** Observers sit idle for a whole backup; a silent peer is dropped after this long. */
 const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -32,7 +31,7 @@ async function serveNotificationProxy(phone: SimServicePhone, stream: Duplex): P
   const observed = new Set<string>();
   const relay = (name: unknown): void => {
     if (typeof name !== 'string' || !observed.has(name)) return;
-    channel.send({ Command: 'RelayNotification', Name: name }).catch(() => stream.destroy());
+    channel.send({ Command: NotificationProxyCommand.Relay, Name: name }).catch(() => stream.destroy());
   };
   phone.events.on(DEVICE_NOTIFICATION_EVENT, relay);
   stream.on('error', () => undefined);
@@ -41,15 +40,15 @@ async function serveNotificationProxy(phone: SimServicePhone, stream: Duplex): P
       const message = await channel.receive({ timeoutMs: IDLE_TIMEOUT_MS });
       if (!isPlistDict(message)) break;
       const { Command: command, Name: name } = message;
-      if (command === 'Shutdown') {
-        await channel.send({ Command: 'ProxyDeath' });
+      if (command === NotificationProxyCommand.Shutdown) {
+        await channel.send({ Command: NotificationProxyCommand.ProxyDeath });
         break;
       }
-      if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) break;
-      if (command === 'ObserveNotification') {
+      if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NOTIFICATION_NAME_LENGTH) break;
+      if (command === NotificationProxyCommand.Observe) {
         if (observed.size >= MAX_OBSERVED) break;
         observed.add(name);
-      } else if (command === 'PostNotification') {
+      } else if (command === NotificationProxyCommand.Post) {
         phone.events.emit(HOST_NOTIFICATION_EVENT, name);
       } else {
         break;

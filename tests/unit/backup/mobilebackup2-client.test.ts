@@ -12,7 +12,7 @@ import {
   readFileBatch,
   versionExchangeMessage,
   type DeviceLinkMessage,
-} from '../../../main/backup/device-link';
+} from '../../../main/devicelink/device-link';
 import { DeviceLinkFolderHost } from '../../../main/backup/device-link-host';
 import type { MobileBackup2Error } from '../../../main/backup/mobilebackup2-client';
 import { MobileBackup2Client } from '../../../main/backup/mobilebackup2-client';

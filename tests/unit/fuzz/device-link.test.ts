@@ -12,7 +12,7 @@ import {
   readFileBatch,
   readFileBlock,
   type FileBatchSink,
-} from '../../../main/backup/device-link';
+} from '../../../main/devicelink/device-link';
 import type { DeviceLinkFolderHost, DeviceLinkReply } from '../../../main/backup/device-link-host';
 import { MobileBackup2Client, MobileBackup2Error } from '../../../main/backup/mobilebackup2-client';
 import { encodePlistFrame } from '../../../main/plist/framing';

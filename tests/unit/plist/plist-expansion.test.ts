@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DLMessage, deviceReadyMessage, parseDeviceLinkMessage, processMessage, versionExchangeMessage } from '../../../main/backup/device-link';
+import { DLMessage, deviceReadyMessage, parseDeviceLinkMessage, processMessage, versionExchangeMessage } from '../../../main/devicelink/device-link';
 import { DeviceLinkFolderHost } from '../../../main/backup/device-link-host';
 import { MobileBackup2Client } from '../../../main/backup/mobilebackup2-client';
 import { PlistChannel } from '../../../main/plist/framing';

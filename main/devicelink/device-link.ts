@@ -37,6 +37,13 @@ export const DLMessage = {
   CopyItem: 'DLMessageCopyItem',
 } as const;
 
+/** docs/protocols/mobilebackup2.md#device-messages: the DLFileType of each entry in a DLContentsOfDirectory answer. */
+export const DLFileType = {
+  Directory: 'DLFileTypeDirectory',
+  Regular: 'DLFileTypeRegular',
+  Unknown: 'DLFileTypeUnknown',
+} as const;
+
 /** docs/protocols/mobilebackup2.md#device-messages, docs/protocols/mobilebackup2.md#file-transfer-framing: status codes used in DLMessageStatusResponse and DLFileErrorCode. */
 export const DeviceLinkStatus = {
   Success: 0,

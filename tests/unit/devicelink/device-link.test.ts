@@ -16,7 +16,7 @@ import {
   statusResponseMessage,
   versionExchangeMessage,
   type FileBatchSink,
-} from '../../../main/backup/device-link';
+} from '../../../main/devicelink/device-link';
 import { ByteReader, StreamClosedError } from '../../../main/wire/byte-reader';
 import { nothingOr, rejectionOf } from '../../thrown';
 
