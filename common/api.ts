@@ -14,6 +14,7 @@ import { dfuCommands, dfuEvents } from './contract/dfu';
 import { restoreCommands, restoreEvents } from './contract/restore';
 import { firmwareCommands, firmwareEvents } from './contract/firmware';
 import { ProblemSchema, type Problem } from './contract/shapes';
+import { ProblemError } from './problems/problem-error';
 
 export * from './contract/shapes';
 export * from './contract/core';
@@ -23,6 +24,8 @@ export * from './contract/backup';
 export * from './contract/dfu';
 export * from './contract/restore';
 export * from './contract/firmware';
+export { ProblemError, type ProblemErrorOptions } from './problems/problem-error';
+export type { ProblemCode } from './problems/catalog';
 
 /** Commands: request → response. Add a row in a contract file and the compiler walks you through every transport. */
 export const commandSchemas = {
@@ -62,12 +65,6 @@ export interface LifelineApi {
 /** On the wire, answers travel as an envelope so a Problem keeps its shape across every transport. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 
-export class ProblemError extends Error {
-  constructor(readonly problem: Problem) {
-    super(`${problem.title}: ${problem.detail}`);
-    this.name = 'ProblemError';
-  }
-}
 
 export function isCommandName(value: unknown): value is CommandName {
   return typeof value === 'string' && Object.hasOwn(commandSchemas, value);
@@ -80,7 +77,7 @@ export function isEventName(value: unknown): value is EventName {
 /** Client side of every transport: turn an envelope back into a value or a thrown ProblemError. */
 export function openEnvelope<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.value;
-  throw new ProblemError(envelope.problem);
+  throw ProblemError.forward(envelope.problem);
 }
 
 /** Progress is coalesced to at most this rate by every transport. */

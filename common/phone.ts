@@ -23,8 +23,10 @@ export const TriageVerdictSchema = z.object({
   headline: z.string(),
   reason: z.string(),
   nextSteps: z.array(z.string()),
-  /** The Problem code behind a refusal that also bars restoring (e.g. 'phone-invalid-identity'); commands refuse with it. */
+  /** The Problem code behind a refusal (common/problems); `backup.start` refuses with it, e.g. 'phone-invalid-identity'. */
   code: z.string().optional(),
+  /** The help page of that Problem, when it has one. */
+  helpUrl: z.string().startsWith('https://').max(2000).optional(),
 });
 export type TriageVerdict = z.infer<typeof TriageVerdictSchema>;
 

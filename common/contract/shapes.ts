@@ -27,6 +27,8 @@ export const ProblemSchema = z.object({
   title: z.string(),
   detail: z.string(),
   nextSteps: z.array(z.string()),
+  /** A page (https) that helps with this problem, e.g. Apple's support article for a restore error. */
+  helpUrl: z.string().startsWith('https://').max(2000).optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 

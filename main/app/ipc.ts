@@ -6,13 +6,11 @@
 import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { isEventName, type LifelineApi, type Unsubscribe } from '../../common/api';
 import { IPC_EVENT, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE } from '../../common/ipc-channels';
+import { renderProblem } from '../../common/problems/catalog';
 import { forward } from '../transport/dispatcher';
 import { isTrustedSender } from './security';
 
-const UNTRUSTED = {
-  ok: false as const,
-  problem: { code: 'untrusted-sender', title: 'Refused', detail: 'This request did not come from Lifeline’s own window.', nextSteps: [] },
-};
+const UNTRUSTED = { ok: false as const, problem: renderProblem('untrusted-sender') };
 
 export function registerIpc(api: LifelineApi): () => void {
   const subscriptions = new Map<WebContents, Map<string, Unsubscribe>>();

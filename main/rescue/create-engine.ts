@@ -65,12 +65,7 @@ async function openHostUsbBus(usbip: string | undefined): Promise<UsbBus> {
   if (usbip === undefined || usbip.trim() === '') return openNodeUsbBus();
   const address = parseUsbipAddress(usbip);
   if (!address) {
-    throw new ProblemError({
-      code: 'usbip-address',
-      title: 'That USB/IP address is not usable',
-      detail: `"${usbip.slice(0, 100)}" is not HOST:PORT (from --usbip or ${USBIP_ENV}).`,
-      nextSteps: ['Give the server as HOST:PORT, for example 127.0.0.1:3240.'],
-    });
+    throw new ProblemError('usbip-address', { address: usbip, variable: USBIP_ENV });
   }
   return openUsbipBus({ address });
 }

@@ -78,7 +78,7 @@ export class JobRunner {
             summary.problem = problemFrom(error);
           }
           this.events.changed({ ...summary });
-          throw error instanceof ProblemError || isCancellation(error, controller.signal) ? error : new ProblemError(summary.problem!);
+          throw error instanceof ProblemError || isCancellation(error, controller.signal) ? error : ProblemError.forward(summary.problem!, { cause: error });
         },
       );
     // The caller may not await `done`; the outcome is already recorded in the summary.

@@ -47,7 +47,7 @@ export function practiceControls(phones: () => readonly VirtualIphone[]): Practi
   function find(phoneId: string): VirtualIphone {
     const phone = phones().find((p) => ecidKey(p.identity.ecid) === phoneId || p.udid === phoneId);
     if (!phone) {
-      throw new ProblemError({ code: 'no-such-phone', title: 'No such practice phone', detail: phoneId.slice(0, 64), nextSteps: [] });
+      throw new ProblemError('no-such-practice-phone', { phoneId });
     }
     return phone;
   }

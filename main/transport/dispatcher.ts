@@ -13,6 +13,7 @@ import {
   ProblemError,
   type Unsubscribe,
 } from '../../common/api';
+import { renderProblem } from '../../common/problems/catalog';
 import type { Engine } from '../rescue/engine';
 import type { CallContext } from '../rescue/engine-ports';
 import { problemFrom } from '../rescue/problems';
@@ -30,7 +31,7 @@ export async function dispatch(engine: Engine, context: CallContext, command: un
   if (!parsed.success) {
     return {
       ok: false,
-      problem: { code: 'bad-request', title: `Invalid arguments for ${command}`, detail: parsed.error.message.slice(0, 500), nextSteps: [] },
+      problem: renderProblem('bad-request', { command, issue: parsed.error.message }),
     };
   }
   try {
@@ -42,7 +43,7 @@ export async function dispatch(engine: Engine, context: CallContext, command: un
 }
 
 export function unknownCommandProblem(command: unknown): Problem {
-  return { code: 'bad-request', title: 'Unknown command', detail: String(command).slice(0, 100), nextSteps: [] };
+  return renderProblem('unknown-command', { command: String(command) });
 }
 
 /**
@@ -63,7 +64,7 @@ export async function forward(api: LifelineApi, command: unknown, request: unkno
  * chatty job cannot flood a renderer; other events pass as they come.
  */
 export function subscribe<E extends EventName>(engine: Engine, event: unknown, send: (payload: EventPayload<E>) => void): Unsubscribe {
-  if (!isEventName(event)) throw new ProblemError({ code: 'bad-request', title: 'Unknown event', detail: String(event).slice(0, 100), nextSteps: [] });
+  if (!isEventName(event)) throw new ProblemError('unknown-event', { event: String(event) });
   if (event === 'progress') {
     const coalescer = coalesceProgress(1000 / MAX_PROGRESS_HZ, send as (payload: EventPayload<'progress'>) => void);
     const off = engine.on('progress', coalescer.push);

@@ -1,4 +1,5 @@
 import type { Unsubscribe } from '../../common/api';
+import { renderProblem } from '../../common/problems/catalog';
 import type { Engine } from '../rescue/engine';
 import type { TransportKind } from '../rescue/engine-ports';
 import { dispatch, problemFrom, subscribe } from './dispatcher';
@@ -36,12 +37,7 @@ export function serveEngineHost(port: EnginePort, startEngine: () => Promise<Eng
         id: message.id,
         envelope: {
           ok: false,
-          problem: {
-            code: 'answer-too-large',
-            title: 'The answer was too large to pass on',
-            detail: 'The engine’s answer was not JSON or over the size limit.',
-            nextSteps: ['Try again.'],
-          },
+          problem: renderProblem('answer-too-large'),
         },
       });
     }

@@ -15,7 +15,6 @@ import {
   type Problem,
   type Unsubscribe,
 } from '../../common/api';
-import { unknownCommandProblem } from './dispatcher';
 import type { EnginePort } from './engine-port';
 import { decodeEngineToApp, encodeEngineMessage, type AppToEngineMessage, type EngineToAppMessage } from './engine-port-protocol';
 import { interruptedJob } from './interrupted-job';
@@ -52,25 +51,6 @@ const MAX_INTERRUPTED_KEPT = 100;
 
 const defaultRestartDelay = (attempt: number): number => Math.min(250 * 2 ** (attempt - 1), 5000);
 
-function engineStoppedProblem(reason: string): Problem {
-  return {
-    code: 'engine-stopped',
-    title: 'Lifeline’s engine stopped while answering',
-    detail: `${reason} It is being restarted.`,
-    nextSteps: ['Try again in a moment.'],
-  };
-}
-
-function engineGaveUpProblem(reason: string): Problem {
-  return {
-    code: 'engine-unavailable',
-    title: 'Lifeline’s engine could not be started',
-    detail: reason,
-    nextSteps: ['Quit Lifeline and open it again.', 'If it keeps happening, export the log from the Help menu and send it to us.'],
-  };
-}
-
-const ENGINE_CLOSED: Problem = { code: 'engine-closed', title: 'Lifeline is closing', detail: 'The engine has been shut down.', nextSteps: [] };
 
 /**
  * The app's side of the engine process: starts it, speaks the port protocol to it, and offers the contract
@@ -126,18 +106,16 @@ export class EngineSupervisor implements LifelineApi {
   }
 
   invoke<C extends CommandName>(command: C, request: CommandRequest<C>): Promise<CommandResponse<C>> {
-    if (this.phase === 'closed') return Promise.reject(new ProblemError(ENGINE_CLOSED));
-    if (this.phase === 'stopped') return Promise.reject(new ProblemError(engineGaveUpProblem(this.current.reason)));
-    if (!isCommandName(command)) return Promise.reject(new ProblemError(unknownCommandProblem(command)));
+    if (this.phase === 'closed') return Promise.reject(new ProblemError('engine-closed'));
+    if (this.phase === 'stopped') return Promise.reject(new ProblemError('engine-unavailable', { reason: this.current.reason }));
+    if (!isCommandName(command)) return Promise.reject(new ProblemError('unknown-command', { command: String(command) }));
     const id = this.nextId++;
     const text = encodeEngineMessage({ type: 'invoke', id, command, request: request ?? {} });
     if (text === null) {
-      return Promise.reject(
-        new ProblemError({ code: 'bad-request', title: `Invalid arguments for ${command}`, detail: 'They are not JSON, or too large.', nextSteps: [] }),
-      );
+      return Promise.reject(new ProblemError('bad-request', { command, issue: 'They are not JSON, or too large.' }));
     }
     if (this.phase !== 'running' && this.queuedCount() >= MAX_QUEUED_CALLS) {
-      return Promise.reject(new ProblemError(engineStoppedProblem('Too many requests are waiting for the engine.')));
+      return Promise.reject(new ProblemError('engine-stopped', { reason: 'Too many requests are waiting for the engine.' }));
     }
     return new Promise((resolve, reject) => {
       const call: Call = { command, text, sent: false, resolve: resolve as (value: unknown) => void, reject };
@@ -172,9 +150,9 @@ export class EngineSupervisor implements LifelineApi {
     for (const [id, call] of this.calls) {
       if (call.sent) continue;
       this.calls.delete(id);
-      call.reject(new ProblemError(ENGINE_CLOSED));
+      call.reject(new ProblemError('engine-closed'));
     }
-    this.settleStart?.reject(new ProblemError(ENGINE_CLOSED));
+    this.settleStart?.reject(new ProblemError('engine-closed'));
     if (!port) {
       this.closing = Promise.resolve();
       return this.closing;
@@ -254,18 +232,13 @@ export class EngineSupervisor implements LifelineApi {
     }
     this.calls.delete(id);
     if (!envelope.ok) {
-      call.reject(new ProblemError(envelope.problem));
+      call.reject(ProblemError.forward(envelope.problem));
       return;
     }
     const parsed = commandSchemas[call.command].response.safeParse(envelope.value);
     if (!parsed.success) {
       call.reject(
-        new ProblemError({
-          code: 'engine-answer-invalid',
-          title: 'Lifeline’s engine gave an answer it should not have',
-          detail: parsed.error.message.slice(0, 300),
-          nextSteps: ['Try again.'],
-        }),
+        new ProblemError('engine-answer-invalid', { issue: parsed.error.message }),
       );
       return;
     }
@@ -297,11 +270,10 @@ export class EngineSupervisor implements LifelineApi {
     this.clearTimer('startTimer');
     this.clearTimer('killTimer');
     const said = this.fatal ? `${this.fatal.title}: ${this.fatal.detail}`.slice(0, 400) : reason;
-    const failure = this.phase === 'closed' ? ENGINE_CLOSED : engineStoppedProblem(said);
     for (const [id, call] of this.calls) {
       if (!call.sent) continue;
       this.calls.delete(id);
-      call.reject(new ProblemError(failure));
+      call.reject(this.phase === 'closed' ? new ProblemError('engine-closed') : new ProblemError('engine-stopped', { reason: said }));
     }
     this.interruptRunningJobs(said);
     if (this.phase === 'closed') {
@@ -313,13 +285,12 @@ export class EngineSupervisor implements LifelineApi {
     this.restartsInARow = ranLongEnough ? 1 : this.restartsInARow + 1;
     if (this.restartsInARow > this.options.maxRestarts) {
       this.phase = 'stopped';
-      const problem = engineGaveUpProblem(said);
       for (const [id, call] of this.calls) {
         this.calls.delete(id);
-        call.reject(new ProblemError(problem));
+        call.reject(new ProblemError('engine-unavailable', { reason: said }));
       }
       this.setStatus({ state: 'stopped', reason: said });
-      this.settleStart?.reject(new ProblemError(problem));
+      this.settleStart?.reject(new ProblemError('engine-unavailable', { reason: said }));
       this.settleStart = null;
       return;
     }

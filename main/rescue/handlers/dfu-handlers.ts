@@ -32,16 +32,11 @@ export function dfuHandlers(context: EngineContext): Pick<CommandHandlers, 'dfu.
     'dfu.info': async ({ showEcid }) => {
       const bus = context.options.usb;
       if (!bus) {
-        throw new ProblemError({
-          code: 'usb-unavailable',
-          title: 'USB is not available here',
-          detail: 'This Lifeline was started without access to USB, so phones in DFU or recovery mode cannot be seen.',
-          nextSteps: ['Start Lifeline normally, or point it at a USB/IP server with --usbip HOST:PORT.'],
-        });
+        throw new ProblemError('usb-unavailable', { purpose: 'see-phones' });
       }
       const status = bus.status();
       if (status.state === 'unavailable') {
-        throw new ProblemError({ code: 'usb-unavailable', title: 'USB is not available here', detail: status.detail, nextSteps: [status.fix] });
+        throw new ProblemError('usb-blocked', { hostDetail: status.detail, hostFix: status.fix });
       }
       const phones: DfuPhone[] = [];
       for (const { device, info } of await listIrecvDevices(bus)) {

@@ -78,11 +78,11 @@ describe('Electron IPC in front of the engine process', () => {
   it('passes a Problem from the engine process through unchanged, and refuses unknown commands before forwarding', async () => {
     const problem = { code: 'engine-stopped', title: 'Lifeline’s engine stopped while answering', detail: 'x', nextSteps: ['Try again in a moment.'] };
     const invoke = vi.fn(async () => {
-      throw new ProblemError(problem);
+      throw ProblemError.forward(problem);
     });
     registerIpc({ invoke, on: () => () => undefined } as LifelineApi);
     expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), 'devices.list', {})).toEqual({ ok: false, problem });
-    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), { not: 'a name' }, {})).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
+    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), { not: 'a name' }, {})).toMatchObject({ ok: false, problem: { code: 'unknown-command' } });
     expect(invoke).toHaveBeenCalledTimes(1);
   });
 

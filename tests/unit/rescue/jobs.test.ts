@@ -42,10 +42,18 @@ describe('job runner', () => {
 
   it('turns a failure into a Problem people can read', async () => {
     const { jobs } = runner();
-    const problem = { code: 'disk-full', title: 'The disk is full', detail: '1 GB needed', nextSteps: ['Free some space'] };
-    const { job, done } = jobs.start({ kind: 'test', title: 't', run: async () => Promise.reject(new ProblemError(problem)) });
-    await expect(done).rejects.toBeInstanceOf(ProblemError);
-    expect(jobs.get(job)).toMatchObject({ state: 'failed', problem });
+    const failure = new ProblemError('disk-full', { neededBytes: 2e9, freeBytes: 1e9, folder: '/tmp' });
+    const { job, done } = jobs.start({ kind: 'test', title: 't', run: async () => Promise.reject(failure) });
+    await expect(done).rejects.toBe(failure);
+    expect(jobs.get(job)).toMatchObject({ state: 'failed', problem: { code: 'disk-full', title: 'Not enough free space for the firmware', detail: expect.stringContaining('2.0 GB') } });
+  });
+
+  it('records anything else as the catalog\'s internal Problem, the error kept as its cause', async () => {
+    const { jobs } = runner();
+    const bug = new TypeError('x is undefined');
+    const { job, done } = jobs.start({ kind: 'test', title: 't', run: async () => Promise.reject(bug) });
+    await expect(done).rejects.toMatchObject({ code: 'internal', cause: bug });
+    expect(jobs.get(job)).toMatchObject({ state: 'failed', problem: { code: 'internal', detail: expect.stringContaining('x is undefined') } });
   });
 
   it('cancels every running job on cancelAll and waits for them', async () => {

@@ -17,7 +17,7 @@ describe('the contract boundary', () => {
   it('refuses unknown commands and unexpected arguments without calling the engine', async () => {
     const engine = new Engine({ version: '1' });
     const spy = vi.spyOn(engine.handlers, 'app.info');
-    expect(await dispatch(engine, context, 'shell.exec', {})).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
+    expect(await dispatch(engine, context, 'shell.exec', {})).toMatchObject({ ok: false, problem: { code: 'unknown-command' } });
     expect(await dispatch(engine, context, 'app.info', { extra: 'x' })).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
     expect(await dispatch(engine, context, '__proto__', {})).toMatchObject({ ok: false });
     expect(spy).not.toHaveBeenCalled();
@@ -25,8 +25,8 @@ describe('the contract boundary', () => {
 
   it('keeps a typed Problem intact through the envelope', async () => {
     const engine = new Engine({ version: '1' });
-    const problem = { code: 'no-phone', title: 'No iPhone', detail: 'Plug it in', nextSteps: ['Use a data cable'] };
-    vi.spyOn(engine.handlers, 'devices.list').mockRejectedValue(new ProblemError(problem));
+    const { problem } = new ProblemError('no-phone');
+    vi.spyOn(engine.handlers, 'devices.list').mockRejectedValue(new ProblemError('no-phone'));
     expect(await dispatch(engine, context, 'devices.list', {})).toEqual({ ok: false, problem });
     await expect(createInProcessClient(engine).invoke('devices.list', {})).rejects.toMatchObject({ problem });
   });
@@ -35,7 +35,7 @@ describe('the contract boundary', () => {
     const engine = new Engine({ version: '1' });
     vi.spyOn(engine.handlers, 'devices.list').mockRejectedValue(new Error('boom'));
     const envelope = await dispatch(engine, context, 'devices.list', {});
-    expect(envelope).toMatchObject({ ok: false, problem: { code: 'internal', detail: 'boom' } });
+    expect(envelope).toMatchObject({ ok: false, problem: { code: 'internal', detail: expect.stringContaining('boom'), nextSteps: expect.arrayContaining([expect.stringContaining('contact support')]) } });
   });
 
   it('delivers events to subscribers until they unsubscribe', () => {

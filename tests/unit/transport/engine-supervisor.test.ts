@@ -107,7 +107,7 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
     const engine = await nextEngine();
     ready(engine);
     await nextStatus(supervisor, 'running');
-    await expect(supervisor.invoke('no.such' as 'app.info', {})).rejects.toMatchObject({ problem: { code: 'bad-request', title: 'Unknown command' } });
+    await expect(supervisor.invoke('no.such' as 'app.info', {})).rejects.toMatchObject({ problem: { code: 'unknown-command', title: 'Unknown command' } });
     await expect(supervisor.invoke('backup.list', { directory: 1n } as never)).rejects.toMatchObject({ problem: { code: 'bad-request' } });
     expect(engine.sent().filter((message) => message.type === 'invoke')).toEqual([]);
     await supervisor.close();

@@ -1,0 +1,80 @@
+/** Problems of restoring a phone: finding it, the boot chain to the restore ramdisk, and the command line's choices. */
+import { APPLE_HELP, entry } from './problem-entry';
+
+const DFU_AGAIN = 'Put the phone back into DFU mode and start again.';
+
+export const RESTORE_PROBLEMS = {
+  'restore-no-phone': entry<{ wanted?: string } | void>({
+    title: (params) => (params?.wanted !== undefined ? 'That phone is not in DFU or recovery mode' : 'No phone in DFU or recovery mode'),
+    detail: (params) =>
+      params?.wanted !== undefined
+        ? `No phone in DFU or recovery mode matches ${params.wanted.slice(0, 64)}.`
+        : 'Lifeline restores a phone that is in DFU or recovery mode.',
+    nextSteps: ['Put the phone into DFU mode (lifeline coach dfu helps), then try again.', 'Run `lifeline dfu-info --json` to see the phones Lifeline can restore.'],
+    helpUrl: APPLE_HELP.recoveryMode,
+  }),
+  'restore-which-phone': entry<{ wanted?: string } | void>({
+    title: (params) => (params?.wanted !== undefined ? 'More than one phone matches' : 'More than one phone is in DFU or recovery mode'),
+    detail: (params) =>
+      params?.wanted !== undefined ? `Several phones match ${params.wanted.slice(0, 64)}.` : 'Say which one with its ECID (lifeline dfu-info --show-ecid lists them).',
+    nextSteps: ['Run again with --phone and the phoneId `lifeline dfu-info --json` prints, or with --ecid.'],
+  }),
+  'restore-until': entry<{ until: string }>({
+    title: 'Only --until ramdisk is available',
+    detail: ({ until }) => `"${until.slice(0, 32)}" is not a stage Lifeline can stop at yet.`,
+    nextSteps: ['Run with --until ramdisk.'],
+  }),
+  'restore-firmware-choice': entry({
+    title: 'Choose --ipsw or --latest, not both',
+    detail: 'Both were given.',
+    nextSteps: ['Leave one out.'],
+  }),
+  'restore-phone-choice': entry({
+    title: 'Choose --phone or --ecid, not both',
+    detail: 'Both were given.',
+    nextSteps: ['Leave one out.'],
+  }),
+  // The boot chain's failures (main/restore/boot-chain-error.ts), one entry per BootChainErrorCode; `stage` is where it stopped.
+  'restore-wrong-firmware': entry<{ stage: string }>({
+    title: 'This firmware is for a different iPhone',
+    detail: ({ stage }) => `The firmware does not fit this phone (stage: ${stage}).`,
+    nextSteps: ['Use the firmware Lifeline suggests for this phone (leave out --ipsw).'],
+  }),
+  'restore-not-signed': entry<{ stage: string }>({
+    title: 'Apple does not sign this firmware for this phone',
+    detail: ({ stage }) => `Apple’s signing server would not sign this iOS version for this phone (stage: ${stage}).`,
+    nextSteps: ['Use the newest iOS version for this phone: Apple only signs current versions.', 'If this is the newest version, try again later.'],
+    helpUrl: APPLE_HELP.restoreErrors,
+  }),
+  'restore-signing-server': entry<{ stage: string }>({
+    title: 'Apple’s signing server could not be used',
+    detail: ({ stage }) => `Lifeline could not get an answer from Apple’s signing server (stage: ${stage}).`,
+    nextSteps: ['Check the internet connection, then try again.'],
+    helpUrl: APPLE_HELP.restoreErrors,
+  }),
+  'restore-nonce-changed': entry<{ stage: string }>({
+    title: 'The phone changed its boot nonce and no new signature could be had',
+    detail: ({ stage }) => `The signature Lifeline had no longer fits the phone (stage: ${stage}).`,
+    nextSteps: [DFU_AGAIN],
+  }),
+  'restore-image-rejected': entry<{ stage: string }>({
+    title: 'The phone refused a boot image',
+    detail: ({ stage }) => `The phone did not accept what Lifeline sent it (stage: ${stage}).`,
+    nextSteps: [DFU_AGAIN, 'If it happens again, let Lifeline download the firmware afresh.'],
+  }),
+  'restore-did-not-reenumerate': entry<{ stage: string }>({
+    title: 'The phone did not restart into the next boot stage',
+    detail: ({ stage }) => `The phone did not come back on USB when it should have (stage: ${stage}).`,
+    nextSteps: ['Unplug the phone, put it back into DFU mode and start again.', 'Use a different cable or USB port if it keeps happening.'],
+  }),
+  'restore-restore-mode-missing': entry<{ stage: string }>({
+    title: 'The phone did not show up in restore mode',
+    detail: ({ stage }) => `The restore system did not start on the phone, or this computer cannot see it (stage: ${stage}).`,
+    nextSteps: ['Keep the phone plugged in. If the screen stays black, put it into DFU mode and start again.'],
+  }),
+  'restore-usb': entry<{ stage: string }>({
+    title: 'The phone stopped answering over USB',
+    detail: ({ stage }) => `A USB transfer to the phone failed (stage: ${stage}).`,
+    nextSteps: ['Check the cable and try again.'],
+  }),
+};
