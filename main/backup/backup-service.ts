@@ -2,7 +2,7 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { ProblemError, type Problem, type Progress } from '../../common/api';
+import { ProblemError, type Progress } from '../../common/api';
 import type { BackupResult, BackupSummary } from '../../common/contract/backup';
 import { describeReportedIdentity } from '../../common/phone-identity';
 import { LockdownClient, LockdownError } from '../lockdown/lockdown-client';
@@ -15,7 +15,6 @@ import { hostTlsOptions } from '../lockdown/tls-options';
 import { isPairedPhone } from '../lockdown/phone-pin';
 import { encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
-import { invalidIdentityProblem } from '../rescue/problems';
 import { UsbmuxClient, UsbmuxError, type UsbmuxDevice, type UsbmuxListedDevice } from '../usbmux/usbmux-client';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { AfcSyncLock } from './afc-sync-lock';
@@ -103,13 +102,13 @@ export class BackupService {
     refuseUnsafeId(target.udid);
     const root = request.directory ?? this.defaultRoot().path;
     await mkdir(root, { recursive: true, mode: PRIVATE_DIR_MODE }).catch((error: unknown) => {
-      throw problem('backup-folder-error', 'Lifeline cannot use the backup folder', `${root}: ${(error as Error).message}`, ['Choose another folder.']);
+      throw new ProblemError('backup-folder-error', { folder: root }, { cause: error });
     });
     const store = new BackupStore(root, target.udid);
     // One backup per phone and folder at a time: a second one would clear the first one's staging folder.
     const key = `${root}\0${target.udid.toUpperCase()}`;
     if (this.active.has(key)) {
-      throw problem('backup-already-running', 'This phone is already being backed up', 'Wait for the running backup to finish, or cancel it.', []);
+      throw new ProblemError('backup-already-running');
     }
     this.active.add(key);
     try {
@@ -161,9 +160,7 @@ export class BackupService {
           await afc.acquire({ signal: combined });
         } catch (error) {
           if (combined.aborted) throw error;
-          throw problem('backup-phone-busy', 'Another computer is syncing with this phone', (error as Error).message, [
-            'Close iTunes, Finder or any other app that is syncing the phone, then try again.',
-          ]);
+          throw new ProblemError('backup-phone-busy', undefined, { cause: error });
         }
       }
       await np.post(SyncNotification.LockRequest);
@@ -214,10 +211,7 @@ export class BackupService {
     } catch (error) {
       if (signal.aborted) throw abortError();
       if (cancelledOnPhone) {
-        throw problem('backup-cancelled-on-phone', 'The backup was stopped on the phone', 'Someone tapped Cancel on the phone.', [
-          'Your previous backup is unchanged.',
-          'Start the backup again when you are ready.',
-        ]);
+        throw new ProblemError('backup-cancelled-on-phone', undefined, { cause: error });
       }
       throw problemForFailure(error);
     } finally {
@@ -234,9 +228,7 @@ export class BackupService {
     if (request.phoneId !== undefined) {
       const target = this.options.resolvePhone?.(request.phoneId);
       if (target) return target;
-      throw problem('backup-no-phone', 'That phone is not connected', 'Lifeline can only back up a phone that is switched on, unlocked at least once and connected.', [
-        'Plug the phone in, and wait until its card shows it.',
-      ]);
+      throw new ProblemError('backup-no-phone', { wanted: request.phoneId });
     }
     let listed: UsbmuxListedDevice[];
     try {
@@ -248,12 +240,8 @@ export class BackupService {
     const wanted = request.udid?.toUpperCase();
     const device = wanted ? devices.find((d) => d.udid.toUpperCase() === wanted || d.serialNumber.toUpperCase() === wanted) : devices.find((d) => d.connectionType === 'USB') ?? devices[0];
     const unidentified = listed.find((d) => d.udid === null);
-    if (!device && unidentified) throw new ProblemError(invalidIdentityProblem(`it calls itself ${unidentified.reportedIdentity}`));
-    if (!device) {
-      throw problem('backup-no-phone', wanted ? 'That phone is not connected' : 'No phone is connected', 'Lifeline can only back up a phone that is switched on and connected.', [
-        'Plug the phone in with a cable and unlock it.',
-      ]);
-    }
+    if (!device && unidentified) throw new ProblemError('phone-invalid-identity', { reported: unidentified.reportedIdentity });
+    if (!device) throw new ProblemError('backup-no-phone', request.udid !== undefined ? { wanted: request.udid } : undefined);
     return { deviceId: device.deviceId, udid: device.udid };
   }
 
@@ -265,7 +253,7 @@ export class BackupService {
     } catch (error) {
       throw problemForFailure(error);
     }
-    if (!record) throw notTrusted();
+    if (!record) throw new ProblemError('backup-not-trusted');
     const timeoutMs = this.options.lockdownTimeoutMs ?? 10_000;
     let lockdown: LockdownClient | undefined;
     const opened: Duplex[] = [];
@@ -324,12 +312,7 @@ export class BackupService {
     if (free === undefined) return;
     const needed = (dataBytes ?? 0) + SPACE_MARGIN_BYTES;
     if (free < needed) {
-      throw problem(
-        'backup-disk-full',
-        'Not enough free space for the backup',
-        `The phone holds about ${gb(dataBytes ?? 0)} of data; the backup folder has ${gb(free)} free (${gb(needed)} needed).`,
-        ['Free some space on this computer, or choose a folder on a bigger drive.', 'Your previous backup is unchanged.'],
-      );
+      throw new ProblemError('backup-disk-full', { freeBytes: free, neededBytes: needed, ...(dataBytes !== undefined ? { phoneBytes: dataBytes } : {}) });
     }
   }
 }
@@ -351,14 +334,14 @@ function serviceTls(raw: Duplex, record: PairRecord, legacyTls: boolean, timeout
     const fail = (error: Error): void => {
       clearTimeout(timer);
       socket.destroy();
-      reject(problem('backup-tls', 'Lifeline could not open a secure connection to the phone', error.message, ['Unplug the phone, plug it back in and try again.']));
+      reject(new ProblemError('backup-tls', undefined, { cause: error }));
     };
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       socket.off('error', fail);
       if (!isPairedPhone(socket, record.DeviceCertificate)) {
         socket.destroy();
-        reject(wrongPhone("The phone's service answered with a certificate that is not the one in the pair record."));
+        reject(new ProblemError('backup-wrong-phone', undefined, { cause: new Error("the phone's service answered with a certificate that is not the one in the pair record") }));
         return;
       }
       socket.on('error', () => undefined);
@@ -387,109 +370,66 @@ function usedDataBytes(usage: PlistValue | undefined): number | undefined {
   return Math.max(0, capacity - available);
 }
 
-function gb(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
-}
-
 function abortError(): Error {
   return new DOMException('The backup was cancelled', 'AbortError');
 }
-
-function problem(code: string, title: string, detail: string, nextSteps: string[]): ProblemError {
-  const value: Problem = { code, title, detail, nextSteps };
-  return new ProblemError(value);
-}
-
-const KEPT = 'Your previous backup is unchanged.';
 
 /** A UDID names the backup folder: anything but one safe folder name is refused before the disk is touched. */
 function refuseUnsafeId(udid: string): void {
   try {
     checkPathSegment(udid);
   } catch (error) {
-    if (error instanceof ConfinementError) throw new ProblemError(invalidIdentityProblem(`it calls itself ${describeReportedIdentity(udid)}`));
+    if (error instanceof ConfinementError) throw new ProblemError('phone-invalid-identity', { reported: describeReportedIdentity(udid) }, { cause: error });
     throw error;
   }
 }
 
-function notTrusted(): ProblemError {
-  return problem('backup-not-trusted', 'This computer is not trusted by the phone', 'A backup needs the phone to trust this computer.', [
-    'Unlock the phone and tap “Trust” when it asks, then try again.',
-  ]);
-}
-
 function problemForStartService(error: unknown): ProblemError {
-  if (error instanceof LockdownError && error.code === 'EscrowLocked') {
-    return problem('backup-locked-since-restart', 'The phone has not been unlocked since it restarted', 'Until the passcode is entered once, the phone keeps its data sealed.', [
-      'Enter the passcode on the phone once, then try again.',
-    ]);
-  }
-  if (error instanceof LockdownError && (error.code === 'PasswordProtected' || error.code === 'MissingValue')) {
-    return problem('backup-locked', 'The phone is locked', 'The phone refused to start its backup service while locked.', ['Unlock the phone, then try again.']);
-  }
+  if (error instanceof LockdownError && error.code === 'EscrowLocked') return new ProblemError('backup-locked-since-restart', undefined, { cause: error });
+  if (error instanceof LockdownError && (error.code === 'PasswordProtected' || error.code === 'MissingValue')) return new ProblemError('backup-locked', undefined, { cause: error });
   return problemForFailure(error);
 }
 
-/** Every failure of a backup, in plain words. */
+/** Every failure of a backup, in plain words; the technical error stays as the cause. */
 export function problemForFailure(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
+  const because = { cause: error };
   if (error instanceof MobileBackup2Error) {
     switch (error.kind) {
       case 'closed':
-        return problem('backup-phone-disconnected', 'The phone was disconnected during the backup', error.message, [KEPT, 'Check the cable, plug the phone back in and try again.']);
+        return new ProblemError('backup-phone-disconnected', undefined, because);
       case 'timeout':
-        return problem('backup-phone-stopped-answering', 'The phone stopped answering', error.message, [KEPT, 'Unplug the phone, restart it if you can, and try again.']);
+        return new ProblemError('backup-phone-stopped-answering', undefined, because);
       case 'unsafe-path':
-        return problem('backup-unsafe-path', 'The phone asked to write outside the backup folder', `${error.message}. Lifeline refused and stopped the backup; nothing was written outside the folder.`, [
-          KEPT,
-          'This should never happen with a genuine iPhone. Do not trust backups made from this device.',
-        ]);
+        return new ProblemError('backup-unsafe-path', undefined, because);
       case 'local-io':
-        if (/ENOSPC|No space left/i.test(error.message)) return diskFull(error.message);
-        return problem('backup-folder-error', 'Lifeline could not write the backup', error.message, [KEPT, 'Check the backup folder is writable, or choose another one.']);
+        if (/ENOSPC|No space left/i.test(error.message)) return new ProblemError('backup-disk-full', undefined, because);
+        return new ProblemError('backup-folder-error', undefined, because);
       case 'device':
         // docs/protocols/mobilebackup2.md#completion-and-errors: MBErrorDomain 105 = not enough space on the computer.
-        if (error.deviceCode === 105) return diskFull(error.message);
-        return problem('backup-phone-error', 'The phone stopped the backup', error.message, [KEPT, 'Unlock the phone, keep it unlocked and try again.']);
+        if (error.deviceCode === 105) return new ProblemError('backup-disk-full', undefined, because);
+        return new ProblemError('backup-phone-error', undefined, because);
       case 'cancelled':
-        return problem('backup-cancelled', 'The backup was cancelled', error.message, [KEPT]);
+        return new ProblemError('backup-cancelled', undefined, because);
       default:
-        return problem('backup-protocol', 'The phone answered in a way Lifeline does not understand', error.message, [KEPT, 'Update Lifeline, then try again.']);
+        return new ProblemError('backup-protocol', undefined, because);
     }
   }
-  if (error instanceof BackupVerifyError) {
-    return problem('backup-incomplete', 'The new backup is incomplete, so Lifeline did not keep it', error.message, [KEPT, 'Try again with the phone unlocked.']);
-  }
+  if (error instanceof BackupVerifyError) return new ProblemError('backup-incomplete', undefined, because);
   if (error instanceof LockdownError) {
-    if (error.code === 'InvalidHostID' || error.code === 'MissingHostID') return notTrusted();
-    if (error.code === 'PhoneIdentityMismatch') return wrongPhone(error.message);
-    if (error.code === 'PasswordProtected') return problem('backup-locked', 'The phone is locked', error.message, ['Unlock the phone, then try again.']);
-    if (error.code === 'ConnectionClosed') return problem('backup-phone-disconnected', 'The phone was disconnected', error.message, [KEPT, 'Plug the phone back in and try again.']);
-    if (error.code === 'Timeout') return problem('backup-phone-stopped-answering', 'The phone stopped answering', error.message, [KEPT, 'Unplug the phone and plug it back in.']);
-    return problem('backup-lockdown', 'The phone refused the backup', error.message, [KEPT]);
+    if (error.code === 'InvalidHostID' || error.code === 'MissingHostID') return new ProblemError('backup-not-trusted', undefined, because);
+    if (error.code === 'PhoneIdentityMismatch') return new ProblemError('backup-wrong-phone', undefined, because);
+    if (error.code === 'PasswordProtected') return new ProblemError('backup-locked', undefined, because);
+    if (error.code === 'ConnectionClosed') return new ProblemError('backup-phone-disconnected', undefined, because);
+    if (error.code === 'Timeout') return new ProblemError('backup-phone-stopped-answering', undefined, because);
+    return new ProblemError('backup-lockdown', undefined, because);
   }
   if (error instanceof UsbmuxError) {
-    if (error.kind === 'daemon-unreachable') {
-      return problem('backup-no-usbmuxd', 'Lifeline cannot reach the phone service', error.message, ['Make sure usbmuxd (Apple Mobile Device Service on Windows) is running.']);
-    }
-    return problem('backup-phone-disconnected', 'The phone is not reachable', error.message, [KEPT, 'Plug the phone back in and try again.']);
+    if (error.kind === 'daemon-unreachable') return new ProblemError('backup-no-usbmuxd', undefined, because);
+    return new ProblemError('backup-phone-disconnected', undefined, because);
   }
   const errno = error as NodeJS.ErrnoException;
-  if (errno?.code === 'ENOSPC') return diskFull(errno.message);
-  if (typeof errno?.code === 'string' && typeof errno.syscall === 'string') {
-    return problem('backup-folder-error', 'Lifeline could not write the backup', errno.message, [KEPT, 'Check the backup folder is writable, or choose another one.']);
-  }
-  return problem('backup-failed', 'The backup failed', error instanceof Error ? error.message : String(error), [KEPT]);
-}
-
-function wrongPhone(detail: string): ProblemError {
-  return problem('backup-wrong-phone', 'This is not the phone this computer trusted', `${detail} Lifeline stopped and sent the phone nothing more.`, [
-    KEPT,
-    'Unplug any other phone or adapter, plug in your own phone and try again.',
-    'If it is your phone, pair it again: on the phone, tap Trust when asked.',
-  ]);
-}
-
-function diskFull(detail: string): ProblemError {
-  return problem('backup-disk-full', 'Not enough free space for the backup', detail, ['Free some space on this computer, or choose a folder on a bigger drive.', KEPT]);
+  if (errno?.code === 'ENOSPC') return new ProblemError('backup-disk-full', undefined, because);
+  if (typeof errno?.code === 'string' && typeof errno.syscall === 'string') return new ProblemError('backup-folder-error', undefined, because);
+  return new ProblemError('backup-failed', undefined, because);
 }

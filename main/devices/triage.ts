@@ -1,6 +1,6 @@
 import type { PhoneMode, TriageVerdict } from '../../common/phone';
 import { compareVersions } from '../../common/ios-version';
-import { invalidIdentityProblem } from '../rescue/problems';
+import { renderProblem, type ProblemCode, type ProblemParamsArgs } from '../../common/problems/catalog';
 
 /** What the registry knows about a phone that decides whether a backup can be made now. */
 export type TriageFacts = {
@@ -27,88 +27,33 @@ export type TriageFacts = {
 /** Since iOS 16.1 (and 15.7.1) every backup must be confirmed with the passcode on the phone. */
 export const BACKUP_NEEDS_PASSCODE_FROM = '16.1';
 
-const FIND_EXISTING = 'Lifeline will look for backups of this phone already on this computer.';
-const ICLOUD = 'If iCloud Backup was on, your photos and data may already be in iCloud: after the restore you can choose "Restore from iCloud Backup".';
+/** A verdict that says no, in the catalog's words (its code is the Problem `backup.start` refuses with). */
+function refusal<C extends ProblemCode>(code: C, ...params: ProblemParamsArgs<C>): TriageVerdict {
+  const problem = renderProblem(code, ...params);
+  return {
+    canBackUp: false,
+    headline: problem.title,
+    reason: problem.detail,
+    nextSteps: problem.nextSteps,
+    code: problem.code,
+    ...(problem.helpUrl !== undefined ? { helpUrl: problem.helpUrl } : {}),
+  };
+}
 
 export function triage(facts: TriageFacts): TriageVerdict {
-  if (facts.invalidIdentity) {
-    const problem = invalidIdentityProblem();
-    return { canBackUp: false, headline: problem.title, reason: problem.detail, nextSteps: problem.nextSteps, code: problem.code };
-  }
-  if (!facts.connected) {
-    return {
-      canBackUp: false,
-      headline: 'Waiting for the phone to come back',
-      reason: 'The phone disconnected. It may be restarting into another mode, or the cable was unplugged.',
-      nextSteps: ['If you unplugged it, plug it back in.'],
-    };
-  }
+  if (facts.invalidIdentity) return refusal('phone-invalid-identity');
+  if (!facts.connected) return refusal('phone-away');
   if (facts.mode === 'recovery' || facts.mode === 'dfu' || facts.mode === 'wtf' || facts.mode === 'restore') {
-    return {
-      canBackUp: false,
-      headline: 'A backup is not possible in this mode',
-      reason:
-        facts.mode === 'recovery'
-          ? 'In recovery mode the phone is not running iOS, so nothing on it can be read or copied.'
-          : 'In DFU mode the phone is not running iOS, so nothing on it can be read or copied.',
-      nextSteps: [
-        'If the phone was only stuck, restarting it normally may bring it back with everything on it — then a backup may be possible.',
-        FIND_EXISTING,
-        ICLOUD,
-      ],
-    };
+    return refusal('backup-wrong-mode', { mode: facts.mode === 'recovery' ? 'recovery' : 'dfu' });
   }
-  if (facts.mode === 'normal' && facts.usbmuxMissing) {
-    return {
-      canBackUp: false,
-      headline: 'Lifeline cannot talk to this phone yet',
-      reason: 'The phone is switched on, but the system service that lets apps talk to it (usbmuxd, or Apple Mobile Device Service on Windows) is not running.',
-      nextSteps: ['Follow the note below to start that service, then unplug the phone and plug it back in.'],
-    };
-  }
-  if (facts.mode === 'unknown' || facts.checking) {
-    return { canBackUp: false, headline: 'Checking what can be saved…', reason: 'Lifeline is asking the phone about its state.', nextSteps: [] };
-  }
-  if (facts.unresponsive) {
-    return {
-      canBackUp: false,
-      headline: 'The phone did not answer',
-      reason: 'The phone is connected but did not respond to Lifeline. It may still be starting up, or the cable may only charge.',
-      nextSteps: ['Wait until the phone shows its lock screen, then unplug it and plug it back in.', 'Try another cable or USB port.'],
-    };
-  }
-  if (facts.trusted === false || facts.trusted === null) {
-    return {
-      canBackUp: false,
-      headline: 'This computer is not trusted by the phone',
-      reason:
-        'A phone only shares its data with a computer it already trusts, and trusting a new computer needs the passcode on the phone.',
-      nextSteps: [
-        'If you know the passcode: unlock the phone and tap "Trust" when it asks.',
-        'If you have used another computer with this phone before, a backup may be possible there.',
-        FIND_EXISTING,
-        ICLOUD,
-      ],
-    };
-  }
-  if (facts.passcodeSet && facts.unlockedSinceBoot === false) {
-    return {
-      canBackUp: false,
-      headline: 'The phone has not been unlocked since it restarted',
-      reason: 'Until the passcode is entered once after a restart, the phone keeps its data encrypted and cannot back it up.',
-      nextSteps: ['If you remember the passcode, unlock the phone once, then try again.', 'Do not restart the phone again.', FIND_EXISTING, ICLOUD],
-    };
-  }
+  if (facts.mode === 'normal' && facts.usbmuxMissing) return refusal('usbmux-missing');
+  if (facts.mode === 'unknown' || facts.checking) return refusal('phone-checking');
+  if (facts.unresponsive) return refusal('phone-not-answering');
+  if (facts.trusted === false || facts.trusted === null) return refusal('phone-not-trusted');
+  if (facts.passcodeSet && facts.unlockedSinceBoot === false) return refusal('phone-not-unlocked-since-restart');
   const needsPasscode =
     facts.passcodeSet === true && facts.locked !== false && facts.iosVersion !== null && compareVersions(facts.iosVersion, BACKUP_NEEDS_PASSCODE_FROM) >= 0;
-  if (needsPasscode) {
-    return {
-      canBackUp: false,
-      headline: 'A backup needs the passcode on this iOS version',
-      reason: `Since iOS ${BACKUP_NEEDS_PASSCODE_FROM}, the phone asks for its passcode before every backup, even to a trusted computer.`,
-      nextSteps: ['If you know the passcode, unlock the phone: a backup is then possible.', FIND_EXISTING, ICLOUD],
-    };
-  }
+  if (needsPasscode) return refusal('backup-needs-passcode', { sinceVersion: BACKUP_NEEDS_PASSCODE_FROM });
   return {
     canBackUp: true,
     headline: 'A backup is possible now',

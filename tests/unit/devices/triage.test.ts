@@ -70,8 +70,8 @@ describe('triage of a phone with an invalid identity', () => {
     expect(triage({ ...trustedUnlocked, invalidIdentity: true, connected: false }).code).toBe('phone-invalid-identity');
   });
 
-  it('carries no code for ordinary verdicts', () => {
+  it('carries no code when a backup is possible, and the catalog code of every refusal', () => {
     expect(triage(trustedUnlocked).code).toBeUndefined();
-    expect(triage({ ...trustedUnlocked, trusted: false }).code).toBeUndefined();
+    expect(triage({ ...trustedUnlocked, trusted: false })).toMatchObject({ code: 'phone-not-trusted', helpUrl: expect.stringMatching(/^https:\/\/support\.apple\.com\//) });
   });
 });
