@@ -18,24 +18,14 @@ const JOB_TIMEOUT_MS = 5 * 60_000;
 /** The phone to act on: --phone (see phonesMatching), or the only one connected; never a guess between two. */
 export function choosePhone(phones: Phone[], wanted: string | undefined, showEcid = false): Phone {
   const connected = phones.filter((p) => p.connected);
-  const list = connected.map((p) => `${p.model.name} [${shownPhoneId(p.id, showEcid)}]`).join(', ');
+  const list = connected.map((p) => `${p.model.name} [${shownPhoneId(p.id, showEcid)}]`);
   if (wanted) {
     const matches = phonesMatching(connected, wanted);
     if (matches.length === 1 && matches[0]) return matches[0];
-    throw new ProblemError({
-      code: matches.length > 1 ? 'ambiguous-phone' : 'no-such-phone',
-      title: matches.length > 1 ? 'More than one phone matches' : 'That phone is not connected',
-      detail: connected.length > 0 ? `Connected: ${list}.` : 'No phone is connected.',
-      nextSteps: ['Give the ID shown by `lifeline devices` (or the id `lifeline devices --json` prints).'],
-    });
+    throw new ProblemError(matches.length > 1 ? 'ambiguous-phone' : 'no-such-phone', { connected: list });
   }
   if (connected.length === 1 && connected[0]) return connected[0];
-  throw new ProblemError({
-    code: connected.length === 0 ? 'no-phone' : 'which-phone',
-    title: connected.length === 0 ? 'No phone is connected' : 'Which phone?',
-    detail: connected.length === 0 ? 'Plug the phone in with a data cable.' : `More than one phone is connected: ${list}.`,
-    nextSteps: connected.length === 0 ? [] : ['Choose one with --phone ID.'],
-  });
+  throw connected.length === 0 ? new ProblemError('no-phone') : new ProblemError('which-phone', { connected: list });
 }
 
 /** Waits for a job to end, printing its progress messages for people (stderr keeps stdout clean for --json). */
@@ -81,7 +71,7 @@ async function recoveryCommand(api: LifelineApi, output: Output, direction: 'ent
   const summary = await awaitJob(api, job, output, signal);
   if (summary.state === 'cancelled') return EXIT.cancelled;
   if (summary.state === 'failed' || summary.state === 'interrupted') {
-    printProblem(output, new ProblemError(summary.problem ?? { code: 'failed', title: 'That did not work', detail: '', nextSteps: [] }));
+    printProblem(output, summary.problem ? ProblemError.forward(summary.problem) : new ProblemError('job-failed'));
     return EXIT.failed;
   }
   // The job's result names the phone by its registry id (the ECID): scripts get the opaque id instead.
@@ -126,7 +116,7 @@ export const registerCoachCommands: RegisterCommand = (program, { withEngine, si
     .action((options: { device: string; goal: string }) =>
       withEngine(async (api, output) => {
         if (!GOALS.includes(options.goal as CoachGoalName)) {
-          printProblem(output, new ProblemError({ code: 'usage', title: 'Unknown goal', detail: `Use one of: ${GOALS.join(', ')}.`, nextSteps: [] }));
+          printProblem(output, new ProblemError('usage', { option: 'goal', allowed: GOALS }));
           return EXIT.usage;
         }
         return dfuPlanCommand(api, output, options.device, options.goal as CoachGoalName);

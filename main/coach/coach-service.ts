@@ -54,12 +54,7 @@ export class CoachService {
     const phone = this.#phone(phoneId);
     const { productType, buttons, name } = phone.model;
     if (!productType || !buttons) {
-      throw new ProblemError({
-        code: 'model-unknown',
-        title: 'Lifeline does not know this model’s buttons yet',
-        detail: `${name}: without the exact model the coach could show the wrong buttons.`,
-        nextSteps: ['Wait for the phone to be identified, or pick your model with `lifeline dfu-plan --device`.'],
-      });
+      throw new ProblemError('model-unknown', { modelName: name });
     }
     const model = findModelByProductType(productType, phone.model.boardConfig ?? undefined) ?? { productType, name, buttons };
     const startMode = phone.mode === 'normal' || phone.mode === 'recovery' || phone.mode === 'dfu' ? phone.mode : 'other';
@@ -73,28 +68,18 @@ export class CoachService {
   prepareAttempt(phoneId: string, goal: CoachGoal, timeScale = 1): { plan: CoachPlan; missesBefore: number } {
     const { phone, plan } = this.planForPhone(phoneId, goal, timeScale);
     if (phone.identifying) {
-      throw new ProblemError({ code: 'identifying', title: 'Still getting to know this phone', detail: 'Lifeline is still reading which phone this is.', nextSteps: ['Wait a few seconds and start again.'] });
+      throw new ProblemError('identifying');
     }
     if (phone.mode === 'dfu' || phone.mode === 'wtf') {
-      throw new ProblemError({
-        code: 'already-dfu',
-        title: 'The phone is already in DFU mode',
-        detail: 'Nothing to do: a black screen is normal in DFU mode.',
-        nextSteps: ['Go ahead with the restore, or force-restart the phone to leave DFU mode.'],
-      });
+      throw new ProblemError('already-dfu');
     }
     if (goal === 'dfu-assisted' && phone.mode !== 'recovery') {
-      throw new ProblemError({
-        code: 'needs-recovery',
-        title: 'Put the phone into recovery mode first',
-        detail: 'The assisted way needs the phone in recovery mode, so Lifeline can restart it at the right moment.',
-        nextSteps: phone.trusted ? ['Click "Put into recovery mode" — Lifeline can do it for you.'] : ['Use the coach for recovery mode first, or choose the manual DFU steps.'],
-      });
+      throw new ProblemError('needs-recovery', { trusted: phone.trusted === true });
     }
     for (const run of this.#attempts.values()) {
       const snap = run.snapshot();
       if (snap.phoneId === phoneId && (snap.state === 'running' || snap.state === 'watching')) {
-        throw new ProblemError({ code: 'attempt-running', title: 'A try is already running for this phone', detail: 'Finish or stop it first.', nextSteps: [] });
+        throw new ProblemError('attempt-running');
       }
     }
     return { plan, missesBefore: this.missesInARow(phoneId) };
@@ -147,12 +132,7 @@ export class CoachService {
     const phones = this.#o.phones.list();
     const phone = phones.find((p) => p.id === phoneId);
     if (!phone || !phone.connected) {
-      throw new ProblemError({
-        code: 'phone-not-connected',
-        title: 'That phone is not connected',
-        detail: phones.length > 0 ? `Connected: ${phones.map((p) => `${p.model.name} [${maskPhoneId(p.id)}]`).join(', ')}.` : 'No phone is connected.',
-        nextSteps: ['Plug the phone in with a data cable and choose it from the list.'],
-      });
+      throw new ProblemError('phone-not-connected', { connected: phones.map((p) => `${p.model.name} [${maskPhoneId(p.id)}]`) });
     }
     return phone;
   }

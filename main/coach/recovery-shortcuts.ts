@@ -32,12 +32,7 @@ const MIN_WAIT_MS = 5_000;
 function phoneOf(phones: CoachPhones, phoneId: string): Phone {
   const phone = phones.list().find((p) => p.id === phoneId);
   if (!phone || !phone.connected) {
-    throw new ProblemError({
-      code: 'phone-not-connected',
-      title: 'That phone is not connected',
-      detail: 'Lifeline cannot see this phone right now.',
-      nextSteps: ['Plug the phone in with a data cable and wait for its card to appear.'],
-    });
+    throw new ProblemError('phone-not-connected', { connected: [] });
   }
   return phone;
 }
@@ -80,30 +75,20 @@ export async function enterRecoveryBySoftware(context: ShortcutContext, phoneId:
   if (phone.mode === 'recovery') return { phoneId, mode: 'recovery' };
   const device = phones.usbmuxDeviceOf(phoneId);
   if (phone.mode !== 'normal' || !device || !usbmux) {
-    throw new ProblemError({
-      code: 'not-running',
-      title: 'Recovery mode by software needs a phone that is switched on',
-      detail: 'Lifeline can only ask a phone that has started normally to go into recovery mode.',
-      nextSteps: ['Use the buttons instead: the coach shows you how, step by step.'],
-    });
+    throw new ProblemError('not-running');
   }
   context.progress('pairing', 'Checking that this computer is trusted…');
   const record = await usbmux.readPairRecord(device.udid, { timeoutMs: 5_000, signal: context.signal }).catch(() => null);
-  if (!record) throw notTrusted();
+  if (!record) throw new ProblemError('not-trusted');
   const client = await LockdownClient.connect(usbmux, device.deviceId, { label: 'lifeline', timeoutMs: 10_000, usbmux: { timeoutMs: 5_000, signal: context.signal } });
   try {
     await client.startSession(record).catch((error: unknown) => {
       // Before iOS 14.5 EnterRecovery works without a session (lockdown-client), so a refused session is no obstacle.
       if (phone.iosVersion !== null && compareVersions(phone.iosVersion, '14.5') < 0) return;
       if (error instanceof LockdownError && error.code === 'PasswordProtected') {
-        throw new ProblemError({
-          code: 'unlock-needed',
-          title: 'Unlock the phone first',
-          detail: 'The phone is locked and refuses to take orders from this computer until it is unlocked once.',
-          nextSteps: ['Unlock the phone and try again, or use the buttons instead.'],
-        });
+        throw new ProblemError('unlock-needed', undefined, { cause: error });
       }
-      throw notTrusted();
+      throw new ProblemError('not-trusted', undefined, { cause: error });
     });
     context.progress('restarting', 'Asking the phone to restart into recovery mode…');
     // iOS 14.5+ only accepts EnterRecovery inside a session (docs/protocols/coach.md#recovery-mode; lockdown-client).
@@ -114,12 +99,7 @@ export async function enterRecoveryBySoftware(context: ShortcutContext, phoneId:
   context.progress('waiting', 'Waiting for the phone to come back in recovery mode…');
   const mode = await waitForReturn(phones, phoneId, Math.max(ENTER_WAIT_MS * context.timeScale, MIN_WAIT_MS), context.signal);
   if (mode === 'recovery') return { phoneId, mode };
-  throw new ProblemError({
-    code: mode === null ? 'not-back' : 'unexpected-mode',
-    title: mode === null ? 'The phone did not come back' : 'The phone did not go into recovery mode',
-    detail: mode === null ? 'The phone restarted but no Apple device appeared on USB afterwards.' : `It came back in ${mode} mode.`,
-    nextSteps: ['Use the buttons instead: the coach shows you how.', 'Check the cable and plug straight into the computer.'],
-  });
+  throw mode === null ? new ProblemError('not-back', { goal: 'recovery' }) : new ProblemError('unexpected-mode', { goal: 'recovery', mode });
 }
 
 export async function exitRecovery(context: ShortcutContext, phoneId: string): Promise<ShortcutResult> {
@@ -127,12 +107,7 @@ export async function exitRecovery(context: ShortcutContext, phoneId: string): P
   const phone = phoneOf(phones, phoneId);
   const handle = phones.usbDeviceOf(phoneId);
   if (phone.mode !== 'recovery' || !handle) {
-    throw new ProblemError({
-      code: 'not-in-recovery',
-      title: 'The phone is not in recovery mode',
-      detail: `Lifeline can only take a phone out of recovery mode this way; this one is in ${phone.mode} mode.`,
-      nextSteps: phone.mode === 'dfu' ? ['To leave DFU mode, force-restart the phone with its buttons (the coach shows how).'] : [],
-    });
+    throw new ProblemError('not-in-recovery', { mode: phone.mode });
   }
   try {
     context.progress('auto-boot', 'Telling the phone to start normally next time…');
@@ -142,37 +117,13 @@ export async function exitRecovery(context: ShortcutContext, phoneId: string): P
     await sendIBootCommand(handle, 'reboot', { bRequest: IBootRequest.CommandNoAnswer });
   } catch (error) {
     if (!(error instanceof IrecvError)) throw error;
-    throw new ProblemError({
-      code: 'iboot-refused',
-      title: 'The phone did not take the command',
-      detail: error.message,
-      nextSteps: ['Unplug the phone, plug it back in and try again.', 'Or force-restart it with its buttons (see "Getting out").'],
-    });
+    throw new ProblemError('iboot-refused', undefined, { cause: error });
   }
   context.progress('waiting', 'Waiting for the phone to start…');
   const mode = await waitForReturn(phones, phoneId, Math.max(EXIT_WAIT_MS * context.timeScale, MIN_WAIT_MS), context.signal);
   if (mode === 'normal') return { phoneId, mode };
   if (mode === 'recovery') {
-    throw new ProblemError({
-      code: 'still-recovery',
-      title: 'The phone came back in recovery mode',
-      detail: 'It restarted, but iOS on it does not start any more, so it went straight back to recovery mode.',
-      nextSteps: ['Back up is not possible in this state.', 'Try an Update restore next: it reinstalls iOS and keeps your data when it works.'],
-    });
+    throw new ProblemError('still-recovery');
   }
-  throw new ProblemError({
-    code: 'not-back',
-    title: 'The phone has not come back yet',
-    detail: mode === null ? 'It restarted, but no Apple device appeared on USB in time. It may still be starting: look at its screen.' : `It came back in ${mode} mode.`,
-    nextSteps: ['If the screen shows the Apple logo, wait a little longer.', 'Otherwise check the cable and plug straight into the computer.'],
-  });
-}
-
-function notTrusted(): ProblemError {
-  return new ProblemError({
-    code: 'not-trusted',
-    title: 'This computer is not trusted by the phone',
-    detail: 'Recovery mode by software needs a phone that trusts this computer (you tapped Trust and entered the passcode once).',
-    nextSteps: ['Use the buttons instead: the coach shows you how, step by step.'],
-  });
+  throw mode === null ? new ProblemError('not-back', { goal: 'normal' }) : new ProblemError('unexpected-mode', { goal: 'normal', mode });
 }

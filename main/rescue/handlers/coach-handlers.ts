@@ -17,7 +17,7 @@ export function coachHandlers(
 ): Pick<CommandHandlers, 'coach.plan' | 'coach.start' | 'coach.attempts' | 'recovery.enter' | 'recovery.exit'> {
   const coach = (): CoachService => {
     if (context.options.coach) return context.options.coach;
-    throw new ProblemError({ code: 'coach-unavailable', title: 'The coach is not available here', detail: 'This Lifeline was started without USB access.', nextSteps: ['Restart Lifeline.'] });
+    throw new ProblemError('coach-unavailable');
   };
   // Practice phones run at their own time factor; the plan runs at the same speed so the timings still fit.
   const scaleOf = (phoneId: string): number => context.options.practice?.phones().find((p) => p.id === phoneId)?.timeFactor ?? 1;
@@ -32,12 +32,7 @@ export function coachHandlers(
       }
       const model = findModelByProductType(productType ?? '');
       if (!model) {
-        throw new ProblemError({
-          code: 'unknown-model',
-          title: 'Lifeline does not know that model',
-          detail: `No device called “${(productType ?? '').slice(0, 32)}” in Lifeline's table.`,
-          nextSteps: ['Use the ProductType, e.g. iPhone10,1 — `lifeline devices` shows it for a connected phone.'],
-        });
+        throw new ProblemError('unknown-model', { productType: productType ?? '' });
       }
       return { plan: planFor(model, goal), hostChecks: hostChecks(process.platform, model.productType), missesInARow: 0 };
     },
@@ -101,12 +96,7 @@ export function coachHandlers(
       const service = coach();
       const phone = context.phones().find((p) => p.id === phoneId);
       if (!phone || !phone.connected || phone.mode !== 'recovery') {
-        throw new ProblemError({
-          code: 'not-in-recovery',
-          title: 'The phone is not in recovery mode',
-          detail: phone ? `Lifeline sees it ${phone.connected ? `in ${phone.mode} mode` : 'as disconnected'}.` : 'Lifeline cannot see that phone.',
-          nextSteps: [],
-        });
+        throw new ProblemError('not-in-recovery', { mode: phone ? (phone.connected ? phone.mode : 'disconnected') : null });
       }
       const { job } = context.jobs.start({
         kind: 'recovery.exit',
