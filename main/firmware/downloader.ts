@@ -63,10 +63,6 @@ function abortError(): Error {
   return error;
 }
 
-function problem(code: string, title: string, detail: string, nextSteps: string[] = ['Try again later.']): ProblemError {
-  return new ProblemError({ code, title, detail, nextSteps });
-}
-
 async function defaultFreeBytes(directory: string): Promise<number> {
   const stats = await statfs(directory);
   return Number(stats.bavail) * Number(stats.bsize);
@@ -257,7 +253,7 @@ export class FirmwareDownloader {
           const outcome = await this.fetchInto({ request, state, handle, cursor, digests, signal, meter, progress, emit, sidecar });
           if (outcome.restart) {
             rangeRefusals++;
-            if (rangeRefusals > 2) throw problem('firmware-server-range', 'The download server misbehaved', `${new URL(request.url).host} refused to resume the download (HTTP 416) repeatedly.`);
+            if (rangeRefusals > 2) throw new ProblemError('firmware-server-range', { host: new URL(request.url).host });
             digests.reset();
             await handle.truncate(0);
             cursor.offset = 0;
@@ -270,9 +266,7 @@ export class FirmwareDownloader {
           if (!(error instanceof HttpTransportError) || !error.retriable) throw error;
           failures = cursor.offset > before ? 1 : failures + 1;
           if (failures >= (this.options.maxAttempts ?? 6)) {
-            throw problem('firmware-network', 'The firmware download keeps failing', `${error.message}. ${cursor.offset} bytes are kept; the download resumes from there next time.`, [
-              'Check the internet connection, then try again.',
-            ]);
+            throw new ProblemError('firmware-network', { keptBytes: cursor.offset }, { cause: error });
           }
           progress.attempt++;
           emit('waiting-to-retry', true);
@@ -283,7 +277,7 @@ export class FirmwareDownloader {
       emit('verifying', true);
       await handle.sync();
     } catch (error) {
-      if (error instanceof ProblemError && (error.problem.code === 'firmware-too-large' || error.problem.code === 'firmware-blocked-url')) {
+      if (error instanceof ProblemError && (error.code === 'firmware-too-large' || error.code === 'firmware-blocked-url')) {
         // Bytes past the cap, or from a place Lifeline does not download from: nothing of them is kept or resumed.
         await handle.close().catch(() => undefined);
         await rm(staging, { force: true });
@@ -304,10 +298,7 @@ export class FirmwareDownloader {
       // Never promoted: the bad bytes go, so the next try starts clean.
       await rm(staging, { force: true });
       await rm(sidecar, { force: true });
-      throw problem('firmware-hash-mismatch', 'The downloaded firmware is damaged', `${path.basename(request.destination)}: ${expectations.join('; ')}. It was deleted.`, [
-        'Try again; Lifeline downloads it afresh.',
-        'If it keeps happening, the network or a proxy may be changing the file.',
-      ]);
+      throw new ProblemError('firmware-hash-mismatch', { file: request.destination }, { cause: new Error(expectations.join('; ')) });
     }
     await rename(staging, request.destination);
     await syncDirectory(path.dirname(request.destination));
@@ -321,11 +312,7 @@ export class FirmwareDownloader {
     const free = await (this.options.freeBytes ?? defaultFreeBytes)(directory).catch(() => Number.POSITIVE_INFINITY);
     const need = expectedSize - have + (this.options.spaceMarginBytes ?? 256 * 1024 * 1024);
     if (free < need) {
-      const gb = (n: number): string => `${(n / 1e9).toFixed(1)} GB`;
-      throw problem('disk-full', 'Not enough free space for the firmware', `The firmware needs ${gb(need)} free in ${directory}; there is ${gb(free)}.`, [
-        'Free some space on this computer, then try again.',
-        'Or set LIFELINE_FIRMWARE_CACHE to a folder on a bigger disk.',
-      ]);
+      throw new ProblemError('disk-full', { neededBytes: need, freeBytes: free, folder: directory });
     }
   }
 
@@ -368,9 +355,7 @@ export class FirmwareDownloader {
     }
     if (status === 404 || status === 410 || status === 403) {
       response.resume();
-      throw problem('firmware-not-found', 'The firmware is no longer on Apple’s server', `${host} answered HTTP ${status} for ${path.basename(new URL(request.url).pathname)}.`, [
-        'Refresh the firmware list and try again.',
-      ]);
+      throw new ProblemError('firmware-not-found', { host, status, file: new URL(request.url).pathname });
     }
     if (status >= 500 || status === 429 || status === 408) {
       response.resume();
@@ -378,7 +363,7 @@ export class FirmwareDownloader {
     }
     if (status !== 200 && status !== 206) {
       response.resume();
-      throw problem('firmware-server', 'The download server gave an unexpected answer', `${host} answered HTTP ${status}.`);
+      throw new ProblemError('firmware-server', { host, status });
     }
     let total: number | null;
     if (status === 206) {
@@ -400,9 +385,7 @@ export class FirmwareDownloader {
     }
     if (request.expectedSize !== null && total !== null && total !== request.expectedSize) {
       response.destroy();
-      throw problem('firmware-size-mismatch', 'The download server sent a different file', `${host} says the file is ${total} bytes; the catalog says ${request.expectedSize}.`, [
-        'Refresh the firmware list and try again.',
-      ]);
+      throw new ProblemError('firmware-size-mismatch', { host, sentBytes: total, expectedBytes: request.expectedSize });
     }
     const cap = request.expectedSize ?? this.options.maxBytesWithoutSize ?? BYTE_CAPS.ipsw;
     if (total !== null && total > cap) {
@@ -425,7 +408,7 @@ export class FirmwareDownloader {
       for await (const chunk of response as AsyncIterable<Buffer>) {
         idle.refresh();
         if (total !== null && cursor.offset + chunk.length > total) {
-          throw problem('firmware-size-mismatch', 'The download server sent a different file', `${host} sent more than the ${total} bytes it announced.`);
+          throw new ProblemError('firmware-size-mismatch', { host, sentBytes: total, expectedBytes: null });
         }
         if (cursor.offset + chunk.length > cap) throw tooLarge(host, cap);
         // Written, then hashed, each chunk at once while it is still in the CPU cache (a positional write of one
@@ -453,17 +436,12 @@ export class FirmwareDownloader {
 }
 
 function blockedUrl(error: NetworkPolicyError): ProblemError {
-  return problem('firmware-blocked-url', 'The firmware is somewhere Lifeline does not download from', `${error.message}.`, [
-    'Refresh the firmware list and try again.',
-    'Or choose an .ipsw file you already have.',
-  ]);
+  const host = URL.canParse(error.url) ? new URL(error.url).host : error.url.slice(0, 100);
+  return new ProblemError('firmware-blocked-url', { host }, { cause: error });
 }
 
 function tooLarge(host: string, cap: number): ProblemError {
-  return problem('firmware-too-large', 'The download server sent far more than any firmware', `${host} sent more than ${cap} bytes; the download was stopped and deleted.`, [
-    'Try again later.',
-    'If it keeps happening, the network or a proxy may be changing the file.',
-  ]);
+  return new ProblemError('firmware-too-large', { host, capBytes: cap });
 }
 
 /** Positional write of all of `bytes` (a short write is continued, as pwrite may stop early). */

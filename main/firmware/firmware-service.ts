@@ -136,29 +136,12 @@ export class FirmwareService {
       // Offline (or no catalog): a copy verified in Lifeline's cache is good enough to be ready — checked again now.
       const cached = await this.newestCached(target, directory, { recheck: true, ...work });
       if (cached) return this.remember(target, cached, work.directory === undefined);
-      throw new ProblemError(
-        list.entries.length === 0
-          ? {
-              code: list.offline ? 'firmware-offline' : 'firmware-unknown-model',
-              title: list.offline ? 'Can’t reach Apple to find the firmware' : 'No firmware listed for this iPhone',
-              detail: list.offline ? list.warnings.join(' ') : `Neither Apple nor ipsw.me lists firmware for ${target.productType}.`,
-              nextSteps: list.offline ? ['Connect this computer to the internet, then try again.', 'Or choose an .ipsw file you already have.'] : ['Choose an .ipsw file you already have.'],
-            }
-          : {
-              code: 'firmware-none-signed',
-              title: 'Apple is not signing any iOS for this iPhone right now',
-              detail: `The catalogs list ${list.entries.length} versions for ${target.productType}, none marked signed.`,
-              nextSteps: ['Try again later; signing windows change.'],
-            },
-      );
+      if (list.entries.length > 0) throw new ProblemError('firmware-none-signed', { productType: target.productType, listed: list.entries.length });
+      if (list.offline) throw new ProblemError('firmware-offline', undefined, { cause: new Error(list.warnings.join(' ')) });
+      throw new ProblemError('firmware-not-listed', { productType: target.productType });
     }
     if (!latest.sha1 && !latest.sha256) {
-      throw new ProblemError({
-        code: 'firmware-no-hash',
-        title: 'The firmware cannot be checked',
-        detail: `No catalog gives a checksum for iOS ${latest.version} (${latest.build}), so a download could not be verified.`,
-        nextSteps: ['Try again later.', 'Or choose an .ipsw file you already have.'],
-      });
+      throw new ProblemError('firmware-no-hash', { version: latest.version, build: latest.build });
     }
     const destination = path.join(directory, latest.fileName);
     const signedAsOf = latest.signed === true ? list.checkedAt : null;
@@ -271,12 +254,7 @@ export class FirmwareService {
     }
     const mismatch = (entry?.sha1 && entry.sha1 !== digests.sha1) || (entry?.sha256 && entry.sha256 !== digests.sha256);
     if (mismatch) {
-      throw new ProblemError({
-        code: 'ipsw-hash-mismatch',
-        title: 'This firmware file is damaged or altered',
-        detail: `${path.basename(absolute)} does not match Apple’s checksum for iOS ${fit.version} (${fit.build}).`,
-        nextSteps: ['Download the file again, or let Lifeline download it.'],
-      });
+      throw new ProblemError('ipsw-hash-mismatch', { file: absolute, version: fit.version, build: fit.build });
     }
     const prepared: PreparedFirmware = {
       path: absolute,
@@ -366,12 +344,7 @@ export class FirmwareService {
       if (!intact || !sameIdentity(before, await fileIdentity(file))) {
         await rm(`${file}${MARKER_SUFFIX}`, { force: true });
         await rm(file, { force: true });
-        throw new ProblemError({
-          code: 'firmware-changed-on-disk',
-          title: 'The downloaded firmware was changed after it was checked',
-          detail: `${path.basename(file)} in Lifeline’s firmware folder no longer matches the checksum it had when it was downloaded. It was deleted.`,
-          nextSteps: ['Connect this computer to the internet so Lifeline can download it again.', 'Or choose an .ipsw file you already have.'],
-        });
+        throw new ProblemError('firmware-changed-on-disk', { file });
       }
       await writeMarker(file, { ...cached.marker, identity: before });
     }

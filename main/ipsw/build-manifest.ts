@@ -42,13 +42,9 @@ export type BuildManifest = {
 
 export const MAX_BUILD_MANIFEST_BYTES = 32 * 1024 * 1024;
 
-function manifestProblem(detail: string): ProblemError {
-  return new ProblemError({
-    code: 'build-manifest-invalid',
-    title: 'The firmware file’s manifest is not readable',
-    detail,
-    nextSteps: ['Use an unmodified .ipsw from Apple, or let Lifeline download one.'],
-  });
+/** `detail` is for the log (the error's cause); people read the catalog's words. */
+function manifestProblem(detail: string, file?: string): ProblemError {
+  return new ProblemError('build-manifest-invalid', file !== undefined ? { file } : undefined, { cause: new Error(detail) });
 }
 
 const hexNumber = (value: PlistValue | undefined): number | null => {
@@ -148,22 +144,16 @@ export type FitCheck = { identity: BuildIdentity; manifest: BuildManifest };
 
 /** The checks before anything else (docs/protocols/firmware.md#identity-selection): product type supported, an Erase identity for the board, every component present. */
 export function checkFitsPhone(manifest: BuildManifest, archive: IpswArchive, productType: string, boardConfig: string): FitCheck {
-  const wrongPhone = (detail: string): ProblemError =>
-    new ProblemError({
-      code: 'ipsw-wrong-phone',
-      title: 'This firmware is for a different iPhone',
-      detail,
-      nextSteps: ['Use the firmware Lifeline suggests for this phone.', 'If you picked the file yourself, check the model name in the file name.'],
-    });
+  const firmware = { productType, version: manifest.productVersion, build: manifest.productBuildVersion };
   if (manifest.supportedProductTypes.length > 0 && !manifest.supportedProductTypes.includes(productType)) {
-    throw wrongPhone(`iOS ${manifest.productVersion} (${manifest.productBuildVersion}) in this file is for ${manifest.supportedProductTypes.join(', ')}, not ${productType}.`);
+    throw new ProblemError('ipsw-wrong-phone', { ...firmware, fitsModels: manifest.supportedProductTypes });
   }
   const identity = selectIdentity(manifest, boardConfig, 'Erase');
   if (!identity) {
     const boards = [...new Set(manifest.identities.map((i) => i.deviceClass))].join(', ');
-    throw wrongPhone(`The manifest has no erase-restore identity for board ${boardConfig.toLowerCase()} (it has ${boards || 'none'}).`);
+    throw new ProblemError('ipsw-wrong-phone', { ...firmware, board: boardConfig.toLowerCase() }, { cause: new Error(`the manifest's boards: ${boards || 'none'}`) });
   }
   const missing = identity.components.filter((component) => component.path !== null && !archive.has(component.path)).map((c) => `${c.name} (${c.path})`);
-  if (missing.length > 0) throw manifestProblem(`${archive.path} lacks files its manifest needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`);
+  if (missing.length > 0) throw manifestProblem(`${archive.path} lacks files its manifest needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, archive.path);
   return { identity, manifest };
 }

@@ -13,13 +13,9 @@ export type IpswEntry = {
 
 const MAX_ENTRIES = 100_000;
 
+/** `why` is for the log (the error's cause); people read the catalog's words. */
 function notAnIpsw(path: string, why: string): ProblemError {
-  return new ProblemError({
-    code: 'ipsw-unreadable',
-    title: 'This file is not a usable iOS firmware file',
-    detail: `${path}: ${why}`,
-    nextSteps: ['Check that the file finished downloading and ends in .ipsw.', 'Or let Lifeline download the right firmware for you.'],
-  });
+  return new ProblemError('ipsw-unreadable', { file: path }, { cause: new Error(`${path}: ${why}`) });
 }
 
 /**

@@ -121,7 +121,8 @@ describe('FirmwareDownloader against the local fake CDN', () => {
     const destination = await target();
     servers.faults.status = 503;
     await expect(new FirmwareDownloader({ ...fast, maxAttempts: 3 }).download(request(destination))).rejects.toMatchObject({
-      problem: { code: 'firmware-network', detail: expect.stringContaining('HTTP 503') },
+      problem: { code: 'firmware-network', detail: expect.stringContaining('are kept') },
+      cause: { message: expect.stringContaining('HTTP 503') },
     });
     expect(firmwareRequests()).toHaveLength(3);
     expect(existsSync(destination)).toBe(false);

@@ -16,12 +16,7 @@ function targetOfPhone(phone: Phone): FirmwareTarget | null {
 function targetOfModel(productType: string, boardConfig: string | undefined): FirmwareTarget {
   const board = boardConfig ?? findModelByProductType(productType)?.boardConfig;
   if (!board) {
-    throw new ProblemError({
-      code: 'firmware-unknown-model',
-      title: 'Lifeline does not know this iPhone model',
-      detail: `${productType} is not in Lifeline’s device table, so its board is unknown.`,
-      nextSteps: ['Check the model identifier (for example iPhone6,1), or give the board with --board.'],
-    });
+    throw new ProblemError('firmware-unknown-model', { productType });
   }
   return { productType, boardConfig: board.toLowerCase() };
 }
@@ -29,27 +24,17 @@ function targetOfModel(productType: string, boardConfig: string | undefined): Fi
 export function firmwareHandlers(context: EngineContext): Pick<CommandHandlers, FirmwareCommands> {
   const service = (): FirmwareService => {
     if (context.options.firmware) return context.options.firmware;
-    throw new ProblemError({
-      code: 'firmware-unavailable',
-      title: 'Firmware downloads are not available here',
-      detail: 'This engine was started without a firmware service.',
-      nextSteps: ['Start Lifeline normally.'],
-    });
+    throw new ProblemError('firmware-unavailable');
   };
   const phoneById = (phoneId: string): Phone => {
     const phone = context.phones().find((p) => p.id === phoneId);
     if (phone) return phone;
-    throw new ProblemError({ code: 'phone-not-found', title: 'That iPhone is not connected', detail: `No phone with id ${maskPhoneId(phoneId)}.`, nextSteps: ['Plug the iPhone in again.'] });
+    throw new ProblemError('phone-not-found', { phoneId: maskPhoneId(phoneId) });
   };
   const phoneTarget = (phone: Phone): FirmwareTarget => {
     const target = targetOfPhone(phone);
     if (target) return target;
-    throw new ProblemError({
-      code: 'firmware-unknown-model',
-      title: 'Lifeline does not know which firmware fits this iPhone yet',
-      detail: `${phone.model.name}: its model identifier or board is not known.`,
-      nextSteps: ['Wait until the card shows the model, or choose an .ipsw file yourself.'],
-    });
+    throw new ProblemError('firmware-model-not-identified', { modelName: phone.model.name });
   };
   const runningJob = (kind: string, phoneId: string): string | null =>
     context.jobs.running().find((job) => job.kind === kind && job.phoneId === phoneId)?.job ?? null;
@@ -108,7 +93,7 @@ export function firmwareHandlers(context: EngineContext): Pick<CommandHandlers, 
       let target: FirmwareTarget;
       if (phone) target = phoneTarget(phone);
       else if (productType) target = targetOfModel(productType, boardConfig);
-      else throw new ProblemError({ code: 'bad-request', title: 'Which iPhone is this firmware for?', detail: 'Give a phone or a model identifier.', nextSteps: [] });
+      else throw new ProblemError('firmware-target-missing');
       const firmware = service();
       const { job, done } = context.jobs.start<PreparedFirmware>({
         kind: 'firmware.verify',

@@ -74,7 +74,11 @@ describe('BuildManifest', () => {
       const manifest = await readBuildManifest(archive);
       expect(checkFitsPhone(manifest, archive, 'iPhone6,2', 'N53AP').identity.deviceClass).toBe('n53ap');
       expect(() => checkFitsPhone(manifest, archive, 'iPhone7,2', 'n61ap')).toThrow(/not iPhone7,2/);
-      expect(() => checkFitsPhone(manifest, archive, 'iPhone6,1', 'n61ap')).toThrow(/no erase-restore identity for board n61ap \(it has n51ap, n53ap\)/);
+      expect(thrownBy(() => checkFitsPhone(manifest, archive, 'iPhone6,1', 'n61ap'))).toMatchObject({
+        code: 'ipsw-wrong-phone',
+        problem: { detail: expect.stringContaining('no erase-restore for board n61ap') },
+        cause: { message: expect.stringContaining('n51ap, n53ap') },
+      });
     } finally {
       archive.close();
     }
@@ -86,7 +90,7 @@ describe('BuildManifest', () => {
     const archive = await IpswArchive.open(ipsw.path);
     try {
       const manifest = await readBuildManifest(archive);
-      expect(() => checkFitsPhone(manifest, archive, 'iPhone6,1', 'n51ap')).toThrow(/lacks files its manifest needs: iBEC/);
+      expect(thrownBy(() => checkFitsPhone(manifest, archive, 'iPhone6,1', 'n51ap'))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/lacks files its manifest needs: iBEC/) } });
     } finally {
       archive.close();
     }
@@ -96,12 +100,12 @@ describe('BuildManifest', () => {
     const plist = syntheticBuildManifest(fiveS);
     const first = (plist.BuildIdentities as PlistDict[])[0]!;
     ((first.Manifest as PlistDict).iBSS as PlistDict).Info = { Path: '../../etc/passwd' };
-    expect(() => parseBuildManifest(plist)).toThrow(/outside the firmware file/);
+    expect(thrownBy(() => parseBuildManifest(plist))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/outside the firmware file/) } });
   });
 
   it('explains a manifest with missing pieces', () => {
-    expect(() => parseBuildManifest({ ProductVersion: '1', ProductBuildVersion: '1A1' })).toThrow(/no BuildIdentities/);
-    expect(() => parseBuildManifest({ BuildIdentities: [{ Info: {} }], ProductVersion: '1', ProductBuildVersion: '1A1' })).toThrow(/no Info.DeviceClass/);
+    expect(thrownBy(() => parseBuildManifest({ ProductVersion: '1', ProductBuildVersion: '1A1' }))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/no BuildIdentities/) } });
+    expect(thrownBy(() => parseBuildManifest({ BuildIdentities: [{ Info: {} }], ProductVersion: '1', ProductBuildVersion: '1A1' }))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/no Info.DeviceClass/) } });
     expect(() => decodeBuildManifest(Buffer.from('not a plist'))).toThrow(ProblemError);
   });
 
