@@ -127,7 +127,7 @@ export async function startRestoreBench(spec: SyntheticIpswSpec, scenario: Scena
 }
 
 /** Walks DFU/recovery → restore ramdisk; returns the device id on usbmuxd and the ticket the ramdisk booted with. */
-export async function bootToRestoreMode(bench: RestoreBench, behavior: RestoreBehavior, ticketFor?: (nonces: { apNonce: Uint8Array; sepNonce?: Uint8Array }) => Promise<Buffer>): Promise<{ deviceId: number; ticket: Buffer; identity: BuildIdentity }> {
+export async function bootToRestoreMode(bench: RestoreBench, behavior: RestoreBehavior): Promise<{ deviceId: number; ticket: Buffer; identity: BuildIdentity }> {
   const { phone, manifest } = bench;
   const identity = selectIdentity(manifest, phone.model.boardConfig, behavior)!;
   const requester = apTicketRequester(identity, { ecid: phone.identity.ecid, chipId: phone.model.cpid, boardId: phone.model.bdid ?? 0 }, { url: bench.tss.url, attempts: 1 });
@@ -231,7 +231,7 @@ export async function runScriptedHost(bench: RestoreBench, options: HostOptions)
       else if (type === 'StatusMsg') {
         run.status = Number(message.Status);
         run.log = typeof message.Log === 'string' ? message.Log : null;
-        if (run.status === 0 && options.acknowledge !== false) await channel.send(encodeReceivedFinalStatus());
+        if (run.status === 0 && options.acknowledge !== false) await channel.send(encodeReceivedFinalStatus()).catch(() => undefined);
         return run;
       } else if (type === 'DataRequestMsg' || type === 'AsyncDataRequestMsg') {
         const dataType = String(message.DataType);

@@ -134,6 +134,7 @@ export class RestoreRamdisk implements RestoredRamdisk {
       answerTimeoutMs: Math.max(MIN_WAIT_MS, ANSWER_TIMEOUT_MS * hardware.timeFactor),
       listen: (port, timeoutMs) => this.#listen(port, timeoutMs),
       unplug: () => this.#o.unplug(),
+      connected: () => hardware.plugged,
       onWipeStarted: () => {
         this.#wiped = true;
       },

@@ -68,6 +68,8 @@ export type RestoreSessionContext = {
   listen(port: number, timeoutMs: number): Promise<Duplex>;
   /** The cable is pulled (fault `unplugAt`). */
   unplug(): void;
+  /** False once the cable is out. */
+  connected(): boolean;
   /** The erase has begun wiping the data partition (partition map created). */
   onWipeStarted(): void;
 };
@@ -301,6 +303,8 @@ export class RestoreSession {
   }
 
   async #send(message: PlistDict): Promise<void> {
+    // A pulled cable: nothing leaves the phone any more, whatever the socket still buffers.
+    if (!this.#c.connected()) throw new SessionStop('host-gone', null, 'the cable is pulled');
     this.#c.record.messagesSent.push(String(message.MsgType));
     try {
       await this.#c.channel.send(message);
@@ -330,7 +334,11 @@ export class RestoreSession {
     try {
       if (stop.status !== null) await this.#sendStatus(stop.status, stop.message);
       // Let the host read the last message before the phone goes: it closes, or the phone stops waiting.
-      if (stop.outcome !== 'host-gone') await this.#c.channel.receive({ timeoutMs: HOST_CLOSE_GRACE_MS, maxBytes: 64 * 1024 }).catch(() => undefined);
+      if (stop.outcome !== 'host-gone') {
+        // The phone is going down: its side ends after the last message, and it waits (bounded) for the host to go.
+        this.#c.channel.stream.end();
+        await this.#c.channel.receive({ timeoutMs: HOST_CLOSE_GRACE_MS, maxBytes: 64 * 1024 }).catch(() => undefined);
+      }
     } catch {
       return this.#finish('host-gone', stop.status);
     }
