@@ -1,4 +1,4 @@
-import type { LifelineApi, RestoreRamdiskResult, RestoreToRamdiskRequest } from '../../common/api';
+import { ProblemError, type LifelineApi, type RestoreRamdiskResult, type RestoreToRamdiskRequest } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { EXIT } from './exit-codes';
@@ -21,14 +21,7 @@ async function ecidForPhone(api: LifelineApi, output: Output, wanted: string): P
   const matches = phones.filter((phone) => phone.ecid !== undefined && namesPhone({ ecid: BigInt(`0x${phone.ecid}`) }, wanted));
   const [match] = matches;
   if (matches.length === 1 && match?.ecid !== undefined) return { ecid: match.ecid };
-  printProblem(output, {
-    problem: {
-      code: 'restore-no-phone',
-      title: matches.length > 1 ? 'More than one phone matches' : 'That phone is not in DFU or recovery mode',
-      detail: `${matches.length > 1 ? 'Several phones match' : 'No phone in DFU or recovery mode matches'} ${wanted.slice(0, 64)}.`,
-      nextSteps: ['Run `lifeline dfu-info --json` and give the phoneId it prints.'],
-    },
-  });
+  printProblem(output, new ProblemError(matches.length > 1 ? 'restore-which-phone' : 'restore-no-phone', { wanted }));
   return { exit: EXIT.noDevice };
 }
 
@@ -59,15 +52,15 @@ export const registerRestoreCommand: RegisterCommand = (program, { withEngine, s
     .action((options: RestoreOptions) =>
       withEngine(async (api, output) => {
         if (options.until !== 'ramdisk') {
-          printProblem(output, { problem: { code: 'restore-until', title: 'Only --until ramdisk is available', detail: `"${options.until}" is not a stage Lifeline can stop at yet.`, nextSteps: ['Run with --until ramdisk.'] } });
+          printProblem(output, new ProblemError('restore-until', { until: options.until }));
           return EXIT.usage;
         }
         if (options.ipsw && options.latest) {
-          printProblem(output, { problem: { code: 'restore-firmware-choice', title: 'Choose --ipsw or --latest, not both', detail: 'Both were given.', nextSteps: ['Leave one out.'] } });
+          printProblem(output, new ProblemError('restore-firmware-choice'));
           return EXIT.usage;
         }
         if (options.phone !== undefined && options.ecid !== undefined) {
-          printProblem(output, { problem: { code: 'restore-phone-choice', title: 'Choose --phone or --ecid, not both', detail: 'Both were given.', nextSteps: ['Leave one out.'] } });
+          printProblem(output, new ProblemError('restore-phone-choice'));
           return EXIT.usage;
         }
         const chosen = options.phone !== undefined ? await ecidForPhone(api, output, options.phone) : { ecid: options.ecid };

@@ -3,7 +3,7 @@
  * check the firmware fits before anything is sent, ask for the ticket, and walk the boot chain (docs/protocols/boot-chain.md)
  * as one job with one progress record per stage.
  */
-import { ProblemError, type Problem, type RestoreRamdiskResult } from '../../../common/api';
+import { ProblemError, type ProblemCode, type RestoreRamdiskResult } from '../../../common/api';
 import { checkFitsPhone, readBuildManifest } from '../../ipsw/build-manifest';
 import { IpswArchive } from '../../ipsw/ipsw-reader';
 import { runBootChain } from '../../restore/boot-chain';
@@ -13,42 +13,23 @@ import { apTicketRequester } from '../../tss/ap-ticket';
 import { tssUrlFromEnvironment } from '../../tss/tss-client';
 import { UsbmuxClient } from '../../usbmux/usbmux-client';
 import type { CommandHandlers, EngineContext } from '../engine-ports';
-import { invalidIdentityProblem } from '../problems';
 
-const STEPS: Record<BootChainErrorCode, string[]> = {
-  'wrong-firmware': ['Use the firmware Lifeline suggests for this phone (leave out --ipsw).'],
-  'not-signed': ['Use the newest iOS version for this phone: Apple only signs current versions.', 'If this is the newest version, try again later.'],
-  'signing-server': ['Check the internet connection, then try again.'],
-  'nonce-changed': ['Put the phone back into DFU mode and start again.'],
-  'image-rejected': ['Put the phone back into DFU mode and start again.', 'If it happens again, let Lifeline download the firmware afresh.'],
-  'did-not-reenumerate': ['Unplug the phone, put it back into DFU mode and start again.', 'Use a different cable or USB port if it keeps happening.'],
-  'restore-mode-missing': ['Keep the phone plugged in. If the screen stays black, put it into DFU mode and start again.'],
-  usb: ['Check the cable and try again.'],
-  cancelled: [],
-};
+/** The catalog entry of each way the boot chain can stop (cancelled is not a failure: it becomes an AbortError). */
+const BOOT_CHAIN_PROBLEMS = {
+  'wrong-firmware': 'restore-wrong-firmware',
+  'not-signed': 'restore-not-signed',
+  'signing-server': 'restore-signing-server',
+  'nonce-changed': 'restore-nonce-changed',
+  'image-rejected': 'restore-image-rejected',
+  'did-not-reenumerate': 'restore-did-not-reenumerate',
+  'restore-mode-missing': 'restore-restore-mode-missing',
+  usb: 'restore-usb',
+} as const satisfies Record<Exclude<BootChainErrorCode, 'cancelled'>, ProblemCode>;
 
-export function bootChainProblem(error: BootChainError): Problem {
-  const titles: Record<BootChainErrorCode, string> = {
-    'wrong-firmware': 'This firmware is for a different iPhone',
-    'not-signed': 'Apple does not sign this firmware for this phone',
-    'signing-server': 'Apple’s signing server could not be used',
-    'nonce-changed': 'The phone changed its boot nonce and no new signature could be had',
-    'image-rejected': 'The phone refused a boot image',
-    'did-not-reenumerate': 'The phone did not restart into the next boot stage',
-    'restore-mode-missing': 'The phone did not show up in restore mode',
-    usb: 'The phone stopped answering over USB',
-    cancelled: 'Cancelled',
-  };
-  return { code: `restore-${error.code}`, title: titles[error.code], detail: `${error.message} (stage: ${error.stage})`, nextSteps: STEPS[error.code] };
-}
-
-export function unverifiedFirmwareProblem(file: string): Problem {
-  return {
-    code: 'firmware-unverified',
-    title: 'This firmware cannot be checked, so Lifeline will not restore from it',
-    detail: `No firmware catalog gives a checksum for ${file.split(/[\\/]/).pop() ?? file}, so Lifeline cannot tell whether it is Apple’s file, intact.`,
-    nextSteps: ['Leave out --ipsw: Lifeline downloads and checks the right firmware itself.', 'Connect to the internet so the catalogs can be checked, then try again.'],
-  };
+/** Cancelled → an AbortError (the job records "cancelled"); anything else → its Problem, the error kept as the cause. */
+function bootChainFailure(error: BootChainError): Error {
+  if (error.code === 'cancelled') return new DOMException('cancelled', 'AbortError');
+  return new ProblemError(BOOT_CHAIN_PROBLEMS[error.code], { stage: error.stage }, { cause: error });
 }
 
 export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, 'restore.toRamdisk'> {
@@ -57,26 +38,16 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
       const bus = context.options.usb;
       const firmware = context.options.firmware;
       if (!bus || !firmware) {
-        throw new ProblemError({
-          code: 'usb-unavailable',
-          title: 'USB is not available here',
-          detail: 'This Lifeline was started without USB or firmware access, so it cannot restore a phone.',
-          nextSteps: ['Start Lifeline normally, or point it at a USB/IP server with --usbip HOST:PORT.'],
-        });
+        throw new ProblemError('usb-unavailable', { purpose: 'restore' });
       }
       const wantedEcid = request.ecid !== undefined ? BigInt(`0x${request.ecid.replace(/^0x/i, '')}`) : undefined;
       const candidates = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery');
       const found = candidates.filter(({ info }) => wantedEcid === undefined || info.ecid === wantedEcid);
       const target = found[0];
       const unidentified = found.length === 1 ? target : found.length === 0 ? candidates.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
-      if (unidentified?.info.invalidIdentity !== undefined) throw new ProblemError(invalidIdentityProblem(unidentified.info.invalidIdentity));
+      if (unidentified?.info.invalidIdentity !== undefined) throw new ProblemError('phone-invalid-identity', undefined, { cause: new Error(unidentified.info.invalidIdentity) });
       if (!target || found.length > 1 || !target.info.model || target.info.ecid === undefined) {
-        throw new ProblemError({
-          code: 'restore-no-phone',
-          title: found.length > 1 ? 'More than one phone is in DFU or recovery mode' : 'No phone in DFU or recovery mode',
-          detail: found.length > 1 ? 'Say which one with its ECID (lifeline dfu-info --show-ecid lists them).' : 'Lifeline restores a phone that is in DFU or recovery mode.',
-          nextSteps: found.length > 1 ? ['Run again with --ecid.'] : ['Put the phone into DFU mode (lifeline coach dfu helps), then try again.'],
-        });
+        throw new ProblemError(found.length > 1 ? 'restore-which-phone' : 'restore-no-phone');
       }
       const model = target.info.model;
       const ecid = target.info.ecid;
@@ -93,7 +64,7 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
             : await firmware.prepare(phoneTarget, { signal, onProgress: progress });
           // Both paths have just checked the bytes (hashed, or an unchanged file in Lifeline's own cache); a file no
           // catalog hash vouches for is not restored from.
-          if (!prepared.catalogVerified) throw new ProblemError(unverifiedFirmwareProblem(prepared.path));
+          if (!prepared.catalogVerified) throw new ProblemError('firmware-unverified', { file: prepared.path });
           const archive = await IpswArchive.open(prepared.path);
           try {
             const manifest = await readBuildManifest(archive);
@@ -122,8 +93,7 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
                 progress({ phase: 'not-cancellable', fraction: null, message: 'Cannot cancel now: the phone is already booting the restore images. Lifeline finishes this part first.' }),
             }).catch((error: unknown) => {
               if (error instanceof BootChainError) {
-                if (error.code === 'cancelled') throw new DOMException('cancelled', 'AbortError');
-                throw new ProblemError(bootChainProblem(error));
+                throw bootChainFailure(error);
               }
               throw error;
             });
