@@ -11,6 +11,7 @@ import { AFC_SERVICE, MOBILEBACKUP2_SERVICE, NOTIFICATION_PROXY_SERVICE } from '
 import { SyncNotification } from '../notification-proxy/notification-proxy-wire';
 import { MobileBackup2Message } from '../devicelink/mobilebackup2-messages';
 import type { PairRecord } from '../lockdown/pair-record';
+import { readPairRecord } from '../lockdown/pair-record-store';
 import { hostTlsOptions } from '../lockdown/tls-options';
 import { isPairedPhone } from '../lockdown/phone-pin';
 import { encodeXmlPlist } from '../plist/plist-codec';
@@ -249,7 +250,7 @@ export class BackupService {
   private async openServices(target: BackupTarget, signal: AbortSignal): Promise<OpenServices> {
     let record: PairRecord | null;
     try {
-      record = await this.usbmux.readPairRecord(target.udid, { signal });
+      record = await readPairRecord(this.usbmux, target.udid, { signal });
     } catch (error) {
       throw problemForFailure(error);
     }

@@ -7,6 +7,7 @@ import { ProblemError } from '../../common/api';
 import { compareVersions } from '../../common/ios-version';
 import type { Phone, PhoneMode } from '../../common/phone';
 import { LockdownClient, LockdownError } from '../lockdown/lockdown-client';
+import { readPairRecord } from '../lockdown/pair-record-store';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import type { CoachPhones } from './coach-attempt';
 import { sendIBootCommand } from '../irecv/iboot-commands';
@@ -78,7 +79,7 @@ export async function enterRecoveryBySoftware(context: ShortcutContext, phoneId:
     throw new ProblemError('not-running');
   }
   context.progress('pairing', 'Checking that this computer is trusted…');
-  const record = await usbmux.readPairRecord(device.udid, { timeoutMs: 5_000, signal: context.signal }).catch(() => null);
+  const record = await readPairRecord(usbmux, device.udid, { timeoutMs: 5_000, signal: context.signal }).catch(() => null);
   if (!record) throw new ProblemError('not-trusted');
   const client = await LockdownClient.connect(usbmux, device.deviceId, { label: 'lifeline', timeoutMs: 10_000, usbmux: { timeoutMs: 5_000, signal: context.signal } });
   try {

@@ -6,6 +6,7 @@ import { LockdownClient, LockdownError } from './lockdown-client';
 import type { LockdownFailureCode } from './lockdown-client';
 import { LockdownDomain } from './lockdown-wire';
 import type { PairRecord } from './pair-record';
+import { readPairRecord } from './pair-record-store';
 import { MOBILEBACKUP2_SERVICE } from './service-names';
 
 /**
@@ -191,7 +192,7 @@ async function readTrust(
 ): Promise<void> {
   let record: PairRecord | null;
   try {
-    record = options.pairRecord !== undefined ? options.pairRecord : await usbmux.readPairRecord(info.udid, { timeoutMs: step() });
+    record = options.pairRecord !== undefined ? options.pairRecord : await readPairRecord(usbmux, info.udid, { timeoutMs: step() });
   } catch (error) {
     if (error instanceof DeadlineError) throw error;
     info.trust = 'unknown';

@@ -5,8 +5,6 @@ import { ByteReader, StreamClosedError, WireAbortedError, WireTimeoutError } fro
 import { isPlistDict } from '../plist/plist-value';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import { describeReportedIdentity, isUdid, parseUdid } from '../../common/phone-identity';
-import { decodePairRecord } from '../lockdown/pair-record';
-import type { PairRecord } from '../lockdown/pair-record';
 import {
   USBMUX_MAX_MESSAGE,
   UsbmuxErrno,
@@ -197,8 +195,11 @@ export class UsbmuxClient {
     return buid;
   }
 
-  /** The stored pair record for a UDID, or null when the daemon has none (ENOENT). Throws PairRecordError for a corrupt one. */
-  async readPairRecord(udid: string, options: UsbmuxRequestOptions = {}): Promise<PairRecord | null> {
+  /**
+   * The stored pair record's bytes for a UDID as the daemon keeps them (a plist, decoded by the lockdown layer), or null
+   * when the daemon has none (ENOENT).
+   */
+  async readPairRecordData(udid: string, options: UsbmuxRequestOptions = {}): Promise<Buffer | null> {
     // The daemon names a file after the PairRecordID: only a real UDID is ever sent.
     if (!isUdid(udid)) throw new RangeError(`Not a UDID: ${describeReportedIdentity(udid)}`);
     let reply: PlistDict;
@@ -211,7 +212,7 @@ export class UsbmuxClient {
     }
     const data = reply.PairRecordData;
     if (!(data instanceof Uint8Array)) throw this.unexpected('ReadPairRecord', reply);
-    return decodePairRecord(data);
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
 
   /**

@@ -13,6 +13,7 @@ import { LockdownClient, LockdownError } from '../../main/lockdown/lockdown-clie
 import { readDeviceInfo } from '../../main/lockdown/device-info';
 import { generateRsaKeyPair } from '../../main/lockdown/pair-record';
 import type { PairRecord, RsaKeyPairPem } from '../../main/lockdown/pair-record';
+import { readPairRecord } from '../../main/lockdown/pair-record-store';
 import { startSimulator } from '../../main/sim/simulator';
 import type { Simulator } from '../../main/sim/simulator';
 import type { SimService } from '../../main/sim/sim-service';
@@ -56,8 +57,8 @@ beforeAll(async () => {
   const address = parseUsbmuxSocketAddress(sim.address, 'linux');
   if (!address) throw new Error('sim address');
   usbmux = new UsbmuxClient({ address });
-  record = (await usbmux.readPairRecord(trusted.udid))!;
-  recoverRecord = (await usbmux.readPairRecord(toRecover.udid))!;
+  record = (await readPairRecord(usbmux, trusted.udid))!;
+  recoverRecord = (await readPairRecord(usbmux, toRecover.udid))!;
 }, 60_000);
 afterAll(() => sim.close());
 

@@ -6,6 +6,7 @@ import { ProblemError } from '../../common/api';
 import { BackupService } from '../../main/backup/backup-service';
 import { LockdownClient, LockdownError } from '../../main/lockdown/lockdown-client';
 import type { PairRecord } from '../../main/lockdown/pair-record';
+import { readPairRecord } from '../../main/lockdown/pair-record-store';
 import { LOCKDOWN_REQUEST_EVENT } from '../../main/sim/lockdownd';
 import type { ReceivedLockdownRequest } from '../../main/sim/lockdownd';
 import { startSimulator } from '../../main/sim/simulator';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   });
   phone = sim.phones[0]!;
   usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
-  record = (await usbmux.readPairRecord(phone.udid))!;
+  record = (await readPairRecord(usbmux, phone.udid))!;
   expect(record.EscrowBag).toBeDefined();
   phone.events.on(LOCKDOWN_REQUEST_EVENT, record_);
 }, 60_000);

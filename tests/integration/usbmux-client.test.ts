@@ -15,7 +15,9 @@ import { UsbmuxClient, UsbmuxError } from '../../main/usbmux/usbmux-client';
 import type { UsbmuxDevice, UsbmuxListedDevice } from '../../main/usbmux/usbmux-client';
 import { UsbmuxWatcher } from '../../main/usbmux/usbmux-watcher';
 import type { UsbmuxWatcherState } from '../../main/usbmux/usbmux-watcher';
-import { generateRsaKeyPair } from '../../main/lockdown/pair-record';
+import { PairRecordError, generateRsaKeyPair } from '../../main/lockdown/pair-record';
+import { readPairRecord } from '../../main/lockdown/pair-record-store';
+import { encodeXmlPlist } from '../../main/plist/plist-codec';
 import type { RsaKeyPairPem } from '../../main/lockdown/pair-record';
 import { startSimulator } from '../../main/sim/simulator';
 import type { Simulator } from '../../main/sim/simulator';
@@ -140,12 +142,29 @@ describe('UsbmuxClient against the fake usbmuxd', () => {
     }
   });
 
-  it('reads the SystemBUID and the stored pair record; a phone without one gives null', async () => {
+  it('reads the SystemBUID and the stored pair record bytes; a phone without one gives null', async () => {
     expect(await client.readBuid()).toBe(sim.daemon.systemBuid);
-    const record = await client.readPairRecord(sim.phones[0]!.udid);
+    const data = await client.readPairRecordData(sim.phones[0]!.udid);
+    expect(data).toEqual(await sim.daemon.readPairRecord(sim.phones[0]!.udid));
+    expect(await client.readPairRecordData(sim.phones[1]!.udid)).toBeNull();
+  });
+
+  it('lockdown decodes the record usbmuxd stores; a phone without one gives null', async () => {
+    const record = await readPairRecord(client, sim.phones[0]!.udid);
     expect(record?.SystemBUID).toBe(sim.daemon.systemBuid);
     expect(sim.phones[0]!.pairedHostIds()).toContain(record?.HostID);
-    expect(await client.readPairRecord(sim.phones[1]!.udid)).toBeNull();
+    expect(await readPairRecord(client, sim.phones[1]!.udid)).toBeNull();
+  });
+
+  it('lockdown refuses a stored record that is not a pair record', async () => {
+    const udid = sim.phones[1]!.udid;
+    await sim.daemon.storePairRecord(udid, encodeXmlPlist({ HostID: 'only a host id' }));
+    try {
+      expect(await client.readPairRecordData(udid)).not.toBeNull();
+      await expect(readPairRecord(client, udid)).rejects.toBeInstanceOf(PairRecordError);
+    } finally {
+      await sim.daemon.deletePairRecord(udid);
+    }
   });
 
   it('Connect turns the socket into a pipe to the device port (lockdownd answers QueryType)', async () => {
@@ -261,7 +280,7 @@ describe('UsbmuxClient against a hostile daemon', () => {
       { deviceId: 5, udid: null, reportedIdentity: '"x/../../victim"' },
       { deviceId: 6, udid: null },
     ]);
-    await expect(client.readPairRecord('x/../../victim')).rejects.toBeInstanceOf(RangeError);
+    await expect(client.readPairRecordData('x/../../victim')).rejects.toBeInstanceOf(RangeError);
   });
 
   it('a watcher on a hostile daemon reports daemon-missing, retries, and stops cleanly', async () => {

@@ -4,6 +4,7 @@ import type { Simulator } from '../../main/sim/simulator';
 import type { ScenarioInput } from '../../main/sim/scenario';
 import { decodePairRecord } from '../../main/lockdown/pair-record';
 import { LockdownClient } from '../../main/lockdown/lockdown-client';
+import { readPairRecord } from '../../main/lockdown/pair-record-store';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
@@ -57,7 +58,7 @@ describe.skipIf(skip !== null)(`idevicepair against a virtual phone${tool ? '' :
     const pair = await runTool(tool!, ['-u', phone.udid, 'pair'], sim.address);
     expect(pair.code).toBe(0);
     const usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
-    const record = (await usbmux.readPairRecord(phone.udid))!;
+    const record = (await readPairRecord(usbmux, phone.udid))!;
     const device = (await usbmux.listDevices()).find((d) => d.udid === phone.udid)!;
     const client = await LockdownClient.connect(usbmux, device.deviceId, { timeoutMs: 5000 });
     try {
