@@ -50,7 +50,9 @@ function optionsFromIdentity(raw: PlistDict): { systemPartitionPadding?: PlistDi
 export async function runRestoreModeSession(options: RestoreModeSessionOptions): Promise<RestoreModeSessionResult> {
   const { signal } = options;
   const client = await RestoredClient.connect(options.openPort, { ...(options.timeouts ? { timeouts: options.timeouts } : {}), ...(signal ? { signal } : {}) });
-  let fdr: FdrAgent | null = null;
+  let fdr: Promise<FdrAgent | null> = Promise.resolve(null);
+  const fdrStop = new AbortController();
+  const fdrSignal = signal ? AbortSignal.any([signal, fdrStop.signal]) : fdrStop.signal;
   try {
     const hardwareInfo = await client.hardwareInfo();
     if (!hardwareInfo) throw new RestoredError('protocol', 'The phone in restore mode did not say which phone it is (no HardwareInfo)');
@@ -61,8 +63,9 @@ export async function runRestoreModeSession(options: RestoreModeSessionOptions):
     if (debug) options.onEvent?.({ type: 'saved-debug-info', info: debug });
     if (options.fdr !== false) {
       const connect = (port: number, portSignal: AbortSignal): Promise<Duplex> => options.openPort(port, { signal: portSignal });
-      // A phone without factory data has nothing on 1082: the restore goes on, and fails with status 53 if it needed it.
-      fdr = await startFdrAgent({ connect, ...(signal ? { signal } : {}), onEvent: (event) => options.onEvent?.({ type: 'fdr', event }) }).catch(() => null);
+      // In the background, so StartRestore is not held up by the retries: a phone without factory data has nothing on
+      // 1082, and a phone that needs it fails with status 53 when the channel never comes.
+      fdr = startFdrAgent({ connect, signal: fdrSignal, onEvent: (event) => options.onEvent?.({ type: 'fdr', event }) }).catch(() => null);
     }
     const restoreOptions = buildRestoreOptions(options.sources.behavior, {
       uuid: randomUUID(),
@@ -79,6 +82,7 @@ export async function runRestoreModeSession(options: RestoreModeSessionOptions):
     return { ...result, hardwareInfo };
   } finally {
     client.close();
-    fdr?.stop();
+    fdrStop.abort();
+    (await fdr)?.stop();
   }
 }
