@@ -110,7 +110,7 @@ export async function openBackup(folder: string, options: OpenBackupOptions = {}
   const info = await stat(dbPath).catch(() => undefined);
   if (!info?.isFile()) throw new BackupOpenError('unreadable', 'Manifest.db is missing');
   if (info.size > MAX_MANIFEST_DB_BYTES) throw new BackupOpenError('unreadable', 'Manifest.db is too large to open');
-  let db = await readFile(dbPath);
+  let db: Buffer = await readFile(dbPath);
   let keybag: UnlockedKeybag | undefined;
   if (encryption.encrypted) {
     if (options.password === undefined) throw new BackupOpenError('password-needed', 'This backup is encrypted: its password is needed to open it');

@@ -41,7 +41,15 @@ export const ScenarioSchema = z.object({
   trustDialog: z.enum(['accept', 'deny', 'pending']).default('accept'),
   unlockedSinceBoot: z.boolean().default(true),
   backupEncryption: z.boolean().default(false),
-  backupPassword: z.string().optional(),
+  /** The backup password while encryption is on (main/sim/services/backup-encryption.ts names the default). */
+  backupPassword: z.string().min(1).max(1024).optional(),
+  /**
+   * PBKDF2 rounds of the keybag the phone makes when a backup password is set. A real iPhone uses 10,000 SHA-1 and
+   * 10,000,000 SHA-256 rounds (seconds per check); the virtual phone defaults to few so tests stay quick.
+   */
+  backupKeybagRounds: z
+    .object({ sha1Rounds: z.number().int().min(1).max(10_000_000), sha256Rounds: z.number().int().min(1).max(50_000_000) })
+    .default({ sha1Rounds: 1_000, sha256Rounds: 10_000 }),
   battery: z.number().int().min(0).max(100).default(80),
   mode: z.enum(['normal', 'recovery', 'dfu']).default('normal'),
   filesystem: z

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Decipher } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import {
   DLFileType,
@@ -22,13 +22,14 @@ import {
 import { MobileBackup2Message } from '../../devicelink/mobilebackup2-messages';
 import { MOBILEBACKUP2_SERVICE } from '../../lockdown/service-names';
 import { SyncNotification } from '../../notification-proxy/notification-proxy-wire';
-import { buildManifestDb, mbFileSize, readManifestDb, type ManifestRecord } from '../../backup/manifest-db';
+import { buildManifestDb, readManifestDb, readMbFile, type ManifestRecord } from '../../backup/manifest-db';
 import { encodeBinaryPlist, decodePlist } from '../../plist/plist-codec';
 import { PlistChannel } from '../../plist/framing';
 import { PlistReal, isPlistDict, type PlistDict, type PlistValue } from '../../plist/plist-value';
 import { backupNeedsPasscode, buildVersionFor, iosAtLeast } from '../scenario';
 import type { SimService, SimServicePhone } from '../sim-service';
 import { fileIdFor, type VirtualFile, type VirtualFilesystem } from '../virtual-fs';
+import { BackupPasswordRefused, encryptChunks, openBackupForRestore, type BackupEncryptor, type PhoneBackupEncryption, type RestoreDecryption } from './backup-encryption';
 import { DEVICE_NOTIFICATION_EVENT } from './notification-proxy';
 
 /** docs/protocols/mobilebackup2.md#hello: we speak 2.1 and accept hosts offering it (or 2.0). */
@@ -41,6 +42,7 @@ export const BackupEvent = {
   BackupStarted: 'backup-started',
   BackupFinished: 'backup-finished',
   RestoreFinished: 'restore-finished',
+  PasswordChanged: 'backup-password-changed',
   Failed: 'backup-failed',
 } as const;
 
@@ -67,7 +69,7 @@ class BackupDomainError extends Error {
   }
 }
 
-export type MobileBackup2Options = { filesystem: VirtualFilesystem };
+export type MobileBackup2Options = { filesystem: VirtualFilesystem; encryption: PhoneBackupEncryption };
 
 export function createMobileBackup2Service(phone: SimServicePhone, options: MobileBackup2Options): SimService {
   return {
@@ -76,13 +78,13 @@ export function createMobileBackup2Service(phone: SimServicePhone, options: Mobi
     ssl: iosAtLeast(phone.scenario, '15.0'),
     serve(stream: Duplex): void {
       stream.on('error', () => undefined);
-      const session = new MobileBackup2Session(phone, options.filesystem, stream);
+      const session = new MobileBackup2Session(phone, options.filesystem, options.encryption, stream);
       session.run().catch(() => undefined);
     },
   };
 }
 
-type BackedUpFile = { fileID: string; domain: string; relativePath: string; size: number; path: string };
+type BackedUpFile = { fileID: string; domain: string; relativePath: string; size: number; path: string; encryptionKey?: Buffer | undefined };
 
 class MobileBackup2Session {
   private readonly channel: PlistChannel;
@@ -90,6 +92,7 @@ class MobileBackup2Session {
   constructor(
     private readonly phone: SimServicePhone,
     private readonly fs: VirtualFilesystem,
+    private readonly encryption: PhoneBackupEncryption,
     private readonly stream: Duplex,
   ) {
     this.channel = new PlistChannel(stream, { format: 'binary', maxBytes: MAX_MESSAGE_BYTES });
@@ -145,10 +148,14 @@ class MobileBackup2Session {
         case MobileBackup2Message.List:
           await this.finish({ Content: await this.list(request) });
           break;
+        case 'ChangePassword':
+          await this.changePassword(request);
+          break;
         default:
           throw new BackupDomainError(1, `Unsupported request ${typeof name === 'string' ? name : '(none)'}`);
       }
-    } catch (error) {
+    } catch (caught) {
+      const error = caught instanceof BackupPasswordRefused ? new BackupDomainError(caught.code, caught.message) : caught;
       if (!(error instanceof BackupDomainError)) throw error;
       this.phone.events.emit(BackupEvent.Failed, { request: name, code: error.code, message: error.message });
       await this.send(processMessage({ ErrorCode: error.code, ErrorDescription: error.message }));
@@ -160,6 +167,8 @@ class MobileBackup2Session {
   private async backup(request: PlistDict): Promise<void> {
     const udid = this.phone.udid;
     await this.waitForPasscodeIfRequired();
+    const encryptor = await this.encryption.backupEncryptor();
+    const fileKeys = new Map<string, FileKey>();
     this.phone.events.emit(BackupEvent.BackupStarted, { full: true });
 
     // The previous Status.plist tells a real device whether it can go incremental; we always send everything.
@@ -185,7 +194,7 @@ class MobileBackup2Session {
     let batchBytes = 0;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      const items = batch.map((f) => this.fileUpload(udid, f));
+      const items = batch.map((f) => this.fileUpload(udid, f, encryptor, fileKeys));
       sentBytes += batchBytes;
       await this.uploadBatch(items, (100 * sentBytes) / Math.max(1, totalBytes), totalBytes);
       batch = [];
@@ -198,10 +207,12 @@ class MobileBackup2Session {
     }
     await flush();
 
+    const manifestDb = buildManifestDb(manifestRecords(files, fileKeys));
+    const sealed = encryptor ? { keybag: encryptor.keybag, ...encryptor.manifest(manifestDb) } : undefined;
     await this.uploadBatch(
       [
-        this.bytesUpload(`${udid}/Manifest.db`, buildManifestDb(manifestRecords(files))),
-        this.plistUpload(`${udid}/Manifest.plist`, this.manifestPlist(started)),
+        this.bytesUpload(`${udid}/Manifest.db`, sealed?.bytes ?? manifestDb),
+        this.plistUpload(`${udid}/Manifest.plist`, this.manifestPlist(started, sealed)),
         this.plistUpload(`${udid}/Status.plist`, this.statusPlist(snapshotId, started, 'finished')),
       ],
       100,
@@ -212,8 +223,8 @@ class MobileBackup2Session {
   }
 
   /** iOS ≥ 16.1 with a passcode: the phone asks for it before any backup traffic (docs/protocols/mobilebackup2.md#notification-proxy, docs/protocols/mobilebackup2.md#known-errors). */
-  private async waitForPasscodeIfRequired(): Promise<void> {
-    if (!backupNeedsPasscode(this.phone.scenario)) return;
+  private async waitForPasscodeIfRequired(required = backupNeedsPasscode(this.phone.scenario)): Promise<void> {
+    if (!required) return;
     this.phone.events.emit(BackupEvent.PasscodeRequested);
     this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, SyncNotification.PasscodePresented);
     await new Promise<void>((resolve, reject) => {
@@ -239,7 +250,16 @@ class MobileBackup2Session {
     return { BackupState: 'new', Date: date, IsFullBackup: true, SnapshotState: snapshotState, UUID: uuid, Version: '3.3' };
   }
 
-  private manifestPlist(date: Date): PlistDict {
+  /** docs/protocols/backup-encryption.md#changing-the-password: iOS 13 and later confirm with the passcode first. */
+  private async changePassword(request: PlistDict): Promise<void> {
+    await this.waitForPasscodeIfRequired(this.phone.scenario.passcodeSet && iosAtLeast(this.phone.scenario, '13.0'));
+    const change = await this.encryption.changePassword(request.OldPassword, request.NewPassword);
+    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, 'com.apple.mobile.backup.domain_changed');
+    this.phone.events.emit(BackupEvent.PasswordChanged, { change });
+    await this.finish({});
+  }
+
+  private manifestPlist(date: Date, encryption: { keybag: Buffer; manifestKey: Buffer } | undefined): PlistDict {
     const lockdown: PlistDict = {};
     for (const key of ['BuildVersion', 'DeviceName', 'ProductType', 'ProductVersion', 'SerialNumber', 'UniqueDeviceID']) {
       const value = this.phone.lockdownValue(undefined, key);
@@ -262,9 +282,11 @@ class MobileBackup2Session {
       };
     }
     return {
-      BackupKeyBag: createHash('sha256').update(`keybag:${this.phone.udid}`).digest(),
+      // docs/protocols/backup-encryption.md#manifestplist-keys: an unencrypted backup's bag opens only on the phone; ours is a stand-in.
+      BackupKeyBag: encryption?.keybag ?? createHash('sha256').update(`keybag:${this.phone.udid}`).digest(),
+      ...(encryption ? { ManifestKey: encryption.manifestKey } : {}),
       Date: date,
-      IsEncrypted: this.phone.scenario.backupEncryption,
+      IsEncrypted: encryption !== undefined,
       Lockdown: lockdown,
       SystemDomainsVersion: '24.0',
       Version: '10.0',
@@ -287,12 +309,14 @@ class MobileBackup2Session {
     };
   }
 
-  private fileUpload(udid: string, file: VirtualFile): Upload {
+  private fileUpload(udid: string, file: VirtualFile, encryptor: BackupEncryptor | undefined, keys: Map<string, FileKey>): Upload {
     const fs = this.fs;
+    const sealed = encryptor?.forFile(file.domain);
+    if (sealed) keys.set(file.fileID, { protectionClass: sealed.protectionClass, encryptionKey: sealed.encryptionKey });
     return {
       sourceName: `${file.domain}/${file.relativePath}`,
       path: `${udid}/${file.fileID.slice(0, 2)}/${file.fileID}`,
-      chunks: () => fs.read(file.fileID, READ_CHUNK_BYTES),
+      chunks: () => (sealed ? encryptChunks(fs.read(file.fileID, READ_CHUNK_BYTES), sealed.cipher) : fs.read(file.fileID, READ_CHUNK_BYTES)),
     };
   }
 
@@ -343,12 +367,11 @@ class MobileBackup2Session {
     if (!status || status.SnapshotState !== 'finished') throw new BackupDomainError(103, 'Error reading backup status');
     const manifest = parsePlistFile(small.get(`${source}/Manifest.plist`));
     if (!manifest) throw new BackupDomainError(205, 'Error reading backup properties');
-    if (manifest.IsEncrypted === true) {
-      const expected = this.phone.scenario.backupPassword;
-      if (expected !== undefined && options.Password !== expected) throw new BackupDomainError(207, 'Wrong backup password');
-    }
+    // docs/protocols/backup-encryption.md#restoring-an-encrypted-backup: the phone opens the keybag with the host's password.
+    const decryption: RestoreDecryption | undefined =
+      manifest.IsEncrypted === true ? await openBackupForRestore(manifest, options.Password, small.get(`${source}/Manifest.db`)) : undefined;
 
-    const listed = await this.listBackup(source, small.get(`${source}/Manifest.db`));
+    const listed = await this.listBackup(source, decryption?.manifestDb ?? small.get(`${source}/Manifest.db`));
     const totalBytes = listed.reduce((sum, f) => sum + f.size, 0);
     if (this.phone.faults.diskFull) throw new BackupDomainError(105, 'Not enough free space on the device to restore');
 
@@ -359,17 +382,25 @@ class MobileBackup2Session {
     for (let i = 0; i < listed.length; i += BATCH_MAX_FILES) {
       const batch = listed.slice(i, i + BATCH_MAX_FILES);
       let current: Awaited<ReturnType<typeof replacement.addFile>> | undefined;
+      let decipher: Decipher | undefined;
       const sink: FileBatchSink = {
         beginFile: async ({ path }) => {
           const file = byPath.get(path);
           if (!file) throw new DeviceLinkError(`Host sent an unrequested file ${path}`);
+          decipher = decryption?.decipherFor(file.encryptionKey);
           current = await replacement.addFile(file.domain, file.relativePath);
         },
-        data: (bytes) => current?.write(bytes),
+        data: (bytes) => current?.write(decipher ? decipher.update(bytes) : bytes),
         endFile: async (outcome) => {
           if (!current) return;
-          if (outcome.ok) await current.commit();
-          else {
+          const tail = outcome.ok && decipher ? finalBytes(decipher) : Buffer.alloc(0);
+          if (outcome.ok && tail) {
+            await current.write(tail);
+            await current.commit();
+          } else if (outcome.ok) {
+            failures.push('A file of the backup does not decrypt');
+            await current.abort();
+          } else {
             failures.push(outcome.message);
             await current.abort();
           }
@@ -428,13 +459,17 @@ class MobileBackup2Session {
       try {
         return readManifestDb(manifestDb, { maxRows: MAX_LISTED_FILES })
           .filter((e) => e.flags === 1 && /^[0-9a-f]{40}$/.test(e.fileID))
-          .map((e) => ({
-            fileID: e.fileID,
-            domain: e.domain,
-            relativePath: e.relativePath,
-            size: mbFileSize(e.file) ?? 0,
-            path: `${source}/${e.fileID.slice(0, 2)}/${e.fileID}`,
-          }));
+          .map((e) => {
+            const record = readMbFile(e.file);
+            return {
+              fileID: e.fileID,
+              domain: e.domain,
+              relativePath: e.relativePath,
+              size: record?.size ?? 0,
+              path: `${source}/${e.fileID.slice(0, 2)}/${e.fileID}`,
+              encryptionKey: record?.encryptionKey,
+            };
+          });
       } catch {
         // Unreadable Manifest.db: fall back to the folder listing.
       }
@@ -536,8 +571,10 @@ class MobileBackup2Session {
   }
 }
 
-/** Files plus their parent directories (flags 2), as Manifest.db lists them. */
-function manifestRecords(files: readonly VirtualFile[]): ManifestRecord[] {
+type FileKey = { protectionClass: number; encryptionKey: Buffer };
+
+/** Files plus their parent directories (flags 2), as Manifest.db lists them; encrypted backups add each file's key. */
+function manifestRecords(files: readonly VirtualFile[], keys: ReadonlyMap<string, FileKey>): ManifestRecord[] {
   const records: ManifestRecord[] = [];
   const directories = new Set<string>();
   for (const file of files) {
@@ -549,12 +586,21 @@ function manifestRecords(files: readonly VirtualFile[]): ManifestRecord[] {
       directories.add(key);
       records.push({ fileID: fileIdFor(file.domain, dir), domain: file.domain, relativePath: dir, flags: 2, size: 0, mode: 0o40755, mtime: file.mtime });
     }
-    records.push({ ...file, flags: 1 });
+    records.push({ ...file, flags: 1, ...keys.get(file.fileID) });
   }
   return records;
 }
 
 type Upload = { sourceName: string; path: string; chunks: () => AsyncIterable<Buffer> };
+
+/** A decipher's PKCS#7 tail, or undefined when the padding is wrong (a damaged file or the wrong key). */
+function finalBytes(decipher: Decipher): Buffer | undefined {
+  try {
+    return decipher.final();
+  } catch {
+    return undefined;
+  }
+}
 
 function realValue(value: PlistValue | undefined): number | undefined {
   if (value instanceof PlistReal) return value.value;
