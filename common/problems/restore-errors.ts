@@ -1,6 +1,6 @@
 /**
  * The error numbers Finder, iTunes and Apple Devices show when a restore fails, which people search for. Lifeline's
- * restore engine reports the same numbers (restored's status, docs/protocols/restore-errors.md) through
+ * restore engine reports the same numbers (restored's status, docs/protocols/restore-errors.md#error-numbers) through
  * `problemForRestoreError`. Numbers that mean the same thing to people share one kind of advice.
  */
 import { APPLE_HELP, entry, type ProblemEntry } from './problem-entry';
