@@ -7,7 +7,6 @@ import { startHostRegistry } from '../devices/host-sources';
 import type { PhoneRegistry } from '../devices/phone-registry';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { UsbmuxClient } from '../usbmux/usbmux-client';
-import { startPracticeHost } from '../sim/practice-host';
 import { openNodeUsbBus } from '../usb/node-usb-bus';
 import { USBIP_ENV, openUsbipBus, parseUsbipAddress } from '../usbip/usbip-bus';
 import type { UsbBus } from '../usb/usb-bus';
@@ -31,6 +30,8 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
   const identity = { name: APP_NAME, version: APP_VERSION, demo: options.demo ?? false };
   const grace = options.reconnectGraceMs !== undefined ? { reconnectGraceMs: options.reconnectGraceMs } : {};
   if (options.demo) {
+    // Loaded only here, so a real run never loads (and the app's main bundle never contains) the virtual phones.
+    const { startPracticeHost } = await import('../sim/practice-host');
     const host = await startPracticeHost({ timeFactor: options.demoTimeFactor ?? 1 });
     const phones = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, ...grace });
     // Practice backups of virtual phones never land among real ones (unless LIFELINE_BACKUP_DIR says where).
