@@ -1,6 +1,7 @@
 import type { Phone } from '../../common/phone';
 import { describeMode, describeTrust } from '../phone-words';
 import { PhoneActions } from './phone-actions';
+import { ProblemHelpLink } from './problem-help-link';
 import { PhoneDrawing, buttonFamilyWords } from './phone-drawing';
 
 export function PhoneCard({ phone }: { phone: Phone }) {
@@ -39,6 +40,7 @@ export function PhoneCard({ phone }: { phone: Phone }) {
             ))}
           </ul>
         )}
+        <ProblemHelpLink url={phone.triage.helpUrl} />
       </section>
       <PhoneActions phone={phone} />
     </article>

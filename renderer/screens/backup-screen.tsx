@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { BackupResultSchema, problemOf, type JobSummary, type Progress } from '../../common/api';
 import { BackupList, formatSize, useBackups } from '../components/backup-list';
 import { StatusAnnouncer } from '../components/status-announcer';
+import { ProblemHelpLink } from '../components/problem-help-link';
 import { HOME } from '../navigation';
 import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
@@ -87,6 +88,7 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
             ))}
           </ul>
         )}
+        <ProblemHelpLink url={problem?.helpUrl} />
       </section>
     );
   }

@@ -54,7 +54,7 @@ describe('useCommand', () => {
   it('gives the engine’s Problem as sent, and a Problem with the fallback title for any other failure', async () => {
     const { api, calls } = handAnsweredApi();
     const { result } = renderCommand(api, { phoneId: 'A' });
-    await act(async () => calls[0]!.reject(new ProblemError(noPhone)));
+    await act(async () => calls[0]!.reject(ProblemError.forward(noPhone)));
     expect(result.current).toMatchObject({ data: null, problem: noPhone, loading: false });
 
     act(() => result.current.refetch());
@@ -68,7 +68,7 @@ describe('useCommand', () => {
     const { result } = renderCommand(api, { phoneId: 'A' });
     await act(async () => calls[0]!.resolve(status('A')));
     act(() => result.current.refetch());
-    await act(async () => calls[1]!.reject(new ProblemError(noPhone)));
+    await act(async () => calls[1]!.reject(ProblemError.forward(noPhone)));
     expect(result.current).toMatchObject({ data: status('A'), problem: noPhone });
     act(() => result.current.refetch());
     await act(async () => calls[2]!.resolve(status('A', 'preparing')));

@@ -1,3 +1,4 @@
+import { ProblemHelpLink } from '../../components/problem-help-link';
 import { useJob } from '../../store/use-job';
 import type { Shortcut, ShortcutKind } from './use-recovery-shortcut';
 
@@ -24,6 +25,7 @@ export function CoachShortcutResult({ shortcut }: { shortcut: Shortcut }) {
               <li key={step}>{step}</li>
             ))}
           </ul>
+          <ProblemHelpLink url={job.problem.helpUrl} />
         </>
       )}
       {job.state === 'cancelled' && <p>Stopped.</p>}
