@@ -254,7 +254,7 @@ class MobileBackup2Session {
   private async changePassword(request: PlistDict): Promise<void> {
     await this.waitForPasscodeIfRequired(this.phone.scenario.passcodeSet && iosAtLeast(this.phone.scenario, '13.0'));
     const change = await this.encryption.changePassword(request.OldPassword, request.NewPassword);
-    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, 'com.apple.mobile.backup.domain_changed');
+    this.phone.events.emit(DEVICE_NOTIFICATION_EVENT, SyncNotification.DomainChanged);
     this.phone.events.emit(BackupEvent.PasswordChanged, { change });
     await this.finish({});
   }
