@@ -18,6 +18,7 @@ export function printProblem(output: Output, error: unknown): Problem {
   else {
     output.err(`${problem.title}\n${problem.detail}`);
     for (const step of problem.nextSteps) output.err(`  • ${step}`);
+    if (problem.helpUrl) output.err(`  More help: ${problem.helpUrl}`);
   }
   return problem;
 }
