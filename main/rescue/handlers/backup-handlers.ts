@@ -6,19 +6,16 @@ import type { CommandHandlers, EngineContext } from '../engine-ports';
 export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list'> {
   const service = (): BackupService => {
     if (context.options.backup) return context.options.backup;
-    throw new ProblemError({
-      code: 'backup-unavailable',
-      title: 'Backups are not available here',
-      detail: 'This Lifeline engine was started without access to phones.',
-      nextSteps: ['Start Lifeline normally.'],
-    });
+    throw new ProblemError('backup-unavailable');
   };
   return {
     'backup.start': async ({ phoneId, udid, directory }) => {
       const backup = service();
       const phone = phoneId !== undefined ? context.phones().find((p) => p.id === phoneId) : undefined;
       if (phoneId !== undefined && phone && !phone.triage.canBackUp) {
-        throw new ProblemError({ code: phone.triage.code ?? 'backup-not-possible', title: phone.triage.headline, detail: phone.triage.reason, nextSteps: phone.triage.nextSteps });
+        const { code, headline, reason, nextSteps, helpUrl } = phone.triage;
+        // The verdict's words are the catalog's own (main/devices/triage.ts): passed on as they are.
+        throw ProblemError.forward({ code: code ?? 'internal', title: headline, detail: reason, nextSteps, ...(helpUrl !== undefined ? { helpUrl } : {}) });
       }
       const running = context.jobs.running().find((job) => job.kind === 'backup' && phoneId !== undefined && job.phoneId === phoneId);
       if (running) return { job: running.job };
