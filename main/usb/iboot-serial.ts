@@ -157,6 +157,24 @@ function canonicalString(key: string, value: string, source: DeviceSerial['sourc
   return value;
 }
 
+/**
+ * The device-info string inside a Windows interface path, in the spelling the device sends (upper-case keys and hex,
+ * spaces restored, `iBoot-` tags): what a USB stack that reads iSerialNumber would report. Null when `path` holds none.
+ */
+export function serialFromWindowsPath(path: string): string | null {
+  if (path.length > MAX_SERIAL_INPUT_LENGTH) return null;
+  const windows = fromWindowsPath(path);
+  if (!windows) return null;
+  const tokens = tokenize(windows.text, []);
+  if (tokens.length === 0) return null;
+  return tokens
+    .map(({ key, value, bracketed }) => {
+      const upperKey = key.toUpperCase();
+      return bracketed ? `${upperKey}:[${canonicalString(upperKey, value, 'windows-path')}]` : `${upperKey}:${value.toUpperCase()}`;
+    })
+    .join(' ');
+}
+
 /** Parse a serial/nonce string. Never throws, whatever the input. */
 export function parseIBootSerial(input: unknown): SerialParseResult {
   if (typeof input !== 'string') return failure('not-a-string', 'The device serial is not text.');

@@ -99,7 +99,7 @@ const LINUX_UDEV_FIX =
   'SUBSYSTEM=="usb", ATTR{idVendor}=="05ac", ATTR{idProduct}=="122[27]|128[0-3]", TAG+="uaccess" ' +
   'then run "sudo udevadm control --reload-rules", and unplug and reconnect the iPhone.';
 
-const WINDOWS_DRIVER_FIX =
+export const WINDOWS_DRIVER_FIX =
   'Windows has no Apple driver for this iPhone. Install Apple’s “Apple Devices” app from the Microsoft Store ' +
   '(or iTunes), then unplug and reconnect the iPhone. Do not replace Apple’s driver with tools such as Zadig.';
 

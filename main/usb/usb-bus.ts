@@ -47,10 +47,14 @@ export interface UsbDeviceHandle {
 
 export type UsbUnavailableReason = 'no-usb-subsystem' | 'permission-denied' | 'driver-missing' | 'library-failed';
 
+/** Which way this computer reaches phones in recovery and DFU mode. */
+export type UsbBackend = 'libusb' | 'apple-driver' | 'apple-driver-and-libusb' | 'usbip' | 'simulator';
+
 export type UsbBusStatus =
-  | { state: 'ready' }
+  | { state: 'ready'; backend?: UsbBackend }
   | {
       state: 'unavailable';
+      backend?: UsbBackend;
       reason: UsbUnavailableReason;
       /** What went wrong, in words a support person can search for. */
       detail: string;

@@ -58,7 +58,7 @@ export class SimUsbBus implements UsbBus {
   }
 
   status(): UsbBusStatus {
-    return { state: 'ready' };
+    return { state: 'ready', backend: 'simulator' };
   }
 
   close(): void {
