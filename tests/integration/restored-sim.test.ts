@@ -13,9 +13,12 @@ import { IpswArchive } from '../../main/ipsw/ipsw-reader';
 import { basebandUpdaterFor } from '../../main/restore/baseband-updater';
 import { runBootChain } from '../../main/restore/boot-chain';
 import { runRestoreModeSession } from '../../main/restore/restore-mode-session';
+import { problemForRestoredError } from '../../main/restore/restored-problem';
+import { RestoredError } from '../../main/restored/restored-error';
 import { usbmuxPortOpener } from '../../main/restored/restored-client';
 import type { RestoredProgress } from '../../main/restored/restored-progress';
 import { startFakeTssServer } from '../../main/sim/fake-tss-server';
+import type { RestoreFaults } from '../../main/sim/faults';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { startSimulator } from '../../main/sim/index';
 import { RESTORE_ENDED_EVENT } from '../../main/sim/virtual-iphone';
@@ -51,7 +54,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function restoreA7(behavior: RestoreBehavior) {
+async function restoreA7(behavior: RestoreBehavior, faults: RestoreFaults = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeline-restored-sim-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const archive = await IpswArchive.open((await writeSyntheticIpsw(dir, A7_SPEC)).path);
@@ -66,6 +69,7 @@ async function restoreA7(behavior: RestoreBehavior) {
   const phone = sim.phones[0]!;
   phone.hardware.ticketKey = tss.key.publicKey;
   phone.restoreWith(A7_SPEC);
+  phone.faults.set({ restore: faults });
   const modem = simBasebandOf(phone.identity.ecid, phone.identity.imei);
   tss.basebandPhones.set(String(phone.identity.ecid), { bbChipId: modem.chipId, bbGoldCertId: modem.certId, bbSnum: modem.chipSerial });
   const bus = new SimUsbBus([phone.hardware]);
@@ -91,14 +95,18 @@ async function restoreA7(behavior: RestoreBehavior) {
 
   const phoneDone = new Promise<void>((resolve) => phone.events.once(RESTORE_ENDED_EVENT, () => resolve()));
   const progress: RestoredProgress[] = [];
-  const result = await runRestoreModeSession({
+  const session = runRestoreModeSession({
     openPort: usbmuxPortOpener(usbmux, booted.restorePhone.deviceId),
     ecid,
     sources: { archive, identity, ticket: ticket!, behavior: behavior === 'Erase' ? 'erase' : 'update', ...(baseband ? { baseband } : {}) },
     onProgress: (p) => progress.push(p),
   });
+  const [result, error] = await session.then(
+    (value) => [value, null] as const,
+    (thrown: unknown) => [null, thrown] as const,
+  );
   await phoneDone;
-  return { result, progress, record: phone.restores.at(-1)!, hadBaseband: baseband !== null };
+  return { result, error, progress, record: phone.restores.at(-1)!, hadBaseband: baseband !== null };
 }
 
 describe('restored: Lifeline against the virtual phone', () => {
@@ -121,8 +129,24 @@ describe('restored: Lifeline against the virtual phone', () => {
 
   it('updates the same phone with the Update identity, and the phone knows it was an update', async () => {
     const { result, record } = await restoreA7('Update');
-    expect(result.outcome).toBe('restored');
+    expect(result?.outcome).toBe('restored');
     expect(record).toMatchObject({ behavior: 'Update', outcome: 'finished', finalStatusAcknowledged: true });
     expect(record.dataRequests.filter((request) => request.rejected !== null)).toEqual([]);
+  });
+
+  it('reports the phone’s failing status with its number and log, as Apple’s restore error', async () => {
+    const { result, error, record } = await restoreA7('Erase', { status: { code: 14, at: 'NORData', log: 'flash NOR failed' } });
+    expect(result).toBeNull();
+    expect(error).toBeInstanceOf(RestoredError);
+    expect(error).toMatchObject({ kind: 'status', status: 14, log: 'flash NOR failed' });
+    expect(problemForRestoredError(error)?.code).toBe('restore-error-14');
+    expect(record).toMatchObject({ outcome: 'failed', status: { code: 14 } });
+  });
+
+  it('reports a restored crash with its backtrace when the phone drops the connection', async () => {
+    const { error, record } = await restoreA7('Erase', { crashAt: 'KernelCache' });
+    expect(error).toMatchObject({ kind: 'crashed' });
+    expect((error as RestoredError).log).not.toBe('');
+    expect(record.outcome).toBe('crashed');
   });
 });
