@@ -57,7 +57,7 @@ describe('lifeline backup / lifeline backups (practice mode)', () => {
     const phone = (JSON.parse(devices.out.join('')) as { phones: Phone[] }).phones.find((p) => p.mode === 'recovery')!;
     const { code, out } = await run(['--demo', '--json', 'backup', '--phone', phone.id, '--dir', dir]);
     expect(code).toBe(EXIT.failed);
-    expect(JSON.parse(out.join('')).error.code).toBe('backup-not-possible');
+    expect(JSON.parse(out.join('')).error.code).toBe('backup-wrong-mode');
   });
 
   it('exits with "no device" for an unknown phone id', async () => {
