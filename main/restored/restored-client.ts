@@ -64,6 +64,8 @@ export type RestoredTimeouts = {
   dataPortRetryMs: number;
   /** A raw channel the phone uploads on (BasebandUpdaterOutputData) silent this long. */
   rawInputIdleMs: number;
+  /** One answer, start to end (the OS image over ASR is the long one); a phone that stops reading cannot hang us. */
+  answerMs: number;
 };
 
 export const RESTORED_TIMEOUTS: RestoredTimeouts = {
@@ -72,6 +74,7 @@ export const RESTORED_TIMEOUTS: RestoredTimeouts = {
   dataPortAttempts: 30,
   dataPortRetryMs: 2_000,
   rawInputIdleMs: 60_000,
+  answerMs: 45 * 60_000,
 };
 
 export type RestoredEvent =
@@ -452,7 +455,12 @@ class MessageLoop {
   private track(answer: Promise<void>): void {
     this.inFlight++;
     this.disarmIdle();
-    answer
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new RestoredError('timeout', `An answer to the phone took longer than ${this.timeouts.answerMs} ms`)), this.timeouts.answerMs);
+    });
+    Promise.race([answer, deadline])
+      .finally(() => clearTimeout(timer))
       .catch((error: unknown) => {
         if (!this.failure) this.failure = error;
         // Wake the reader: the restore cannot go on without this answer.

@@ -333,4 +333,18 @@ describe('RestoredClient: the message loop', () => {
     await expectStartRestore(phone.channel);
     expect(await running).toMatchObject({ kind: 'timeout' });
   });
+
+  it('does not hang when the phone stops reading an answer', async () => {
+    const phone = scriptedPhone();
+    const connecting = RestoredClient.connect(phone.opener, { timeouts: { answerMs: 50 } });
+    await phone.answerQueryType();
+    const client = await connecting;
+    // The phone opens its data port and never reads from it.
+    phone.ports.set(50002, () => undefined);
+    const provider = fakeProvider({ personalisedComponent: async () => new Uint8Array(4 * 1024 * 1024) });
+    const running = rejectionOf(() => client.restore({ restoreOptions, provider }));
+    await expectStartRestore(phone.channel);
+    await phone.channel.send({ MsgType: 'DataRequestMsg', DataType: 'KernelCache', DataPort: 50002 });
+    expect(await running).toMatchObject({ kind: 'timeout' });
+  });
 });
