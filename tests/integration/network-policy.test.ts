@@ -52,7 +52,7 @@ describe('the network policy, applied by the http client', () => {
       const dir = await mkdtemp(path.join(work, 'http-'));
       await expect(
         new FirmwareDownloader(fast).download({ url: 'http://updates.cdn-apple.com/x.ipsw', destination: path.join(dir, 'x.ipsw'), expectedSize: 10, sha1: 'a'.repeat(40), sha256: null }),
-      ).rejects.toMatchObject({ problem: { code: 'firmware-blocked-url', detail: expect.stringContaining('only https') } });
+      ).rejects.toMatchObject({ problem: { code: 'firmware-blocked-url', detail: expect.stringContaining('updates.cdn-apple.com') }, cause: { message: expect.stringContaining('only https') } });
       expect(await readdir(dir)).toEqual([]);
       expect(proxy.tunnels).toEqual([]);
       expect(proxy.plainRequests).toEqual([]);
