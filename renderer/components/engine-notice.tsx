@@ -14,7 +14,7 @@ function noticeFor(status: EngineStatus | null): { title: string; detail: string
     return {
       title: 'The part of Lifeline that talks to phones could not be started',
       detail: status.reason,
-      fix: 'Quit Lifeline and open it again. If it keeps happening, export the log from the Help menu and send it to us.',
+      fix: 'Quit Lifeline and open it again. If it keeps happening, note what you did just before and contact support.',
     };
   }
   return null;
