@@ -162,7 +162,7 @@ export class AppleDriverDevice implements UsbDeviceHandle {
     return moved === 'stall' ? { status: 'stall', bytesWritten: 0 } : { status: 'ok', bytesWritten: payload.byteLength };
   }
 
-  async transferIn(endpointNumber: number): Promise<UsbInTransferResult> {
+  async transferIn(endpointNumber: number, _length?: number): Promise<UsbInTransferResult> {
     this.#requireOpen();
     throw new UsbDeviceError(`Apple’s driver offers no bulk IN transfers (endpoint ${endpointNumber})`, 'not-found');
   }
