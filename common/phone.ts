@@ -51,10 +51,27 @@ export type Phone = z.infer<typeof PhoneSchema>;
 
 const UnavailableFields = { reason: z.string(), detail: z.string(), fix: z.string() };
 
+/** Which way recovery/DFU phones are reached: libusb (npm `usb`), Apple's Windows driver, both, a USB/IP server, or practice phones. */
+export const UsbBackendSchema = z.enum(['libusb', 'apple-driver', 'apple-driver-and-libusb', 'usbip', 'simulator']);
+export type UsbBackend = z.infer<typeof UsbBackendSchema>;
+
+const USB_BACKEND_WORDS: Record<UsbBackend, string> = {
+  libusb: 'direct USB access (libusb)',
+  'apple-driver': 'Apple’s driver (from Apple Devices or iTunes)',
+  'apple-driver-and-libusb': 'Apple’s driver, and WinUSB/libusbK for phones bound to it',
+  usbip: 'a USB/IP server',
+  simulator: 'practice phones',
+};
+
+/** The backend in plain words, for `lifeline info` and the app's notices. */
+export function usbBackendWords(backend: UsbBackend): string {
+  return USB_BACKEND_WORDS[backend];
+}
+
 /** Direct USB access (recovery/DFU phones). */
 export const UsbStatusSchema = z.discriminatedUnion('state', [
-  z.object({ state: z.literal('ready') }),
-  z.object({ state: z.literal('unavailable'), ...UnavailableFields }),
+  z.object({ state: z.literal('ready'), backend: UsbBackendSchema.optional() }),
+  z.object({ state: z.literal('unavailable'), backend: UsbBackendSchema.optional(), ...UnavailableFields }),
 ]);
 export type UsbStatus = z.infer<typeof UsbStatusSchema>;
 

@@ -7,7 +7,7 @@ import { startHostRegistry } from '../devices/host-sources';
 import type { PhoneRegistry } from '../devices/phone-registry';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { UsbmuxClient } from '../usbmux/usbmux-client';
-import { openNodeUsbBus } from '../usb/node-usb-bus';
+import { LabelledUsbBus, openPlatformUsbBus } from '../usb/platform-usb-bus';
 import { USBIP_ENV, openUsbipBus, parseUsbipAddress } from '../usbip/usbip-bus';
 import type { UsbBus } from '../usb/usb-bus';
 import { ProblemError } from '../../common/api';
@@ -61,14 +61,14 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
   return new Engine({ ...identity, phones, backup: backupServiceFor(phones, undefined, undefined), coach, firmware, usb });
 }
 
-/** This computer's USB ports, or a USB/IP server when one is named. */
+/** This computer's USB ports (docs/protocols/windows-apple-driver.md#bus-choice), or a USB/IP server when one is named. */
 async function openHostUsbBus(usbip: string | undefined): Promise<UsbBus> {
-  if (usbip === undefined || usbip.trim() === '') return openNodeUsbBus();
+  if (usbip === undefined || usbip.trim() === '') return openPlatformUsbBus();
   const address = parseUsbipAddress(usbip);
   if (!address) {
     throw new ProblemError('usbip-address', { address: usbip, variable: USBIP_ENV });
   }
-  return openUsbipBus({ address });
+  return new LabelledUsbBus(await openUsbipBus({ address }), 'usbip');
 }
 
 function backupServiceFor(phones: PhoneRegistry, usbmuxAddress: UsbmuxAddress | undefined, locations: ReturnType<typeof currentLocationEnvironment> | undefined): BackupService {

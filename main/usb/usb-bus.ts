@@ -1,7 +1,11 @@
 /**
  * The one hardware seam for USB: a WebUSB-shaped device handle and a bus that lists and watches devices.
- * The app uses the node `usb` implementation (node-usb-bus); tests and demo mode use the simulator (sim-usb-bus).
+ * The app uses the node `usb` implementation (node-usb-bus) on macOS and Linux and Apple's driver (apple-driver-bus) on
+ * Windows (platform-usb-bus chooses); tests and demo mode use the simulator (sim-usb-bus).
  */
+import type { UsbBackend } from '../../common/phone';
+
+export type { UsbBackend };
 
 /** WebUSB USBControlTransferParameters. */
 export type UsbControlSetup = {
@@ -47,8 +51,6 @@ export interface UsbDeviceHandle {
 
 export type UsbUnavailableReason = 'no-usb-subsystem' | 'permission-denied' | 'driver-missing' | 'library-failed';
 
-/** Which way this computer reaches phones in recovery and DFU mode. */
-export type UsbBackend = 'libusb' | 'apple-driver' | 'apple-driver-and-libusb' | 'usbip' | 'simulator';
 
 export type UsbBusStatus =
   | { state: 'ready'; backend?: UsbBackend }

@@ -1,4 +1,5 @@
-import { HostNotice } from '../components/host-notice';
+import { usbBackendWords } from '../../common/phone';
+import { HostNotice, UsbAccessNote } from '../components/host-notice';
 import { PhoneCard } from '../components/phone-card';
 import { PracticePanel } from '../components/practice-panel';
 import { StatusAnnouncer } from '../components/status-announcer';
@@ -44,8 +45,15 @@ export function ConnectScreen() {
         <HostNotice id="usbmux-notice" title="Phones that are switched on can't be seen yet" detail={host.usbmux.detail} fix={host.usbmux.fix} />
       )}
       {host?.usb.state === 'unavailable' && (
-        <HostNotice id="usb-notice" title="Phones in recovery or DFU mode can't be seen yet" detail={host.usb.detail} fix={host.usb.fix} />
+        <HostNotice
+          id="usb-notice"
+          title="Phones in recovery or DFU mode can't be seen yet"
+          detail={host.usb.detail}
+          fix={host.usb.fix}
+          {...(host.usb.backend ? { via: usbBackendWords(host.usb.backend) } : {})}
+        />
       )}
+      {host && <UsbAccessNote usb={host.usb} />}
 
       <PracticePanel />
 

@@ -51,6 +51,24 @@ describe('Connect screen', () => {
     expect(screen.getByRole('complementary', { name: /can't be seen yet/ })).toHaveTextContent('Install the udev rule.');
   });
 
+  it('on Windows, names Apple’s driver and asks for Apple Devices only when its driver is missing', () => {
+    const store = createLifelineStore();
+    store.setState({
+      engine: 'connected',
+      host: {
+        usbmux: { state: 'connected' },
+        usb: { state: 'unavailable', backend: 'apple-driver', reason: 'driver-missing', detail: 'Windows has no driver for it.', fix: 'Install Apple Devices from the Microsoft Store (or iTunes).' },
+      },
+    });
+    render(<App store={store} api={fakeApi} />);
+    const notice = screen.getByRole('complementary', { name: /can't be seen yet/ });
+    expect(notice).toHaveTextContent('Lifeline tried to reach them through Apple’s driver (from Apple Devices or iTunes).');
+    expect(notice).toHaveTextContent('Install Apple Devices from the Microsoft Store (or iTunes).');
+    act(() => store.setState({ host: { usbmux: { state: 'connected' }, usb: { state: 'ready', backend: 'apple-driver' } } }));
+    expect(screen.queryByRole('complementary', { name: /can't be seen yet/ })).not.toBeInTheDocument();
+    expect(screen.getByText('Phones in recovery or DFU mode are reached through Apple’s driver (from Apple Devices or iTunes).')).toBeInTheDocument();
+  });
+
   it('says when the engine connection is lost', () => {
     const store = createLifelineStore();
     store.setState({ engine: 'lost' });
