@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
 import { DebugLogger } from 'builder-util';
@@ -64,6 +65,52 @@ describe('electron-builder.yml', () => {
     const afterInstall = readFileSync(path.join(root, config.deb!.afterInstall!), 'utf8');
     expect(afterInstall).toContain('udevadm control --reload-rules');
     expect(afterInstall).toContain('chrome-sandbox');
+  });
+});
+
+describe('Windows installer: what Apple’s-driver access needs', () => {
+  const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    scripts: Record<string, string>;
+  };
+
+  it('ships koffi as an exact runtime dependency', () => {
+    expect(packageJson.dependencies.koffi).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('keeps koffi and its prebuilt koffi.node packages outside the asar, where Node can load native code', async () => {
+    const config = await loadConfig();
+    const unpacked = ([] as string[]).concat(config.asarUnpack ?? []);
+    for (const file of ['node_modules/koffi/index.cjs', 'node_modules/@koromix/koffi-win32-x64/win32_x64/koffi.node', 'node_modules/@koromix/koffi-win32-arm64/win32_arm64/koffi.node']) {
+      expect(unpacked.some((pattern) => path.matchesGlob(file, pattern)), file).toBe(true);
+    }
+  });
+
+  it('builds x64 and arm64 installers after fetching both Windows binaries of the installed koffi version', () => {
+    const script = packageJson.scripts['dist:win']!;
+    expect(script).toContain('--win --x64 --arm64');
+    for (const arch of ['x64', 'arm64']) expect(script).toContain(`@koromix/koffi-win32-${arch}@${packageJson.dependencies.koffi}`);
+  });
+
+  it('refuses to pack for Windows while a koffi.node is missing, and names it', async () => {
+    const config = await loadConfig();
+    expect(config.beforePack).toBe('scripts/koffi-windows-binaries.mjs');
+    const hook = await import('../../../scripts/koffi-windows-binaries.mjs');
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'lifeline-pack-'));
+    try {
+      mkdirSync(path.join(empty, 'node_modules', 'koffi'), { recursive: true });
+      writeFileSync(path.join(empty, 'node_modules', 'koffi', 'package.json'), JSON.stringify({ version: packageJson.dependencies.koffi }));
+      await expect(hook.beforePack({ electronPlatformName: 'win32', packager: { projectDir: empty } })).rejects.toThrow(/win32_x64.*win32_arm64.*npm run dist:win/s);
+      await expect(hook.beforePack({ electronPlatformName: 'linux', packager: { projectDir: empty } })).resolves.toBeUndefined();
+      for (const binary of hook.koffiWindowsBinaries()) {
+        mkdirSync(path.join(empty, path.dirname(binary)), { recursive: true });
+        writeFileSync(path.join(empty, binary), 'MZ');
+        writeFileSync(path.join(empty, path.dirname(path.dirname(binary)), 'package.json'), JSON.stringify({ version: packageJson.dependencies.koffi }));
+      }
+      await expect(hook.beforePack({ electronPlatformName: 'win32', packager: { projectDir: empty } })).resolves.toBeUndefined();
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 
