@@ -1,17 +1,64 @@
-/** Problems of restoring a phone: finding it, the boot chain to the restore ramdisk, and the command line's choices. */
+/** Problems of restoring a phone: finding it, the person's confirmation, the boot chain, the restore itself, and the command line's choices. */
 import { APPLE_HELP, entry } from './problem-entry';
 
 const DFU_AGAIN = 'Put the phone back into DFU mode and start again.';
 
 export const RESTORE_PROBLEMS = {
   'restore-no-phone': entry<{ wanted?: string } | void>({
-    title: (params) => (params?.wanted !== undefined ? 'That phone is not in DFU or recovery mode' : 'No phone in DFU or recovery mode'),
+    title: (params) => (params?.wanted !== undefined ? 'That phone is not connected in a mode Lifeline can restore from' : 'No phone to restore'),
     detail: (params) =>
       params?.wanted !== undefined
-        ? `No phone in DFU or recovery mode matches ${params.wanted.slice(0, 64)}.`
-        : 'Lifeline restores a phone that is in DFU or recovery mode.',
-    nextSteps: ['Put the phone into DFU mode (lifeline coach dfu helps), then try again.', 'Run `lifeline dfu-info --json` to see the phones Lifeline can restore.'],
+        ? `No phone in DFU or recovery mode (or trusted and running iOS) matches ${params.wanted.slice(0, 64)}.`
+        : 'Lifeline restores a phone that is in DFU or recovery mode, or one that runs iOS and trusts this computer.',
+    nextSteps: ['Put the phone into recovery or DFU mode (lifeline coach recovery helps), then try again.', 'Run `lifeline dfu-info --json` or `lifeline devices --json` to see the phones Lifeline can restore.'],
     helpUrl: APPLE_HELP.recoveryMode,
+  }),
+  'restore-not-confirmed': entry<{ choice: 'erase' | 'update' }>({
+    title: ({ choice }) => (choice === 'erase' ? 'Nothing was erased: the erase was not confirmed' : 'Nothing was changed: the update was not confirmed'),
+    detail: ({ choice }) =>
+      choice === 'erase'
+        ? 'An erase deletes everything on the phone, so Lifeline starts one only after you confirm it.'
+        : 'Lifeline starts an update only after you confirm it.',
+    nextSteps: ['Run the command in a terminal and type what it asks for, or add --yes when you are sure.'],
+  }),
+  'restore-choice': entry({
+    title: 'Choose --erase or --update',
+    detail: 'An erase deletes everything on the phone, its passcode too. An update keeps the data, and keeps the passcode.',
+    nextSteps: ['Run again with --erase or with --update (or with --until ramdisk to stop at the restore system).'],
+  }),
+  'restore-no-update': entry<{ version: string }>({
+    title: 'This firmware cannot update the phone, only erase it',
+    detail: ({ version }) => `iOS ${version.slice(0, 32)} has no update for this phone’s board, so keeping the data is not possible with it. Nothing was changed.`,
+    nextSteps: ['Let Lifeline choose the firmware (leave out --ipsw), or choose an erase if you accept losing the data.'],
+  }),
+  'restore-disconnected': entry<{ stage: string }>({
+    title: 'The phone disconnected during the restore',
+    detail: ({ stage }) => `The connection to the phone ended while it was being restored (stage: ${stage}).`,
+    nextSteps: ['Use an Apple USB cable, plugged straight into the computer (no hub).', 'Keep the phone plugged in until Lifeline says the restore is finished.'],
+    helpUrl: APPLE_HELP.restoreErrors,
+  }),
+  'restore-phone-crashed': entry<{ stage: string }>({
+    title: 'The phone’s restore system stopped unexpectedly',
+    detail: ({ stage }) => `The restore system on the phone crashed (stage: ${stage}).`,
+    nextSteps: ['Restores that stop like this often go through on another try.'],
+    helpUrl: APPLE_HELP.restoreErrors,
+  }),
+  'restore-phone-silent': entry<{ stage: string }>({
+    title: 'The phone stopped answering during the restore',
+    detail: ({ stage }) => `The phone sent nothing for too long (stage: ${stage}).`,
+    nextSteps: ['Keep the phone plugged in; if its screen shows the cable and computer, it is in recovery mode.'],
+    helpUrl: APPLE_HELP.restoreErrors,
+  }),
+  'restore-data': entry<{ stage: string }>({
+    title: 'Lifeline could not give the phone what it asked for',
+    detail: ({ stage }) => `The phone asked for part of the firmware that Lifeline could not provide (stage: ${stage}).`,
+    nextSteps: ['Let Lifeline download the firmware afresh (leave out --ipsw).'],
+  }),
+  'restore-baseband-rejected': entry({
+    title: 'The phone’s modem did not accept its new firmware',
+    detail: 'The cellular modem firmware could not be installed.',
+    nextSteps: ['Restore the newest iOS for this phone (let Lifeline choose the firmware).'],
+    helpUrl: APPLE_HELP.restoreErrors,
   }),
   'restore-which-phone': entry<{ wanted?: string } | void>({
     title: (params) => (params?.wanted !== undefined ? 'More than one phone matches' : 'More than one phone is in DFU or recovery mode'),
@@ -22,7 +69,7 @@ export const RESTORE_PROBLEMS = {
   'restore-until': entry<{ until: string }>({
     title: 'Only --until ramdisk is available',
     detail: ({ until }) => `"${until.slice(0, 32)}" is not a stage Lifeline can stop at yet.`,
-    nextSteps: ['Run with --until ramdisk.'],
+    nextSteps: ['Run with --until ramdisk, or without --until and with --erase or --update for the complete restore.'],
   }),
   'restore-firmware-choice': entry({
     title: 'Choose --ipsw or --latest, not both',

@@ -1,17 +1,45 @@
-import { ProblemError, type LifelineApi, type RestoreRamdiskResult, type RestoreToRamdiskRequest } from '../../common/api';
+import {
+  ProblemError,
+  type LifelineApi,
+  type RestoreChoice,
+  type RestoreRamdiskResult,
+  type RestoreResult,
+  type RestoreStartRequest,
+  type RestoreToRamdiskRequest,
+} from '../../common/api';
+import type { Phone } from '../../common/phone';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
+import { settledSnapshot } from './devices-command';
 import { EXIT } from './exit-codes';
-import { followJob } from './follow-job';
+import { followJob, type JobEnding } from './follow-job';
 import { personPath } from './person-path';
-import { namesPhone } from './phone-ids';
+import { namesPhone, phonesMatching, shownPhoneId } from './phone-ids';
 
-type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; phone?: string; until: string };
+type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; phone?: string; until?: string; erase: boolean; update: boolean; yes: boolean };
 
-function resultProse(result: RestoreRamdiskResult): string {
+const RESTORABLE_MODES: readonly Phone['mode'][] = ['normal', 'recovery', 'dfu'];
+
+function ramdiskProse(result: RestoreRamdiskResult): string {
   const lines = [`The phone is running the restore ramdisk of iOS ${result.firmware.version} (${result.firmware.build}) — restore mode, protocol ${result.protocolVersion ?? 'unknown'}.`];
   for (const stage of result.stages) lines.push(`  ${stage.stage.padEnd(13)} ${stage.ms.toFixed(0)} ms`);
-  lines.push('The rest of the restore (erasing and installing iOS) is not in this version of Lifeline yet.');
+  lines.push('Run `lifeline restore --erase` or `--update` for the complete restore.');
+  return lines.join('\n');
+}
+
+function restoreProse(result: RestoreResult): string {
+  const lines: string[] = [];
+  if (result.phoneMode === 'normal') {
+    lines.push(`Restored: the phone runs iOS ${result.firmware.version} (${result.firmware.build}).`);
+  } else {
+    lines.push(`Restored with iOS ${result.firmware.version} (${result.firmware.build}), but Lifeline did not see the phone start again. Plug it in (if it is not) and it starts with the new iOS.`);
+  }
+  if (result.choice === 'erase') {
+    lines.push('On the phone: the setup assistant starts, like on a new phone. Activation Lock asks for the Apple ID and password that were on the phone before.');
+  } else {
+    lines.push('On the phone: it starts with its data as before, and asks for its passcode as before.');
+  }
+  for (const stage of result.stages) lines.push(`  ${stage.stage.padEnd(11)} ${(stage.ms / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }
 
@@ -25,33 +53,99 @@ async function ecidForPhone(api: LifelineApi, output: Output, wanted: string): P
   return { exit: EXIT.noDevice };
 }
 
-async function run(api: LifelineApi, output: Output, signal: AbortSignal, request: RestoreToRamdiskRequest): Promise<number> {
-  const ending = await followJob(api, output, signal, () => api.invoke('restore.toRamdisk', request));
+/** The phone a complete restore is for: the one `--phone` names, else the only one connected in a mode it can start from. */
+async function phoneToRestore(api: LifelineApi, output: Output, wanted: string | undefined): Promise<{ phone: Phone } | { exit: number }> {
+  const { phones } = await settledSnapshot(api);
+  const connected = phones.filter((p) => p.connected && RESTORABLE_MODES.includes(p.mode));
+  const matches = wanted !== undefined ? phonesMatching(connected, wanted) : connected;
+  const [phone] = matches;
+  if (matches.length === 1 && phone) return { phone };
+  const params = wanted !== undefined ? { wanted } : undefined;
+  printProblem(output, new ProblemError(matches.length > 1 ? 'restore-which-phone' : 'restore-no-phone', params));
+  return { exit: EXIT.noDevice };
+}
+
+/**
+ * Nothing is erased before the person says so: an erase asks for the phone's name (or "erase") to be typed, an update
+ * for "update". No terminal to ask in and no --yes: refused.
+ */
+async function confirmed(output: Output, phone: Phone, choice: RestoreChoice, yes: boolean): Promise<boolean | 'no-terminal'> {
+  if (yes) return true;
+  if (!output.ask) return 'no-terminal';
+  const name = phone.deviceName ?? phone.model.name;
+  const shown = `${name} (${phone.model.name}, ${shownPhoneId(phone.id, false)})`;
+  const warning =
+    choice === 'erase'
+      ? `This erases everything on ${shown}: photos, messages, apps, settings and the passcode. ` +
+        'After the erase, Activation Lock asks for the Apple ID and password that were on the phone.'
+      : `This updates ${shown} to the new iOS and keeps its data. An update does not remove a forgotten passcode: only an erase does.`;
+  output.err(warning);
+  const answer = (await output.ask(`Type the phone’s name (${name}) or “${choice}” to go on: `)).trim();
+  return answer.toLowerCase() === choice || answer === name;
+}
+
+function printEnding(output: Output, ending: JobEnding, prose: (result: never) => string, cancelled: string): number {
   if (ending.state === 'succeeded') {
-    const result = ending.summary.result as RestoreRamdiskResult;
-    printResult(output, result, () => resultProse(result));
+    const result = ending.summary.result as never;
+    printResult(output, result, () => prose(result));
     return EXIT.ok;
   }
   if (ending.state === 'cancelled') {
-    printResult(output, { cancelled: true }, () => 'Cancelled before anything was sent to the phone.');
+    printResult(output, { cancelled: true }, () => cancelled);
     return EXIT.cancelled;
   }
   printProblem(output, { problem: ending.problem });
   return EXIT.failed;
 }
 
+async function untilRamdisk(api: LifelineApi, output: Output, signal: AbortSignal, options: RestoreOptions): Promise<number> {
+  const chosen = options.phone !== undefined ? await ecidForPhone(api, output, options.phone) : { ecid: options.ecid };
+  if ('exit' in chosen) return chosen.exit;
+  const { ecid } = chosen;
+  const request: RestoreToRamdiskRequest = { until: 'ramdisk', ...(options.ipsw ? { ipsw: options.ipsw } : {}), ...(options.latest ? { latest: true } : {}), ...(ecid ? { ecid } : {}) };
+  const ending = await followJob(api, output, signal, () => api.invoke('restore.toRamdisk', request));
+  return printEnding(output, ending, ramdiskProse, 'Cancelled before anything was sent to the phone.');
+}
+
+async function completeRestore(api: LifelineApi, output: Output, signal: AbortSignal, options: RestoreOptions, choice: RestoreChoice): Promise<number> {
+  const found = await phoneToRestore(api, output, options.phone ?? options.ecid?.replace(/^0x/i, ''));
+  if ('exit' in found) return found.exit;
+  const { phone } = found;
+  const answer = await confirmed(output, phone, choice, options.yes);
+  if (answer === 'no-terminal') {
+    printProblem(output, new ProblemError('restore-not-confirmed', { choice }));
+    return EXIT.usage;
+  }
+  if (!answer) {
+    printResult(output, { cancelled: true }, () => 'Nothing was changed on the phone.');
+    return EXIT.cancelled;
+  }
+  const request: RestoreStartRequest = {
+    choice,
+    confirmed: true,
+    phoneId: phone.id,
+    ...(options.ipsw ? { ipsw: options.ipsw } : {}),
+    ...(options.latest ? { latest: true } : {}),
+  };
+  const ending = await followJob(api, output, signal, () => api.invoke('restore.start', request));
+  return printEnding(output, ending, restoreProse, 'Cancelled before anything was sent to the phone: nothing on it changed.');
+}
+
 export const registerRestoreCommand: RegisterCommand = (program, { withEngine, signal }) => {
   program
     .command('restore')
-    .description('restore a phone in DFU or recovery mode (this version stops once the restore ramdisk runs)')
+    .description('restore a phone: --erase (deletes everything, the passcode too) or --update (keeps the data); from iOS, recovery or DFU mode')
+    .option('--erase', 'erase the phone and install iOS (removes a forgotten passcode; Activation Lock then asks for the Apple ID)', false)
+    .option('--update', 'install iOS and keep the data (a forgotten passcode stays)', false)
+    .option('--yes', 'do not ask for confirmation (for scripts: the phone is erased without a question)', false)
     .option('--ipsw <file>', 'use this .ipsw file', (value: string) => personPath(value))
-    .option('--latest', 'use the latest signed firmware for the phone (downloaded if needed)', false)
+    .option('--latest', 'use the latest signed firmware for the phone (the default; downloaded if needed)', false)
     .option('--ecid <ecid>', 'the phone’s ECID in hex, when several phones are connected')
-    .option('--phone <id>', 'the phone, by the phoneId `lifeline dfu-info --json` prints (or its ECID as shown), when several are connected')
-    .requiredOption('--until <stage>', 'where to stop: ramdisk (the only stage so far)')
+    .option('--phone <id>', 'the phone, by the id `lifeline devices --json` or `dfu-info --json` prints (or its ECID as shown), when several are connected')
+    .option('--until <stage>', 'stop early: ramdisk (the phone then runs the restore system, nothing is erased)')
     .action((options: RestoreOptions) =>
       withEngine(async (api, output) => {
-        if (options.until !== 'ramdisk') {
+        if (options.until !== undefined && options.until !== 'ramdisk') {
           printProblem(output, new ProblemError('restore-until', { until: options.until }));
           return EXIT.usage;
         }
@@ -63,11 +157,14 @@ export const registerRestoreCommand: RegisterCommand = (program, { withEngine, s
           printProblem(output, new ProblemError('restore-phone-choice'));
           return EXIT.usage;
         }
-        const chosen = options.phone !== undefined ? await ecidForPhone(api, output, options.phone) : { ecid: options.ecid };
-        if ('exit' in chosen) return chosen.exit;
-        const { ecid } = chosen;
-        const request: RestoreToRamdiskRequest = { until: 'ramdisk', ...(options.ipsw ? { ipsw: options.ipsw } : {}), ...(options.latest ? { latest: true } : {}), ...(ecid ? { ecid } : {}) };
-        return run(api, output, signal, request);
+        const choices = [options.erase && 'erase', options.update && 'update'].filter((c): c is RestoreChoice => typeof c === 'string');
+        if (options.until !== undefined && choices.length === 0) return untilRamdisk(api, output, signal, options);
+        const [choice] = choices;
+        if (choices.length !== 1 || options.until !== undefined || choice === undefined) {
+          printProblem(output, new ProblemError('restore-choice'));
+          return EXIT.usage;
+        }
+        return completeRestore(api, output, signal, options, choice);
       }),
     );
 };

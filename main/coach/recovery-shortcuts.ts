@@ -39,7 +39,7 @@ function phoneOf(phones: CoachPhones, phoneId: string): Phone {
 }
 
 /** Waits until the phone has left USB and come back; resolves with the mode it came back in, or null on timeout. */
-export function waitForReturn(phones: CoachPhones, phoneId: string, timeoutMs: number, signal: AbortSignal, alreadyLeft = false): Promise<PhoneMode | null> {
+export function waitForReturn(phones: Pick<CoachPhones, 'list' | 'onChange'>, phoneId: string, timeoutMs: number, signal: AbortSignal, alreadyLeft = false): Promise<PhoneMode | null> {
   return new Promise((resolve, reject) => {
     let left = alreadyLeft;
     const check = (): void => {

@@ -10,6 +10,7 @@ import { SimUsbBus } from './hardware/sim-usb-bus';
 import { practiceControls } from './practice-controls';
 import { startFakeTssServer, type FakeTssServer } from './fake-tss-server';
 import { startPracticeFirmware, type PracticeFirmware } from './practice-firmware';
+import { simBasebandOf } from './restore/restore-ramdisk';
 import { startSimulator } from './index';
 import type { Simulator } from './simulator';
 import type { ScenarioInput } from './scenario';
@@ -36,7 +37,12 @@ export async function startPracticeHost(options: { timeFactor?: number; phones?:
   if (!usbmuxAddress) throw new Error(`Simulator address ${sim.address} is not a usbmuxd address`);
   const firmware = await startPracticeFirmware(sim.phones.map((phone) => phone.model.productType));
   const tss = await startFakeTssServer();
-  for (const phone of sim.phones) phone.hardware.ticketKey = tss.key.publicKey;
+  for (const phone of sim.phones) {
+    phone.hardware.ticketKey = tss.key.publicKey;
+    // The practice signing server knows each phone's modem, as Apple's knows a real one's.
+    const modem = simBasebandOf(phone.identity.ecid, phone.identity.imei);
+    tss.basebandPhones.set(String(phone.identity.ecid), { bbChipId: modem.chipId, bbGoldCertId: modem.certId, bbSnum: modem.chipSerial });
+  }
   const dataDir = await privateTempDir();
   return {
     sim,

@@ -2,37 +2,27 @@
  * restore.toRamdisk: find the DFU / recovery phone, get its firmware (a given .ipsw, or the cached / latest signed),
  * check the firmware fits before anything is sent, ask for the ticket, and walk the boot chain (docs/protocols/boot-chain.md)
  * as one job with one progress record per stage.
+ * restore.start: the complete restore, erase or update (main/restore/restore-run.ts), refused for an erase nobody confirmed.
  */
-import { ProblemError, type ProblemCode, type RestoreRamdiskResult } from '../../../common/api';
+import { ProblemError, type RestoreRamdiskResult, type RestoreResult } from '../../../common/api';
 import { checkFitsPhone, readBuildManifest } from '../../ipsw/build-manifest';
 import { IpswArchive } from '../../ipsw/ipsw-reader';
 import { runBootChain } from '../../restore/boot-chain';
-import { BootChainError, type BootChainErrorCode } from '../../restore/boot-chain-error';
+import { BootChainError } from '../../restore/boot-chain-error';
+import { bootChainFailure } from '../../restore/restore-problems';
+import { runRestore } from '../../restore/restore-run';
+import { findRestorePhone } from '../../restore/restore-target';
 import { listIrecvDevices } from '../../irecv/irecv-discovery';
 import { apTicketRequester } from '../../tss/ap-ticket';
 import { tssUrlFromEnvironment } from '../../tss/tss-client';
 import { UsbmuxClient } from '../../usbmux/usbmux-client';
 import type { CommandHandlers, EngineContext } from '../engine-ports';
 
-/** The catalog entry of each way the boot chain can stop (cancelled is not a failure: it becomes an AbortError). */
-const BOOT_CHAIN_PROBLEMS = {
-  'wrong-firmware': 'restore-wrong-firmware',
-  'not-signed': 'restore-not-signed',
-  'signing-server': 'restore-signing-server',
-  'nonce-changed': 'restore-nonce-changed',
-  'image-rejected': 'restore-image-rejected',
-  'did-not-reenumerate': 'restore-did-not-reenumerate',
-  'restore-mode-missing': 'restore-restore-mode-missing',
-  usb: 'restore-usb',
-} as const satisfies Record<Exclude<BootChainErrorCode, 'cancelled'>, ProblemCode>;
-
-/** Cancelled → an AbortError (the job records "cancelled"); anything else → its Problem, the error kept as the cause. */
-function bootChainFailure(error: BootChainError): Error {
-  if (error.code === 'cancelled') return new DOMException('cancelled', 'AbortError');
-  return new ProblemError(BOOT_CHAIN_PROBLEMS[error.code], { stage: error.stage }, { cause: error });
+function ecidOf(hex: string | undefined): bigint | undefined {
+  return hex !== undefined ? BigInt(`0x${hex.replace(/^0x/i, '')}`) : undefined;
 }
 
-export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, 'restore.toRamdisk'> {
+export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, 'restore.toRamdisk' | 'restore.start'> {
   return {
     'restore.toRamdisk': async (request) => {
       const bus = context.options.usb;
@@ -40,7 +30,7 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
       if (!bus || !firmware) {
         throw new ProblemError('usb-unavailable', { purpose: 'restore' });
       }
-      const wantedEcid = request.ecid !== undefined ? BigInt(`0x${request.ecid.replace(/^0x/i, '')}`) : undefined;
+      const wantedEcid = ecidOf(request.ecid);
       const candidates = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery');
       const found = candidates.filter(({ info }) => wantedEcid === undefined || info.ecid === wantedEcid);
       const target = found[0];
@@ -108,6 +98,52 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
             archive.close();
           }
         },
+        summarise: (result) => result,
+      });
+      return { job };
+    },
+
+    'restore.start': async (request) => {
+      const bus = context.options.usb;
+      const firmware = context.options.firmware;
+      if (!bus || !firmware) throw new ProblemError('usb-unavailable', { purpose: 'restore' });
+      // The schema refuses it too; an erase never starts unconfirmed, whichever way the request came.
+      if (request.choice === 'erase' && request.confirmed !== true) throw new ProblemError('restore-not-confirmed', { choice: 'erase' });
+      const phone = await findRestorePhone(bus, context.phones(), {
+        ...(request.phoneId !== undefined ? { phoneId: request.phoneId } : {}),
+        ...(request.ecid !== undefined ? { ecid: ecidOf(request.ecid)! } : {}),
+      });
+      const coach = context.options.coach;
+      if (phone.mode === 'normal' && !coach) throw new ProblemError('coach-unavailable');
+      // Practice phones run at their own time factor; the restore's waits follow it.
+      const timeScale = context.options.practice?.phones().find((p) => p.id === phone.phoneId)?.timeFactor ?? 1;
+      const settings = context.options.restore ?? {};
+      const phones = context.options.phones;
+      let pastNoReturn = false;
+      const { job } = context.jobs.start<RestoreResult>({
+        kind: 'restore',
+        title: `${request.choice === 'erase' ? 'Erase and restore' : 'Update'} ${phone.model.name}`,
+        phoneId: phone.phoneId,
+        cancellable: () => !pastNoReturn,
+        run: ({ signal, progress }) =>
+          runRestore({
+            phone,
+            choice: request.choice,
+            bus,
+            usbmux: new UsbmuxClient(settings.usbmuxAddress ? { address: settings.usbmuxAddress } : {}),
+            phones: { list: () => context.phones(), onChange: (listener) => phones?.onChange(listener) ?? (() => undefined) },
+            enterRecovery: async (phoneId, work) => {
+              await coach!.enterRecovery(phoneId, { timeScale, signal: work.signal, progress: (_phase, message) => work.progress(message) });
+            },
+            prepareFirmware: (target, work) => (request.ipsw ? firmware.useLocal(request.ipsw, target, work) : firmware.prepare(target, work)),
+            tssUrl: settings.tssUrl ?? tssUrlFromEnvironment(),
+            timeScale,
+            signal,
+            onProgress: progress,
+            onPointOfNoReturn: () => {
+              pastNoReturn = true;
+            },
+          }),
         summarise: (result) => result,
       });
       return { job };
