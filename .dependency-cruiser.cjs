@@ -1,16 +1,16 @@
 // The layers of docs/ARCHITECTURE.md as rules. Lowest first:
 //   common ← protocols ← domains ← engine ← transports ← app / cli / dev-web
 // main/sim (the virtual iPhone) sits beside them: only tests, dev tools and the practice host's lazy import() reach it.
-const PROTOCOLS = '^main/(wire|plist|net|usb|usbip|usbmux|lockdown|afc|devicelink|notification-proxy|irecv|ipsw|img4|tss|baseband|fdr|restored|asr)/';
-const DOMAINS = '^main/(devices|coach|backup|firmware|restore|journey)/';
+const PROTOCOLS = '^main/(log|wire|plist|net|usb|usbip|usbmux|lockdown|afc|devicelink|notification-proxy|irecv|ipsw|img4|tss|baseband|fdr|restored|asr)/';
+const DOMAINS = '^main/(devices|coach|backup|firmware|restore|journey|diagnostics)/';
 const ENGINE = '^main/(engine|rescue)/';
 const TRANSPORTS = '^main/transport/';
 const SHELLS = '^main/(app|cli)/|^main/(cli|dev-web)\\.ts$';
 const SIM = '^main/sim/';
 
 // Within a layer, each library or domain may import only those listed before it, so folders never form a cycle.
-const PROTOCOL_ORDER = ['wire', 'plist', 'net', 'usb', 'usbip', 'usbmux', 'lockdown', 'afc', 'devicelink', 'notification-proxy', 'irecv', 'ipsw', 'img4', 'tss', 'baseband', 'fdr', 'restored', 'asr'];
-const DOMAIN_ORDER = ['devices', 'firmware', 'coach', 'backup', 'restore', 'journey'];
+const PROTOCOL_ORDER = ['log', 'wire', 'plist', 'net', 'usb', 'usbip', 'usbmux', 'lockdown', 'afc', 'devicelink', 'notification-proxy', 'irecv', 'ipsw', 'img4', 'tss', 'baseband', 'fdr', 'restored', 'asr'];
+const DOMAIN_ORDER = ['devices', 'firmware', 'coach', 'backup', 'restore', 'journey', 'diagnostics'];
 const orderRules = (kind, order) =>
   order.slice(0, -1).map((name, index) => ({
     name: `${kind}-order-${name}`,
