@@ -158,7 +158,7 @@ export class AppleDriverDevice implements UsbDeviceHandle {
     const packet = encodeControlSetup(setup, false, payload.byteLength);
     packet.set(payload, CONTROL_SETUP_SIZE);
     const moved = await this.#ioctl('A control request', AppleIoctl.ControlTransfer, packet, packet);
-    // A control transfer completes whole or stalls (USB 2.0 §8.5.3).
+    // A control transfer completes whole or stalls (USB 2.0 section 8.5.3).
     return moved === 'stall' ? { status: 'stall', bytesWritten: 0 } : { status: 'ok', bytesWritten: payload.byteLength };
   }
 
