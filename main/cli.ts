@@ -14,13 +14,14 @@ import { EXIT } from './cli/exit-codes';
 import { registerInfoCommand } from './cli/info-command';
 import { registerDfuInfoCommand } from './cli/dfu-info-command';
 import { registerRestoreCommand } from './cli/restore-command';
+import { readHiddenLine } from './cli/hidden-input';
 import { createAppEngine } from './rescue/create-engine';
 import { createInProcessClient } from './transport/in-process';
 import { APP_VERSION } from './version';
 
 const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand];
 
-type Io = Pick<Output, 'out' | 'err'>;
+type Io = Pick<Output, 'out' | 'err' | 'ask' | 'askSecret'>;
 
 export async function runCli(argv: string[], io: Io = defaultIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -69,7 +70,21 @@ export async function runCli(argv: string[], io: Io = defaultIo(), signal: Abort
 }
 
 function defaultIo(): Io {
-  return { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) };
+  return {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    ...(process.stdin.isTTY ? { ask: askOnTerminal, askSecret: (question: string) => readHiddenLine(process.stdin, (text) => process.stderr.write(text), question) } : {}),
+  };
+}
+
+async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
 }
 
 if (process.env.LIFELINE_CLI_MAIN === '1') {

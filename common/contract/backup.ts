@@ -4,6 +4,8 @@ import { PhoneIdSchema, FullPathSchema } from './shapes';
 
 /** One backup found on this computer. */
 export const BackupSummarySchema = z.object({
+  /** Lifeline's id of this backup: `bk-` + 12 hex of its folder's path (main/backup/backup-id.ts). The folder name works too. */
+  id: z.string(),
   /** The phone's UDID as the backup names it. */
   udid: z.string(),
   /** Absolute path of the `<UDID>` folder. */
@@ -41,6 +43,45 @@ export const BackupResultSchema = z.object({
 });
 export type BackupResult = z.infer<typeof BackupResultSchema>;
 
+/**
+ * What `backup.show` tells about one backup: the summary now; counts of what it holds (photos, messages, apps…)
+ * join here as optional fields when Lifeline reads them.
+ */
+export const BackupDetailsSchema = BackupSummarySchema.extend({
+  /** The folder name the phone uses as the backup's SourceIdentifier. */
+  folderName: z.string(),
+});
+export type BackupDetails = z.infer<typeof BackupDetailsSchema>;
+
+/** Options of a restore, as the MobileBackup2 Restore request carries them (docs/protocols/mobilebackup2.md#restoring-a-backup). */
+export const BackupRestoreOptionsSchema = z
+  .object({
+    /** RestoreSystemFiles: also put back settings and system data (default on, as people expect "everything back"). */
+    systemFiles: z.boolean().default(true),
+    /** RestoreShouldReboot: the phone restarts at the end (default on). */
+    reboot: z.boolean().default(true),
+    /** RestoreDontCopyBackup = !copyFirst: the phone takes the whole backup before changing anything (default off). */
+    copyFirst: z.boolean().default(false),
+    /** RemoveItemsNotRestored: files on the phone that the backup does not hold are removed (default off). */
+    removeItemsNotRestored: z.boolean().default(false),
+  })
+  .strict();
+export type BackupRestoreOptions = z.infer<typeof BackupRestoreOptionsSchema>;
+
+/** JobSummary.result of a 'backup.restore' job. */
+export const BackupRestoreResultSchema = z.object({
+  backupId: z.string(),
+  /** The phone the backup went onto. */
+  udid: z.string(),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().nonnegative(),
+  seconds: z.number().nonnegative(),
+  encrypted: z.boolean(),
+  /** Whether the phone was asked to restart at the end. */
+  rebooting: z.boolean(),
+});
+export type BackupRestoreResult = z.infer<typeof BackupRestoreResultSchema>;
+
 export const backupCommands = {
   /** Starts a backup job of a connected, trusted phone. Progress on 'progress'; outcome on 'jobs.changed'. */
   'backup.start': {
@@ -67,6 +108,31 @@ export const backupCommands = {
       defaultDirectory: z.string(),
       backups: z.array(BackupSummarySchema),
     }),
+  },
+  /** One backup by its id (`bk-…`) or folder name, searched in the standard folders (or `directory`). */
+  'backup.show': {
+    request: z.object({ backupId: z.string().min(1).max(200), directory: FullPathSchema.optional() }).strict(),
+    response: z.object({ backup: BackupDetailsSchema }),
+  },
+  /**
+   * Starts a 'backup.restore' job: puts a backup back onto a connected, trusted phone (replacing its data). Without
+   * `backupId`, the newest complete backup of that phone. `password` for an encrypted backup (never logged or echoed).
+   */
+  'backup.restore': {
+    request: z
+      .object({
+        backupId: z.string().min(1).max(200).optional(),
+        phoneId: PhoneIdSchema.optional(),
+        udid: z
+          .string()
+          .refine((udid) => parseUdid(udid) !== null, 'Give a UDID: 40 hex digits, or 8 hex digits, a dash and 16 hex digits')
+          .optional(),
+        directory: FullPathSchema.optional(),
+        password: z.string().min(1).max(4096).optional(),
+        options: BackupRestoreOptionsSchema.optional(),
+      })
+      .strict(),
+    response: z.object({ job: z.string() }),
   },
 } as const;
 

@@ -4,6 +4,7 @@
  */
 import type { Problem } from '../contract/shapes';
 import { BACKUP_PROBLEMS } from './backup';
+import { BACKUP_RESTORE_PROBLEMS } from './backup-restore';
 import { COACH_PROBLEMS } from './coach';
 import { DEVICE_PROBLEMS } from './devices';
 import { FIRMWARE_PROBLEMS } from './firmware';
@@ -17,6 +18,7 @@ export const PROBLEM_CATALOG = {
   ...DEVICE_PROBLEMS,
   ...COACH_PROBLEMS,
   ...BACKUP_PROBLEMS,
+  ...BACKUP_RESTORE_PROBLEMS,
   ...FIRMWARE_PROBLEMS,
   ...RESTORE_PROBLEMS,
   ...RESTORE_ERROR_PROBLEMS,

@@ -4,6 +4,7 @@ import type { BackupSummary } from '../../common/contract/backup';
 import { findModelByProductType } from '../../common/device-table';
 import type { PlistValue } from '../plist/plist-value';
 import type { BackupRoot } from './backup-locations';
+import { backupIdOf } from './backup-id';
 import { isStoreWorkFolder, readPlistFile, treeSize } from './backup-store';
 import { checkPathSegment } from './confine';
 
@@ -64,6 +65,7 @@ export async function describeBackup(path: string, folderName: string, root: Bac
   const udid = text(infoPlist?.['Target Identifier']) ?? text(lockdown.UniqueDeviceID) ?? folderName.replace(/-\d{8}-\d{6}$/, '');
   const date = dateOf(infoPlist?.['Last Backup Date']) ?? dateOf(status?.Date) ?? dateOf(manifest?.Date);
   return {
+    id: backupIdOf(path),
     udid,
     path,
     location: root.label,

@@ -11,6 +11,13 @@ const PHASE_MESSAGES: Readonly<Record<BackupPhase, string>> = {
   saving: 'Saving the backup…',
 };
 
+const TO_PHONE_MESSAGES: Partial<Record<BackupPhase, string>> = {
+  passcode: 'Enter the passcode on the phone to allow the restore',
+  preparing: 'Checking the backup…',
+  verifying: 'The phone is finishing the restore…',
+  saving: 'The phone is finishing the restore…',
+};
+
 /** Smoothing of the speed: weight of the newest sample. */
 const SPEED_ALPHA = 0.2;
 const SAMPLE_MS = 250;
@@ -33,6 +40,8 @@ export class BackupProgress {
   constructor(
     private readonly emit: (progress: Omit<Progress, 'job'>) => void,
     private readonly now: () => number = () => Date.now(),
+    /** 'to-phone' for a restore: the same counters, worded for bytes going onto the phone. */
+    private readonly direction: 'from-phone' | 'to-phone' = 'from-phone',
   ) {}
 
   setPhase(phase: BackupPhase): void {
@@ -103,8 +112,9 @@ export class BackupProgress {
   }
 
   private message(): string {
-    if (this.phase !== 'receiving') return PHASE_MESSAGES[this.phase];
+    const toPhone = this.direction === 'to-phone';
+    if (this.phase !== 'receiving') return (toPhone ? TO_PHONE_MESSAGES[this.phase] : undefined) ?? PHASE_MESSAGES[this.phase];
     const mb = (this.bytesDone / 1e6).toFixed(1);
-    return `Copying from the phone… ${this.filesDone} files, ${mb} MB`;
+    return `${toPhone ? 'Copying to the phone…' : 'Copying from the phone…'} ${this.filesDone} files, ${mb} MB`;
   }
 }

@@ -225,7 +225,8 @@ export class BackupService {
     }
   }
 
-  private async resolve(request: BackupRequest, signal: AbortSignal): Promise<BackupTarget> {
+  /** The phone a request names (a restore finds its phone the same way). */
+  async resolve(request: Pick<BackupRequest, 'phoneId' | 'udid'>, signal: AbortSignal): Promise<BackupTarget> {
     if (request.phoneId !== undefined) {
       const target = this.options.resolvePhone?.(request.phoneId);
       if (target) return target;
@@ -247,7 +248,7 @@ export class BackupService {
   }
 
   /** docs/protocols/mobilebackup2.md#backup-order steps 1–6: session, values for Info.plist, the three services, StopSession. */
-  private async openServices(target: BackupTarget, signal: AbortSignal): Promise<OpenServices> {
+  async openServices(target: BackupTarget, signal: AbortSignal): Promise<OpenServices> {
     let record: PairRecord | null;
     try {
       record = await readPairRecord(this.usbmux, target.udid, { signal });
@@ -318,7 +319,7 @@ export class BackupService {
   }
 }
 
-type OpenServices = {
+export type OpenServices = {
   np: NotificationProxyClient;
   afc: AfcSyncLock | undefined;
   mb2: MobileBackup2Client;

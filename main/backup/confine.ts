@@ -34,7 +34,9 @@ export type ConfinementReason =
   | 'name-too-long'
   | 'symlink'
   | 'not-a-directory'
-  | 'separator';
+  | 'separator'
+  /** Inside the folder, but outside the part the phone may reach (a restore's one backup). */
+  | 'outside-scope';
 
 export class ConfinementError extends Error {
   constructor(

@@ -32,6 +32,13 @@ const MAX_PATHS_PER_MESSAGE = 200_000;
 export type FolderHostOptions = {
   /** Test seam and disk-space policy: free bytes reported to the device. Default statfs of the folder. */
   freeSpace?: (root: string) => Promise<number>;
+  /**
+   * A restore's source: the phone may only read, and only inside the folder named `only` (the backup being put back;
+   * any other path is a refusal like an unsafe one). Writes are answered "Operation not permitted".
+   */
+  readOnly?: { only: string };
+  /** Bytes of a file just sent to the phone (a restore's progress). */
+  onSent?: (bytes: number) => void;
 };
 
 export type UploadedFile = { path: string; bytes: number };
@@ -43,6 +50,9 @@ export class DeviceLinkFolderHost {
   localError: NodeJS.ErrnoException | undefined;
   bytesReceived = 0;
   filesReceived = 0;
+  /** Files and bytes sent whole to the phone (DLMessageDownloadFiles). */
+  bytesSent = 0;
+  filesSent = 0;
   /** Files the device announced but could not read itself (0x0B blocks). */
   deviceFileErrors = 0;
   private readonly cache: ConfinementCache = new Set();
@@ -65,6 +75,10 @@ export class DeviceLinkFolderHost {
 
   private pathSync(devicePath: unknown): string | ConfinementError {
     try {
+      const only = this.options.readOnly?.only;
+      if (only !== undefined && typeof devicePath === 'string' && devicePath !== only && !devicePath.startsWith(`${only}/`)) {
+        throw new ConfinementError('outside-scope', devicePath);
+      }
       return confineSync(this.root, devicePath, this.cache);
     } catch (error) {
       if (!(error instanceof ConfinementError)) throw error;
@@ -87,6 +101,10 @@ export class DeviceLinkFolderHost {
     return {
       beginFile: ({ path: devicePath }) => {
         current = undefined;
+        if (this.options.readOnly) {
+          refusal ??= new ConfinementError('outside-scope', devicePath);
+          return undefined;
+        }
         const target = this.pathSync(devicePath);
         if (target instanceof ConfinementError) {
           refusal ??= target;
@@ -154,8 +172,11 @@ export class DeviceLinkFolderHost {
           const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
           if (bytesRead === 0) break;
           await writer.data(Buffer.from(buffer.subarray(0, bytesRead)));
+          this.bytesSent += bytesRead;
+          this.options.onSent?.(bytesRead);
         }
         await writer.endFile({ ok: true });
+        this.filesSent++;
       } catch (error) {
         const failure = error as NodeJS.ErrnoException;
         if (failure.code === undefined) throw error; // the socket, not the file
@@ -204,6 +225,7 @@ export class DeviceLinkFolderHost {
   }
 
   async createDirectory(devicePath: PlistValue | undefined): Promise<DeviceLinkReply> {
+    if (this.options.readOnly) return refused(EMPTY_PARAMETER_STRING);
     const target = await this.path(devicePath);
     if (target instanceof ConfinementError) return refused(EMPTY_PARAMETER_STRING);
     try {
@@ -217,6 +239,7 @@ export class DeviceLinkFolderHost {
 
   /** Renames, replacing an existing destination (directories recursively). */
   async move(pairs: PlistValue | undefined): Promise<DeviceLinkReply> {
+    if (this.options.readOnly) return refused();
     if (!isPlistDict(pairs)) return { code: DeviceLinkStatus.Failure, description: 'Malformed move request', extra: {} };
     for (const [from, to] of Object.entries(pairs).slice(0, MAX_PATHS_PER_MESSAGE)) {
       const source = await this.path(from);
@@ -234,6 +257,7 @@ export class DeviceLinkFolderHost {
   }
 
   async remove(paths: PlistValue | undefined): Promise<DeviceLinkReply> {
+    if (this.options.readOnly) return refused();
     const list = Array.isArray(paths) ? paths.slice(0, MAX_PATHS_PER_MESSAGE) : [];
     for (const item of list) {
       const target = await this.path(item);
@@ -249,6 +273,7 @@ export class DeviceLinkFolderHost {
   }
 
   async copy(from: PlistValue | undefined, to: PlistValue | undefined): Promise<DeviceLinkReply> {
+    if (this.options.readOnly) return refused();
     const source = await this.path(from);
     const destination = await this.path(to);
     if (source instanceof ConfinementError || destination instanceof ConfinementError) return refused();

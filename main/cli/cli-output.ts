@@ -5,6 +5,10 @@ export type Output = {
   json: boolean;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Asks a person a question and gives their answer; absent when no one can answer (not a terminal). */
+  ask?: (question: string) => Promise<string>;
+  /** Like `ask`, but what is typed is not shown (passwords); absent when no one can answer. */
+  askSecret?: (question: string) => Promise<string>;
 };
 
 /** `--json` prints exactly one JSON document per result on stdout; prose goes to people. */

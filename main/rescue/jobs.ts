@@ -72,8 +72,11 @@ export class JobRunner {
           return result;
         },
         (error: unknown) => {
-          if (isCancellation(error, controller.signal)) this.finish(summary, 'cancelled');
-          else {
+          if (isCancellation(error, controller.signal)) {
+            this.finish(summary, 'cancelled');
+            // A cancel that leaves something half-done (a restore) says so with a Problem; a plain cancel has none.
+            if (error instanceof ProblemError) summary.problem = error.problem;
+          } else {
             this.finish(summary, 'failed');
             summary.problem = problemFrom(error);
           }

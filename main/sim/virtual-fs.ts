@@ -290,9 +290,15 @@ export class VirtualFilesystem {
    * A restore replaces the whole set at commit (docs/protocols/mobilebackup2.md#restoring-a-backup). Incoming bytes are compared
    * with what the seed would generate for that path; only files that differ reach the disk.
    */
-  beginReplace(): VirtualFsReplacement {
-    return new VirtualFsReplacement(this);
+  beginReplace(options: ReplaceOptions = {}): VirtualFsReplacement {
+    return new VirtualFsReplacement(this, options);
   }
+
+  /**
+   * How the last restore onto this phone ended: 'incomplete' when it stopped part-way (a real phone then says
+   * "Restore incomplete"), undefined before any.
+   */
+  lastRestore: 'complete' | 'incomplete' | undefined;
 
   /** @internal used by VirtualFsReplacement. */
   async createWriter(domain: string, relativePath: string, mtime: Date | undefined): Promise<VirtualFileWriter> {
@@ -310,6 +316,16 @@ export class VirtualFilesystem {
   /** @internal */
   commitEntries(entries: Map<string, Entry>): void {
     this.entries = entries;
+  }
+
+  /** @internal the live side of a restore that writes as it goes. */
+  setEntry(entry: Entry): void {
+    this.entries.set(entry.fileID, entry);
+  }
+
+  /** @internal entries a replacement keeps, as they are now. */
+  entriesWhere(keep: (file: VirtualFile) => boolean): Map<string, Entry> {
+    return new Map([...this.entries].filter(([, entry]) => keep(entry)));
   }
 
   /** Removes the temp directory holding written files. */
@@ -374,16 +390,34 @@ export class VirtualFileWriter {
   }
 }
 
-export class VirtualFsReplacement {
-  private readonly entries = new Map<string, Entry>();
+export type ReplaceOptions = {
+  /** Files of the phone's that stay as they are (the rest is replaced by what the restore brings). Default none. */
+  keep?: (file: VirtualFile) => boolean;
+  /** Write each file onto the phone as it arrives (a stop part-way leaves a mix); default: all at commit. */
+  live?: boolean;
+};
 
-  constructor(private readonly fs: VirtualFilesystem) {}
+export class VirtualFsReplacement {
+  private readonly entries: Map<string, Entry>;
+  private readonly live: boolean;
+
+  constructor(
+    private readonly fs: VirtualFilesystem,
+    options: ReplaceOptions = {},
+  ) {
+    const keep = options.keep ?? (() => false);
+    this.entries = fs.entriesWhere(keep);
+    this.live = options.live === true;
+    // A phone restoring in place drops the data being replaced before the first file arrives.
+    if (this.live) fs.commitEntries(new Map(this.entries));
+  }
 
   async addFile(domain: string, relativePath: string, mtime?: Date): Promise<VirtualFileWriter & { commit(): Promise<void> }> {
     const writer = await this.fs.createWriter(domain, relativePath, mtime);
     const commit = async (): Promise<void> => {
       const { entry } = await writer.finish();
       this.entries.set(entry.fileID, entry);
+      if (this.live) this.fs.setEntry(entry);
     };
     return Object.assign(writer, { commit });
   }

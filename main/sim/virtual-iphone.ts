@@ -153,6 +153,11 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
     this.hardware.unplug();
   }
 
+  /** iOS restarts (the end of a restore from backup): off the bus, then back in normal mode. */
+  reboot(): void {
+    this.hardware.reboot();
+  }
+
   openPort(port: number): Duplex | null {
     if (!this.usbVisible() || this.faults.refusePort.has(port)) return null;
     if (this.hardware.mode === 'restore') return this.ramdisk?.openPort(port) ?? null;

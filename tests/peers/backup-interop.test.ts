@@ -60,9 +60,12 @@ describe.skipIf(skip !== null).each(['14.8', '17.0'])('Lifeline backups and idev
     const [changed] = fs.files();
     await fs.writeFile(changed!.domain, changed!.relativePath, Buffer.from('changed after our backup'));
     expect(await fs.digest()).not.toBe(before);
+    const restarted = new Promise((resolve) => phone.events.on('mode', (mode: string) => (mode === 'normal' ? resolve(mode) : undefined)));
     const restored = await runTool(TOOL!, ['restore', '--system', ours], sim.address, 100_000);
     expect(restored.output).toContain('Restore Successful.');
     expect(await fs.digest()).toBe(before);
+    // The phone restarts at the end of a restore (RestoreShouldReboot): the next test needs it back.
+    await restarted;
   });
 
   it('lifeline backups finds and describes a backup idevicebackup2 made', async () => {

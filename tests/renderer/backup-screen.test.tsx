@@ -28,6 +28,7 @@ function phone(canBackUp: boolean): Phone {
 }
 
 const existing: BackupSummary = {
+  id: 'bk-0123456789ab',
   udid: '00008030-001234567890802E',
   path: '/home/ann/.local/share/lifeline/MobileSync/Backup/00008030-001234567890802E',
   location: 'Lifeline backups',

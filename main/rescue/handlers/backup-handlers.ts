@@ -1,14 +1,47 @@
-import { ProblemError, type BackupResult } from '../../../common/api';
+import { ProblemError, type BackupRestoreResult, type BackupResult } from '../../../common/api';
+import { BackupRestoreService } from '../../backup/backup-restore-service';
 import type { BackupService } from '../../backup/backup-service';
 import type { CommandHandlers, EngineContext } from '../engine-ports';
 
-/** backup.start (a 'backup' job; JobSummary.result is a BackupResult) and backup.list. */
-export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list'> {
+/**
+ * backup.start (a 'backup' job; JobSummary.result is a BackupResult), backup.list, backup.show and backup.restore
+ * (a 'backup.restore' job; JobSummary.result is a BackupRestoreResult).
+ */
+export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list' | 'backup.show' | 'backup.restore'> {
   const service = (): BackupService => {
     if (context.options.backup) return context.options.backup;
     throw new ProblemError('backup-unavailable');
   };
+  let restorer: BackupRestoreService | undefined;
+  const restoreService = (): BackupRestoreService => (restorer ??= new BackupRestoreService(service()));
   return {
+    'backup.show': async ({ backupId, directory }) => ({ backup: await restoreService().show(backupId, directory) }),
+    'backup.restore': async ({ backupId, phoneId, udid, directory, password, options }) => {
+      const restore = restoreService();
+      const phone = phoneId !== undefined ? context.phones().find((p) => p.id === phoneId) : undefined;
+      const running = context.jobs.running().find((job) => job.kind === 'backup.restore' && phoneId !== undefined && job.phoneId === phoneId);
+      if (running) return { job: running.job };
+      const name = phone?.deviceName ?? phone?.model.name ?? 'the phone';
+      const { job } = context.jobs.start<BackupRestoreResult>({
+        kind: 'backup.restore',
+        title: `Restore a backup to ${name}`,
+        phoneId: phoneId ?? null,
+        run: ({ signal, progress }) =>
+          restore.restore(
+            {
+              ...(backupId !== undefined ? { backupId } : {}),
+              ...(phoneId !== undefined ? { phoneId } : {}),
+              ...(udid !== undefined ? { udid } : {}),
+              ...(directory !== undefined ? { directory } : {}),
+              ...(password !== undefined ? { password } : {}),
+              ...(options !== undefined ? { options } : {}),
+            },
+            { signal, progress },
+          ),
+        summarise: (result) => result,
+      });
+      return { job };
+    },
     'backup.start': async ({ phoneId, udid, directory }) => {
       const backup = service();
       const phone = phoneId !== undefined ? context.phones().find((p) => p.id === phoneId) : undefined;

@@ -42,6 +42,8 @@ export const BackupEvent = {
   BackupStarted: 'backup-started',
   BackupFinished: 'backup-finished',
   RestoreFinished: 'restore-finished',
+  /** A restore stopped part-way (host gone, cancelled, a download failed): `{ filesApplied, live }`. */
+  RestoreIncomplete: 'restore-incomplete',
   PasswordChanged: 'backup-password-changed',
   Failed: 'backup-failed',
 } as const;
@@ -58,6 +60,11 @@ const BATCH_MAX_FILES = 500;
 const BATCH_MAX_BYTES = 256 * 1024 * 1024;
 const READ_CHUNK_BYTES = 256 * 1024;
 const MAX_LISTED_FILES = 10_000_000;
+/**
+ * The virtual phone's model of RestoreSystemFiles (docs/protocols/mobilebackup2.md#what-the-phone-does-on-a-restore):
+ * these domains hold the phone's own settings and system data; the rest is the person's data.
+ */
+const SYSTEM_DOMAINS: ReadonlySet<string> = new Set(['SystemPreferencesDomain', 'RootDomain', 'WirelessDomain', 'ManagedPreferencesDomain', 'DatabaseDomain', 'MobileDeviceDomain']);
 
 /** A failure the device reports to the host as `ErrorCode N: text (MBErrorDomain/N)`. */
 class BackupDomainError extends Error {
@@ -79,7 +86,10 @@ export function createMobileBackup2Service(phone: SimServicePhone, options: Mobi
     serve(stream: Duplex): void {
       stream.on('error', () => undefined);
       const session = new MobileBackup2Session(phone, options.filesystem, options.encryption, stream);
-      session.run().catch(() => undefined);
+      void session.run().then(() => {
+        // docs/protocols/mobilebackup2.md#what-the-phone-does-on-a-restore: the restart comes once the host has let go.
+        if (session.rebootWhenDone) phone.reboot?.();
+      });
     },
   };
 }
@@ -88,6 +98,10 @@ type BackedUpFile = { fileID: string; domain: string; relativePath: string; size
 
 class MobileBackup2Session {
   private readonly channel: PlistChannel;
+  /** A restore finished with RestoreShouldReboot: the phone restarts when this session ends. */
+  rebootWhenDone = false;
+  /** A restore under way: if the session ends before it finishes, the phone is left "restore incomplete". */
+  private unfinishedRestore: { live: boolean; filesApplied: () => number } | undefined;
 
   constructor(
     private readonly phone: SimServicePhone,
@@ -111,6 +125,11 @@ class MobileBackup2Session {
     } catch {
       // Vanished or hostile host: nothing to answer.
     } finally {
+      if (this.unfinishedRestore) {
+        this.fs.lastRestore = 'incomplete';
+        const { live, filesApplied } = this.unfinishedRestore;
+        this.phone.events.emit(BackupEvent.RestoreIncomplete, { live, filesApplied: live ? filesApplied() : 0 });
+      }
       this.stream.end();
       setTimeout(() => this.stream.destroy(), 1000).unref();
     }
@@ -359,6 +378,12 @@ class MobileBackup2Session {
   private async restore(request: PlistDict): Promise<void> {
     const source = this.sourceIdentifier(request);
     const options = isPlistDict(request.Options) ? request.Options : {};
+    // docs/protocols/mobilebackup2.md#what-the-phone-does-on-a-restore: absent booleans take the phone's defaults.
+    const systemFiles = options.RestoreSystemFiles !== false;
+    const reboot = options.RestoreShouldReboot !== false;
+    const copyFirst = options.RestoreDontCopyBackup === false;
+    const removeNotRestored = options.RemoveItemsNotRestored === true;
+    const restoring = (domain: string): boolean => systemFiles || !SYSTEM_DOMAINS.has(domain);
     const small = await this.downloadSmallFiles(
       [`${source}/Status.plist`, `${source}/Manifest.plist`, `${source}/Info.plist`, `${source}/Manifest.db`],
       MAX_MANIFEST_DB_BYTES,
@@ -371,11 +396,14 @@ class MobileBackup2Session {
     const decryption: RestoreDecryption | undefined =
       manifest.IsEncrypted === true ? await openBackupForRestore(manifest, options.Password, small.get(`${source}/Manifest.db`)) : undefined;
 
-    const listed = await this.listBackup(source, decryption?.manifestDb ?? small.get(`${source}/Manifest.db`));
+    const listed = (await this.listBackup(source, decryption?.manifestDb ?? small.get(`${source}/Manifest.db`))).filter((f) => restoring(f.domain));
     const totalBytes = listed.reduce((sum, f) => sum + f.size, 0);
     if (this.phone.faults.diskFull) throw new BackupDomainError(105, 'Not enough free space on the device to restore');
 
-    const replacement = this.fs.beginReplace();
+    // The phone's own system files stay unless they are restored too, or the host asked to remove what is not restored.
+    // Without "copy first" the phone writes each file in place as it arrives.
+    const replacement = this.fs.beginReplace({ keep: (file) => !restoring(file.domain) && !removeNotRestored, live: !copyFirst });
+    this.unfinishedRestore = { live: !copyFirst, filesApplied: () => replacement.fileCount };
     const byPath = new Map(listed.map((f) => [f.path, f]));
     let doneBytes = 0;
     const failures: string[] = [];
@@ -416,12 +444,11 @@ class MobileBackup2Session {
     }
     if (failures.length > 0) throw new BackupDomainError(205, `Multiple errors downloading files (${failures.length})`);
     replacement.commit();
+    this.unfinishedRestore = undefined;
+    this.fs.lastRestore = 'complete';
     await this.finish({});
-    this.phone.events.emit(BackupEvent.RestoreFinished, {
-      files: replacement.fileCount,
-      reboot: options.RestoreShouldReboot !== false,
-      systemFiles: options.RestoreSystemFiles === true,
-    });
+    this.rebootWhenDone = reboot;
+    this.phone.events.emit(BackupEvent.RestoreFinished, { files: replacement.fileCount, reboot, systemFiles, copyFirst, removeNotRestored });
   }
 
   // ---------------------------------------------------------------- Info / List

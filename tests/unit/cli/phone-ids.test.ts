@@ -23,6 +23,7 @@ const phone = (id: string): Phone => ({
 });
 
 const backup: BackupSummary = {
+  id: 'bk-0123456789ab',
   udid: LEGACY_UDID,
   path: `/backups/${LEGACY_UDID}`,
   location: 'Chosen backup folder',
