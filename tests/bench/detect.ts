@@ -14,6 +14,8 @@ import type { Phone } from '../../common/phone';
 import { startHostRegistry } from '../../main/devices/host-sources';
 import { Engine } from '../../main/rescue/engine';
 import { startPracticeHost } from '../../main/sim/practice-host';
+import { FakeAppleDriver } from '../../main/sim/win32/fake-apple-driver';
+import { AppleDriverBus } from '../../main/usb/apple-driver-bus';
 import { startWebBridge } from '../../main/transport/web-bridge';
 import { whichTool } from '../peers/peer-tool';
 
@@ -140,19 +142,64 @@ for (let i = 0; i < RUNS; i++) {
   modePeer.push(peer - muxT0);
 }
 
+// Windows: the same mode change seen through Apple's driver (the fake Win32 surface over the same virtual phone, polled by
+// AppleDriverBus), timed from the moment SetupAPI first lists the recovery device (after the 100 ms attach debounce).
+let listedWaiter: ((at: number) => void) | null = null;
+const appleDriver = await FakeAppleDriver.start({
+  bus: host.usb,
+  onListed: (device) => {
+    if (device.productId === 0x1281) listedWaiter?.(performance.now());
+  },
+});
+const appleBus = new AppleDriverBus({ loadApi: async () => appleDriver });
+await appleBus.start();
+const windowsRegistry = await startHostRegistry({ usb: appleBus, usbmuxAddress: host.usbmuxAddress, reconnectGraceMs: 60_000, initialBackoffMs: 20 });
+function registryShows(check: (phones: Phone[]) => boolean, timeoutMs = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      if (!check(windowsRegistry.list())) return;
+      off();
+      clearTimeout(timer);
+      resolve(performance.now());
+    };
+    const off = windowsRegistry.onChange(done);
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('the registry never showed the expected state'));
+    }, timeoutMs);
+    done();
+  });
+}
+const windowsModeOurs: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  await restoreNormal();
+  await registryShows(normalCard, 20_000);
+  const listed = new Promise<number>((resolve) => (listedWaiter = resolve));
+  phone.hardware.enterRecovery();
+  const [card, t0] = await Promise.all([registryShows(recoveryCard), listed]);
+  windowsModeOurs.push(card - t0);
+}
+listedWaiter = null;
+
 clearInterval(sampler);
 const rssMb = (peakRss / 1024 / 1024).toFixed(0);
-const line = (name: string, ours: number[], peer: number[]): string => {
+const line = (name: string, ours: number[], peer: number[] | null): string => {
   const o50 = percentile(ours, 50);
   const o95 = percentile(ours, 95);
-  const p50 = percentile(peer, 50);
   const verdict = o95 < TARGET_P95_MS ? 'meets' : 'MISSES';
-  const peerText = peerTool ? `peer ${p50.toFixed(1)} ms p50 (idevice_id -l), ratio ${(o50 / p50).toFixed(2)}` : 'peer n/a (idevice_id not installed)';
+  const p50 = peer ? percentile(peer, 50) : NaN;
+  const peerText = !peer ? 'peer n/a (no Windows peer here)' : peerTool ? `peer ${p50.toFixed(1)} ms p50 (idevice_id -l), ratio ${(o50 / p50).toFixed(2)}` : 'peer n/a (idevice_id not installed)';
   return `${name}: ours p50 ${o50.toFixed(1)} ms p95 ${o95.toFixed(1)} ms (${verdict} the ${TARGET_P95_MS} ms p95 target), ${peerText}, peak RSS ${rssMb} MB`;
 };
 console.log(line(`detect attach→card (${RUNS} runs)`, attachOurs, attachPeer));
 console.log(line(`detect mode change→card (${RUNS} runs, from the recovery device on the bus; peer from usbmuxd's detach)`, modeOurs, modePeer));
+console.log(
+  line(`detect mode change→card through Apple's driver (${RUNS} runs, fake Windows PC, from SetupAPI listing the device; no peer)`, windowsModeOurs, null),
+);
 
+await windowsRegistry.close();
+appleBus.close();
+appleDriver.close();
 client.close();
 await bridge.close();
 await engine.close();
