@@ -8,6 +8,7 @@ import { backupHandlers } from './handlers/backup-handlers';
 import { dfuHandlers } from './handlers/dfu-handlers';
 import { restoreHandlers } from './handlers/restore-handlers';
 import { firmwareHandlers } from './handlers/firmware-handlers';
+import { logJobChange } from '../log/job-log';
 import { JobRunner } from './jobs';
 
 /**
@@ -22,7 +23,13 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.emitter.setMaxListeners(100);
-    this.jobs = new JobRunner({ changed: (summary) => this.emit('jobs.changed', summary), progress: (progress) => this.emit('progress', progress) });
+    this.jobs = new JobRunner({
+      changed: (summary) => {
+        logJobChange(summary);
+        this.emit('jobs.changed', summary);
+      },
+      progress: (progress) => this.emit('progress', progress),
+    });
     const phones = options.phones;
     if (phones) {
       this.detach.push(phones.onChange(() => this.emit('devices.changed', phones.list())));

@@ -14,6 +14,7 @@ import {
   type Unsubscribe,
 } from '../../common/api';
 import { renderProblem } from '../../common/problems/catalog';
+import { log } from '../log/log';
 import type { Engine } from '../rescue/engine';
 import type { CallContext } from '../rescue/engine-ports';
 import { problemFrom } from '../rescue/problems';
@@ -29,6 +30,8 @@ export async function dispatch(engine: Engine, context: CallContext, command: un
   if (!isCommandName(command)) return { ok: false, problem: unknownCommandProblem(command) };
   const parsed = commandSchemas[command].request.safeParse(request ?? {});
   if (!parsed.success) {
+    // Never the request itself, nor zod's words about it: some requests carry a password.
+    log.warn('command.refused', { command, code: 'bad-request', fields: parsed.error.issues.map((issue) => issue.path.join('.')).slice(0, 10) });
     return {
       ok: false,
       problem: renderProblem('bad-request', { command, issue: parsed.error.message }),
@@ -38,7 +41,9 @@ export async function dispatch(engine: Engine, context: CallContext, command: un
     const handler = engine.handlers[command] as (request: unknown, context: CallContext) => Promise<unknown>;
     return { ok: true, value: await handler(parsed.data, context) };
   } catch (error) {
-    return { ok: false, problem: problemFrom(error) };
+    const problem = problemFrom(error);
+    log.warn('command.failed', { command, code: problem.code, cause: error instanceof Error ? (error.cause ?? error) : null });
+    return { ok: false, problem };
   }
 }
 

@@ -51,7 +51,7 @@ describe('the engine in its own process (practice mode, forked like the app’s 
         // TMPDIR: the practice data of a killed engine (which never gets to clean up) stays in this test's folder.
         const child = fork(entry, ['--demo'], {
           execArgv: ['--import', 'tsx'],
-          env: { ...process.env, TMPDIR: dir },
+          env: { ...process.env, TMPDIR: dir, LIFELINE_DATA_DIR: dir },
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         children.push(child);
