@@ -16,6 +16,8 @@ import { signPracticeBbTicket, signPracticeBlob, type PracticeModem } from './re
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const MAX_KEPT_REQUESTS = 32;
+const MAX_KEPT_REQUEST_LINES = 256;
+const MAX_LOGGED_TARGET_CHARS = 512;
 
 export type FakeTssFaults = {
   /** Answer every request with this STATUS (e.g. 126) instead of signing. */
@@ -38,8 +40,28 @@ export type FakeTssServer = {
   requests: PlistDict[];
   /** Modems this server knows, by ECID (decimal): a baseband request for that ECID must carry exactly these values. */
   basebandPhones: Map<string, Omit<PracticeModem, 'ecid'>>;
+  /** Every HTTP request line received (bounded), e.g. `POST http://gs.apple.com/TSS/controller?action=2` or a refused `CONNECT gs.apple.com:443`. */
+  requestLines: string[];
+  /** `http://host:port` for a client's `http_proxy`: the server answers absolute-URI requests itself and refuses CONNECT. */
+  proxyUrl: string;
   close(): Promise<void>;
 };
+
+/**
+ * The signing path of a request target, in origin form (`/TSS/controller?action=2`) or, when the server is a
+ * client's http proxy, absolute form over plain http (`http://gs.apple.com/TSS/controller?action=2`); else null.
+ */
+export function signingPathOf(target: string): string | null {
+  if (target.startsWith('/')) return target.startsWith('/TSS/controller') ? target : null;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' || !url.pathname.startsWith('/TSS/controller')) return null;
+  return `${url.pathname}${url.search}`;
+}
 
 const REQUIRED_KEYS = ['@ApImg4Ticket', 'ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'ApNonce', 'ApProductionMode', 'ApSecurityMode'];
 
@@ -47,6 +69,16 @@ function asBigInt(value: PlistValue | undefined): bigint | null {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
   if (typeof value === 'bigint' && value >= 0n) return value;
   return null;
+}
+
+/**
+ * docs/protocols/baseband.md#tss-request: the gold certificate id is a 32-bit value, and some clients (idevicerestore
+ * 1.0.0) send it sign-extended, so 0xE4E3B518 may arrive as -454817768. The server reads it as 32 bits either way.
+ */
+export function goldCertIdOf(value: PlistValue | undefined): number | null {
+  const n = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : null;
+  if (n === null || n < -(2n ** 31n) || n >= 2n ** 32n) return null;
+  return Number(BigInt.asUintN(32, n));
 }
 
 /** The shape check Apple's server does, as far as a malformed request is concerned (docs/protocols/tss.md#ap-request): else STATUS 94. */
@@ -65,7 +97,9 @@ export function tssRequestProblem(request: PlistDict): string | null {
 
 /** docs/protocols/baseband.md#tss-request: what a baseband request must carry; null when it is well formed. */
 export function basebandRequestProblem(request: PlistDict, known?: Omit<PracticeModem, 'ecid'>): string | null {
-  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'BbChipID', 'BbGoldCertId']) if (asBigInt(request[key]) === null) return `${key} is not an integer`;
+  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'BbChipID']) if (asBigInt(request[key]) === null) return `${key} is not an integer`;
+  const goldCertId = goldCertIdOf(request.BbGoldCertId);
+  if (goldCertId === null) return 'BbGoldCertId is not a 32-bit integer';
   if (!(request.BbSNUM instanceof Uint8Array) || request.BbSNUM.byteLength === 0) return 'BbSNUM is not data';
   if (request.BbNonce !== undefined && !(request.BbNonce instanceof Uint8Array)) return 'BbNonce is not data';
   const firmware = request.BasebandFirmware;
@@ -74,7 +108,7 @@ export function basebandRequestProblem(request: PlistDict, known?: Omit<Practice
   if (!Object.entries(firmware).some(([key, value]) => key.endsWith('-PartialDigest') && value instanceof Uint8Array)) return 'BasebandFirmware has no PartialDigest';
   if (known) {
     if (asBigInt(request.BbChipID) !== BigInt(known.bbChipId)) return 'BbChipID is not this phone’s';
-    if (asBigInt(request.BbGoldCertId) !== BigInt(known.bbGoldCertId)) return 'BbGoldCertId is not this phone’s';
+    if (goldCertId !== known.bbGoldCertId) return 'BbGoldCertId is not this phone’s';
     if (!Buffer.from(request.BbSNUM).equals(Buffer.from(known.bbSnum))) return 'BbSNUM is not this phone’s';
   }
   return null;
@@ -85,7 +119,7 @@ export function signedBasebandAnswerFor(request: PlistDict, key: TicketSigningKe
   const modem: PracticeModem = {
     ecid: asBigInt(request.ApECID) ?? 0n,
     bbChipId: Number(asBigInt(request.BbChipID) ?? 0n),
-    bbGoldCertId: Number(asBigInt(request.BbGoldCertId) ?? 0n),
+    bbGoldCertId: goldCertIdOf(request.BbGoldCertId) ?? 0,
     bbSnum: request.BbSNUM as Uint8Array,
   };
   const firmware: PlistDict = {};
@@ -134,17 +168,24 @@ function answer(response: ServerResponse, text: string): void {
 export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<string> } = {}): Promise<FakeTssServer> {
   const key = generateTicketSigningKey();
   const sockets = new Set<Socket>();
-  const state: Omit<FakeTssServer, 'url' | 'close'> = {
+  const state: Omit<FakeTssServer, 'url' | 'proxyUrl' | 'close'> = {
     key,
     publicKeyPem: key.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     unsignedBuilds: new Set([...(options.unsignedBuilds ?? [])].map((b) => b.toLowerCase())),
     faults: { status: null, noStatusCount: 0, delayMs: 0 },
     requests: [],
     basebandPhones: new Map(),
+    requestLines: [],
   };
 
+  function noteRequestLine(method: string | undefined, target: string | undefined): void {
+    if (state.requestLines.length >= MAX_KEPT_REQUEST_LINES) state.requestLines.shift();
+    state.requestLines.push(`${method ?? '?'} ${(target ?? '').slice(0, MAX_LOGGED_TARGET_CHARS)}`);
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (request.method !== 'POST' || !request.url?.startsWith('/TSS/controller')) {
+    noteRequestLine(request.method, request.url);
+    if (request.method !== 'POST' || signingPathOf(request.url ?? '') === null) {
       response.writeHead(404).end();
       return;
     }
@@ -205,6 +246,12 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
       response.end();
     });
   });
+  // A proxy that tunnels nothing: an https attempt through it fails at once, and nothing leaves the machine.
+  server.on('connect', (request: IncomingMessage, socket: Socket) => {
+    noteRequestLine(request.method, request.url);
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -218,7 +265,11 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
     get requests() {
       return state.requests;
     },
+    get requestLines() {
+      return state.requestLines;
+    },
     url: `http://127.0.0.1:${port}/TSS/controller?action=2`,
+    proxyUrl: `http://127.0.0.1:${port}`,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -119,6 +119,21 @@ function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; da
   return byBoard;
 }
 
+/**
+ * RestoreRequestRules shaped like those on every component of Apple's IMG4 manifests (docs/protocols/tss.md#request-rules):
+ * EPRO/ESEC follow the fused production/security mode, a demotion override clears EPRO. Clients that add EPRO/ESEC only
+ * through these rules (idevicerestore 1.0.0) need them, or the signing server refuses the request.
+ */
+function restoreRequestRules(production: 'ApRawProductionMode' | 'ApCurrentProductionMode'): PlistValue[] {
+  return [
+    { Actions: { EPRO: false }, Conditions: { [production]: false, ApRequiresImage4: true } },
+    { Actions: { EPRO: true }, Conditions: { [production]: true, ApRequiresImage4: true } },
+    { Actions: { EPRO: false }, Conditions: { ApDemotionPolicyOverride: 'Demote', [production]: true, ApRequiresImage4: true } },
+    { Actions: { ESEC: false }, Conditions: { ApRawSecurityMode: false, ApRequiresImage4: true } },
+    { Actions: { ESEC: true }, Conditions: { ApRawSecurityMode: true, ApRequiresImage4: true } },
+  ];
+}
+
 export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
   const identities: PlistValue[] = [];
   const files = componentFiles(spec);
@@ -143,11 +158,16 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
             IsFirmwarePayload: component === 'LLB' || component === 'iBoot',
             IsLoadedByiBoot: component === 'RestoreTrustCache',
             Personalize: true,
+            RestoreRequestRules: restoreRequestRules('ApRawProductionMode'),
           },
         };
       }
-      manifest.OS = { Digest: Buffer.alloc(20, 1), Trusted: true, Info: { Path: osImageName(spec), Personalize: false } };
-      manifest.ftap = { Digest: Buffer.alloc(0), Trusted: true };
+      manifest.OS = {
+        Digest: Buffer.alloc(20, 1),
+        Trusted: true,
+        Info: { Path: osImageName(spec), Personalize: false, RestoreRequestRules: restoreRequestRules('ApCurrentProductionMode') },
+      };
+      manifest.ftap = { Trusted: true, Info: { IsFTAB: false, Personalize: false, RestoreRequestRules: restoreRequestRules('ApRawProductionMode') } };
       if (baseband) manifest.BasebandFirmware = baseband.component;
       identities.push({
         ...(baseband?.identityKeys ?? {}),
