@@ -24,6 +24,11 @@ export function formatBackup(backup: BackupSummary, showEcid = false): string {
   return [`${name} — ${model}, ${ios}, ${date}, ${formatBytes(backup.sizeBytes)} (${flags.join(', ')})`, `  ${backup.id}  ${shownUdid(backup.udid, showEcid)}  ${backup.path}`].join('\n');
 }
 
+/** `backups --dir X show ID` and `backups show ID --dir X` alike: commander gives options `backups` also has to `backups`. */
+function withParentOptions<T extends { dir?: string; showEcid: boolean }>(own: T, parent: { dir?: string; showEcid?: boolean }): T {
+  return { ...own, ...(own.dir === undefined && parent.dir !== undefined ? { dir: parent.dir } : {}), showEcid: own.showEcid || parent.showEcid === true };
+}
+
 /** `lifeline backups show ID`: the basic facts, one per line. */
 export function formatBackupDetails(backup: BackupDetails, showEcid = false): string {
   const lines = [
@@ -190,8 +195,9 @@ export const registerBackupCommand: RegisterCommand = (program, { withEngine, si
     .description('show one backup: date, iOS, size, encryption, phone (id: the bk-… id `lifeline backups` prints, or the folder name)')
     .option('--dir <folder>', 'look in this folder instead of the standard ones', (value: string) => personPath(value))
     .option('--show-ecid', SHOW_ECID_HELP, false)
-    .action((id: string, options: { dir?: string; showEcid: boolean }) =>
+    .action((id: string, own: { dir?: string; showEcid: boolean }) =>
       withEngine(async (api, output) => {
+        const options = withParentOptions(own, backups.opts());
         const { backup } = await api.invoke('backup.show', { backupId: id, ...(options.dir !== undefined ? { directory: options.dir } : {}) });
         printResult(output, backupForJson(backup, options.showEcid), () => formatBackupDetails(backup, options.showEcid));
         return EXIT.ok;
