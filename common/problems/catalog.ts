@@ -9,6 +9,7 @@ import { COACH_PROBLEMS } from './coach';
 import { DEVICE_PROBLEMS } from './devices';
 import { FIRMWARE_PROBLEMS } from './firmware';
 import { GENERAL_PROBLEMS } from './general';
+import { JOURNEY_PROBLEMS } from './journey';
 import type { ProblemEntry } from './problem-entry';
 import { RESTORE_PROBLEMS } from './restore';
 import { RESTORE_ERROR_PROBLEMS } from './restore-errors';
@@ -22,6 +23,7 @@ export const PROBLEM_CATALOG = {
   ...FIRMWARE_PROBLEMS,
   ...RESTORE_PROBLEMS,
   ...RESTORE_ERROR_PROBLEMS,
+  ...JOURNEY_PROBLEMS,
 };
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOG;
