@@ -13,6 +13,8 @@ import { backupCommands, backupEvents } from './contract/backup';
 import { dfuCommands, dfuEvents } from './contract/dfu';
 import { restoreCommands, restoreEvents } from './contract/restore';
 import { firmwareCommands, firmwareEvents } from './contract/firmware';
+import { diagnosticsCommands, diagnosticsEvents } from './contract/diagnostics';
+import { desktopCommands, desktopEvents } from './contract/desktop';
 import { ProblemSchema, type Problem } from './contract/shapes';
 import { ProblemError } from './problems/problem-error';
 
@@ -24,6 +26,8 @@ export * from './contract/backup';
 export * from './contract/dfu';
 export * from './contract/restore';
 export * from './contract/firmware';
+export * from './contract/diagnostics';
+export * from './contract/desktop';
 export { ProblemError, type ProblemErrorOptions } from './problems/problem-error';
 export type { ProblemCode } from './problems/catalog';
 
@@ -36,6 +40,8 @@ export const commandSchemas = {
   ...dfuCommands,
   ...restoreCommands,
   ...firmwareCommands,
+  ...diagnosticsCommands,
+  ...desktopCommands,
 } as const;
 
 /** Events: what the engine pushes. Subscriptions return an unsubscribe function. */
@@ -47,6 +53,8 @@ export const eventSchemas = {
   ...dfuEvents,
   ...restoreEvents,
   ...firmwareEvents,
+  ...diagnosticsEvents,
+  ...desktopEvents,
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

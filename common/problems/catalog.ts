@@ -7,6 +7,7 @@ import { BACKUP_PROBLEMS } from './backup';
 import { BACKUP_RESTORE_PROBLEMS } from './backup-restore';
 import { COACH_PROBLEMS } from './coach';
 import { DEVICE_PROBLEMS } from './devices';
+import { DIAGNOSTICS_PROBLEMS } from './diagnostics';
 import { FIRMWARE_PROBLEMS } from './firmware';
 import { GENERAL_PROBLEMS } from './general';
 import { JOURNEY_PROBLEMS } from './journey';
@@ -24,6 +25,7 @@ export const PROBLEM_CATALOG = {
   ...RESTORE_PROBLEMS,
   ...RESTORE_ERROR_PROBLEMS,
   ...JOURNEY_PROBLEMS,
+  ...DIAGNOSTICS_PROBLEMS,
 };
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOG;

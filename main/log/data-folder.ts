@@ -33,3 +33,8 @@ export function dataFolder(environment: DataFolderEnvironment = currentDataFolde
 export function logFolder(data: string = dataFolder()): string {
   return join(data, 'logs');
 }
+
+/** Where saved journeys live inside the data folder (one `<public id>.json` per phone); diagnostics reads them from here. */
+export function journeyFolder(data: string = dataFolder()): string {
+  return join(data, 'journeys');
+}

@@ -40,6 +40,8 @@ export type EngineOptions = {
   firmware?: FirmwareService;
   /** Restore engine: where the signing server and usbmuxd are (practice mode: local fakes). */
   restore?: { tssUrl?: string; usbmuxAddress?: UsbmuxAddress };
+  /** Lifeline's own data folder (logs, saved journeys); default: LIFELINE_DATA_DIR or the OS's place for app data. */
+  dataFolder?: string;
   /** Extra teardown (e.g. the virtual phones of practice mode). */
   onClose?: () => Promise<void>;
 };

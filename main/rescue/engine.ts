@@ -8,6 +8,7 @@ import { backupHandlers } from './handlers/backup-handlers';
 import { dfuHandlers } from './handlers/dfu-handlers';
 import { restoreHandlers } from './handlers/restore-handlers';
 import { firmwareHandlers } from './handlers/firmware-handlers';
+import { diagnosticsHandlers } from './handlers/diagnostics-handlers';
 import { logJobChange } from '../log/job-log';
 import { JobRunner } from './jobs';
 
@@ -49,6 +50,7 @@ export class Engine {
       ...dfuHandlers(context),
       ...restoreHandlers(context),
       ...firmwareHandlers(context),
+      ...diagnosticsHandlers(context),
     };
   }
 

@@ -39,6 +39,7 @@ const SAMPLES: NeedsParams & MayTakeParams = {
   'usb-unavailable': { purpose: 'restore' },
   'usb-blocked': { hostDetail: 'No USB access for this user.', hostFix: 'Add the udev rule, then plug the phone in again.' },
   'usbip-address': { address: 'nowhere', variable: 'LIFELINE_USBIP' },
+  'diagnostics-write-failed': { path: '/home/anna/Desktop/lifeline-diagnostics.zip', reason: 'EACCES: permission denied' },
   'journey-action-not-now': { action: 'confirmErase', state: 'choosing' },
   'journey-confirmation-mismatch': { phrase: 'erase' },
   'journey-phone-missing': { waitedSeconds: 60 },

@@ -1,0 +1,10 @@
+/** Problems of exporting diagnostics. */
+import { entry } from './problem-entry';
+
+export const DIAGNOSTICS_PROBLEMS = {
+  'diagnostics-write-failed': entry<{ path: string; reason: string }>({
+    title: 'The diagnostics file could not be saved',
+    detail: ({ path, reason }) => `Lifeline could not write ${path.slice(0, 300)}: ${reason.slice(0, 200)}`,
+    nextSteps: ['Choose another folder you can write to (your Desktop or Documents), and make sure the disk has some free space.'],
+  }),
+} as const;
