@@ -61,8 +61,8 @@ describe('phone ids on the command line', () => {
     expect(json).not.toHaveProperty('udid');
     expect(json.phoneId).toBe(publicPhoneId({ udid: LEGACY_UDID }));
     expect(backupForJson(backup, true).udid).toBe(LEGACY_UDID);
-    expect(formatBackup(backup).split('\n')[1]).toMatch(/^ {2}…345678 {2}\/backups\//);
-    expect(formatBackup(backup, true).split('\n')[1]).toMatch(new RegExp(`^ {2}${LEGACY_UDID} {2}`));
+    expect(formatBackup(backup).split('\n')[1]).toMatch(/^ {2}bk-0123456789ab {2}…345678 {2}\/backups\//);
+    expect(formatBackup(backup, true).split('\n')[1]).toMatch(new RegExp(`^ {2}bk-0123456789ab {2}${LEGACY_UDID} {2}`));
   });
 
   it('--phone finds a phone by the opaque id, the raw id, or the masked id as printed', () => {
