@@ -7,8 +7,12 @@ import { z } from 'zod';
 import { PhoneModeSchema } from '../phone';
 import { PhoneIdSchema, ProblemSchema, ProgressSchema } from './shapes';
 
-/** The steps of the stepper, in order (`stepIndex` counts from 0). */
-export const JOURNEY_STEPS = ['connect', 'save', 'firmware', 'confirm', 'recovery', 'restore', 'data', 'passcode', 'done'] as const;
+/**
+ * The steps of the stepper, in order (`stepIndex` counts from 0): plug in, what can be saved, back up (backingUp,
+ * backupFailed, backupPassword, checkingPassword), get iOS ready, before we erase, into recovery / DFU, restore,
+ * data back, new passcode, done.
+ */
+export const JOURNEY_STEPS = ['connect', 'save', 'backup', 'firmware', 'confirm', 'recovery', 'restore', 'data', 'passcode', 'done'] as const;
 export const JourneyStepSchema = z.enum(JOURNEY_STEPS);
 export type JourneyStep = z.infer<typeof JourneyStepSchema>;
 
