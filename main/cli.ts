@@ -9,6 +9,7 @@ import { printProblem, type Output } from './cli/cli-output';
 import { registerBackupCommand } from './cli/backup-command';
 import { registerCoachCommands } from './cli/coach-command';
 import { registerDevicesCommand } from './cli/devices-command';
+import { registerDiagnosticsCommand } from './cli/diagnostics-command';
 import { registerFirmwareCommand } from './cli/firmware-command';
 import { EXIT } from './cli/exit-codes';
 import { registerInfoCommand } from './cli/info-command';
@@ -17,9 +18,11 @@ import { registerRestoreCommand } from './cli/restore-command';
 import { readHiddenLine } from './cli/hidden-input';
 import { createAppEngine } from './rescue/create-engine';
 import { createInProcessClient } from './transport/in-process';
+import { logFolder } from './log/data-folder';
+import { startFileLog } from './log/log';
 import { APP_VERSION } from './version';
 
-const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand];
+const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand, registerDiagnosticsCommand];
 
 type Io = Pick<Output, 'out' | 'err' | 'ask' | 'askSecret'>;
 
@@ -91,8 +94,13 @@ if (process.env.LIFELINE_CLI_MAIN === '1') {
   const controller = new AbortController();
   // First Ctrl+C asks the running command to stop cleanly; a second one leaves at once.
   process.on('SIGINT', () => (controller.signal.aborted ? process.exit(EXIT.cancelled) : controller.abort()));
+  // The CLI logs like the app (cli.N.log in the data folder); a log that cannot be opened stops nothing.
+  const stopLog = await startFileLog({ folder: logFolder(), process: 'cli' }).catch(() => null);
   runCli(process.argv.slice(2), defaultIo(), controller.signal).then(
-    (code) => process.exit(code),
+    async (code) => {
+      await stopLog?.();
+      process.exit(code);
+    },
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
       process.exit(EXIT.failed);
