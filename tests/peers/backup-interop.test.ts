@@ -73,7 +73,8 @@ describe.skipIf(skip !== null).each(['14.8', '17.0'])('Lifeline backups and idev
     const made = await runTool(TOOL!, ['backup', '--full', theirs], sim.address, 100_000);
     expect(made.output).toContain('Backup Successful.');
     const out: string[] = [];
-    const code = await runCli(['--json', 'backups', '--dir', theirs], { out: (t) => out.push(t), err: () => undefined });
+    // Phone identifiers are private by default; --show-ecid puts the UDID into the JSON.
+    const code = await runCli(['--json', 'backups', '--dir', theirs, '--show-ecid'], { out: (t) => out.push(t), err: () => undefined });
     expect(code).toBe(0);
     const { backups } = JSON.parse(out.join('')) as { backups: BackupSummary[] };
     expect(backups).toHaveLength(1);
