@@ -18,6 +18,7 @@ import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-
 import type { RestoreFaults } from '../../main/sim/faults';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { startSimulator } from '../../main/sim/index';
+import { practiceModemCheck } from '../../main/sim/restore/baseband-check';
 import { simBasebandOf } from '../../main/sim/restore/restore-ramdisk';
 import type { RestoreRecord } from '../../main/sim/restore/restore-record';
 import type { ScenarioInput } from '../../main/sim/scenario';
@@ -59,10 +60,14 @@ export const FAST_BOOT_CHAIN = {
   ramdiskDelayMs: 0,
 };
 
-/** Makes a virtual phone trust `tss`'s test key and tells `tss` its modem, as Apple's server knows a real phone's. */
+/**
+ * Makes a virtual phone trust `tss`'s test key (boot images and its modem's tickets and blobs, checked for real) and
+ * tells `tss` its modem, as Apple's server knows a real phone's.
+ */
 export function introducePhoneToSigningServer(phone: VirtualIphone, tss: FakeTssServer): void {
   phone.hardware.ticketKey = tss.key.publicKey;
   const modem = simBasebandOf(phone.identity.ecid, phone.identity.imei);
+  phone.basebandCheck = practiceModemCheck(phone.identity.ecid, modem, tss.key.publicKey);
   tss.basebandPhones.set(String(phone.identity.ecid), { bbChipId: modem.chipId, bbGoldCertId: modem.certId, bbSnum: modem.chipSerial });
 }
 

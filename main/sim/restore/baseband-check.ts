@@ -1,8 +1,8 @@
 /**
  * The virtual phone's modem check of a BasebandData answer (docs/protocols/baseband.md#what-the-virtual-phone-checks):
- * the archive holds `bbticket.der` signed with the practice key for this modem and, when the phone sent a baseband
- * nonce, bound to that nonce; every practice modem image with a signature area carries a valid blob for its own
- * bytes; nothing but modem images and the ticket was sent.
+ * when the phone sent a baseband nonce, the archive holds `bbticket.der` signed with the practice key for this modem
+ * and bound to that nonce (without a nonce a ticket is optional, but checked when present); every practice modem image
+ * with a signature area carries a valid blob for its own bytes; nothing but modem images and the ticket was sent.
  */
 import type { KeyObject } from 'node:crypto';
 import { BbfwArchive } from '../../baseband/bbfw-archive';
@@ -11,6 +11,9 @@ import { BasebandError } from '../../baseband/baseband-error';
 import { parseIm4m, propertyBytes, propertyInteger } from '../../img4/im4m';
 import { ticketSignatureValid } from '../../img4/ticket-signature';
 import { practiceBlobValid, practicePartialDigest, practiceSignatureArea, type PracticeModem } from './practice-baseband-signature';
+import type { BasebandCheck } from './restore-session';
+import { RestoreStatus } from './restore-status';
+import { SYNTHETIC_BBFW_SIGNED } from './synthetic-bbfw';
 
 export type BasebandCheckExpectation = PracticeModem & {
   /** The nonce this phone put in its BasebandData request; null when it sent none. */
@@ -43,17 +46,10 @@ export async function checkBasebandData(zip: Buffer, expected: BasebandCheckExpe
 
 async function check(archive: BbfwArchive, expected: BasebandCheckExpectation): Promise<BasebandCheckResult> {
   const refuse = (reason: string): BasebandCheckResult => ({ accepted: false, reason });
-  if (!archive.has(BB_TICKET_FILE)) return refuse(`no ${BB_TICKET_FILE}`);
-  const ticket = await archive.read(BB_TICKET_FILE, 64 * 1024);
-  if (!ticketSignatureValid(ticket, expected.publicKey)) return refuse('the BBTicket is not signed by the trusted key');
-  const manifest = parseIm4m(ticket).manifest;
-  if (propertyInteger(manifest, 'ECID') !== expected.ecid) return refuse('the BBTicket is for another phone (ECID)');
-  if (propertyInteger(manifest, 'CHIP') !== BigInt(expected.bbChipId)) return refuse('the BBTicket is for another modem chip');
-  if (propertyInteger(manifest, 'CTID') !== BigInt(expected.bbGoldCertId)) return refuse('the BBTicket is for another gold certificate');
-  const snum = propertyBytes(manifest, 'SNUM');
-  if (!snum || !Buffer.from(snum).equals(Buffer.from(expected.bbSnum))) return refuse('the BBTicket is for another modem (SNUM)');
-  const nonce = propertyBytes(manifest, 'BNCH');
-  if (expected.bbNonce && (!nonce || !Buffer.from(nonce).equals(Buffer.from(expected.bbNonce)))) return refuse('the BBTicket is not bound to the baseband nonce this phone sent');
+  if (archive.has(BB_TICKET_FILE)) {
+    const problem = ticketProblem(await archive.read(BB_TICKET_FILE, 64 * 1024), expected);
+    if (problem !== null) return refuse(problem);
+  } else if (expected.bbNonce !== null) return refuse(`no ${BB_TICKET_FILE}`);
   const signed: string[] = [];
   for (const entry of archive.entries()) {
     if (entry.name === BB_TICKET_FILE) continue;
@@ -70,4 +66,37 @@ async function check(archive: BbfwArchive, expected: BasebandCheckExpectation): 
   const missing = expected.signedFiles.filter((name) => !signed.includes(name));
   if (missing.length > 0) return refuse(`unsigned or missing: ${missing.join(', ')}`);
   return { accepted: true, signedFiles: signed };
+}
+
+function ticketProblem(ticket: Buffer, expected: BasebandCheckExpectation): string | null {
+  if (!ticketSignatureValid(ticket, expected.publicKey)) return 'the BBTicket is not signed by the trusted key';
+  const manifest = parseIm4m(ticket).manifest;
+  if (propertyInteger(manifest, 'ECID') !== expected.ecid) return 'the BBTicket is for another phone (ECID)';
+  if (propertyInteger(manifest, 'CHIP') !== BigInt(expected.bbChipId)) return 'the BBTicket is for another modem chip';
+  if (propertyInteger(manifest, 'CTID') !== BigInt(expected.bbGoldCertId)) return 'the BBTicket is for another gold certificate';
+  const snum = propertyBytes(manifest, 'SNUM');
+  if (!snum || !Buffer.from(snum).equals(Buffer.from(expected.bbSnum))) return 'the BBTicket is for another modem (SNUM)';
+  const nonce = propertyBytes(manifest, 'BNCH');
+  if (expected.bbNonce && (!nonce || !Buffer.from(nonce).equals(Buffer.from(expected.bbNonce)))) return 'the BBTicket is not bound to the baseband nonce this phone sent';
+  return null;
+}
+
+/**
+ * The modem check as the virtual phone's restore runs it (in place of the zip-only default): the phone's own modem
+ * values, the key it trusts, the synthetic bbfw's signed files; a refusal ends the restore with the baseband status.
+ */
+export function practiceModemCheck(ecid: bigint, modem: { chipId: number; certId: number; chipSerial: Uint8Array }, publicKey: KeyObject): BasebandCheck {
+  return async (request, firmware) => {
+    const verdict = await checkBasebandData(Buffer.from(firmware.buffer, firmware.byteOffset, firmware.byteLength), {
+      ecid,
+      bbChipId: modem.chipId,
+      bbGoldCertId: modem.certId,
+      bbSnum: modem.chipSerial,
+      bbNonce: request.nonce,
+      publicKey,
+      signedFiles: Object.values(SYNTHETIC_BBFW_SIGNED),
+    });
+    if (!verdict.accepted) return { ok: false, status: RestoreStatus.Baseband, reason: verdict.reason };
+    return { ok: true, digests: {} };
+  };
 }
