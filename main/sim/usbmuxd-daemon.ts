@@ -478,6 +478,11 @@ export class FakeUsbmuxd {
     stream.on('drain', () => socket.resume());
     socket.on('end', () => stream.end());
 
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
     stream.on('data', (data: Buffer) => {
       let chunk = data;
       const corruptAt = phone.faults.corruptFrameAfterBytes;
@@ -489,6 +494,13 @@ export class FakeUsbmuxd {
       }
       chunk = chunk.subarray(0, count(chunk.length));
       counters.toHost += chunk.length;
+      // The phone writes a file block as a 5-byte header then its payload: one syscall (writev) per turn of the
+      // event loop instead of one per write, whoever reads on the other side.
+      if (!corked && chunk.length > 0) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
       if (chunk.length > 0 && !socket.write(chunk)) stream.pause();
       unplugIfDue();
     });
