@@ -13,6 +13,7 @@ import { backupCommands, backupEvents } from './contract/backup';
 import { dfuCommands, dfuEvents } from './contract/dfu';
 import { restoreCommands, restoreEvents } from './contract/restore';
 import { firmwareCommands, firmwareEvents } from './contract/firmware';
+import { journeyCommands, journeyEvents } from './contract/journey';
 import { diagnosticsCommands, diagnosticsEvents } from './contract/diagnostics';
 import { desktopCommands, desktopEvents } from './contract/desktop';
 import { ProblemSchema, type Problem } from './contract/shapes';
@@ -26,6 +27,7 @@ export * from './contract/backup';
 export * from './contract/dfu';
 export * from './contract/restore';
 export * from './contract/firmware';
+export * from './contract/journey';
 export * from './contract/diagnostics';
 export * from './contract/desktop';
 export { ProblemError, type ProblemErrorOptions } from './problems/problem-error';
@@ -40,6 +42,7 @@ export const commandSchemas = {
   ...dfuCommands,
   ...restoreCommands,
   ...firmwareCommands,
+  ...journeyCommands,
   ...diagnosticsCommands,
   ...desktopCommands,
 } as const;
@@ -53,6 +56,7 @@ export const eventSchemas = {
   ...dfuEvents,
   ...restoreEvents,
   ...firmwareEvents,
+  ...journeyEvents,
   ...diagnosticsEvents,
   ...desktopEvents,
 } as const;

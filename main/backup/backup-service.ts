@@ -193,6 +193,8 @@ export class BackupService {
       });
 
       progress.setPhase('verifying');
+      // Durable before it may replace the last good backup: the files now, their folders in commit().
+      await folder.durable();
       const verified = await store.verify(staging);
       progress.setPhase('saving');
       combined.throwIfAborted();
@@ -359,6 +361,7 @@ async function writeFresh(path: string, bytes: Buffer): Promise<void> {
   const handle = await open(path, 'wx', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(bytes);
+    await handle.sync();
   } finally {
     await handle.close();
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict } from '../plist/plist-value';
@@ -17,6 +17,9 @@ import { PRIVATE_DIR_MODE, makeFilePrivate } from './private-files';
  *   <root>/.lifeline-previous-<UDID>     the old backup for the instant between the two renames
  *
  * A crash between the two renames leaves `.lifeline-previous-<UDID>` and no `<UDID>`: recover() puts it back.
+ * Durability: the files are fsynced by their writer (UploadWriter.durable()) before commit(), which fsyncs every
+ * folder of the new backup before the swap and the root after it, so a power cut never leaves a swapped-in backup
+ * with empty or missing files.
  * Writers must never write through a hard link (DeviceLinkFolderHost unlinks first).
  * Everything created here is owner-only (private-files.ts).
  */
@@ -101,8 +104,9 @@ export class BackupStore {
     return verifyBackupFolder(staging.backupPath);
   }
 
-  /** Swaps the verified staging copy in place of the previous backup. */
+  /** Swaps the verified staging copy (its files already fsynced) in place of the previous backup. */
   async commit(staging: Staging): Promise<void> {
+    await syncFolders(staging.backupPath);
     const hadPrevious = await exists(this.backupPath);
     if (hadPrevious) {
       await rm(this.previousPath, { recursive: true, force: true });
@@ -114,6 +118,7 @@ export class BackupStore {
       if (hadPrevious) await rename(this.previousPath, this.backupPath);
       throw error;
     }
+    await syncFolder(this.root);
     await rm(this.previousPath, { recursive: true, force: true });
     await rm(staging.root, { recursive: true, force: true });
   }
@@ -152,6 +157,26 @@ async function linkTree(from: string, to: string, signal?: AbortSignal): Promise
     }
   }
   return count;
+}
+
+/** fsyncs `path` and every folder under it (their entries: new files, hard links, renames). */
+async function syncFolders(path: string): Promise<void> {
+  const folders = [path];
+  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
+    if (entry.isDirectory()) folders.push(join(entry.parentPath, entry.name));
+  }
+  await Promise.all(folders.map(syncFolder));
+}
+
+async function syncFolder(path: string): Promise<void> {
+  // Windows opens no folder for flushing; NTFS journals its entries itself.
+  if (process.platform === 'win32') return;
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

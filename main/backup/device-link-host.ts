@@ -137,6 +137,11 @@ export class DeviceLinkFolderHost {
     };
   }
 
+  /** Every file stored so far is on the disk (fsynced); rejects with the first local failure. */
+  durable(): Promise<void> {
+    return this.writer.durable();
+  }
+
   /** Closes a file left open by a transfer that broke off (unplug, cancel, timeout). */
   async dispose(): Promise<void> {
     await this.writer.abandon();

@@ -1,4 +1,4 @@
-import { close, closeSync, constants as fsConstants, mkdirSync, open, openSync, rmSync, unlinkSync, writevSync } from 'node:fs';
+import { close, closeSync, fsync, constants as fsConstants, mkdirSync, open, openSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
 
@@ -10,8 +10,11 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
  *  - bytes are then written synchronously, straight from the socket's own buffers (no copy) while they are still
  *    in the CPU cache, a few blocks per write. Handing every write to the thread pool costs a thread wake-up each,
  *    and buffers held for later writes are copied from cold memory and keep the garbage collector busy.
- * Memory stays bounded: once `maxHeldBytes` wait for files still being created, or `maxOpening` files are being
- * created, begin/write return a promise and the caller stops reading the socket.
+ *  - a kept file is fsynced then closed on the thread pool as soon as its last byte is written, a few at a time, so the
+ *    disk writes back while the socket is still being read; durable() waits for the last one (before the backup is
+ *    swapped in). Memory stays bounded: once `maxHeldBytes` wait for files still being created, `maxOpening` files
+ *    are being created or `maxSyncBacklog` wait for their fsync, begin/write return a promise and the caller stops
+ *    reading the socket.
  *
  * Safety: each file is a fresh inode (O_EXCL; an existing name is unlinked first, a planted symlink is never
  * followed), files naming the same path are created strictly one after the other, a failed or refused file is
@@ -46,11 +49,19 @@ export type UploadWriterOptions = {
   maxHeldBytes?: number;
   /** Files being created at once. */
   maxOpening?: number;
+  /** fsyncs in flight at once (the rest of the thread pool keeps creating files). */
+  maxSyncing?: number;
+  /** Written files allowed to wait (open) for their fsync. */
+  maxSyncBacklog?: number;
+  /** Test seam: flushes a file to the disk (default fs.fsync). */
+  syncFile?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
 };
 
 const DEFAULT_WRITE_BYTES = 64 * 1024;
 const DEFAULT_MAX_HELD_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_OPENING = 64;
+const DEFAULT_MAX_SYNCING = 2;
+const DEFAULT_MAX_SYNC_BACKLOG = 256;
 /** Below every platform's IOV_MAX (1024 on Linux and macOS). */
 const MAX_BUFFERS_PER_WRITE = 512;
 const CREATE_NEW = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
@@ -61,7 +72,14 @@ export class UploadWriter {
   private readonly writeBytes: number;
   private readonly maxHeldBytes: number;
   private readonly maxOpening: number;
+  private readonly maxSyncing: number;
+  private readonly maxSyncBacklog: number;
   private heldBytes = 0;
+  /** Written, kept files waiting for their fsync (still open). */
+  private syncQueue: number[] = [];
+  /** Files in their fsync (or the close after it) now: they close themselves. */
+  private syncing = 0;
+  private syncedWaiters: (() => void)[] = [];
   private opening = 0;
   private abandoned = false;
   private readonly unfinished = new Set<UploadFile>();
@@ -74,6 +92,8 @@ export class UploadWriter {
     this.writeBytes = options.writeBytes ?? DEFAULT_WRITE_BYTES;
     this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
     this.maxOpening = options.maxOpening ?? DEFAULT_MAX_OPENING;
+    this.maxSyncing = options.maxSyncing ?? DEFAULT_MAX_SYNCING;
+    this.maxSyncBacklog = options.maxSyncBacklog ?? DEFAULT_MAX_SYNC_BACKLOG;
   }
 
   /** Starts creating `target` (an already confined absolute path); a promise means: wait before reading more. */
@@ -131,11 +151,23 @@ export class UploadWriter {
     await Promise.all([...this.unfinished].filter((file) => file.ended).map((file) => file.done));
   }
 
+  /**
+   * Resolves once every file stored so far is on the disk (fsynced and closed); rejects with the first local failure,
+   * an fsync's included. Call after settle(), before the files are trusted (the backup's swap).
+   */
+  async durable(): Promise<void> {
+    if (this.syncQueue.length > 0 || this.syncing > 0) await new Promise<void>((resolve) => this.syncedWaiters.push(resolve));
+    if (this.error) throw this.error;
+  }
+
   /** A transfer broke off: waits for files being created, then closes whatever is still open. */
   async abandon(): Promise<void> {
     this.abandoned = true;
+    // Files still waiting for their fsync are closed below; the backup they belong to is dropped.
+    this.syncQueue = [];
     this.wakeRoomWaiters();
     await Promise.all([...this.unfinished].filter((file) => file.opening).map((file) => file.done));
+    if (this.syncing > 0) await new Promise<void>((resolve) => this.syncedWaiters.push(resolve));
     const open = [...this.openFds];
     this.openFds.clear();
     // Awaited, so a caller that goes on to remove the staging folder never races a close still in flight.
@@ -178,11 +210,14 @@ export class UploadWriter {
     const fd = file.fd;
     if (fd !== undefined) {
       file.fd = undefined;
-      this.openFds.delete(fd);
-      try {
-        closeSync(fd);
-      } catch (error) {
-        this.fail(file, error);
+      if (file.keep && !file.failed && !this.abandoned) this.queueSync(fd);
+      else {
+        this.openFds.delete(fd);
+        try {
+          closeSync(fd);
+        } catch (error) {
+          this.fail(file, error);
+        }
       }
     }
     if (!file.failed) {
@@ -206,10 +241,41 @@ export class UploadWriter {
     }
   }
 
-  private fail(file: UploadFile, error: unknown): void {
-    const failure = (error ?? new Error('Could not create the file')) as NodeJS.ErrnoException;
+  private queueSync(fd: number): void {
+    this.syncQueue.push(fd);
+    this.pumpSyncs();
+  }
+
+  private pumpSyncs(): void {
+    while (this.syncing < this.maxSyncing && this.syncQueue.length > 0) {
+      const fd = this.syncQueue.shift()!;
+      this.syncing++;
+      (this.options.syncFile ?? fsync)(fd, (syncError) => {
+        // Forgotten before the close: once closed, its number may be handed to a file being created right now.
+        this.openFds.delete(fd);
+        close(fd, (closeError) => {
+          this.syncing--;
+          const failure = syncError ?? closeError;
+          if (failure) this.recordFailure(failure);
+          this.pumpSyncs();
+          this.wakeRoomWaiters();
+          if (this.syncing === 0 && this.syncQueue.length === 0 && this.syncedWaiters.length > 0) {
+            const waiters = this.syncedWaiters;
+            this.syncedWaiters = [];
+            for (const wake of waiters) wake();
+          }
+        });
+      });
+    }
+  }
+
+  private recordFailure(failure: NodeJS.ErrnoException): void {
     this.error ??= failure;
     this.options.onFailure?.(failure);
+  }
+
+  private fail(file: UploadFile, error: unknown): void {
+    this.recordFailure((error ?? new Error('Could not create the file')) as NodeJS.ErrnoException);
     file.failed = true;
     this.heldBytes -= file.pendingBytes;
     file.pending = [];
@@ -231,7 +297,7 @@ export class UploadWriter {
   }
 
   private hasRoom(): boolean {
-    return this.abandoned || (this.heldBytes <= this.maxHeldBytes && this.opening <= this.maxOpening);
+    return this.abandoned || (this.heldBytes <= this.maxHeldBytes && this.opening <= this.maxOpening && this.syncQueue.length <= this.maxSyncBacklog);
   }
 
   private room(): Promise<void> | undefined {

@@ -7,6 +7,7 @@ import type {
   EventName,
   EventPayload,
   PracticeControls,
+  Unsubscribe,
 } from '../../common/api';
 import type { Phone } from '../../common/phone';
 import type { BackupService } from '../backup/backup-service';
@@ -42,6 +43,8 @@ export type EngineOptions = {
   restore?: { tssUrl?: string; usbmuxAddress?: UsbmuxAddress };
   /** Lifeline's own data folder (logs, saved journeys); default: LIFELINE_DATA_DIR or the OS's place for app data. */
   dataFolder?: string;
+  /** Where saved journeys live (one file per phone); default: the data folder's `journeys` (LIFELINE_DATA_DIR). */
+  journeyFolder?: string;
   /** Extra teardown (e.g. the virtual phones of practice mode). */
   onClose?: () => Promise<void>;
 };
@@ -52,4 +55,8 @@ export type EngineContext = {
   readonly jobs: JobRunner;
   phones(): Phone[];
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** The engine's events (a handler following a job it started). */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe;
+  /** Runs when the engine closes, before the phones go. */
+  whenClosing(undo: () => void): void;
 };

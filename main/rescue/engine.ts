@@ -8,6 +8,7 @@ import { backupHandlers } from './handlers/backup-handlers';
 import { dfuHandlers } from './handlers/dfu-handlers';
 import { restoreHandlers } from './handlers/restore-handlers';
 import { firmwareHandlers } from './handlers/firmware-handlers';
+import { journeyHandlers } from './handlers/journey-handlers';
 import { diagnosticsHandlers } from './handlers/diagnostics-handlers';
 import { logJobChange } from '../log/job-log';
 import { JobRunner } from './jobs';
@@ -41,6 +42,8 @@ export class Engine {
       jobs: this.jobs,
       phones: () => phones?.list() ?? [],
       emit: (event, payload) => this.emit(event, payload),
+      on: (event, listener) => this.on(event, listener),
+      whenClosing: (undo) => this.detach.push(undo),
     };
     this.handlers = {
       ...coreHandlers(context),
@@ -50,6 +53,8 @@ export class Engine {
       ...dfuHandlers(context),
       ...restoreHandlers(context),
       ...firmwareHandlers(context),
+      // The journey composes the other commands: it calls them as any front end would.
+      ...journeyHandlers(context, (command, request) => this.handlers[command](request, { transport: 'in-process' })),
       ...diagnosticsHandlers(context),
     };
   }

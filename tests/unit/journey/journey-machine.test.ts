@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor, type SnapshotFrom } from 'xstate';
 import { JOURNEY_ACTIONS, JOURNEY_STATES, type JourneyActionId, type JourneyState } from '../../../common/contract/journey';
-import { journeyMachine, type JourneyContext, type JourneyEvent } from '../../../main/journey/journey-machine';
+import type { JourneyBackup } from '../../../common/contract/journey';
+import { journeyMachine, type JourneyContext, type JourneyEvent, type PhoneInput } from '../../../main/journey/journey-machine';
 import {
   COACH_MISS,
   ENCRYPTED_BACKUP,
@@ -267,7 +268,7 @@ describe('journey chart: paths with the steps’ outcomes', () => {
   });
 
   it('turns a failed restore into a fork and retries through the recovery choice', async () => {
-    const steps = { ...pendingSteps(), restore: failing('backup-unavailable') };
+    const steps: FakeSteps = { ...pendingSteps(), restore: failing('backup-unavailable') };
     const actor = actorIn('confirmErase', contextWith({ phone: { ...LOCKED_TRUSTED_5S, mode: 'recovery' } }), steps);
     actor.send({ type: 'confirmErase', typed: 'erase' });
     await waitFor(actor, at('restoreFailed'));
@@ -277,7 +278,7 @@ describe('journey chart: paths with the steps’ outcomes', () => {
   });
 
   it('asks for the password again when it is needed to put the data back, and goes on', async () => {
-    const steps = { ...happySteps(), restoreData: failing('journey-password-needed') };
+    const steps: FakeSteps = { ...happySteps(), restoreData: failing('journey-password-needed') };
     const actor = actorIn('restoreFailed', contextWith({ chosenBackup: ENCRYPTED_BACKUP, phone: { ...LOCKED_TRUSTED_5S, mode: 'recovery' } }), steps);
     actor.send({ type: 'retry' });
     await waitFor(actor, at('backupPassword'));
@@ -309,7 +310,7 @@ describe('journey chart: paths with the steps’ outcomes', () => {
     let aborted = false;
     const machine = fakeMachine(pendingSteps()).provide({
       actors: {
-        backUp: fromPromise<never>(({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); }))),
+        backUp: fromPromise<JourneyBackup, PhoneInput>(({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); }))),
       },
     });
     const actor = createActor(machine, { snapshot: machine.resolveState({ value: 'choosing', context: contextWith() }) as never, input: { phoneId: 'x', phone: LOCKED_TRUSTED_5S } });

@@ -10,7 +10,7 @@ import type { UsbBus, UsbDeviceHandle } from '../../../main/usb/usb-bus';
 function contextWith(serials: { productId: number; serialNumber: string }[]): EngineContext {
   const devices = serials.map((s, i) => ({ id: `d${i}`, location: `1-${i}`, vendorId: 0x05ac, opened: false, ...s }) as unknown as UsbDeviceHandle);
   const bus = { getDevices: async () => devices, onConnect: () => () => undefined, onDisconnect: () => () => undefined, status: () => ({ state: 'ready' }), close: () => undefined } as unknown as UsbBus;
-  return { options: { version: 'test', usb: bus, firmware: {} as FirmwareService }, jobs: {} as JobRunner, phones: () => [], emit: () => undefined };
+  return { options: { version: 'test', usb: bus, firmware: {} as FirmwareService }, jobs: {} as JobRunner, phones: () => [], emit: () => undefined, on: () => () => undefined, whenClosing: () => undefined };
 }
 
 const refusal = (context: EngineContext, ecid?: string) =>
