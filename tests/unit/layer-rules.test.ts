@@ -53,7 +53,7 @@ function plantFor(rule: IForbiddenRuleType): Plant {
   const planted = handWritten[rule.name!];
   if (planted) return planted;
   const from = /^\^main\/([\w-]+)\/$/.exec(String(rule.from.path))?.[1];
-  const to = /^\^main\/\(([\w-]+)[|)]/.exec(String(rule.to.path))?.[1];
+  const to = /^\^main\/\(([\w-]+)[|)]/.exec(String('to' in rule ? rule.to.path : ''))?.[1];
   if (!from || !to) throw new Error(`No planted violation for rule ${rule.name}`);
   return importOf(`main/${from}/x.ts`, `main/${to}/y.ts`, 'type');
 }
