@@ -109,6 +109,7 @@ export const journeyMachine = setup({
     inRecoveryModes: ({ context }) => context.phone.connected && RECOVERY_MODES.includes(context.phone.mode),
     softwareEntryPossible: ({ context }) => context.phone.connected && context.phone.mode === 'normal' && context.phone.trusted === true,
     passwordForFirmware: ({ context }) => context.afterPassword === 'firmware',
+    passwordForData: ({ context }) => context.afterPassword === 'data',
     hasBackup: ({ context }) => context.chosenBackup !== null,
     encryptedNewBackup: ({ event }) => 'output' in event && (event.output as JourneyBackup).encrypted === true,
     passwordCorrect: ({ event }) => 'output' in event && event.output === true,
@@ -223,7 +224,7 @@ export const journeyMachine = setup({
       on: {
         checkPassword: { target: 'checkingPassword', actions: 'clearProblem' },
         goBack: { guard: 'passwordForFirmware', target: 'choosing', actions: 'clearProblem' },
-        skipBackupRestore: { guard: ({ context }) => context.afterPassword === 'data', target: 'newPasscode', actions: 'clearProblem' },
+        skipBackupRestore: { guard: 'passwordForData', target: 'newPasscode', actions: 'clearProblem' },
         cancel: { guard: 'passwordForFirmware', target: 'cancelled' },
       },
     },

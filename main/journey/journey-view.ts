@@ -31,14 +31,14 @@ const STATE_VIEWS: Record<JourneyState, StateView> = {
     title: () => 'Continue without a backup?',
     message: () => 'The erase deletes everything on the phone. Without a backup, photos and messages that are not in iCloud are gone for good.',
   },
-  backingUp: { step: 'save', title: () => 'Backing up', message: (c) => previousBackupLine(c) },
-  backupFailed: { step: 'save', title: () => 'The backup did not finish', message: (c) => `${previousBackupLine(c)} You can try again or choose another way.` },
+  backingUp: { step: 'backup', title: () => 'Backing up', message: (c) => previousBackupLine(c) },
+  backupFailed: { step: 'backup', title: () => 'The backup did not finish', message: (c) => `${previousBackupLine(c)} You can try again or choose another way.` },
   backupPassword: {
-    step: 'save',
+    step: 'backup',
     title: () => 'This backup has a password',
     message: () => 'Type the password that was set for encrypted backups. Lifeline checks it now, before anything is erased, and never saves it.',
   },
-  checkingPassword: { step: 'save', title: () => 'Checking the password', message: () => 'This takes a few seconds.' },
+  checkingPassword: { step: 'backup', title: () => 'Checking the password', message: () => 'This takes a few seconds.' },
   preparingFirmware: {
     step: 'firmware',
     title: () => 'Getting iOS ready',
@@ -140,6 +140,8 @@ export type ViewInput = {
 
 export function journeySnapshotView({ state, context, publicId, live, can, now }: ViewInput): JourneySnapshot {
   const view = STATE_VIEWS[state];
+  // Asked again after a restart, the password belongs to putting the data back.
+  const step = state === 'backupPassword' && context.afterPassword === 'data' ? 'data' : view.step;
   const { next, secondary } = actionsOf(state, context, can);
   return {
     phoneId: context.phoneId,
@@ -149,8 +151,8 @@ export function journeySnapshotView({ state, context, publicId, live, can, now }
     mode: context.phone.mode,
     connected: context.phone.connected,
     state,
-    step: view.step,
-    stepIndex: JOURNEY_STEPS.indexOf(view.step),
+    step,
+    stepIndex: JOURNEY_STEPS.indexOf(step),
     stepTotal: JOURNEY_STEPS.length,
     title: view.title(context),
     message: view.message(context),

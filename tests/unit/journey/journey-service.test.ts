@@ -141,7 +141,7 @@ describe('JourneyService', () => {
     expect(confirm.next).toMatchObject({ id: 'confirmErase', destructive: true });
     expect(confirm.confirmation?.comesBack).toMatch(/3 May 2025/);
     expect(confirm.safety.line).toMatch(/saved in a backup from 3 May 2025/);
-    expect(confirm).toMatchObject({ step: 'confirm', stepIndex: 3, stepTotal: 9 });
+    expect(confirm).toMatchObject({ step: 'confirm', stepIndex: 4, stepTotal: 10 });
     service.close();
   });
 
