@@ -33,6 +33,8 @@ export const ScenarioSchema = z.object({
   passcodeSet: z.boolean().default(true),
   /** False for a phone fresh from an erase: lockdown ActivationState `Unactivated`. */
   activated: z.boolean().default(true),
+  /** Find My is on (lockdown com.apple.fmip IsAssociated): after an erase, Activation Lock asks for the Apple ID. */
+  findMy: z.boolean().default(true),
   /** False while the setup assistant has not been finished (a freshly erased phone). */
   setupDone: z.boolean().default(true),
   locked: z.boolean().default(true),
@@ -57,6 +59,16 @@ export const ScenarioSchema = z.object({
       seed: z.string().default('lifeline-fs'),
       fileCount: z.number().int().min(0).max(10_000_000).default(2000),
       totalBytes: z.number().int().min(0).max(2 ** 50).default(64 * 1024 * 1024),
+      /** Photos, videos, messages, contacts and notes where a real phone keeps them (main/sim/personal-data.ts); none when absent. */
+      personal: z
+        .object({
+          photos: z.number().int().min(0).max(100_000),
+          videos: z.number().int().min(0).max(100_000),
+          messages: z.number().int().min(0).max(1_000_000),
+          contacts: z.number().int().min(0).max(100_000),
+          notes: z.number().int().min(0).max(100_000),
+        })
+        .optional(),
     })
     .default({ seed: 'lifeline-fs', fileCount: 2000, totalBytes: 64 * 1024 * 1024 }),
   /** 1 = real time; tests use e.g. 0.01. */

@@ -4,6 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { personalFiles, type PersonalDataCounts } from './personal-data';
 
 /**
  * The phone's backup-visible files: generated deterministically from a seed (names, sizes,
@@ -45,11 +46,17 @@ export type VirtualFile = {
   readonly mtime: Date;
 };
 
-type Content = { kind: 'generated'; key: string } | { kind: 'stored'; path: string };
+type Content = { kind: 'generated'; key: string } | { kind: 'stored'; path: string } | { kind: 'bytes'; bytes: Buffer };
 
 type Entry = VirtualFile & { content: Content };
 
-export type VirtualFsOptions = { seed: string; fileCount: number; totalBytes: number };
+export type VirtualFsOptions = {
+  seed: string;
+  fileCount: number;
+  totalBytes: number;
+  /** Photos, videos, messages, contacts and notes at their real places (main/sim/personal-data.ts), besides the generated files. */
+  personal?: PersonalDataCounts;
+};
 
 /** Seeded xorshift128+ for names and sizes (contents use AES-CTR). */
 class SeededRandom {
@@ -90,7 +97,8 @@ const TEMPLATES: readonly Template[] = [
     domain: 'CameraRollDomain',
     weight: 30,
     sizeWeight: 40,
-    path: (r, i) => `Media/DCIM/${100 + Math.floor(i / 1000)}APPLE/IMG_${pad(i % 10000, 4)}.${r.pick(['HEIC', 'JPG', 'MOV', 'PNG'])}`,
+    // The Photos library's own files (thumbnails); the camera roll itself (Media/DCIM) comes from personal-data.ts.
+    path: (r, i) => `Media/PhotoData/Thumbnails/V2/${100 + Math.floor(i / 1000)}APPLE/IMG_${pad(i % 10000, 4)}.${r.pick(['HEIC', 'JPG', 'MOV', 'PNG'])}/5005.JPG`,
   },
   { domain: 'MediaDomain', weight: 15, sizeWeight: 12, path: (r, i) => `Library/SMS/Attachments/${pad(r.int(100), 2)}/${pad(i, 2)}/IMG_${pad(i, 4)}.jpeg` },
   { domain: 'MediaDomain', weight: 4, sizeWeight: 8, path: (_r, i) => `Media/Recordings/2023${pad(i % 10000, 4)} 0900${pad(i % 100, 2)}.m4a` },
@@ -206,6 +214,14 @@ export class VirtualFilesystem {
       this.entries.set(file.fileID, { ...file, content: { kind: 'generated', key: file.fileID } });
       this.knownNames.set(file.fileID, { domain: file.domain, relativePath: file.relativePath });
     }
+    const epoch = new Date(Date.UTC(2024, 0, 1));
+    for (const personal of options.personal ? personalFiles(options.personal) : []) {
+      const fileID = fileIdFor(personal.domain, personal.relativePath);
+      const content: Content = 'bytes' in personal ? { kind: 'bytes', bytes: personal.bytes } : { kind: 'generated', key: fileID };
+      const size = 'bytes' in personal ? personal.bytes.length : personal.size;
+      this.entries.set(fileID, { domain: personal.domain, relativePath: personal.relativePath, fileID, size, mode: 0o100644, mtime: epoch, content });
+      this.knownNames.set(fileID, { domain: personal.domain, relativePath: personal.relativePath });
+    }
   }
 
   /** All files, sorted by domain then path (stable across runs). */
@@ -243,6 +259,10 @@ export class VirtualFilesystem {
     if (!entry) throw Object.assign(new Error(`No such file ${fileID}`), { code: 'ENOENT' });
     if (entry.content.kind === 'generated') {
       yield* new GeneratedContent(this.seed, entry.content.key, chunkBytes).chunks(entry.size);
+      return;
+    }
+    if (entry.content.kind === 'bytes') {
+      for (let offset = 0; offset < entry.content.bytes.length; offset += chunkBytes) yield entry.content.bytes.subarray(offset, offset + chunkBytes);
       return;
     }
     yield* createReadStream(entry.content.path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>;

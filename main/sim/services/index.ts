@@ -13,9 +13,9 @@ const storage = new WeakMap<SimServicePhone, PhoneStorage>();
 function storageOf(phone: SimServicePhone): PhoneStorage {
   let found = storage.get(phone);
   if (!found) {
-    const { seed, fileCount, totalBytes } = phone.scenario.filesystem;
+    const { seed, fileCount, totalBytes, personal } = phone.scenario.filesystem;
     const fresh: PhoneStorage = {
-      filesystem: new VirtualFilesystem({ seed, fileCount, totalBytes }),
+      filesystem: new VirtualFilesystem({ seed, fileCount, totalBytes, ...(personal ? { personal } : {}) }),
       afc: new AfcFilesystem(() => phone.faults.diskFull),
       encryption: new PhoneBackupEncryption(phone.scenario),
     };
