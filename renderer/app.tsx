@@ -1,4 +1,5 @@
 import type { LifelineApi } from '../common/api';
+import { DiagnosticsDialog } from './components/diagnostics-dialog';
 import { EngineNotice } from './components/engine-notice';
 import { ScreenRouter } from './screens/screen-router';
 import type { LifelineStore } from './store/lifeline-store';
@@ -10,6 +11,9 @@ export function App({ store, api }: { store: LifelineStore; api: LifelineApi }) 
       <LifelineStoreContext.Provider value={store}>
         <EngineNotice />
         <ScreenRouter />
+        <footer className="app-footer">
+          <DiagnosticsDialog />
+        </footer>
       </LifelineStoreContext.Provider>
     </LifelineApiContext.Provider>
   );

@@ -6,6 +6,7 @@ import { ProblemHelpLink } from '../components/problem-help-link';
 import { HOME } from '../navigation';
 import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
+import { ChoosePathButton } from '../components/choose-path-button';
 
 function progressWords(progress: Progress | null): string {
   if (!progress) return 'Starting the backup…';
@@ -131,6 +132,7 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
             <summary>Save somewhere else</summary>
             <label htmlFor="backup-folder">Folder for the backup (full path; leave empty for the standard backup folder)</label>
             <input id="backup-folder" type="text" value={folder} onChange={(event) => setFolder(event.target.value)} spellCheck={false} autoComplete="off" />
+            <ChoosePathButton purpose="backup-folder" onChosen={setFolder} />
           </details>
           <button type="button" className="primary" onClick={start}>
             {summary ? 'Back up again' : 'Back up now'}

@@ -8,6 +8,7 @@ import { describeProgress, describeReady, describeSignedAsOf, readyFrom, running
 import { HOME } from '../navigation';
 import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
+import { ChoosePathButton } from '../components/choose-path-button';
 
 const gb = (bytes: number | null): string => (bytes === null ? 'size unknown' : `${(bytes / 1e9).toFixed(2)} GB`);
 
@@ -122,10 +123,11 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
 
       <section className="firmware-panel" aria-labelledby="firmware-local">
         <h2 id="firmware-local">Use a file you already have</h2>
-        {/* The engine reads the file by path, so the browser build asks for a path; the Electron build will offer a native file dialog. */}
+        {/* The engine reads the file by path: the browser build asks for it; the desktop app also offers its native file dialog. */}
         <form onSubmit={submitLocal}>
           <label htmlFor="firmware-local-path">Full path of the .ipsw file on this computer</label>
           <input id="firmware-local-path" type="text" value={localPath} onChange={(event) => setLocalPath(event.target.value)} placeholder="/Users/you/Downloads/iPhone_4.0_64bit_12.5.8_Restore.ipsw" />
+          <ChoosePathButton purpose="ipsw" onChosen={setLocalPath} />
           <button type="submit" disabled={job !== null || localPath.trim() === ''}>
             Check and use this file
           </button>
