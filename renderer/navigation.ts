@@ -6,6 +6,8 @@ export type Route =
   /** Firmware for one phone: catalog, download progress + cancel, local .ipsw. */
   | { screen: 'firmware'; phoneId: string }
   /** A backup of one phone: job null = not started yet. */
-  | { screen: 'backup'; phoneId: string; job: string | null };
+  | { screen: 'backup'; phoneId: string; job: string | null }
+  /** Erase or update one phone: job null = choosing and confirming; then its stages and the result. */
+  | { screen: 'restore'; phoneId: string; job: string | null };
 
 export const HOME: Route = { screen: 'connect' };

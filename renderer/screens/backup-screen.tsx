@@ -4,6 +4,7 @@ import { BackupList, formatSize, useBackups } from '../components/backup-list';
 import { StatusAnnouncer } from '../components/status-announcer';
 import { ProblemHelpLink } from '../components/problem-help-link';
 import { HOME } from '../navigation';
+import { formatEta } from '../progress-words';
 import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
 import { ChoosePathButton } from '../components/choose-path-button';
@@ -11,12 +12,6 @@ import { ChoosePathButton } from '../components/choose-path-button';
 function progressWords(progress: Progress | null): string {
   if (!progress) return 'Starting the backup…';
   return progress.message;
-}
-
-function formatEta(seconds: number | undefined): string | null {
-  if (seconds === undefined || !Number.isFinite(seconds)) return null;
-  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  return `about ${Math.round(seconds / 60)} min left`;
 }
 
 /** A backup in progress (or just finished): progress, cancel, the result or the problem, and this phone's backups. */

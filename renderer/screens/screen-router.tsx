@@ -3,6 +3,7 @@ import { BackupScreen } from './backup-screen';
 import { CoachScreen } from './coach-screen';
 import { ConnectScreen } from './connect-screen';
 import { FirmwareScreen } from './firmware-screen';
+import { RestoreScreen } from './restore-screen';
 
 /** One screen at a time; every route in navigation.ts has a case here. */
 export function ScreenRouter() {
@@ -16,5 +17,7 @@ export function ScreenRouter() {
       return <FirmwareScreen phoneId={route.phoneId} />;
     case 'backup':
       return <BackupScreen key={route.job ?? 'new'} phoneId={route.phoneId} job={route.job} />;
+    case 'restore':
+      return <RestoreScreen key={route.job ?? 'new'} phoneId={route.phoneId} job={route.job} />;
   }
 }

@@ -1,0 +1,46 @@
+import { RestoreResultSchema, type JobSummary } from '../../common/api';
+import { nextOnThePhone } from '../restore-words';
+import { ProblemHelpLink } from './problem-help-link';
+
+/** How the restore ended: what happens next on the phone, or the Problem with its next steps. */
+export function RestoreOutcome({ state, result, problem, onAgain }: { state: JobSummary['state']; result: unknown; problem: JobSummary['problem']; onAgain(): void }) {
+  if (state === 'succeeded') {
+    const parsed = RestoreResultSchema.safeParse(result);
+    return (
+      <section className="restore-outcome restore-outcome-ok" aria-labelledby="restore-done-title">
+        <h2 id="restore-done-title">{parsed.success && parsed.data.choice === 'update' ? 'Update finished' : 'Restore finished'}</h2>
+        {parsed.success && <p>The phone now has iOS {parsed.data.firmware.version}.</p>}
+        <h3>What happens next on the phone</h3>
+        <ul>{parsed.success && nextOnThePhone(parsed.data).map((step) => <li key={step}>{step}</li>)}</ul>
+      </section>
+    );
+  }
+  if (state === 'cancelled') {
+    return (
+      <section className="restore-outcome" aria-labelledby="restore-cancelled-title">
+        <h2 id="restore-cancelled-title">Restore cancelled</h2>
+        <p>Nothing was sent to the phone: it is as it was.</p>
+        <button type="button" onClick={onAgain}>
+          Start again
+        </button>
+      </section>
+    );
+  }
+  return (
+    <section className="restore-outcome restore-outcome-failed" aria-labelledby="restore-failed-title">
+      <h2 id="restore-failed-title">{problem?.title ?? 'The restore stopped'}</h2>
+      {problem?.detail && <p>{problem.detail}</p>}
+      {problem && problem.nextSteps.length > 0 && (
+        <ul>
+          {problem.nextSteps.map((step) => (
+            <li key={step}>{step}</li>
+          ))}
+        </ul>
+      )}
+      <ProblemHelpLink url={problem?.helpUrl} />
+      <button type="button" className="primary" onClick={onAgain}>
+        Try the restore again
+      </button>
+    </section>
+  );
+}
