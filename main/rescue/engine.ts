@@ -10,7 +10,9 @@ import { restoreHandlers } from './handlers/restore-handlers';
 import { firmwareHandlers } from './handlers/firmware-handlers';
 import { journeyHandlers } from './handlers/journey-handlers';
 import { diagnosticsHandlers } from './handlers/diagnostics-handlers';
+import { eraseSafetyHandlers } from './handlers/erase-safety-handlers';
 import { logJobChange } from '../log/job-log';
+import { JourneyLog } from '../log/journey-log';
 import { JobRunner } from './jobs';
 
 /**
@@ -20,6 +22,7 @@ import { JobRunner } from './jobs';
 export class Engine {
   private readonly emitter = new EventEmitter();
   private readonly detach: Unsubscribe[] = [];
+  private readonly journeyLog = new JourneyLog();
   readonly jobs: JobRunner;
   readonly handlers: CommandHandlers;
 
@@ -53,6 +56,7 @@ export class Engine {
       ...dfuHandlers(context),
       ...restoreHandlers(context),
       ...firmwareHandlers(context),
+      ...eraseSafetyHandlers(context),
       // The journey composes the other commands: it calls them as any front end would.
       ...journeyHandlers(context, (command, request) => this.handlers[command](request, { transport: 'in-process' })),
       ...diagnosticsHandlers(context),
@@ -65,6 +69,7 @@ export class Engine {
   }
 
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    if (event === 'journey.changed') this.journeyLog.changed(payload as EventPayload<'journey.changed'>);
     this.emitter.emit(event, payload);
   }
 
