@@ -148,7 +148,7 @@ export const journeyMachine = setup({
     countMiss: assign({ coachMisses: ({ context }) => context.coachMisses + 1 }),
     noticeSoftwareEntryFailed: assign({ notice: 'Lifeline could not put the phone into recovery mode by itself. The buttons will do it: follow the coach.' }),
     noticeLeftRecovery: assign({
-      notice: 'The phone left recovery mode before the restore could start (it does that after about 15 minutes). Let’s put it back.',
+      notice: 'The phone started normally again before the restore was done (recovery mode ends by itself after about 15 minutes). Let’s put it back into recovery mode.',
     }),
     resetForStartOver: assign({ problem: null, notice: null, coachOutcome: null, coachAttempt: null, coachMisses: 0 }),
   },
@@ -268,6 +268,7 @@ export const journeyMachine = setup({
       ],
     },
     enteringRecovery: {
+      exit: 'clearNotice',
       invoke: {
         src: 'enterRecovery',
         input: ({ context }) => ({ phoneId: context.phoneId }),
