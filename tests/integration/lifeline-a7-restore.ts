@@ -11,6 +11,7 @@ import { readBuildManifest, selectIdentity, type RestoreBehavior } from '../../m
 import { IpswArchive } from '../../main/ipsw/ipsw-reader';
 import { basebandUpdaterFor } from '../../main/restore/baseband-updater';
 import { runBootChain } from '../../main/restore/boot-chain';
+import { RESTORE_BOOT_ARGS } from '../../main/restore/boot-chain-plan';
 import { runRestoreModeSession } from '../../main/restore/restore-mode-session';
 import { usbmuxPortOpener } from '../../main/restored/restored-client';
 import type { RestoredProgress } from '../../main/restored/restored-progress';
@@ -133,6 +134,8 @@ export async function restoreA7WithLifeline(options: LifelineA7RestoreOptions): 
   const session = runRestoreModeSession({
     openPort: usbmuxPortOpener(usbmux, booted.restorePhone.deviceId),
     ecid,
+    // As the product's restore run does: the boot-args the boot chain set.
+    restoreBootArgs: RESTORE_BOOT_ARGS,
     sources: { archive, identity, ticket: ticket!, behavior: behavior === 'Erase' ? 'erase' : 'update', ...(baseband ? { baseband } : {}) },
     onProgress: (p) => progress.push(p),
   });

@@ -32,6 +32,11 @@ export function irecoveryOverUsbipNeeds(shimSource: string, which: (tool: string
   ];
 }
 
+/** What running Debian's idevicerestore against the virtual phone needs: the tool and the libusb shim it reaches USB through. */
+export function idevicerestoreOverUsbipNeeds(shimSource: string, which: (tool: string) => string | null = whichTool, exists: (path: string) => boolean = existsSync): PeerNeed[] {
+  return [needTool('idevicerestore', 'idevicerestore', which), ...irecoveryOverUsbipNeeds(shimSource, which, exists).filter((need) => need.name !== 'irecovery')];
+}
+
 /** Why a peer suite must skip, e.g. "irecovery (not installed: apt-get install irecovery)", or null when nothing is missing. */
 export function peerSkipReason(needs: readonly PeerNeed[]): string | null {
   const missing = needs.filter((need) => !need.present);

@@ -4,7 +4,7 @@
  * and bound to that nonce (without a nonce a ticket is optional, but checked when present); every practice modem image
  * with a signature area carries a valid blob for its own bytes; nothing but modem images and the ticket was sent.
  */
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { BbfwArchive } from '../../baseband/bbfw-archive';
 import { BB_TICKET_FILE, elementsForFile, isFirmwareFile } from '../../baseband/bbfw-files';
 import { BasebandError } from '../../baseband/baseband-error';
@@ -97,6 +97,18 @@ export function practiceModemCheck(ecid: bigint, modem: { chipId: number; certId
       signedFiles: Object.values(SYNTHETIC_BBFW_SIGNED),
     });
     if (!verdict.accepted) return { ok: false, status: RestoreStatus.Baseband, reason: verdict.reason };
-    return { ok: true, digests: {} };
+    return { ok: true, digests: await fileDigests(firmware) };
   };
+}
+
+/** SHA-256 of every file the host sent in the archive, by name: the restore record shows what each host put in it. */
+async function fileDigests(zip: Uint8Array): Promise<Record<string, string>> {
+  const archive = await BbfwArchive.open({ bytes: Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength) });
+  try {
+    const digests: Record<string, string> = {};
+    for (const entry of archive.entries()) digests[entry.name] = createHash('sha256').update(await archive.read(entry.name, MAX_FILE_BYTES)).digest('hex');
+    return digests;
+  } finally {
+    archive.close();
+  }
 }

@@ -55,9 +55,11 @@ describe('the virtual phone’s modem check in a restore', () => {
   it('accepts signed images without a ticket when it sent no nonce, and wants a ticket bound to its nonce when it did', async () => {
     const check = practiceModemCheck(ecid, modem, tss.key.publicKey);
     const bare = await withoutTicket(await updater.basebandData(args()));
-    expect(await check({ arguments: args(), nonce: null }, bare)).toEqual({ ok: true, digests: {} });
+    const digest = expect.stringMatching(/^[0-9a-f]{64}$/);
+    const modemFiles = Object.fromEntries(['restoresbl1.mbn', 'sbl1.mbn', 'apps.mbn', 'qdsp6sw.mbn', 'rpm.mbn', 'tz.mbn', 'restorepsi_dummy.bin'].map((name) => [name, digest]));
+    expect(await check({ arguments: args(), nonce: null }, bare)).toEqual({ ok: true, digests: modemFiles });
     const withNonce = await updater.basebandData(args(modem.nonce));
-    expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, withNonce)).toEqual({ ok: true, digests: {} });
+    expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, withNonce)).toEqual({ ok: true, digests: { ...modemFiles, 'bbticket.der': digest } });
     expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, await withoutTicket(withNonce))).toMatchObject({ ok: false, status: RestoreStatus.Baseband, reason: 'no bbticket.der' });
   });
 
