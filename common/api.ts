@@ -16,6 +16,8 @@ import { firmwareCommands, firmwareEvents } from './contract/firmware';
 import { journeyCommands, journeyEvents } from './contract/journey';
 import { diagnosticsCommands, diagnosticsEvents } from './contract/diagnostics';
 import { desktopCommands, desktopEvents } from './contract/desktop';
+import { backupContentsCommands, backupContentsEvents } from './contract/backup-contents';
+import { activationLockCommands, activationLockEvents } from './contract/activation-lock';
 import { ProblemSchema, type Problem } from './contract/shapes';
 import { ProblemError } from './problems/problem-error';
 
@@ -30,6 +32,8 @@ export * from './contract/firmware';
 export * from './contract/journey';
 export * from './contract/diagnostics';
 export * from './contract/desktop';
+export * from './contract/backup-contents';
+export * from './contract/activation-lock';
 export { ProblemError, type ProblemErrorOptions } from './problems/problem-error';
 export type { ProblemCode } from './problems/catalog';
 
@@ -45,6 +49,8 @@ export const commandSchemas = {
   ...journeyCommands,
   ...diagnosticsCommands,
   ...desktopCommands,
+  ...backupContentsCommands,
+  ...activationLockCommands,
 } as const;
 
 /** Events: what the engine pushes. Subscriptions return an unsubscribe function. */
@@ -59,6 +65,8 @@ export const eventSchemas = {
   ...journeyEvents,
   ...diagnosticsEvents,
   ...desktopEvents,
+  ...backupContentsEvents,
+  ...activationLockEvents,
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

@@ -150,4 +150,36 @@ export const BACKUP_PROBLEMS = {
     detail: 'The backup’s Manifest.plist is missing, or its keybag is damaged, so no password can open it.',
     nextSteps: ['Check the backup folder is complete (`lifeline backups` says “complete”).', 'If another copy of this backup exists, try that one.'],
   }),
+  'backup-wrong-password': entry({
+    title: 'This is not the backup password',
+    detail: 'The password does not open this encrypted backup. Nothing was changed.',
+    nextSteps: [
+      'The backup password is the one chosen in iTunes or Finder (or the app that made the backup) when “Encrypt local backup” was turned on.',
+      'It is not the phone’s passcode or the Apple ID password, unless those very words were chosen for it.',
+      'Passwords are case-sensitive: check Caps Lock and the keyboard layout, and try passwords used around the time encryption was turned on.',
+    ],
+    helpUrl: APPLE_HELP.encryptedBackups,
+  }),
+  /**
+   * Before an erase, an encrypted backup whose password nobody knows. `newBackup`: whether Lifeline can make a backup it
+   * can open instead ('now'), the phone would encrypt that one too ('phone-encrypts'), or no backup is possible now
+   * ('not-now', `reason` from the triage).
+   */
+  'erase-backup-password-unknown': entry<{ newBackup: 'now' | 'phone-encrypts' | 'not-now'; reason?: string }>({
+    title: 'A backup Lifeline cannot open is of no use after the erase',
+    detail:
+      'This backup is encrypted. Without its password nothing in it can be put back on the phone after the erase, so whatever is only in this backup would be lost.',
+    nextSteps: ({ newBackup, reason }) => [
+      ...(newBackup === 'now'
+        ? ['Make a new backup now: this phone does not encrypt its backups, so the new one comes back after the erase without a password.']
+        : newBackup === 'phone-encrypts'
+          ? [
+              'A new backup would not help: the phone encrypts every backup with this same password, and turning encryption off needs that password too.',
+              'What is in iCloud (iCloud Photos, Contacts, Notes, Messages in iCloud, an iCloud Backup) comes back after the erase when you sign in with the Apple ID.',
+            ]
+          : [`No new backup can be made now${reason ? `: ${reason.slice(0, 200).replace(/[.!]?$/, '.')}` : '.'}`]),
+      'If you find the password, check it first: `lifeline backups check-password ID` (nothing is erased by a check).',
+    ],
+    helpUrl: APPLE_HELP.encryptedBackups,
+  }),
 };

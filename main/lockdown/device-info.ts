@@ -282,7 +282,7 @@ function isDeviceRefusal(error: LockdownError): boolean {
 }
 
 /** A GetValue whose lockdown errors (GetProhibited, MissingValue, …) mean "not available", not failure. */
-async function optionalValue(
+export async function optionalValue(
   client: LockdownClient,
   query: { domain?: string; key?: string },
   timeoutMs: number,
@@ -296,7 +296,7 @@ async function optionalValue(
   }
 }
 
-function isBelowIos10(version: string | null): boolean {
+export function isBelowIos10(version: string | null): boolean {
   if (!version) return false;
   const major = Number.parseInt(version.split('.')[0] ?? '', 10);
   return Number.isInteger(major) && major < 10;

@@ -11,6 +11,8 @@ export const LockdownDomain = {
   Backup: 'com.apple.mobile.backup',
   Battery: 'com.apple.mobile.battery',
   DiskUsage: 'com.apple.disk_usage',
+  /** docs/protocols/lockdown.md#activation-lock-values: `IsAssociated`, Find My is on. */
+  FindMyIPhone: 'com.apple.fmip',
   International: 'com.apple.international',
   ITunes: 'com.apple.iTunes',
   MobileITunes: 'com.apple.mobile.iTunes',

@@ -63,7 +63,8 @@ export function defaultDomainValues(source: LockdownValueSource): PlistDict {
     BasebandSerialNumber: Buffer.from(identity.imei.slice(0, 8), 'latin1'),
     BasebandVersion: '5.00.00',
     BluetoothAddress: identity.bluetoothAddress,
-    BrickState: false,
+    // docs/protocols/lockdown.md#activation-lock-values: true while the phone waits for activation.
+    BrickState: !scenario.activated,
     BuildVersion: buildVersionFor(scenario),
     CPUArchitecture: arm64 ? 'arm64' : 'armv7',
     ChipID: model.cpid,
@@ -124,6 +125,8 @@ export function domainValues(domain: string, source: LockdownValueSource): Plist
       return { Locale: 'en_GB', Language: 'en', Keyboard: 'en_GB' };
     case LockdownDomain.PurpleBuddy:
       return { SetupDone: scenario.setupDone, SetupFinishedAllSteps: scenario.setupDone };
+    case LockdownDomain.FindMyIPhone:
+      return { IsAssociated: scenario.findMy };
     case LockdownDomain.WirelessLockdown:
       return { EnableWifiConnections: false };
     case LockdownDomain.DiskUsage: {

@@ -106,6 +106,7 @@ const SAMPLES: NeedsParams & MayTakeParams = {
   'restore-backup-newer-ios': { backupIos: '17.2', phoneIos: '16.7' },
   'restore-password-file': { reason: 'it is empty' },
   'restore-phone-error': { reason: 'MBErrorDomain 1' },
+  'erase-backup-password-unknown': { newBackup: 'not-now', reason: 'The phone does not trust this computer.' },
 };
 
 /** Entries whose parameters are optional: rendered both with their sample and without. */
