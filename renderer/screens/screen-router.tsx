@@ -3,12 +3,21 @@ import { BackupScreen } from './backup-screen';
 import { CoachScreen } from './coach-screen';
 import { ConnectScreen } from './connect-screen';
 import { FirmwareScreen } from './firmware-screen';
+import { HomeScreen } from './home-screen';
+import { JourneyScreen } from './journey-screen';
+import { TechnicianScreen } from './technician-screen';
 import { RestoreScreen } from './restore-screen';
 
 /** One screen at a time; every route in navigation.ts has a case here. */
 export function ScreenRouter() {
   const route = useLifeline((s) => s.route);
   switch (route.screen) {
+    case 'home':
+      return <HomeScreen />;
+    case 'journey':
+      return <JourneyScreen key={route.phoneId} phoneId={route.phoneId} />;
+    case 'technician':
+      return <TechnicianScreen />;
     case 'connect':
       return <ConnectScreen />;
     case 'coach':

@@ -1,5 +1,6 @@
 import { createStore } from 'zustand/vanilla';
 import type { AppInfo, EngineStatus, JobSummary, LifelineApi, PracticePhone } from '../../common/api';
+import type { JourneySnapshot } from '../../common/contract/journey';
 import type { HostStatus, Phone } from '../../common/phone';
 import { HOME, type Route } from '../navigation';
 
@@ -14,6 +15,8 @@ export type LifelineState = {
   practicePhones: PracticePhone[];
   /** Every job the engine knows about, latest state (progress included), by job id. */
   jobs: Record<string, JobSummary>;
+  /** Every phone's rescue journey, latest snapshot, by phone id (journey.list, then journey.changed). */
+  journeys: Record<string, JourneySnapshot>;
   route: Route;
 };
 
@@ -28,6 +31,7 @@ export function createLifelineStore() {
     host: null,
     practicePhones: [],
     jobs: {},
+    journeys: {},
     route: HOME,
   }));
 }
@@ -53,6 +57,7 @@ export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { ref
     }),
     api.on('host.status', (host) => store.setState({ host })),
     api.on('jobs.changed', (summary) => store.setState((state) => ({ jobs: { ...state.jobs, [summary.job]: summary } }))),
+    api.on('journey.changed', (journey) => keepJourney(store, journey)),
     api.on('progress', (progress) =>
       store.setState((state) => {
         const job = state.jobs[progress.job];
@@ -61,6 +66,11 @@ export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { ref
     ),
   ];
   const refresh = (): void => {
+    // Journeys come on their own: an engine without them still shows its phones and jobs.
+    void api.invoke('journey.list', {}).then(
+      (journeyList) => store.setState({ journeys: Object.fromEntries(journeyList.map((journey) => [journey.phoneId, journey])) }),
+      () => undefined,
+    );
     void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('host.status', {}), api.invoke('jobs.list', {})])
       .then(([appInfo, phones, host, jobList]) => {
         store.setState({ appInfo, phones, host, jobs: Object.fromEntries(jobList.map((job) => [job.job, job])), engine: 'connected' });
@@ -83,4 +93,21 @@ export function setEngineConnection(store: LifelineStore, connected: boolean): v
 
 export function navigate(store: LifelineStore, route: Route): void {
   store.setState({ route });
+}
+
+/** A journey snapshot from an event or an answer (journey.start / journey.act); an older one than the store holds is dropped. */
+export function keepJourney(store: LifelineStore, journey: JourneySnapshot): void {
+  store.setState((state) => {
+    const held = state.journeys[journey.phoneId];
+    if (held && held.updatedAt > journey.updatedAt) return {};
+    return { journeys: { ...state.journeys, [journey.phoneId]: journey } };
+  });
+}
+
+/** Forgets a journey the engine forgot (journey.forget). */
+export function dropJourney(store: LifelineStore, phoneId: string): void {
+  store.setState((state) => {
+    const { [phoneId]: _gone, ...rest } = state.journeys;
+    return { journeys: rest };
+  });
 }

@@ -184,7 +184,7 @@ describe('Coach screen', () => {
   it('exit recovery is one click from the card', async () => {
     const store = createLifelineStore();
     const { api, calls } = fakeApi();
-    store.setState({ engine: 'connected', phones: [phone('AAAA000000000001', 'recovery')] });
+    store.setState({ engine: 'connected', phones: [phone('AAAA000000000001', 'recovery')], route: { screen: 'connect' } });
     render(<App store={store} api={api} />);
     const card = screen.getByRole('article', { name: 'iPhone 7 (GSM)' });
     fireEvent.click(within(card).getByRole('button', { name: 'Exit recovery mode' }));
@@ -196,7 +196,7 @@ describe('Coach screen', () => {
 
   it('a phone in normal mode gets "Get into recovery / DFU mode" on its card', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'connected', phones: [phone('BBBB000000000002', 'normal', 'iPhone 12')] });
+    store.setState({ engine: 'connected', phones: [phone('BBBB000000000002', 'normal', 'iPhone 12')], route: { screen: 'connect' } });
     render(<App store={store} api={fakeApi().api} />);
     fireEvent.click(screen.getByRole('button', { name: 'Get into recovery / DFU mode' }));
     expect(store.getState().route).toEqual({ screen: 'coach', phoneId: 'BBBB000000000002', intent: 'enter' });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LifelineApi } from '../../common/api';
 import type { Phone } from '../../common/phone';
 import { App } from '../../renderer/app';
+import { TOOLS } from '../../renderer/navigation';
 import { createLifelineStore } from '../../renderer/store/lifeline-store';
 
 const fakeApi: LifelineApi = { invoke: () => Promise.reject(new Error('not used')), on: () => () => undefined };
@@ -24,7 +25,7 @@ const phone: Phone = {
 describe('Connect screen', () => {
   it('asks for the iPhone and announces that it is waiting', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'connected' });
+    store.setState({ engine: 'connected', route: TOOLS });
     render(<App store={store} api={fakeApi} />);
     expect(screen.getByRole('heading', { level: 1, name: 'Connect your iPhone' })).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('No iPhone connected yet');
@@ -33,7 +34,7 @@ describe('Connect screen', () => {
 
   it('shows a card per phone, live, and announces the change', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'connected' });
+    store.setState({ engine: 'connected', route: TOOLS });
     render(<App store={store} api={fakeApi} />);
     act(() => store.setState({ phones: [phone] }));
     const card = screen.getByRole('article', { name: 'iPhone 5s (GSM)' });
@@ -46,7 +47,7 @@ describe('Connect screen', () => {
 
   it('explains calmly when USB cannot be used, with the fix', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'connected', host: { usbmux: { state: 'connected' }, usb: { state: 'unavailable', reason: 'permission-denied', detail: 'Linux did not allow access.', fix: 'Install the udev rule.' } } });
+    store.setState({ engine: 'connected', route: TOOLS, host: { usbmux: { state: 'connected' }, usb: { state: 'unavailable', reason: 'permission-denied', detail: 'Linux did not allow access.', fix: 'Install the udev rule.' } } });
     render(<App store={store} api={fakeApi} />);
     expect(screen.getByRole('complementary', { name: /can't be seen yet/ })).toHaveTextContent('Install the udev rule.');
   });
@@ -55,6 +56,7 @@ describe('Connect screen', () => {
     const store = createLifelineStore();
     store.setState({
       engine: 'connected',
+      route: TOOLS,
       host: {
         usbmux: { state: 'connected' },
         usb: { state: 'unavailable', backend: 'apple-driver', reason: 'driver-missing', detail: 'Windows has no driver for it.', fix: 'Install Apple Devices from the Microsoft Store (or iTunes).' },
@@ -71,7 +73,7 @@ describe('Connect screen', () => {
 
   it('says when the engine connection is lost', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'lost' });
+    store.setState({ engine: 'lost', route: TOOLS });
     render(<App store={store} api={fakeApi} />);
     expect(screen.getByRole('status')).toHaveTextContent('Lost contact');
   });
