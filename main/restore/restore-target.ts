@@ -38,7 +38,7 @@ export async function findRestorePhone(bus: UsbBus, phones: readonly Phone[], wa
   const matchesWanted = (ecid: bigint | undefined): boolean =>
     (wanted.ecid === undefined || ecid === wanted.ecid) && (wanted.phoneId === undefined || (ecid !== undefined && ecidKey(ecid) === wanted.phoneId));
   const usbMatches = onUsb.filter(({ info }) => matchesWanted(info.ecid));
-  // docs/protocols/irecv.md#device-info: a malformed identity field means the phone is never restored.
+  // A malformed identity field in the serial string: that phone is never restored (common/phone-identity.ts).
   const unidentified = usbMatches.length === 1 ? usbMatches[0] : usbMatches.length === 0 && wanted.phoneId === undefined ? onUsb.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
   if (unidentified?.info.invalidIdentity !== undefined) throw new ProblemError('phone-invalid-identity', undefined, { cause: new Error(unidentified.info.invalidIdentity) });
   const candidates: RestorePhone[] = [];
