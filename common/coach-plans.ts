@@ -19,7 +19,7 @@ export type CoachStep = {
   buttons: CoachButton[];
   /** Buttons to put a finger on now for the next step (get-ready). */
   prepare: CoachButton[];
-  /** What the screen says. */
+  /** What the screen says while the person's hands are busy: 12 words at most. */
   text: string;
   /** The short spoken cue at the start of the step (R13). */
   cue: string;
@@ -144,13 +144,13 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
 
   if (goal === 'dfu-assisted') {
     steps.push(
-      getReady(both, `put your fingers on ${bothWords}. Don't press yet.`),
+      getReady(both, `fingers on ${bothWords}. Don't press yet.`),
       step({
         id: 'hold-both',
         kind: 'hold',
         durationMs: ASSISTED_BOTH_MS,
         buttons: [...both],
-        text: `Press and hold ${bothWords}. Lifeline restarts the phone for you.`,
+        text: `Press and hold ${bothWords}. Lifeline restarts the phone.`,
         cue: `Hold ${bothWords}`,
         appRebootAtMs: ASSISTED_REBOOT_AT_MS,
       }),
@@ -167,7 +167,7 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
   } else if (goal === 'dfu-manual') {
     if (family === 'volume-side') {
       steps.push(
-        getReady(['volumeUp', 'volumeDown', 'power'], `put the phone on a table, fingers on Volume Up, Volume Down and ${power}.`),
+        getReady(['volumeUp', 'volumeDown', 'power'], `phone flat, fingers on Volume Up, Volume Down and ${power}.`),
         ...taps(),
         step({ id: 'hold-side', kind: 'hold', durationMs: SIDE_ALONE_MS, buttons: ['power'], text: `Press and hold ${power}. The screen goes black.`, cue: `Hold ${power}` }),
         step({
@@ -191,7 +191,7 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
     } else {
       const bothMs = options.startMode === 'recovery' ? MANUAL_BOTH_FROM_RECOVERY_MS : MANUAL_BOTH_MS;
       steps.push(
-        getReady(both, `put your fingers on ${bothWords}. Don't press yet.`),
+        getReady(both, `fingers on ${bothWords}. Don't press yet.`),
         step({ id: 'hold-both', kind: 'hold', durationMs: bothMs, buttons: [...both], text: `Press and hold ${bothWords}. The screen goes black.`, cue: `Hold ${bothWords}` }),
         step({
           id: 'hold-single',
@@ -213,20 +213,20 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
         kind: 'hold',
         durationMs: RECOVERY_SIDE_HOLD_MS,
         buttons: ['power'],
-        text: `Press and hold ${power}. Keep holding through the Apple logo until you see a cable and a computer.`,
+        text: `Press and hold ${power}, through the Apple logo.`,
         cue: `Hold ${power}`,
         stopsOn: 'recovery',
       }),
     );
   } else {
     steps.push(
-      getReady(both, `put your fingers on ${bothWords}. Don't press yet.`),
+      getReady(both, `fingers on ${bothWords}. Don't press yet.`),
       step({
         id: 'hold-both',
         kind: 'hold',
         durationMs: RECOVERY_BOTH_HOLD_MS,
         buttons: [...both],
-        text: `Press and hold ${bothWords}. Keep holding through the Apple logo until you see a cable and a computer.`,
+        text: `Press and hold ${bothWords}, through the Apple logo.`,
         cue: `Hold ${bothWords}`,
         stopsOn: 'recovery',
       }),

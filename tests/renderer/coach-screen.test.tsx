@@ -101,7 +101,7 @@ describe('Coach screen', () => {
     );
     await wait(0);
     expect(screen.getByRole('heading', { name: 'Read this first, then press Start' })).toBeInTheDocument();
-    expect(screen.getByText(/Press and hold Side and Volume Down\. Lifeline restarts the phone for you\./)).toBeInTheDocument();
+    expect(screen.getByText(/Press and hold Side and Volume Down\. Lifeline restarts the phone\./)).toBeInTheDocument();
     expect(screen.getByText('Before you start')).toBeInTheDocument();
 
     fireEvent.click(screen.getByRole('button', { name: 'Start' }));
@@ -116,12 +116,12 @@ describe('Coach screen', () => {
     expect(screen.getByRole('heading', { level: 2, name: /^Press and hold Side and Volume Down/ })).toBeInTheDocument();
     expect(screen.getByTestId('coach-seconds')).toHaveTextContent('4');
     expect(screen.getByRole('img', { name: 'iPhone 7 (GSM): hold Side and Volume Down' })).toBeInTheDocument();
-    expect(status).toHaveTextContent('Press and hold Side and Volume Down. Lifeline restarts the phone for you.');
+    expect(status).toHaveTextContent('Press and hold Side and Volume Down. Lifeline restarts the phone.');
     // Within a step the announcement does not change every second.
     now += 1_000;
     await wait(150);
     expect(screen.getByTestId('coach-seconds')).toHaveTextContent('3');
-    expect(status).toHaveTextContent('Press and hold Side and Volume Down. Lifeline restarts the phone for you.');
+    expect(status).toHaveTextContent('Press and hold Side and Volume Down. Lifeline restarts the phone.');
 
     act(() =>
       emit('coach.changed', {

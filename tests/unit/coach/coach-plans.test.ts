@@ -91,7 +91,7 @@ describe('recovery plans (hold through the Apple logo until the recovery screen)
 
 describe('button names as the user sees them on the exact model (R1)', () => {
   it('names the power button Power, Side or Top and says it in the step text', () => {
-    expect(planFor(model('iPhone6,1'), 'dfu-assisted').steps[1]?.text).toBe('Press and hold Home and Power. Lifeline restarts the phone for you.');
+    expect(planFor(model('iPhone6,1'), 'dfu-assisted').steps[1]?.text).toBe('Press and hold Home and Power. Lifeline restarts the phone.');
     expect(planFor(model('iPhone8,1'), 'dfu-assisted').steps[2]?.text).toBe('Let go of Side. Keep holding Home.');
     expect(planFor(model('iPhone8,4'), 'dfu-assisted').steps[2]?.cue).toBe('Release Top, keep holding Home');
     expect(planFor(model('iPhone10,3'), 'dfu-assisted').steps[2]?.cue).toBe('Release Side, keep holding Volume Down');
@@ -123,5 +123,18 @@ describe('button names as the user sees them on the exact model (R1)', () => {
     const plan = planFor(model('iPhone9,3'), 'dfu-assisted', { timeScale: 0.1 });
     expect(plan.timeScale).toBe(0.1);
     expect(plan.steps[1]?.durationMs).toBe(4_000);
+  });
+});
+
+describe('step words fit a glance (hands busy, eyes on the phone)', () => {
+  const goals: CoachGoal[] = ['recovery', 'dfu-assisted', 'dfu-manual'];
+  it.each(goals)('every %s step of every model says what to do in 12 words or fewer', (goal) => {
+    const tooLong = DEVICE_MODELS.flatMap((device) =>
+      planFor(device, goal, { startMode: 'recovery' })
+        .steps.map((step) => step.text)
+        .filter((text) => text.split(/\s+/).filter(Boolean).length > 12)
+        .map((text) => `${device.productType}: ${text}`),
+    );
+    expect([...new Set(tooLong)]).toEqual([]);
   });
 });
