@@ -11,6 +11,8 @@ import { RestoredClient, type PhonePortOpener, type RestoreRunResult, type Resto
 import { RestoredError } from '../restored/restored-error';
 import type { RestoredProgress } from '../restored/restored-progress';
 import { buildRestoreOptions, type HardwareInfo, type SavedDebugInfo } from '../restored/restored-wire';
+import type { TssClientOptions } from '../tss/tss-client';
+import { coprocessorUpdaterFor } from './coprocessor-updater';
 import { IpswRestoreData, type RestoreDataSources } from './restore-data';
 
 export type RestoreModeSessionOptions = {
@@ -22,6 +24,8 @@ export type RestoreModeSessionOptions = {
   restoreBootArgs?: string;
   /** Keep the FDR channel open during the restore (phones with factory data need it; default true). */
   fdr?: boolean;
+  /** The signing server for coprocessor tickets when `sources.coprocessors` is not given (default: LIFELINE_TSS_URL or Apple's). */
+  tss?: TssClientOptions;
   timeouts?: Partial<RestoredTimeouts>;
   signal?: AbortSignal;
   onProgress?(progress: RestoredProgress): void;
@@ -74,7 +78,10 @@ export async function runRestoreModeSession(options: RestoreModeSessionOptions):
     });
     const result = await client.restore({
       restoreOptions,
-      provider: new IpswRestoreData(options.sources),
+      provider: new IpswRestoreData({
+        ...options.sources,
+        coprocessors: options.sources.coprocessors ?? coprocessorUpdaterFor({ archive: options.sources.archive, identity: options.sources.identity, ...(options.tss ? { tss: options.tss } : {}) }),
+      }),
       ...(signal ? { signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),

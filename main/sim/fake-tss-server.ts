@@ -2,7 +2,8 @@
  * A local stand-in for Apple's signing server (docs/protocols/tss.md#transport, docs/protocols/tss.md#ap-request, docs/protocols/boot-chain.md#simulator-boot-chain "Fake TSS server"): it speaks the
  * real format (XML plist POST → `STATUS=…&MESSAGE=…&REQUEST_STRING=<plist>`), checks the request's shape, and signs
  * IM4M tickets with a test key generated at start — the virtual phones trust that key, nothing else does.
- * Builds listed as unsigned are refused with STATUS 94, like Apple's server for a build it no longer signs.
+ * Builds listed as unsigned are refused with STATUS 94, like Apple's server for a build it no longer signs. Baseband and
+ * coprocessor (SE, Savage) requests get practice tickets of their own, after their keys are checked.
  */
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,6 +14,7 @@ import { generateTicketSigningKey, signTicket, type TicketSigningKey } from '../
 import { decodePlist, encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import { signPracticeBbTicket, signPracticeBlob, type PracticeModem } from './restore/practice-baseband-signature';
+import { coprocessorFamilyOf, coprocessorRequestProblem, signPracticeCoprocessorTicket } from './restore/practice-coprocessor-signature';
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const MAX_KEPT_REQUESTS = 32;
@@ -224,6 +226,15 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
       return;
     }
     const build = plist.UniqueBuildID instanceof Uint8Array ? Buffer.from(plist.UniqueBuildID).toString('hex') : '';
+    if (coprocessorFamilyOf(plist) !== null) {
+      // docs/protocols/tss.md#coprocessor-requests: a malformed coprocessor request is refused like a malformed AP one.
+      if (coprocessorRequestProblem(plist) !== null) answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      else {
+        const { ticketKey, ticket } = signPracticeCoprocessorTicket(key, plist);
+        answer(response, `STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=${encodeXmlPlist({ [ticketKey]: ticket }).toString('utf8')}`);
+      }
+      return;
+    }
     if (plist['@BBTicket'] === true && plist.BasebandFirmware !== undefined) {
       const known = state.basebandPhones.get(String(asBigInt(plist.ApECID) ?? ''));
       // docs/protocols/tss.md#status-codes: 49 = invalid baseband data.

@@ -6,6 +6,7 @@ import { im4pDigest } from '../img4/img4-digest';
 import { buildIm4p, rewriteIm4pType } from '../img4/im4p';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import { syntheticBbfw, type SyntheticBaseband, type SyntheticBbfw } from './restore/synthetic-bbfw';
+import { coprocessorFirmware, modelOfBoard } from './restore/synthetic-coprocessors';
 import { fillerBlock, writeZip, type ZipEntrySource } from './zip-writer';
 
 /**
@@ -34,6 +35,11 @@ export type SyntheticIpswSpec = {
    * and everything else (iPod touch, Wi-Fi iPads) none; `false` leaves it out, an object shapes it.
    */
   baseband?: SyntheticBaseband | false;
+  /**
+   * Coprocessor firmware (docs/protocols/restored.md#firmware-updater-data): by default each board carries what its
+   * phone has (SE on A12 and later, Savage with Face ID); `false` leaves it out.
+   */
+  coprocessors?: false;
 };
 
 export type SyntheticIpsw = {
@@ -169,8 +175,11 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
       };
       manifest.ftap = { Trusted: true, Info: { IsFTAB: false, Personalize: false, RestoreRequestRules: restoreRequestRules('ApRawProductionMode') } };
       if (baseband) manifest.BasebandFirmware = baseband.component;
+      const coprocessors = coprocessorsOfSpec(spec, board);
+      for (const file of coprocessors.files) manifest[file.component] = file.entry;
       identities.push({
         ...(baseband?.identityKeys ?? {}),
+        ...coprocessors.identityKeys,
         ApChipID: hex(board.cpid, 4),
         ApBoardID: hex(board.bdid, 2),
         ApSecurityDomain: '0x01',
@@ -200,6 +209,11 @@ function basebandOf(spec: SyntheticIpswSpec): SyntheticBbfw | null {
   if (spec.baseband === false) return null;
   if (spec.baseband === undefined && !spec.productTypes.some((type) => type.startsWith('iPhone'))) return null;
   return syntheticBbfw(spec.build, spec.baseband ?? {});
+}
+
+function coprocessorsOfSpec(spec: SyntheticIpswSpec, board: SyntheticBoard): ReturnType<typeof coprocessorFirmware> {
+  if (spec.coprocessors === false) return { identityKeys: {}, files: [] };
+  return coprocessorFirmware(modelOfBoard(board.boardConfig, board.cpid, spec.productTypes), spec.build);
 }
 
 export function osImageName(spec: Pick<SyntheticIpswSpec, 'build'>): string {
@@ -259,6 +273,13 @@ export async function writeSyntheticIpsw(directory: string, spec: SyntheticIpswS
       if (component.split(BEHAVIOR_SUFFIX)[0] === spec.omitComponent || seen.has(filePath)) continue;
       seen.add(filePath);
       entries.push({ name: filePath, data });
+    }
+  }
+  for (const board of spec.boards) {
+    for (const file of coprocessorsOfSpec(spec, board).files) {
+      if (file.component === spec.omitComponent || seen.has(file.path)) continue;
+      seen.add(file.path);
+      entries.push({ name: file.path, data: file.bytes });
     }
   }
   const baseband = basebandOf(spec);

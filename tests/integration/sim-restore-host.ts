@@ -15,6 +15,7 @@ import { IpswArchive } from '../../main/ipsw/ipsw-reader';
 import { PlistChannel } from '../../main/plist/framing';
 import { isPlistDict, type PlistDict, type PlistValue } from '../../main/plist/plist-value';
 import { runBootChain } from '../../main/restore/boot-chain';
+import { coprocessorUpdaterFor } from '../../main/restore/coprocessor-updater';
 import {
   ASR_DEFAULT_DATA_PORT,
   FILE_DATA_CHUNK_BYTES,
@@ -195,6 +196,10 @@ async function defaultAnswer(bench: RestoreBench, options: HostOptions, request:
       return { BuildIdentityDict: identity.raw, Variant: typeof args.Variant === 'string' ? args.Variant : 'Erase' };
     case 'ReceiptManifest':
       return { ReceiptManifest: identity.raw.Manifest as PlistDict };
+    case 'FirmwareUpdaterData': {
+      const updater = coprocessorUpdaterFor({ archive: bench.archive, identity, tss: { url: bench.tss.url, attempts: 1 } });
+      return { FirmwareResponseData: await updater.responseData(args, new AbortController().signal) };
+    }
     case 'BasebandData':
       // A stand-in stitched firmware: the zip magic is all the default modem check asks for.
       return { BasebandData: Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(60, 7)]) };

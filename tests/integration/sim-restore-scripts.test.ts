@@ -89,6 +89,8 @@ describe('the virtual phone restores like an A12 on iOS 18', () => {
       'DeviceTree',
       'NORData',
       'FirmwareUpdaterPreflight',
+      'FirmwareUpdaterData',
+      'FirmwareUpdaterData',
       'BasebandData',
       'BasebandData',
       'FDRTrustData',

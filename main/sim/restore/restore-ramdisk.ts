@@ -19,6 +19,7 @@ import { restoreScript, scriptNameFor } from './restore-scripts';
 import { RestoreSession, type BasebandCheck, type SessionEnd } from './restore-session';
 import { RestoreStatus } from './restore-status';
 import { serveRestored, type RestoredPhone, type RestoredRamdisk } from './restored-service';
+import { coprocessorReports } from './synthetic-coprocessors';
 
 /** restored waits about two minutes for StartRestore (scaled by the phone's time factor, never below this). */
 const START_RESTORE_WAIT_MS = 120_000;
@@ -120,6 +121,7 @@ export class RestoreRamdisk implements RestoredRamdisk {
       sealedSystemVolume: identity.components.some((c) => c.name === 'SystemVolume'),
       fdrSupport: fdrSupport(identity) || scriptName === 'a12-ios17',
       baseband: this.#o.baseband,
+      coprocessors: scriptName === 'a12-ios17' ? coprocessorReports(model, this.phone.ecid) : [],
     });
     const session = new RestoreSession({
       channel,

@@ -10,6 +10,7 @@ import type { PlistDict } from '../../plist/plist-value';
 import { ASR_DEFAULT_DATA_PORT, RestoredDataType, type RestoredDataTypeName } from '../../restored/restored-wire';
 import type { RestoreStage } from '../faults';
 import { usesChipUdid } from '../phone-identity';
+import type { CoprocessorReport } from './synthetic-coprocessors';
 
 export type RestoreScriptName = 'a7-ios12' | 'a12-ios17';
 
@@ -35,6 +36,8 @@ export type ScriptContext = {
   sealedSystemVolume: boolean;
   fdrSupport: boolean;
   baseband: { chipId: number; certId: number; chipSerial: Uint8Array; nonce: Uint8Array };
+  /** The phone's coprocessors, each updated through FirmwareUpdaterData (A12 and later). */
+  coprocessors: CoprocessorReport[];
 };
 
 const progress = (...operations: number[]): ScriptStep[] => operations.map((operation) => ({ kind: 'progress', operation }));
@@ -58,6 +61,21 @@ function basebandSteps(context: ScriptContext): ScriptStep[] {
     ...progress(19),
     { kind: 'baseband-status' },
   ];
+}
+
+/** docs/protocols/restored.md#firmware-updater-data: one request per chip, with its progress operations around it. */
+function coprocessorSteps(context: ScriptContext): ScriptStep[] {
+  return context.coprocessors.flatMap((chip): ScriptStep[] => {
+    const args: PlistDict = {
+      MessageArgType: 'FirmwareResponseData',
+      MessageArgUpdaterName: chip.updater,
+      MessageArgInfo: chip.info,
+      DeviceGeneratedTags: { ResponseTags: chip.responseTags },
+      ...(chip.deviceGeneratedRequest ? { DeviceGeneratedRequest: chip.deviceGeneratedRequest } : {}),
+    };
+    const request = data(RestoredDataType.FirmwareUpdaterData, { arguments: args });
+    return chip.updater === 'SE' ? [...progress(59), request] : [...progress(60), request, ...progress(62)];
+  });
 }
 
 /** The order seen from 64-bit iOS 12-era ramdisks (docs/protocols/restored.md#the-virtual-phones-restore). */
@@ -121,6 +139,7 @@ function a12Script(context: ScriptContext): RestoreScript {
       data(RestoredDataType.NORData),
       ...progress(18, 57),
       data(RestoredDataType.FirmwareUpdaterPreflight),
+      ...coprocessorSteps(context),
       ...basebandSteps(context),
       ...(context.fdrSupport ? [data(RestoredDataType.FDRTrustData)] : []),
       ...(context.sealedSystemVolume ? progress(77) : []),

@@ -28,6 +28,7 @@ import {
 } from '../../restored/restored-wire';
 import type { RestoreFaults } from '../faults';
 import { runAsrDevice } from './asr-device';
+import { checkCoprocessorAnswer } from './coprocessor-check';
 import {
   checkBuildIdentityDict,
   checkImageAnswer,
@@ -224,6 +225,8 @@ export class RestoreSession {
         const verdict = await this.#c.basebandCheck({ arguments: step.arguments ?? {}, nonce }, answer.BasebandData as Uint8Array);
         return verdict.ok ? { ok: true, digests: { ...verdict.digests, BasebandData: sha256Hex(answer.BasebandData as Uint8Array) } } : verdict;
       }
+      case RestoredDataType.FirmwareUpdaterData:
+        return checkCoprocessorAnswer(answer, step.arguments ?? {}, identity, phone.ticketKey);
       default:
         // FDRTrustData, FirmwareUpdaterPreflight: any dict (every known host sends `{}`).
         return { ok: true, digests: {} };
