@@ -43,22 +43,10 @@ export const RESTORE_PROBLEMS = {
     nextSteps: ['Restores that stop like this often go through on another try.'],
     helpUrl: APPLE_HELP.restoreErrors,
   }),
-  'restore-phone-silent': entry<{ stage: string }>({
-    title: 'The phone stopped answering during the restore',
-    detail: ({ stage }) => `The phone sent nothing for too long (stage: ${stage}).`,
-    nextSteps: ['Keep the phone plugged in; if its screen shows the cable and computer, it is in recovery mode.'],
-    helpUrl: APPLE_HELP.restoreErrors,
-  }),
   'restore-data': entry<{ stage: string }>({
     title: 'Lifeline could not give the phone what it asked for',
     detail: ({ stage }) => `The phone asked for part of the firmware that Lifeline could not provide (stage: ${stage}).`,
     nextSteps: ['Let Lifeline download the firmware afresh (leave out --ipsw).'],
-  }),
-  'restore-baseband-rejected': entry({
-    title: 'The phone’s modem did not accept its new firmware',
-    detail: 'The cellular modem firmware could not be installed.',
-    nextSteps: ['Restore the newest iOS for this phone (let Lifeline choose the firmware).'],
-    helpUrl: APPLE_HELP.restoreErrors,
   }),
   'restore-which-phone': entry<{ wanted?: string } | void>({
     title: (params) => (params?.wanted !== undefined ? 'More than one phone matches' : 'More than one phone is in DFU or recovery mode'),

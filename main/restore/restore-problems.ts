@@ -1,12 +1,12 @@
 /**
  * How a restore that stopped is told: the boot chain's and restored's typed errors become catalog Problems (Apple's
- * error number when the phone sent one), and a failure after the phone was moved says where the phone is now and that
+ * error number for the phone's own failures), and a failure after the phone was moved says where the phone is now and that
  * running the same restore again picks up from there.
  */
 import { ProblemError, type ProblemCode, type RestoreRunStage } from '../../common/api';
-import { problemForRestoreError } from '../../common/problems/restore-error-problem';
 import { RestoredError } from '../restored/restored-error';
 import { BootChainError, type BootChainErrorCode } from './boot-chain-error';
+import { problemForRestoredError } from './restored-problem';
 
 /** The catalog entry of each way the boot chain can stop (cancelled is not a failure: it becomes an AbortError). */
 const BOOT_CHAIN_PROBLEMS = {
@@ -30,32 +30,17 @@ export function bootChainFailure(error: BootChainError): Error {
   return new ProblemError(BOOT_CHAIN_PROBLEMS[error.code], { stage: error.stage }, { cause: error });
 }
 
-/** restored's way of stopping → its Problem; a StatusMsg keeps Apple's number (docs/protocols/restore-errors.md). */
+/**
+ * restored's way of stopping → its Problem: the phone's own failures as Finder numbers them (restored-problem.ts);
+ * the rest — our side could not answer, a side channel failed, the phone sent nonsense — in their own words.
+ */
 export function restoredFailure(error: RestoredError, stage: RestoreRunStage): ProblemError {
+  const numbered = problemForRestoredError(error);
+  if (numbered) return numbered;
   const options = { cause: error };
-  switch (error.kind) {
-    case 'status': {
-      const status = error.status;
-      const number = typeof status === 'bigint' ? (status <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(status) : -1) : (status ?? -1);
-      return problemForRestoreError(number, options);
-    }
-    case 'crashed':
-    case 'protocol':
-    case 'bad-message':
-      return new ProblemError('restore-phone-crashed', { stage }, options);
-    case 'timeout':
-      return new ProblemError('restore-phone-silent', { stage }, options);
-    case 'baseband-rejected':
-      return new ProblemError('restore-baseband-rejected', undefined, options);
-    case 'data-provider':
-      return new ProblemError('restore-data', { stage }, options);
-    case 'not-restore-mode':
-      return new ProblemError('restore-restore-mode-missing', { stage }, options);
-    case 'connect':
-    case 'closed':
-    case 'data-port':
-      return new ProblemError('restore-disconnected', { stage }, options);
-  }
+  if (error.kind === 'data-provider') return new ProblemError('restore-data', { stage }, options);
+  if (error.kind === 'data-port') return new ProblemError('restore-disconnected', { stage }, options);
+  return new ProblemError('restore-phone-crashed', { stage }, options);
 }
 
 /** Any error of a restore stage → the Error the job ends with (a Problem, or an AbortError for cancelled). */

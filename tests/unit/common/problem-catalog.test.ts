@@ -90,7 +90,6 @@ const SAMPLES: NeedsParams & MayTakeParams = {
   'restore-no-update': { version: '12.5.7' },
   'restore-disconnected': { stage: 'installing' },
   'restore-phone-crashed': { stage: 'flashing' },
-  'restore-phone-silent': { stage: 'verifying' },
   'restore-data': { stage: 'installing' },
   'restore-wrong-firmware': { stage: 'iBSS' },
   'restore-not-signed': { stage: 'ticket' },
