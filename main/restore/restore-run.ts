@@ -226,6 +226,8 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
         openPort: usbmuxPortOpener(options.usbmux, chain.restorePhone.deviceId),
         ecid: phone.ecid,
         restoreBootArgs: RESTORE_BOOT_ARGS,
+        // Coprocessor tickets (SE, Face ID) come from the same signing server as the AP ticket.
+        ...(options.tssUrl !== undefined ? { tss: { url: options.tssUrl } } : {}),
         sources: {
           archive,
           identity,
