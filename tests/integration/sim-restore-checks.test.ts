@@ -4,6 +4,8 @@ import { tagForComponent } from '../../main/img4/component-tags';
 import { personalise } from '../../main/img4/img4';
 import { generateTicketSigningKey } from '../../main/img4/ticket-signature';
 import { selectIdentity, type BuildIdentity } from '../../main/ipsw/build-manifest';
+import { isPlistDict, type PlistDict } from '../../main/plist/plist-value';
+import { coprocessorUpdaterFor } from '../../main/restore/coprocessor-updater';
 import { signedTicketFor } from '../../main/sim/fake-tss-server';
 import { syntheticOsImageFacts } from '../../main/sim/synthetic-ipsw';
 import { buildApTicketRequest } from '../../main/tss/tss-request';
@@ -26,7 +28,7 @@ async function image(b: RestoreBench, identity: BuildIdentity, fileOf: string, t
 }
 
 /** One erase with a host that answers one request badly; returns what the host saw and what the phone recorded. */
-async function restoreWith(b: RestoreBench, answer: AnswerHook, extra: { asrImage?: ReturnType<typeof memoryImageSource> } = {}) {
+async function restoreWith(b: RestoreBench, answer: AnswerHook, extra: { asrImage?: ReturnType<typeof memoryImageSource>; fdr?: boolean } = {}) {
   const { deviceId, ticket, identity } = await bootToRestoreMode(b, 'Erase');
   const run = await runScriptedHost(b, { deviceId, ticket, identity, behavior: 'Erase', answer, ...extra });
   await waitForMode(b.phone, 'recovery');
@@ -172,6 +174,42 @@ describe('the A12 phone checks the modern answers', () => {
     const { run, rejected } = await restoreWith(b, async (type, answer) => (type === 'PersonalizedBootObjectV3' ? { FileBytes: Buffer.alloc(20_000, 1) } : answer));
     expect(run.status).toBe(14);
     expect(rejected?.dataType).toBe('PersonalizedBootObjectV3');
+  });
+});
+
+describe('the A12 phone checks its coprocessors’ firmware and needs its factory data', () => {
+  const updaterOf = (request: PlistDict): unknown => (isPlistDict(request.Arguments) ? request.Arguments.MessageArgUpdaterName : undefined);
+
+  it('refuses an SE ticket made for another secure element nonce', async () => {
+    const b = await bench(A12_SPEC, 'iPhone11,2');
+    const { run, rejected } = await restoreWith(b, async (type, answer, request) => {
+      if (type !== 'FirmwareUpdaterData' || updaterOf(request) !== 'SE') return answer;
+      const args = request.Arguments as PlistDict;
+      const info = { ...(args.MessageArgInfo as PlistDict), 'SE,Nonce': Buffer.alloc(32, 7) };
+      const updater = coprocessorUpdaterFor({ archive: b.archive, identity: selectIdentity(b.manifest, 'd321ap', 'Erase')!, tss: { url: b.tss.url, attempts: 1 } });
+      return { FirmwareResponseData: await updater.responseData({ ...args, MessageArgInfo: info }, new AbortController().signal) };
+    });
+    expect(run.status).toBe(14);
+    expect(rejected?.dataType).toBe('FirmwareUpdaterData');
+    expect(rejected?.rejected).toContain('nonce');
+  });
+
+  it('refuses Face ID firmware sent without its 16-byte header', async () => {
+    const b = await bench(A12_SPEC, 'iPhone11,2');
+    const { run, rejected } = await restoreWith(b, (type, answer, request) => {
+      if (type !== 'FirmwareUpdaterData' || updaterOf(request) !== 'Savage') return answer;
+      const response = answer.FirmwareResponseData as PlistDict;
+      return { FirmwareResponseData: { ...response, FirmwareData: (response.FirmwareData as Buffer).subarray(16) } };
+    });
+    expect(run.status).toBe(14);
+    expect(rejected?.rejected).toContain('header');
+  });
+
+  it('fails with 53 when the host never serves the FDR channel', async () => {
+    const b = await bench(A12_SPEC, 'iPhone11,2');
+    const { run, record } = await restoreWith(b, (_type, answer) => answer, { fdr: false });
+    expect(run.status).toBe(53);
+    expect(record.fdr).toEqual({ beganControl: false, pinged: false });
   });
 });
 

@@ -12,6 +12,7 @@ import { tagForComponent } from '../../main/img4/component-tags';
 import { personalise } from '../../main/img4/img4';
 import { readBuildManifest, selectIdentity, type BuildIdentity, type BuildManifest, type RestoreBehavior } from '../../main/ipsw/build-manifest';
 import { IpswArchive } from '../../main/ipsw/ipsw-reader';
+import { startFdrAgent, type FdrAgent } from '../../main/fdr/fdr-client';
 import { PlistChannel } from '../../main/plist/framing';
 import { isPlistDict, type PlistDict, type PlistValue } from '../../main/plist/plist-value';
 import { runBootChain } from '../../main/restore/boot-chain';
@@ -159,6 +160,8 @@ export type HostOptions = {
   asrImage?: AsrImageSource;
   /** Acknowledge the final status (default true). */
   acknowledge?: boolean;
+  /** Serve the phone's FDR channel (default true; phones with factory data fail with 53 without it). */
+  fdr?: boolean;
 };
 
 async function component(bench: RestoreBench, identity: BuildIdentity, name: string, ticket: Buffer): Promise<Buffer> {
@@ -213,6 +216,10 @@ export async function runScriptedHost(bench: RestoreBench, options: HostOptions)
   const channel = new PlistChannel(stream, { format: 'xml', maxBytes: 4 * 1024 * 1024, timeoutMs: 60_000 });
   const run: HostRun = { status: null, log: null, dataTypes: [], progress: [], checkpoints: [], messages: [], crashed: false, asrError: null };
   const label = options.label ?? 'scripted-host';
+  const fdr: Promise<FdrAgent | null> =
+    options.fdr === false
+      ? Promise.resolve(null)
+      : startFdrAgent({ connect: (port) => bench.usbmux.connect(options.deviceId, port, { timeoutMs: 10_000 }), connectAttempts: 1 }).catch(() => null);
   try {
     await channel.send(encodeQueryType(label));
     const type = await channel.receive();
@@ -258,6 +265,7 @@ export async function runScriptedHost(bench: RestoreBench, options: HostOptions)
     }
   } finally {
     channel.close();
+    (await fdr)?.stop();
   }
 }
 

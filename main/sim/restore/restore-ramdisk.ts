@@ -9,10 +9,12 @@ import type { BuildIdentity, RestoreBehavior } from '../../ipsw/build-manifest';
 import { parseIm4m, type Im4m } from '../../img4/im4m';
 import type { PlistChannel } from '../../plist/framing';
 import type { PlistDict } from '../../plist/plist-value';
+import { FDR_CONTROL_PORT } from '../../fdr/fdr-wire';
 import { RESTORED_PORT, RestoredMsgType } from '../../restored/restored-wire';
 import { createDuplexPair } from '../duplex-pair';
 import type { FaultPlan } from '../faults';
 import type { PhoneHardware } from '../hardware/phone-hardware';
+import { FdrService } from './fdr-service';
 import { identityOfBootTicket, type RestoreFirmware } from './restore-firmware';
 import { emptyRestoreRecord, type RestoreRecord } from './restore-record';
 import { restoreScript, scriptNameFor } from './restore-scripts';
@@ -25,6 +27,9 @@ import { coprocessorReports } from './synthetic-coprocessors';
 const START_RESTORE_WAIT_MS = 120_000;
 const MIN_WAIT_MS = 30_000;
 const ANSWER_TIMEOUT_MS = 120_000;
+/** How long the phone waits for factory data before giving up with status 53 (scaled, never below the minimum). */
+const FDR_WAIT_MS = 120_000;
+const MIN_FDR_WAIT_MS = 5_000;
 /** After the last message, restored reboots the phone. */
 const REBOOT_DELAY_MS = 1_000;
 
@@ -63,6 +68,8 @@ export class RestoreRamdisk implements RestoredRamdisk {
   readonly #bootTicket: Im4m | null;
   readonly #waiting = new Map<number, (stream: Duplex) => void>();
   readonly #startTimer: NodeJS.Timeout;
+  /** Factory data travels through the host on 1082 and its data port (docs/protocols/fdr.md). */
+  readonly #fdr = new FdrService();
   #started = false;
   #ended = false;
   #wiped = false;
@@ -77,6 +84,8 @@ export class RestoreRamdisk implements RestoredRamdisk {
       if (!this.#started) this.#end({ outcome: 'not-started', status: null }, null);
     }, this.idleTimeoutMs);
     this.#startTimer.unref();
+    this.#fdr.events.on('begin-ctrl', () => (this.record.fdr.beganControl = true));
+    this.#fdr.events.on('pong', () => (this.record.fdr.pinged = true));
   }
 
   /** A host connection to one of the ramdisk's ports, or null when nothing listens there. */
@@ -85,6 +94,12 @@ export class RestoreRamdisk implements RestoredRamdisk {
     if (port === RESTORED_PORT) {
       const [hostEnd, deviceEnd] = createDuplexPair();
       serveRestored(deviceEnd, this);
+      return hostEnd;
+    }
+    if (port === FDR_CONTROL_PORT || port === this.#fdr.connPort) {
+      const [hostEnd, deviceEnd] = createDuplexPair();
+      if (port === FDR_CONTROL_PORT) this.#fdr.serveControl(deviceEnd);
+      else this.#fdr.serveConn(deviceEnd);
       return hostEnd;
     }
     const accept = this.#waiting.get(port);
@@ -116,10 +131,11 @@ export class RestoreRamdisk implements RestoredRamdisk {
     record.behavior = behavior;
     const scriptName = scriptNameFor(model, firmware.manifest.productVersion);
     record.script = scriptName;
+    const needsFdr = fdrSupport(identity) || scriptName === 'a12-ios17';
     const script = restoreScript(scriptName, {
       behavior,
       sealedSystemVolume: identity.components.some((c) => c.name === 'SystemVolume'),
-      fdrSupport: fdrSupport(identity) || scriptName === 'a12-ios17',
+      fdrSupport: needsFdr,
       baseband: this.#o.baseband,
       coprocessors: scriptName === 'a12-ios17' ? coprocessorReports(model, this.phone.ecid) : [],
     });
@@ -135,6 +151,7 @@ export class RestoreRamdisk implements RestoredRamdisk {
       basebandCheck: this.#o.basebandCheck,
       answerTimeoutMs: Math.max(MIN_WAIT_MS, ANSWER_TIMEOUT_MS * hardware.timeFactor),
       listen: (port, timeoutMs) => this.#listen(port, timeoutMs),
+      fdrServed: needsFdr ? () => this.#fdrServed(Math.max(MIN_FDR_WAIT_MS, FDR_WAIT_MS * hardware.timeFactor)) : () => Promise.resolve(true),
       unplug: () => this.#o.unplug(),
       connected: () => hardware.plugged,
       onWipeStarted: () => {
@@ -154,6 +171,23 @@ export class RestoreRamdisk implements RestoredRamdisk {
     clearTimeout(this.#startTimer);
     this.#ended = true;
     this.#waiting.clear();
+  }
+
+  /** True once the host has answered the phone's FDR ping, false when it has not within `timeoutMs`. */
+  #fdrServed(timeoutMs: number): Promise<boolean> {
+    if (this.record.fdr.pinged) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#fdr.events.off('pong', onPong);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      const onPong = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#fdr.events.once('pong', onPong);
+    });
   }
 
   #listen(port: number, timeoutMs: number): Promise<Duplex> {

@@ -53,6 +53,8 @@ export type RestoreRecord = {
   /** The host acknowledged the final status (ReceivedFinalStatusMsg). */
   finalStatusAcknowledged: boolean;
   outcome: RestoreOutcome | null;
+  /** The host's side of the FDR channel (docs/protocols/fdr.md): BeginCtrl done, a data connection pinged. */
+  fdr: { beganControl: boolean; pinged: boolean };
 };
 
 export function emptyRestoreRecord(): RestoreRecord {
@@ -70,5 +72,6 @@ export function emptyRestoreRecord(): RestoreRecord {
     status: null,
     finalStatusAcknowledged: false,
     outcome: null,
+    fdr: { beganControl: false, pinged: false },
   };
 }

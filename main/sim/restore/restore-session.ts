@@ -67,6 +67,8 @@ export type RestoreSessionContext = {
   answerTimeoutMs: number;
   /** Resolves with the phone's end of the host's next connection to `port` (registered before the request is sent). */
   listen(port: number, timeoutMs: number): Promise<Duplex>;
+  /** Resolves true once the host serves the FDR channel (always true for phones without factory data to recover). */
+  fdrServed(): Promise<boolean>;
   /** The cable is pulled (fault `unplugAt`). */
   unplug(): void;
   /** False once the cable is out. */
@@ -152,6 +154,10 @@ export class RestoreSession {
     }
     if (faults.status && faults.status.at === step.dataType) {
       throw new SessionStop('failed', faults.status.code, faults.status.log ?? `restore failed with status ${faults.status.code} at ${step.dataType}`);
+    }
+    // docs/protocols/fdr.md#without-it: the factory data is recovered before trust data is asked for.
+    if (step.dataType === RestoredDataType.FDRTrustData && !(await this.#c.fdrServed())) {
+      throw new SessionStop('failed', RestoreStatus.Fdr, 'failed to recover FDR data: the host never served the FDR channel');
     }
     const entry: DataRequestRecord = {
       dataType: step.dataType,
