@@ -7,6 +7,16 @@ export const JOURNEY_PROBLEMS = {
     detail: 'There is no phone with that id, and no saved journey for it.',
     nextSteps: ['Plug the phone in and wait until Lifeline names it.', '`lifeline devices` lists the phones it sees.'],
   }),
+  'journey-which-phone': entry({
+    title: 'Which phone?',
+    detail: 'Several phones are connected, and the rescue takes one at a time in the terminal.',
+    nextSteps: ['Name one with --phone: `lifeline devices` lists them.'],
+  }),
+  'journey-needs-person': entry({
+    title: 'The rescue needs an answer',
+    detail: 'The next step asks a question only a person can answer, and there is no terminal to ask in.',
+    nextSteps: ['Run `lifeline rescue` in a terminal: it continues where it stopped.', 'Or let it choose the suggested answer with --yes.'],
+  }),
   'journey-not-identified': entry({
     title: 'Still getting to know this phone',
     detail: 'The journey starts once Lifeline knows exactly which phone this is.',

@@ -20,7 +20,7 @@ function guardName(guard: unknown): string | null {
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'object' && guard !== null && 'type' in guard) return String((guard as { type: unknown }).type);
   if (typeof guard === 'function' && Array.isArray((guard as { guards?: unknown }).guards)) {
-    return ((guard as { guards: unknown[] }).guards.map(guardName) as string[]).join(' and ');
+    return ((guard as unknown as { guards: unknown[] }).guards.map(guardName) as string[]).join(' and ');
   }
   return 'guarded';
 }

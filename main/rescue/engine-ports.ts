@@ -57,6 +57,6 @@ export type EngineContext = {
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** The engine's events (a handler following a job it started). */
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe;
-  /** Runs when the engine closes, before the phones go. */
+  /** Runs when the engine closes, before its jobs are cancelled. */
   whenClosing(undo: () => void): void;
 };

@@ -22,6 +22,8 @@ import { JobRunner } from './jobs';
 export class Engine {
   private readonly emitter = new EventEmitter();
   private readonly detach: Unsubscribe[] = [];
+  /** Run before the jobs are cancelled, so what follows a job (a journey) keeps its place instead of seeing it fail. */
+  private readonly closing: (() => void)[] = [];
   private readonly journeyLog = new JourneyLog();
   readonly jobs: JobRunner;
   readonly handlers: CommandHandlers;
@@ -46,7 +48,7 @@ export class Engine {
       phones: () => phones?.list() ?? [],
       emit: (event, payload) => this.emit(event, payload),
       on: (event, listener) => this.on(event, listener),
-      whenClosing: (undo) => this.detach.push(undo),
+      whenClosing: (undo) => this.closing.push(undo),
     };
     this.handlers = {
       ...coreHandlers(context),
@@ -74,6 +76,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    for (const undo of this.closing.splice(0)) undo();
     await this.jobs.cancelAll();
     for (const undo of this.detach.splice(0)) undo();
     await this.options.phones?.close();
