@@ -33,7 +33,7 @@ export const ACCOUNT_RECOVERY_LINKS: readonly { label: string; url: string }[] =
 ]);
 
 const AFTER_ERASE =
-  'After the erase the phone asks for the Apple ID and password that were on it before (Activation Lock). Without them the phone cannot be set up: nobody, Lifeline included, can remove that lock for you.';
+  'After the erase, Activation Lock asks for the Apple ID and password that were on the phone before. Without them the phone cannot be set up: nobody, Lifeline included, can remove that lock for you.';
 const GET_READY = 'Before you erase, check you can sign in with that Apple ID at appleid.apple.com; if you forgot the password, reset it first at iforgot.apple.com.';
 
 export function activationLockVerdict(facts: ActivationLockFacts): ActivationLockVerdict {
@@ -54,7 +54,7 @@ export function activationLockVerdict(facts: ActivationLockFacts): ActivationLoc
     };
   }
   evidence.unshift(unknownBecause(facts));
-  return { state: 'unknown', evidence, message: `Lifeline cannot tell whether Find My is on; on most iPhones it is. If it is, ${AFTER_ERASE.charAt(0).toLowerCase()}${AFTER_ERASE.slice(1)} ${GET_READY}`, links };
+  return { state: 'unknown', evidence, message: `Lifeline cannot tell whether Find My is on; on most iPhones it is. If it is: ${AFTER_ERASE} ${GET_READY}`, links };
 }
 
 function unknownBecause(facts: ActivationLockFacts): string {

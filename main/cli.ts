@@ -15,6 +15,7 @@ import { EXIT } from './cli/exit-codes';
 import { registerInfoCommand } from './cli/info-command';
 import { registerDfuInfoCommand } from './cli/dfu-info-command';
 import { registerRestoreCommand } from './cli/restore-command';
+import { registerPasscodeGuideCommand } from './cli/passcode-guide-command';
 import { registerRescueCommand } from './cli/rescue-command';
 import { readHiddenLine } from './cli/hidden-input';
 import { createAppEngine } from './rescue/create-engine';
@@ -23,7 +24,7 @@ import { logFolder } from './log/data-folder';
 import { startFileLog } from './log/log';
 import { APP_VERSION } from './version';
 
-const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand, registerRescueCommand, registerDiagnosticsCommand];
+const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand, registerPasscodeGuideCommand, registerRescueCommand, registerDiagnosticsCommand];
 
 type Io = Pick<Output, 'out' | 'err' | 'ask' | 'askSecret'>;
 

@@ -11,12 +11,26 @@ import type { Phone } from '../../common/phone';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
+import { activationLockLines, proveBackupBeforeErase } from './erase-checks';
 import { EXIT } from './exit-codes';
 import { followJob, type JobEnding } from './follow-job';
 import { personPath } from './person-path';
 import { namesPhone, phonesMatching, shownPhoneId } from './phone-ids';
 
-type RestoreOptions = { ipsw?: string; latest: boolean; ecid?: string; phone?: string; until?: string; erase: boolean; update: boolean; yes: boolean };
+type RestoreOptions = {
+  ipsw?: string;
+  latest: boolean;
+  ecid?: string;
+  phone?: string;
+  until?: string;
+  erase: boolean;
+  update: boolean;
+  yes: boolean;
+  /** The backup to put back after the erase: proven to open before anything is erased. */
+  backup?: string;
+  passwordFile?: string;
+  dir?: string;
+};
 
 const RESTORABLE_MODES: readonly Phone['mode'][] = ['normal', 'recovery', 'dfu'];
 
@@ -69,17 +83,24 @@ async function phoneToRestore(api: LifelineApi, output: Output, wanted: string |
  * Nothing is erased before the person says so: an erase asks for the phone's name (or "erase") to be typed, an update
  * for "update". No terminal to ask in and no --yes: refused.
  */
-async function confirmed(output: Output, phone: Phone, choice: RestoreChoice, yes: boolean): Promise<boolean | 'no-terminal'> {
-  if (yes) return true;
-  if (!output.ask) return 'no-terminal';
+async function confirmed(output: Output, phone: Phone, choice: RestoreChoice, yes: boolean, activationLock: readonly string[]): Promise<boolean | 'no-terminal'> {
   const name = phone.deviceName ?? phone.model.name;
   const shown = `${name} (${phone.model.name}, ${shownPhoneId(phone.id, false)})`;
   const warning =
     choice === 'erase'
-      ? `This erases everything on ${shown}: photos, messages, apps, settings and the passcode. ` +
-        'After the erase, Activation Lock asks for the Apple ID and password that were on the phone.'
+      ? `This erases everything on ${shown}: photos, messages, apps, settings and the passcode.`
       : `This updates ${shown} to the new iOS and keeps its data. An update does not remove a forgotten passcode: only an erase does.`;
+  const sayActivationLock = (): void => {
+    if (choice === 'erase' && !output.json) for (const line of activationLock) output.err(line);
+  };
+  // What Activation Lock will ask for is said before every erase, also one confirmed in advance with --yes.
+  if (yes) {
+    sayActivationLock();
+    return true;
+  }
+  if (!output.ask) return 'no-terminal';
   output.err(warning);
+  sayActivationLock();
   const answer = (await output.ask(`Type the phone’s name (${name}) or “${choice}” to go on: `)).trim();
   return answer.toLowerCase() === choice || answer === name;
 }
@@ -111,7 +132,19 @@ async function completeRestore(api: LifelineApi, output: Output, signal: AbortSi
   const found = await phoneToRestore(api, output, options.phone ?? options.ecid?.replace(/^0x/i, ''));
   if ('exit' in found) return found.exit;
   const { phone } = found;
-  const answer = await confirmed(output, phone, choice, options.yes);
+  let backupAfter: string | undefined;
+  if (choice === 'erase' && options.backup !== undefined) {
+    const proven = await proveBackupBeforeErase(api, output, {
+      backupId: options.backup,
+      phoneId: phone.id,
+      ...(options.dir !== undefined ? { directory: options.dir } : {}),
+      ...(options.passwordFile !== undefined ? { passwordFile: options.passwordFile } : {}),
+    });
+    if ('exit' in proven) return proven.exit;
+    backupAfter = proven.backupId;
+  }
+  const lock = choice === 'erase' ? activationLockLines(await api.invoke('phone.activationLock', { phoneId: phone.id })) : [];
+  const answer = await confirmed(output, phone, choice, options.yes, lock);
   if (answer === 'no-terminal') {
     printProblem(output, new ProblemError('restore-not-confirmed', { choice }));
     return EXIT.usage;
@@ -128,7 +161,11 @@ async function completeRestore(api: LifelineApi, output: Output, signal: AbortSi
     ...(options.latest ? { latest: true } : {}),
   };
   const ending = await followJob(api, output, signal, () => api.invoke('restore.start', request));
-  return printEnding(output, ending, restoreProse, 'Cancelled before anything was sent to the phone: nothing on it changed.');
+  const exit = printEnding(output, ending, restoreProse, 'Cancelled before anything was sent to the phone: nothing on it changed.');
+  if (exit === EXIT.ok && backupAfter !== undefined && !output.json) {
+    output.err(`Then put your data back: set the phone up until it shows its Home Screen, tap Trust on it, and run \`lifeline backups restore ${backupAfter}\`.`);
+  }
+  return exit;
 }
 
 export const registerRestoreCommand: RegisterCommand = (program, { withEngine, signal }) => {
@@ -143,6 +180,9 @@ export const registerRestoreCommand: RegisterCommand = (program, { withEngine, s
     .option('--ecid <ecid>', 'the phone’s ECID in hex, when several phones are connected')
     .option('--phone <id>', 'the phone, by the id `lifeline devices --json` or `dfu-info --json` prints (or its ECID as shown), when several are connected')
     .option('--until <stage>', 'stop early: ramdisk (the phone then runs the restore system, nothing is erased)')
+    .option('--backup <id>', 'with --erase: the backup to put back afterwards; its password is checked before anything is erased')
+    .option('--password-file <file>', 'the password of that backup, on the first line of this file (else it is asked for, not shown)', (value: string) => personPath(value))
+    .option('--dir <folder>', 'look for that backup in this folder instead of the standard ones', (value: string) => personPath(value))
     .action((options: RestoreOptions) =>
       withEngine(async (api, output) => {
         if (options.until !== undefined && options.until !== 'ramdisk') {

@@ -114,7 +114,7 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
   it('phone.activationLock reads Find My from a trusted phone and says "unknown" honestly otherwise', async () => {
     const on = await api.invoke('phone.activationLock', { phoneId: phoneOf.findMyOn!.id });
     expect(on).toMatchObject({ state: 'on', evidence: ['The phone reports Find My as on (linked to an Apple ID).', 'The phone reports its activation state: Activated.'] });
-    expect(on.message).toMatch(/Apple ID and password that were on it before/);
+    expect(on.message).toMatch(/Activation Lock asks for the Apple ID and password that were on the phone before/);
     expect(on.links.map((link) => link.url)).toEqual(['https://iforgot.apple.com', 'https://support.apple.com/en-us/HT204921', 'https://support.apple.com/en-us/HT201441']);
     expect(await api.invoke('phone.activationLock', { phoneId: phoneOf.encrypts!.id })).toMatchObject({ state: 'off' });
     expect(await api.invoke('phone.activationLock', { phoneId: phoneOf.untrusted!.id })).toMatchObject({

@@ -8,7 +8,7 @@ describe('Activation Lock, honestly', () => {
     const verdict = activationLockVerdict({ ...normal, findMyOn: true });
     expect(verdict.state).toBe('on');
     expect(verdict.evidence).toEqual(['The phone reports Find My as on (linked to an Apple ID).', 'The phone reports its activation state: Activated.']);
-    expect(verdict.message).toMatch(/Apple ID and password that were on it before/);
+    expect(verdict.message).toMatch(/After the erase, Activation Lock asks for the Apple ID and password that were on the phone before/);
     expect(verdict.message).toMatch(/nobody, Lifeline included, can remove that lock/);
   });
 
@@ -25,7 +25,7 @@ describe('Activation Lock, honestly', () => {
     const verdict = activationLockVerdict(facts);
     expect(verdict.state).toBe('unknown');
     expect(verdict.evidence[0]).toBe(reason);
-    expect(verdict.message).toMatch(/^Lifeline cannot tell whether Find My is on; on most iPhones it is\. If it is, after the erase the phone asks/);
+    expect(verdict.message).toMatch(/^Lifeline cannot tell whether Find My is on; on most iPhones it is\. If it is: After the erase, Activation Lock asks/);
   });
 
   it('points only at Apple’s own recovery pages, never at a bypass', () => {
