@@ -5,7 +5,7 @@ const MODE_WORDS: Record<PhoneMode, string> = {
   recovery: 'Recovery mode',
   dfu: 'DFU mode (black screen is normal)',
   wtf: 'DFU mode (first stage)',
-  restore: 'Restoring',
+  restore: 'Restore mode',
   unknown: 'Unknown state',
 };
 

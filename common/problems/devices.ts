@@ -24,14 +24,16 @@ export const DEVICE_PROBLEMS = {
     detail: 'The phone disconnected. It may be restarting into another mode, or the cable was unplugged.',
     nextSteps: ['If you unplugged it, plug it back in.'],
   }),
-  'backup-wrong-mode': entry<{ mode: 'recovery' | 'dfu' }>({
+  'backup-wrong-mode': entry<{ mode: 'recovery' | 'dfu' | 'restore' }>({
     title: 'A backup is not possible in this mode',
     detail: ({ mode }) =>
-      mode === 'recovery'
-        ? 'In recovery mode the phone is not running iOS, so nothing on it can be read or copied.'
-        : 'In DFU mode the phone is not running iOS, so nothing on it can be read or copied.',
-    nextSteps: [
-      'If the phone was only stuck, restarting it normally may bring it back with everything on it — then a backup may be possible.',
+      mode === 'restore'
+        ? 'In restore mode the phone is running Apple’s restore system, not iOS, so nothing on it can be read or copied.'
+        : `In ${mode === 'recovery' ? 'recovery' : 'DFU'} mode the phone is not running iOS, so nothing on it can be read or copied.`,
+    nextSteps: ({ mode }) => [
+      mode === 'restore'
+        ? 'If a restore is under way, let it finish: the phone starts again on its own when it is done.'
+        : 'If the phone was only stuck, restarting it normally may bring it back with everything on it — then a backup may be possible.',
       FIND_EXISTING,
       ICLOUD,
     ],

@@ -10,7 +10,7 @@ const MODE_WORDS: Record<Phone['mode'], string> = {
   recovery: 'recovery',
   dfu: 'DFU',
   wtf: 'DFU (WTF)',
-  restore: 'restoring',
+  restore: 'restore mode',
   unknown: 'unknown',
 };
 

@@ -1,11 +1,13 @@
 import type { UsbmuxStatus } from '../../common/phone';
 import { readDeviceInfo, type LockdownDeviceInfo } from '../lockdown/device-info';
+import { LockdownError } from '../lockdown/lockdown-client';
 import type { UsbBus } from '../usb/usb-bus';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import { UsbmuxWatcher, type UsbmuxWatcherState } from '../usbmux/usbmux-watcher';
 import { PhoneRegistry } from './phone-registry';
 import type { LockdownFacts, LockdownProbe, UsbmuxFeed } from './phone-views';
+import { readRestoreModeFacts } from './restore-mode-facts';
 
 export function usbmuxStatusOf(state: UsbmuxWatcherState): UsbmuxStatus {
   switch (state.status) {
@@ -68,9 +70,21 @@ export function factsFrom(info: LockdownDeviceInfo): LockdownFacts {
   return facts;
 }
 
-/** The registry's lockdown probe: one bounded readDeviceInfo per attached phone. */
+/**
+ * The registry's lockdown probe: one bounded readDeviceInfo per attached phone. restored answers QueryType without
+ * echoing the request, which lockdown reads as out of step: such a phone is asked again as a restore-mode phone.
+ */
 export function lockdownProbe(client: UsbmuxClient, timeoutMs: number): LockdownProbe {
-  return async (device, signal) => factsFrom(await readDeviceInfo(client, device, { signal, timeoutMs, label: 'lifeline' }));
+  return async (device, signal) => {
+    try {
+      return factsFrom(await readDeviceInfo(client, device, { signal, timeoutMs, label: 'lifeline' }));
+    } catch (error) {
+      if (!(error instanceof LockdownError && error.code === 'ProtocolError') || signal.aborted) throw error;
+      const restoreMode = await readRestoreModeFacts(client, device, { signal, timeoutMs }).catch(() => null);
+      if (restoreMode) return restoreMode;
+      throw error;
+    }
+  };
 }
 
 export type HostRegistryOptions = {

@@ -316,6 +316,8 @@ export class PhoneRegistry implements PhoneSource {
 
   private modeOf(record: PhoneRecord): PhoneMode {
     if (record.usb && record.usb.mode !== 'normal') return record.usb.mode;
+    // In restore mode the phone enumerates with its normal-mode product id; only restored's answer tells the modes apart.
+    if (record.mux && this.facts(record)?.restoreMode) return 'restore';
     if (record.mux || record.usb) return 'normal';
     return 'unknown';
   }

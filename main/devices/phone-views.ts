@@ -26,6 +26,8 @@ export type LockdownFacts = {
   bdid?: number;
   /** Lockdown's UniqueDeviceID is not a UDID, or not the one usbmuxd lists. */
   invalidIdentity?: boolean;
+  /** Port 62078 answered as restored: the phone runs the restore ramdisk, not iOS. */
+  restoreMode?: boolean;
   trusted: boolean | null;
   passcodeSet: boolean | null;
   locked: boolean | null;

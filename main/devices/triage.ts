@@ -44,7 +44,7 @@ export function triage(facts: TriageFacts): TriageVerdict {
   if (facts.invalidIdentity) return refusal('phone-invalid-identity');
   if (!facts.connected) return refusal('phone-away');
   if (facts.mode === 'recovery' || facts.mode === 'dfu' || facts.mode === 'wtf' || facts.mode === 'restore') {
-    return refusal('backup-wrong-mode', { mode: facts.mode === 'recovery' ? 'recovery' : 'dfu' });
+    return refusal('backup-wrong-mode', { mode: facts.mode === 'wtf' ? 'dfu' : facts.mode });
   }
   if (facts.mode === 'normal' && facts.usbmuxMissing) return refusal('usbmux-missing');
   if (facts.mode === 'unknown' || facts.checking) return refusal('phone-checking');
