@@ -45,7 +45,7 @@ function ExistingBackups({ phone }: { phone: Phone }) {
   return (
     <section className="backup-existing" aria-labelledby={headingId}>
       <h4 id={headingId}>Backups of this phone on this computer</h4>
-      {backups.length === 0 ? <p>None found in the usual backup folders.</p> : <BackupList backups={backups} headingLevel={4} />}
+      {backups.length === 0 ? <p>None found in the usual backup folders.</p> : <BackupList backups={backups} headingLevel={4} contents />}
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import type { BackupSummary } from '../../common/api';
 import { useCommand, type RefreshKey } from '../hooks/use-command';
+import { BackupContentsLine } from './backup-contents';
 
 export function formatSize(bytes: number | null): string {
   if (bytes === null) return 'size unknown';
@@ -18,7 +19,8 @@ export function useBackups(phoneId: string | null, refresh: RefreshKey = null): 
   return { backups: listing.data?.backups ?? null, error: null };
 }
 
-export function BackupList({ backups, headingLevel = 3 }: { backups: BackupSummary[]; headingLevel?: 2 | 3 | 4 }) {
+/** `contents`: also count what each backup holds (photos, messages…), as the phone card does. */
+export function BackupList({ backups, headingLevel = 3, contents = false }: { backups: BackupSummary[]; headingLevel?: 2 | 3 | 4; contents?: boolean }) {
   const Heading = `h${headingLevel}` as 'h2' | 'h3' | 'h4';
   return (
     <ul className="backup-list">
@@ -31,6 +33,7 @@ export function BackupList({ backups, headingLevel = 3 }: { backups: BackupSumma
             {backup.modelName ?? backup.productType ?? 'Unknown model'}, iOS {backup.iosVersion ?? '?'} · {formatSize(backup.sizeBytes)} ·{' '}
             {backup.complete ? 'complete' : 'incomplete'} · {backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'}
           </p>
+          {contents && <BackupContentsLine backupId={backup.id} />}
           <p className="backup-path">{backup.path}</p>
         </li>
       ))}
