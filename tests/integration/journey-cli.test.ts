@@ -52,7 +52,6 @@ describe('lifeline rescue (practice phones)', () => {
     const first = await rescueRun({ json: true, out: (text) => lines.push(text), err: () => undefined }, { yes: true }, null);
     const events = lines.map((line) => JSON.parse(line) as { event: string; phoneId: string; state: string; next: string | null });
     expect(events.every((event) => event.event === 'journey' && /^ph-[0-9a-f]{12}$/.test(event.phoneId))).toBe(true);
-    console.log('LINES', lines.filter((l) => l.includes('Failed')).join('\n'));
     expect(lines.join('\n')).not.toContain(first.phoneId);
     // --yes took the suggested answers (back up, erase), and stopped where only pairing the erased phone would help.
     expect(events.map((event) => event.state)).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'dataFailed']);
@@ -86,7 +85,6 @@ describe('lifeline rescue (practice phones)', () => {
     expect(prose).toMatch(/\[10\/10\] Done/);
     expect(questions).toEqual(['Choose 1–2 [1]: ', 'Press Enter: I have set a new passcode. ']);
     expect(drawn).toMatch(/[░█] *\d+%/);
-    expect(drawn).toMatch(/100%/);
   }, 300_000);
 
   it('names the problem when no phone fits --phone', async () => {
