@@ -9,11 +9,11 @@ import type { BuildIdentity } from '../../ipsw/build-manifest';
 import { parseIm4m, propertyBytes, propertyInteger, type Im4m } from '../../img4/im4m';
 import { ticketSignatureValid } from '../../img4/ticket-signature';
 import { isPlistDict, type PlistDict, type PlistValue } from '../../plist/plist-value';
+import { SAVAGE_HEADER_BYTES } from '../../restore/coprocessor-updater';
 import { savagePatchComponent } from '../../tss/tss-coprocessor-request';
 import type { AnswerVerdict } from './restore-answer-checks';
 import { RestoreStatus } from './restore-status';
 
-const SAVAGE_HEADER_BYTES = 16;
 const fail = (reason: string): AnswerVerdict => ({ ok: false, status: RestoreStatus.Fail, reason });
 const same = (a: Uint8Array | undefined, b: PlistValue | undefined): boolean => a !== undefined && b instanceof Uint8Array && Buffer.from(a).equals(Buffer.from(b));
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
