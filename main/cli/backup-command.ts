@@ -1,8 +1,9 @@
-import { ProblemError, problemOf, type BackupDetails, type BackupRestoreOptions, type BackupRestoreResult, type BackupResult, type BackupSummary, type LifelineApi } from '../../common/api';
+import { ProblemError, problemOf, type BackupContents, type BackupDetails, type BackupRestoreOptions, type BackupRestoreResult, type BackupResult, type BackupSummary, type LifelineApi } from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
 import { readPasswordFile } from './password-file';
+import { describeWithPassword, formatBackupContents } from './backup-contents-output';
 import { EXIT } from './exit-codes';
 import { followJob } from './follow-job';
 import { personPath } from './person-path';
@@ -29,8 +30,8 @@ function withParentOptions<T extends { dir?: string; showEcid: boolean }>(own: T
   return { ...own, ...(own.dir === undefined && parent.dir !== undefined ? { dir: parent.dir } : {}), showEcid: own.showEcid || parent.showEcid === true };
 }
 
-/** `lifeline backups show ID`: the basic facts, one per line. */
-export function formatBackupDetails(backup: BackupDetails, showEcid = false): string {
+/** `lifeline backups show ID`: the basic facts, one per line, then what it holds when it was counted. */
+export function formatBackupDetails(backup: BackupDetails, showEcid = false, contents?: BackupContents): string {
   const lines = [
     `Backup ${backup.id}`,
     `  Phone:      ${backup.deviceName ?? 'Unknown phone'} (${backup.modelName ?? backup.productType ?? 'unknown model'})`,
@@ -42,7 +43,7 @@ export function formatBackupDetails(backup: BackupDetails, showEcid = false): st
     `  UDID:       ${shownUdid(backup.udid, showEcid)}`,
     `  Folder:     ${backup.path}`,
   ];
-  // What the backup holds (photos, messages, apps…) is listed here once backup.show reports it.
+  if (contents) lines.push(...formatBackupContents(contents));
   return lines.join('\n');
 }
 
@@ -195,11 +196,12 @@ export const registerBackupCommand: RegisterCommand = (program, { withEngine, si
     .description('show one backup: date, iOS, size, encryption, phone (id: the bk-… id `lifeline backups` prints, or the folder name)')
     .option('--dir <folder>', 'look in this folder instead of the standard ones', (value: string) => personPath(value))
     .option('--show-ecid', SHOW_ECID_HELP, false)
-    .action((id: string, own: { dir?: string; showEcid: boolean }) =>
+    .option('--password-file <file>', 'an encrypted backup’s password on the first line of this file, to count what it holds (else asked for, not shown)', (value: string) => personPath(value))
+    .action((id: string, own: { dir?: string; showEcid: boolean; passwordFile?: string }) =>
       withEngine(async (api, output) => {
         const options = withParentOptions(own, backups.opts());
-        const { backup } = await api.invoke('backup.show', { backupId: id, ...(options.dir !== undefined ? { directory: options.dir } : {}) });
-        printResult(output, backupForJson(backup, options.showEcid), () => formatBackupDetails(backup, options.showEcid));
+        const { backup, contents } = await describeWithPassword(api, output, id, options);
+        printResult(output, { ...backupForJson(backup, options.showEcid), contents }, () => formatBackupDetails(backup, options.showEcid, contents));
         return EXIT.ok;
       }),
     );

@@ -85,6 +85,27 @@ describe('lifeline restore --erase --backup: the backup’s password proven befo
     expect(`${out}\n${err}`).not.toContain(PASSWORD);
   });
 
+  it('lifeline backups show: date, iOS, size, encryption and what it holds, once the password opens it', async () => {
+    const locked = await run(['backups', 'show', backupId, '--dir', dir]);
+    expect(locked.code).toBe(EXIT.ok);
+    expect(locked.out).toMatch(/Encrypted: {2}yes/);
+    expect(locked.out).toContain('Contents:   not counted: the backup is encrypted');
+    const prompted: string[] = [];
+    const opened = await run(['backups', 'show', backupId, '--dir', dir], { askSecret: async (q) => (prompted.push(q), PASSWORD) });
+    expect(prompted).toHaveLength(1);
+    expect(opened.out).toMatch(/Photos: +4 \(A Live Photo/);
+    expect(opened.out).toMatch(/Videos: +1\n/);
+    expect(opened.out).toMatch(/Messages: +20\n/);
+    expect(opened.out).toMatch(/Contacts: +5\n/);
+    expect(opened.out).toMatch(/Notes: +2\n/);
+    expect(opened.out).not.toContain(PASSWORD);
+    const json = await run(['--json', 'backups', 'show', backupId, '--dir', dir, '--password-file', join(dir, 'right.txt')]);
+    expect(JSON.parse(json.out)).toMatchObject({ id: backupId, encrypted: true, iosVersion: '14.8', contents: { manifest: 'read', photos: { count: 4 }, messages: { count: 20 }, contacts: { count: 5 } } });
+    const wrong = await run(['--json', 'backups', 'show', backupId, '--dir', dir, '--password-file', join(dir, 'wrong.txt')]);
+    expect(wrong.code).toBe(EXIT.failed);
+    expect(JSON.parse(wrong.out)).toMatchObject({ error: { code: 'backup-wrong-password' } });
+  });
+
   it('no password and no one to ask: a backup it cannot open is useless after the erase; this phone can make a new one', async () => {
     const { code, out } = await run(['--demo', '--json', 'restore', '--erase', '--yes', '--phone', fiveS.id, '--backup', backupId, '--dir', dir]);
     expect(code).toBe(EXIT.failed);
