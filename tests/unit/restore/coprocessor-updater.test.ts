@@ -11,6 +11,7 @@ import { coprocessorRequestProblem } from '../../../main/sim/restore/practice-co
 import { coprocessorReports } from '../../../main/sim/restore/synthetic-coprocessors';
 import { writeSyntheticIpsw, type SyntheticIpswSpec } from '../../../main/sim/synthetic-ipsw';
 import { buildSavageTicketRequest, buildSeTicketRequest, savagePatchComponent } from '../../../main/tss/tss-coprocessor-request';
+import { postTssRequest } from '../../../main/tss/tss-client';
 import { TssError } from '../../../main/tss/tss-error';
 import { rejectionOf } from '../../thrown';
 
@@ -87,6 +88,24 @@ describe('coprocessor TSS requests', () => {
     expect(() => buildSavageTicketRequest(identity, { ...savage!.info, 'Savage,Nonce': Buffer.alloc(4096) })).toThrow(TssError);
     expect(() => buildSeTicketRequest(identity, se!.info, { 'SE,UpdatePayload': { Digest: Buffer.alloc(48) } })).toThrow(TssError);
     expect(() => buildSeTicketRequest(identity, se!.info, { ApECID: 1 })).toThrow(TssError);
+  });
+});
+
+describe('the practice signing server and coprocessor requests', () => {
+  it('signs a well-formed SE request and refuses one without the chip’s nonce (STATUS 94)', async () => {
+    const { request } = buildSeTicketRequest(identity, se!.info);
+    expect((await postTssRequest(request, { url: tss.url, attempts: 1 })).plist?.['SE,Ticket']).toBeInstanceOf(Uint8Array);
+    const { 'SE,Nonce': _nonce, ...withoutNonce } = request;
+    expect(coprocessorRequestProblem(withoutNonce)).toBe('SE,Nonce is not data');
+    expect((await postTssRequest(withoutNonce, { url: tss.url, attempts: 1 })).status).toBe(94);
+  });
+
+  it('refuses a Savage request whose patch is for the other signing world', async () => {
+    const { request, component } = buildSavageTicketRequest(identity, savage!.info);
+    const { [component]: patch, ...rest } = request;
+    const wrongWorld = { ...rest, 'Savage,B2-Dev-Patch': patch! };
+    expect(coprocessorRequestProblem(wrongWorld)).toContain('other signing world');
+    expect((await postTssRequest(wrongWorld, { url: tss.url, attempts: 1 })).status).toBe(94);
   });
 });
 
