@@ -13,7 +13,7 @@ async function run(...argv: string[]) {
 describe('paths typed on the command line', () => {
   it('resolves a relative path against the current folder first (the person means it), then normalises', () => {
     expect(personPath('Backups', '/home/ada', 'posix')).toBe('/home/ada/Backups');
-    expect(personPath('../shared//Backups/', '/home/ada', 'posix')).toBe('/home/shared/Backups');
+    expect(personPath('../family//Backups/', '/home/ada', 'posix')).toBe('/home/family/Backups');
     expect(personPath('fw\\x.ipsw', 'C:\\Users\\Ada', 'win32')).toBe('C:\\Users\\Ada\\fw\\x.ipsw');
     expect(personPath('/tmp/x.ipsw', '/home/ada', 'posix')).toBe('/tmp/x.ipsw');
   });
