@@ -1,5 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { PeerSkipReporter } from './tests/peers/peer-skip-reporter';
+
+// Logs, journeys and other app data written by engines and CLIs under test stay out of the tester's home folder.
+process.env.LIFELINE_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'lifeline-test-data-'));
 
 export default defineConfig({
   test: {
