@@ -192,7 +192,11 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
     }
 
     report('boot-chain', 0, 'Starting the restore system on the phone…');
-    const requester = apTicketRequester(identity, { ecid: phone.ecid, chipId: phone.model.cpid, boardId: phone.model.bdid }, options.tssUrl !== undefined ? { url: options.tssUrl } : {});
+    const requester = apTicketRequester(
+      identity,
+      { ecid: phone.ecid, chipId: phone.model.cpid, boardId: phone.model.bdid },
+      options.tssUrl !== undefined ? { url: options.tssUrl } : {},
+    );
     // The last ticket the boot chain asked for is the one the ramdisk booted with; the restore personalises with it.
     const tickets: { last: Buffer | null } = { last: null };
     const chain = await runBootChain({
@@ -218,7 +222,13 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
     if (!ticket) throw new Error('the boot chain finished without a ticket');
 
     report('ramdisk', 1, 'The restore system is running on the phone.');
-    baseband = basebandUpdaterFor({ archive, identity, ecid: phone.ecid, tss: options.tssUrl !== undefined ? { url: options.tssUrl } : {}, ...(options.tempDir ? { tempDir: options.tempDir } : {}) });
+    baseband = basebandUpdaterFor({
+      archive,
+      identity,
+      ecid: phone.ecid,
+      tss: options.tssUrl !== undefined ? { url: options.tssUrl } : {},
+      ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+    });
     const departure = watchDeparture(options.phones, phone.phoneId);
     try {
       let imageStarted: { at: number; bytes: number } | null = null;
@@ -259,7 +269,11 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
       const mode = await waitForReturn(options.phones, phone.phoneId, scaledWait(timeouts.rebootMs), new AbortController().signal, departure.left());
       const stages = meter.stageTimes();
       options.onProgress(
-        meter.finish(mode === 'normal' ? `Restored: the phone runs iOS ${prepared.version}.` : `Restored with iOS ${prepared.version}; the phone has not shown up again yet.`),
+        meter.finish(
+          mode === 'normal'
+            ? `Restored: the phone runs iOS ${prepared.version}.`
+            : `Restored with iOS ${prepared.version}; the phone has not shown up again yet.`,
+        ),
       );
       return {
         choice,
@@ -273,7 +287,8 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
     }
   } catch (error) {
     const failure = restoreFailure(error, meter.current ?? 'firmware');
-    if (moved && failure instanceof ProblemError) throw withWhereabouts(failure, await whereIsPhone(options.bus, phone.ecid, scaledWait(timeouts.whereaboutsMs)));
+    if (moved && failure instanceof ProblemError)
+      throw withWhereabouts(failure, await whereIsPhone(options.bus, phone.ecid, scaledWait(timeouts.whereaboutsMs)));
     throw failure;
   } finally {
     options.signal.removeEventListener('abort', onAbort);

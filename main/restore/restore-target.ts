@@ -28,7 +28,13 @@ function normalModePhones(phones: readonly Phone[]): RestorePhone[] {
     const { productType, boardConfig, cpid, bdid } = phone.model;
     if (!phone.connected || phone.identifying || phone.mode !== 'normal' || !ECID_ID.test(phone.id)) continue;
     if (productType === null || boardConfig === null || cpid === null || bdid === null) continue;
-    found.push({ phoneId: phone.id, ecid: BigInt(`0x${phone.id}`), mode: 'normal', model: { name: phone.model.name, productType, boardConfig, cpid, bdid }, deviceName: phone.deviceName });
+    found.push({
+      phoneId: phone.id,
+      ecid: BigInt(`0x${phone.id}`),
+      mode: 'normal',
+      model: { name: phone.model.name, productType, boardConfig, cpid, bdid },
+      deviceName: phone.deviceName,
+    });
   }
   return found;
 }
@@ -39,8 +45,14 @@ export async function findRestorePhone(bus: UsbBus, phones: readonly Phone[], wa
     (wanted.ecid === undefined || ecid === wanted.ecid) && (wanted.phoneId === undefined || (ecid !== undefined && ecidKey(ecid) === wanted.phoneId));
   const usbMatches = onUsb.filter(({ info }) => matchesWanted(info.ecid));
   // A malformed identity field in the serial string: that phone is never restored (common/phone-identity.ts).
-  const unidentified = usbMatches.length === 1 ? usbMatches[0] : usbMatches.length === 0 && wanted.phoneId === undefined ? onUsb.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
-  if (unidentified?.info.invalidIdentity !== undefined) throw new ProblemError('phone-invalid-identity', undefined, { cause: new Error(unidentified.info.invalidIdentity) });
+  const unidentified =
+    usbMatches.length === 1
+      ? usbMatches[0]
+      : usbMatches.length === 0 && wanted.phoneId === undefined
+        ? onUsb.find(({ info }) => info.invalidIdentity !== undefined)
+        : undefined;
+  if (unidentified?.info.invalidIdentity !== undefined)
+    throw new ProblemError('phone-invalid-identity', undefined, { cause: new Error(unidentified.info.invalidIdentity) });
   const candidates: RestorePhone[] = [];
   for (const { info } of usbMatches) {
     const model = info.model;

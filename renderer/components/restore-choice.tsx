@@ -11,7 +11,15 @@ export function RestoreChoicePicker({ choice, onChoose }: { choice: RestoreChoic
         const id = `restore-choice-${option}`;
         return (
           <div key={option} className="restore-option" data-selected={choice === option}>
-            <input type="radio" id={id} name="restore-choice" value={option} checked={choice === option} onChange={() => onChoose(option)} aria-describedby={`${id}-costs`} />
+            <input
+              type="radio"
+              id={id}
+              name="restore-choice"
+              value={option}
+              checked={choice === option}
+              onChange={() => onChoose(option)}
+              aria-describedby={`${id}-costs`}
+            />
             <label htmlFor={id}>{words.title}</label>
             <ul id={`${id}-costs`}>
               {words.costs.map((cost) => (

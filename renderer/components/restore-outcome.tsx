@@ -1,9 +1,22 @@
 import { RestoreResultSchema, type JobSummary } from '../../common/api';
 import { nextOnThePhone } from '../restore-words';
+import { NewPasscodeGuide } from './new-passcode-guide';
 import { ProblemHelpLink } from './problem-help-link';
 
 /** How the restore ended: what happens next on the phone, or the Problem with its next steps. */
-export function RestoreOutcome({ state, result, problem, onAgain }: { state: JobSummary['state']; result: unknown; problem: JobSummary['problem']; onAgain(): void }) {
+export function RestoreOutcome({
+  state,
+  result,
+  problem,
+  productType,
+  onAgain,
+}: {
+  state: JobSummary['state'];
+  result: unknown;
+  problem: JobSummary['problem'];
+  productType: string | null;
+  onAgain(): void;
+}) {
   if (state === 'succeeded') {
     const parsed = RestoreResultSchema.safeParse(result);
     return (
@@ -12,6 +25,7 @@ export function RestoreOutcome({ state, result, problem, onAgain }: { state: Job
         {parsed.success && <p>The phone now has iOS {parsed.data.firmware.version}.</p>}
         <h3>What happens next on the phone</h3>
         <ul>{parsed.success && nextOnThePhone(parsed.data).map((step) => <li key={step}>{step}</li>)}</ul>
+        {parsed.success && parsed.data.choice === 'erase' && <NewPasscodeGuide iosVersion={parsed.data.firmware.version} productType={productType} />}
       </section>
     );
   }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { RestoreRunStageSchema, type Problem, type RestoreChoice } from '../../common/api';
+import { ActivationLockNote } from '../components/activation-lock-note';
 import { ProblemHelpLink } from '../components/problem-help-link';
 import { RestoreChoicePicker } from '../components/restore-choice';
 import { RestoreConfirm } from '../components/restore-confirm';
@@ -28,6 +29,7 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
     return phone ? (phone.deviceName ?? phone.model.name) : null;
   });
   const [name] = useState(() => seenName ?? 'the phone');
+  const productType = useLifeline((s) => s.phones.find((p) => p.id === phoneId)?.model.productType ?? null);
   const modelKnown = useLifeline((s) => s.phones.some((p) => p.id === phoneId && p.model.productType !== null && p.model.boardConfig !== null));
   const state = useJobState(job);
   const problem = useLifeline((s) => (job ? (s.jobs[job]?.problem ?? null) : null));
@@ -80,8 +82,11 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
         <section className="restore-start" aria-labelledby="restore-start-title">
           <h2 id="restore-start-title">{confirming && choice ? RESTORE_CHOICES[choice].title : 'Erase or update'}</h2>
           <p className="restore-firmware">
-            {firmware ? `${describeReady(firmware)}.` : 'Lifeline first downloads the newest iOS Apple signs for this phone and checks it, before anything happens to the phone.'}
+            {firmware
+              ? `${describeReady(firmware)}.`
+              : 'Lifeline first downloads the newest iOS Apple signs for this phone and checks it, before anything happens to the phone.'}
           </p>
+          {confirming && choice === 'erase' && <ActivationLockNote phoneId={phoneId} />}
           {confirming && choice ? (
             <RestoreConfirm choice={choice} phoneName={name} starting={starting} onConfirm={() => start(choice)} onBack={() => setConfirming(false)} />
           ) : (
@@ -110,7 +115,9 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
       )}
 
       {job !== null && (state === 'running' || state === null) && <RestoreProgressPanel job={job} onCancel={cancel} />}
-      {job !== null && state !== null && state !== 'running' && <RestoreOutcome state={state} result={result} problem={problem} onAgain={again} />}
+      {job !== null && state !== null && state !== 'running' && (
+        <RestoreOutcome state={state} result={result} problem={problem} productType={productType} onAgain={again} />
+      )}
 
       <StatusAnnouncer message={status} />
     </main>

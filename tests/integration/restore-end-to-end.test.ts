@@ -53,11 +53,26 @@ describe('lifeline restore (command line, practice mode)', () => {
     const fiveS = phones.find((p) => p.model.name.startsWith('iPhone 5s'))!;
     const printed: string[] = [];
     const errors: string[] = [];
-    const code = await runCli(['--demo', '--json', 'restore', '--erase', '--yes', '--phone', fiveS.id], { out: (t) => printed.push(t), err: (t) => errors.push(t) });
+    const code = await runCli(['--demo', '--json', 'restore', '--erase', '--yes', '--phone', fiveS.id], {
+      out: (t) => printed.push(t),
+      err: (t) => errors.push(t),
+    });
     expect(code, errors.join('\n')).toBe(EXIT.ok);
     const result = JSON.parse(printed.join('')) as RestoreResult;
     expect(result).toMatchObject({ choice: 'erase', firmware: { version: '12.5.8' }, phoneMode: 'normal' });
-    expect(result.stages.map((s) => s.stage)).toEqual(['firmware', 'recovery', 'boot-chain', 'ramdisk', 'preparing', 'installing', 'verifying', 'flashing', 'baseband', 'finishing', 'reboot']);
+    expect(result.stages.map((s) => s.stage)).toEqual([
+      'firmware',
+      'recovery',
+      'boot-chain',
+      'ramdisk',
+      'preparing',
+      'installing',
+      'verifying',
+      'flashing',
+      'baseband',
+      'finishing',
+      'reboot',
+    ]);
   }, 180_000);
 
   it('refuses an erase nobody confirmed: no terminal to ask in and no --yes', async () => {
@@ -65,7 +80,10 @@ describe('lifeline restore (command line, practice mode)', () => {
     await runCli(['--demo', '--json', 'devices'], { out: (t) => out.push(t), err: () => undefined });
     const { phones } = JSON.parse(out[0]!) as { phones: { id: string; model: { name: string } }[] };
     const refused: string[] = [];
-    const refusedCode = await runCli(['--demo', '--json', 'restore', '--erase', '--phone', phones[0]!.id], { out: (t) => refused.push(t), err: () => undefined });
+    const refusedCode = await runCli(['--demo', '--json', 'restore', '--erase', '--phone', phones[0]!.id], {
+      out: (t) => refused.push(t),
+      err: () => undefined,
+    });
     expect(refusedCode).toBe(EXIT.usage);
     expect(JSON.parse(refused.join(''))).toMatchObject({ error: { code: 'restore-not-confirmed' } });
   }, 60_000);
@@ -101,7 +119,15 @@ describe('lifeline restore (command line, practice mode)', () => {
 
 describe('restore.start (engine, practice phones)', () => {
   it('erases an A7 iPhone 5s on iOS 12 from normal mode: the phone comes back as a new phone', async () => {
-    const { api, phone } = await practice({ model: { productType: 'iPhone6,1' }, ios: '12.4', deviceName: 'Ana’s iPhone', trusted: true, passcodeSet: true, locked: true, filesystem: FILESYSTEM });
+    const { api, phone } = await practice({
+      model: { productType: 'iPhone6,1' },
+      ios: '12.4',
+      deviceName: 'Ana’s iPhone',
+      trusted: true,
+      passcodeSet: true,
+      locked: true,
+      filesystem: FILESYSTEM,
+    });
     const before = await phoneIn(api, 'normal');
     const ending = await restoreThroughEngine(api, { choice: 'erase', confirmed: true, phoneId: before.id });
     expect(ending.problem).toBeNull();
@@ -115,7 +141,14 @@ describe('restore.start (engine, practice phones)', () => {
   }, 120_000);
 
   it('updates an A7 iPhone 5s and keeps its data, passcode and activation', async () => {
-    const { api, phone } = await practice({ model: { productType: 'iPhone6,1' }, ios: '12.4', trusted: true, passcodeSet: true, locked: true, filesystem: FILESYSTEM });
+    const { api, phone } = await practice({
+      model: { productType: 'iPhone6,1' },
+      ios: '12.4',
+      trusted: true,
+      passcodeSet: true,
+      locked: true,
+      filesystem: FILESYSTEM,
+    });
     const filesBefore = virtualFilesystemOf(phone).fileCount;
     expect(filesBefore).toBeGreaterThan(0);
     const before = await phoneIn(api, 'normal');
@@ -129,7 +162,14 @@ describe('restore.start (engine, practice phones)', () => {
   }, 120_000);
 
   it('erases an A12 iPhone XS on iOS 18 (sealed system volume) from normal mode', async () => {
-    const { api, phone } = await practice({ model: { productType: 'iPhone11,2' }, ios: '17.6', trusted: true, passcodeSet: false, locked: false, filesystem: FILESYSTEM });
+    const { api, phone } = await practice({
+      model: { productType: 'iPhone11,2' },
+      ios: '17.6',
+      trusted: true,
+      passcodeSet: false,
+      locked: false,
+      filesystem: FILESYSTEM,
+    });
     const before = await phoneIn(api, 'normal');
     const ending = await restoreThroughEngine(api, { choice: 'erase', confirmed: true, phoneId: before.id });
     expect(ending.problem).toBeNull();
@@ -143,7 +183,9 @@ describe('restore.start (engine, practice phones)', () => {
     const { api, phone } = await practice({ model: { productType: 'iPhone6,1' }, ios: '12.4', trusted: true, filesystem: FILESYSTEM });
     const before = await phoneIn(api, 'normal');
     await expect(api.invoke('restore.start', { choice: 'erase', phoneId: before.id })).rejects.toMatchObject({ problem: { code: 'bad-request' } });
-    await expect(api.invoke('restore.start', { choice: 'erase', confirmed: false, phoneId: before.id })).rejects.toMatchObject({ problem: { code: 'bad-request' } });
+    await expect(api.invoke('restore.start', { choice: 'erase', confirmed: false, phoneId: before.id })).rejects.toMatchObject({
+      problem: { code: 'bad-request' },
+    });
     expect(phone.hardware.mode).toBe('normal');
     expect(phone.restores).toHaveLength(0);
   }, 60_000);

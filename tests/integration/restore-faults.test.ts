@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 async function dfuPhone(): Promise<{ practice: RestorePractice; request: RestoreStartRequest }> {
-  const practice = await startRestorePractice({ model: { productType: 'iPhone6,1' }, mode: 'dfu', ecid: '0x000A1B2C3D4E5F62', filesystem: { fileCount: 12, totalBytes: 100_000 } });
+  const practice = await startRestorePractice({
+    model: { productType: 'iPhone6,1' },
+    mode: 'dfu',
+    ecid: '0x000A1B2C3D4E5F62',
+    filesystem: { fileCount: 12, totalBytes: 100_000 },
+  });
   practices.push(practice);
   const phone = await phoneIn(practice.api, 'dfu');
   return { practice, request: { choice: 'erase', confirmed: true, phoneId: phone.id } };

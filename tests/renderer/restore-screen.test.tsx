@@ -25,7 +25,15 @@ const model = findModelByProductType('iPhone6,1')!;
 const PHONE: Phone = {
   id: 'AAAA000000000001',
   mode: 'recovery',
-  model: { name: model.name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true },
+  model: {
+    name: model.name,
+    productType: model.productType,
+    boardConfig: model.boardConfig,
+    cpid: model.cpid,
+    bdid: model.bdid,
+    buttons: model.buttons,
+    known: true,
+  },
   iosVersion: null,
   buildVersion: null,
   deviceName: null,
@@ -52,7 +60,18 @@ function fakeApi() {
 }
 
 function job(state: JobSummary['state'], extra: Partial<JobSummary> = {}): JobSummary {
-  return { job: 'job-r', kind: 'restore', title: 'Erase and restore', phoneId: PHONE.id, state, startedAt: '2024-01-01T00:00:00.000Z', finishedAt: null, progress: null, problem: null, ...extra };
+  return {
+    job: 'job-r',
+    kind: 'restore',
+    title: 'Erase and restore',
+    phoneId: PHONE.id,
+    state,
+    startedAt: '2024-01-01T00:00:00.000Z',
+    finishedAt: null,
+    progress: null,
+    problem: null,
+    ...extra,
+  };
 }
 
 function renderScreen(store: LifelineStore, api: LifelineApi, jobId: string | null) {
@@ -109,13 +128,18 @@ describe('RestoreScreen', () => {
 
   it('re-renders only the progress panel on progress within a stage; offers Cancel only before the phone is touched', async () => {
     const store = createLifelineStore();
-    store.setState({ phones: [PHONE], jobs: { 'job-r': job('running', { progress: { job: 'job-r', phase: 'firmware', fraction: 0.01, message: 'Downloading iOS…' } }) } });
+    store.setState({
+      phones: [PHONE],
+      jobs: { 'job-r': job('running', { progress: { job: 'job-r', phase: 'firmware', fraction: 0.01, message: 'Downloading iOS…' } }) },
+    });
     renderScreen(store, fakeApi().api, 'job-r');
     expect(screen.getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
     const before = renders.screen;
     act(() => {
       const current = store.getState().jobs['job-r']!;
-      store.setState({ jobs: { 'job-r': { ...current, progress: { job: 'job-r', phase: 'firmware', fraction: 0.02, message: 'Downloading iOS…', etaSeconds: 90 } } } });
+      store.setState({
+        jobs: { 'job-r': { ...current, progress: { job: 'job-r', phase: 'firmware', fraction: 0.02, message: 'Downloading iOS…', etaSeconds: 90 } } },
+      });
     });
     expect(screen.getByText(/2% · about 2 min left/)).toBeInTheDocument();
     expect(renders.screen - before).toBe(0);
