@@ -17,6 +17,15 @@ export function normaliseUdid(serial: string): string {
   return UNDASHED_CHIP_UDID.test(serial) ? `${serial.slice(0, 8)}-${serial.slice(8)}` : serial;
 }
 
+/**
+ * The UDID of a phone from its chip id and ECID, for the A12 (CPID 0x8020) and every later chip: "%08X-%016X".
+ * null for older chips (A11 and before, numbered 0x7000–0x8015 and 0x8720–0x8965), whose 40-hex UDID only the phone knows.
+ */
+export function chipUdidOf(cpid: number, ecid: bigint): string | null {
+  if (cpid < 0x8020 || cpid >= 0x8700 || ecid < 0n || ecid >= 1n << 64n) return null;
+  return `${cpid.toString(16).toUpperCase().padStart(8, '0')}-${ecid.toString(16).toUpperCase().padStart(16, '0')}`;
+}
+
 /** True when `value` is exactly a UDID in one of the two real forms (no normalising). */
 export function isUdid(value: unknown): value is string {
   return typeof value === 'string' && (LEGACY_UDID.test(value) || CHIP_UDID.test(value));

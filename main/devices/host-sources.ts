@@ -5,6 +5,7 @@ import type { UsbBus } from '../usb/usb-bus';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 import { UsbmuxWatcher, type UsbmuxWatcherState } from '../usbmux/usbmux-watcher';
+import type { PhoneIdentities } from './phone-identity-memory';
 import { PhoneRegistry } from './phone-registry';
 import type { LockdownFacts, LockdownProbe, UsbmuxFeed } from './phone-views';
 import { readRestoreModeFacts } from './restore-mode-facts';
@@ -95,6 +96,8 @@ export type HostRegistryOptions = {
   probeTimeoutMs?: number;
   /** First retry delay when usbmuxd is away (doubles up to 5 s). */
   initialBackoffMs?: number;
+  /** Where ECID ↔ UDID pairs are remembered across runs (none: only what this run sees). */
+  identities?: PhoneIdentities;
 };
 
 const DEFAULT_PROBE_TIMEOUT_MS = 15_000;
@@ -114,6 +117,7 @@ export async function startHostRegistry(options: HostRegistryOptions): Promise<P
     usbmux: feed,
     probe: lockdownProbe(watcher.client, probeTimeoutMs),
     probeTimeoutMs: probeTimeoutMs + 1_000,
+    ...(options.identities ? { identities: options.identities } : {}),
     ...(options.reconnectGraceMs !== undefined ? { reconnectGraceMs: options.reconnectGraceMs } : {}),
   });
 }

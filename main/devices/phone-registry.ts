@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { Unsubscribe } from '../../common/api';
 import { findModelByChip, findModelByProductType, hex, type DeviceModel } from '../../common/device-table';
 import type { HostStatus, Phone, PhoneMode, PhoneModel, UsbmuxStatus } from '../../common/phone';
-import { describeReportedIdentity, parseUdid } from '../../common/phone-identity';
+import { chipUdidOf, describeReportedIdentity, parseUdid } from '../../common/phone-identity';
+import type { PhoneIdentities } from './phone-identity-memory';
 import type { PhoneSource } from './phone-source';
 import { appleUsbModeOf, isAppleVendor } from '../usb/apple-usb-ids';
 import { parseIBootSerial, type DeviceSerial } from '../usb/iboot-serial';
@@ -20,6 +21,8 @@ export type PhoneRegistryOptions = {
   reconnectGraceMs?: number;
   /** Upper bound for one lockdown probe. */
   probeTimeoutMs?: number;
+  /** ECID ↔ UDID pairs seen in normal mode, kept across runs (phones before the A12 tell only their ECID in recovery/DFU). */
+  identities?: PhoneIdentities;
 };
 
 type UsbView = { handle: UsbDeviceHandle; mode: PhoneMode; serial: DeviceSerial | null };
@@ -83,10 +86,16 @@ export class PhoneRegistry implements PhoneSource {
     return { deviceId: record.mux.deviceId, udid: record.mux.udid };
   }
 
-  /** The UDID seen for a phone (also while it is away or in another mode), to match its backups. */
+  /**
+   * The phone's UDID, to match its backups, also while it is away or in another mode: as seen, else from its chip and
+   * ECID (A12 on), else as remembered from when it last started normally.
+   */
   udidOf(phoneId: string): string | undefined {
     const record = [...this.records].find((r) => r.id === phoneId);
-    return record?.invalidIdentity ? undefined : record?.udid;
+    if (!record || record.invalidIdentity) return undefined;
+    if (record.udid !== undefined || record.ecid === undefined) return record.udid;
+    const cpid = record.usb?.serial?.cpid ?? this.facts(record)?.cpid ?? record.lastModel?.cpid;
+    return (cpid !== undefined ? chipUdidOf(cpid, record.ecid) : null) ?? this.options.identities?.udidOf(record.ecid);
   }
 
   /** The phone's current USB enumeration (recovery/DFU/normal), e.g. for iBoot commands in recovery (the coach). */
@@ -231,7 +240,12 @@ export class PhoneRegistry implements PhoneSource {
         record.probe = undefined;
         record.lockdown = outcome;
         if (outcome.state === 'done' && outcome.facts.invalidIdentity) record.invalidIdentity = true;
-        else if (outcome.state === 'done' && outcome.facts.ecid !== undefined) this.rekey(record, outcome.facts.ecid);
+        else if (outcome.state === 'done' && outcome.facts.ecid !== undefined) {
+          this.rekey(record, outcome.facts.ecid);
+          // Only lockdown in normal mode vouches for the pair (its UniqueDeviceID matched the UDID usbmuxd lists); a
+          // CPID-ECID UDID needs no memory.
+          if (!outcome.facts.restoreMode && ecidFromUdid(device.udid) === undefined) this.options.identities?.remember(outcome.facts.ecid, device.udid);
+        }
         this.changed(record);
       });
   }

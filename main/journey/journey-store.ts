@@ -3,14 +3,14 @@
  * written on every transition with temp + fsync + rename so a crash leaves the old file or the new one, never half.
  * A file that cannot be read, or that a newer Lifeline wrote, is renamed `.corrupt` and reported — never a crash.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { JOURNEY_STATES } from '../../common/contract/journey';
 import { PhoneModeSchema } from '../../common/phone';
 import type { Problem } from '../../common/api';
 import { renderProblem } from '../../common/problems/catalog';
+import { ATOMIC_TEMP_SUFFIX, writeFileAtomic } from '../log/atomic-file';
 
 export const JOURNEY_FILE_VERSION = 1;
 /** A saved journey is a few kilobytes; anything near this is not one of ours. */
@@ -87,23 +87,7 @@ export class JourneyStore {
 
   /** Atomic and durable: the temp file is flushed before the rename, the folder after it. */
   save(journey: SavedJourney): void {
-    const target = this.fileOf(journey.publicId);
-    mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(journey));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(temp, target);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw error;
-    }
-    syncFolder(this.folder);
+    writeFileAtomic(this.fileOf(journey.publicId), JSON.stringify(journey));
   }
 
   remove(publicId: string): boolean {
@@ -127,7 +111,7 @@ export class JourneyStore {
     }
     for (const name of names) {
       const path = join(this.folder, name);
-      if (name.endsWith('.tmp')) {
+      if (name.endsWith(ATOMIC_TEMP_SUFFIX)) {
         rmSync(path, { force: true });
         continue;
       }
@@ -161,19 +145,5 @@ function readSaved(path: string, expectedId: string): { ok: true; journey: Saved
     return { ok: true, journey: parsed.data };
   } catch (error) {
     return { ok: false, reason: error instanceof SyntaxError ? 'not JSON' : 'unreadable' };
-  }
-}
-
-/** A rename is durable once its folder is flushed; Windows cannot open a folder for that and does not need it. */
-function syncFolder(folder: string): void {
-  if (process.platform === 'win32') return;
-  let fd: number | undefined;
-  try {
-    fd = openSync(folder, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a folder; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -38,3 +38,8 @@ export function logFolder(data: string = dataFolder()): string {
 export function journeyFolder(data: string = dataFolder()): string {
   return join(data, 'journeys');
 }
+
+/** The ECID ↔ UDID pairs of phones seen started normally (main/devices/phone-identity-memory.ts). */
+export function phoneIdentitiesFile(data: string = dataFolder()): string {
+  return join(data, 'phone-identities.json');
+}

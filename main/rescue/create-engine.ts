@@ -4,6 +4,8 @@ import { BACKUP_DIR_ENV, currentLocationEnvironment } from '../backup/backup-loc
 import { CoachService } from '../coach/coach-service';
 import { FirmwareService, firmwareSettingsFromEnv } from '../firmware/firmware-service';
 import { startHostRegistry } from '../devices/host-sources';
+import { PhoneIdentityMemory } from '../devices/phone-identity-memory';
+import { phoneIdentitiesFile } from '../log/data-folder';
 import type { PhoneRegistry } from '../devices/phone-registry';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { UsbmuxClient } from '../usbmux/usbmux-client';
@@ -33,7 +35,8 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
     // Loaded only here, so a real run never loads (and the app's main bundle never contains) the virtual phones.
     const { startPracticeHost } = await import('../sim/practice-host');
     const host = await startPracticeHost({ timeFactor: options.demoTimeFactor ?? 1 });
-    const phones = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, ...grace });
+    const identities = PhoneIdentityMemory.open(phoneIdentitiesFile(host.dataDir));
+    const phones = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, identities, ...grace });
     // Practice backups of virtual phones never land among real ones (unless LIFELINE_BACKUP_DIR says where).
     const environment = currentLocationEnvironment();
     const practiceDir = environment.env[BACKUP_DIR_ENV] ?? join(host.dataDir, 'MobileSync', 'Backup');
@@ -55,7 +58,7 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
     });
   }
   const usb = await openHostUsbBus(options.usbip ?? process.env[USBIP_ENV]);
-  const phones = await startHostRegistry({ usb, ...grace });
+  const phones = await startHostRegistry({ usb, identities: PhoneIdentityMemory.open(phoneIdentitiesFile()), ...grace });
   const coach = new CoachService({ phones, usbmux: new UsbmuxClient() });
   const firmware = new FirmwareService(firmwareSettingsFromEnv());
   return new Engine({ ...identity, phones, backup: backupServiceFor(phones, undefined, undefined), coach, firmware, usb });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeviceModel } from '../../common/device-table';
-import { normaliseUdid } from '../../common/phone-identity';
+import { chipUdidOf, normaliseUdid } from '../../common/phone-identity';
 import type { Scenario } from './scenario';
 
 /** The stable numbers a phone is known by. Everything not given by the scenario is derived from its seed. */
@@ -17,13 +17,10 @@ function digest(seed: string, label: string): Buffer {
   return createHash('sha256').update(`${label}\0${seed}`).digest();
 }
 
-/** Apple moved to the 8-4… "CPID-ECID" UDID with the A12 (iPhone XS, 2018). */
-export function usesChipUdid(model: DeviceModel): boolean {
-  return model.cpid >= 0x8020 && model.cpid < 0x8900;
-}
 
-export function chipUdid(model: DeviceModel, ecid: bigint): string {
-  return `${model.cpid.toString(16).toUpperCase().padStart(8, '0')}-${ecid.toString(16).toUpperCase().padStart(16, '0')}`;
+/** Apple moved to the "CPID-ECID" UDID with the A12 (iPhone XS, 2018): the restore scripts tell the generations apart by it. */
+export function usesChipUdid(model: DeviceModel): boolean {
+  return chipUdidOf(model.cpid, 0n) !== null;
 }
 
 function parseEcid(text: string): bigint {
@@ -56,8 +53,7 @@ export function derivePhoneIdentity(scenario: Scenario, model: DeviceModel): Pho
   const ecid = scenario.ecid !== undefined ? parseEcid(scenario.ecid) : digest(seed, 'ecid').readBigUInt64BE(0) & 0xf_ffff_ffff_ffffn;
   let udid: string;
   if (scenario.udid !== undefined) udid = normaliseUdid(scenario.udid.replace('-', '')).toUpperCase();
-  else if (usesChipUdid(model)) udid = chipUdid(model, ecid);
-  else udid = createHash('sha1').update(`udid\0${seed}`).digest('hex');
+  else udid = chipUdidOf(model.cpid, ecid) ?? createHash('sha1').update(`udid\0${seed}`).digest('hex');
   if (/^[0-9a-fA-F]{40}$/.test(udid)) udid = udid.toLowerCase();
   if (scenario.reportedUdid !== undefined) udid = scenario.reportedUdid;
 
