@@ -72,7 +72,7 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
 
   afterAll(async () => {
     await engine?.close();
-    for (const phone of host?.phones ?? []) await virtualFilesystemOf(phone).dispose();
+    for (const phone of host?.sim.phones ?? []) await virtualFilesystemOf(phone).dispose();
     await host?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });
