@@ -77,7 +77,7 @@ export function restoreRecordDifferences(peer: RestoreRecord, ours: RestoreRecor
   note('requests (session)', pa.session, pb.session);
   note('label', peer.label, ours.label);
   differences.push(...keyDifferences('restoreOptions.', peer.restoreOptions ?? {}, ours.restoreOptions ?? {}));
-  for (const field of ['protocolVersion', 'script', 'behavior', 'messagesSent', 'bytesStreamed', 'status', 'finalStatusAcknowledged', 'outcome'] as const) {
+  for (const field of ['protocolVersion', 'script', 'behavior', 'messagesSent', 'bytesStreamed', 'status', 'finalStatusAcknowledged', 'outcome', 'fdr'] as const) {
     note(field, peer[field], ours[field]);
   }
   note(

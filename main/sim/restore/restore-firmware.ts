@@ -24,6 +24,18 @@ export function hasSealedSystemVolume(version: string): boolean {
   return compareVersions(version, '15.0') >= 0;
 }
 
+/**
+ * A build number shaped like Apple's (docs/protocols/firmware.md#buildmanifest): the iOS major + 4 (iOS 12 → 16), a
+ * letter for the minor version, then digits — here the product type's, so each practice IPSW has its own build.
+ * Hosts read the leading number as the build's major version (idevicerestore treats a build without one as pre-iOS 9
+ * and asks no signing server), so a practice build must start with it.
+ */
+export function practiceBuildNumber(version: string, productType: string): string {
+  // Versions may read like `27.x (current)`: only the leading digits of each part count.
+  const [major, minor] = version.split('.').map((part) => Number.parseInt(part, 10) || 0);
+  return `${(major ?? 0) + 4}${String.fromCharCode(0x41 + Math.min(minor ?? 0, 25))}${productType.replace(/\D/g, '')}`;
+}
+
 /** The practice / default IPSW of a product type: the newest iOS the model runs, every board of the type. */
 export function practiceIpswSpec(productType: string, osBytes: number): SyntheticIpswSpec | null {
   const boards = DEVICE_MODELS.filter((m) => m.productType === productType);
@@ -33,7 +45,7 @@ export function practiceIpswSpec(productType: string, osBytes: number): Syntheti
     productTypes: [productType],
     boards: boards.map((m) => ({ boardConfig: m.boardConfig, cpid: m.cpid, bdid: m.bdid ?? 0 })),
     version: model.maxIos,
-    build: `P${productType.replace(/\D/g, '')}A`,
+    build: practiceBuildNumber(model.maxIos, productType),
     osBytes,
     zip64: true,
     sealedSystemVolume: hasSealedSystemVolume(model.maxIos),
