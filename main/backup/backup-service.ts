@@ -18,6 +18,7 @@ import { encodeXmlPlist } from '../plist/plist-codec';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import { UsbmuxClient, UsbmuxError, type UsbmuxDevice, type UsbmuxListedDevice } from '../usbmux/usbmux-client';
 import type { UsbmuxAddress } from '../usbmux/usbmux-address';
+import { ReadBufferPool } from '../wire/read-buffer-pool';
 import { AfcSyncLock } from './afc-sync-lock';
 import { findBackups } from './backup-finder';
 import { currentLocationEnvironment, defaultBackupRoot, standardBackupRoots, type BackupRoot, type LocationEnvironment } from './backup-locations';
@@ -288,8 +289,10 @@ export class BackupService {
       await lockdown.stopSession().catch(() => undefined);
       lockdown.close();
 
-      const connect = async (service: { port: number; ssl: boolean }): Promise<Duplex> => {
-        const raw = await this.usbmux.connect(target.deviceId, service.port, { signal });
+      const connect = async (service: { port: number; ssl: boolean }, bulk = false): Promise<Duplex> => {
+        // The backup stream's reads land in recycled memory (TLS reads the socket itself, so only a plain one).
+        const readPool = bulk && !service.ssl ? new ReadBufferPool() : undefined;
+        const raw = await this.usbmux.connect(target.deviceId, service.port, readPool ? { signal, readPool } : { signal });
         opened.push(raw);
         if (!service.ssl) return raw;
         const tls = await serviceTls(raw, record, legacyTls, timeoutMs);
@@ -298,7 +301,7 @@ export class BackupService {
       };
       const np = new NotificationProxyClient(await connect(npService));
       const afc = afcService ? new AfcSyncLock(await connect(afcService)) : undefined;
-      const mb2 = new MobileBackup2Client(await connect(mb2Service), this.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.options.handshakeTimeoutMs } : {});
+      const mb2 = new MobileBackup2Client(await connect(mb2Service, true), this.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.options.handshakeTimeoutMs } : {});
       return { np, afc, mb2, lockdownValues, itunes: isPlistDict(itunes) ? itunes : undefined, dataBytes };
     } catch (error) {
       lockdown?.close();

@@ -12,6 +12,7 @@ import {
   type FileBatchSink,
   type FileBatchWriter,
 } from '../devicelink/device-link';
+import { recycleReadBuffer } from '../wire/read-buffer-pool';
 import { PRIVATE_DIR_MODE } from './private-files';
 import { UploadWriter, type UploadFile } from './upload-writer';
 
@@ -117,7 +118,9 @@ export class DeviceLinkFolderHost {
       data: (bytes) => {
         onBytes(bytes.length);
         this.bytesReceived += bytes.length;
-        return current ? writer.write(current, bytes) : undefined;
+        if (current) return writer.write(current, bytes);
+        recycleReadBuffer(bytes);
+        return undefined;
       },
       endFile: (outcome: FileBatchOutcome) => {
         const file = current;

@@ -1,5 +1,6 @@
 import { close, closeSync, fsync, constants as fsConstants, mkdirSync, open, openSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { recycleReadBuffer } from '../wire/read-buffer-pool';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
 
 /**
@@ -126,9 +127,15 @@ export class UploadWriter {
     return { file, wait: this.room() };
   }
 
-  /** Appends bytes; keeps a reference to `bytes` until they are written. A promise means: wait before reading more. */
+  /**
+   * Appends bytes; keeps a reference to `bytes` until they are written, then hands them back to their ReadBufferPool
+   * (the writer owns them from here). A promise means: wait before reading more.
+   */
   write(file: UploadFile, bytes: Buffer): Promise<void> | undefined {
-    if (file.failed || this.abandoned) return undefined;
+    if (file.failed || this.abandoned) {
+      recycleReadBuffer(bytes);
+      return undefined;
+    }
     file.pending.push(bytes);
     file.pendingBytes += bytes.length;
     this.heldBytes += bytes.length;
@@ -233,12 +240,15 @@ export class UploadWriter {
     this.heldBytes -= file.pendingBytes;
     file.pending = [];
     file.pendingBytes = 0;
-    if (file.failed || file.fd === undefined) return;
-    try {
-      writevAll(file.fd, buffers);
-    } catch (error) {
-      this.fail(file, error);
+    if (!file.failed && file.fd !== undefined) {
+      try {
+        writevAll(file.fd, buffers);
+      } catch (error) {
+        this.fail(file, error);
+      }
     }
+    // Written (copied into the page cache) or dropped: socket memory can take the next reads.
+    for (const buffer of buffers) recycleReadBuffer(buffer);
   }
 
   private queueSync(fd: number): void {
@@ -278,6 +288,7 @@ export class UploadWriter {
     this.recordFailure((error ?? new Error('Could not create the file')) as NodeJS.ErrnoException);
     file.failed = true;
     this.heldBytes -= file.pendingBytes;
+    for (const buffer of file.pending) recycleReadBuffer(buffer);
     file.pending = [];
     file.pendingBytes = 0;
     const fd = file.fd;

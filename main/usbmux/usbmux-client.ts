@@ -2,6 +2,7 @@ import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ByteReader, StreamClosedError, WireAbortedError, WireTimeoutError } from '../wire/byte-reader';
+import type { ReadBufferPool } from '../wire/read-buffer-pool';
 import { isPlistDict } from '../plist/plist-value';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 import { describeReportedIdentity, isUdid, parseUdid } from '../../common/phone-identity';
@@ -217,9 +218,10 @@ export class UsbmuxClient {
 
   /**
    * Opens a raw byte stream to a TCP port on the device. The port travels byte-swapped (docs/protocols/usbmux.md#port-byte-order).
-   * The returned socket is paused; a ByteReader, pipe() or resume() starts the flow.
+   * The returned socket is paused; a ByteReader, pipe() or resume() starts the flow. With `readPool` its reads land in
+   * the pool's recycled slabs (for bulk streams read through a ByteReader; see read-buffer-pool.ts).
    */
-  async connect(deviceId: number, port: number, options: UsbmuxRequestOptions = {}): Promise<Duplex> {
+  async connect(deviceId: number, port: number, options: UsbmuxRequestOptions & { readPool?: ReadBufferPool } = {}): Promise<Duplex> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`Invalid device port ${port}`);
     if (!Number.isInteger(deviceId) || deviceId < 0 || deviceId > 0xffffffff) throw new RangeError(`Invalid device id ${deviceId}`);
     const exchange = await this.exchange('Connect', { DeviceID: deviceId, PortNumber: swapPort(port) }, options);
@@ -271,7 +273,7 @@ export class UsbmuxClient {
     }
   }
 
-  private async exchange(messageType: string, fields: PlistDict, options: UsbmuxRequestOptions): Promise<Exchange> {
+  private async exchange(messageType: string, fields: PlistDict, options: UsbmuxRequestOptions & { readPool?: ReadBufferPool }): Promise<Exchange> {
     const socket = await this.open(options);
     const reader = new ByteReader(socket, { maxBuffered: this.maxMessageBytes + 64 * 1024 });
     const tag = this.nextTag;
@@ -321,14 +323,15 @@ export class UsbmuxClient {
     return new UsbmuxError('protocol', `${messageType}: unexpected reply from usbmuxd (keys: ${keys || 'none'})`);
   }
 
-  private open(options: UsbmuxRequestOptions): Promise<Socket> {
+  private open(options: UsbmuxRequestOptions & { readPool?: ReadBufferPool }): Promise<Socket> {
     const target = formatUsbmuxAddress(this.address);
     return new Promise<Socket>((resolve, reject) => {
       if (options.signal?.aborted) {
         reject(new UsbmuxError('aborted', `usbmuxd at ${target}: cancelled`));
         return;
       }
-      const socket = netConnect(usbmuxConnectOptions(this.address));
+      const pool = options.readPool;
+      const socket: Socket = netConnect(pool ? { ...usbmuxConnectOptions(this.address), onread: pool.onread(() => socket) } : usbmuxConnectOptions(this.address));
       const timer = setTimeout(
         () => fail(new UsbmuxError('daemon-unreachable', `usbmuxd at ${target} did not accept a connection within ${this.connectTimeoutMs} ms`, { socketCode: 'ETIMEDOUT' })),
         this.connectTimeoutMs,

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { isPooledReadBuffer, recycleReadBuffer } from './read-buffer-pool';
 
 /** The other side went away (unplugged cable, closed socket): an expected event, not a crash. */
 export class StreamClosedError extends Error {
@@ -84,6 +85,8 @@ export class ByteReader {
   /**
    * Exactly `n` bytes as the pieces they arrived in (views of the received chunks, no copy), in order.
    * For bulk payloads that go straight to a writev: a block straddling two socket chunks costs no copy.
+   * Pieces from a ReadBufferPool belong to the caller: hand them back with recycleReadBuffer() once written.
+   * Every other read returns bytes of its own (copied out of pooled chunks).
    */
   readPieces(n: number, options: ReadOptions = {}): Promise<Buffer[]> {
     if (!Number.isInteger(n) || n < 0) return Promise.reject(new RangeError(`Invalid read length ${n}`));
@@ -119,6 +122,7 @@ export class ByteReader {
     this.stream.off('close', this.onEnd);
     this.stream.off('error', this.onError);
     const rest = Buffer.concat(this.chunks, this.buffered);
+    for (const chunk of this.chunks) recycleReadBuffer(chunk);
     this.chunks = [];
     this.buffered = 0;
     this.waiter?.reject(new StreamClosedError('Reader released'));
@@ -188,6 +192,11 @@ export class ByteReader {
       out = first.subarray(0, count);
       if (first.length === count) this.chunks.shift();
       else this.chunks[0] = first.subarray(count);
+      if (isPooledReadBuffer(out)) {
+        const view = out;
+        out = Buffer.from(view);
+        recycleReadBuffer(view);
+      }
     } else {
       out = Buffer.allocUnsafe(count);
       let filled = 0;
@@ -198,6 +207,7 @@ export class ByteReader {
         filled += n;
         if (n === chunk.length) this.chunks.shift();
         else this.chunks[0] = chunk.subarray(n);
+        recycleReadBuffer(n === chunk.length ? chunk : chunk.subarray(0, n));
       }
     }
     this.consumed(count);
