@@ -109,6 +109,15 @@ export const backupCommands = {
       backups: z.array(BackupSummarySchema),
     }),
   },
+  /**
+   * Checks a password against an encrypted backup on this computer, offline: its keybag opens or not, no phone needed
+   * (docs/protocols/backup-encryption.md#class-keys-and-the-offline-check). Takes as long as the backup's key
+   * derivation (seconds for a real iPhone's). The password is used for this one check: never stored, logged or echoed.
+   */
+  'backup.checkPassword': {
+    request: z.object({ backupId: z.string().min(1).max(200), directory: FullPathSchema.optional(), password: z.string().min(1).max(4096) }).strict(),
+    response: z.object({ backupId: z.string(), correct: z.boolean() }),
+  },
   /** One backup by its id (`bk-…`) or folder name, searched in the standard folders (or `directory`). */
   'backup.show': {
     request: z.object({ backupId: z.string().min(1).max(200), directory: FullPathSchema.optional() }).strict(),

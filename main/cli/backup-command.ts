@@ -2,6 +2,7 @@ import { ProblemError, problemOf, type BackupContents, type BackupDetails, type 
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
+import { registerCheckPasswordCommand } from './backup-password-command';
 import { readPasswordFile } from './password-file';
 import { describeWithPassword, formatBackupContents } from './backup-contents-output';
 import { EXIT } from './exit-codes';
@@ -219,6 +220,7 @@ export const registerBackupCommand: RegisterCommand = (program, { withEngine, si
     .option('--copy', 'let the phone take the whole backup before it changes anything', false)
     .option('--remove', 'remove files from the phone that the backup does not hold', false)
     .option('--show-ecid', SHOW_ECID_HELP, false)
-    .action((id: string | undefined, options: RestoreCliOptions) => withEngine((api, output) => runRestore(api, output, id, options, signal)));
+    .action((id: string | undefined, options: RestoreCliOptions) => withEngine((api, output) => runRestore(api, output, id, withParentOptions(options, backups.opts()), signal)));
 
+  registerCheckPasswordCommand(backups, { withEngine });
 };

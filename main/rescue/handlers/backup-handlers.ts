@@ -1,4 +1,6 @@
 import { ProblemError, type BackupRestoreResult, type BackupResult } from '../../../common/api';
+import { findBackups } from '../../backup/backup-finder';
+import { checkPasswordOfBackup } from '../../backup/backup-password-check';
 import { BackupRestoreService } from '../../backup/backup-restore-service';
 import type { BackupService } from '../../backup/backup-service';
 import type { CommandHandlers, EngineContext } from '../engine-ports';
@@ -7,7 +9,7 @@ import type { CommandHandlers, EngineContext } from '../engine-ports';
  * backup.start (a 'backup' job; JobSummary.result is a BackupResult), backup.list, backup.show and backup.restore
  * (a 'backup.restore' job; JobSummary.result is a BackupRestoreResult).
  */
-export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list' | 'backup.show' | 'backup.restore'> {
+export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list' | 'backup.show' | 'backup.restore' | 'backup.checkPassword'> {
   const service = (): BackupService => {
     if (context.options.backup) return context.options.backup;
     throw new ProblemError('backup-unavailable');
@@ -16,6 +18,8 @@ export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'b
   const restoreService = (): BackupRestoreService => (restorer ??= new BackupRestoreService(service()));
   return {
     'backup.show': async ({ backupId, directory }) => ({ backup: await restoreService().show(backupId, directory) }),
+    'backup.checkPassword': async ({ backupId, directory, password }) =>
+      checkPasswordOfBackup(await findBackups(service().roots(directory), { skipSize: true }), backupId, password),
     'backup.restore': async ({ backupId, phoneId, udid, directory, password, options }) => {
       const restore = restoreService();
       const phone = phoneId !== undefined ? context.phones().find((p) => p.id === phoneId) : undefined;
