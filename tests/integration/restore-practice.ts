@@ -45,7 +45,9 @@ export async function startRestorePractice(scenario: ScenarioInput): Promise<Res
 export async function phoneIn(api: LifelineApi, mode: Phone['mode'], id?: string): Promise<Phone> {
   return new Promise((resolve) => {
     const check = (phones: Phone[]): boolean => {
-      const phone = phones.find((p) => p.connected && !p.identifying && p.mode === mode && (id === undefined || p.id === id));
+      // A phone running iOS has said who it is once it has told its iOS version (even to a computer it does not trust).
+      const said = (p: Phone): boolean => !p.identifying && (p.mode !== 'normal' || p.iosVersion !== null);
+      const phone = phones.find((p) => p.connected && said(p) && p.mode === mode && (id === undefined || p.id === id));
       if (phone) resolve(phone);
       return phone !== undefined;
     };
