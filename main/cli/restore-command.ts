@@ -69,8 +69,13 @@ async function ecidForPhone(api: LifelineApi, output: Output, wanted: string): P
 
 /** The phone a complete restore is for: the one `--phone` names, else the only one connected in a mode it can start from. */
 async function phoneToRestore(api: LifelineApi, output: Output, wanted: string | undefined): Promise<{ phone: Phone } | { exit: number }> {
-  const { phones } = await settledSnapshot(api);
+  const { phones, host } = await settledSnapshot(api);
   const connected = phones.filter((p) => p.connected && RESTORABLE_MODES.includes(p.mode));
+  // Every restore passes through recovery or DFU over USB: without USB, say so (with the fix) before anything is asked.
+  if (host.usb.state === 'unavailable' && !connected.some((p) => p.mode !== 'normal')) {
+    printProblem(output, new ProblemError('usb-blocked', { hostDetail: host.usb.detail, hostFix: host.usb.fix }));
+    return { exit: EXIT.failed };
+  }
   const matches = wanted !== undefined ? phonesMatching(connected, wanted) : connected;
   const [phone] = matches;
   if (matches.length === 1 && phone) return { phone };

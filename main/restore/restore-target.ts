@@ -39,8 +39,19 @@ function normalModePhones(phones: readonly Phone[]): RestorePhone[] {
   return found;
 }
 
+/**
+ * Every restore goes through recovery/DFU over USB: when this computer's USB status says it cannot be used (no USB
+ * subsystem, no permission, no driver) and no phone was seen on it, that — with its fix — is what to say, not "no phone".
+ */
+export function refuseBlockedUsb(bus: UsbBus): void {
+  const status = bus.status();
+  if (status.state === 'unavailable') throw new ProblemError('usb-blocked', { hostDetail: status.detail, hostFix: status.fix });
+}
+
 export async function findRestorePhone(bus: UsbBus, phones: readonly Phone[], wanted: { phoneId?: string; ecid?: bigint }): Promise<RestorePhone> {
+  // Listing first: a bus learns it lacks permission when it tries to read a phone's serial string.
   const onUsb = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery');
+  if (onUsb.length === 0) refuseBlockedUsb(bus);
   const matchesWanted = (ecid: bigint | undefined): boolean =>
     (wanted.ecid === undefined || ecid === wanted.ecid) && (wanted.phoneId === undefined || (ecid !== undefined && ecidKey(ecid) === wanted.phoneId));
   const usbMatches = onUsb.filter(({ info }) => matchesWanted(info.ecid));

@@ -11,7 +11,7 @@ import { runBootChain } from '../../restore/boot-chain';
 import { BootChainError } from '../../restore/boot-chain-error';
 import { bootChainFailure } from '../../restore/restore-problems';
 import { runRestore } from '../../restore/restore-run';
-import { findRestorePhone } from '../../restore/restore-target';
+import { findRestorePhone, refuseBlockedUsb } from '../../restore/restore-target';
 import { listIrecvDevices } from '../../irecv/irecv-discovery';
 import { apTicketRequester } from '../../tss/ap-ticket';
 import { tssUrlFromEnvironment } from '../../tss/tss-client';
@@ -32,6 +32,7 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
       }
       const wantedEcid = ecidOf(request.ecid);
       const candidates = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery');
+      if (candidates.length === 0) refuseBlockedUsb(bus);
       const found = candidates.filter(({ info }) => wantedEcid === undefined || info.ecid === wantedEcid);
       const target = found[0];
       const unidentified = found.length === 1 ? target : found.length === 0 ? candidates.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
