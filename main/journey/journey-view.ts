@@ -14,7 +14,7 @@ import {
 } from '../../common/contract/journey';
 import type { Progress } from '../../common/api';
 import { ERASE_PHRASE, type JourneyContext } from './journey-machine';
-import { passcodeGuidance } from './passcode-guidance';
+import { passcodeGuidance } from '../../common/passcode-guidance';
 
 type StateView = { step: JourneyStep; title: (context: JourneyContext) => string; message: (context: JourneyContext) => string };
 
@@ -168,7 +168,7 @@ export function journeySnapshotView({ state, context, publicId, live, can, now }
     firmware: context.firmware,
     confirmation: state === 'confirmErase' ? confirmationOf(context) : null,
     coachAttempt: state === 'coaching' || state === 'coachMissed' ? context.coachAttempt : null,
-    passcodeGuidance: state === 'newPasscode' ? passcodeGuidance(context.firmware?.version ?? context.phone.iosVersion) : null,
+    passcodeGuidance: state === 'newPasscode' ? passcodeGuidance(context.firmware?.version ?? context.phone.iosVersion, null).steps : null,
     updatedAt: now.toISOString(),
   };
 }
