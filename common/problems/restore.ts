@@ -10,7 +10,10 @@ export const RESTORE_PROBLEMS = {
       params?.wanted !== undefined
         ? `No phone in DFU or recovery mode (or trusted and running iOS) matches ${params.wanted.slice(0, 64)}.`
         : 'Lifeline restores a phone that is in DFU or recovery mode, or one that runs iOS and trusts this computer.',
-    nextSteps: ['Put the phone into recovery or DFU mode (lifeline coach recovery helps), then try again.', 'Run `lifeline dfu-info --json` or `lifeline devices --json` to see the phones Lifeline can restore.'],
+    nextSteps: [
+      'Put the phone into recovery or DFU mode, then try again: `lifeline recovery enter` does it for a phone that starts and trusts this computer; `lifeline dfu-plan --device <model>` (or “Get into recovery / DFU mode” on the phone’s card in the app) shows the timed button steps.',
+      'Run `lifeline dfu-info --json` or `lifeline devices --json` to see the phones Lifeline can restore.',
+    ],
     helpUrl: APPLE_HELP.recoveryMode,
   }),
   'restore-not-confirmed': entry<{ choice: 'erase' | 'update' }>({
