@@ -240,7 +240,11 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
       `Start with the Volume Up tap. Pressing ${power} together with a volume button on a running phone opens Emergency SOS — if the SOS slider or a countdown appears, let go and cancel it.`,
     );
   }
-  if (dfuGoal) safety.push('Getting into DFU mode erases nothing. A restore from DFU mode does erase the phone; a recovery-mode "Update" is the gentler first try.');
+  if (dfuGoal) {
+    safety.push(
+      'Getting into DFU mode erases nothing. From here Lifeline can update iOS, which keeps the data but keeps the passcode too (it does not get past a forgotten one), or erase the phone, which deletes everything, the passcode with it.',
+    );
+  }
   return {
     goal,
     family,

@@ -138,3 +138,14 @@ describe('step words fit a glance (hands busy, eyes on the phone)', () => {
     expect([...new Set(tooLong)]).toEqual([]);
   });
 });
+
+describe('the safety words before DFU mode', () => {
+  it.each(['dfu-assisted', 'dfu-manual'] as const)('%s: say what an update keeps (the data and the passcode) and that only an erase gets past a forgotten passcode', (goal) => {
+    const safety = planFor(model('iPhone10,3'), goal).safety.join(' ');
+    expect(safety).toMatch(/erases nothing/);
+    expect(safety).toMatch(/update iOS, which keeps the data but keeps the passcode too/);
+    expect(safety).toMatch(/does not get past a forgotten one/);
+    expect(safety).toMatch(/erase the phone, which deletes everything/);
+    expect(safety).not.toMatch(/gentler/);
+  });
+});
