@@ -11,6 +11,7 @@ import { DIAGNOSTICS_PROBLEMS } from './diagnostics';
 import { FIRMWARE_PROBLEMS } from './firmware';
 import { GENERAL_PROBLEMS } from './general';
 import { JOURNEY_PROBLEMS } from './journey';
+import { PAIRING_PROBLEMS } from './pairing';
 import type { ProblemEntry } from './problem-entry';
 import { RESTORE_PROBLEMS } from './restore';
 import { RESTORE_ERROR_PROBLEMS } from './restore-errors';
@@ -18,6 +19,7 @@ import { RESTORE_ERROR_PROBLEMS } from './restore-errors';
 export const PROBLEM_CATALOG = {
   ...GENERAL_PROBLEMS,
   ...DEVICE_PROBLEMS,
+  ...PAIRING_PROBLEMS,
   ...COACH_PROBLEMS,
   ...BACKUP_PROBLEMS,
   ...BACKUP_RESTORE_PROBLEMS,

@@ -11,6 +11,7 @@ import { BackupProgress } from './backup-progress';
 import { problemForFailure, type BackupService, type BackupTarget, type OpenServices } from './backup-service';
 import { DeviceLinkFolderHost } from './device-link-host';
 import { MobileBackup2Error } from './mobilebackup2-client';
+import { readyForRestore, type RestoreReadinessOptions } from './restore-readiness';
 
 /**
  * Puts a backup back onto a trusted phone (docs/protocols/mobilebackup2.md#restoring-a-backup): choose the backup
@@ -35,6 +36,8 @@ export type BackupRestoreServiceOptions = {
   idleTimeoutMs?: number;
   /** Bound for the phone's first message after the request. */
   firstMessageTimeoutMs?: number;
+  /** How long the Trust dialog and the setup assistant are waited for, and how often the phone is asked. */
+  readiness?: Omit<RestoreReadinessOptions, 'signal' | 'onWaiting'>;
 };
 
 export const DEFAULT_RESTORE_OPTIONS: BackupRestoreOptions = Object.freeze({ systemFiles: true, reboot: true, copyFirst: false, removeItemsNotRestored: false });
@@ -105,6 +108,13 @@ export class BackupRestoreService {
     if (this.active.has(key)) throw new ProblemError('restore-already-running');
     this.active.add(key);
     try {
+      // An erased phone forgot this computer and waits in its setup assistant: pair, and wait for its activation.
+      await readyForRestore(this.backups.usbmux, target, {
+        ...this.options.readiness,
+        signal,
+        onWaiting: (message) => context.progress({ phase: 'phone', fraction: null, message }),
+      });
+      progress.publish(true);
       const opened = await this.backups.openServices(target, signal);
       return await this.restoreWith(target, opened, candidates, request, options, progress, context, started);
     } finally {

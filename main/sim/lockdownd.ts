@@ -205,8 +205,11 @@ export class Lockdownd {
       return this.error(connection, 'Pair', LockdownError.InvalidPairRecord);
     }
     // docs/protocols/lockdown.md#trust-dialog: since iOS 7 the Trust dialog decides; a locked phone cannot show it.
+    // docs/protocols/lockdown.md#after-an-erase: a phone still in its setup assistant pairs without asking.
     if (iosAtLeast(phone.scenario, '7.0')) {
       if (!record.SystemBUID) return this.error(connection, 'Pair', LockdownError.InvalidPairRecord);
+    }
+    if (iosAtLeast(phone.scenario, '7.0') && phone.scenario.setupDone) {
       if (phone.scenario.passcodeSet && phone.scenario.locked) return this.error(connection, 'Pair', LockdownError.PasswordProtected);
       const answer = phone.trustDialogAnswer();
       if (answer === 'pending') return this.error(connection, 'Pair', LockdownError.PairingDialogResponsePending);

@@ -35,6 +35,15 @@ export function practiceControls(phones: () => readonly VirtualIphone[]): Practi
         case 'enter-passcode':
           phone.enterPasscode();
           break;
+        case 'tap-trust':
+          phone.answerTrustDialog('accept');
+          break;
+        case 'tap-dont-trust':
+          phone.answerTrustDialog('deny');
+          break;
+        case 'choose-restore-from-computer':
+          phone.chooseRestoreFromComputer();
+          break;
       }
     },
     async button(phoneId: string, button: PracticeButton, down: boolean) {

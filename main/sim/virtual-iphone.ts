@@ -50,6 +50,8 @@ export type VirtualIphoneOptions = {
 
 /** Emitted on `events` with the RestoreResult when a restore ramdisk run ends. */
 export const RESTORE_ENDED_EVENT = 'restore-ended';
+/** Emitted on `events` when the person chose "From Mac or PC" in the setup assistant. */
+export const RESTORE_FROM_COMPUTER_CHOSEN_EVENT = 'restore-from-computer-chosen';
 const MAX_KEPT_RESTORES = 16;
 const PRACTICE_OS_BYTES = 4 * 1024 * 1024;
 
@@ -358,6 +360,16 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
     this.trustAnswer = answer;
   }
 
+  /**
+   * The person goes through the setup assistant of an erased phone up to "Transfer Your Apps & Data" and chooses
+   * "From Mac or PC": on the way the phone is activated (Activation Lock asks for the Apple ID when Find My was on),
+   * and it stays in the setup assistant, waiting for a computer to put a backup back (docs/protocols/lockdown.md#after-an-erase).
+   */
+  chooseRestoreFromComputer(): void {
+    this.scenario.activated = true;
+    this.events.emit(RESTORE_FROM_COMPUTER_CHOSEN_EVENT);
+  }
+
   unlock(): void {
     this.scenario.locked = false;
     this.scenario.unlockedSinceBoot = true;
@@ -401,6 +413,8 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
     const service = this.services.get(name);
     if (!service) return LockdownError.InvalidService;
     const scenario = this.scenario;
+    // docs/protocols/lockdown.md#after-an-erase: no backup service before the phone is activated.
+    if (ESCROW_SERVICES.has(name) && !scenario.activated) return LockdownError.ServiceProhibited;
     if (ESCROW_SERVICES.has(name) && scenario.passcodeSet && scenario.locked) {
       const escrow = request.escrowBag;
       if (!escrow) return LockdownError.PasswordProtected;

@@ -6,6 +6,9 @@ const ACTIONS: ReadonlyArray<{ action: PracticeAction; label: string; needsCable
   { action: 'enter-recovery', label: 'Put into recovery mode', needsCable: true },
   { action: 'restart', label: 'Restart', needsCable: true },
   { action: 'enter-passcode', label: 'Type the passcode', needsCable: false },
+  { action: 'tap-trust', label: 'Tap Trust', needsCable: false },
+  { action: 'tap-dont-trust', label: 'Tap Don’t Trust', needsCable: false },
+  { action: 'choose-restore-from-computer', label: 'Setup: choose “From Mac or PC”', needsCable: false },
 ];
 
 /** Practice mode: do to a virtual phone what you would do to a real one, and watch Lifeline follow. */

@@ -43,6 +43,8 @@ const SAMPLES: NeedsParams & MayTakeParams = {
   'journey-action-not-now': { action: 'confirmErase', state: 'choosing' },
   'journey-confirmation-mismatch': { phrase: 'erase' },
   'journey-phone-missing': { waitedSeconds: 60 },
+  'pair-no-answer': { waitedSeconds: 300 },
+  'restore-phone-not-activated': { waitedSeconds: 1800 },
   'journey-save-set-aside': { file: 'ph-0123456789ab.json', reason: 'not JSON' },
   'no-such-practice-phone': { phoneId: 'practice-9' },
   'phone-not-found': { phoneId: '…3F2A1C' },
