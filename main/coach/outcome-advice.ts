@@ -4,6 +4,7 @@
  */
 import { dfuButtonsOf, type CoachGoal, type CoachPlan } from '../../common/coach-plans';
 import type { CoachOutcome, CoachOutcomeKind, HostChecklist } from '../../common/contract/coach';
+import { LINUX_UDEV_RULE_LOCAL_PATH, LINUX_UDEV_RULE_PACKAGED_PATH } from '../usb/linux-udev-rule';
 
 export type AdviceInput = {
   kind: CoachOutcomeKind;
@@ -176,7 +177,7 @@ export function hostChecks(platform: string, productType: string): HostChecklist
     checks.push({
       id: 'linux-udev',
       title: 'Linux: allow access to Apple devices',
-      detail: 'Install the udev rule for Apple devices in recovery and DFU mode (39-libirecovery.rules), make sure you are in the group it names (often plugdev), then unplug and replug the phone.',
+      detail: `Lifeline’s .deb installs the udev rule that lets you reach a phone in recovery or DFU mode (${LINUX_UDEV_RULE_PACKAGED_PATH}). With another install, create ${LINUX_UDEV_RULE_LOCAL_PATH} as the USB note says, then unplug and replug the phone.`,
     });
   } else if (platform === 'win32') {
     checks.push({

@@ -5,6 +5,7 @@
  */
 import { HotplugListeners } from './hotplug-listeners';
 import { APPLE_VENDOR_ID } from './apple-usb-ids';
+import { LINUX_UDEV_FIX } from './linux-udev-rule';
 import {
   UsbDeviceError,
   type UsbBus,
@@ -92,12 +93,6 @@ function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === 'string' ? error : 'unknown error';
 }
-
-const LINUX_UDEV_FIX =
-  'Linux needs a udev rule before Lifeline may talk to iPhones in recovery or DFU mode. Create ' +
-  '/etc/udev/rules.d/39-lifeline.rules containing the line ' +
-  'SUBSYSTEM=="usb", ATTR{idVendor}=="05ac", ATTR{idProduct}=="122[27]|128[0-3]", TAG+="uaccess" ' +
-  'then run "sudo udevadm control --reload-rules", and unplug and reconnect the iPhone.';
 
 export const WINDOWS_DRIVER_FIX =
   'Windows has no Apple driver for this iPhone. Install Apple’s “Apple Devices” app from the Microsoft Store ' +
