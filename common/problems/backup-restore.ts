@@ -1,5 +1,5 @@
 /** Problems of putting a backup back onto a phone (main/backup/backup-restore-service.ts) and of naming the backup. */
-import { APPLE_HELP, entry } from './problem-entry';
+import { APPLE_HELP, IF_IT_KEEPS_HAPPENING, entry } from './problem-entry';
 
 const UNCHANGED = 'Nothing on the phone was changed.';
 const PARTIAL = 'The phone holds only part of the backup now: it may say “Restore incomplete” or start Setup again. Connect it and run the restore again, or erase it and start over.';
@@ -98,6 +98,6 @@ export const BACKUP_RESTORE_PROBLEMS = {
   'restore-failed': entry({
     title: 'The restore failed',
     detail: 'Something Lifeline did not expect stopped the restore.',
-    nextSteps: ['Try again. If it keeps happening, note what you did just before and contact support.'],
+    nextSteps: ['Try again.', IF_IT_KEEPS_HAPPENING],
   }),
 };

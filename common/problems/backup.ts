@@ -1,5 +1,5 @@
 /** Problems of making a backup (main/backup) and of choosing the phone to back up. */
-import { APPLE_HELP, entry, formatBytes } from './problem-entry';
+import { APPLE_HELP, IF_IT_KEEPS_HAPPENING, entry, formatBytes } from './problem-entry';
 
 const KEPT = 'Your previous backup is unchanged.';
 const WRITABLE = 'Check the backup folder is writable, or choose another one.';
@@ -123,7 +123,7 @@ export const BACKUP_PROBLEMS = {
   'backup-failed': entry({
     title: 'The backup failed',
     detail: 'Something Lifeline did not expect stopped the backup.',
-    nextSteps: [KEPT, 'Try again. If it keeps happening, note what you did just before and contact support.'],
+    nextSteps: [KEPT, 'Try again.', IF_IT_KEEPS_HAPPENING],
   }),
   'backup-wrong-phone': entry({
     title: 'This is not the phone this computer trusted',

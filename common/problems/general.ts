@@ -1,7 +1,7 @@
 /** Problems of Lifeline itself: the engine, its transports and requests that do not fit the contract. */
-import { entry } from './problem-entry';
+import { IF_IT_KEEPS_HAPPENING, entry } from './problem-entry';
 
-const TRY_AGAIN_OR_SUPPORT = ['Try again.', 'If it keeps happening, note what you did just before and contact support.'];
+const TRY_AGAIN_OR_SUPPORT = ['Try again.', IF_IT_KEEPS_HAPPENING];
 
 export const GENERAL_PROBLEMS = {
   internal: entry<{ message: string }>({
@@ -42,6 +42,7 @@ export const GENERAL_PROBLEMS = {
   'engine-unavailable': entry<{ reason: string }>({
     title: 'Lifeline’s engine could not be started',
     detail: ({ reason }) => reason,
+    // Export diagnostics needs the engine: only the note is asked for here.
     nextSteps: ['Quit Lifeline and open it again.', 'If it keeps happening, note what you did just before and contact support.'],
   }),
   'engine-closed': entry({
@@ -57,7 +58,7 @@ export const GENERAL_PROBLEMS = {
   'job-interrupted': entry<{ jobTitle: string; kind: string; reason: string }>({
     title: ({ jobTitle }) => `${jobTitle} — interrupted`,
     detail: ({ reason }) => `Lifeline’s engine stopped while this was running and has been restarted. ${reason}`.slice(0, 1000),
-    nextSteps: ({ kind }) => [...afterInterruption(kind), 'If it keeps happening, note what you did just before and contact support.'],
+    nextSteps: ({ kind }) => [...afterInterruption(kind), IF_IT_KEEPS_HAPPENING],
   }),
   'job-failed': entry({
     title: 'That did not work',

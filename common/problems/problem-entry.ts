@@ -33,6 +33,10 @@ export function wordList(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
+/** The last step when nothing else helped: what support needs and where it comes from (the app's footer, or the CLI). */
+export const IF_IT_KEEPS_HAPPENING =
+  'If it keeps happening, save a diagnostics file (“Export diagnostics” at the bottom of Lifeline’s window, or `lifeline diagnostics export`) and send it to support with a note of what you did just before.';
+
 /** Apple's support pages the catalog links to. */
 export const APPLE_HELP = {
   restoreErrors: 'https://support.apple.com/en-us/HT201444',

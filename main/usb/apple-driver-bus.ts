@@ -214,7 +214,7 @@ export type AppleDriverBusOptions = {
 };
 
 const WINDOWS_API_FIX =
-  'Lifeline could not load the Windows component it uses to reach Apple’s driver. Reinstall Lifeline; if this keeps happening, send us this message.';
+  'Lifeline could not load the Windows component it uses to reach Apple’s driver. Reinstall Lifeline; if this keeps happening, send support a diagnostics file (“Export diagnostics”, or `lifeline diagnostics export`).';
 
 export class AppleDriverBus implements UsbBus {
   readonly #options: AppleDriverBusOptions;

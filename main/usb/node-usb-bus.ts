@@ -107,7 +107,7 @@ export function classifyUsbFailure(error: unknown, platform: NodeJS.Platform, ph
       state: 'unavailable',
       reason: 'library-failed',
       detail,
-      fix: 'Lifeline’s USB component could not be loaded on this computer. Reinstall Lifeline; if this keeps happening, send us this message. Phones that start up normally can still be reached through Apple’s usbmuxd service.',
+      fix: 'Lifeline’s USB component could not be loaded on this computer. Reinstall Lifeline; if this keeps happening, send support a diagnostics file (“Export diagnostics”, or `lifeline diagnostics export`). Phones that start up normally can still be reached through Apple’s usbmuxd service.',
     };
   }
   if (/\/sys\/bus\/usb|no usb subsystem|usbfs|ENOENT/i.test(detail)) {
