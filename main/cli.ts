@@ -28,8 +28,8 @@ const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevic
 
 type Io = Pick<Output, 'out' | 'err' | 'ask' | 'askSecret'>;
 
-export async function runCli(argv: string[], io: Io = defaultIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
-  let exitCode: number = EXIT.ok;
+/** The `lifeline` program: its global options and every command, each running its action through `context`. */
+export function buildCliProgram(context: CliContext, io: Pick<Io, 'out' | 'err'>): Command {
   const program = new Command()
     .name('lifeline')
     .description('Rescue an iPhone you are locked out of: see it, back it up, restore it.')
@@ -39,7 +39,12 @@ export async function runCli(argv: string[], io: Io = defaultIo(), signal: Abort
     .option('--usbip <host:port>', 'reach USB through a USB/IP server instead of this computer’s ports (or LIFELINE_USBIP)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  for (const register of COMMANDS) register(program, context);
+  return program;
+}
 
+export async function runCli(argv: string[], io: Io = defaultIo(), signal: AbortSignal = new AbortController().signal): Promise<number> {
+  let exitCode: number = EXIT.ok;
   const context: CliContext = {
     signal,
     async withEngine(action) {
@@ -63,7 +68,7 @@ export async function runCli(argv: string[], io: Io = defaultIo(), signal: Abort
       }
     },
   };
-  for (const register of COMMANDS) register(program, context);
+  const program = buildCliProgram(context, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
