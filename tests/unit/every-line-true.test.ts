@@ -279,13 +279,13 @@ describe('the checks catch what they are for', () => {
     const packaged = packagedTargets();
     expect(
       missingFiles(
-        planted('Create /etc/udev/rules.d/39-lifeline.rules, or install /usr/lib/udev/rules.d/39-lifeline.rules (see assets/packaging/linux/39-lifeline.rules and docs/nowhere.md#x).'),
+        planted('Create /etc/udev/rules.d/39-lifeline.rules, or install /usr/lib/udev/rules.d/39-lifeline.rules (see assets/packaging/linux/39-lifeline.rules and docs/no-such-notes/).'),
         inRepository,
         packaged,
       ),
     ).toEqual([
       'planted: assets/packaging/linux/39-lifeline.rules is not in the repository',
-      'planted: docs/nowhere.md is not in the repository',
+      'planted: docs/no-such-notes/ is not in the repository',
       "planted: /etc/udev/rules.d/39-lifeline.rules is not a file Lifeline's package installs",
       "planted: /usr/lib/udev/rules.d/39-lifeline.rules is not a file Lifeline's package installs",
     ]);
