@@ -35,7 +35,7 @@ describe('the contract boundary', () => {
     const engine = new Engine({ version: '1' });
     vi.spyOn(engine.handlers, 'devices.list').mockRejectedValue(new Error('boom'));
     const envelope = await dispatch(engine, context, 'devices.list', {});
-    expect(envelope).toMatchObject({ ok: false, problem: { code: 'internal', detail: expect.stringContaining('boom'), nextSteps: expect.arrayContaining([expect.stringContaining('contact support')]) } });
+    expect(envelope).toMatchObject({ ok: false, problem: { code: 'internal', detail: expect.stringContaining('boom'), nextSteps: expect.arrayContaining([expect.stringContaining('lifeline diagnostics export')]) } });
   });
 
   it('delivers events to subscribers until they unsubscribe', () => {
