@@ -11,11 +11,11 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
  *  - bytes are then written synchronously, straight from the socket's own buffers (no copy) while they are still
  *    in the CPU cache, a few blocks per write. Handing every write to the thread pool costs a thread wake-up each,
  *    and buffers held for later writes are copied from cold memory and keep the garbage collector busy.
- *  - a kept file is fsynced then closed on the thread pool as soon as its last byte is written, a few at a time, so the
- *    disk writes back while the socket is still being read; durable() waits for the last one (before the backup is
- *    swapped in). Memory stays bounded: once `maxHeldBytes` wait for files still being created, `maxOpening` files
- *    are being created or `maxSyncBacklog` wait for their fsync, begin/write return a promise and the caller stops
- *    reading the socket.
+ *  - a kept file is fsynced then closed on the thread pool as soon as its last byte is written, 4 at a time (the journal
+ *    commits them together), so the disk writes back while the socket is still being read; durable() waits for the
+ *    last one (before the backup is swapped in). Memory stays bounded: once `maxHeldBytes` wait for files still
+ *    being created, `maxOpening` files are being created or `maxSyncBacklog` wait for their fsync, begin/write return
+ *    a promise and the caller stops reading the socket.
  *
  * Safety: each file is a fresh inode (O_EXCL; an existing name is unlinked first, a planted symlink is never
  * followed), files naming the same path are created strictly one after the other, a failed or refused file is
@@ -61,7 +61,8 @@ export type UploadWriterOptions = {
 const DEFAULT_WRITE_BYTES = 64 * 1024;
 const DEFAULT_MAX_HELD_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_OPENING = 64;
-const DEFAULT_MAX_SYNCING = 2;
+/** With libuv's 4 threads all busy with fsyncs, files being created wait in the queue; measured the best trade-off. */
+const DEFAULT_MAX_SYNCING = 4;
 const DEFAULT_MAX_SYNC_BACKLOG = 256;
 /** Below every platform's IOV_MAX (1024 on Linux and macOS). */
 const MAX_BUFFERS_PER_WRITE = 512;

@@ -139,7 +139,9 @@ try {
       times[side.name].push(seconds);
       if (side.name !== 'peer') cpu[side.name].push((used.user + used.system) / 1e6);
       if (phoneBefore !== undefined && phoneAfter !== undefined) phoneCpu[side.name].push(phoneAfter - phoneBefore);
-      console.error(`  run ${run + 1} ${side.name}: ${seconds.toFixed(2)} s`);
+      const phoneText = phoneBefore !== undefined && phoneAfter !== undefined ? `, phone CPU ${(phoneAfter - phoneBefore).toFixed(1)} s` : '';
+      const ownText = side.name === 'peer' ? '' : `, CPU ${((used.user + used.system) / 1e6).toFixed(1)} s`;
+      console.error(`  run ${run + 1} ${side.name}: ${seconds.toFixed(2)} s${ownText}${phoneText}`);
     }
   }
 } finally {
