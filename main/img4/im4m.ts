@@ -9,8 +9,11 @@ import { Img4Error } from './img4-error';
 
 export const MAX_IM4M_BYTES = 1024 * 1024;
 const MAX_ENTRIES = 512;
-/** Real tickets hold a few thousand DER elements (≈ 60 images × a handful of properties, plus certificates). */
-export const IM4M_DER_BOUNDS = { maxElements: 8192, maxDepth: 32 };
+/**
+ * Real tickets hold one to two thousand DER elements (≈ 60 images × a handful of properties, plus certificates). asn1js
+ * keeps several hundred heap bytes per element, so the bound is what keeps a dense hostile ticket's memory small.
+ */
+export const IM4M_DER_BOUNDS = { maxElements: 4096, maxDepth: 32 };
 
 /** A property value as IMG4 carries it: OCTET STRING, INTEGER, BOOLEAN or IA5String. */
 export type Img4Property = Uint8Array | bigint | boolean | string;
