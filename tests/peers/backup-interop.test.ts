@@ -10,7 +10,7 @@ import { virtualFilesystemOf } from '../../main/sim/services/index';
 import { BackupEvent, PASSCODE_ENTERED_EVENT } from '../../main/sim/services/mobilebackup2';
 import { hashFile } from '../../main/sim/virtual-fs';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
-import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool, untilBackInNormalMode } from './peer-tool';
 
 const TOOL = whichTool('idevicebackup2');
 const skip = peerSkipReason([needTool('idevicebackup2', 'libimobiledevice-utils')]);
@@ -60,11 +60,10 @@ describe.skipIf(skip !== null).each(['14.8', '17.0'])('Lifeline backups and idev
     const [changed] = fs.files();
     await fs.writeFile(changed!.domain, changed!.relativePath, Buffer.from('changed after our backup'));
     expect(await fs.digest()).not.toBe(before);
-    const restarted = new Promise((resolve) => phone.events.on('mode', (mode: string) => (mode === 'normal' ? resolve(mode) : undefined)));
+    const restarted = untilBackInNormalMode(phone);
     const restored = await runTool(TOOL!, ['restore', '--system', ours], sim.address, 100_000);
     expect(restored.output).toContain('Restore Successful.');
     expect(await fs.digest()).toBe(before);
-    // The phone restarts at the end of a restore (RestoreShouldReboot): the next test needs it back.
     await restarted;
   });
 

@@ -9,7 +9,7 @@ import { createSimServices, virtualFilesystemOf } from '../../main/sim/services/
 import { BackupEvent, PASSCODE_ENTERED_EVENT } from '../../main/sim/services/mobilebackup2';
 import { startSimulator, type Simulator } from '../../main/sim/simulator';
 import { hashChunks, type VirtualFilesystem } from '../../main/sim/virtual-fs';
-import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
+import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool, untilBackInNormalMode } from './peer-tool';
 
 const TOOL = whichTool('idevicebackup2');
 const skip = peerSkipReason([needTool('idevicebackup2', 'libimobiledevice-utils'), needTool('ideviceinfo', 'libimobiledevice-utils')]);
@@ -93,9 +93,11 @@ describe.skipIf(skip !== null).each(['14.8', '17.0'])('idevicebackup2 encryption
     expect(wrong.output).not.toContain('Restore Successful.');
     expect(wrong.output).toContain('Incorrect backup password');
     expect(await fs.digest()).not.toBe(before);
+    const restarted = untilBackInNormalMode(phone);
     const right = await runTool(TOOL!, ['restore', '--system', '--password', 'first secret', dir], sim.address, TIMEOUT_MS);
     expect(right.output).toContain('Restore Successful.');
     expect(await fs.digest()).toBe(before);
+    await restarted;
   });
 
   it('changes the password only when the old one is right; new backups open with the new one only', { timeout: TIMEOUT_MS }, async () => {

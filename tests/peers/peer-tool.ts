@@ -83,3 +83,11 @@ export async function waitFor(check: () => boolean, timeoutMs: number, stepMs = 
   }
   return check();
 }
+
+/**
+ * Resolves when the phone is back in normal mode: a backup restore ends with the phone restarting (RestoreShouldReboot),
+ * and the next test needs it back. Call before the restore starts so the event cannot be missed.
+ */
+export function untilBackInNormalMode(phone: { events: { on(event: 'mode', listener: (mode: string) => void): unknown } }): Promise<void> {
+  return new Promise((resolve) => phone.events.on('mode', (mode) => (mode === 'normal' ? resolve() : undefined)));
+}
