@@ -23,7 +23,7 @@ async function pooledConnection(pool: ReadBufferPool, bytes: Buffer): Promise<{ 
     while (at < bytes.length) {
       peer.write(bytes.subarray(at, at + size));
       at += size;
-      size = (size * 7 + 13) % 9000 + 1;
+      size = ((size * 7 + 13) % 9000) + 1;
     }
     peer.end();
   });
@@ -114,7 +114,7 @@ describe('ReadBufferPool', () => {
     const { socket, close } = await pooledConnection(pool, bytes);
     const reader = new ByteReader(socket);
     const hash = createHash('sha256');
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const header = await reader.read(Math.min(5, bytes.length - at));
       hash.update(header);
       at += header.length;
