@@ -67,3 +67,13 @@ export function checkFullPath(input: unknown, platform?: PathPlatform): FullPath
 export function isFullPath(input: unknown, platform?: PathPlatform): boolean {
   return checkFullPath(input, platform).ok;
 }
+
+/**
+ * A folder named by an environment variable (saved state of a kind: the person or a test chose it), through the same
+ * rule: its normalised path, or undefined when unset or refused, so the caller falls back to its default.
+ */
+export function fullPathFromEnvironment(value: string | undefined, platform: string): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const checked = checkFullPath(value, platform === 'win32' ? 'win32' : 'posix');
+  return checked.ok ? checked.path : undefined;
+}

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix, win32 } from 'node:path';
+import { fullPathFromEnvironment } from '../../common/full-path';
 
 /**
  * Where backups live (docs/protocols/mobilebackup2.md#backup-locations). Each root holds one `<UDID>/` folder per phone, exactly as
@@ -35,8 +36,8 @@ export function currentLocationEnvironment(): LocationEnvironment {
  * LIFELINE_BACKUP_DIR, when set, is the only one: a test or a person who chose a folder means it.
  */
 export function standardBackupRoots(environment: LocationEnvironment = currentLocationEnvironment()): BackupRoot[] {
-  const override = environment.env[BACKUP_DIR_ENV];
-  if (override !== undefined && override.trim().length > 0) return [{ path: override, kind: 'override', label: 'Chosen backup folder' }];
+  const override = fullPathFromEnvironment(environment.env[BACKUP_DIR_ENV], environment.platform);
+  if (override !== undefined) return [{ path: override, kind: 'override', label: 'Chosen backup folder' }];
   const { platform, env, home } = environment;
   if (platform === 'darwin') {
     return [{ path: posix.join(home, 'Library', 'Application Support', 'MobileSync', 'Backup'), kind: 'finder', label: 'Finder / iTunes' }];

@@ -9,6 +9,7 @@ import { checkFitsPhone, readBuildManifest } from '../ipsw/build-manifest';
 import { FirmwareDownloader, type DownloaderOptions, type DownloadProgress } from './downloader';
 import { DEFAULT_APPLE_CATALOG_URL, DEFAULT_IPSWME_URL, FirmwareCatalog } from './firmware-catalog';
 import { IpswArchive } from '../ipsw/ipsw-reader';
+import { fullPathFromEnvironment } from '../../common/full-path';
 import type { ProxyEnvironment } from '../net/proxy-environment';
 
 /** The phone a firmware is for: ProductType plus board config (multi-board products share one IPSW). */
@@ -58,7 +59,7 @@ export function defaultFirmwareCacheDir(env: NodeJS.ProcessEnv = process.env, pl
 /** Overridable so tests and practice mode never touch the internet (LIFELINE_FIRMWARE_CACHE, LIFELINE_APPLE_CATALOG_URL, LIFELINE_IPSWME_URL). */
 export function firmwareSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FirmwareSettings {
   return {
-    cacheDir: env.LIFELINE_FIRMWARE_CACHE || defaultFirmwareCacheDir(env),
+    cacheDir: fullPathFromEnvironment(env.LIFELINE_FIRMWARE_CACHE, process.platform) ?? defaultFirmwareCacheDir(env),
     appleUrl: env.LIFELINE_APPLE_CATALOG_URL || DEFAULT_APPLE_CATALOG_URL,
     ipswmeUrl: env.LIFELINE_IPSWME_URL || DEFAULT_IPSWME_URL,
   };

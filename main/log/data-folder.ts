@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, win32 } from 'node:path';
-import { checkFullPath } from '../../common/full-path';
+import { fullPathFromEnvironment } from '../../common/full-path';
 
 /** Overrides where Lifeline keeps its own files (logs, saved journeys): a full path. */
 export const DATA_DIR_ENV = 'LIFELINE_DATA_DIR';
@@ -18,11 +18,8 @@ export function currentDataFolderEnvironment(): DataFolderEnvironment {
  */
 export function dataFolder(environment: DataFolderEnvironment = currentDataFolderEnvironment()): string {
   const { env, platform, home } = environment;
-  const override = env[DATA_DIR_ENV];
-  if (override !== undefined && override !== '') {
-    const checked = checkFullPath(override, platform === 'win32' ? 'win32' : 'posix');
-    if (checked.ok) return checked.path;
-  }
+  const override = fullPathFromEnvironment(env[DATA_DIR_ENV], platform);
+  if (override !== undefined) return override;
   if (platform === 'win32') return win32.join(env.APPDATA ?? win32.join(home, 'AppData', 'Roaming'), FOLDER_NAME);
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', FOLDER_NAME);
   const config = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(home, '.config');

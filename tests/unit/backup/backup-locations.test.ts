@@ -24,8 +24,14 @@ describe('backup locations', () => {
   });
 
   it('LIFELINE_BACKUP_DIR overrides every platform default', () => {
-    for (const platform of ['darwin', 'win32', 'linux'] as const) {
-      expect(standardBackupRoots({ platform, env: { LIFELINE_BACKUP_DIR: '/tmp/x' }, home: '/h' })).toEqual([{ path: '/tmp/x', kind: 'override', label: 'Chosen backup folder' }]);
+    for (const [platform, folder] of [['darwin', '/tmp/x'], ['linux', '/tmp/x'], ['win32', 'D:\\Backups']] as const) {
+      expect(standardBackupRoots({ platform, env: { LIFELINE_BACKUP_DIR: folder }, home: '/h' })).toEqual([{ path: folder, kind: 'override', label: 'Chosen backup folder' }]);
+    }
+  });
+
+  it('ignores a LIFELINE_BACKUP_DIR the one path rule refuses (relative, "..", network shares)', () => {
+    for (const [platform, folder] of [['linux', 'backups'], ['linux', '/tmp/../etc'], ['win32', '\\\\server\\share'], ['win32', '/tmp/x']] as const) {
+      expect(standardBackupRoots({ platform, env: { LIFELINE_BACKUP_DIR: folder }, home: '/h' }).map((root) => root.kind)).not.toContain('override');
     }
   });
 });
