@@ -12,6 +12,7 @@ import { problemForFailure, type BackupService, type BackupTarget, type OpenServ
 import { DeviceLinkFolderHost } from './device-link-host';
 import { MobileBackup2Error } from './mobilebackup2-client';
 import { readyForRestore, type RestoreReadinessOptions } from './restore-readiness';
+import { followPhoneNotifications, takeSyncLock } from './sync-session';
 
 /**
  * Puts a backup back onto a trusted phone (docs/protocols/mobilebackup2.md#restoring-a-backup): choose the backup
@@ -144,30 +145,13 @@ export class BackupRestoreService {
       const backup = chooseBackup(candidates, request.backupId, { udid: target.udid, iosVersion: phoneIos });
       checkRestorable(backup, phoneIos, request.password);
 
-      np.listen((name) => {
-        if (name === SyncNotification.PasscodePresented) progress.setPhase('passcode');
-        else if (name === SyncNotification.PasscodeDismissed && progress.currentPhase === 'passcode') progress.setPhase('receiving');
-        else if (name === SyncNotification.CancelRequest) {
-          cancelledOnPhone = true;
-          onPhoneCancel.abort();
-        }
+      await followPhoneNotifications(np, progress, [SyncNotification.CancelRequest, SyncNotification.SuspendRequest, SyncNotification.ResumeRequest, SyncNotification.PasscodePresented, SyncNotification.PasscodeDismissed], () => {
+        cancelledOnPhone = true;
+        onPhoneCancel.abort();
       });
-      for (const name of [SyncNotification.CancelRequest, SyncNotification.SuspendRequest, SyncNotification.ResumeRequest, SyncNotification.PasscodePresented, SyncNotification.PasscodeDismissed]) {
-        await np.observe(name);
-      }
       await mb2.handshake(combined);
-      // docs/protocols/mobilebackup2.md#backup-order step 8: a restore takes the same sync lock as a backup.
-      await np.post(SyncNotification.WillStart);
-      if (afc) {
-        try {
-          await afc.acquire({ signal: combined });
-        } catch (error) {
-          if (combined.aborted) throw error;
-          throw new ProblemError('backup-phone-busy', undefined, { cause: error });
-        }
-      }
-      await np.post(SyncNotification.LockRequest);
-      await np.post(SyncNotification.DidStart);
+      // A restore takes the same sync lock as a backup.
+      await takeSyncLock(np, afc, combined);
 
       const folderName = basename(backup.path);
       const folder = new DeviceLinkFolderHost(dirname(backup.path), {

@@ -30,6 +30,7 @@ import { buildInfoPlist } from './info-plist';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
 import { MobileBackup2Client, MobileBackup2Error } from './mobilebackup2-client';
 import { NotificationProxyClient } from './notification-proxy-client';
+import { followPhoneNotifications, takeSyncLock } from './sync-session';
 
 /**
  * Backs up one trusted phone: lockdown session, services, sync lock, Info.plist, the
@@ -134,39 +135,26 @@ export class BackupService {
     try {
       await this.checkSpace(root, opened.dataBytes, store);
 
-      np.listen((name) => {
-        if (name === SyncNotification.PasscodePresented) progress.setPhase('passcode');
-        else if (name === SyncNotification.PasscodeDismissed && progress.currentPhase === 'passcode') progress.setPhase('receiving');
-        else if (name === SyncNotification.CancelRequest) {
+      await followPhoneNotifications(
+        np,
+        progress,
+        [
+          SyncNotification.CancelRequest,
+          SyncNotification.SuspendRequest,
+          SyncNotification.ResumeRequest,
+          SyncNotification.DomainChanged,
+          SyncNotification.PasscodePresented,
+          SyncNotification.PasscodeDismissed,
+        ],
+        () => {
           cancelledOnPhone = true;
           abortOnPhoneCancel.abort();
-        }
-      });
-      for (const name of [
-        SyncNotification.CancelRequest,
-        SyncNotification.SuspendRequest,
-        SyncNotification.ResumeRequest,
-        SyncNotification.DomainChanged,
-        SyncNotification.PasscodePresented,
-        SyncNotification.PasscodeDismissed,
-      ]) {
-        await np.observe(name);
-      }
+        },
+      );
 
       await mb2.handshake(combined);
 
-      // docs/protocols/mobilebackup2.md#backup-order step 8: announce, lock, announce.
-      await np.post(SyncNotification.WillStart);
-      if (afc) {
-        try {
-          await afc.acquire({ signal: combined });
-        } catch (error) {
-          if (combined.aborted) throw error;
-          throw new ProblemError('backup-phone-busy', undefined, { cause: error });
-        }
-      }
-      await np.post(SyncNotification.LockRequest);
-      await np.post(SyncNotification.DidStart);
+      await takeSyncLock(np, afc, combined);
 
       progress.setPhase('preparing');
       staging = await store.beginStaging(combined);
