@@ -3,7 +3,7 @@
  * found through SetupAPI device interfaces, opened with CreateFile and driven with DeviceIoControl. Hotplug is a poll of
  * the interface list. The Win32 surface is injected: koffi bindings on Windows, the virtual phone's fake driver in tests.
  */
-import { HotplugListeners } from './hotplug-listeners';
+import { forgetUnseen, HotplugListeners } from './hotplug-listeners';
 import { serialFromWindowsPath } from './iboot-serial';
 import {
   listAppleDriverInterfaces,
@@ -331,9 +331,7 @@ export class AppleDriverBus implements UsbBus {
       this.#known.set(key, device);
       arrived.push(device);
     }
-    for (const [key, device] of this.#known) {
-      if (present.has(key)) continue;
-      this.#known.delete(key);
+    for (const device of forgetUnseen(this.#known, present)) {
       device.markGone();
       this.#listeners.disconnected(device);
     }

@@ -40,3 +40,14 @@ export class HotplugListeners {
     }
   }
 }
+
+/** Removes from `known` every device whose key this listing did not see, and returns them (a bus then marks and announces them gone). */
+export function forgetUnseen<T>(known: Map<string, T>, seen: ReadonlySet<string>): T[] {
+  const gone: T[] = [];
+  for (const [key, device] of known) {
+    if (seen.has(key)) continue;
+    known.delete(key);
+    gone.push(device);
+  }
+  return gone;
+}

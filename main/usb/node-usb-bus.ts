@@ -3,7 +3,7 @@
  * binary becomes a status, not a crash. `usb@3` rejects getDevices where /sys/bus/usb is missing and its WebUSB
  * listeners leak rejections, so hotplug uses the native Emitter directly and every call is caught.
  */
-import { HotplugListeners } from './hotplug-listeners';
+import { forgetUnseen, HotplugListeners } from './hotplug-listeners';
 import { APPLE_VENDOR_ID } from './apple-usb-ids';
 import { LINUX_UDEV_FIX } from './linux-udev-rule';
 import {
@@ -301,11 +301,8 @@ export class NodeUsbBus implements UsbBus {
       seen.add(this.#keyOf(device));
       handles.push(handle);
     }
-    for (const [key, handle] of this.#known) {
-      if (!seen.has(key)) {
-        this.#known.delete(key);
-        if (this.#hotplug) this.#listeners.disconnected(handle);
-      }
+    for (const handle of forgetUnseen(this.#known, seen)) {
+      if (this.#hotplug) this.#listeners.disconnected(handle);
     }
     if (this.#status.state === 'ready' && !this.#hotplug && this.#backend?.hotplug) void this.#startHotplug();
     return handles;

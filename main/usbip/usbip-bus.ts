@@ -29,7 +29,7 @@ import {
   type UsbipRetSubmit,
 } from './usbip-urb-codec';
 import { APPLE_VENDOR_ID } from '../usb/apple-usb-ids';
-import { HotplugListeners } from '../usb/hotplug-listeners';
+import { forgetUnseen, HotplugListeners } from '../usb/hotplug-listeners';
 import { UsbDescriptorType, UsbRequest, descriptorValue } from '../usb/usb-standard-requests';
 import {
   UsbDeviceError,
@@ -473,9 +473,7 @@ export class UsbipBus implements UsbBus {
       }
       current.push(handle);
     }
-    for (const [key, handle] of this.#known) {
-      if (seen.has(key)) continue;
-      this.#known.delete(key);
+    for (const handle of forgetUnseen(this.#known, seen)) {
       handle.markGone();
       if (this.#announce) this.#listeners.disconnected(handle);
     }
