@@ -81,6 +81,8 @@ export const DIGCF_DEVICEINTERFACE = 0x10;
 export const SPINT_ACTIVE = 0x01;
 export const SPDRP_HARDWAREID = 0x01;
 export const SPDRP_SERVICE = 0x04;
+/** e.g. "Port_#0002.Hub_#0001". */
+export const SPDRP_LOCATION_INFORMATION = 0x0d;
 export const GENERIC_READ = 0x8000_0000;
 export const GENERIC_WRITE = 0x4000_0000;
 export const FILE_SHARE_READ = 0x01;

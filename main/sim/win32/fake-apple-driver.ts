@@ -14,6 +14,7 @@ import {
   DIGCF_DEVICEINTERFACE,
   OPEN_EXISTING,
   SPDRP_HARDWAREID,
+  SPDRP_LOCATION_INFORMATION,
   SPDRP_SERVICE,
   SPINT_ACTIVE,
   SP_DEVICE_INTERFACE_DATA_SIZE,
@@ -39,7 +40,6 @@ export type FakeAppleDriverOptions = {
   onListed?: (device: SimUsbDevice) => void;
 };
 
-const SPDRP_LOCATION_INFORMATION = 0x0d;
 const SERVICE_NAMES: Record<Exclude<FakeDriverBinding, 'none'>, string> = { apple: 'USBAAPL64', winusb: 'WinUSB', libusbk: 'libusbK' };
 const DFU_GUID = guidBytes(APPLE_DFU_INTERFACE);
 const IBOOT_GUID = guidBytes(APPLE_IBOOT_INTERFACE);
