@@ -166,18 +166,7 @@ export class FirmwareService {
       throw error;
     });
     const identity = await fileIdentity(downloaded.path);
-    const marker: VerifiedMarker = {
-      version: 2,
-      productTypes: fit.productTypes,
-      boards: fit.boards,
-      productVersion: fit.version,
-      build: fit.build,
-      size: downloaded.size,
-      identity,
-      sha1: downloaded.sha1,
-      sha256: downloaded.sha256,
-      signedAsOf,
-    };
+    const marker = verifiedMarker(fit, { size: downloaded.size, identity, sha1: downloaded.sha1, sha256: downloaded.sha256 }, signedAsOf);
     if (await this.insideCache(destination)) await writeMarker(destination, marker);
     return this.remember(target, this.fromMarker(destination, marker, target, signedAsOf, true), work.directory === undefined, identity);
   }
@@ -200,18 +189,7 @@ export class FirmwareService {
     }
     const fit = await inspectIpsw(destination, target).catch(() => null);
     if (!fit) return null;
-    const marker: VerifiedMarker = {
-      version: 2,
-      productTypes: fit.productTypes,
-      boards: fit.boards,
-      productVersion: fit.version,
-      build: fit.build,
-      size: Number(before.size),
-      identity: before,
-      sha1: digests.sha1,
-      sha256: digests.sha256,
-      signedAsOf,
-    };
+    const marker = verifiedMarker(fit, { size: Number(before.size), identity: before, sha1: digests.sha1, sha256: digests.sha256 }, signedAsOf);
     if (await this.insideCache(destination)) await writeMarker(destination, marker);
     return this.fromMarker(destination, marker, target, signedAsOf, true);
   }
@@ -377,6 +355,11 @@ function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
   return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
+/** The cache marker for a file whose hashes were checked and whose IPSW fits the phone. */
+function verifiedMarker(fit: IpswFit, file: Pick<VerifiedMarker, 'size' | 'identity' | 'sha1' | 'sha256'>, signedAsOf: string | null): VerifiedMarker {
+  return { version: 2, productTypes: fit.productTypes, boards: fit.boards, productVersion: fit.version, build: fit.build, ...file, signedAsOf };
+}
+
 async function writeMarker(file: string, marker: VerifiedMarker): Promise<void> {
   await writeFile(`${file}${MARKER_SUFFIX}.tmp`, JSON.stringify(marker));
   await rename(`${file}${MARKER_SUFFIX}.tmp`, `${file}${MARKER_SUFFIX}`);
@@ -401,8 +384,10 @@ function downloadProgress(p: DownloadProgress, entry: FirmwareEntry): Omit<Progr
   };
 }
 
+type IpswFit = { version: string; build: string; productTypes: string[]; boards: string[] };
+
 /** Opens the IPSW, reads its BuildManifest and checks it fits the target; closes it again. */
-export async function inspectIpsw(file: string, target: FirmwareTarget): Promise<{ version: string; build: string; productTypes: string[]; boards: string[] }> {
+export async function inspectIpsw(file: string, target: FirmwareTarget): Promise<IpswFit> {
   const archive = await IpswArchive.open(file);
   try {
     const manifest = await readBuildManifest(archive);
