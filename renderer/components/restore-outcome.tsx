@@ -1,7 +1,7 @@
 import { RestoreResultSchema, type JobSummary } from '../../common/api';
 import { nextOnThePhone } from '../restore-words';
 import { NewPasscodeGuide } from './new-passcode-guide';
-import { ProblemHelpLink } from './problem-help-link';
+import { ProblemSteps } from './problem-steps';
 
 /** How the restore ended: what happens next on the phone, or the Problem with its next steps. */
 export function RestoreOutcome({
@@ -43,15 +43,7 @@ export function RestoreOutcome({
   return (
     <section className="restore-outcome restore-outcome-failed" aria-labelledby="restore-failed-title">
       <h2 id="restore-failed-title">{problem?.title ?? 'The restore stopped'}</h2>
-      {problem?.detail && <p>{problem.detail}</p>}
-      {problem && problem.nextSteps.length > 0 && (
-        <ul>
-          {problem.nextSteps.map((step) => (
-            <li key={step}>{step}</li>
-          ))}
-        </ul>
-      )}
-      <ProblemHelpLink url={problem?.helpUrl} />
+      <ProblemSteps problem={problem} />
       <button type="button" className="primary" onClick={onAgain}>
         Try the restore again
       </button>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { BackupResultSchema, problemOf, type JobSummary, type Progress } from '../../common/api';
 import { BackupList, formatSize, useBackups } from '../components/backup-list';
 import { StatusAnnouncer } from '../components/status-announcer';
-import { ProblemHelpLink } from '../components/problem-help-link';
+import { ProblemSteps } from '../components/problem-steps';
 import { HOME } from '../navigation';
 import { formatEta } from '../progress-words';
 import { navigate } from '../store/lifeline-store';
@@ -76,15 +76,7 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
     outcome = (
       <section className="backup-outcome backup-outcome-failed" aria-labelledby="backup-failed-title">
         <h2 id="backup-failed-title">{problem?.title ?? 'The backup failed'}</h2>
-        {problem?.detail && <p>{problem.detail}</p>}
-        {problem && problem.nextSteps.length > 0 && (
-          <ul>
-            {problem.nextSteps.map((step) => (
-              <li key={step}>{step}</li>
-            ))}
-          </ul>
-        )}
-        <ProblemHelpLink url={problem?.helpUrl} />
+        <ProblemSteps problem={problem} />
       </section>
     );
   }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { RestoreRunStageSchema, type Problem, type RestoreChoice } from '../../common/api';
 import { ActivationLockNote } from '../components/activation-lock-note';
-import { ProblemHelpLink } from '../components/problem-help-link';
+import { ProblemSteps } from '../components/problem-steps';
 import { RestoreChoicePicker } from '../components/restore-choice';
 import { RestoreConfirm } from '../components/restore-confirm';
 import { RestoreOutcome } from '../components/restore-outcome';
@@ -100,15 +100,7 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
           {startProblem && (
             <div role="alert" className="restore-outcome restore-outcome-failed">
               <p className="restore-problem-title">{startProblem.title}</p>
-              {startProblem.detail && <p>{startProblem.detail}</p>}
-              {startProblem.nextSteps.length > 0 && (
-                <ul>
-                  {startProblem.nextSteps.map((step) => (
-                    <li key={step}>{step}</li>
-                  ))}
-                </ul>
-              )}
-              <ProblemHelpLink url={startProblem.helpUrl} />
+              <ProblemSteps problem={startProblem} />
             </div>
           )}
         </section>
