@@ -49,15 +49,7 @@ export class ZipBuilder {
     }
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL_HEADER, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(entry.method, 8);
-    local.writeUInt16LE(0, 10);
-    local.writeUInt16LE(DOS_DATE_1980, 12);
-    local.writeUInt32LE(entry.crc >>> 0, 14);
-    local.writeUInt32LE(entry.compressedSize, 18);
-    local.writeUInt32LE(entry.uncompressedSize, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeEntryFields(local, 4, entry, name.length);
     const headerOffset = this.offset;
     this.push(local, name);
     let written = 0;
@@ -69,15 +61,7 @@ export class ZipBuilder {
     const header = Buffer.alloc(46);
     header.writeUInt32LE(CENTRAL_HEADER, 0);
     header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(0x0800, 8);
-    header.writeUInt16LE(entry.method, 10);
-    header.writeUInt16LE(0, 12);
-    header.writeUInt16LE(DOS_DATE_1980, 14);
-    header.writeUInt32LE(entry.crc >>> 0, 16);
-    header.writeUInt32LE(entry.compressedSize, 20);
-    header.writeUInt32LE(entry.uncompressedSize, 24);
-    header.writeUInt16LE(name.length, 28);
+    writeEntryFields(header, 6, entry, name.length);
     header.writeUInt32LE(headerOffset, 42);
     this.central.push(header, name);
     this.names.add(entry.name);
@@ -102,4 +86,17 @@ export class ZipBuilder {
       this.offset += chunk.length;
     }
   }
+}
+
+/** The fields a local header and its central-directory record share, from "version needed" to the name length (24 bytes). */
+function writeEntryFields(header: Buffer, at: number, entry: RawZipEntry, nameLength: number): void {
+  header.writeUInt16LE(20, at);
+  header.writeUInt16LE(0x0800, at + 2);
+  header.writeUInt16LE(entry.method, at + 4);
+  header.writeUInt16LE(0, at + 6);
+  header.writeUInt16LE(DOS_DATE_1980, at + 8);
+  header.writeUInt32LE(entry.crc >>> 0, at + 10);
+  header.writeUInt32LE(entry.compressedSize, at + 14);
+  header.writeUInt32LE(entry.uncompressedSize, at + 18);
+  header.writeUInt16LE(nameLength, at + 22);
 }
