@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { ByteReader, ReadOptions } from '../wire/byte-reader';
 import { StreamClosedError } from '../wire/byte-reader';
+import { WireStalledError, writeWhenReady } from '../wire/write-when-ready';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 
 /**
@@ -351,26 +352,16 @@ export function encodeBlockHeader(code: number, payloadLength: number): Buffer {
 }
 
 /**
- * Resolves once the bytes are queued and the stream is below its high-water mark. With
+ * Resolves once the bytes are queued and the stream is below its high-water mark (writeWhenReady). With
  * `timeoutMs`, a peer that stops reading for that long gets its stream destroyed.
  */
-export function writeWithBackpressure(stream: Writable, bytes: Buffer, timeoutMs?: number): Promise<void> {
-  if (stream.destroyed || !stream.writable) return Promise.reject(new StreamClosedError());
-  if (stream.write(bytes)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => stream.destroy(), timeoutMs);
-    const done = (error?: Error): void => {
-      clearTimeout(timer);
-      stream.off('drain', onDrain);
-      stream.off('close', onClose);
-      stream.off('error', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onDrain = (): void => done();
-    const onClose = (): void => done(new StreamClosedError());
-    stream.on('drain', onDrain);
-    stream.on('close', onClose);
-    stream.on('error', onClose);
-  });
+export async function writeWithBackpressure(stream: Writable, bytes: Buffer, timeoutMs?: number): Promise<void> {
+  if (stream.destroyed || !stream.writable) throw new StreamClosedError();
+  try {
+    await writeWhenReady(stream, bytes, timeoutMs === undefined ? {} : { stallTimeoutMs: timeoutMs });
+  } catch (error) {
+    if (!(error instanceof WireStalledError)) throw error;
+    stream.destroy();
+    throw new StreamClosedError();
+  }
 }

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   readFileBlock,
   statusResponseMessage,
   versionExchangeMessage,
+  writeWithBackpressure,
   type FileBatchSink,
 } from '../../../main/devicelink/device-link';
 import { ByteReader, StreamClosedError } from '../../../main/wire/byte-reader';
@@ -65,6 +66,26 @@ describe('DeviceLink messages', () => {
     expect(deviceLinkStatusForErrno('ENOSPC')).toBe(-15);
     expect(deviceLinkStatusForErrno('EWEIRD')).toBe(-1);
     expect(deviceLinkStatusForErrno(undefined)).toBe(-1);
+  });
+});
+
+describe('writeWithBackpressure', () => {
+  const neverDrains = (): Writable => new Writable({ highWaterMark: 1, write: () => undefined });
+
+  it('destroys a stream whose reader stops taking bytes and rejects as closed', async () => {
+    const stream = neverDrains();
+    await expect(writeWithBackpressure(stream, Buffer.alloc(8), 10)).rejects.toBeInstanceOf(StreamClosedError);
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('refuses a stream already closed, and rejects as closed when it closes while waiting', async () => {
+    const ended = neverDrains();
+    ended.destroy();
+    await expect(writeWithBackpressure(ended, Buffer.alloc(1))).rejects.toBeInstanceOf(StreamClosedError);
+    const stream = neverDrains();
+    const waiting = writeWithBackpressure(stream, Buffer.alloc(8));
+    stream.destroy();
+    await expect(waiting).rejects.toBeInstanceOf(StreamClosedError);
   });
 });
 
