@@ -160,13 +160,14 @@ export class JourneyService {
         if (phone && !phone.identifying && entry.saved.status === 'active') this.revive(entry, phone);
         continue;
       }
-      const next = phone ? journeyPhone(phone) : { ...entry.actor.getSnapshot().context.phone, connected: false };
-      if (!samePhone(next, entry.actor.getSnapshot().context.phone)) entry.actor.send({ type: 'phone', phone: next });
+      const known = entry.actor.getSnapshot().context.phone;
+      const next = phone ? keepName(journeyPhone(phone), known) : { ...known, connected: false };
+      if (!samePhone(next, known)) entry.actor.send({ type: 'phone', phone: next });
     }
   }
 
   private revive(entry: Entry, phone: Phone | undefined): void {
-    const current = phone ? journeyPhone(phone) : { ...entry.saved.context.phone, connected: false };
+    const current = phone ? keepName(journeyPhone(phone), entry.saved.context.phone) : { ...entry.saved.context.phone, connected: false };
     const snapshot = resumePoint(entry.saved, current);
     const actor = createActor(this.machine(entry), { snapshot: snapshot as never, input: { phoneId: entry.phoneId, phone: current } });
     this.run(entry, actor);
@@ -291,6 +292,14 @@ export function journeyPhone(phone: Phone): JourneyPhone {
     triageHeadline: phone.triage.headline,
     triageReason: phone.triage.reason,
   };
+}
+
+/**
+ * A journey keeps the name its phone had when it was first known by one: in recovery mode a phone tells no name, and
+ * after the erase it is plain "iPhone" until the backup brings the person's name back.
+ */
+function keepName(next: JourneyPhone, known: JourneyPhone): JourneyPhone {
+  return known.name !== known.modelName ? { ...next, name: known.name } : next;
 }
 
 function samePhone(a: JourneyPhone, b: JourneyPhone): boolean {

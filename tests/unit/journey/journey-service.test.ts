@@ -171,6 +171,24 @@ describe('JourneyService', () => {
     second.service.close();
   });
 
+  it('keeps the name the phone had: recovery mode tells none, and the erase resets it to “iPhone”', async () => {
+    const phones = new FakePhones();
+    const steps = happySteps();
+    steps.restore = pending;
+    const { service, changes } = serviceWith(steps, phones);
+    service.start(PHONE_ID);
+    await reached(changes, 'choosing');
+    service.act({ phoneId: PHONE_ID, action: 'useBackup', backupId: PLAIN_BACKUP.id });
+    await reached(changes, 'confirmErase');
+    phones.set([phone({ mode: 'recovery', deviceName: null })]);
+    service.act({ phoneId: PHONE_ID, action: 'confirmErase', typed: 'erase' });
+    const restoring = await reached(changes, 'restoring');
+    expect(restoring).toMatchObject({ name: "Anna's iPhone", mode: 'recovery' });
+    phones.set([phone({ deviceName: 'iPhone', trusted: false })]);
+    expect(service.list()[0]).toMatchObject({ name: "Anna's iPhone", mode: 'normal' });
+    service.close();
+  });
+
   it('never saves a backup password and asks for it again after a restart', async () => {
     const phones = new FakePhones();
     const passwords: string[] = [];
