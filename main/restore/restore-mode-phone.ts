@@ -4,9 +4,10 @@
  */
 import { PlistChannel } from '../plist/framing';
 import { isPlistDict, type PlistValue } from '../plist/plist-value';
+import { RESTORED_TYPE } from '../lockdown/lockdown-wire';
+import { RESTORED_PORT, RestoredQueryKey, encodeQueryType, encodeQueryValue } from '../restored/restored-wire';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
 
-export const RESTORED_PORT = 62078;
 const POLL_MS = 200;
 const ANSWER_TIMEOUT_MS = 10_000;
 
@@ -22,10 +23,10 @@ async function identify(client: UsbmuxClient, deviceId: number, udid: string, ec
   const stream = await client.connect(deviceId, RESTORED_PORT, { timeoutMs: ANSWER_TIMEOUT_MS });
   const channel = new PlistChannel(stream, { format: 'xml', maxBytes: 1024 * 1024, timeoutMs: ANSWER_TIMEOUT_MS });
   try {
-    await channel.send({ Request: 'QueryType', Label: 'lifeline' });
+    await channel.send(encodeQueryType());
     const type = await channel.receive();
-    if (!isPlistDict(type) || type.Type !== 'com.apple.mobile.restored') return null;
-    await channel.send({ Request: 'QueryValue', QueryKey: 'HardwareInfo', Label: 'lifeline' });
+    if (!isPlistDict(type) || type.Type !== RESTORED_TYPE) return null;
+    await channel.send(encodeQueryValue(RestoredQueryKey.HardwareInfo));
     const answer = await channel.receive();
     // docs/protocols/restored.md#requests: the value comes back under the key asked for.
     const info = isPlistDict(answer) && isPlistDict(answer.HardwareInfo) ? answer.HardwareInfo : null;

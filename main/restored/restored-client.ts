@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import { FrameTooLargeError, PlistChannel } from '../plist/framing';
 import { PlistError, type PlistFormat } from '../plist/plist-codec';
+import { LOCKDOWN_TYPE, RESTORED_TYPE } from '../lockdown/lockdown-wire';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import { StreamClosedError, WireAbortedError, WireTimeoutError } from '../wire/byte-reader';
 import type { UsbmuxClient } from '../usbmux/usbmux-client';
@@ -21,14 +22,12 @@ import {
   CheckpointMsgSchema,
   DataRequestMsgSchema,
   HardwareInfoSchema,
-  LOCKDOWN_TYPE,
   MAX_PHONE_MESSAGE_BYTES,
   PreviousRestoreLogMsgSchema,
   ProgressMsgSchema,
   QueryTypeReplySchema,
   RESTORED_PORT,
   RESTORED_STATUS_SUCCESS,
-  RESTORED_TYPE,
   RestoredCrashSchema,
   RestoredMessageEnvelopeSchema,
   RestoredQueryKey,

@@ -4,20 +4,17 @@
  * what it receives, and the RestoreOptions a real host sends.
  */
 import { z } from 'zod';
+import { LOCKDOWN_SERVICE_PORT } from '../lockdown/lockdown-wire';
 import type { PlistDict, PlistValue } from '../plist/plist-value';
 
 /** docs/protocols/restored.md#finding-the-phone-in-restore-mode: same port as lockdownd, plain plists (no TLS). */
-export const RESTORED_PORT = 62078;
-export const RESTORED_TYPE = 'com.apple.mobile.restored';
-/** What a normal-mode phone answers on the same port. */
-export const LOCKDOWN_TYPE = 'com.apple.mobile.lockdown';
+export const RESTORED_PORT = LOCKDOWN_SERVICE_PORT;
 export const RESTORED_LABEL = 'lifeline';
 /** docs/protocols/restored.md#progress-operations: below this version operations above 35 are one less. */
 export const PROGRESS_SHIFT_BELOW_VERSION = 14;
 export const PROGRESS_SHIFT_ABOVE_OPERATION = 35;
 /** docs/protocols/restored.md#data-requests */
 export const ASR_DEFAULT_DATA_PORT = 12345;
-export const FDR_PORT = 1082;
 /** docs/protocols/restored.md#streamed-boot-objects: chunk size of FileData. */
 export const FILE_DATA_CHUNK_BYTES = 8192;
 

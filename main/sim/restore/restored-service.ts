@@ -6,8 +6,8 @@
 import type { Duplex } from 'node:stream';
 import { PlistChannel } from '../../plist/framing';
 import type { PlistDict } from '../../plist/plist-value';
+import { RESTORED_TYPE } from '../../lockdown/lockdown-wire';
 import {
-  RESTORED_TYPE,
   RestoredQueryKey,
   RestoredRequest,
   RestoredRequestSchema,
