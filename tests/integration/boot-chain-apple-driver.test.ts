@@ -7,30 +7,14 @@ import { IpswArchive } from '../../main/ipsw/ipsw-reader';
 import { IrecvClient } from '../../main/irecv/irecv-client';
 import { runBootChain, type BootChainProgress } from '../../main/restore/boot-chain';
 import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
-import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
-import { startSimulator } from '../../main/sim/index';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
 import { FakeAppleDriver } from '../../main/sim/win32/fake-apple-driver';
 import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { AppleDriverBus } from '../../main/usb/apple-driver-bus';
 import { AppleIoctl } from '../../main/usb/win32-api';
-import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
-import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
+import { BOOT_CHAIN_ECID as ECID, FAST_BOOT_CHAIN as FAST, startBootChainPhone, type Cleanups } from './boot-chain-bench';
 
-const ECID = 0x000a1b2c3d4e5f60n;
-const FAST = {
-  dfuStatusPollMs: 10,
-  disconnectMs: 3_000,
-  reconnectMs: 3_000,
-  discoveryMs: 3_000,
-  ibecDisconnectMs: 3_000,
-  ibecReconnectMs: 3_000,
-  bootxDisconnectMs: 3_000,
-  restoreModeMs: 5_000,
-  goDelayMs: 0,
-  ramdiskDelayMs: 0,
-};
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 let tss: FakeTssServer;
 let workDir: string;
 let archive: IpswArchive;
@@ -63,18 +47,12 @@ afterEach(async () => {
 
 /** A virtual phone behind the fake Windows PC: SimUsbBus → FakeAppleDriver (Win32 surface) → AppleDriverBus. */
 async function setup(mode: 'dfu' | 'recovery') {
-  const sim = await startSimulator({ phones: [{ model: { productType: 'iPhone6,1' }, mode, ecid: `0x${ECID.toString(16)}`, timeFactor: 0.01 }] });
-  cleanups.push(() => sim.close());
-  const hardware = sim.phones[0]!.hardware;
-  hardware.ticketKey = tss.key.publicKey;
-  const simBus = new SimUsbBus([hardware]);
-  cleanups.push(() => simBus.close());
+  const { sim, hardware, simBus, usbmux } = await startBootChainPhone(tss, mode, cleanups);
   const driver = await FakeAppleDriver.start({ bus: simBus });
   cleanups.push(() => driver.close());
   const bus = new AppleDriverBus({ loadApi: async () => driver, pollMs: 20 });
   await bus.start();
   cleanups.push(() => bus.close());
-  const usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
   return { sim, hardware, driver, bus, usbmux };
 }
 

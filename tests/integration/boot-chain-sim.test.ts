@@ -8,30 +8,15 @@ import { runBootChain, type BootChainProgress } from '../../main/restore/boot-ch
 import { BootChainError } from '../../main/restore/boot-chain-error';
 import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { startFakeTssServer, type FakeTssServer } from '../../main/sim/fake-tss-server';
-import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
-import { startSimulator } from '../../main/sim/index';
 import type { Simulator } from '../../main/sim/simulator';
 import { writeSyntheticIpsw } from '../../main/sim/synthetic-ipsw';
 import { SimUsbipServer } from '../../main/sim/usbip-server';
 import type { UsbBus } from '../../main/usb/usb-bus';
 import { UsbipBus } from '../../main/usbip/usbip-bus';
-import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
-import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
+import type { UsbmuxClient } from '../../main/usbmux/usbmux-client';
+import { BOOT_CHAIN_ECID as ECID, FAST_BOOT_CHAIN as FAST, startBootChainPhone, type Cleanups } from './boot-chain-bench';
 
-const ECID = 0x000a1b2c3d4e5f60n;
-const FAST = {
-  dfuStatusPollMs: 10,
-  disconnectMs: 3_000,
-  reconnectMs: 3_000,
-  discoveryMs: 3_000,
-  ibecDisconnectMs: 3_000,
-  ibecReconnectMs: 3_000,
-  bootxDisconnectMs: 3_000,
-  restoreModeMs: 5_000,
-  goDelayMs: 0,
-  ramdiskDelayMs: 0,
-};
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 let tss: FakeTssServer;
 let workDir: string;
 let archive: IpswArchive;
@@ -71,13 +56,7 @@ afterEach(async () => {
 type Transport = 'sim' | 'usbip';
 
 async function setup(transport: Transport, mode: 'dfu' | 'recovery' = 'dfu'): Promise<{ sim: Simulator; bus: UsbBus; usbmux: UsbmuxClient }> {
-  const sim = await startSimulator({ phones: [{ model: { productType: 'iPhone6,1' }, mode, ecid: `0x${ECID.toString(16)}`, timeFactor: 0.01 }] });
-  cleanups.push(() => sim.close());
-  const hardware = sim.phones[0]!.hardware;
-  hardware.ticketKey = tss.key.publicKey;
-  const simBus = new SimUsbBus([hardware]);
-  cleanups.push(() => simBus.close());
-  const usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
+  const { sim, simBus, usbmux } = await startBootChainPhone(tss, mode, cleanups);
   if (transport === 'sim') return { sim, bus: simBus, usbmux };
   const server = await SimUsbipServer.start({ bus: simBus });
   cleanups.push(() => server.close());
