@@ -5,18 +5,18 @@ import { startSimulator } from '../../main/sim/index';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 
-/** What the boot-chain walks share: one virtual iPhone 6 (n51ap) and timeouts for a simulator at 1/100 of real time. */
+/** What the boot-chain walks share: one virtual iPhone 6 (n51ap) and timeouts for a simulator at 1/100 of real time, loose enough for a busy machine. */
 export const BOOT_CHAIN_ECID = 0x000a1b2c3d4e5f60n;
 
 export const FAST_BOOT_CHAIN: Partial<BootChainTimeouts> = {
   dfuStatusPollMs: 10,
-  disconnectMs: 3_000,
-  reconnectMs: 3_000,
-  discoveryMs: 3_000,
-  ibecDisconnectMs: 3_000,
-  ibecReconnectMs: 3_000,
-  bootxDisconnectMs: 3_000,
-  restoreModeMs: 5_000,
+  disconnectMs: 5_000,
+  reconnectMs: 5_000,
+  discoveryMs: 5_000,
+  ibecDisconnectMs: 5_000,
+  ibecReconnectMs: 5_000,
+  bootxDisconnectMs: 5_000,
+  restoreModeMs: 10_000,
   goDelayMs: 0,
   ramdiskDelayMs: 0,
 };

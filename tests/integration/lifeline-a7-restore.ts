@@ -28,6 +28,7 @@ import { RESTORE_ENDED_EVENT, type VirtualIphone } from '../../main/sim/virtual-
 import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
+import { FAST_BOOT_CHAIN } from './boot-chain-bench';
 
 export const A7_RESTORE_SPEC: SyntheticIpswSpec = {
   productTypes: ['iPhone6,2'],
@@ -46,19 +47,6 @@ export const A7_RESTORE_PHONE: ScenarioInput = {
   ios: '12.4',
   trusted: true,
   filesystem: { fileCount: 20, totalBytes: 100_000 },
-};
-
-export const FAST_BOOT_CHAIN = {
-  dfuStatusPollMs: 10,
-  disconnectMs: 5_000,
-  reconnectMs: 5_000,
-  discoveryMs: 5_000,
-  ibecDisconnectMs: 5_000,
-  ibecReconnectMs: 5_000,
-  bootxDisconnectMs: 5_000,
-  restoreModeMs: 10_000,
-  goDelayMs: 0,
-  ramdiskDelayMs: 0,
 };
 
 /**

@@ -25,7 +25,8 @@ import { RESTORE_ENDED_EVENT } from '../../main/sim/virtual-iphone';
 import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
-import { FAST_BOOT_CHAIN, introducePhoneToSigningServer } from './lifeline-a7-restore';
+import { FAST_BOOT_CHAIN } from './boot-chain-bench';
+import { introducePhoneToSigningServer } from './lifeline-a7-restore';
 import { waitForMode } from './sim-restore-host';
 
 const A12_RESTORE_SPEC: SyntheticIpswSpec = {

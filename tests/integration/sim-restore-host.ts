@@ -37,19 +37,7 @@ import { apTicketRequester } from '../../main/tss/ap-ticket';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 import type { ScenarioInput } from '../../main/sim/scenario';
-
-export const FAST_BOOT_CHAIN = {
-  dfuStatusPollMs: 10,
-  disconnectMs: 5_000,
-  reconnectMs: 5_000,
-  discoveryMs: 5_000,
-  ibecDisconnectMs: 5_000,
-  ibecReconnectMs: 5_000,
-  bootxDisconnectMs: 5_000,
-  restoreModeMs: 10_000,
-  goDelayMs: 0,
-  ramdiskDelayMs: 0,
-};
+import { FAST_BOOT_CHAIN } from './boot-chain-bench';
 
 export const A7_SPEC: SyntheticIpswSpec = {
   productTypes: ['iPhone6,1', 'iPhone6,2'],
