@@ -13,23 +13,11 @@ import { startPracticeHost, type PracticeHost } from '../../main/sim/practice-ho
 import { virtualFilesystemOf } from '../../main/sim/services/index';
 import { createInProcessClient } from '../../main/transport/in-process';
 import { rejectionOf } from '../thrown';
+import { phonesUntil } from './phones-until';
 
 const PASSWORD = 'the right one';
 const PERSONAL = { photos: 5, videos: 2, messages: 90, contacts: 12, notes: 3 };
 const filesystem = (seed: string) => ({ seed, fileCount: 40, totalBytes: 400_000, personal: PERSONAL });
-
-function until(registry: PhoneRegistry, check: (phones: Phone[]) => boolean): Promise<Phone[]> {
-  return new Promise((resolve) => {
-    const test = (): void => {
-      const phones = registry.list();
-      if (!check(phones)) return;
-      off();
-      resolve(phones);
-    };
-    const off = registry.onChange(test);
-    test();
-  });
-}
 
 describe('before an erase, against virtual iPhones: what a backup holds, whether it will open, what Activation Lock asks for', () => {
   let root: string;
@@ -59,7 +47,7 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
     });
     engine = new Engine({ version: 'test', phones: registry, backup });
     api = createInProcessClient(engine);
-    const phones = await until(registry, (list) => list.length === 4 && list.every((p) => p.connected && !p.identifying));
+    const phones = await phonesUntil(registry, (list) => list.length === 4 && list.every((p) => p.connected && !p.identifying));
     const named = (name: string) => phones.find((p) => p.deviceName === name);
     phoneOf.findMyOn = named('Find My On');
     phoneOf.encrypts = named('Encrypts');

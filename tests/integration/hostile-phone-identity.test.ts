@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemOf, type JobSummary, type LifelineApi } from '../../common/api';
-import type { Phone } from '../../common/phone';
 import { BackupService } from '../../main/backup/backup-service';
 import { startHostRegistry } from '../../main/devices/host-sources';
 import type { PhoneRegistry } from '../../main/devices/phone-registry';
 import { Engine } from '../../main/rescue/engine';
 import { startPracticeHost, type PracticeHost } from '../../main/sim/practice-host';
 import { createInProcessClient } from '../../main/transport/in-process';
+import { phonesUntil } from './phones-until';
 
 const HOSTILE = 'x/../../victim';
 
@@ -33,19 +33,6 @@ async function snapshot(dir: string, skip: string): Promise<Record<string, strin
   };
   await walk(dir);
   return tree;
-}
-
-function until(registry: PhoneRegistry, check: (phones: Phone[]) => boolean): Promise<Phone[]> {
-  return new Promise((resolve) => {
-    const test = (): void => {
-      const phones = registry.list();
-      if (!check(phones)) return;
-      off();
-      resolve(phones);
-    };
-    const off = registry.onChange(test);
-    test();
-  });
 }
 
 function jobEnd(api: LifelineApi, job: string): Promise<JobSummary> {
@@ -99,7 +86,7 @@ describe('a virtual iPhone reporting a hostile identity behind the fake usbmuxd'
   });
 
   it('lists the phone with the invalid-identity verdict and a safe id', async () => {
-    const [phone] = await until(registry, (phones) => phones.length === 1 && phones[0]!.connected);
+    const [phone] = await phonesUntil(registry, (phones) => phones.length === 1 && phones[0]!.connected);
     expect(phone).toMatchObject({ mode: 'normal', identifying: false, triage: { canBackUp: false, code: 'phone-invalid-identity', headline: 'This device reports an invalid identity' } });
     expect(phone!.id).toMatch(/^invalid-[0-9a-f]{16}$/);
     const phones = await api.invoke('devices.list', {});

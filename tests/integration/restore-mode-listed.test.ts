@@ -6,11 +6,11 @@ import type { HostStatus, Phone } from '../../common/phone';
 import { runCli } from '../../main/cli';
 import { EXIT } from '../../main/cli/exit-codes';
 import { startHostRegistry } from '../../main/devices/host-sources';
-import type { PhoneRegistry } from '../../main/devices/phone-registry';
 import { SimUsbBus } from '../../main/sim/hardware/sim-usb-bus';
 import { startSimUsbipServer, type SimUsbipServer } from '../../main/sim/usbip-server';
 import { USBMUXD_ADDRESS_ENV, parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { A7_SPEC, bootToRestoreMode, startRestoreBench, type RestoreBench } from './sim-restore-host';
+import { phonesUntil } from './phones-until';
 
 /** A phone running the restore ramdisk enumerates with its normal-mode product id: only restored's answer on usbmuxd says which mode it is in. */
 const ECID = 0x000a1b2c3d4e5f62n;
@@ -34,26 +34,13 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function until(registry: PhoneRegistry, check: (phones: Phone[]) => boolean): Promise<Phone[]> {
-  return new Promise((resolve) => {
-    const test = (): void => {
-      const phones = registry.list();
-      if (!check(phones)) return;
-      off();
-      resolve(phones);
-    };
-    const off = registry.onChange(test);
-    test();
-  });
-}
-
 describe('a phone in restore mode', () => {
   it('is listed by the registry as restore mode, as the same phone (by its ECID) with its model, and why no backup can be made', async () => {
     expect(bench.phone.hardware.mode).toBe('restore');
     const usb = new SimUsbBus([bench.phone.hardware]);
     const registry = await startHostRegistry({ usb, usbmuxAddress: parseUsbmuxSocketAddress(bench.sim.address)!, initialBackoffMs: 50, probeTimeoutMs: 5_000 });
     try {
-      const [phone] = await until(registry, (phones) => phones.length === 1 && phones.every((p) => !p.identifying));
+      const [phone] = await phonesUntil(registry, (phones) => phones.length === 1 && phones.every((p) => !p.identifying));
       expect(phone).toMatchObject({
         id: ECID.toString(16).toUpperCase().padStart(16, '0'),
         mode: 'restore',
