@@ -1,7 +1,8 @@
 // The layers of docs/ARCHITECTURE.md as rules. Lowest first:
 //   common ← protocols ← domains ← engine ← transports ← app / cli / dev-web
 // main/sim (the virtual iPhone) sits beside them: only tests, dev tools and the practice host's lazy import() reach it.
-const PROTOCOLS = '^main/(log|wire|plist|net|usb|usbip|usbmux|lockdown|afc|devicelink|notification-proxy|irecv|ipsw|img4|tss|baseband|fdr|restored|asr)/';
+const PROTOCOLS =
+  '^main/(log|wire|plist|net|usb|usbip|usbmux|lockdown|afc|devicelink|notification-proxy|irecv|ipsw|img4|tss|baseband|fdr|restored|asr)/';
 const DOMAINS = '^main/(devices|coach|backup|firmware|restore|journey|diagnostics)/';
 const ENGINE = '^main/(engine|rescue)/';
 const TRANSPORTS = '^main/transport/';
@@ -9,7 +10,27 @@ const SHELLS = '^main/(app|cli)/|^main/(cli|dev-web)\\.ts$';
 const SIM = '^main/sim/';
 
 // Within a layer, each library or domain may import only those listed before it, so folders never form a cycle.
-const PROTOCOL_ORDER = ['log', 'wire', 'plist', 'net', 'usb', 'usbip', 'usbmux', 'lockdown', 'afc', 'devicelink', 'notification-proxy', 'irecv', 'ipsw', 'img4', 'tss', 'baseband', 'fdr', 'restored', 'asr'];
+const PROTOCOL_ORDER = [
+  'log',
+  'wire',
+  'plist',
+  'net',
+  'usb',
+  'usbip',
+  'usbmux',
+  'lockdown',
+  'afc',
+  'devicelink',
+  'notification-proxy',
+  'irecv',
+  'ipsw',
+  'img4',
+  'tss',
+  'baseband',
+  'fdr',
+  'restored',
+  'asr',
+];
 const DOMAIN_ORDER = ['devices', 'firmware', 'coach', 'backup', 'restore', 'journey', 'diagnostics'];
 const orderRules = (kind, order) =>
   order.slice(0, -1).map((name, index) => ({
@@ -41,14 +62,25 @@ module.exports = {
     ...orderRules('protocols', PROTOCOL_ORDER),
     ...orderRules('domains', DOMAIN_ORDER),
     layer('common-is-the-floor', '^common/', '^(main|renderer|preload)/', 'common/ is pure data and types: it imports nothing above it.'),
-    layer('protocols-stay-low', PROTOCOLS, `${DOMAINS}|${ENGINE}|${TRANSPORTS}|${SHELLS}|${SIM}`, 'Protocol libraries know nothing of domains, jobs, transports or the simulator.'),
-    layer('domains-below-the-engine', DOMAINS, `${ENGINE}|${TRANSPORTS}|${SHELLS}|${SIM}`, 'Domains never import the engine, a transport, a shell or the simulator.'),
+    layer(
+      'protocols-stay-low',
+      PROTOCOLS,
+      `${DOMAINS}|${ENGINE}|${TRANSPORTS}|${SHELLS}|${SIM}`,
+      'Protocol libraries know nothing of domains, jobs, transports or the simulator.',
+    ),
+    layer(
+      'domains-below-the-engine',
+      DOMAINS,
+      `${ENGINE}|${TRANSPORTS}|${SHELLS}|${SIM}`,
+      'Domains never import the engine, a transport, a shell or the simulator.',
+    ),
     layer('engine-below-transports', ENGINE, `${TRANSPORTS}|${SHELLS}`, 'The engine is served by transports; it never imports one.'),
     layer('transports-below-shells', TRANSPORTS, `${SHELLS}|${SIM}`, 'Transports never import the shells or the simulator.'),
     {
       name: 'sim-only-lazily',
       severity: 'error',
-      comment: 'Outside tests and dev tools the simulator is reached only by a lazy import() behind --demo, so it is never in the production bundle.',
+      comment:
+        'Outside tests and dev tools the simulator is reached only by a lazy import() behind --demo, so it is never in the production bundle.',
       from: { path: '^(main|common|renderer|preload)/', pathNot: `${SIM}|^main/dev-web\\.ts$` },
       to: { path: SIM, dependencyTypesNot: ['dynamic-import'] },
     },
@@ -79,6 +111,10 @@ module.exports = {
     includeOnly: '^(main|common|renderer|preload)/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'],
+    },
   },
 };

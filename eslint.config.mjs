@@ -36,7 +36,10 @@ export default tseslint.config(
     files: ['main/**/*.ts', 'common/**/*.ts'],
     ignores: ['main/app/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only main/app/ may import electron (ARCHITECTURE rule 1).' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only main/app/ may import electron (ARCHITECTURE rule 1).' }] },
+      ],
     },
   },
   {

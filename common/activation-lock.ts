@@ -34,7 +34,8 @@ export const ACCOUNT_RECOVERY_LINKS: readonly { label: string; url: string }[] =
 
 const AFTER_ERASE =
   'After the erase, Activation Lock asks for the Apple ID and password that were on the phone before. Without them the phone cannot be set up: nobody, Lifeline included, can remove that lock for you.';
-const GET_READY = 'Before you erase, check you can sign in with that Apple ID at appleid.apple.com; if you forgot the password, reset it first at iforgot.apple.com.';
+const GET_READY =
+  'Before you erase, check you can sign in with that Apple ID at appleid.apple.com; if you forgot the password, reset it first at iforgot.apple.com.';
 
 export function activationLockVerdict(facts: ActivationLockFacts): ActivationLockVerdict {
   const links = [...ACCOUNT_RECOVERY_LINKS];
@@ -49,12 +50,18 @@ export function activationLockVerdict(facts: ActivationLockFacts): ActivationLoc
     return {
       state: 'off',
       evidence,
-      message: 'Find My is off, so the phone should not ask for an Apple ID after the erase. If Find My is turned on before the erase, it will: then the Apple ID and password that were on the phone are needed.',
+      message:
+        'Find My is off, so the phone should not ask for an Apple ID after the erase. If Find My is turned on before the erase, it will: then the Apple ID and password that were on the phone are needed.',
       links,
     };
   }
   evidence.unshift(unknownBecause(facts));
-  return { state: 'unknown', evidence, message: `Lifeline cannot tell whether Find My is on; on most iPhones it is. If it is: ${AFTER_ERASE} ${GET_READY}`, links };
+  return {
+    state: 'unknown',
+    evidence,
+    message: `Lifeline cannot tell whether Find My is on; on most iPhones it is. If it is: ${AFTER_ERASE} ${GET_READY}`,
+    links,
+  };
 }
 
 function unknownBecause(facts: ActivationLockFacts): string {

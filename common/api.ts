@@ -85,7 +85,6 @@ export interface LifelineApi {
 /** On the wire, answers travel as an envelope so a Problem keeps its shape across every transport. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 
-
 export function isCommandName(value: unknown): value is CommandName {
   return typeof value === 'string' && Object.hasOwn(commandSchemas, value);
 }

@@ -138,8 +138,22 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
   const getReady = (prepare: CoachButton[], what: string): CoachStep =>
     step({ id: 'get-ready', kind: 'get-ready', durationMs: GET_READY_MS, prepare, text: `Get ready: ${what}`, cue: 'Get ready' });
   const taps = (): CoachStep[] => [
-    step({ id: 'tap-volume-up', kind: 'tap', durationMs: TAP_MS, buttons: ['volumeUp'], text: 'Press and quickly release Volume Up', cue: 'Tap Volume Up' }),
-    step({ id: 'tap-volume-down', kind: 'tap', durationMs: TAP_MS, buttons: ['volumeDown'], text: 'Press and quickly release Volume Down', cue: 'Tap Volume Down' }),
+    step({
+      id: 'tap-volume-up',
+      kind: 'tap',
+      durationMs: TAP_MS,
+      buttons: ['volumeUp'],
+      text: 'Press and quickly release Volume Up',
+      cue: 'Tap Volume Up',
+    }),
+    step({
+      id: 'tap-volume-down',
+      kind: 'tap',
+      durationMs: TAP_MS,
+      buttons: ['volumeDown'],
+      text: 'Press and quickly release Volume Down',
+      cue: 'Tap Volume Down',
+    }),
   ];
 
   if (goal === 'dfu-assisted') {
@@ -169,7 +183,14 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
       steps.push(
         getReady(['volumeUp', 'volumeDown', 'power'], `phone flat, fingers on Volume Up, Volume Down and ${power}.`),
         ...taps(),
-        step({ id: 'hold-side', kind: 'hold', durationMs: SIDE_ALONE_MS, buttons: ['power'], text: `Press and hold ${power}. The screen goes black.`, cue: `Hold ${power}` }),
+        step({
+          id: 'hold-side',
+          kind: 'hold',
+          durationMs: SIDE_ALONE_MS,
+          buttons: ['power'],
+          text: `Press and hold ${power}. The screen goes black.`,
+          cue: `Hold ${power}`,
+        }),
         step({
           id: 'hold-both',
           kind: 'hold',
@@ -192,7 +213,14 @@ export function planFor(model: CoachModelFacts, goal: CoachGoal, options: PlanOp
       const bothMs = options.startMode === 'recovery' ? MANUAL_BOTH_FROM_RECOVERY_MS : MANUAL_BOTH_MS;
       steps.push(
         getReady(both, `fingers on ${bothWords}. Don't press yet.`),
-        step({ id: 'hold-both', kind: 'hold', durationMs: bothMs, buttons: [...both], text: `Press and hold ${bothWords}. The screen goes black.`, cue: `Hold ${bothWords}` }),
+        step({
+          id: 'hold-both',
+          kind: 'hold',
+          durationMs: bothMs,
+          buttons: [...both],
+          text: `Press and hold ${bothWords}. The screen goes black.`,
+          cue: `Hold ${bothWords}`,
+        }),
         step({
           id: 'hold-single',
           kind: 'hold',

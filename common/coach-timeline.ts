@@ -39,7 +39,16 @@ export function positionAt(plan: Pick<CoachPlan, 'steps' | 'timeScale'>, elapsed
   const end = bounds.at(-1) ?? 0;
   const elapsed = Math.max(0, elapsedMs);
   if (elapsed >= end) {
-    return { stepIndex: plan.steps.length, step: null, elapsedMs: elapsed, stepStartMs: end, stepElapsedMs: 0, stepRemainingMs: 0, secondsLeft: 0, done: true };
+    return {
+      stepIndex: plan.steps.length,
+      step: null,
+      elapsedMs: elapsed,
+      stepStartMs: end,
+      stepElapsedMs: 0,
+      stepRemainingMs: 0,
+      secondsLeft: 0,
+      done: true,
+    };
   }
   let index = 0;
   while (index + 1 < bounds.length - 1 && (bounds[index + 1] ?? end) <= elapsed) index++;

@@ -8,7 +8,8 @@
 /** Whose path syntax to apply; undefined accepts either form and refuses what is dangerous in either. */
 export type PathPlatform = 'posix' | 'win32';
 
-export type FullPathRefusal = 'not-a-string' | 'empty' | 'too-long' | 'nul' | 'relative' | 'parent-reference' | 'network-or-device' | 'invalid-name';
+export type FullPathRefusal =
+  'not-a-string' | 'empty' | 'too-long' | 'nul' | 'relative' | 'parent-reference' | 'network-or-device' | 'invalid-name';
 
 export type FullPathCheck = { ok: true; path: string } | { ok: false; reason: FullPathRefusal; message: string };
 
@@ -24,7 +25,8 @@ const MESSAGES: Record<FullPathRefusal, string> = {
   nul: 'The path contains a NUL character.',
   relative: 'Give the full path (starting with / or a drive letter such as C:\\), not one relative to the current folder.',
   'parent-reference': 'The path must not contain ".." (going up a folder).',
-  'network-or-device': 'Network shares and device paths (\\\\server\\share, \\\\?\\, \\\\.\\, NUL, COM1 …) are not allowed; use a folder on this computer.',
+  'network-or-device':
+    'Network shares and device paths (\\\\server\\share, \\\\?\\, \\\\.\\, NUL, COM1 …) are not allowed; use a folder on this computer.',
   'invalid-name': 'The path contains a name Windows cannot use (":" after the drive letter).',
 };
 
@@ -59,7 +61,12 @@ export function checkFullPath(input: unknown, platform?: PathPlatform): FullPath
   }
   if (drive) return { ok: true, path: `${input.slice(0, 2).toUpperCase()}\\${names.join('\\')}` };
   // In either-form mode a backslash in a POSIX path stays part of its name; only `/` is rewritten.
-  const posixNames = windowsRules ? input.slice(1).split('/').filter((name) => name !== '' && name !== '.') : names;
+  const posixNames = windowsRules
+    ? input
+        .slice(1)
+        .split('/')
+        .filter((name) => name !== '' && name !== '.')
+    : names;
   return { ok: true, path: `/${posixNames.join('/')}` };
 }
 

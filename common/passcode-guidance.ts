@@ -39,7 +39,8 @@ export function biometricsOf(productType: string | null): Biometrics {
 
 function settingPathFor(ios: string | null, biometrics: Biometrics): string[] {
   if (ios !== null && compareVersions(ios, '7') < 0) return ['Settings', 'General', 'Passcode Lock'];
-  if (ios !== null && compareVersions(ios, '8') < 0) return ['Settings', 'General', biometrics === 'touch-id' ? 'Passcode & Fingerprint' : 'Passcode Lock'];
+  if (ios !== null && compareVersions(ios, '8') < 0)
+    return ['Settings', 'General', biometrics === 'touch-id' ? 'Passcode & Fingerprint' : 'Passcode Lock'];
   if (biometrics === 'face-id') return ['Settings', 'Face ID & Passcode'];
   if (biometrics === 'touch-id') return ['Settings', 'Touch ID & Passcode'];
   if (biometrics === 'none') return ['Settings', 'Passcode'];
@@ -63,7 +64,12 @@ export function passcodeGuidance(iosVersion: string | null, productType: string 
   const settingPath = settingPathFor(iosVersion, biometrics);
   const setting = settingPath.join(' → ');
   const defaultDigits: 4 | 6 = iosVersion === null || compareVersions(iosVersion, '9') >= 0 ? 6 : 4;
-  const unlock = biometrics === 'face-id' ? ' Then set up Face ID again: it is not in a backup either.' : biometrics === 'touch-id' ? ' Then add your fingerprints again: they are not in a backup either.' : '';
+  const unlock =
+    biometrics === 'face-id'
+      ? ' Then set up Face ID again: it is not in a backup either.'
+      : biometrics === 'touch-id'
+        ? ' Then add your fingerprints again: they are not in a backup either.'
+        : '';
   const steps = [
     'The setup assistant asks for a new passcode: choose one you will remember, and write it down somewhere safe.',
     defaultDigits === 6
@@ -77,7 +83,8 @@ export function passcodeGuidance(iosVersion: string | null, productType: string 
     setting,
     defaultDigits,
     steps,
-    notInBackup: 'The passcode is never inside a backup, computer or iCloud: the old, forgotten one does not come back, and the new one is the one you choose now.',
+    notInBackup:
+      'The passcode is never inside a backup, computer or iCloud: the old, forgotten one does not come back, and the new one is the one you choose now.',
     screenTime: screenTimeWords(iosVersion),
     iCloudBackup:
       'An iCloud Backup can bring back apps and their data, settings, the Home Screen, messages (when Messages in iCloud is off) and photos (when iCloud Photos is off): choose it at the setup assistant’s Apps & Data step. What is already in iCloud (iCloud Photos, Contacts, Calendars, Notes, Messages in iCloud) comes back when you sign in with your Apple ID.',

@@ -24,7 +24,18 @@ import { logFolder } from './log/data-folder';
 import { startFileLog } from './log/log';
 import { APP_VERSION } from './version';
 
-const COMMANDS: readonly RegisterCommand[] = [registerInfoCommand, registerDevicesCommand, registerBackupCommand, registerDfuInfoCommand, registerCoachCommands, registerFirmwareCommand, registerRestoreCommand, registerPasscodeGuideCommand, registerRescueCommand, registerDiagnosticsCommand];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerInfoCommand,
+  registerDevicesCommand,
+  registerBackupCommand,
+  registerDfuInfoCommand,
+  registerCoachCommands,
+  registerFirmwareCommand,
+  registerRestoreCommand,
+  registerPasscodeGuideCommand,
+  registerRescueCommand,
+  registerDiagnosticsCommand,
+];
 
 type Io = Pick<Output, 'out' | 'err' | 'ask' | 'askSecret'>;
 
@@ -83,7 +94,12 @@ function defaultIo(): Io {
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
-    ...(process.stdin.isTTY ? { ask: askOnTerminal, askSecret: (question: string) => readHiddenLine(process.stdin, (text) => process.stderr.write(text), question) } : {}),
+    ...(process.stdin.isTTY
+      ? {
+          ask: askOnTerminal,
+          askSecret: (question: string) => readHiddenLine(process.stdin, (text) => process.stderr.write(text), question),
+        }
+      : {}),
   };
 }
 

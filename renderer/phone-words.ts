@@ -22,6 +22,10 @@ export function describeTrust(trusted: boolean | null): string {
 export function announcePhones(phones: Phone[]): string {
   if (phones.length === 0) return 'No iPhone connected yet. Waiting for one to be plugged in.';
   return phones
-    .map((phone) => (phone.connected ? `${phone.model.name} connected, ${describeMode(phone.mode)}.` : `${phone.model.name} disconnected, waiting for it to come back.`))
+    .map((phone) =>
+      phone.connected
+        ? `${phone.model.name} connected, ${describeMode(phone.mode)}.`
+        : `${phone.model.name} disconnected, waiting for it to come back.`,
+    )
     .join(' ');
 }

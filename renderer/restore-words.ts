@@ -42,7 +42,8 @@ export function restoreCancellable(stage: RestoreRunStage | null): boolean {
 /** What happens next on the phone after a restore that succeeded. */
 export function nextOnThePhone(result: RestoreResult): string[] {
   const steps: string[] = [];
-  if (result.phoneMode !== 'normal') steps.push('Lifeline did not see the phone start again. Plug it in if it is not: it starts with the new iOS.');
+  if (result.phoneMode !== 'normal')
+    steps.push('Lifeline did not see the phone start again. Plug it in if it is not: it starts with the new iOS.');
   if (result.choice === 'erase') {
     steps.push('The phone starts with the setup assistant (“Hello”), like a new phone.');
     steps.push('Activation Lock asks for the Apple ID and password that were on the phone before.');

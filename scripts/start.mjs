@@ -29,7 +29,10 @@ if (!electronBinary()) {
   }
 }
 
-const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { stdio: 'inherit', cwd: root });
+const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
+  stdio: 'inherit',
+  cwd: root,
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const child = spawn(electronBinary(), [path.join(root, 'out', 'main', 'index.js'), ...appArgs], { stdio: 'inherit', cwd: root });

@@ -52,7 +52,11 @@ export const backupContentsCommands = {
    */
   'backup.describe': {
     request: z
-      .object({ backupId: z.string().min(1).max(200), directory: FullPathSchema.optional(), password: z.string().min(1).max(4096).optional() })
+      .object({
+        backupId: z.string().min(1).max(200),
+        directory: FullPathSchema.optional(),
+        password: z.string().min(1).max(4096).optional(),
+      })
       .strict(),
     response: z.object({ backup: BackupDetailsSchema, contents: BackupContentsSchema }),
   },

@@ -115,7 +115,9 @@ export const backupCommands = {
    * derivation (seconds for a real iPhone's). The password is used for this one check: never stored, logged or echoed.
    */
   'backup.checkPassword': {
-    request: z.object({ backupId: z.string().min(1).max(200), directory: FullPathSchema.optional(), password: z.string().min(1).max(4096) }).strict(),
+    request: z
+      .object({ backupId: z.string().min(1).max(200), directory: FullPathSchema.optional(), password: z.string().min(1).max(4096) })
+      .strict(),
     response: z.object({ backupId: z.string(), correct: z.boolean() }),
   },
   /** One backup by its id (`bk-…`) or folder name, searched in the standard folders (or `directory`). */

@@ -26,7 +26,11 @@ export const DiagnosticsPreviewSchema = z.object({
 });
 export type DiagnosticsPreview = z.infer<typeof DiagnosticsPreviewSchema>;
 
-export const DiagnosticsExportSchema = z.object({ path: z.string(), bytes: z.number().int().nonnegative(), files: z.number().int().nonnegative() });
+export const DiagnosticsExportSchema = z.object({
+  path: z.string(),
+  bytes: z.number().int().nonnegative(),
+  files: z.number().int().nonnegative(),
+});
 export type DiagnosticsExport = z.infer<typeof DiagnosticsExportSchema>;
 
 export const diagnosticsCommands = {

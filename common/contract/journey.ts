@@ -12,7 +12,18 @@ import { PhoneIdSchema, ProblemSchema, ProgressSchema } from './shapes';
  * backupFailed, backupPassword, checkingPassword), get iOS ready, before we erase, into recovery / DFU, restore,
  * data back, new passcode, done.
  */
-export const JOURNEY_STEPS = ['connect', 'save', 'backup', 'firmware', 'confirm', 'recovery', 'restore', 'data', 'passcode', 'done'] as const;
+export const JOURNEY_STEPS = [
+  'connect',
+  'save',
+  'backup',
+  'firmware',
+  'confirm',
+  'recovery',
+  'restore',
+  'data',
+  'passcode',
+  'done',
+] as const;
 export const JourneyStepSchema = z.enum(JOURNEY_STEPS);
 export type JourneyStep = z.infer<typeof JourneyStepSchema>;
 

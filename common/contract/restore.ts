@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { FullPathSchema, PhoneIdSchema } from './shapes';
 
-const EcidSchema = z
-  .string()
-  .regex(/^(0x)?[0-9a-fA-F]{1,16}$/);
+const EcidSchema = z.string().regex(/^(0x)?[0-9a-fA-F]{1,16}$/);
 
 /** Walk a DFU / recovery phone into the restore ramdisk and stop there (`lifeline restore --until ramdisk`). */
 export const RestoreToRamdiskRequestSchema = z
@@ -47,13 +45,34 @@ export const RestoreStartRequestSchema = z
     latest: z.boolean().optional(),
   })
   .strict()
-  .refine((request) => request.choice !== 'erase' || request.confirmed === true, { message: 'An erase needs confirmed: true', path: ['confirmed'] })
-  .refine((request) => !(request.ipsw !== undefined && request.latest === true), { message: 'Choose ipsw or latest, not both', path: ['latest'] })
-  .refine((request) => !(request.phoneId !== undefined && request.ecid !== undefined), { message: 'Choose phoneId or ecid, not both', path: ['ecid'] });
+  .refine((request) => request.choice !== 'erase' || request.confirmed === true, {
+    message: 'An erase needs confirmed: true',
+    path: ['confirmed'],
+  })
+  .refine((request) => !(request.ipsw !== undefined && request.latest === true), {
+    message: 'Choose ipsw or latest, not both',
+    path: ['latest'],
+  })
+  .refine((request) => !(request.phoneId !== undefined && request.ecid !== undefined), {
+    message: 'Choose phoneId or ecid, not both',
+    path: ['ecid'],
+  });
 export type RestoreStartRequest = z.infer<typeof RestoreStartRequestSchema>;
 
 /** The stages of a complete restore, in order (a job's `phase`); the Restore screen lists them. */
-export const RESTORE_RUN_STAGES = ['firmware', 'recovery', 'boot-chain', 'ramdisk', 'preparing', 'installing', 'verifying', 'flashing', 'baseband', 'finishing', 'reboot'] as const;
+export const RESTORE_RUN_STAGES = [
+  'firmware',
+  'recovery',
+  'boot-chain',
+  'ramdisk',
+  'preparing',
+  'installing',
+  'verifying',
+  'flashing',
+  'baseband',
+  'finishing',
+  'reboot',
+] as const;
 export const RestoreRunStageSchema = z.enum(RESTORE_RUN_STAGES);
 export type RestoreRunStage = z.infer<typeof RestoreRunStageSchema>;
 

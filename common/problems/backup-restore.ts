@@ -2,7 +2,8 @@
 import { APPLE_HELP, IF_IT_KEEPS_HAPPENING, entry } from './problem-entry';
 
 const UNCHANGED = 'Nothing on the phone was changed.';
-const PARTIAL = 'The phone holds only part of the backup now: it may say “Restore incomplete” or start Setup again. Connect it and run the restore again, or erase it and start over.';
+const PARTIAL =
+  'The phone holds only part of the backup now: it may say “Restore incomplete” or start Setup again. Connect it and run the restore again, or erase it and start over.';
 
 export const BACKUP_RESTORE_PROBLEMS = {
   /** `wanted`: the backup id or folder name people gave. */
@@ -23,13 +24,15 @@ export const BACKUP_RESTORE_PROBLEMS = {
   }),
   'restore-backup-incomplete': entry({
     title: 'That backup is not complete',
-    detail: 'The backup never finished (its Status.plist does not say finished, or Info.plist or Manifest.plist is missing), so it cannot be put back.',
+    detail:
+      'The backup never finished (its Status.plist does not say finished, or Info.plist or Manifest.plist is missing), so it cannot be put back.',
     nextSteps: [UNCHANGED, 'Choose another backup: `lifeline backups` lists them.'],
   }),
   /** The backup's iOS is newer than the phone's. */
   'restore-backup-newer-ios': entry<{ backupIos: string; phoneIos: string }>({
     title: 'That backup is from a newer iOS than the phone runs',
-    detail: ({ backupIos, phoneIos }) => `The backup was made on iOS ${backupIos.slice(0, 16)}; the phone runs iOS ${phoneIos.slice(0, 16)}. A phone only takes backups from its own iOS or an older one.`,
+    detail: ({ backupIos, phoneIos }) =>
+      `The backup was made on iOS ${backupIos.slice(0, 16)}; the phone runs iOS ${phoneIos.slice(0, 16)}. A phone only takes backups from its own iOS or an older one.`,
     nextSteps: [UNCHANGED, 'Update the phone to that iOS (or newer) first, or choose an older backup.'],
   }),
   'restore-password-needed': entry({

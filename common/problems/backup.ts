@@ -127,7 +127,8 @@ export const BACKUP_PROBLEMS = {
   }),
   'backup-wrong-phone': entry({
     title: 'This is not the phone this computer trusted',
-    detail: 'The phone answered with a certificate that is not the one this computer paired with. Lifeline stopped and sent the phone nothing more.',
+    detail:
+      'The phone answered with a certificate that is not the one this computer paired with. Lifeline stopped and sent the phone nothing more.',
     nextSteps: [
       KEPT,
       'Unplug any other phone or adapter, plug in your own phone and try again.',
@@ -148,7 +149,10 @@ export const BACKUP_PROBLEMS = {
   'backup-keybag-unreadable': entry({
     title: 'Lifeline cannot read this backup’s encryption keys',
     detail: 'The backup’s Manifest.plist is missing, or its keybag is damaged, so no password can open it.',
-    nextSteps: ['Check the backup folder is complete (`lifeline backups` says “complete”).', 'If another copy of this backup exists, try that one.'],
+    nextSteps: [
+      'Check the backup folder is complete (`lifeline backups` says “complete”).',
+      'If another copy of this backup exists, try that one.',
+    ],
   }),
   'backup-wrong-password': entry({
     title: 'This is not the backup password',

@@ -36,7 +36,8 @@ export type ProblemCode = keyof typeof PROBLEM_CATALOG;
 export type ProblemParams<C extends ProblemCode> = (typeof PROBLEM_CATALOG)[C] extends ProblemEntry<infer P> ? P : never;
 
 /** The arguments after the code: the parameters, required unless the entry takes none. */
-export type ProblemParamsArgs<C extends ProblemCode> = void extends ProblemParams<C> ? [params?: ProblemParams<C>] : [params: ProblemParams<C>];
+export type ProblemParamsArgs<C extends ProblemCode> =
+  void extends ProblemParams<C> ? [params?: ProblemParams<C>] : [params: ProblemParams<C>];
 
 export function isProblemCode(value: unknown): value is ProblemCode {
   return typeof value === 'string' && Object.hasOwn(PROBLEM_CATALOG, value);

@@ -34,7 +34,9 @@ export const COACH_PROBLEMS = {
     title: 'Put the phone into recovery mode first',
     detail: 'The assisted way needs the phone in recovery mode, so Lifeline can restart it at the right moment.',
     nextSteps: ({ trusted }) =>
-      trusted ? ['Click "Put into recovery mode" — Lifeline can do it for you.'] : ['Use the coach for recovery mode first, or choose the manual DFU steps.'],
+      trusted
+        ? ['Click "Put into recovery mode" — Lifeline can do it for you.']
+        : ['Use the coach for recovery mode first, or choose the manual DFU steps.'],
     helpUrl: APPLE_HELP.recoveryMode,
   }),
   'attempt-running': entry({
@@ -89,7 +91,11 @@ export const COACH_PROBLEMS = {
   'not-in-recovery': entry<{ mode: string | null }>({
     title: 'The phone is not in recovery mode',
     detail: ({ mode }) =>
-      mode === null ? 'Lifeline cannot see that phone.' : mode === 'disconnected' ? 'Lifeline sees it as disconnected.' : `Lifeline sees it in ${mode} mode.`,
+      mode === null
+        ? 'Lifeline cannot see that phone.'
+        : mode === 'disconnected'
+          ? 'Lifeline sees it as disconnected.'
+          : `Lifeline sees it in ${mode} mode.`,
     nextSteps: ({ mode }) => (mode === 'dfu' ? ['To leave DFU mode, force-restart the phone with its buttons (the coach shows how).'] : []),
   }),
   'iboot-refused': entry({
@@ -101,7 +107,10 @@ export const COACH_PROBLEMS = {
   'still-recovery': entry({
     title: 'The phone came back in recovery mode',
     detail: 'It restarted, but iOS on it does not start any more, so it went straight back to recovery mode.',
-    nextSteps: ['A backup is not possible in this state.', 'Try an Update restore next: it reinstalls iOS and keeps your data when it works.'],
+    nextSteps: [
+      'A backup is not possible in this state.',
+      'Try an Update restore next: it reinstalls iOS and keeps your data when it works.',
+    ],
     helpUrl: APPLE_HELP.recoveryMode,
   }),
   /** The command line's phone choice (`--phone`), shared by its commands. */

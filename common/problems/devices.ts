@@ -2,7 +2,8 @@
 import { APPLE_HELP, entry } from './problem-entry';
 
 const FIND_EXISTING = 'Lifeline will look for backups of this phone already on this computer.';
-const ICLOUD = 'If iCloud Backup was on, your photos and data may already be in iCloud: after the restore you can choose "Restore from iCloud Backup".';
+const ICLOUD =
+  'If iCloud Backup was on, your photos and data may already be in iCloud: after the restore you can choose "Restore from iCloud Backup".';
 
 export const DEVICE_PROBLEMS = {
   /**
@@ -41,7 +42,8 @@ export const DEVICE_PROBLEMS = {
   }),
   'usbmux-missing': entry({
     title: 'Lifeline cannot talk to this phone yet',
-    detail: 'The phone is switched on, but the system service that lets apps talk to it (usbmuxd, or Apple Mobile Device Service on Windows) is not running.',
+    detail:
+      'The phone is switched on, but the system service that lets apps talk to it (usbmuxd, or Apple Mobile Device Service on Windows) is not running.',
     nextSteps: ['Follow the note below to start that service, then unplug the phone and plug it back in.'],
   }),
   'phone-checking': entry({
@@ -68,12 +70,18 @@ export const DEVICE_PROBLEMS = {
   'phone-not-unlocked-since-restart': entry({
     title: 'The phone has not been unlocked since it restarted',
     detail: 'Until the passcode is entered once after a restart, the phone keeps its data encrypted and cannot back it up.',
-    nextSteps: ['If you remember the passcode, unlock the phone once, then try again.', 'Do not restart the phone again.', FIND_EXISTING, ICLOUD],
+    nextSteps: [
+      'If you remember the passcode, unlock the phone once, then try again.',
+      'Do not restart the phone again.',
+      FIND_EXISTING,
+      ICLOUD,
+    ],
     helpUrl: APPLE_HELP.forgotPasscode,
   }),
   'backup-needs-passcode': entry<{ sinceVersion: string }>({
     title: 'A backup needs the passcode on this iOS version',
-    detail: ({ sinceVersion }) => `Since iOS ${sinceVersion}, the phone asks for its passcode before every backup, even to a trusted computer.`,
+    detail: ({ sinceVersion }) =>
+      `Since iOS ${sinceVersion}, the phone asks for its passcode before every backup, even to a trusted computer.`,
     nextSteps: ['If you know the passcode, unlock the phone: a backup is then possible.', FIND_EXISTING, ICLOUD],
     helpUrl: APPLE_HELP.forgotPasscode,
   }),

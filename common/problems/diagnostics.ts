@@ -10,6 +10,8 @@ export const DIAGNOSTICS_PROBLEMS = {
   'diagnostics-confirmation-needed': entry({
     title: 'Nothing was saved: there is no one to ask',
     detail: 'Lifeline shows what the diagnostics file holds and asks before saving it, but this is not a terminal it can ask in.',
-    nextSteps: ['Run it in a terminal and answer, or add --yes once you have seen the list (`lifeline diagnostics export --out FILE --yes`).'],
+    nextSteps: [
+      'Run it in a terminal and answer, or add --yes once you have seen the list (`lifeline diagnostics export --out FILE --yes`).',
+    ],
   }),
 } as const;

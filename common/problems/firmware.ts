@@ -48,8 +48,12 @@ export const FIRMWARE_PROBLEMS = {
   }),
   'firmware-unverified': entry<{ file: string }>({
     title: 'This firmware cannot be checked, so Lifeline will not restore from it',
-    detail: ({ file }) => `No firmware catalog gives a checksum for ${fileName(file)}, so Lifeline cannot tell whether it is Apple’s file, intact.`,
-    nextSteps: ['Leave out --ipsw: Lifeline downloads and checks the right firmware itself.', 'Connect to the internet so the catalogs can be checked, then try again.'],
+    detail: ({ file }) =>
+      `No firmware catalog gives a checksum for ${fileName(file)}, so Lifeline cannot tell whether it is Apple’s file, intact.`,
+    nextSteps: [
+      'Leave out --ipsw: Lifeline downloads and checks the right firmware itself.',
+      'Connect to the internet so the catalogs can be checked, then try again.',
+    ],
   }),
   'ipsw-hash-mismatch': entry<{ file: string; version: string; build: string }>({
     title: 'This firmware file is damaged or altered',
@@ -58,7 +62,8 @@ export const FIRMWARE_PROBLEMS = {
   }),
   'firmware-changed-on-disk': entry<{ file: string }>({
     title: 'The downloaded firmware was changed after it was checked',
-    detail: ({ file }) => `${fileName(file)} in Lifeline’s firmware folder no longer matches the checksum it had when it was downloaded. It was deleted.`,
+    detail: ({ file }) =>
+      `${fileName(file)} in Lifeline’s firmware folder no longer matches the checksum it had when it was downloaded. It was deleted.`,
     nextSteps: ['Connect this computer to the internet so Lifeline can download it again.', OWN_FILE],
   }),
   'firmware-server-range': entry<{ host: string }>({
@@ -68,7 +73,8 @@ export const FIRMWARE_PROBLEMS = {
   }),
   'firmware-network': entry<{ keptBytes: number }>({
     title: 'The firmware download keeps failing',
-    detail: ({ keptBytes }) => `The connection kept breaking. ${formatBytes(keptBytes)} are kept; the download resumes from there next time.`,
+    detail: ({ keptBytes }) =>
+      `The connection kept breaking. ${formatBytes(keptBytes)} are kept; the download resumes from there next time.`,
     nextSteps: ['Check the internet connection, then try again.'],
   }),
   'firmware-hash-mismatch': entry<{ file: string }>({
@@ -78,7 +84,8 @@ export const FIRMWARE_PROBLEMS = {
   }),
   'disk-full': entry<{ neededBytes: number; freeBytes: number; folder: string }>({
     title: 'Not enough free space for the firmware',
-    detail: ({ neededBytes, freeBytes, folder }) => `The firmware needs ${formatBytes(neededBytes)} free in ${folder}; there is ${formatBytes(freeBytes)}.`,
+    detail: ({ neededBytes, freeBytes, folder }) =>
+      `The firmware needs ${formatBytes(neededBytes)} free in ${folder}; there is ${formatBytes(freeBytes)}.`,
     nextSteps: ['Free some space on this computer, then try again.', 'Or set LIFELINE_FIRMWARE_CACHE to a folder on a bigger disk.'],
   }),
   'firmware-not-found': entry<{ host: string; status: number; file: string }>({
@@ -95,7 +102,9 @@ export const FIRMWARE_PROBLEMS = {
   'firmware-size-mismatch': entry<{ host: string; sentBytes: number; expectedBytes: number | null }>({
     title: 'The download server sent a different file',
     detail: ({ host, sentBytes, expectedBytes }) =>
-      expectedBytes === null ? `${host} sent more than the ${sentBytes} bytes it announced.` : `${host} says the file is ${sentBytes} bytes; the catalog says ${expectedBytes}.`,
+      expectedBytes === null
+        ? `${host} sent more than the ${sentBytes} bytes it announced.`
+        : `${host} says the file is ${sentBytes} bytes; the catalog says ${expectedBytes}.`,
     nextSteps: [REFRESH],
   }),
   'firmware-blocked-url': entry<{ host: string }>({
@@ -128,6 +137,9 @@ export const FIRMWARE_PROBLEMS = {
       board !== undefined
         ? `iOS ${version} (${build}) in this file has no erase-restore for board ${board}.`
         : `iOS ${version} (${build}) in this file is for ${(fitsModels ?? []).join(', ')}, not ${productType}.`,
-    nextSteps: ['Use the firmware Lifeline suggests for this phone.', 'If you picked the file yourself, check the model name in the file name.'],
+    nextSteps: [
+      'Use the firmware Lifeline suggests for this phone.',
+      'If you picked the file yourself, check the model name in the file name.',
+    ],
   }),
 };

@@ -6,7 +6,8 @@ const TRY_AGAIN_OR_SUPPORT = ['Try again.', IF_IT_KEEPS_HAPPENING];
 export const GENERAL_PROBLEMS = {
   internal: entry<{ message: string }>({
     title: 'Something went wrong inside Lifeline',
-    detail: ({ message }) => (message ? `Lifeline ran into an error it did not expect: ${message.slice(0, 500)}` : 'Lifeline ran into an error it did not expect.'),
+    detail: ({ message }) =>
+      message ? `Lifeline ran into an error it did not expect: ${message.slice(0, 500)}` : 'Lifeline ran into an error it did not expect.',
     nextSteps: TRY_AGAIN_OR_SUPPORT,
   }),
   'bad-request': entry<{ command: string; issue: string }>({
@@ -114,12 +115,19 @@ export const GENERAL_PROBLEMS = {
 /** What to do after a job of this kind was cut off, in the words of what was safe and what to start again. */
 function afterInterruption(kind: string): string[] {
   if (kind === 'backup') {
-    return ['Your previous backup is unchanged: an unfinished backup never replaces it.', 'Check that the phone is still connected, then start the backup again.'];
+    return [
+      'Your previous backup is unchanged: an unfinished backup never replaces it.',
+      'Check that the phone is still connected, then start the backup again.',
+    ];
   }
   if (kind === 'backup.restore') {
-    return ['The phone may hold only part of the backup now and say “Restore incomplete”.', 'Your backup on this computer is unchanged: connect the phone and run the restore again.'];
+    return [
+      'The phone may hold only part of the backup now and say “Restore incomplete”.',
+      'Your backup on this computer is unchanged: connect the phone and run the restore again.',
+    ];
   }
-  if (kind.startsWith('firmware.')) return ['What was already downloaded is kept: start again and the download carries on where it stopped.'];
+  if (kind.startsWith('firmware.'))
+    return ['What was already downloaded is kept: start again and the download carries on where it stopped.'];
   if (kind === 'restore') {
     return [
       'Look at the phone. If it shows a cable pointing at a computer, it is waiting in recovery mode: start the restore again.',

@@ -54,7 +54,8 @@ export const JOURNEY_PROBLEMS = {
   }),
   'journey-save-set-aside': entry<{ file: string; reason: string }>({
     title: 'A saved journey could not be read',
-    detail: ({ file, reason }) => `${file.slice(0, 80)}: ${reason.slice(0, 200)}. It was set aside (renamed .corrupt) and the journey starts again from the beginning.`,
+    detail: ({ file, reason }) =>
+      `${file.slice(0, 80)}: ${reason.slice(0, 200)}. It was set aside (renamed .corrupt) and the journey starts again from the beginning.`,
     nextSteps: ['Nothing on the phone or in your backups was touched. Follow the steps again.'],
   }),
 } as const;

@@ -19,8 +19,12 @@ export const PAIRING_PROBLEMS = {
   }),
   'pair-no-answer': entry<{ waitedSeconds: number }>({
     title: 'The phone did not answer “Trust This Computer?”',
-    detail: ({ waitedSeconds }) => `Lifeline waited ${Math.max(1, Math.round(waitedSeconds / 60))} min for Trust to be tapped on the phone.`,
-    nextSteps: ['Look at the phone: tap Trust and enter its passcode, then try again.', 'If no question appears, unplug the phone and plug it back in.'],
+    detail: ({ waitedSeconds }) =>
+      `Lifeline waited ${Math.max(1, Math.round(waitedSeconds / 60))} min for Trust to be tapped on the phone.`,
+    nextSteps: [
+      'Look at the phone: tap Trust and enter its passcode, then try again.',
+      'If no question appears, unplug the phone and plug it back in.',
+    ],
     helpUrl: APPLE_HELP.trustComputer,
   }),
   'pair-refused': entry({
@@ -31,7 +35,8 @@ export const PAIRING_PROBLEMS = {
   }),
   'pair-not-saved': entry({
     title: 'The pairing could not be saved on this computer',
-    detail: 'The phone agreed to trust this computer, but the service that keeps pairings (usbmuxd / Apple Mobile Device Service) did not save it.',
+    detail:
+      'The phone agreed to trust this computer, but the service that keeps pairings (usbmuxd / Apple Mobile Device Service) did not save it.',
     nextSteps: ['Make sure Apple Mobile Device Service (Windows) or usbmuxd (Linux) is running, then try again.'],
   }),
   'restore-phone-not-activated': entry<{ waitedSeconds: number }>({

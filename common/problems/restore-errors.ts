@@ -26,7 +26,8 @@ const OTHER_COMPUTER = 'If it keeps happening with another cable and another com
 const KINDS: Record<RestoreErrorKind, { title: string; detail: string; nextSteps: readonly string[] }> = {
   disconnected: {
     title: 'The phone stopped talking to the computer during the restore',
-    detail: 'The phone disconnected or stopped answering while it was being restored. A worn cable, a loose port or a hub is the usual cause; sometimes it is the phone’s hardware.',
+    detail:
+      'The phone disconnected or stopped answering while it was being restored. A worn cable, a loose port or a hub is the usual cause; sometimes it is the phone’s hardware.',
     nextSteps: [CABLE, 'Restart this computer.', DFU_RETRY, OTHER_COMPUTER],
   },
   usb: {
@@ -36,7 +37,8 @@ const KINDS: Record<RestoreErrorKind, { title: string; detail: string; nextSteps
   },
   'apple-servers': {
     title: 'Apple’s servers did not allow this restore',
-    detail: 'The restore needs Apple’s signing server to approve this iOS version for this phone. The server could not be reached, or it refused: Apple only approves current iOS versions.',
+    detail:
+      'The restore needs Apple’s signing server to approve this iOS version for this phone. The server could not be reached, or it refused: Apple only approves current iOS versions.',
     nextSteps: [
       'Check the internet connection, and that no VPN, proxy or security software blocks gs.apple.com.',
       'Restore the newest iOS for this phone (let Lifeline choose the firmware).',
@@ -50,7 +52,8 @@ const KINDS: Record<RestoreErrorKind, { title: string; detail: string; nextSteps
   },
   hardware: {
     title: 'The restore stopped in a way that can mean a hardware problem',
-    detail: 'Apple lists this error among those that can come from the phone’s hardware. It is worth one more try before thinking of repair.',
+    detail:
+      'Apple lists this error among those that can come from the phone’s hardware. It is worth one more try before thinking of repair.',
     nextSteps: [CABLE, DFU_RETRY, OTHER_COMPUTER],
   },
   storage: {
@@ -65,18 +68,26 @@ const KINDS: Record<RestoreErrorKind, { title: string; detail: string; nextSteps
   },
   'touch-id': {
     title: 'The phone failed its Touch ID or factory data check',
-    detail: 'During the restore the phone checks that its Touch ID sensor and other parts are the ones it was built with. That check failed, often after a screen or button repair.',
-    nextSteps: ['Make sure the phone’s own software is current, then try once more.', 'If it fails again, contact Apple Support: this needs a repair centre.'],
+    detail:
+      'During the restore the phone checks that its Touch ID sensor and other parts are the ones it was built with. That check failed, often after a screen or button repair.',
+    nextSteps: [
+      'Make sure the phone’s own software is current, then try once more.',
+      'If it fails again, contact Apple Support: this needs a repair centre.',
+    ],
   },
   baseband: {
     title: 'The phone’s modem could not be restored',
-    detail: 'The cellular modem firmware could not be installed. This usually happens when restoring an older iOS version than the phone last ran.',
+    detail:
+      'The cellular modem firmware could not be installed. This usually happens when restoring an older iOS version than the phone last ran.',
     nextSteps: ['Restore the newest iOS for this phone (let Lifeline choose the firmware).', DFU_RETRY],
   },
   passcode: {
     title: 'The phone is locked with its passcode',
     detail: 'An update that keeps the phone’s data needs the phone unlocked first.',
-    nextSteps: ['Unlock the phone, then try the update again.', 'If you do not know the passcode, only a restore that erases the phone is possible.'],
+    nextSteps: [
+      'Unlock the phone, then try the update again.',
+      'If you do not know the passcode, only a restore that erases the phone is possible.',
+    ],
   },
   'too-new': {
     title: 'This computer’s software is too old for the phone',
@@ -139,11 +150,19 @@ export function isRestoreErrorNumber(value: number): value is RestoreErrorNumber
 
 function restoreErrorEntry(number: RestoreErrorNumber): ProblemEntry {
   const kind = KINDS[NUMBERS[number]];
-  return entry({ title: `${kind.title} (error ${number})`, detail: kind.detail, nextSteps: kind.nextSteps, helpUrl: APPLE_HELP.restoreErrors });
+  return entry({
+    title: `${kind.title} (error ${number})`,
+    detail: kind.detail,
+    nextSteps: kind.nextSteps,
+    helpUrl: APPLE_HELP.restoreErrors,
+  });
 }
 
 export const RESTORE_ERROR_PROBLEMS = {
-  ...(Object.fromEntries(RESTORE_ERROR_NUMBERS.map((number) => [`restore-error-${number}`, restoreErrorEntry(number)])) as Record<RestoreErrorCode, ProblemEntry>),
+  ...(Object.fromEntries(RESTORE_ERROR_NUMBERS.map((number) => [`restore-error-${number}`, restoreErrorEntry(number)])) as Record<
+    RestoreErrorCode,
+    ProblemEntry
+  >),
   'restore-error-unknown': entry<{ number: number }>({
     title: ({ number }) => `The restore stopped with error ${number}`,
     detail: KINDS.unexplained.detail,

@@ -5,7 +5,8 @@ const DFU_AGAIN = 'Put the phone back into DFU mode and start again.';
 
 export const RESTORE_PROBLEMS = {
   'restore-no-phone': entry<{ wanted?: string } | void>({
-    title: (params) => (params?.wanted !== undefined ? 'That phone is not connected in a mode Lifeline can restore from' : 'No phone to restore'),
+    title: (params) =>
+      params?.wanted !== undefined ? 'That phone is not connected in a mode Lifeline can restore from' : 'No phone to restore',
     detail: (params) =>
       params?.wanted !== undefined
         ? `No phone in DFU or recovery mode (or trusted and running iOS) matches ${params.wanted.slice(0, 64)}.`
@@ -17,7 +18,8 @@ export const RESTORE_PROBLEMS = {
     helpUrl: APPLE_HELP.recoveryMode,
   }),
   'restore-not-confirmed': entry<{ choice: 'erase' | 'update' }>({
-    title: ({ choice }) => (choice === 'erase' ? 'Nothing was erased: the erase was not confirmed' : 'Nothing was changed: the update was not confirmed'),
+    title: ({ choice }) =>
+      choice === 'erase' ? 'Nothing was erased: the erase was not confirmed' : 'Nothing was changed: the update was not confirmed',
     detail: ({ choice }) =>
       choice === 'erase'
         ? 'An erase deletes everything on the phone, so Lifeline starts one only after you confirm it.'
@@ -31,13 +33,17 @@ export const RESTORE_PROBLEMS = {
   }),
   'restore-no-update': entry<{ version: string }>({
     title: 'This firmware cannot update the phone, only erase it',
-    detail: ({ version }) => `iOS ${version.slice(0, 32)} has no update for this phone’s board, so keeping the data is not possible with it. Nothing was changed.`,
+    detail: ({ version }) =>
+      `iOS ${version.slice(0, 32)} has no update for this phone’s board, so keeping the data is not possible with it. Nothing was changed.`,
     nextSteps: ['Let Lifeline choose the firmware (leave out --ipsw), or choose an erase if you accept losing the data.'],
   }),
   'restore-disconnected': entry<{ stage: string }>({
     title: 'The phone disconnected during the restore',
     detail: ({ stage }) => `The connection to the phone ended while it was being restored (stage: ${stage}).`,
-    nextSteps: ['Use an Apple USB cable, plugged straight into the computer (no hub).', 'Keep the phone plugged in until Lifeline says the restore is finished.'],
+    nextSteps: [
+      'Use an Apple USB cable, plugged straight into the computer (no hub).',
+      'Keep the phone plugged in until Lifeline says the restore is finished.',
+    ],
     helpUrl: APPLE_HELP.restoreErrors,
   }),
   'restore-phone-crashed': entry<{ stage: string }>({
@@ -54,7 +60,9 @@ export const RESTORE_PROBLEMS = {
   'restore-which-phone': entry<{ wanted?: string } | void>({
     title: (params) => (params?.wanted !== undefined ? 'More than one phone matches' : 'More than one phone is in DFU or recovery mode'),
     detail: (params) =>
-      params?.wanted !== undefined ? `Several phones match ${params.wanted.slice(0, 64)}.` : 'Say which one with its ECID (lifeline dfu-info --show-ecid lists them).',
+      params?.wanted !== undefined
+        ? `Several phones match ${params.wanted.slice(0, 64)}.`
+        : 'Say which one with its ECID (lifeline dfu-info --show-ecid lists them).',
     nextSteps: ['Run again with --phone and the phoneId `lifeline dfu-info --json` prints, or with --ecid.'],
   }),
   'restore-until': entry<{ until: string }>({
@@ -81,7 +89,10 @@ export const RESTORE_PROBLEMS = {
   'restore-not-signed': entry<{ stage: string }>({
     title: 'Apple does not sign this firmware for this phone',
     detail: ({ stage }) => `Apple’s signing server would not sign this iOS version for this phone (stage: ${stage}).`,
-    nextSteps: ['Use the newest iOS version for this phone: Apple only signs current versions.', 'If this is the newest version, try again later.'],
+    nextSteps: [
+      'Use the newest iOS version for this phone: Apple only signs current versions.',
+      'If this is the newest version, try again later.',
+    ],
     helpUrl: APPLE_HELP.restoreErrors,
   }),
   'restore-signing-server': entry<{ stage: string }>({

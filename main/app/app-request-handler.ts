@@ -8,7 +8,8 @@ import { readStaticFile } from '../transport/static-files';
  */
 export function appRequestHandler(rendererDir: string): (request: Request) => Promise<Response> {
   return async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('Method not allowed', { status: 405, headers: { Allow: 'GET, HEAD' } });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return new Response('Method not allowed', { status: 405, headers: { Allow: 'GET, HEAD' } });
     let url: URL;
     try {
       url = new URL(request.url);

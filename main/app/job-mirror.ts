@@ -21,7 +21,15 @@ export type QuitWarning = { irreversible: boolean; message: string; detail: stri
 export const LONG_STEP_MS = 60_000;
 
 /** Journey states in which Lifeline works for a while (the computer is kept awake, quitting asks first). */
-const WORKING_STATES: ReadonlySet<JourneyState> = new Set(['backingUp', 'checkingPassword', 'preparingFirmware', 'enteringRecovery', 'coaching', 'restoring', 'restoringData']);
+const WORKING_STATES: ReadonlySet<JourneyState> = new Set([
+  'backingUp',
+  'checkingPassword',
+  'preparingFirmware',
+  'enteringRecovery',
+  'coaching',
+  'restoring',
+  'restoringData',
+]);
 const FAILED_STATES: ReadonlySet<JourneyState> = new Set(['backupFailed', 'firmwareFailed', 'restoreFailed', 'dataFailed']);
 
 type Step = 'restore' | 'data' | 'backup' | 'firmware' | 'recovery' | 'password' | 'other';
@@ -36,7 +44,8 @@ const STEP_WORDS: Record<Step, QuitWarning> = {
   data: {
     irreversible: true,
     message: 'Your backup is being put back on the phone.',
-    detail: 'If you quit now the phone keeps only part of it; open Lifeline again to put the backup back. The backup on this computer is not changed.',
+    detail:
+      'If you quit now the phone keeps only part of it; open Lifeline again to put the backup back. The backup on this computer is not changed.',
   },
   backup: {
     irreversible: false,
@@ -139,7 +148,10 @@ export class JobMirror {
 
   /** What to say before quitting, or null when nothing is under way. */
   quitWarning(): QuitWarning | null {
-    const steps = new Set<Step>([...[...this.running.values()].map((job) => stepOfJob(job.kind)), ...[...this.journeys.values()].map((state) => STEP_OF_STATE[state] ?? 'other')]);
+    const steps = new Set<Step>([
+      ...[...this.running.values()].map((job) => stepOfJob(job.kind)),
+      ...[...this.journeys.values()].map((state) => STEP_OF_STATE[state] ?? 'other'),
+    ]);
     const step = SERIOUSNESS.find((candidate) => steps.has(candidate));
     return step === undefined ? null : { ...STEP_WORDS[step] };
   }

@@ -3,7 +3,12 @@ import { ProblemError, commandSchemas, type ChosenPath, type LifelineApi, type P
 
 /** A native dialog as the shell opens it (Electron's showOpenDialog / showSaveDialog take these fields). */
 export type PathDialogSpec =
-  | { kind: 'open'; title: string; properties: Array<'openFile' | 'openDirectory' | 'createDirectory'>; filters?: Array<{ name: string; extensions: string[] }> }
+  | {
+      kind: 'open';
+      title: string;
+      properties: Array<'openFile' | 'openDirectory' | 'createDirectory'>;
+      filters?: Array<{ name: string; extensions: string[] }>;
+    }
   | { kind: 'save'; title: string; defaultPath: string; filters: Array<{ name: string; extensions: string[] }> };
 
 /** Shows a dialog and gives the chosen path, or null when the person cancelled. */
@@ -12,11 +17,21 @@ export type ShowPathDialog = (spec: PathDialogSpec) => Promise<string | null>;
 export function dialogSpecFor(purpose: PathPurpose, suggestedName?: string): PathDialogSpec {
   switch (purpose) {
     case 'ipsw':
-      return { kind: 'open', title: 'Choose an iOS file (.ipsw)', properties: ['openFile'], filters: [{ name: 'iOS firmware', extensions: ['ipsw'] }] };
+      return {
+        kind: 'open',
+        title: 'Choose an iOS file (.ipsw)',
+        properties: ['openFile'],
+        filters: [{ name: 'iOS firmware', extensions: ['ipsw'] }],
+      };
     case 'backup-folder':
       return { kind: 'open', title: 'Choose the folder that holds the backups', properties: ['openDirectory', 'createDirectory'] };
     case 'diagnostics-zip':
-      return { kind: 'save', title: 'Save diagnostics', defaultPath: suggestedName ?? 'lifeline-diagnostics.zip', filters: [{ name: 'Zip archive', extensions: ['zip'] }] };
+      return {
+        kind: 'save',
+        title: 'Save diagnostics',
+        defaultPath: suggestedName ?? 'lifeline-diagnostics.zip',
+        filters: [{ name: 'Zip archive', extensions: ['zip'] }],
+      };
   }
 }
 
@@ -33,7 +48,10 @@ export async function choosePath(request: unknown, show: ShowPathDialog): Promis
 /** The engine's contract with the commands only the shell can answer (native dialogs) answered here. */
 export function withShellCommands(api: LifelineApi, show: ShowPathDialog): LifelineApi {
   return {
-    invoke: (command, request) => (command === 'app.choosePath' ? (choosePath(request, show) as ReturnType<typeof api.invoke<typeof command>>) : api.invoke(command, request)),
+    invoke: (command, request) =>
+      command === 'app.choosePath'
+        ? (choosePath(request, show) as ReturnType<typeof api.invoke<typeof command>>)
+        : api.invoke(command, request),
     on: (event, listener) => api.on(event, listener),
   };
 }

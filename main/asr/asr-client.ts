@@ -115,7 +115,13 @@ export class AsrClient {
       await this.validate(source, state, signal);
       await this.streamPayload(source, state, options);
       await this.finish(signal);
-      return { outcome: 'sent', bytesSent: state.bytesSent, checksumChunks: this.checksum, oobRequests: state.oobRequests, initiates: this.initiates };
+      return {
+        outcome: 'sent',
+        bytesSent: state.bytesSent,
+        checksumChunks: this.checksum,
+        oobRequests: state.oobRequests,
+        initiates: this.initiates,
+      };
     } catch (error) {
       this.socket.destroy();
       if (signal?.aborted) return { outcome: 'cancelled', bytesSent: state.bytesSent };
@@ -138,12 +144,14 @@ export class AsrClient {
       if (message.command === 'Payload') return;
       if (message.command === 'Initiate') {
         // docs/protocols/asr.md#sequence: a later Initiate may switch checksum chunks; the packet info follows every one.
-        if (++this.initiates > this.settings.maxInitiates) throw new AsrError('protocol', `More than ${this.settings.maxInitiates} Initiates`);
+        if (++this.initiates > this.settings.maxInitiates)
+          throw new AsrError('protocol', `More than ${this.settings.maxInitiates} Initiates`);
         if (message.checksumChunks !== null) this.checksum = message.checksumChunks;
         await this.write(encodeXmlPlist(encodePacketInfo(source.size, this.checksum)), signal);
         continue;
       }
-      if (++state.oobRequests > this.settings.maxOobRequests) throw new AsrError('protocol', `More than ${this.settings.maxOobRequests} out-of-band reads`);
+      if (++state.oobRequests > this.settings.maxOobRequests)
+        throw new AsrError('protocol', `More than ${this.settings.maxOobRequests} out-of-band reads`);
       const { offset, length } = checkOobRequest(message, source.size, this.settings.maxOobBytes);
       const bytes = await this.readSource(() => source.readRange(offset, length, signal));
       if (bytes.length !== length) throw new AsrError('source', `Reading ${length} bytes at ${offset} gave ${bytes.length}`);
@@ -232,7 +240,9 @@ export class AsrClient {
       return await read();
     } catch (error) {
       if (error instanceof AsrError) throw error;
-      throw new AsrError('source', `The image could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new AsrError('source', `The image could not be read: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -60,11 +60,14 @@ async function* piecesOf(open: () => Promise<Readable>, signal: AbortSignal | un
 export function ipswEntryImageSource(archive: Pick<IpswArchive, 'entry' | 'openStream'>, entryName: string): AsrImageSource {
   const entry = archive.entry(entryName);
   if (!entry) throw new AsrError('source', `The firmware file has no ${entryName}`);
-  if (entry.method !== 0) throw new AsrError('source', `${entryName} is compressed in the firmware file, so it cannot be read at an offset`);
+  if (entry.method !== 0)
+    throw new AsrError('source', `${entryName} is compressed in the firmware file, so it cannot be read at an offset`);
   return {
     size: entry.size,
     readRange: async (offset, length, signal) =>
-      length === 0 ? Buffer.alloc(0) : collect(await archive.openStream(entryName, { start: offset, end: offset + length }), length, signal),
+      length === 0
+        ? Buffer.alloc(0)
+        : collect(await archive.openStream(entryName, { start: offset, end: offset + length }), length, signal),
     stream: (signal) => piecesOf(() => archive.openStream(entryName), signal),
   };
 }

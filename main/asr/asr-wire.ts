@@ -49,9 +49,7 @@ export type AsrPacketInfo = {
 export type AsrOobRequest = { offset: number; length: number };
 
 export type AsrPhoneMessage =
-  | { command: 'Initiate'; checksumChunks: boolean | null }
-  | ({ command: 'OOBData' } & AsrOobRequest)
-  | { command: 'Payload' };
+  { command: 'Initiate'; checksumChunks: boolean | null } | ({ command: 'OOBData' } & AsrOobRequest) | { command: 'Payload' };
 
 /** The packet info a real host sends after every Initiate (checksum chunk size only when the phone asked for it). */
 export function encodePacketInfo(imageSize: number, checksumChunks: boolean): PlistDict {
@@ -118,7 +116,10 @@ export function checkOobRequest(request: AsrOobRequest, imageSize: number, maxBy
     throw new AsrError('oob-range', `The phone asked for ${request.length} bytes at once; the limit is ${maxBytes}`);
   }
   if (request.offset > imageSize || request.length > imageSize - request.offset) {
-    throw new AsrError('oob-range', `The phone asked for ${request.length} bytes at ${request.offset}, outside the ${imageSize}-byte image`);
+    throw new AsrError(
+      'oob-range',
+      `The phone asked for ${request.length} bytes at ${request.offset}, outside the ${imageSize}-byte image`,
+    );
   }
   return request;
 }
@@ -178,8 +179,10 @@ export function asAsrError(error: unknown): unknown {
   if (error instanceof AsrError) return error;
   if (error instanceof StreamClosedError) return new AsrError('closed', 'The connection closed', { cause: error });
   if (error instanceof WireTimeoutError) return new AsrError('timeout', `No ASR message within ${error.timeoutMs} ms`, { cause: error });
-  if (error instanceof WireStalledError) return new AsrError('stalled', `The other side read nothing for ${error.stallMs} ms`, { cause: error });
-  if (error instanceof FrameTooLargeError) return new AsrError('bad-message', `ASR message longer than ${error.maxBytes} bytes`, { cause: error });
+  if (error instanceof WireStalledError)
+    return new AsrError('stalled', `The other side read nothing for ${error.stallMs} ms`, { cause: error });
+  if (error instanceof FrameTooLargeError)
+    return new AsrError('bad-message', `ASR message longer than ${error.maxBytes} bytes`, { cause: error });
   if (error instanceof PlistError) return new AsrError('bad-message', `Unreadable ASR message: ${error.message}`, { cause: error });
   return error;
 }

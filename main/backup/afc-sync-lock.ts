@@ -37,10 +37,15 @@ export class AfcSyncLock {
     const attempts = options.attempts ?? 50;
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
-      const status = statusOf(await this.call(AfcOp.FileLock, Buffer.concat([u64(this.handle), u64(AfcLock.Exclusive | AfcLock.NonBlocking)]), timeoutMs));
+      const status = statusOf(
+        await this.call(AfcOp.FileLock, Buffer.concat([u64(this.handle), u64(AfcLock.Exclusive | AfcLock.NonBlocking)]), timeoutMs),
+      );
       if (status === AfcStatus.Success) return;
       if (status !== AfcStatus.OpWouldBlock || attempt >= attempts) {
-        throw new AfcError(status, status === AfcStatus.OpWouldBlock ? 'Another computer is syncing with this phone' : `AFC lock failed with status ${status}`);
+        throw new AfcError(
+          status,
+          status === AfcStatus.OpWouldBlock ? 'Another computer is syncing with this phone' : `AFC lock failed with status ${status}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 200));
     }

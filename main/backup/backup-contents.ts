@@ -45,13 +45,17 @@ function allUnknown(manifest: BackupContents['manifest'], note: string): BackupC
  * Counts what the backup folder holds. Without `password` an encrypted backup's counts are null ('password-needed');
  * a wrong password rejects with BackupOpenError('wrong-password').
  */
-export async function describeBackupContents(folder: string, options: { password?: string; signal?: AbortSignal } = {}): Promise<BackupContents> {
+export async function describeBackupContents(
+  folder: string,
+  options: { password?: string; signal?: AbortSignal } = {},
+): Promise<BackupContents> {
   let opened: OpenedBackup;
   try {
     opened = await openBackup(folder, options);
   } catch (error) {
     if (!(error instanceof BackupOpenError)) throw error;
-    if (error.kind === 'password-needed') return allUnknown('password-needed', 'The backup is encrypted: its password is needed to count what is inside.');
+    if (error.kind === 'password-needed')
+      return allUnknown('password-needed', 'The backup is encrypted: its password is needed to count what is inside.');
     if (error.kind === 'wrong-password') throw error;
     return allUnknown('unreadable', 'The backup’s list of files (Manifest.db) is missing or damaged.');
   }
@@ -60,7 +64,10 @@ export async function describeBackupContents(folder: string, options: { password
   const apps = new Set(opened.records.filter((record) => record.domain.startsWith('AppDomain-')).map((record) => record.domain));
   return {
     manifest: 'read',
-    photos: { count: cameraRoll.filter((record) => PHOTO.test(record.relativePath)).length, note: 'A Live Photo counts once here and once among the videos. Photos kept only in iCloud are not in a backup.' },
+    photos: {
+      count: cameraRoll.filter((record) => PHOTO.test(record.relativePath)).length,
+      note: 'A Live Photo counts once here and once among the videos. Photos kept only in iCloud are not in a backup.',
+    },
     videos: { count: cameraRoll.filter((record) => VIDEO.test(record.relativePath)).length, note: null },
     messages: await countDatabase(opened, files, 'messages', options.signal),
     contacts: await countDatabase(opened, files, 'contacts', options.signal),
@@ -69,12 +76,18 @@ export async function describeBackupContents(folder: string, options: { password
   };
 }
 
-async function countDatabase(opened: OpenedBackup, files: readonly BackupFileRecord[], what: keyof typeof COUNTED_DATABASES, signal: AbortSignal | undefined): Promise<ContentCount> {
+async function countDatabase(
+  opened: OpenedBackup,
+  files: readonly BackupFileRecord[],
+  what: keyof typeof COUNTED_DATABASES,
+  signal: AbortSignal | undefined,
+): Promise<ContentCount> {
   const name = NAMES[what];
   for (const source of COUNTED_DATABASES[what]) {
     const record = files.find((file) => file.domain === source.domain && file.relativePath === source.relativePath);
     if (!record) continue;
-    if (record.size !== undefined && record.size > MAX_COUNTED_DATABASE_BYTES) return unknown(`${name}’ database is too large to count here.`);
+    if (record.size !== undefined && record.size > MAX_COUNTED_DATABASE_BYTES)
+      return unknown(`${name}’ database is too large to count here.`);
     let bytes: Buffer;
     try {
       bytes = await readWhole(opened, record, signal);
@@ -91,7 +104,10 @@ async function countDatabase(opened: OpenedBackup, files: readonly BackupFileRec
       return unknown(`${name}’ database in the backup is damaged or of an unknown kind.`);
     }
     const journal = files.find((file) => file.domain === source.domain && file.relativePath === `${source.relativePath}-wal`);
-    const note = journal && (journal.size ?? 0) > 0 ? `At least this many: the newest ones may still be in ${name}’ journal, which is not counted.` : null;
+    const note =
+      journal && (journal.size ?? 0) > 0
+        ? `At least this many: the newest ones may still be in ${name}’ journal, which is not counted.`
+        : null;
     return { count, note };
   }
   return { count: 0, note: `This backup holds no ${name} database.` };

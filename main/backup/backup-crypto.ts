@@ -40,7 +40,9 @@ export function unwrapKey(kek: Buffer, wrapped: Buffer): Buffer | undefined {
 }
 
 function pbkdf2Async(password: Buffer, salt: Buffer, rounds: number, digest: 'sha1' | 'sha256'): Promise<Buffer> {
-  return new Promise((resolve, reject) => pbkdf2(password, salt, rounds, 32, digest, (error, key) => (error ? reject(error) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    pbkdf2(password, salt, rounds, 32, digest, (error, key) => (error ? reject(error) : resolve(key))),
+  );
 }
 
 function passwordBytes(password: string): Buffer {
@@ -54,7 +56,11 @@ function passwordBytes(password: string): Buffer {
  * docs/protocols/backup-encryption.md#password-to-key: PBKDF2-SHA256 with DPSL/DPIC (iOS 10.2 and later), then
  * PBKDF2-SHA1 with SALT/ITER. Runs on the thread pool; the signal is honoured between the two steps.
  */
-export async function passwordKey(password: string, bag: Pick<BackupKeybag, 'salt' | 'iterations' | 'passwordSalt' | 'passwordIterations'>, signal?: AbortSignal): Promise<Buffer> {
+export async function passwordKey(
+  password: string,
+  bag: Pick<BackupKeybag, 'salt' | 'iterations' | 'passwordSalt' | 'passwordIterations'>,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   let secret = passwordBytes(password);
   signal?.throwIfAborted();
   if (bag.passwordSalt !== undefined && bag.passwordIterations !== undefined) {
@@ -70,7 +76,11 @@ export async function passwordKey(password: string, bag: Pick<BackupKeybag, 'sal
 export type UnlockedKeybag = { readonly classKeys: ReadonlyMap<number, Buffer> };
 
 /** Unwraps every password-wrapped class key; undefined when the password is not this keybag's. */
-export async function unlockBackupKeybag(bag: BackupKeybag, password: string, options: { signal?: AbortSignal } = {}): Promise<UnlockedKeybag | undefined> {
+export async function unlockBackupKeybag(
+  bag: BackupKeybag,
+  password: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<UnlockedKeybag | undefined> {
   const key = await passwordKey(password, bag, options.signal);
   const classKeys = new Map<number, Buffer>();
   for (const classKey of bag.classKeys) {
@@ -129,7 +139,8 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
  * SQLite pages, so PKCS#7 padding is removed when present and tolerated when the phone left none.
  */
 export function decryptManifestDb(key: Buffer, encrypted: Buffer): Buffer {
-  if (encrypted.length === 0 || encrypted.length % AES_BLOCK !== 0) throw new BackupCryptoError('Manifest.db is not a whole number of AES blocks');
+  if (encrypted.length === 0 || encrypted.length % AES_BLOCK !== 0)
+    throw new BackupCryptoError('Manifest.db is not a whole number of AES blocks');
   const decipher = createBackupDecipher(key);
   decipher.setAutoPadding(false);
   let plain = Buffer.concat([decipher.update(encrypted), decipher.final()]);
@@ -137,7 +148,8 @@ export function decryptManifestDb(key: Buffer, encrypted: Buffer): Buffer {
   if (pad >= 1 && pad <= AES_BLOCK && (plain.length - pad) % 512 === 0 && plain.subarray(plain.length - pad).every((b) => b === pad)) {
     plain = plain.subarray(0, plain.length - pad);
   }
-  if (!plain.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) throw new BackupCryptoError('Manifest.db did not decrypt to a SQLite database');
+  if (!plain.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC))
+    throw new BackupCryptoError('Manifest.db did not decrypt to a SQLite database');
   return plain;
 }
 
@@ -148,8 +160,16 @@ export const IOS_KEYBAG_ROUNDS: KeybagRounds = Object.freeze({ sha1Rounds: 10_00
 export const BACKUP_PROTECTION_CLASSES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
 
 /** What a phone does when a backup password is set: fresh class keys, wrapped under a key from the password. */
-export async function createBackupKeybag(password: string, rounds: KeybagRounds = IOS_KEYBAG_ROUNDS): Promise<{ keybag: BackupKeybag; unlocked: UnlockedKeybag }> {
-  const header = { salt: randomBytes(20), iterations: rounds.sha1Rounds, passwordSalt: randomBytes(20), passwordIterations: rounds.sha256Rounds };
+export async function createBackupKeybag(
+  password: string,
+  rounds: KeybagRounds = IOS_KEYBAG_ROUNDS,
+): Promise<{ keybag: BackupKeybag; unlocked: UnlockedKeybag }> {
+  const header = {
+    salt: randomBytes(20),
+    iterations: rounds.sha1Rounds,
+    passwordSalt: randomBytes(20),
+    passwordIterations: rounds.sha256Rounds,
+  };
   const key = await passwordKey(password, header);
   const classKeys = new Map<number, Buffer>();
   const keybag: BackupKeybag = {

@@ -51,7 +51,12 @@ export async function findBackups(roots: readonly BackupRoot[], options: FindBac
 }
 
 /** One backup folder described, or undefined when it holds none of the three property files. */
-export async function describeBackup(path: string, folderName: string, root: BackupRoot, options: FindBackupsOptions = {}): Promise<BackupSummary | undefined> {
+export async function describeBackup(
+  path: string,
+  folderName: string,
+  root: BackupRoot,
+  options: FindBackupsOptions = {},
+): Promise<BackupSummary | undefined> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isDirectory()) return undefined;
   const [infoPlist, manifest, status] = await Promise.all([
@@ -60,7 +65,10 @@ export async function describeBackup(path: string, folderName: string, root: Bac
     readPlistFile(join(path, 'Status.plist')),
   ]);
   if (!infoPlist && !manifest && !status) return undefined;
-  const lockdown = manifest?.Lockdown !== undefined && typeof manifest.Lockdown === 'object' && !Array.isArray(manifest.Lockdown) ? (manifest.Lockdown as Record<string, PlistValue>) : {};
+  const lockdown =
+    manifest?.Lockdown !== undefined && typeof manifest.Lockdown === 'object' && !Array.isArray(manifest.Lockdown)
+      ? (manifest.Lockdown as Record<string, PlistValue>)
+      : {};
   const productType = text(infoPlist?.['Product Type']) ?? text(lockdown.ProductType);
   const udid = text(infoPlist?.['Target Identifier']) ?? text(lockdown.UniqueDeviceID) ?? folderName.replace(/-\d{8}-\d{6}$/, '');
   const date = dateOf(infoPlist?.['Last Backup Date']) ?? dateOf(status?.Date) ?? dateOf(manifest?.Date);

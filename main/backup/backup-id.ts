@@ -13,7 +13,10 @@ const HASH_CHARS = 12;
 const DOMAIN = 'lifeline/backup-id/v1';
 
 export function backupIdOf(folderPath: string): string {
-  return `${PREFIX}${createHash('sha256').update(`${DOMAIN}\0${resolve(folderPath)}`).digest('hex').slice(0, HASH_CHARS)}`;
+  return `${PREFIX}${createHash('sha256')
+    .update(`${DOMAIN}\0${resolve(folderPath)}`)
+    .digest('hex')
+    .slice(0, HASH_CHARS)}`;
 }
 
 export function isBackupId(value: string): boolean {

@@ -57,12 +57,13 @@ function records(bytes: Buffer): TlvRecord[] {
   if (!Buffer.isBuffer(bytes)) throw new BackupKeybagError('The keybag is not data');
   if (bytes.length > KEYBAG_MAX_BYTES) throw new BackupKeybagError(`The keybag is larger than ${KEYBAG_MAX_BYTES} bytes`);
   const out: TlvRecord[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     if (bytes.length - offset < 8) throw new BackupKeybagError(`A record header is cut short at byte ${offset}`);
     const tagBytes = bytes.subarray(offset, offset + 4);
     if (!tagBytes.every((b) => b >= 0x20 && b < 0x7f)) throw new BackupKeybagError(`Record at byte ${offset} has no readable tag`);
     const length = bytes.readUInt32BE(offset + 4);
-    if (length > bytes.length - offset - 8) throw new BackupKeybagError(`Record ${tagBytes.toString('latin1')} claims ${length} bytes past the end`);
+    if (length > bytes.length - offset - 8)
+      throw new BackupKeybagError(`Record ${tagBytes.toString('latin1')} claims ${length} bytes past the end`);
     out.push({ tag: tagBytes.toString('latin1'), value: bytes.subarray(offset + 8, offset + 8 + length) });
     if (out.length > MAX_RECORDS) throw new BackupKeybagError('The keybag has too many records');
     offset += 8 + length;
@@ -172,20 +173,24 @@ export function parseBackupKeybag(bytes: Buffer): BackupKeybag {
         break;
     }
   }
-  if (header.version === undefined || header.type === undefined || header.uuid === undefined) throw new BackupKeybagError('The keybag lacks VERS, TYPE or UUID');
+  if (header.version === undefined || header.type === undefined || header.uuid === undefined)
+    throw new BackupKeybagError('The keybag lacks VERS, TYPE or UUID');
   if (header.type !== BACKUP_KEYBAG_TYPE) throw new BackupKeybagError(`This is not a backup keybag (TYPE ${header.type})`);
   if (header.salt === undefined || header.iterations === undefined) throw new BackupKeybagError('The keybag lacks SALT or ITER');
-  if ((header.passwordSalt === undefined) !== (header.passwordIterations === undefined)) throw new BackupKeybagError('The keybag has only one of DPSL and DPIC');
+  if ((header.passwordSalt === undefined) !== (header.passwordIterations === undefined))
+    throw new BackupKeybagError('The keybag has only one of DPSL and DPIC');
   const classKeys: KeybagClassKey[] = [];
   const classes = new Set<number>();
   for (const draft of drafts) {
     const { uuid, protectionClass, wrap, keyType, wrappedKey: key } = draft;
-    if (protectionClass === undefined || wrap === undefined || key === undefined) throw new BackupKeybagError('A class key lacks CLAS, WRAP or WPKY');
+    if (protectionClass === undefined || wrap === undefined || key === undefined)
+      throw new BackupKeybagError('A class key lacks CLAS, WRAP or WPKY');
     if (classes.has(protectionClass)) throw new BackupKeybagError(`Class ${protectionClass} appears twice`);
     classes.add(protectionClass);
     classKeys.push({ uuid, protectionClass, wrap, keyType: keyType ?? 0, wrappedKey: key });
   }
-  if (!classKeys.some((k) => (k.wrap & WRAP_WITH_PASSWORD) !== 0)) throw new BackupKeybagError('No class key is wrapped with the backup password');
+  if (!classKeys.some((k) => (k.wrap & WRAP_WITH_PASSWORD) !== 0))
+    throw new BackupKeybagError('No class key is wrapped with the backup password');
   return {
     version: header.version,
     type: header.type,
@@ -219,7 +224,13 @@ export function encodeBackupKeybag(bag: BackupKeybag): Buffer {
     parts.push(tlv('DPIC', bag.passwordIterations), tlv('DPSL', bag.passwordSalt));
   }
   for (const key of bag.classKeys) {
-    parts.push(tlv('UUID', key.uuid), tlv('CLAS', key.protectionClass), tlv('WRAP', key.wrap), tlv('KTYP', key.keyType), tlv('WPKY', key.wrappedKey));
+    parts.push(
+      tlv('UUID', key.uuid),
+      tlv('CLAS', key.protectionClass),
+      tlv('WRAP', key.wrap),
+      tlv('KTYP', key.keyType),
+      tlv('WPKY', key.wrappedKey),
+    );
   }
   return Buffer.concat(parts);
 }

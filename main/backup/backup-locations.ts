@@ -47,7 +47,11 @@ export function standardBackupRoots(environment: LocationEnvironment = currentLo
     const profile = env.USERPROFILE ?? home;
     return [
       // The Microsoft Store iTunes and the Apple Devices app.
-      { path: win32.join(profile, 'Apple', 'MobileSync', 'Backup'), kind: 'itunes-store', label: 'Apple Devices / iTunes (Microsoft Store)' },
+      {
+        path: win32.join(profile, 'Apple', 'MobileSync', 'Backup'),
+        kind: 'itunes-store',
+        label: 'Apple Devices / iTunes (Microsoft Store)',
+      },
       // iTunes from apple.com.
       { path: win32.join(appData, 'Apple Computer', 'MobileSync', 'Backup'), kind: 'itunes-desktop', label: 'iTunes (apple.com)' },
     ];

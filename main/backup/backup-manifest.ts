@@ -1,7 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackupCryptoError, createBackupDecipher, decryptManifestDb, unlockBackupKeybag, unwrapItemKey, type UnlockedKeybag } from './backup-crypto';
+import {
+  BackupCryptoError,
+  createBackupDecipher,
+  decryptManifestDb,
+  unlockBackupKeybag,
+  unwrapItemKey,
+  type UnlockedKeybag,
+} from './backup-crypto';
 import { BackupKeybagError, parseBackupKeybag, type BackupKeybag } from './backup-keybag';
 import { readPlistFile } from './backup-store';
 import { readManifestDb, readMbFile, type ManifestEntry } from './manifest-db';
@@ -113,7 +120,8 @@ export async function openBackup(folder: string, options: OpenBackupOptions = {}
   let db: Buffer = await readFile(dbPath);
   let keybag: UnlockedKeybag | undefined;
   if (encryption.encrypted) {
-    if (options.password === undefined) throw new BackupOpenError('password-needed', 'This backup is encrypted: its password is needed to open it');
+    if (options.password === undefined)
+      throw new BackupOpenError('password-needed', 'This backup is encrypted: its password is needed to open it');
     keybag = await unlock(encryption.keybag, options.password, options.signal);
     if (!keybag) throw new BackupOpenError('wrong-password', 'The password does not open this backup');
     if (!encryption.manifestKey) throw new BackupOpenError('unreadable', 'Manifest.plist has no ManifestKey');
@@ -150,7 +158,12 @@ export function storedFilePath(folder: string, fileID: string): string {
   return join(folder, fileID.slice(0, 2), fileID);
 }
 
-async function* readBackupFile(folder: string, record: BackupFileRecord, keybag: UnlockedKeybag | undefined, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+async function* readBackupFile(
+  folder: string,
+  record: BackupFileRecord,
+  keybag: UnlockedKeybag | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
   if (record.flags !== 1) throw new BackupOpenError('damaged', `${record.domain}/${record.relativePath} is not a regular file`);
   const path = storedFilePath(folder, record.fileID);
   const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, ...(signal ? { signal } : {}) }) as AsyncIterable<Buffer>;
@@ -166,7 +179,8 @@ async function* readBackupFile(folder: string, record: BackupFileRecord, keybag:
     try {
       decipher = createBackupDecipher(unwrapItemKey(keybag, record.encryptionKey));
     } catch (error) {
-      if (error instanceof BackupCryptoError) throw new BackupOpenError('damaged', `${record.domain}/${record.relativePath}: ${error.message}`);
+      if (error instanceof BackupCryptoError)
+        throw new BackupOpenError('damaged', `${record.domain}/${record.relativePath}: ${error.message}`);
       throw error;
     }
     for await (const chunk of stream) {

@@ -7,7 +7,12 @@ import { chooseBackup } from './backup-restore-service';
  * `backup.checkPassword`: the backup people named (id or folder name), and whether `password` opens it
  * (docs/protocols/backup-encryption.md#class-keys-and-the-offline-check). The password goes no further than the check.
  */
-export async function checkPasswordOfBackup(backups: readonly BackupSummary[], backupId: string, password: string, signal?: AbortSignal): Promise<{ backupId: string; correct: boolean }> {
+export async function checkPasswordOfBackup(
+  backups: readonly BackupSummary[],
+  backupId: string,
+  password: string,
+  signal?: AbortSignal,
+): Promise<{ backupId: string; correct: boolean }> {
   const backup = chooseBackup(backups, backupId);
   try {
     return { backupId: backup.id, correct: await checkBackupPassword(backup.path, password, signal ? { signal } : {}) };

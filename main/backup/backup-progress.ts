@@ -88,11 +88,18 @@ export class BackupProgress {
   }
 
   snapshot(): Omit<Progress, 'job'> {
-    const progress: Omit<Progress, 'job'> = { phase: this.phase, fraction: this.fraction(), message: this.message(), bytesDone: this.bytesDone, filesDone: this.filesDone };
+    const progress: Omit<Progress, 'job'> = {
+      phase: this.phase,
+      fraction: this.fraction(),
+      message: this.message(),
+      bytesDone: this.bytesDone,
+      filesDone: this.filesDone,
+    };
     if (this.bytesTotal !== undefined) progress.bytesTotal = Math.max(this.bytesTotal, this.bytesDone);
     if (this.phase === 'receiving' && this.speed !== undefined) {
       progress.bytesPerSecond = Math.max(0, this.speed);
-      if (this.bytesTotal !== undefined && this.speed > 1) progress.etaSeconds = Math.max(0, (this.bytesTotal - this.bytesDone) / this.speed);
+      if (this.bytesTotal !== undefined && this.speed > 1)
+        progress.etaSeconds = Math.max(0, (this.bytesTotal - this.bytesDone) / this.speed);
     }
     return progress;
   }

@@ -41,7 +41,12 @@ export type BackupRestoreServiceOptions = {
   readiness?: Omit<RestoreReadinessOptions, 'signal' | 'onWaiting'>;
 };
 
-export const DEFAULT_RESTORE_OPTIONS: BackupRestoreOptions = Object.freeze({ systemFiles: true, reboot: true, copyFirst: false, removeItemsNotRestored: false });
+export const DEFAULT_RESTORE_OPTIONS: BackupRestoreOptions = Object.freeze({
+  systemFiles: true,
+  reboot: true,
+  copyFirst: false,
+  removeItemsNotRestored: false,
+});
 
 /** docs/protocols/mobilebackup2.md#host-requests: the Restore options as libimobiledevice and pymobiledevice3 send them (all five booleans, Password only when given). */
 export function restoreRequestOptions(options: BackupRestoreOptions, password: string | undefined): PlistDict {
@@ -57,7 +62,11 @@ export function restoreRequestOptions(options: BackupRestoreOptions, password: s
 }
 
 /** The backup a restore uses: the one `wanted` names, else the newest complete one of `udid` that the phone's iOS can take. */
-export function chooseBackup(backups: readonly BackupSummary[], wanted: string | undefined, phone?: { udid: string; iosVersion: string | undefined }): BackupSummary {
+export function chooseBackup(
+  backups: readonly BackupSummary[],
+  wanted: string | undefined,
+  phone?: { udid: string; iosVersion: string | undefined },
+): BackupSummary {
   if (wanted !== undefined) {
     const matches = backupsMatching(backups, wanted);
     if (matches.length === 0) throw new ProblemError('restore-backup-not-found', { wanted });
@@ -145,10 +154,21 @@ export class BackupRestoreService {
       const backup = chooseBackup(candidates, request.backupId, { udid: target.udid, iosVersion: phoneIos });
       checkRestorable(backup, phoneIos, request.password);
 
-      await followPhoneNotifications(np, progress, [SyncNotification.CancelRequest, SyncNotification.SuspendRequest, SyncNotification.ResumeRequest, SyncNotification.PasscodePresented, SyncNotification.PasscodeDismissed], () => {
-        cancelledOnPhone = true;
-        onPhoneCancel.abort();
-      });
+      await followPhoneNotifications(
+        np,
+        progress,
+        [
+          SyncNotification.CancelRequest,
+          SyncNotification.SuspendRequest,
+          SyncNotification.ResumeRequest,
+          SyncNotification.PasscodePresented,
+          SyncNotification.PasscodeDismissed,
+        ],
+        () => {
+          cancelledOnPhone = true;
+          onPhoneCancel.abort();
+        },
+      );
       await mb2.handshake(combined);
       // A restore takes the same sync lock as a backup.
       await takeSyncLock(np, afc, combined);
@@ -165,7 +185,11 @@ export class BackupRestoreService {
       host = folder;
       progress.devicePercent(undefined, backup.sizeBytes ?? undefined);
       progress.setPhase('preparing');
-      await mb2.request(MobileBackup2Message.Restore, { target: target.udid, source: folderName, options: restoreRequestOptions(options, request.password) });
+      await mb2.request(MobileBackup2Message.Restore, {
+        target: target.udid,
+        source: folderName,
+        options: restoreRequestOptions(options, request.password),
+      });
       requested = true;
       await mb2.run(folder, {
         signal: combined,
@@ -188,7 +212,8 @@ export class BackupRestoreService {
     } catch (error) {
       if (signal.aborted || cancelledOnPhone) {
         // docs/protocols/mobilebackup2.md#restoring-a-backup: once the phone has the request it may have replaced files already.
-        if (requested) throw Object.assign(new ProblemError('restore-cancelled-partial', undefined, { cause: error }), { name: 'AbortError' });
+        if (requested)
+          throw Object.assign(new ProblemError('restore-cancelled-partial', undefined, { cause: error }), { name: 'AbortError' });
         throw new DOMException('The restore was cancelled', 'AbortError');
       }
       throw problemForRestoreFailure(error);

@@ -21,7 +21,13 @@ import type { UsbmuxAddress } from '../usbmux/usbmux-address';
 import { ReadBufferPool } from '../wire/read-buffer-pool';
 import { AfcSyncLock } from './afc-sync-lock';
 import { findBackups } from './backup-finder';
-import { currentLocationEnvironment, defaultBackupRoot, standardBackupRoots, type BackupRoot, type LocationEnvironment } from './backup-locations';
+import {
+  currentLocationEnvironment,
+  defaultBackupRoot,
+  standardBackupRoots,
+  type BackupRoot,
+  type LocationEnvironment,
+} from './backup-locations';
 import { BackupProgress } from './backup-progress';
 import { BackupStore, BackupVerifyError, type Staging } from './backup-store';
 import { ConfinementError, checkPathSegment } from './confine';
@@ -121,7 +127,14 @@ export class BackupService {
     }
   }
 
-  private async backupTo(target: BackupTarget, store: BackupStore, request: BackupRequest, progress: BackupProgress, context: BackupRunContext, started: number): Promise<BackupResult> {
+  private async backupTo(
+    target: BackupTarget,
+    store: BackupStore,
+    request: BackupRequest,
+    progress: BackupProgress,
+    context: BackupRunContext,
+    started: number,
+  ): Promise<BackupResult> {
     const { signal } = context;
     const root = store.root;
 
@@ -158,7 +171,17 @@ export class BackupService {
 
       progress.setPhase('preparing');
       staging = await store.beginStaging(combined);
-      await writeFresh(join(staging.backupPath, 'Info.plist'), encodeXmlPlist(buildInfoPlist({ udid: target.udid, lockdown: opened.lockdownValues, date: new Date(), ...(opened.itunes ? { itunesSettings: opened.itunes } : {}) })));
+      await writeFresh(
+        join(staging.backupPath, 'Info.plist'),
+        encodeXmlPlist(
+          buildInfoPlist({
+            udid: target.udid,
+            lockdown: opened.lockdownValues,
+            date: new Date(),
+            ...(opened.itunes ? { itunesSettings: opened.itunes } : {}),
+          }),
+        ),
+      );
 
       const folder = new DeviceLinkFolderHost(staging.root, this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {});
       host = folder;
@@ -231,7 +254,9 @@ export class BackupService {
     }
     const devices = listed.filter((d): d is UsbmuxDevice => d.udid !== null);
     const wanted = request.udid?.toUpperCase();
-    const device = wanted ? devices.find((d) => d.udid.toUpperCase() === wanted || d.serialNumber.toUpperCase() === wanted) : devices.find((d) => d.connectionType === 'USB') ?? devices[0];
+    const device = wanted
+      ? devices.find((d) => d.udid.toUpperCase() === wanted || d.serialNumber.toUpperCase() === wanted)
+      : (devices.find((d) => d.connectionType === 'USB') ?? devices[0]);
     const unidentified = listed.find((d) => d.udid === null);
     if (!device && unidentified) throw new ProblemError('phone-invalid-identity', { reported: unidentified.reportedIdentity });
     if (!device) throw new ProblemError('backup-no-phone', request.udid !== undefined ? { wanted: request.udid } : undefined);
@@ -289,7 +314,10 @@ export class BackupService {
       };
       const np = new NotificationProxyClient(await connect(npService));
       const afc = afcService ? new AfcSyncLock(await connect(afcService)) : undefined;
-      const mb2 = new MobileBackup2Client(await connect(mb2Service, true), this.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.options.handshakeTimeoutMs } : {});
+      const mb2 = new MobileBackup2Client(
+        await connect(mb2Service, true),
+        this.options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.options.handshakeTimeoutMs } : {},
+      );
       return { np, afc, mb2, lockdownValues, itunes: isPlistDict(itunes) ? itunes : undefined, dataBytes };
     } catch (error) {
       lockdown?.close();
@@ -307,7 +335,11 @@ export class BackupService {
     if (free === undefined) return;
     const needed = (dataBytes ?? 0) + SPACE_MARGIN_BYTES;
     if (free < needed) {
-      throw new ProblemError('backup-disk-full', { freeBytes: free, neededBytes: needed, ...(dataBytes !== undefined ? { phoneBytes: dataBytes } : {}) });
+      throw new ProblemError('backup-disk-full', {
+        freeBytes: free,
+        neededBytes: needed,
+        ...(dataBytes !== undefined ? { phoneBytes: dataBytes } : {}),
+      });
     }
   }
 }
@@ -324,7 +356,10 @@ export type OpenServices = {
 /** docs/protocols/lockdown.md#service-connections: service TLS from the first byte, with the host certificate. */
 function serviceTls(raw: Duplex, record: PairRecord, legacyTls: boolean, timeoutMs: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ socket: raw, ...hostTlsOptions({ certificatePem: record.HostCertificate, privateKeyPem: record.HostPrivateKey }, { legacyTls }) });
+    const socket = tlsConnect({
+      socket: raw,
+      ...hostTlsOptions({ certificatePem: record.HostCertificate, privateKeyPem: record.HostPrivateKey }, { legacyTls }),
+    });
     const timer = setTimeout(() => fail(new Error('no TLS handshake')), timeoutMs);
     const fail = (error: Error): void => {
       clearTimeout(timer);
@@ -336,7 +371,11 @@ function serviceTls(raw: Duplex, record: PairRecord, legacyTls: boolean, timeout
       socket.off('error', fail);
       if (!isPairedPhone(socket, record.DeviceCertificate)) {
         socket.destroy();
-        reject(new ProblemError('backup-wrong-phone', undefined, { cause: new Error("the phone's service answered with a certificate that is not the one in the pair record") }));
+        reject(
+          new ProblemError('backup-wrong-phone', undefined, {
+            cause: new Error("the phone's service answered with a certificate that is not the one in the pair record"),
+          }),
+        );
         return;
       }
       socket.on('error', () => undefined);
@@ -375,14 +414,17 @@ function refuseUnsafeId(udid: string): void {
   try {
     checkPathSegment(udid);
   } catch (error) {
-    if (error instanceof ConfinementError) throw new ProblemError('phone-invalid-identity', { reported: describeReportedIdentity(udid) }, { cause: error });
+    if (error instanceof ConfinementError)
+      throw new ProblemError('phone-invalid-identity', { reported: describeReportedIdentity(udid) }, { cause: error });
     throw error;
   }
 }
 
 function problemForStartService(error: unknown): ProblemError {
-  if (error instanceof LockdownError && error.code === 'EscrowLocked') return new ProblemError('backup-locked-since-restart', undefined, { cause: error });
-  if (error instanceof LockdownError && (error.code === 'PasswordProtected' || error.code === 'MissingValue')) return new ProblemError('backup-locked', undefined, { cause: error });
+  if (error instanceof LockdownError && error.code === 'EscrowLocked')
+    return new ProblemError('backup-locked-since-restart', undefined, { cause: error });
+  if (error instanceof LockdownError && (error.code === 'PasswordProtected' || error.code === 'MissingValue'))
+    return new ProblemError('backup-locked', undefined, { cause: error });
   return problemForFailure(error);
 }
 
@@ -426,6 +468,7 @@ export function problemForFailure(error: unknown): ProblemError {
   }
   const errno = error as NodeJS.ErrnoException;
   if (errno?.code === 'ENOSPC') return new ProblemError('backup-disk-full', undefined, because);
-  if (typeof errno?.code === 'string' && typeof errno.syscall === 'string') return new ProblemError('backup-folder-error', undefined, because);
+  if (typeof errno?.code === 'string' && typeof errno.syscall === 'string')
+    return new ProblemError('backup-folder-error', undefined, because);
   return new ProblemError('backup-failed', undefined, because);
 }

@@ -77,7 +77,15 @@ export function confineSync(root: string, devicePath: unknown, cache?: Confineme
       // Synchronous on purpose: a few microseconds, against a thread-pool round trip per name of thousands of files.
       // A missing name (every file of a fresh backup) comes back as undefined rather than a costly thrown error.
       const stats = lstatSync(next, { throwIfNoEntry: false });
-      kind = !stats ? 'missing' : stats.isSymbolicLink() ? 'symlink' : stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : 'other';
+      kind = !stats
+        ? 'missing'
+        : stats.isSymbolicLink()
+          ? 'symlink'
+          : stats.isDirectory()
+            ? 'directory'
+            : stats.isFile()
+              ? 'file'
+              : 'other';
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
       kind = 'missing';

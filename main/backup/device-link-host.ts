@@ -134,7 +134,8 @@ export class DeviceLinkFolderHost {
         await writer.settle();
         const failure = refusal ?? writer.error;
         if (!failure) return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
-        if (failure instanceof ConfinementError) return { code: DeviceLinkStatus.Failure, description: 'Operation not permitted', extra: {} };
+        if (failure instanceof ConfinementError)
+          return { code: DeviceLinkStatus.Failure, description: 'Operation not permitted', extra: {} };
         return { code: deviceLinkStatusForErrno(failure.code), description: failure.message, extra: {} };
       },
     };
@@ -221,7 +222,13 @@ export class DeviceLinkFolderHost {
         const stats = await lstat(`${target}/${entry.name}`).catch(() => undefined);
         if (!stats) continue;
         listing[entry.name] = {
-          DLFileType: stats.isSymbolicLink() ? DLFileType.Unknown : stats.isDirectory() ? DLFileType.Directory : stats.isFile() ? DLFileType.Regular : DLFileType.Unknown,
+          DLFileType: stats.isSymbolicLink()
+            ? DLFileType.Unknown
+            : stats.isDirectory()
+              ? DLFileType.Directory
+              : stats.isFile()
+                ? DLFileType.Regular
+                : DLFileType.Unknown,
           DLFileSize: stats.size,
           DLFileModificationDate: stats.mtime,
         };

@@ -39,11 +39,24 @@ export async function backupEraseReadiness(
   }
   const chance = await newBackupChance();
   const newBackup = !chance.canBackUp || chance.willEncrypt === null ? 'not-now' : chance.willEncrypt ? 'phone-encrypts' : 'now';
-  const reason = !chance.canBackUp ? chance.reason : chance.willEncrypt === null ? 'Lifeline could not ask the phone whether it encrypts its backups.' : undefined;
-  return { ...base, ready: false, problem: renderProblem('erase-backup-password-unknown', { newBackup, ...(reason !== undefined ? { reason } : {}) }), newBackup };
+  const reason = !chance.canBackUp
+    ? chance.reason
+    : chance.willEncrypt === null
+      ? 'Lifeline could not ask the phone whether it encrypts its backups.'
+      : undefined;
+  return {
+    ...base,
+    ready: false,
+    problem: renderProblem('erase-backup-password-unknown', { newBackup, ...(reason !== undefined ? { reason } : {}) }),
+    newBackup,
+  };
 }
 
-async function passwordVerdict(folder: string, password: string, signal: AbortSignal | undefined): Promise<'correct' | 'wrong' | 'unreadable'> {
+async function passwordVerdict(
+  folder: string,
+  password: string,
+  signal: AbortSignal | undefined,
+): Promise<'correct' | 'wrong' | 'unreadable'> {
   try {
     return (await checkBackupPassword(folder, password, signal ? { signal } : {})) ? 'correct' : 'wrong';
   } catch (error) {

@@ -87,7 +87,13 @@ export function readManifestDb(db: Buffer, options: { maxRows?: number } = {}): 
     'Files',
     ([fileID, domain, relativePath, flags, file]) => {
       if (typeof fileID !== 'string' || typeof domain !== 'string' || typeof relativePath !== 'string') return;
-      entries.push({ fileID, domain, relativePath, flags: typeof flags === 'number' ? flags : 0, file: Buffer.isBuffer(file) ? file : undefined });
+      entries.push({
+        fileID,
+        domain,
+        relativePath,
+        flags: typeof flags === 'number' ? flags : 0,
+        file: Buffer.isBuffer(file) ? file : undefined,
+      });
     },
     { maxRows: options.maxRows ?? 10_000_000 },
   );
@@ -108,7 +114,8 @@ export function readMbFile(blob: Buffer | undefined): MbFileFacts | undefined {
     const object = deref(archive.$top.root);
     if (!isPlistDict(object)) return undefined;
     const size = typeof object.Size === 'number' && Number.isSafeInteger(object.Size) && object.Size >= 0 ? object.Size : undefined;
-    const protectionClass = typeof object.ProtectionClass === 'number' && Number.isSafeInteger(object.ProtectionClass) ? object.ProtectionClass : undefined;
+    const protectionClass =
+      typeof object.ProtectionClass === 'number' && Number.isSafeInteger(object.ProtectionClass) ? object.ProtectionClass : undefined;
     const keyObject = deref(object.EncryptionKey);
     const keyData = isPlistDict(keyObject) ? keyObject['NS.data'] : keyObject;
     const encryptionKey = keyData instanceof Uint8Array ? Buffer.from(keyData) : undefined;

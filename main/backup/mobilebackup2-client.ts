@@ -111,11 +111,15 @@ export class MobileBackup2Client {
       const ready = await this.receive(this.handshakeTimeoutMs, signal);
       if (ready.name !== DLMessage.DeviceReady) throw new MobileBackup2Error('version', `Expected DLMessageDeviceReady, got ${ready.name}`);
       await this.send(
-        processMessage({ MessageName: MobileBackup2Message.Hello, SupportedProtocolVersions: SUPPORTED_PROTOCOL_VERSIONS.map((v) => new PlistReal(v)) }),
+        processMessage({
+          MessageName: MobileBackup2Message.Hello,
+          SupportedProtocolVersions: SUPPORTED_PROTOCOL_VERSIONS.map((v) => new PlistReal(v)),
+        }),
       );
       const reply = this.processDict(await this.receive(this.handshakeTimeoutMs, signal));
       const code = reply.ErrorCode;
-      if (code !== 0) throw new MobileBackup2Error('version', `The phone found no common backup protocol version (ErrorCode ${String(code)})`);
+      if (code !== 0)
+        throw new MobileBackup2Error('version', `The phone found no common backup protocol version (ErrorCode ${String(code)})`);
       const version = reply.ProtocolVersion;
       if (typeof version !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.some((v) => Math.abs(v - version) < 1e-9)) {
         throw new MobileBackup2Error('version', 'The phone answered Hello with an unknown protocol version');
@@ -159,7 +163,9 @@ export class MobileBackup2Client {
           case DLMessage.Ping:
             break;
           case DLMessage.DownloadFiles:
-            await this.reply(await host.download(message.args[0], new FileBatchWriter(this.stream, { blockBytes: 32 * 1024, stallTimeoutMs: idle })));
+            await this.reply(
+              await host.download(message.args[0], new FileBatchWriter(this.stream, { blockBytes: 32 * 1024, stallTimeoutMs: idle })),
+            );
             break;
           case DLMessage.UploadFiles: {
             const sink = host.uploadSink((bytes) => options.onBytes?.(bytes));
@@ -258,8 +264,10 @@ export class MobileBackup2Client {
     } catch (error) {
       if (signal?.aborted) throw new MobileBackup2Error('cancelled', 'Cancelled');
       if (error instanceof MobileBackup2Error) throw error;
-      if (error instanceof WireTimeoutError) throw new MobileBackup2Error('timeout', `The phone stopped answering (no data for ${Math.round(error.timeoutMs / 1000)} s)`);
-      if (error instanceof StreamClosedError || error instanceof WireAbortedError) throw new MobileBackup2Error('closed', 'The connection to the phone closed');
+      if (error instanceof WireTimeoutError)
+        throw new MobileBackup2Error('timeout', `The phone stopped answering (no data for ${Math.round(error.timeoutMs / 1000)} s)`);
+      if (error instanceof StreamClosedError || error instanceof WireAbortedError)
+        throw new MobileBackup2Error('closed', 'The connection to the phone closed');
       if (error instanceof DeviceLinkError) throw new MobileBackup2Error('protocol', error.message);
       if (isErrno(error) && ['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'].includes(error.code ?? '')) {
         throw new MobileBackup2Error('closed', 'The connection to the phone closed');

@@ -34,7 +34,12 @@ export class NotificationProxyClient {
         while (!this.closed) {
           const message = await this.channel.receive({ timeoutMs: 24 * 3600_000 });
           if (!isPlistDict(message)) break;
-          if (message.Command === NotificationProxyCommand.Relay && typeof message.Name === 'string' && message.Name.length <= MAX_NOTIFICATION_NAME_LENGTH) onNotification(message.Name);
+          if (
+            message.Command === NotificationProxyCommand.Relay &&
+            typeof message.Name === 'string' &&
+            message.Name.length <= MAX_NOTIFICATION_NAME_LENGTH
+          )
+            onNotification(message.Name);
           if (message.Command === NotificationProxyCommand.ProxyDeath) break;
         }
       } catch {

@@ -37,7 +37,13 @@ export function buildSqliteFile(tables: readonly SqliteTableSpec[]): Buffer {
       schema.push(['index', index.name, table.name, root, index.sql]);
     }
   }
-  writePage(pages[0]!, 100, 0x0d, schema.map((values, i) => tableLeafCell(i + 1, encodeRecord(values))), undefined);
+  writePage(
+    pages[0]!,
+    100,
+    0x0d,
+    schema.map((values, i) => tableLeafCell(i + 1, encodeRecord(values))),
+    undefined,
+  );
   const file = Buffer.concat(pages);
   writeHeader(file, pages.length);
   return file;
@@ -330,7 +336,7 @@ export function openSqliteFile(db: Buffer): SqliteFile {
     const [headerSize, afterSize] = readVarint(record, 0);
     if (headerSize > BigInt(record.length)) throw new SqliteFileError('Record header too long');
     const types: bigint[] = [];
-    for (let o = afterSize; o < Number(headerSize); ) {
+    for (let o = afterSize; o < Number(headerSize);) {
       const [type, next] = readVarint(record, o);
       types.push(type);
       o = next;
@@ -404,7 +410,8 @@ export function openSqliteFile(db: Buffer): SqliteFile {
 
   const schema: { type: string; name: string; root: number }[] = [];
   visitRows(1, ([type, name, , rootpage]) => {
-    if (typeof type === 'string' && typeof name === 'string' && typeof rootpage === 'number' && schema.length < 10_000) schema.push({ type, name, root: rootpage });
+    if (typeof type === 'string' && typeof name === 'string' && typeof rootpage === 'number' && schema.length < 10_000)
+      schema.push({ type, name, root: rootpage });
   });
   const rootOf = (table: string): number => {
     const found = schema.find((entry) => entry.type === 'table' && entry.name === table);

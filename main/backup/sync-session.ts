@@ -8,7 +8,12 @@ import type { NotificationProxyClient } from './notification-proxy-client';
  * The notification-proxy side every backup and restore share: follow the passcode prompt and a cancel
  * tapped on the phone, then observe the given names.
  */
-export async function followPhoneNotifications(np: NotificationProxyClient, progress: BackupProgress, names: readonly string[], onCancelOnPhone: () => void): Promise<void> {
+export async function followPhoneNotifications(
+  np: NotificationProxyClient,
+  progress: BackupProgress,
+  names: readonly string[],
+  onCancelOnPhone: () => void,
+): Promise<void> {
   np.listen((name) => {
     if (name === SyncNotification.PasscodePresented) progress.setPhase('passcode');
     else if (name === SyncNotification.PasscodeDismissed && progress.currentPhase === 'passcode') progress.setPhase('receiving');

@@ -102,7 +102,18 @@ export class UploadWriter {
   begin(target: string): { file: UploadFile; wait: Promise<void> | undefined } {
     let finish = (): void => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
-    const file: UploadFile = { target, fd: undefined, opening: false, failed: false, ended: false, keep: false, pending: [], pendingBytes: 0, done, finish };
+    const file: UploadFile = {
+      target,
+      fd: undefined,
+      opening: false,
+      failed: false,
+      ended: false,
+      keep: false,
+      pending: [],
+      pendingBytes: 0,
+      done,
+      finish,
+    };
     this.unfinished.add(file);
     if (this.error || this.abandoned) {
       file.failed = true;
@@ -309,7 +320,10 @@ export class UploadWriter {
   }
 
   private hasRoom(): boolean {
-    return this.abandoned || (this.heldBytes <= this.maxHeldBytes && this.opening <= this.maxOpening && this.syncQueue.length <= this.maxSyncBacklog);
+    return (
+      this.abandoned ||
+      (this.heldBytes <= this.maxHeldBytes && this.opening <= this.maxOpening && this.syncQueue.length <= this.maxSyncBacklog)
+    );
   }
 
   private room(): Promise<void> | undefined {

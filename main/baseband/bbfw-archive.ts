@@ -17,7 +17,14 @@ function unreadable(why: string): BasebandError {
 }
 
 function safeName(name: string): boolean {
-  return name.length > 0 && name.length <= MAX_NAME_LENGTH && !name.startsWith('/') && !name.includes('\\') && !name.includes('\0') && !name.split('/').includes('..');
+  return (
+    name.length > 0 &&
+    name.length <= MAX_NAME_LENGTH &&
+    !name.startsWith('/') &&
+    !name.includes('\\') &&
+    !name.includes('\0') &&
+    !name.split('/').includes('..')
+  );
 }
 
 export class BbfwArchive {
@@ -44,10 +51,17 @@ export class BbfwArchive {
           if (!safeName(name)) return reject(unreadable(`a file name is unsafe (${JSON.stringify(name.slice(0, 60))})`));
           if (byName.has(name)) return reject(unreadable(`${name} appears twice`));
           if (entry.isEncrypted()) return reject(unreadable(`${name} is encrypted`));
-          if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) return reject(unreadable(`${name} uses compression method ${entry.compressionMethod}`));
+          if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)
+            return reject(unreadable(`${name} uses compression method ${entry.compressionMethod}`));
           byName.set(name, {
             entry,
-            info: { name, method: entry.compressionMethod, crc: entry.crc32 >>> 0, compressedSize: entry.compressedSize, uncompressedSize: entry.uncompressedSize },
+            info: {
+              name,
+              method: entry.compressionMethod,
+              crc: entry.crc32 >>> 0,
+              compressedSize: entry.compressedSize,
+              uncompressedSize: entry.uncompressedSize,
+            },
           });
           zip.readEntry();
         });
@@ -72,7 +86,8 @@ export class BbfwArchive {
   async read(name: string, maxBytes: number): Promise<Buffer> {
     const found = this.byName.get(name);
     if (!found) throw new BasebandError(`The baseband firmware has no ${name}`, 'missing-file');
-    if (found.info.uncompressedSize > maxBytes) throw new BasebandError(`${name} is ${found.info.uncompressedSize} bytes, more than the ${maxBytes} allowed`, 'too-large');
+    if (found.info.uncompressedSize > maxBytes)
+      throw new BasebandError(`${name} is ${found.info.uncompressedSize} bytes, more than the ${maxBytes} allowed`, 'too-large');
     return this.collect(await this.stream(found.entry, true), maxBytes, name);
   }
 
@@ -80,7 +95,8 @@ export class BbfwArchive {
   async readRaw(name: string, maxBytes: number): Promise<Buffer> {
     const found = this.byName.get(name);
     if (!found) throw new BasebandError(`The baseband firmware has no ${name}`, 'missing-file');
-    if (found.info.compressedSize > maxBytes) throw new BasebandError(`${name} is ${found.info.compressedSize} bytes, more than the ${maxBytes} allowed`, 'too-large');
+    if (found.info.compressedSize > maxBytes)
+      throw new BasebandError(`${name} is ${found.info.compressedSize} bytes, more than the ${maxBytes} allowed`, 'too-large');
     return this.collect(await this.stream(found.entry, false), maxBytes, name);
   }
 

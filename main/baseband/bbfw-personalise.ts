@@ -23,20 +23,33 @@ export const DEFAULT_BBFW_LIMITS: BbfwLimits = { maxSignedFileBytes: 64 * 1024 *
 /** File name → the blob to stitch into it, checked against the archive before anything is written. */
 function signedFiles(archive: BbfwArchive, signature: BbfwSignature, bbChipId: number): Map<string, { element: string; blob: Uint8Array }> {
   if (bbChipId === MAV25_BB_CHIP_ID) {
-    throw new BasebandError('This modem (BbChipID 0x1F30E1) needs a stitching method Lifeline does not implement yet', 'unsupported-format');
+    throw new BasebandError(
+      'This modem (BbChipID 0x1F30E1) needs a stitching method Lifeline does not implement yet',
+      'unsupported-format',
+    );
   }
   const files = new Map<string, { element: string; blob: Uint8Array }>();
   for (const [element, blob] of signature.blobs) {
     const file = fileForElement(element, bbChipId);
     if (!file) throw new BasebandError(`The signing server signed an element Lifeline cannot place (${element})`, 'unknown-element');
-    if (file.endsWith('.fls')) throw new BasebandError(`This modem's firmware (${file}) needs the Intel .fls stitching Lifeline does not implement yet`, 'unsupported-format');
-    if (!archive.has(file)) throw new BasebandError(`The baseband firmware has no ${file} for the signed element ${element}`, 'missing-file');
+    if (file.endsWith('.fls'))
+      throw new BasebandError(
+        `This modem's firmware (${file}) needs the Intel .fls stitching Lifeline does not implement yet`,
+        'unsupported-format',
+      );
+    if (!archive.has(file))
+      throw new BasebandError(`The baseband firmware has no ${file} for the signed element ${element}`, 'missing-file');
     files.set(file, { element, blob });
   }
   return files;
 }
 
-export async function personaliseBbfw(archive: BbfwArchive, signature: BbfwSignature, bbChipId: number, limits: BbfwLimits = DEFAULT_BBFW_LIMITS): Promise<Buffer> {
+export async function personaliseBbfw(
+  archive: BbfwArchive,
+  signature: BbfwSignature,
+  bbChipId: number,
+  limits: BbfwLimits = DEFAULT_BBFW_LIMITS,
+): Promise<Buffer> {
   if (signature.bbTicket.byteLength === 0) throw new BasebandError('The BBTicket is empty', 'bad-request');
   const signed = signedFiles(archive, signature, bbChipId);
   const out = new ZipBuilder(limits.maxOutputBytes);

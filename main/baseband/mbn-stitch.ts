@@ -7,7 +7,10 @@ import { BasebandError } from './baseband-error';
 export function stitchMbn(file: Uint8Array, blob: Uint8Array, name: string): Buffer {
   if (blob.byteLength === 0) throw new BasebandError(`The signed blob for ${name} is empty`, 'bad-request');
   if (blob.byteLength > file.byteLength) {
-    throw new BasebandError(`The signed blob for ${name} (${blob.byteLength} bytes) is larger than the file (${file.byteLength} bytes)`, 'bad-request');
+    throw new BasebandError(
+      `The signed blob for ${name} (${blob.byteLength} bytes) is larger than the file (${file.byteLength} bytes)`,
+      'bad-request',
+    );
   }
   const out = Buffer.from(file);
   out.set(blob, file.byteLength - blob.byteLength);

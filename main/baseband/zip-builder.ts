@@ -57,7 +57,8 @@ export class ZipBuilder {
       written += chunk.length;
       this.push(chunk);
     }
-    if (written !== entry.compressedSize) throw new BasebandError(`${entry.name}: ${written} bytes where ${entry.compressedSize} were announced`, 'bbfw-unreadable');
+    if (written !== entry.compressedSize)
+      throw new BasebandError(`${entry.name}: ${written} bytes where ${entry.compressedSize} were announced`, 'bbfw-unreadable');
     const header = Buffer.alloc(46);
     header.writeUInt32LE(CENTRAL_HEADER, 0);
     header.writeUInt16LE(20, 4);

@@ -1,4 +1,14 @@
-import { ProblemError, problemOf, type BackupContents, type BackupDetails, type BackupRestoreOptions, type BackupRestoreResult, type BackupResult, type BackupSummary, type LifelineApi } from '../../common/api';
+import {
+  ProblemError,
+  problemOf,
+  type BackupContents,
+  type BackupDetails,
+  type BackupRestoreOptions,
+  type BackupRestoreResult,
+  type BackupResult,
+  type BackupSummary,
+  type LifelineApi,
+} from '../../common/api';
 import type { RegisterCommand } from './cli-context';
 import { printProblem, printResult, type Output } from './cli-output';
 import { settledSnapshot } from './devices-command';
@@ -22,13 +32,23 @@ export function formatBackup(backup: BackupSummary, showEcid = false): string {
   const model = backup.modelName ?? backup.productType ?? 'unknown model';
   const ios = backup.iosVersion ? `iOS ${backup.iosVersion}` : 'iOS ?';
   const date = backup.date ? backup.date.replace('T', ' ').slice(0, 16) : 'date unknown';
-  const flags = [backup.complete ? 'complete' : 'INCOMPLETE', backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'];
-  return [`${name} — ${model}, ${ios}, ${date}, ${formatBytes(backup.sizeBytes)} (${flags.join(', ')})`, `  ${backup.id}  ${shownUdid(backup.udid, showEcid)}  ${backup.path}`].join('\n');
+  const flags = [
+    backup.complete ? 'complete' : 'INCOMPLETE',
+    backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted',
+  ];
+  return [
+    `${name} — ${model}, ${ios}, ${date}, ${formatBytes(backup.sizeBytes)} (${flags.join(', ')})`,
+    `  ${backup.id}  ${shownUdid(backup.udid, showEcid)}  ${backup.path}`,
+  ].join('\n');
 }
 
 /** `backups --dir X show ID` and `backups show ID --dir X` alike: commander gives options `backups` also has to `backups`. */
 function withParentOptions<T extends { dir?: string; showEcid: boolean }>(own: T, parent: { dir?: string; showEcid?: boolean }): T {
-  return { ...own, ...(own.dir === undefined && parent.dir !== undefined ? { dir: parent.dir } : {}), showEcid: own.showEcid || parent.showEcid === true };
+  return {
+    ...own,
+    ...(own.dir === undefined && parent.dir !== undefined ? { dir: parent.dir } : {}),
+    showEcid: own.showEcid || parent.showEcid === true,
+  };
 }
 
 /** `lifeline backups show ID`: the basic facts, one per line, then what it holds when it was counted. */
@@ -72,7 +92,13 @@ async function phoneIdFor(api: LifelineApi, output: Output, wanted: string): Pro
   return { exit: EXIT.noDevice };
 }
 
-async function runRestore(api: LifelineApi, output: Output, backupId: string | undefined, options: RestoreCliOptions, signal: AbortSignal): Promise<number> {
+async function runRestore(
+  api: LifelineApi,
+  output: Output,
+  backupId: string | undefined,
+  options: RestoreCliOptions,
+  signal: AbortSignal,
+): Promise<number> {
   let phoneId: string | undefined;
   if (options.phone !== undefined) {
     const found = await phoneIdFor(api, output, options.phone);
@@ -80,20 +106,30 @@ async function runRestore(api: LifelineApi, output: Output, backupId: string | u
     phoneId = found.phoneId;
   }
   const password = options.passwordFile !== undefined ? await readPasswordFile(options.passwordFile) : undefined;
-  const backup = backupId !== undefined ? (await api.invoke('backup.show', { backupId, ...(options.dir !== undefined ? { directory: options.dir } : {}) })).backup : undefined;
+  const backup =
+    backupId !== undefined
+      ? (await api.invoke('backup.show', { backupId, ...(options.dir !== undefined ? { directory: options.dir } : {}) })).backup
+      : undefined;
   if (!options.yes) {
     if (!output.ask) {
       printProblem(output, new ProblemError('restore-confirmation-needed'));
       return EXIT.usage;
     }
-    const what = backup ? `the backup of ${backup.deviceName ?? 'a phone'} from ${backup.date?.slice(0, 10) ?? 'an unknown date'} (${backup.id})` : 'the newest backup of this phone';
+    const what = backup
+      ? `the backup of ${backup.deviceName ?? 'a phone'} from ${backup.date?.slice(0, 10) ?? 'an unknown date'} (${backup.id})`
+      : 'the newest backup of this phone';
     const answer = await output.ask(`This puts ${what} onto the phone and replaces what the phone holds now. Type “yes” to go on: `);
     if (answer.trim().toLowerCase() !== 'yes') {
       printResult(output, { cancelled: true }, () => 'Nothing was changed.');
       return EXIT.cancelled;
     }
   }
-  const restoreOptions: BackupRestoreOptions = { systemFiles: options.system, reboot: options.reboot, copyFirst: options.copy, removeItemsNotRestored: options.remove };
+  const restoreOptions: BackupRestoreOptions = {
+    systemFiles: options.system,
+    reboot: options.reboot,
+    copyFirst: options.copy,
+    removeItemsNotRestored: options.remove,
+  };
   const ending = await followJob(api, output, signal, () =>
     api.invoke('backup.restore', {
       ...(backupId !== undefined ? { backupId } : {}),
@@ -108,7 +144,12 @@ async function runRestore(api: LifelineApi, output: Output, backupId: string | u
     const result = ending.summary.result as BackupRestoreResult;
     const { udid, ...shown } = result;
     printResult(output, { job: ending.summary.job, state: 'succeeded', result: { ...shown, ...(options.showEcid ? { udid } : {}) } }, () =>
-      [`Restore complete: ${result.files} files, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s`, result.rebooting ? 'The phone restarts now; leave it connected until it shows its Lock Screen.' : ''].filter(Boolean).join('\n'),
+      [
+        `Restore complete: ${result.files} files, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s`,
+        result.rebooting ? 'The phone restarts now; leave it connected until it shows its Lock Screen.' : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
     );
     return EXIT.ok;
   }
@@ -144,8 +185,10 @@ async function runBackup(api: LifelineApi, output: Output, options: BackupOption
     );
     if (ending.state === 'succeeded') {
       const result = ending.summary.result as BackupResult;
-      printResult(output, { job: ending.summary.job, state: 'succeeded', result: backupForJson(result, options.showEcid) }, () =>
-        `Backup complete: ${result.files} files, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s\n  ${result.path}`,
+      printResult(
+        output,
+        { job: ending.summary.job, state: 'succeeded', result: backupForJson(result, options.showEcid) },
+        () => `Backup complete: ${result.files} files, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s\n  ${result.path}`,
       );
       return EXIT.ok;
     }
@@ -197,12 +240,18 @@ export const registerBackupCommand: RegisterCommand = (program, { withEngine, si
     .description('show one backup: date, iOS, size, encryption, phone (id: the bk-… id `lifeline backups` prints, or the folder name)')
     .option('--dir <folder>', 'look in this folder instead of the standard ones', (value: string) => personPath(value))
     .option('--show-ecid', SHOW_ECID_HELP, false)
-    .option('--password-file <file>', 'an encrypted backup’s password on the first line of this file, to count what it holds (else asked for, not shown)', (value: string) => personPath(value))
+    .option(
+      '--password-file <file>',
+      'an encrypted backup’s password on the first line of this file, to count what it holds (else asked for, not shown)',
+      (value: string) => personPath(value),
+    )
     .action((id: string, own: { dir?: string; showEcid: boolean; passwordFile?: string }) =>
       withEngine(async (api, output) => {
         const options = withParentOptions(own, backups.opts());
         const { backup, contents } = await describeWithPassword(api, output, id, options);
-        printResult(output, { ...backupForJson(backup, options.showEcid), contents }, () => formatBackupDetails(backup, options.showEcid, contents));
+        printResult(output, { ...backupForJson(backup, options.showEcid), contents }, () =>
+          formatBackupDetails(backup, options.showEcid, contents),
+        );
         return EXIT.ok;
       }),
     );
@@ -214,13 +263,17 @@ export const registerBackupCommand: RegisterCommand = (program, { withEngine, si
     .option('--udid <udid>', 'the phone to restore to, by UDID')
     .option('--dir <folder>', 'look for the backup in this folder instead of the standard ones', (value: string) => personPath(value))
     .option('--yes', 'do not ask before replacing the phone’s data', false)
-    .option('--password-file <file>', 'the password of an encrypted backup, on the first line of this file', (value: string) => personPath(value))
+    .option('--password-file <file>', 'the password of an encrypted backup, on the first line of this file', (value: string) =>
+      personPath(value),
+    )
     .option('--no-system', 'leave the phone’s system files and settings as they are')
     .option('--no-reboot', 'do not restart the phone at the end')
     .option('--copy', 'let the phone take the whole backup before it changes anything', false)
     .option('--remove', 'remove files from the phone that the backup does not hold', false)
     .option('--show-ecid', SHOW_ECID_HELP, false)
-    .action((id: string | undefined, options: RestoreCliOptions) => withEngine((api, output) => runRestore(api, output, id, withParentOptions(options, backups.opts()), signal)));
+    .action((id: string | undefined, options: RestoreCliOptions) =>
+      withEngine((api, output) => runRestore(api, output, id, withParentOptions(options, backups.opts()), signal)),
+    );
 
   registerCheckPasswordCommand(backups, { withEngine });
 };

@@ -14,7 +14,8 @@ const ROWS: readonly [keyof Omit<BackupContents, 'manifest'>, string][] = [
 
 /** What a backup holds, one line per thing: the count, or "unknown" and why; notes under the counts they explain. */
 export function formatBackupContents(contents: BackupContents): string[] {
-  if (contents.manifest === 'password-needed') return ['  Contents:   not counted: the backup is encrypted (give --password-file FILE, or type the password when asked).'];
+  if (contents.manifest === 'password-needed')
+    return ['  Contents:   not counted: the backup is encrypted (give --password-file FILE, or type the password when asked).'];
   if (contents.manifest === 'unreadable') return ['  Contents:   not counted: its list of files (Manifest.db) is missing or damaged.'];
   const lines = ['  Contents:'];
   for (const [key, label] of ROWS) {
@@ -35,7 +36,8 @@ export async function describeWithPassword(
   options: { dir?: string; passwordFile?: string },
 ): Promise<{ backup: BackupDetails; contents: BackupContents }> {
   const where = options.dir !== undefined ? { directory: options.dir } : {};
-  if (options.passwordFile !== undefined) return api.invoke('backup.describe', { backupId, ...where, password: await readPasswordFile(options.passwordFile) });
+  if (options.passwordFile !== undefined)
+    return api.invoke('backup.describe', { backupId, ...where, password: await readPasswordFile(options.passwordFile) });
   const first = await api.invoke('backup.describe', { backupId, ...where });
   if (first.contents.manifest !== 'password-needed' || !output.askSecret) return first;
   let password: string;

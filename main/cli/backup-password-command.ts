@@ -16,7 +16,11 @@ async function passwordFrom(output: Output, options: CheckPasswordOptions): Prom
   return output.askSecret('Backup password (not shown): ');
 }
 
-async function runCheckPassword(output: Output, invoke: (password: string) => Promise<{ backupId: string; correct: boolean }>, options: CheckPasswordOptions): Promise<number> {
+async function runCheckPassword(
+  output: Output,
+  invoke: (password: string) => Promise<{ backupId: string; correct: boolean }>,
+  options: CheckPasswordOptions,
+): Promise<number> {
   let password: string | undefined;
   try {
     password = await passwordFrom(output, options);
@@ -47,14 +51,22 @@ async function runCheckPassword(output: Output, invoke: (password: string) => Pr
 export function registerCheckPasswordCommand(backups: Command, { withEngine }: Pick<CliContext, 'withEngine'>): void {
   backups
     .command('check-password <id>')
-    .description('check a password against an encrypted backup on this computer, without the phone (id: the bk-… id `lifeline backups` prints, or the folder name)')
+    .description(
+      'check a password against an encrypted backup on this computer, without the phone (id: the bk-… id `lifeline backups` prints, or the folder name)',
+    )
     .option('--dir <folder>', 'look in this folder instead of the standard ones', (value: string) => personPath(value))
-    .option('--password-file <file>', 'read the password from the first line of this file instead of asking for it', (value: string) => personPath(value))
+    .option('--password-file <file>', 'read the password from the first line of this file instead of asking for it', (value: string) =>
+      personPath(value),
+    )
     .action((id: string, options: CheckPasswordOptions) => {
       // Commander gives `backups --dir` to the parent even when it follows the subcommand's name.
       const dir = options.dir ?? backups.opts<{ dir?: string }>().dir;
       return withEngine((api, output) =>
-        runCheckPassword(output, (password) => api.invoke('backup.checkPassword', { backupId: id, password, ...(dir !== undefined ? { directory: dir } : {}) }), options),
+        runCheckPassword(
+          output,
+          (password) => api.invoke('backup.checkPassword', { backupId: id, password, ...(dir !== undefined ? { directory: dir } : {}) }),
+          options,
+        ),
       );
     });
 }

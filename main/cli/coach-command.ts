@@ -58,7 +58,13 @@ export async function awaitJob(api: LifelineApi, job: string, output: Output, si
   });
 }
 
-async function recoveryCommand(api: LifelineApi, output: Output, direction: 'enter' | 'exit', options: { phone?: string; showEcid: boolean }, signal: AbortSignal): Promise<number> {
+async function recoveryCommand(
+  api: LifelineApi,
+  output: Output,
+  direction: 'enter' | 'exit',
+  options: { phone?: string; showEcid: boolean },
+  signal: AbortSignal,
+): Promise<number> {
   const { phones } = await settledSnapshot(api);
   let phone: Phone;
   try {
@@ -89,7 +95,9 @@ async function dfuPlanCommand(api: LifelineApi, output: Output, device: string, 
     const lines = [`${plan.modelName} (${plan.productType}) — ${goal}`, ''];
     let at = 0;
     for (const step of plan.steps) {
-      lines.push(`${(at / 1000).toFixed(0).padStart(3)} s  ${step.kind === 'tap' ? 'tap ' : `${(step.durationMs / 1000).toFixed(0)} s `.padStart(5)} ${step.text}`);
+      lines.push(
+        `${(at / 1000).toFixed(0).padStart(3)} s  ${step.kind === 'tap' ? 'tap ' : `${(step.durationMs / 1000).toFixed(0)} s `.padStart(5)} ${step.text}`,
+      );
       at += step.durationMs;
     }
     lines.push('', plan.expectedScreen, ...plan.safety, '', 'Before you start:', ...hostChecks.map((c) => `  • ${c.title}: ${c.detail}`));
@@ -99,14 +107,22 @@ async function dfuPlanCommand(api: LifelineApi, output: Output, device: string, 
 }
 
 export const registerCoachCommands: RegisterCommand = (program, { withEngine, signal }) => {
-  const recovery = program.command('recovery').description('put a trusted phone into recovery mode, or take a phone out of it without erasing');
+  const recovery = program
+    .command('recovery')
+    .description('put a trusted phone into recovery mode, or take a phone out of it without erasing');
   for (const direction of ['enter', 'exit'] as const) {
     recovery
       .command(direction)
-      .description(direction === 'enter' ? 'restart a trusted, running phone into recovery mode' : 'leave recovery mode: auto-boot on, restart normally')
+      .description(
+        direction === 'enter'
+          ? 'restart a trusted, running phone into recovery mode'
+          : 'leave recovery mode: auto-boot on, restart normally',
+      )
       .option('--phone <id>', 'the phone (ID from `lifeline devices`; needed when several are connected)')
       .option('--show-ecid', SHOW_ECID_HELP, false)
-      .action((options: { phone?: string; showEcid: boolean }) => withEngine((api, output) => recoveryCommand(api, output, direction, options, signal)));
+      .action((options: { phone?: string; showEcid: boolean }) =>
+        withEngine((api, output) => recoveryCommand(api, output, direction, options, signal)),
+      );
   }
   program
     .command('dfu-plan')

@@ -18,7 +18,10 @@ export function formatPhone(phone: Phone, showEcid = false): string {
   const trust = phone.trusted === null ? '' : phone.trusted ? ', trusted' : ', not trusted';
   const ios = phone.iosVersion ? `, iOS ${phone.iosVersion}` : '';
   const state = phone.connected ? MODE_WORDS[phone.mode] : 'reconnecting';
-  return [`${phone.model.name} [${shownPhoneId(phone.id, showEcid)}] — ${state}${ios}${trust}`, `  ${phone.triage.canBackUp ? '✓' : '✗'} ${phone.triage.headline}`].join('\n');
+  return [
+    `${phone.model.name} [${shownPhoneId(phone.id, showEcid)}] — ${state}${ios}${trust}`,
+    `  ${phone.triage.canBackUp ? '✓' : '✗'} ${phone.triage.headline}`,
+  ].join('\n');
 }
 
 export function formatHostStatus(status: HostStatus): string[] {
@@ -73,10 +76,18 @@ export async function settledSnapshot(api: LifelineApi, timeoutMs = SETTLE_TIMEO
 }
 
 /** `lifeline devices [--watch]`: one settled snapshot, or a live feed until Ctrl+C (or `signal`). */
-export async function devicesCommand(api: LifelineApi, output: Output, options: { watch: boolean; showEcid?: boolean; signal?: AbortSignal }): Promise<number> {
+export async function devicesCommand(
+  api: LifelineApi,
+  output: Output,
+  options: { watch: boolean; showEcid?: boolean; signal?: AbortSignal },
+): Promise<number> {
   const show = options.showEcid ?? false;
   const print = (phones: Phone[], host: HostStatus, prefix = ''): void =>
-    printResult(output, { phones: phones.map((phone) => phoneForJson(phone, show)), host }, () => `${prefix}${formatList(phones, host, show)}`);
+    printResult(
+      output,
+      { phones: phones.map((phone) => phoneForJson(phone, show)), host },
+      () => `${prefix}${formatList(phones, host, show)}`,
+    );
   const { phones, host } = await settledSnapshot(api);
   print(phones, host);
   if (!options.watch) return EXIT.ok;
@@ -101,5 +112,7 @@ export const registerDevicesCommand: RegisterCommand = (program, { withEngine, s
     .description('list connected phones in every mode, with what can be saved')
     .option('--watch', 'keep running and print every change', false)
     .option('--show-ecid', SHOW_ECID_HELP, false)
-    .action((options: { watch: boolean; showEcid: boolean }) => withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, showEcid: options.showEcid, signal })));
+    .action((options: { watch: boolean; showEcid: boolean }) =>
+      withEngine((api, output) => devicesCommand(api, output, { watch: options.watch, showEcid: options.showEcid, signal })),
+    );
 };

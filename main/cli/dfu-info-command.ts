@@ -15,7 +15,9 @@ const MODE_WORDS: Record<DfuPhone['mode'], string> = {
 export function formatDfuPhone(phone: DfuPhone): string {
   const name = phone.model ? `${phone.model.name} (${phone.model.productType}, ${phone.model.boardConfig})` : 'Unknown Apple device';
   const lines = [`${name} — ${MODE_WORDS[phone.mode]} [${phone.location}]`];
-  lines.push(`  CPID ${phone.cpid}${phone.bdid ? `  BDID ${phone.bdid}` : ''}${phone.ecid ? `  ECID ${phone.ecid}` : ''}  USB ${phone.productId}`);
+  lines.push(
+    `  CPID ${phone.cpid}${phone.bdid ? `  BDID ${phone.bdid}` : ''}${phone.ecid ? `  ECID ${phone.ecid}` : ''}  USB ${phone.productId}`,
+  );
   if (phone.srtg) lines.push(`  SecureROM ${phone.srtg}`);
   if (phone.apNonce) lines.push(`  ApNonce  ${phone.apNonce}`);
   if (phone.sepNonce) lines.push(`  SepNonce ${phone.sepNonce}`);
@@ -32,7 +34,9 @@ export const registerDfuInfoCommand: RegisterCommand = (program, { withEngine })
         const phones = await api.invoke('dfu.info', { showEcid: options.showEcid });
         // --json names each phone by its opaque phoneId; the ECID (masked or not) only when asked.
         const json = options.showEcid ? phones : phones.map(({ ecid: _ecid, ...rest }) => rest);
-        printResult(output, json, () => (phones.length === 0 ? 'No phone in DFU or recovery mode.' : phones.map(formatDfuPhone).join('\n')));
+        printResult(output, json, () =>
+          phones.length === 0 ? 'No phone in DFU or recovery mode.' : phones.map(formatDfuPhone).join('\n'),
+        );
         return EXIT.ok;
       }),
     );

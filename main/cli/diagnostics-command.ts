@@ -23,7 +23,9 @@ function kilobytes(bytes: number): string {
 
 /** `lifeline diagnostics export [--out FILE] [--yes]`: the same preview and zip as the app's "Export diagnostics". */
 export function registerDiagnosticsCommand(program: Command, context: CliContext): void {
-  const diagnostics = program.command('diagnostics').description('what support needs to help: logs, versions and host facts, identifiers removed');
+  const diagnostics = program
+    .command('diagnostics')
+    .description('what support needs to help: logs, versions and host facts, identifiers removed');
   diagnostics
     .command('export')
     .description('show what the diagnostics file holds, then save it as a zip (asks first unless --yes)')
@@ -46,7 +48,11 @@ export function registerDiagnosticsCommand(program: Command, context: CliContext
           }
         }
         const saved = await api.invoke('diagnostics.export', { path });
-        printResult(output, { ...saved, preview: preview.files.map(({ name, bytes, shortened }) => ({ name, bytes, shortened })) }, () => `Saved ${saved.files} files (${kilobytes(saved.bytes)}) to ${saved.path}`);
+        printResult(
+          output,
+          { ...saved, preview: preview.files.map(({ name, bytes, shortened }) => ({ name, bytes, shortened })) },
+          () => `Saved ${saved.files} files (${kilobytes(saved.bytes)}) to ${saved.path}`,
+        );
         return EXIT.ok;
       }),
     );

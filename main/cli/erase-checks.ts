@@ -12,13 +12,20 @@ import { readPasswordFile } from './password-file';
 export type EraseBackupOptions = { backupId: string; directory?: string; passwordFile?: string; phoneId: string };
 
 /** The backup's id once it is proven to open, or the exit code after saying why not (nothing erased). */
-export async function proveBackupBeforeErase(api: LifelineApi, output: Output, options: EraseBackupOptions): Promise<{ backupId: string } | { exit: number }> {
+export async function proveBackupBeforeErase(
+  api: LifelineApi,
+  output: Output,
+  options: EraseBackupOptions,
+): Promise<{ backupId: string } | { exit: number }> {
   const where = options.directory !== undefined ? { directory: options.directory } : {};
   const { backup } = await api.invoke('backup.show', { backupId: options.backupId, ...where });
   let password: string | undefined;
   if (backup.encrypted === true) {
     try {
-      password = options.passwordFile !== undefined ? await readPasswordFile(options.passwordFile) : await output.askSecret?.(`The backup ${backup.id} is encrypted. Its password (not shown; Enter if you do not know it): `);
+      password =
+        options.passwordFile !== undefined
+          ? await readPasswordFile(options.passwordFile)
+          : await output.askSecret?.(`The backup ${backup.id} is encrypted. Its password (not shown; Enter if you do not know it): `);
     } catch (error) {
       if (error instanceof PromptCancelledError) return { exit: EXIT.cancelled };
       throw error;
@@ -32,7 +39,8 @@ export async function proveBackupBeforeErase(api: LifelineApi, output: Output, o
     ...(password !== undefined && password.length > 0 ? { password } : {}),
   });
   if (readiness.ready) {
-    if (!output.json && readiness.encrypted) output.err(`That is the password of backup ${readiness.backupId}: it can be put back after the erase.`);
+    if (!output.json && readiness.encrypted)
+      output.err(`That is the password of backup ${readiness.backupId}: it can be put back after the erase.`);
     return { backupId: readiness.backupId };
   }
   if (readiness.problem) printProblem(output, { problem: readiness.problem });
@@ -42,5 +50,9 @@ export async function proveBackupBeforeErase(api: LifelineApi, output: Output, o
 
 /** Activation Lock in words, for the erase warning (the facts behind it and Apple's pages). */
 export function activationLockLines(lock: ActivationLock): string[] {
-  return [lock.message, ...lock.evidence.map((fact) => `  (${fact.replace(/\.$/, '')})`), ...lock.links.map((link) => `  ${link.label}: ${link.url}`)];
+  return [
+    lock.message,
+    ...lock.evidence.map((fact) => `  (${fact.replace(/\.$/, '')})`),
+    ...lock.links.map((link) => `  ${link.label}: ${link.url}`),
+  ];
 }

@@ -10,7 +10,9 @@ type ModelOptions = { device: string; board?: string };
 const gb = (bytes: number | null): string => (bytes === null ? 'size unknown' : `${(bytes / 1e9).toFixed(2)} GB`);
 
 function listProse(list: FirmwareList): string {
-  const lines = [`Firmware for ${list.productType}${list.boardConfig ? ` (${list.boardConfig})` : ''}${list.checkedAt ? `, catalogs checked ${list.checkedAt}` : ''}${list.offline ? ' — offline, from the cache' : ''}:`];
+  const lines = [
+    `Firmware for ${list.productType}${list.boardConfig ? ` (${list.boardConfig})` : ''}${list.checkedAt ? `, catalogs checked ${list.checkedAt}` : ''}${list.offline ? ' — offline, from the cache' : ''}:`,
+  ];
   for (const entry of list.entries) {
     const signed = entry.signed === true ? 'signed' : entry.signed === false ? 'not signed' : 'signing unknown';
     const mark = entry === list.latest || (list.latest && entry.build === list.latest.build) ? '→' : ' ';
@@ -22,7 +24,9 @@ function listProse(list: FirmwareList): string {
 }
 
 function preparedProse(prepared: PreparedFirmware): string {
-  const verified = prepared.catalogVerified ? 'verified against Apple’s checksum' : 'fits this phone (no catalog checksum known for this build)';
+  const verified = prepared.catalogVerified
+    ? 'verified against Apple’s checksum'
+    : 'fits this phone (no catalog checksum known for this build)';
   return `iOS ${prepared.version} (${prepared.build}) ready — ${verified}\n  ${prepared.path}\n  SHA-1 ${prepared.sha1}`;
 }
 
@@ -69,7 +73,9 @@ export const registerFirmwareCommand: RegisterCommand = (program, { withEngine, 
     .option('--dir <directory>', 'where to put the .ipsw (default: Lifeline’s firmware cache)', (value: string) => personPath(value))
     .action((options: ModelOptions & { dir?: string }) =>
       withEngine((api, output) =>
-        runJob(api, output, signal, () => api.invoke('firmware.get', { ...model(options), ...(options.dir ? { directory: options.dir } : {}) })),
+        runJob(api, output, signal, () =>
+          api.invoke('firmware.get', { ...model(options), ...(options.dir ? { directory: options.dir } : {}) }),
+        ),
       ),
     );
 

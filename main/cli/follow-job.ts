@@ -8,7 +8,8 @@ export function progressLine(progress: Progress): string {
   return `${progress.message}${percent}${speed}${eta}`;
 }
 
-export type JobEnding = { state: 'succeeded'; summary: JobSummary } | { state: 'cancelled'; summary: JobSummary } | { state: 'failed'; problem: Problem | null };
+export type JobEnding =
+  { state: 'succeeded'; summary: JobSummary } | { state: 'cancelled'; summary: JobSummary } | { state: 'failed'; problem: Problem | null };
 
 /**
  * A job that failed or was interrupted (the engine process stopped under it) ends as 'failed' with its Problem:
@@ -17,7 +18,12 @@ export type JobEnding = { state: 'succeeded'; summary: JobSummary } | { state: '
  * Starts a job and waits for its outcome, printing progress to stderr (at most one line a second, a new phase
  * at once; none with --json); Ctrl+C (the signal) cancels the job, which then ends as cancelled.
  */
-export async function followJob(api: LifelineApi, output: Output, signal: AbortSignal, start: () => Promise<{ job: string }>): Promise<JobEnding> {
+export async function followJob(
+  api: LifelineApi,
+  output: Output,
+  signal: AbortSignal,
+  start: () => Promise<{ job: string }>,
+): Promise<JobEnding> {
   let finished: (summary: JobSummary) => void = () => undefined;
   const outcome = new Promise<JobSummary>((done) => (finished = done));
   let jobId: string | undefined;

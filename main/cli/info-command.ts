@@ -19,7 +19,9 @@ export const registerInfoCommand: RegisterCommand = (program, { withEngine }) =>
         const info = await api.invoke('app.info', {});
         const host = await api.invoke('host.status', {});
         printResult(output, { ...info, usb: host.usb }, () =>
-          [`${info.name} ${info.version} on ${info.platform}${info.demo ? ' (practice mode)' : ''}`, describeUsbAccess(host.usb)].join('\n'),
+          [`${info.name} ${info.version} on ${info.platform}${info.demo ? ' (practice mode)' : ''}`, describeUsbAccess(host.usb)].join(
+            '\n',
+          ),
         );
         return EXIT.ok;
       }),

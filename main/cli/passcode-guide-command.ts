@@ -38,14 +38,23 @@ export const registerPasscodeGuideCommand: RegisterCommand = (program, { withEng
           const matches = phonesMatching((await settledSnapshot(api)).phones, options.phone);
           const phone = matches.length === 1 ? matches[0] : undefined;
           if (!phone) {
-            printProblem(output, new ProblemError(matches.length > 1 ? 'backup-ambiguous-phone' : 'backup-no-phone', { wanted: options.phone }));
+            printProblem(
+              output,
+              new ProblemError(matches.length > 1 ? 'backup-ambiguous-phone' : 'backup-no-phone', { wanted: options.phone }),
+            );
             return EXIT.noDevice;
           }
           productType ??= phone.model.productType;
           ios ??= phone.iosVersion;
         }
         if (productType !== null && !PRODUCT_TYPE.test(productType)) {
-          printProblem(output, new ProblemError('usage', { option: `--device ${productType.slice(0, 40)}`, allowed: ['a model as Apple names it, like iPhone6,1'] }));
+          printProblem(
+            output,
+            new ProblemError('usage', {
+              option: `--device ${productType.slice(0, 40)}`,
+              allowed: ['a model as Apple names it, like iPhone6,1'],
+            }),
+          );
           return EXIT.usage;
         }
         if (ios !== null && !IOS_VERSION.test(ios)) {
@@ -54,7 +63,9 @@ export const registerPasscodeGuideCommand: RegisterCommand = (program, { withEng
         }
         const guidance = passcodeGuidance(ios, productType);
         const model = productType !== null ? (findModelByProductType(productType)?.name ?? productType) : 'any iPhone';
-        printResult(output, { productType, iosVersion: ios, ...guidance }, () => formatPasscodeGuidance(guidance, `${model}, ${ios !== null ? `iOS ${ios}` : 'any iOS'}`));
+        printResult(output, { productType, iosVersion: ios, ...guidance }, () =>
+          formatPasscodeGuidance(guidance, `${model}, ${ios !== null ? `iOS ${ios}` : 'any iOS'}`),
+        );
         return EXIT.ok;
       }),
     );

@@ -11,7 +11,8 @@ export async function readPasswordFile(path: string): Promise<string> {
   } catch (error) {
     throw new ProblemError('restore-password-file', { reason: `${path}: ${(error as Error).message}` });
   }
-  if (bytes.length > MAX_PASSWORD_FILE_BYTES) throw new ProblemError('restore-password-file', { reason: `${path} is larger than ${MAX_PASSWORD_FILE_BYTES} bytes.` });
+  if (bytes.length > MAX_PASSWORD_FILE_BYTES)
+    throw new ProblemError('restore-password-file', { reason: `${path} is larger than ${MAX_PASSWORD_FILE_BYTES} bytes.` });
   const password = bytes.toString('utf8').split(/\r?\n/)[0] ?? '';
   if (password.length === 0) throw new ProblemError('restore-password-file', { reason: `${path} holds no password on its first line.` });
   return password;

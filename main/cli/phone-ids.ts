@@ -34,7 +34,10 @@ export function phoneForJson(phone: Phone, show: boolean): Phone & { ecid?: stri
 }
 
 /** A backup (listing or result) for `--json`: `phoneId` in place of the UDID; the UDID only when asked. */
-export function backupForJson<T extends BackupSummary | BackupResult>(backup: T, show: boolean): Omit<T, 'udid'> & { phoneId: string; udid?: string } {
+export function backupForJson<T extends BackupSummary | BackupResult>(
+  backup: T,
+  show: boolean,
+): Omit<T, 'udid'> & { phoneId: string; udid?: string } {
   const { udid, ...rest } = backup;
   return { ...rest, phoneId: publicPhoneId({ udid }), ...(show ? { udid } : {}) };
 }

@@ -33,7 +33,14 @@ export class JourneyProgressBar {
       this.job = snapshot.job;
       this.value = 0;
       this.bar = new SingleBar(
-        { stream: this.stream, format: ' {bar} {percentage}% | {stage}{left}', hideCursor: false, clearOnComplete: false, barsize: 30, noTTYOutput: false },
+        {
+          stream: this.stream,
+          format: ' {bar} {percentage}% | {stage}{left}',
+          hideCursor: false,
+          clearOnComplete: false,
+          barsize: 30,
+          noTTYOutput: false,
+        },
         Presets.shades_classic,
       );
       this.bar.start(BAR_STEPS, 0, { stage: '', left: '' });
@@ -87,13 +94,24 @@ function describe(output: Output, snapshot: JourneySnapshot): void {
   if (snapshot.problem) printProblem({ ...output, json: false }, { problem: snapshot.problem });
   if (snapshot.confirmation) {
     const { willBeLost, comesBack, activationLock } = snapshot.confirmation;
-    output.out(['  What is erased:', ...willBeLost.map((line) => `    • ${line}`), `  What comes back: ${comesBack}`, `  Activation Lock: ${activationLock}`].join('\n'));
+    output.out(
+      [
+        '  What is erased:',
+        ...willBeLost.map((line) => `    • ${line}`),
+        `  What comes back: ${comesBack}`,
+        `  Activation Lock: ${activationLock}`,
+      ].join('\n'),
+    );
   }
   if (snapshot.passcodeGuidance) output.out(snapshot.passcodeGuidance.map((line, index) => `  ${index + 1}. ${line}`).join('\n'));
 }
 
 /** The phone to rescue: the one --phone names, else the only phone connected. */
-async function phoneToRescue(api: LifelineApi, output: Output, wanted: string | undefined): Promise<{ phoneId: string } | { exit: number }> {
+async function phoneToRescue(
+  api: LifelineApi,
+  output: Output,
+  wanted: string | undefined,
+): Promise<{ phoneId: string } | { exit: number }> {
   const { phones } = await settledSnapshot(api);
   const known = phones.filter((p) => p.connected && !p.identifying);
   const matches = wanted !== undefined ? phonesMatching(known, wanted) : known;
@@ -115,10 +133,15 @@ async function decide(output: Output, snapshot: JourneySnapshot, yes: boolean): 
     if (password === '') return other ? { action: other.id } : { exit: EXIT.cancelled };
     return { action: 'checkPassword', password };
   }
-  if (yes) return snapshot.state === 'confirmErase' ? { action: 'confirmErase', typed: snapshot.confirmation!.phrase } : { action: next.id, ...(next.backupId ? { backupId: next.backupId } : {}) };
+  if (yes)
+    return snapshot.state === 'confirmErase'
+      ? { action: 'confirmErase', typed: snapshot.confirmation!.phrase }
+      : { action: next.id, ...(next.backupId ? { backupId: next.backupId } : {}) };
   if (!output.ask) return needsPerson(output);
   if (snapshot.state === 'confirmErase') {
-    const typed = (await output.ask(`Type “${snapshot.confirmation!.phrase}” to erase ${snapshot.name}, or press Enter to go back: `)).trim();
+    const typed = (
+      await output.ask(`Type “${snapshot.confirmation!.phrase}” to erase ${snapshot.name}, or press Enter to go back: `)
+    ).trim();
     return typed === '' ? { action: 'goBack' } : { action: 'confirmErase', typed };
   }
   if (snapshot.state === 'newPasscode' || snapshot.state === 'coachReady') {
@@ -140,7 +163,13 @@ function needsPerson(output: Output): { exit: number } {
   return { exit: EXIT.usage };
 }
 
-export async function rescueCommand(api: LifelineApi, output: Output, signal: AbortSignal, options: RescueOptions, progressStream: NodeJS.WritableStream | null): Promise<number> {
+export async function rescueCommand(
+  api: LifelineApi,
+  output: Output,
+  signal: AbortSignal,
+  options: RescueOptions,
+  progressStream: NodeJS.WritableStream | null,
+): Promise<number> {
   const chosen = await phoneToRescue(api, output, options.phone);
   if ('exit' in chosen) return chosen.exit;
   const { phoneId } = chosen;
@@ -199,7 +228,9 @@ export async function rescueCommand(api: LifelineApi, output: Output, signal: Ab
 export const registerRescueCommand: RegisterCommand = (program, { withEngine, signal }) => {
   program
     .command('rescue')
-    .description('the whole rescue of one phone, step by step: what can be saved, backup, iOS, erase, recovery, restore, data back, new passcode (run again to continue)')
+    .description(
+      'the whole rescue of one phone, step by step: what can be saved, backup, iOS, erase, recovery, restore, data back, new passcode (run again to continue)',
+    )
     .option('--phone <id>', 'the phone, by the id `lifeline devices --json` prints (or its ECID as shown), when several are connected')
     .option('--yes', 'take the suggested answer at every step without asking (the erase too); stops at the first failure', false)
     .action((options: RescueOptions) =>

@@ -35,7 +35,9 @@ type RestoreOptions = {
 const RESTORABLE_MODES: readonly Phone['mode'][] = ['normal', 'recovery', 'dfu'];
 
 function ramdiskProse(result: RestoreRamdiskResult): string {
-  const lines = [`The phone is running the restore ramdisk of iOS ${result.firmware.version} (${result.firmware.build}) — restore mode, protocol ${result.protocolVersion ?? 'unknown'}.`];
+  const lines = [
+    `The phone is running the restore ramdisk of iOS ${result.firmware.version} (${result.firmware.build}) — restore mode, protocol ${result.protocolVersion ?? 'unknown'}.`,
+  ];
   for (const stage of result.stages) lines.push(`  ${stage.stage.padEnd(13)} ${stage.ms.toFixed(0)} ms`);
   lines.push('Run `lifeline restore --erase` or `--update` for the complete restore.');
   return lines.join('\n');
@@ -46,10 +48,14 @@ function restoreProse(result: RestoreResult): string {
   if (result.phoneMode === 'normal') {
     lines.push(`Restored: the phone runs iOS ${result.firmware.version} (${result.firmware.build}).`);
   } else {
-    lines.push(`Restored with iOS ${result.firmware.version} (${result.firmware.build}), but Lifeline did not see the phone start again. Plug it in (if it is not) and it starts with the new iOS.`);
+    lines.push(
+      `Restored with iOS ${result.firmware.version} (${result.firmware.build}), but Lifeline did not see the phone start again. Plug it in (if it is not) and it starts with the new iOS.`,
+    );
   }
   if (result.choice === 'erase') {
-    lines.push('On the phone: the setup assistant starts, like on a new phone. Activation Lock asks for the Apple ID and password that were on the phone before.');
+    lines.push(
+      'On the phone: the setup assistant starts, like on a new phone. Activation Lock asks for the Apple ID and password that were on the phone before.',
+    );
   } else {
     lines.push('On the phone: it starts with its data as before, and asks for its passcode as before.');
   }
@@ -88,7 +94,13 @@ async function phoneToRestore(api: LifelineApi, output: Output, wanted: string |
  * Nothing is erased before the person says so: an erase asks for the phone's name (or "erase") to be typed, an update
  * for "update". No terminal to ask in and no --yes: refused.
  */
-async function confirmed(output: Output, phone: Phone, choice: RestoreChoice, yes: boolean, activationLock: readonly string[]): Promise<boolean | 'no-terminal'> {
+async function confirmed(
+  output: Output,
+  phone: Phone,
+  choice: RestoreChoice,
+  yes: boolean,
+  activationLock: readonly string[],
+): Promise<boolean | 'no-terminal'> {
   const name = phone.deviceName ?? phone.model.name;
   const shown = `${name} (${phone.model.name}, ${shownPhoneId(phone.id, false)})`;
   const warning =
@@ -128,12 +140,23 @@ async function untilRamdisk(api: LifelineApi, output: Output, signal: AbortSigna
   const chosen = options.phone !== undefined ? await ecidForPhone(api, output, options.phone) : { ecid: options.ecid };
   if ('exit' in chosen) return chosen.exit;
   const { ecid } = chosen;
-  const request: RestoreToRamdiskRequest = { until: 'ramdisk', ...(options.ipsw ? { ipsw: options.ipsw } : {}), ...(options.latest ? { latest: true } : {}), ...(ecid ? { ecid } : {}) };
+  const request: RestoreToRamdiskRequest = {
+    until: 'ramdisk',
+    ...(options.ipsw ? { ipsw: options.ipsw } : {}),
+    ...(options.latest ? { latest: true } : {}),
+    ...(ecid ? { ecid } : {}),
+  };
   const ending = await followJob(api, output, signal, () => api.invoke('restore.toRamdisk', request));
   return printEnding(output, ending, ramdiskProse, 'Cancelled before anything was sent to the phone.');
 }
 
-async function completeRestore(api: LifelineApi, output: Output, signal: AbortSignal, options: RestoreOptions, choice: RestoreChoice): Promise<number> {
+async function completeRestore(
+  api: LifelineApi,
+  output: Output,
+  signal: AbortSignal,
+  options: RestoreOptions,
+  choice: RestoreChoice,
+): Promise<number> {
   const found = await phoneToRestore(api, output, options.phone ?? options.ecid?.replace(/^0x/i, ''));
   if ('exit' in found) return found.exit;
   const { phone } = found;
@@ -168,7 +191,9 @@ async function completeRestore(api: LifelineApi, output: Output, signal: AbortSi
   const ending = await followJob(api, output, signal, () => api.invoke('restore.start', request));
   const exit = printEnding(output, ending, restoreProse, 'Cancelled before anything was sent to the phone: nothing on it changed.');
   if (exit === EXIT.ok && backupAfter !== undefined && !output.json) {
-    output.err(`Then put your data back: set the phone up until it shows its Home Screen, tap Trust on it, and run \`lifeline backups restore ${backupAfter}\`.`);
+    output.err(
+      `Then put your data back: set the phone up until it shows its Home Screen, tap Trust on it, and run \`lifeline backups restore ${backupAfter}\`.`,
+    );
   }
   return exit;
 }
@@ -176,17 +201,26 @@ async function completeRestore(api: LifelineApi, output: Output, signal: AbortSi
 export const registerRestoreCommand: RegisterCommand = (program, { withEngine, signal }) => {
   program
     .command('restore')
-    .description('restore a phone: --erase (deletes everything, the passcode too) or --update (keeps the data); from iOS, recovery or DFU mode')
+    .description(
+      'restore a phone: --erase (deletes everything, the passcode too) or --update (keeps the data); from iOS, recovery or DFU mode',
+    )
     .option('--erase', 'erase the phone and install iOS (removes a forgotten passcode; Activation Lock then asks for the Apple ID)', false)
     .option('--update', 'install iOS and keep the data (a forgotten passcode stays)', false)
     .option('--yes', 'do not ask for confirmation (for scripts: the phone is erased without a question)', false)
     .option('--ipsw <file>', 'use this .ipsw file', (value: string) => personPath(value))
     .option('--latest', 'use the latest signed firmware for the phone (the default; downloaded if needed)', false)
     .option('--ecid <ecid>', 'the phone’s ECID in hex, when several phones are connected')
-    .option('--phone <id>', 'the phone, by the id `lifeline devices --json` or `dfu-info --json` prints (or its ECID as shown), when several are connected')
+    .option(
+      '--phone <id>',
+      'the phone, by the id `lifeline devices --json` or `dfu-info --json` prints (or its ECID as shown), when several are connected',
+    )
     .option('--until <stage>', 'stop early: ramdisk (the phone then runs the restore system, nothing is erased)')
     .option('--backup <id>', 'with --erase: the backup to put back afterwards; its password is checked before anything is erased')
-    .option('--password-file <file>', 'the password of that backup, on the first line of this file (else it is asked for, not shown)', (value: string) => personPath(value))
+    .option(
+      '--password-file <file>',
+      'the password of that backup, on the first line of this file (else it is asked for, not shown)',
+      (value: string) => personPath(value),
+    )
     .option('--dir <folder>', 'look for that backup in this folder instead of the standard ones', (value: string) => personPath(value))
     .action((options: RestoreOptions) =>
       withEngine(async (api, output) => {

@@ -134,9 +134,12 @@ export class CoachAttemptRun {
   }
 
   #at(offsetMs: number, callback: () => void): void {
-    const timer = this.#o.clock.setTimeout(() => {
-      if (this.#state === 'running' || this.#state === 'watching') callback();
-    }, this.#start + offsetMs - this.#o.clock.now());
+    const timer = this.#o.clock.setTimeout(
+      () => {
+        if (this.#state === 'running' || this.#state === 'watching') callback();
+      },
+      this.#start + offsetMs - this.#o.clock.now(),
+    );
     this.#timers.push(timer);
   }
 
@@ -156,9 +159,7 @@ export class CoachAttemptRun {
     for (const phone of this.#o.phones.list()) {
       if (phone.id === this.#o.phoneId || this.#knownOthers.has(phone.id)) continue;
       this.#knownOthers.add(phone.id);
-      this.#notes.push(
-        `Another device appeared (${phone.model.name}). Lifeline only watches the phone you chose and ignores it.`,
-      );
+      this.#notes.push(`Another device appeared (${phone.model.name}). Lifeline only watches the phone you chose and ignores it.`);
     }
     const seen = this.#read();
     if (seen.connected === this.#current.connected && (!seen.connected || seen.mode === this.#current.mode)) {
@@ -222,7 +223,12 @@ export class CoachAttemptRun {
       if (input.nowMs < finalAt) {
         if (!this.#outcome) {
           this.#state = 'watching';
-          this.#outcome = adviceFor({ kind: 'nothing', plan: this.#o.plan, missesBefore: this.#o.missesBefore, startMode: this.#startPhone.mode });
+          this.#outcome = adviceFor({
+            kind: 'nothing',
+            plan: this.#o.plan,
+            missesBefore: this.#o.missesBefore,
+            startMode: this.#startPhone.mode,
+          });
           this.#notes.push('Still watching for the phone in case it is only slow to start.');
         }
         this.#deadlineTimer?.cancel();
@@ -238,7 +244,8 @@ export class CoachAttemptRun {
     this.#deadlineTimer?.cancel();
     const deadline = nextDeadline(input);
     // A deadline is re-armed from the start time each time, never chained.
-    this.#deadlineTimer = deadline === null ? null : this.#o.clock.setTimeout(() => this.#evaluate(), this.#start + deadline - this.#o.clock.now() + 1);
+    this.#deadlineTimer =
+      deadline === null ? null : this.#o.clock.setTimeout(() => this.#evaluate(), this.#start + deadline - this.#o.clock.now() + 1);
     this.#emit();
   }
 

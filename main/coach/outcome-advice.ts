@@ -85,8 +85,14 @@ export function adviceFor(input: AdviceInput): CoachOutcome {
       const nextSteps = !dfuGoal
         ? [`Keep holding ${recoveryWords(plan, name)} through the Apple logo, until the cable-and-computer screen appears.`]
         : plan.family === 'volume-side' && plan.goal === 'dfu-manual'
-          ? [`Add Volume Down as soon as the screen goes black.`, `Let go of ${power} earlier — when the coach says — and keep holding Volume Down.`]
-          : [`Keep holding ${singleName} after you let go of ${power}, until the coach says to stop.`, `Don't let go of everything at once.`];
+          ? [
+              `Add Volume Down as soon as the screen goes black.`,
+              `Let go of ${power} earlier — when the coach says — and keep holding Volume Down.`,
+            ]
+          : [
+              `Keep holding ${singleName} after you let go of ${power}, until the coach says to stop.`,
+              `Don't let go of everything at once.`,
+            ];
       if (missesNow >= MISSES_BEFORE_CHECKLIST) nextSteps.push(cableStep);
       return {
         kind,
@@ -108,7 +114,10 @@ export function adviceFor(input: AdviceInput): CoachOutcome {
         headline: "Lifeline can't see the phone.",
         detail:
           'No Apple device appeared on USB after the phone went away. If its screen shows the Apple logo, wait: it may still be starting. If the screen stays black, this computer may not see it.',
-        nextSteps: ['Check the list below: cable, port, and this computer’s USB settings.', 'Then unplug the phone, plug it back in, and try again.'],
+        nextSteps: [
+          'Check the list below: cable, port, and this computer’s USB settings.',
+          'Then unplug the phone, plug it back in, and try again.',
+        ],
         showHostChecks: true,
       };
     case 'no-restart': {
@@ -161,16 +170,23 @@ function cableAdvice(productType: string): string {
 export function hostChecks(platform: string, productType: string): HostChecklist {
   const checks: HostChecklist = [
     hasUsbCPort(productType)
-      ? { id: 'cable', title: 'Use a data cable', detail: 'A standards-compliant USB-C cable that carries data — the one from the box is best. Charge-only cables are invisible to the computer.' }
+      ? {
+          id: 'cable',
+          title: 'Use a data cable',
+          detail:
+            'A standards-compliant USB-C cable that carries data — the one from the box is best. Charge-only cables are invisible to the computer.',
+        }
       : {
           id: 'cable',
           title: 'Use a USB-A to Lightning cable',
-          detail: 'Apple USB-C-to-Lightning cables are known to stop phones entering DFU mode. Use a USB-A cable, with a small USB-C-to-A adapter if your computer only has USB-C.',
+          detail:
+            'Apple USB-C-to-Lightning cables are known to stop phones entering DFU mode. Use a USB-A cable, with a small USB-C-to-A adapter if your computer only has USB-C.',
         },
     {
       id: 'port',
       title: 'Plug straight into the computer',
-      detail: 'No hub, dock, monitor or keyboard port, and a rear port on a desktop (front panels often fail). Not inside a virtual machine. The computer must be switched on.',
+      detail:
+        'No hub, dock, monitor or keyboard port, and a rear port on a desktop (front panels often fail). Not inside a virtual machine. The computer must be switched on.',
     },
   ];
   if (platform === 'linux') {
@@ -183,13 +199,15 @@ export function hostChecks(platform: string, productType: string): HostChecklist
     checks.push({
       id: 'windows-driver',
       title: 'Windows: Apple’s driver',
-      detail: 'Install Apple Devices (or iTunes) so Apple’s USB driver is present. If a tool like Zadig replaced it with libusbK/WinUSB, put Apple’s driver back in Device Manager.',
+      detail:
+        'Install Apple Devices (or iTunes) so Apple’s USB driver is present. If a tool like Zadig replaced it with libusbK/WinUSB, put Apple’s driver back in Device Manager.',
     });
   } else if (platform === 'darwin') {
     checks.push({
       id: 'mac-finder',
       title: 'Mac: close the Finder message',
-      detail: 'If Finder says the phone needs to be updated or restored, close that message — don’t click Restore or Update. On an Apple silicon Mac, allow the accessory to connect if asked.',
+      detail:
+        'If Finder says the phone needs to be updated or restored, close that message — don’t click Restore or Update. On an Apple silicon Mac, allow the accessory to connect if asked.',
     });
   }
   return checks;

@@ -39,7 +39,13 @@ function phoneOf(phones: CoachPhones, phoneId: string): Phone {
 }
 
 /** Waits until the phone has left USB and come back; resolves with the mode it came back in, or null on timeout. */
-export function waitForReturn(phones: Pick<CoachPhones, 'list' | 'onChange'>, phoneId: string, timeoutMs: number, signal: AbortSignal, alreadyLeft = false): Promise<PhoneMode | null> {
+export function waitForReturn(
+  phones: Pick<CoachPhones, 'list' | 'onChange'>,
+  phoneId: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  alreadyLeft = false,
+): Promise<PhoneMode | null> {
   return new Promise((resolve, reject) => {
     let left = alreadyLeft;
     const check = (): void => {
@@ -81,7 +87,11 @@ export async function enterRecoveryBySoftware(context: ShortcutContext, phoneId:
   context.progress('pairing', 'Checking that this computer is trusted…');
   const record = await readPairRecord(usbmux, device.udid, { timeoutMs: 5_000, signal: context.signal }).catch(() => null);
   if (!record) throw new ProblemError('not-trusted');
-  const client = await LockdownClient.connect(usbmux, device.deviceId, { label: 'lifeline', timeoutMs: 10_000, usbmux: { timeoutMs: 5_000, signal: context.signal } });
+  const client = await LockdownClient.connect(usbmux, device.deviceId, {
+    label: 'lifeline',
+    timeoutMs: 10_000,
+    usbmux: { timeoutMs: 5_000, signal: context.signal },
+  });
   try {
     await client.startSession(record).catch((error: unknown) => {
       // Before iOS 14.5 EnterRecovery works without a session (lockdown-client), so a refused session is no obstacle.
@@ -100,7 +110,9 @@ export async function enterRecoveryBySoftware(context: ShortcutContext, phoneId:
   context.progress('waiting', 'Waiting for the phone to come back in recovery mode…');
   const mode = await waitForReturn(phones, phoneId, Math.max(ENTER_WAIT_MS * context.timeScale, MIN_WAIT_MS), context.signal);
   if (mode === 'recovery') return { phoneId, mode };
-  throw mode === null ? new ProblemError('not-back', { goal: 'recovery' }) : new ProblemError('unexpected-mode', { goal: 'recovery', mode });
+  throw mode === null
+    ? new ProblemError('not-back', { goal: 'recovery' })
+    : new ProblemError('unexpected-mode', { goal: 'recovery', mode });
 }
 
 export async function exitRecovery(context: ShortcutContext, phoneId: string): Promise<ShortcutResult> {

@@ -196,10 +196,7 @@ function fileBlockOf(code: number, payload: Buffer): FileBlock {
 }
 
 /** `u32 n + n bytes`; null for the u32 0 that ends a batch. */
-export async function readFileName(
-  reader: ByteReader,
-  options: ReadOptions & { maxNameBytes?: number } = {},
-): Promise<string | null> {
+export async function readFileName(reader: ByteReader, options: ReadOptions & { maxNameBytes?: number } = {}): Promise<string | null> {
   const maxNameBytes = options.maxNameBytes ?? DEFAULT_MAX_NAME_BYTES;
   const length = (reader.tryRead(4) ?? (await reader.read(4, options))).readUInt32BE(0);
   if (length === 0) return null;
@@ -267,7 +264,8 @@ export async function readFileBatch(reader: ByteReader, sink: FileBatchSink, opt
         if (ended) await ended;
         return count;
       }
-      if (length - 1 > maxBlockBytes) throw new DeviceLinkError(`File block of ${length - 1} bytes exceeds the ${maxBlockBytes}-byte limit`);
+      if (length - 1 > maxBlockBytes)
+        throw new DeviceLinkError(`File block of ${length - 1} bytes exceeds the ${maxBlockBytes}-byte limit`);
       const code = (reader.tryRead(1) ?? (await reader.read(1, options))).readUInt8(0);
       if (code === FileBlockCode.FileData) {
         sawData = true;

@@ -48,8 +48,18 @@ type PhoneRecord = {
 
 const DEFAULT_GRACE_MS = 20_000;
 const DEFAULT_PROBE_TIMEOUT_MS = 15_000;
-const NO_USB: HostStatus['usb'] = { state: 'unavailable', reason: 'not-configured', detail: 'USB access is not set up.', fix: 'Restart Lifeline.' };
-const NO_USBMUX: UsbmuxStatus = { state: 'unavailable', reason: 'not-configured', detail: 'usbmuxd access is not set up.', fix: 'Restart Lifeline.' };
+const NO_USB: HostStatus['usb'] = {
+  state: 'unavailable',
+  reason: 'not-configured',
+  detail: 'USB access is not set up.',
+  fix: 'Restart Lifeline.',
+};
+const NO_USBMUX: UsbmuxStatus = {
+  state: 'unavailable',
+  reason: 'not-configured',
+  detail: 'usbmuxd access is not set up.',
+  fix: 'Restart Lifeline.',
+};
 
 /**
  * Merges the USB view (recovery/DFU/normal enumerations), the usbmux view (normal mode) and the lockdown
@@ -244,7 +254,8 @@ export class PhoneRegistry implements PhoneSource {
           this.rekey(record, outcome.facts.ecid);
           // Only lockdown in normal mode vouches for the pair (its UniqueDeviceID matched the UDID usbmuxd lists); a
           // CPID-ECID UDID needs no memory.
-          if (!outcome.facts.restoreMode && ecidFromUdid(device.udid) === undefined) this.options.identities?.remember(outcome.facts.ecid, device.udid);
+          if (!outcome.facts.restoreMode && ecidFromUdid(device.udid) === undefined)
+            this.options.identities?.remember(outcome.facts.ecid, device.udid);
         }
         this.changed(record);
       });
@@ -288,7 +299,12 @@ export class PhoneRegistry implements PhoneSource {
     if (keys.ecid !== undefined) record.ecid = keys.ecid;
     if (keys.udid !== undefined) record.udid = keys.udid;
     if (!record.id || (record.ecid !== undefined && record.id !== ecidKey(record.ecid))) {
-      record.id = record.ecid !== undefined ? ecidKey(record.ecid) : record.udid ? `udid-${record.udid}` : `usb-${Math.random().toString(36).slice(2, 10)}`;
+      record.id =
+        record.ecid !== undefined
+          ? ecidKey(record.ecid)
+          : record.udid
+            ? `udid-${record.udid}`
+            : `usb-${Math.random().toString(36).slice(2, 10)}`;
     }
   }
 
@@ -355,7 +371,15 @@ export class PhoneRegistry implements PhoneSource {
   private describeModel(record: PhoneRecord): PhoneModel {
     const model = record.lastModel;
     if (model) {
-      return { name: model.name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true };
+      return {
+        name: model.name,
+        productType: model.productType,
+        boardConfig: model.boardConfig,
+        cpid: model.cpid,
+        bdid: model.bdid,
+        buttons: model.buttons,
+        known: true,
+      };
     }
     const serial = record.usb?.serial;
     const facts = this.facts(record);
@@ -369,9 +393,17 @@ export class PhoneRegistry implements PhoneSource {
           : record.invalidIdentity
             ? 'Unidentified device'
             : this.modeOf(record) === 'normal'
-            ? 'Apple device (identifying…)'
-            : 'Unknown Apple device';
-    return { name, productType: facts?.productType ?? null, boardConfig: facts?.boardConfig ?? null, cpid, bdid, buttons: null, known: false };
+              ? 'Apple device (identifying…)'
+              : 'Unknown Apple device';
+    return {
+      name,
+      productType: facts?.productType ?? null,
+      boardConfig: facts?.boardConfig ?? null,
+      cpid,
+      bdid,
+      buttons: null,
+      known: false,
+    };
   }
 
   private toPhone(record: PhoneRecord): Phone {
@@ -384,7 +416,8 @@ export class PhoneRegistry implements PhoneSource {
     const iosVersion = facts?.iosVersion ?? null;
     const usbmuxMissing = this.options.usbmux === undefined || this.options.usbmux.status().state === 'unavailable';
     const answered = record.lockdown?.state === 'done' || record.lockdown?.state === 'failed';
-    const identifying = connected && inNormalMode && !answered && !usbmuxMissing && this.options.probe !== undefined && !record.invalidIdentity;
+    const identifying =
+      connected && inNormalMode && !answered && !usbmuxMissing && this.options.probe !== undefined && !record.invalidIdentity;
     return {
       id: record.id,
       mode,

@@ -14,7 +14,10 @@ export async function readRestoreModeFacts(
 ): Promise<LockdownFacts | null> {
   let restored: RestoredClient;
   try {
-    restored = await RestoredClient.connect(usbmuxPortOpener(usbmux, device.deviceId), { signal: options.signal, timeouts: { requestMs: options.timeoutMs } });
+    restored = await RestoredClient.connect(usbmuxPortOpener(usbmux, device.deviceId), {
+      signal: options.signal,
+      timeouts: { requestMs: options.timeoutMs },
+    });
   } catch (error) {
     if (error instanceof RestoredError && error.kind === 'not-restore-mode') return null;
     throw error;

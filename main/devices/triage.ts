@@ -52,12 +52,16 @@ export function triage(facts: TriageFacts): TriageVerdict {
   if (facts.trusted === false || facts.trusted === null) return refusal('phone-not-trusted');
   if (facts.passcodeSet && facts.unlockedSinceBoot === false) return refusal('phone-not-unlocked-since-restart');
   const needsPasscode =
-    facts.passcodeSet === true && facts.locked !== false && facts.iosVersion !== null && compareVersions(facts.iosVersion, BACKUP_NEEDS_PASSCODE_FROM) >= 0;
+    facts.passcodeSet === true &&
+    facts.locked !== false &&
+    facts.iosVersion !== null &&
+    compareVersions(facts.iosVersion, BACKUP_NEEDS_PASSCODE_FROM) >= 0;
   if (needsPasscode) return refusal('backup-needs-passcode', { sinceVersion: BACKUP_NEEDS_PASSCODE_FROM });
   return {
     canBackUp: true,
     headline: 'A backup is possible now',
-    reason: 'This computer is trusted and the phone has been unlocked since it last restarted, so its data can be copied before anything is erased.',
+    reason:
+      'This computer is trusted and the phone has been unlocked since it last restarted, so its data can be copied before anything is erased.',
     nextSteps: ['Keep the phone connected and do not restart it until the backup is done.'],
   };
 }

@@ -34,12 +34,18 @@ export type DiagnosticsSources = { dataFolder: string; facts: HostFacts; homeDir
  */
 export async function collectDiagnostics(sources: DiagnosticsSources): Promise<DiagnosticsEntry[]> {
   const options = { homeDir: sources.homeDir ?? homedir() };
-  const entries: DiagnosticsEntry[] = [{ name: 'host-facts.json', text: `${JSON.stringify(redactValue(sources.facts, options), null, 2)}\n`, shortened: false }];
+  const entries: DiagnosticsEntry[] = [
+    { name: 'host-facts.json', text: `${JSON.stringify(redactValue(sources.facts, options), null, 2)}\n`, shortened: false },
+  ];
 
   const logs = logFolder(sources.dataFolder);
   let budget = MAX_LOG_BYTES_TOTAL;
   // Newest files first, so the budget goes to what happened last.
-  const logFiles = LOG_PROCESSES.flatMap((process) => logFilesOf(logs, process).reverse().map((name, age) => ({ name, age }))).sort((a, b) => a.age - b.age);
+  const logFiles = LOG_PROCESSES.flatMap((process) =>
+    logFilesOf(logs, process)
+      .reverse()
+      .map((name, age) => ({ name, age })),
+  ).sort((a, b) => a.age - b.age);
   for (const { name } of logFiles) {
     if (budget <= 0) break;
     const read = await readTail(join(logs, name), Math.min(MAX_LOG_BYTES_PER_FILE, budget));
@@ -49,7 +55,10 @@ export async function collectDiagnostics(sources: DiagnosticsSources): Promise<D
   }
 
   const journeys = journeyFolder(sources.dataFolder);
-  const names = (await readdir(journeys).catch(() => [] as string[])).filter((name) => JOURNEY_FILE.test(name)).sort().slice(0, MAX_JOURNEYS);
+  const names = (await readdir(journeys).catch(() => [] as string[]))
+    .filter((name) => JOURNEY_FILE.test(name))
+    .sort()
+    .slice(0, MAX_JOURNEYS);
   for (const name of names) {
     const read = await readTail(join(journeys, name), MAX_JOURNEY_BYTES);
     if (!read || read.shortened) continue;

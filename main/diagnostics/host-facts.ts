@@ -35,7 +35,7 @@ export async function collectHostFacts(input: HostFactsInput): Promise<HostFacts
 
 async function diskSpace(folder: string): Promise<HostFacts['disk']> {
   // The data folder may not exist yet: measure the nearest folder that does.
-  for (let path = folder; ; ) {
+  for (let path = folder; ;) {
     try {
       const stats = await statfs(path);
       return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };

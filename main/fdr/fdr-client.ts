@@ -156,7 +156,8 @@ export async function startFdrAgent(options: FdrAgentOptions): Promise<FdrAgent>
 
   async function plistCommand(stream: Duplex, reader: ByteReader): Promise<void> {
     const message = await readFdrPlist(reader, { timeoutMs: handshakeMs, signal });
-    if (message.Command !== 'Ping') throw new FdrProtocolError(`unknown FDR plist command ${JSON.stringify(String(message.Command).slice(0, 40))}`);
+    if (message.Command !== 'Ping')
+      throw new FdrProtocolError(`unknown FDR plist command ${JSON.stringify(String(message.Command).slice(0, 40))}`);
     emit({ kind: 'ping' });
     await write(stream, encodeFdrPlist({ Pong: true }));
   }
@@ -212,11 +213,14 @@ export async function startFdrAgent(options: FdrAgentOptions): Promise<FdrAgent>
     const reply = await readFdrPlist(reader, { timeoutMs: handshakeMs, signal });
     const port = reply.ConnPort;
     const value = typeof port === 'bigint' ? Number(port) : port;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw new FdrProtocolError('the phone’s BeginCtrl answer has no usable ConnPort');
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+      throw new FdrProtocolError('the phone’s BeginCtrl answer has no usable ConnPort');
     connPort = value;
   } catch (error) {
     control.destroy();
-    throw error instanceof FdrProtocolError ? error : new FdrProtocolError(`FDR handshake failed (${error instanceof Error ? error.message : String(error)})`);
+    throw error instanceof FdrProtocolError
+      ? error
+      : new FdrProtocolError(`FDR handshake failed (${error instanceof Error ? error.message : String(error)})`);
   }
   emit({ kind: 'control-ready', connPort });
   const closed = serve(control, reader, connPort, true)

@@ -35,7 +35,8 @@ export function encodeFdrPlist(value: PlistDict): Buffer {
 
 export async function readFdrPlist(reader: ByteReader, options: ReadOptions = {}): Promise<PlistDict> {
   const length = (await reader.read(4, options)).readUInt32LE(0);
-  if (length === 0 || length > MAX_FDR_PLIST_BYTES) throw new FdrProtocolError(`FDR plist of ${length} bytes (at most ${MAX_FDR_PLIST_BYTES})`);
+  if (length === 0 || length > MAX_FDR_PLIST_BYTES)
+    throw new FdrProtocolError(`FDR plist of ${length} bytes (at most ${MAX_FDR_PLIST_BYTES})`);
   const body = await reader.read(length, options);
   let value;
   try {

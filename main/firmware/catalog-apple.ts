@@ -24,7 +24,12 @@ function resolveBuild(versions: PlistDict, build: string): PlistDict | null {
   let current = versions[build];
   const seen = new Set<string>([build]);
   for (let hop = 0; hop < 8 && isPlistDict(current); hop++) {
-    const next = typeof current.SameAs === 'string' ? current.SameAs : isPlistDict(current.Update) && typeof current.Update.BuildVersion === 'string' ? current.Update.BuildVersion : null;
+    const next =
+      typeof current.SameAs === 'string'
+        ? current.SameAs
+        : isPlistDict(current.Update) && typeof current.Update.BuildVersion === 'string'
+          ? current.Update.BuildVersion
+          : null;
     if (next === null || seen.has(next) || !isPlistDict(versions[next])) break;
     seen.add(next);
     current = versions[next];
@@ -46,7 +51,8 @@ export function parseAppleCatalog(plist: PlistValue, productType: string): Apple
   let versions: PlistDict | null = null;
   for (const schema of schemas) {
     const table = byVersion[schema];
-    const candidate = isPlistDict(table) && isPlistDict(table.MobileDeviceSoftwareVersions) ? table.MobileDeviceSoftwareVersions[productType] : undefined;
+    const candidate =
+      isPlistDict(table) && isPlistDict(table.MobileDeviceSoftwareVersions) ? table.MobileDeviceSoftwareVersions[productType] : undefined;
     if (isPlistDict(candidate)) {
       versions = candidate;
       break;
@@ -74,7 +80,8 @@ export function parseAppleCatalog(plist: PlistValue, productType: string): Apple
     }
     if (entries.has(build)) continue;
     const hash = typeof sha1 === 'string' && SHA1.test(sha1) ? sha1.toLowerCase() : null;
-    if (typeof sha1 === 'string' && !hash) warnings.push(`Apple’s catalog entry ${build} has a malformed SHA-1; it will be checked against other sources only.`);
+    if (typeof sha1 === 'string' && !hash)
+      warnings.push(`Apple’s catalog entry ${build} has a malformed SHA-1; it will be checked against other sources only.`);
     entries.set(build, { productType, version, build, url, sha1: hash, current: build === currentBuild });
   }
   return { entries: [...entries.values()], warnings };

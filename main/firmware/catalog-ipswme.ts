@@ -48,13 +48,18 @@ export function parseIpswMeDevice(json: unknown, productType: string): IpswMeRes
   const device = DeviceSchema.safeParse(json);
   if (!device.success) return { boards: [], entries: [], warnings: ['ipsw.me sent an answer Lifeline does not understand.'] };
   if (device.data.identifier !== productType) {
-    return { boards: [], entries: [], warnings: [`ipsw.me answered for ${device.data.identifier.slice(0, 32)} instead of ${productType}.`] };
+    return {
+      boards: [],
+      entries: [],
+      warnings: [`ipsw.me answered for ${device.data.identifier.slice(0, 32)} instead of ${productType}.`],
+    };
   }
   const warnings: string[] = [];
   const boards: IpswMeBoard[] = [];
   for (const raw of device.data.boards ?? []) {
     const board = BoardSchema.safeParse(raw);
-    if (board.success) boards.push({ boardConfig: board.data.boardconfig.toLowerCase(), cpid: board.data.cpid ?? null, bdid: board.data.bdid ?? null });
+    if (board.success)
+      boards.push({ boardConfig: board.data.boardconfig.toLowerCase(), cpid: board.data.cpid ?? null, bdid: board.data.bdid ?? null });
   }
   if (boards.length === 0 && device.data.boardconfig) {
     boards.push({ boardConfig: device.data.boardconfig.toLowerCase(), cpid: device.data.cpid ?? null, bdid: device.data.bdid ?? null });
@@ -80,6 +85,7 @@ export function parseIpswMeDevice(json: unknown, productType: string): IpswMeRes
       releaseDate: f.releasedate ?? null,
     });
   }
-  if (skipped > 0) warnings.push(`ipsw.me listed ${skipped} firmware entr${skipped === 1 ? 'y' : 'ies'} with missing or odd fields; skipped.`);
+  if (skipped > 0)
+    warnings.push(`ipsw.me listed ${skipped} firmware entr${skipped === 1 ? 'y' : 'ies'} with missing or odd fields; skipped.`);
   return { boards, entries, warnings };
 }

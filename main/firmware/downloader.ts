@@ -53,7 +53,15 @@ export type DownloaderOptions = {
 };
 
 /** The small sidecar next to the staging file: what the partial bytes are, so a restart can resume them. */
-type PartialState = { version: 1; url: string; expectedSize: number | null; sha1: string | null; sha256: string | null; etag: string | null; lastModified: string | null };
+type PartialState = {
+  version: 1;
+  url: string;
+  expectedSize: number | null;
+  sha1: string | null;
+  sha256: string | null;
+  etag: string | null;
+  lastModified: string | null;
+};
 
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -124,7 +132,12 @@ class Digests {
   }
 }
 
-type Flight = { promise: Promise<DownloadResult>; controller: AbortController; listeners: Set<(p: DownloadProgress) => void>; callers: number };
+type Flight = {
+  promise: Promise<DownloadResult>;
+  controller: AbortController;
+  listeners: Set<(p: DownloadProgress) => void>;
+  callers: number;
+};
 
 /**
  * Resumable, verified downloads: HTTP range resume across drops and restarts, retries with
@@ -168,7 +181,11 @@ export class FirmwareDownloader {
       const onAbort = (): void => {
         leave();
         // The last caller waits for the transfer to wind down (partial bytes flushed), so a resume can follow at once.
-        if (joined.callers === 0) joined.promise.then(() => reject(abortError()), () => reject(abortError()));
+        if (joined.callers === 0)
+          joined.promise.then(
+            () => reject(abortError()),
+            () => reject(abortError()),
+          );
         else reject(abortError());
       };
       if (request.signal?.aborted) return onAbort();
@@ -203,7 +220,11 @@ export class FirmwareDownloader {
     return this.options.policy ?? networkPolicyFromEnv(this.options.env ?? process.env);
   }
 
-  private async transferOnce(request: DownloadRequest, signal: AbortSignal, report: (p: DownloadProgress) => void): Promise<DownloadResult> {
+  private async transferOnce(
+    request: DownloadRequest,
+    signal: AbortSignal,
+    report: (p: DownloadProgress) => void,
+  ): Promise<DownloadResult> {
     try {
       checkUrl(new URL(request.url), this.policy());
     } catch (error) {
@@ -212,7 +233,15 @@ export class FirmwareDownloader {
     const staging = `${request.destination}.partial`;
     const sidecar = `${staging}.json`;
     await mkdir(path.dirname(request.destination), { recursive: true });
-    const wanted: PartialState = { version: 1, url: request.url, expectedSize: request.expectedSize, sha1: request.sha1, sha256: request.sha256, etag: null, lastModified: null };
+    const wanted: PartialState = {
+      version: 1,
+      url: request.url,
+      expectedSize: request.expectedSize,
+      sha1: request.sha1,
+      sha256: request.sha256,
+      etag: null,
+      lastModified: null,
+    };
     let state = await readPartialState(sidecar);
     const cursor = { offset: 0 };
     if (state && samePartial(state, wanted)) cursor.offset = await fileSize(staging);
@@ -234,7 +263,14 @@ export class FirmwareDownloader {
       progress.lastReport = now;
       const speed = meter.perSecond();
       const total = progress.total;
-      report({ phase, bytesDone: cursor.offset, bytesTotal: total, bytesPerSecond: speed, etaSeconds: total !== null && speed > 0 ? (total - cursor.offset) / speed : null, attempt: progress.attempt });
+      report({
+        phase,
+        bytesDone: cursor.offset,
+        bytesTotal: total,
+        bytesPerSecond: speed,
+        etaSeconds: total !== null && speed > 0 ? (total - cursor.offset) / speed : null,
+        attempt: progress.attempt,
+      });
     };
     try {
       if (cursor.offset > 0) {
@@ -291,9 +327,11 @@ export class FirmwareDownloader {
     const size = cursor.offset;
     const { sha1: digest1, sha256: digest256 } = digests.digest();
     const expectations: string[] = [];
-    if (request.expectedSize !== null && size !== request.expectedSize) expectations.push(`size ${size} instead of ${request.expectedSize}`);
+    if (request.expectedSize !== null && size !== request.expectedSize)
+      expectations.push(`size ${size} instead of ${request.expectedSize}`);
     if (request.sha1 && digest1 !== request.sha1.toLowerCase()) expectations.push(`SHA-1 ${digest1} instead of ${request.sha1}`);
-    if (request.sha256 && digest256 !== request.sha256.toLowerCase()) expectations.push(`SHA-256 ${digest256} instead of ${request.sha256}`);
+    if (request.sha256 && digest256 !== request.sha256.toLowerCase())
+      expectations.push(`SHA-256 ${digest256} instead of ${request.sha256}`);
     if (expectations.length > 0) {
       // Never promoted: the bad bytes go, so the next try starts clean.
       await rm(staging, { force: true });
@@ -370,7 +408,9 @@ export class FirmwareDownloader {
       const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(response.headers['content-range'] ?? ''));
       if (!match || Number(match[1]) !== cursor.offset) {
         response.destroy();
-        throw new HttpTransportError(`${host} resumed at the wrong place (${String(response.headers['content-range'] ?? 'no Content-Range')})`);
+        throw new HttpTransportError(
+          `${host} resumed at the wrong place (${String(response.headers['content-range'] ?? 'no Content-Range')})`,
+        );
       }
       total = match[3] === '*' ? progress.total : Number(match[3]);
     } else {
@@ -403,7 +443,10 @@ export class FirmwareDownloader {
     }
 
     const idleMs = this.options.idleTimeoutMs ?? 60_000;
-    const idle = setTimeout(() => response.destroy(new HttpTransportError(`${host} sent nothing for ${Math.round(idleMs / 1000)} s`)), idleMs);
+    const idle = setTimeout(
+      () => response.destroy(new HttpTransportError(`${host} sent nothing for ${Math.round(idleMs / 1000)} s`)),
+      idleMs,
+    );
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
         idle.refresh();
@@ -446,7 +489,7 @@ function tooLarge(host: string, cap: number): ProblemError {
 
 /** Positional write of all of `bytes` (a short write is continued, as pwrite may stop early). */
 function writeAllAt(fd: number, bytes: Buffer, position: number): void {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const written = writeSync(fd, bytes, done, bytes.length - done, position + done);
     if (written === 0) throw Object.assign(new Error('No progress writing the firmware file'), { code: 'EIO' });
     done += written;
@@ -491,7 +534,12 @@ async function fileSize(file: string): Promise<number> {
 async function hashPrefix(file: string, length: number, digests: Digests, signal: AbortSignal): Promise<number> {
   let done = 0;
   if (length === 0) return 0;
-  for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024, signal }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(file, {
+    start: 0,
+    end: length - 1,
+    highWaterMark: 1024 * 1024,
+    signal,
+  }) as AsyncIterable<Buffer>) {
     digests.update(chunk);
     done += chunk.length;
   }

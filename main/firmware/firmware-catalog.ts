@@ -57,20 +57,33 @@ export class FirmwareCatalog {
   constructor(private readonly options: FirmwareCatalogOptions) {
     this.maxAgeMs = options.maxAgeMs ?? 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
-    this.policy = options.policy ?? allowingEndpoints(networkPolicyFromEnv(options.env ?? process.env), [options.appleUrl, options.ipswmeUrl]);
+    this.policy =
+      options.policy ?? allowingEndpoints(networkPolicyFromEnv(options.env ?? process.env), [options.appleUrl, options.ipswmeUrl]);
   }
 
-  async list(productType: string, boardConfig: string | null, request: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<FirmwareList> {
+  async list(
+    productType: string,
+    boardConfig: string | null,
+    request: { refresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<FirmwareList> {
     const warnings: string[] = [];
     const [apple, ipswme] = await Promise.all([
       this.fetchCached('apple-version.plist', this.options.appleUrl, MAX_APPLE_CATALOG_BYTES, request),
-      this.fetchCached(`ipswme-${productType.replace(/[^A-Za-z0-9,]/g, '_')}.json`, `${this.options.ipswmeUrl.replace(/\/$/, '')}/device/${productType.replace(/[^A-Za-z0-9,]/g, '')}`, MAX_IPSWME_BYTES, request),
+      this.fetchCached(
+        `ipswme-${productType.replace(/[^A-Za-z0-9,]/g, '_')}.json`,
+        `${this.options.ipswmeUrl.replace(/\/$/, '')}/device/${productType.replace(/[^A-Za-z0-9,]/g, '')}`,
+        MAX_IPSWME_BYTES,
+        request,
+      ),
     ]);
 
     let appleEntries: AppleCatalogEntry[] = [];
     if (apple.body.length > 0) {
       try {
-        const parsed = parseAppleCatalog(decodePlist(apple.body, { maxBytes: MAX_APPLE_CATALOG_BYTES, maxObjects: 5_000_000 }), productType);
+        const parsed = parseAppleCatalog(
+          decodePlist(apple.body, { maxBytes: MAX_APPLE_CATALOG_BYTES, maxObjects: 5_000_000 }),
+          productType,
+        );
         appleEntries = parsed.entries;
         warnings.push(...parsed.warnings);
       } catch (error) {
@@ -94,7 +107,10 @@ export class FirmwareCatalog {
       ['Apple’s catalog', apple],
       ['ipsw.me', ipswme],
     ] as const) {
-      if (fetched.failed && fetched.fromCache) warnings.push(`${name} could not be reached (${fetched.failed}); using the copy from ${new Date(fetched.fetchedAt).toISOString()}.`);
+      if (fetched.failed && fetched.fromCache)
+        warnings.push(
+          `${name} could not be reached (${fetched.failed}); using the copy from ${new Date(fetched.fetchedAt).toISOString()}.`,
+        );
       else if (fetched.failed) warnings.push(`${name} could not be reached (${fetched.failed}).`);
     }
 
@@ -111,7 +127,12 @@ export class FirmwareCatalog {
     };
   }
 
-  private async fetchCached(name: string, url: string, maxBytes: number, request: { refresh?: boolean; signal?: AbortSignal }): Promise<Fetched> {
+  private async fetchCached(
+    name: string,
+    url: string,
+    maxBytes: number,
+    request: { refresh?: boolean; signal?: AbortSignal },
+  ): Promise<Fetched> {
     const dir = path.join(this.options.cacheDir, 'catalog');
     const file = path.join(dir, name);
     const cached = await readCache(file);
@@ -161,21 +182,49 @@ function secured<T extends { url: string; build: string }>(entries: T[], source:
   return kept;
 }
 
-function mergeEntries(appleListed: AppleCatalogEntry[], ipswmeListed: IpswMeEntry[], warnings: string[], policy: NetworkPolicy): FirmwareEntry[] {
+function mergeEntries(
+  appleListed: AppleCatalogEntry[],
+  ipswmeListed: IpswMeEntry[],
+  warnings: string[],
+  policy: NetworkPolicy,
+): FirmwareEntry[] {
   const apple = secured(appleListed, 'Apple’s catalog', warnings, policy);
   const ipswme = secured(ipswmeListed, 'ipsw.me', warnings, policy);
   const byBuild = new Map<string, FirmwareEntry>();
   for (const a of apple) {
-    const entry: FirmwareEntry = { productType: a.productType, version: a.version, build: a.build, url: a.url, fileName: '', size: null, sha1: a.sha1, sha256: null, signed: null, sources: ['apple'] };
+    const entry: FirmwareEntry = {
+      productType: a.productType,
+      version: a.version,
+      build: a.build,
+      url: a.url,
+      fileName: '',
+      size: null,
+      sha1: a.sha1,
+      sha256: null,
+      signed: null,
+      sources: ['apple'],
+    };
     byBuild.set(a.build, entry);
   }
   for (const m of ipswme) {
     const known = byBuild.get(m.build);
     if (!known) {
-      byBuild.set(m.build, { productType: m.productType, version: m.version, build: m.build, url: m.url, fileName: '', size: m.size, sha1: m.sha1, sha256: m.sha256, signed: m.signed, sources: ['ipswme'] });
+      byBuild.set(m.build, {
+        productType: m.productType,
+        version: m.version,
+        build: m.build,
+        url: m.url,
+        fileName: '',
+        size: m.size,
+        sha1: m.sha1,
+        sha256: m.sha256,
+        signed: m.signed,
+        sources: ['ipswme'],
+      });
       continue;
     }
-    if (known.sha1 && m.sha1 && known.sha1 !== m.sha1) warnings.push(`Apple and ipsw.me disagree on the SHA-1 of ${m.build}; Apple’s is used.`);
+    if (known.sha1 && m.sha1 && known.sha1 !== m.sha1)
+      warnings.push(`Apple and ipsw.me disagree on the SHA-1 of ${m.build}; Apple’s is used.`);
     known.sha1 ??= m.sha1;
     known.sha256 ??= m.sha256;
     known.size ??= m.size;

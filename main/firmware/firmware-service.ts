@@ -137,7 +137,8 @@ export class FirmwareService {
       // Offline (or no catalog): a copy verified in Lifeline's cache is good enough to be ready — checked again now.
       const cached = await this.newestCached(target, directory, { recheck: true, ...work });
       if (cached) return this.remember(target, cached, work.directory === undefined);
-      if (list.entries.length > 0) throw new ProblemError('firmware-none-signed', { productType: target.productType, listed: list.entries.length });
+      if (list.entries.length > 0)
+        throw new ProblemError('firmware-none-signed', { productType: target.productType, listed: list.entries.length });
       if (list.offline) throw new ProblemError('firmware-offline', undefined, { cause: new Error(list.warnings.join(' ')) });
       throw new ProblemError('firmware-not-listed', { productType: target.productType });
     }
@@ -175,11 +176,18 @@ export class FirmwareService {
    * The file already at `destination`, if it is the catalog's firmware right now: taken on its cache marker only
    * while the file's identity is the one recorded when it was hashed; otherwise hashed again. null = download it.
    */
-  private async reuseOnDisk(destination: string, latest: FirmwareEntry, target: FirmwareTarget, signedAsOf: string | null, work: FirmwareWork): Promise<PreparedFirmware | null> {
+  private async reuseOnDisk(
+    destination: string,
+    latest: FirmwareEntry,
+    target: FirmwareTarget,
+    signedAsOf: string | null,
+    work: FirmwareWork,
+  ): Promise<PreparedFirmware | null> {
     const cached = await this.readCachedMarker(destination);
     const agrees = (hashes: { sha1: string; sha256: string | null }): boolean =>
       (latest.sha1 === null || hashes.sha1 === latest.sha1) && (latest.sha256 === null || hashes.sha256 === latest.sha256);
-    if (cached?.current && agrees(cached.marker)) return this.fromMarker(destination, cached.marker, target, signedAsOf ?? cached.marker.signedAsOf, true);
+    if (cached?.current && agrees(cached.marker))
+      return this.fromMarker(destination, cached.marker, target, signedAsOf ?? cached.marker.signedAsOf, true);
     const before = await fileIdentity(destination);
     if (!before) return null;
     const digests = await this.hashForUse(destination, Number(before.size), work);
@@ -189,7 +197,11 @@ export class FirmwareService {
     }
     const fit = await inspectIpsw(destination, target).catch(() => null);
     if (!fit) return null;
-    const marker = verifiedMarker(fit, { size: Number(before.size), identity: before, sha1: digests.sha1, sha256: digests.sha256 }, signedAsOf);
+    const marker = verifiedMarker(
+      fit,
+      { size: Number(before.size), identity: before, sha1: digests.sha1, sha256: digests.sha256 },
+      signedAsOf,
+    );
     if (await this.insideCache(destination)) await writeMarker(destination, marker);
     return this.fromMarker(destination, marker, target, signedAsOf, true);
   }
@@ -197,14 +209,23 @@ export class FirmwareService {
   private hashForUse(file: string, size: number, work: FirmwareWork): Promise<{ sha1: string; sha256: string }> {
     const report = work.onProgress ?? (() => undefined);
     return hashWithProgress(file, size, work.signal, (done) =>
-      report({ phase: 'verifying', fraction: size > 0 ? done / size : 1, bytesDone: done, bytesTotal: size, message: 'Checking the firmware on disk is intact…' }),
+      report({
+        phase: 'verifying',
+        fraction: size > 0 ? done / size : 1,
+        bytesDone: done,
+        bytesTotal: size,
+        message: 'Checking the firmware on disk is intact…',
+      }),
     );
   }
 
   /** Markers are trusted only directly inside `<cacheDir>/ipsw`, the folder Lifeline alone writes (never a chosen one). */
   private async insideCache(file: string): Promise<boolean> {
     try {
-      const [folder, cache] = await Promise.all([realpath(path.dirname(path.resolve(file))), realpath(path.join(this.settings.cacheDir, 'ipsw'))]);
+      const [folder, cache] = await Promise.all([
+        realpath(path.dirname(path.resolve(file))),
+        realpath(path.join(this.settings.cacheDir, 'ipsw')),
+      ]);
       return folder === cache;
     } catch {
       return false;
@@ -220,7 +241,13 @@ export class FirmwareService {
     const identity = await fileIdentity(absolute);
     const info = await stat(absolute);
     const digests = await hashWithProgress(absolute, info.size, work.signal, (done) =>
-      report({ phase: 'verifying', fraction: info.size > 0 ? done / info.size : 1, bytesDone: done, bytesTotal: info.size, message: 'Checking the file is intact…' }),
+      report({
+        phase: 'verifying',
+        fraction: info.size > 0 ? done / info.size : 1,
+        bytesDone: done,
+        bytesTotal: info.size,
+        message: 'Checking the file is intact…',
+      }),
     );
     let entry: FirmwareEntry | undefined;
     let signedAsOf: string | null = null;
@@ -250,7 +277,12 @@ export class FirmwareService {
     return work.remember === false ? prepared : this.remember(target, prepared, true, unchanged ? identity : null);
   }
 
-  private remember(target: FirmwareTarget, prepared: PreparedFirmware, keep: boolean, identity: FileIdentity | null = null): PreparedFirmware {
+  private remember(
+    target: FirmwareTarget,
+    prepared: PreparedFirmware,
+    keep: boolean,
+    identity: FileIdentity | null = null,
+  ): PreparedFirmware {
     if (keep) {
       this.ready.set(targetKey(target), { prepared, identity });
       for (const listener of this.listeners) listener(target);
@@ -258,7 +290,13 @@ export class FirmwareService {
     return prepared;
   }
 
-  private fromMarker(file: string, marker: VerifiedMarker, target: FirmwareTarget, signedAsOf: string | null, catalogVerified: boolean): PreparedFirmware {
+  private fromMarker(
+    file: string,
+    marker: VerifiedMarker,
+    target: FirmwareTarget,
+    signedAsOf: string | null,
+    catalogVerified: boolean,
+  ): PreparedFirmware {
     return {
       path: file,
       productType: target.productType,
@@ -284,7 +322,13 @@ export class FirmwareService {
       return null;
     }
     const legacy = (marker as { version: number }).version === 1;
-    if ((marker.version !== 2 && !legacy) || typeof marker.sha1 !== 'string' || !Array.isArray(marker.boards) || !Array.isArray(marker.productTypes)) return null;
+    if (
+      (marker.version !== 2 && !legacy) ||
+      typeof marker.sha1 !== 'string' ||
+      !Array.isArray(marker.boards) ||
+      !Array.isArray(marker.productTypes)
+    )
+      return null;
     const identity = await fileIdentity(file);
     if (!identity) return null;
     // A marker from before identities were recorded still names the hash checked at download: it is re-hashed.
@@ -297,7 +341,11 @@ export class FirmwareService {
    * Without `recheck`, only files whose identity is unchanged since they were hashed; with it, a changed file is
    * hashed again against the marker's hash, and one whose bytes changed is removed and refused.
    */
-  private async newestCached(target: FirmwareTarget, directory: string | null, check: FirmwareWork & { recheck?: boolean }): Promise<PreparedFirmware | null> {
+  private async newestCached(
+    target: FirmwareTarget,
+    directory: string | null,
+    check: FirmwareWork & { recheck?: boolean },
+  ): Promise<PreparedFirmware | null> {
     const dir = directory ?? path.join(this.settings.cacheDir, 'ipsw');
     let names: string[];
     try {
@@ -310,7 +358,12 @@ export class FirmwareService {
       if (!name.endsWith(MARKER_SUFFIX)) continue;
       const file = path.join(dir, name.slice(0, -MARKER_SUFFIX.length));
       const cached = await this.readCachedMarker(file);
-      if (!cached || !cached.marker.productTypes.includes(target.productType) || !cached.marker.boards.includes(target.boardConfig.toLowerCase())) continue;
+      if (
+        !cached ||
+        !cached.marker.productTypes.includes(target.productType) ||
+        !cached.marker.boards.includes(target.boardConfig.toLowerCase())
+      )
+        continue;
       if (!cached.current && !check.recheck) continue;
       if (!best || compareBuilds(cached.marker, best.cached.marker) > 0) best = { file, cached };
     }
@@ -319,7 +372,11 @@ export class FirmwareService {
     if (!cached.current) {
       const before = await fileIdentity(file);
       const digests = before ? await this.hashForUse(file, Number(before.size), check) : null;
-      const intact = before !== null && digests !== null && digests.sha1 === cached.marker.sha1 && (cached.marker.sha256 === null || digests.sha256 === cached.marker.sha256);
+      const intact =
+        before !== null &&
+        digests !== null &&
+        digests.sha1 === cached.marker.sha1 &&
+        (cached.marker.sha256 === null || digests.sha256 === cached.marker.sha256);
       if (!intact || !sameIdentity(before, await fileIdentity(file))) {
         await rm(`${file}${MARKER_SUFFIX}`, { force: true });
         await rm(file, { force: true });
@@ -345,19 +402,45 @@ async function fileIdentity(file: string): Promise<FileIdentity | null> {
   try {
     const info = await lstat(file, { bigint: true });
     if (!info.isFile()) return null;
-    return { dev: String(info.dev), ino: String(info.ino), size: String(info.size), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs) };
+    return {
+      dev: String(info.dev),
+      ino: String(info.ino),
+      size: String(info.size),
+      mtimeNs: String(info.mtimeNs),
+      ctimeNs: String(info.ctimeNs),
+    };
   } catch {
     return null;
   }
 }
 
 function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
-  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+  return (
+    a !== null &&
+    b !== null &&
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
 }
 
 /** The cache marker for a file whose hashes were checked and whose IPSW fits the phone. */
-function verifiedMarker(fit: IpswFit, file: Pick<VerifiedMarker, 'size' | 'identity' | 'sha1' | 'sha256'>, signedAsOf: string | null): VerifiedMarker {
-  return { version: 2, productTypes: fit.productTypes, boards: fit.boards, productVersion: fit.version, build: fit.build, ...file, signedAsOf };
+function verifiedMarker(
+  fit: IpswFit,
+  file: Pick<VerifiedMarker, 'size' | 'identity' | 'sha1' | 'sha256'>,
+  signedAsOf: string | null,
+): VerifiedMarker {
+  return {
+    version: 2,
+    productTypes: fit.productTypes,
+    boards: fit.boards,
+    productVersion: fit.version,
+    build: fit.build,
+    ...file,
+    signedAsOf,
+  };
 }
 
 async function writeMarker(file: string, marker: VerifiedMarker): Promise<void> {
@@ -403,12 +486,20 @@ export async function inspectIpsw(file: string, target: FirmwareTarget): Promise
   }
 }
 
-async function hashWithProgress(file: string, size: number, signal: AbortSignal | undefined, progress: (done: number) => void): Promise<{ sha1: string; sha256: string }> {
+async function hashWithProgress(
+  file: string,
+  size: number,
+  signal: AbortSignal | undefined,
+  progress: (done: number) => void,
+): Promise<{ sha1: string; sha256: string }> {
   const sha1 = createHash('sha1');
   const sha256 = createHash('sha256');
   let done = 0;
   let last = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(file, {
+    highWaterMark: 1024 * 1024,
+    ...(signal ? { signal } : {}),
+  }) as AsyncIterable<Buffer>) {
     sha1.update(chunk);
     sha256.update(chunk);
     done += chunk.length;

@@ -83,7 +83,7 @@ export function checkDerShape(buffer: Uint8Array, bounds: { maxElements: number;
     if (++count > bounds.maxElements) throw new Img4Error(`more than ${bounds.maxElements} DER elements`);
     if (depth > bounds.maxDepth) throw new Img4Error(`DER nests deeper than ${bounds.maxDepth}`);
     if ((element.tag & 0x20) === 0) return;
-    for (let at = element.contentStart; at < element.end; ) {
+    for (let at = element.contentStart; at < element.end;) {
       const child = readElement(buffer, at, element.end);
       walk(child, depth + 1);
       at = child.end;

@@ -15,13 +15,13 @@ export function buildIm4r(properties: Img4Properties): Buffer {
 
 export function parseIm4r(der: Uint8Array): Img4Properties {
   return guarded(() => {
-  if (der.byteLength > MAX_IM4R_BYTES) throw new Img4Error('IM4R too large');
-  checkDerShape(der, IM4M_DER_BOUNDS);
-  const parsed = asn1js.fromBER(der);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new Img4Error('IM4R is not a DER SEQUENCE');
-  const [magic, set] = parsed.result.valueBlock.value;
-  if (!(magic instanceof asn1js.IA5String) || magic.getValue() !== 'IM4R') throw new Img4Error('not an IM4R (magic)');
-  return decodePropertySet(set, 'IM4R');
+    if (der.byteLength > MAX_IM4R_BYTES) throw new Img4Error('IM4R too large');
+    checkDerShape(der, IM4M_DER_BOUNDS);
+    const parsed = asn1js.fromBER(der);
+    if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw new Img4Error('IM4R is not a DER SEQUENCE');
+    const [magic, set] = parsed.result.valueBlock.value;
+    if (!(magic instanceof asn1js.IA5String) || magic.getValue() !== 'IM4R') throw new Img4Error('not an IM4R (magic)');
+    return decodePropertySet(set, 'IM4R');
   });
 }
 

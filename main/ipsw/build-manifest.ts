@@ -100,7 +100,9 @@ export function parseBuildManifest(plist: PlistValue): BuildManifest {
   const productBuildVersion = text(plist.ProductBuildVersion);
   const productVersion = text(plist.ProductVersion);
   if (!productBuildVersion || !productVersion) throw manifestProblem('BuildManifest.plist has no ProductVersion / ProductBuildVersion');
-  const types = Array.isArray(plist.SupportedProductTypes) ? plist.SupportedProductTypes.filter((t): t is string => typeof t === 'string') : [];
+  const types = Array.isArray(plist.SupportedProductTypes)
+    ? plist.SupportedProductTypes.filter((t): t is string => typeof t === 'string')
+    : [];
   return {
     productVersion,
     productBuildVersion,
@@ -151,9 +153,19 @@ export function checkFitsPhone(manifest: BuildManifest, archive: IpswArchive, pr
   const identity = selectIdentity(manifest, boardConfig, 'Erase');
   if (!identity) {
     const boards = [...new Set(manifest.identities.map((i) => i.deviceClass))].join(', ');
-    throw new ProblemError('ipsw-wrong-phone', { ...firmware, board: boardConfig.toLowerCase() }, { cause: new Error(`the manifest's boards: ${boards || 'none'}`) });
+    throw new ProblemError(
+      'ipsw-wrong-phone',
+      { ...firmware, board: boardConfig.toLowerCase() },
+      { cause: new Error(`the manifest's boards: ${boards || 'none'}`) },
+    );
   }
-  const missing = identity.components.filter((component) => component.path !== null && !archive.has(component.path)).map((c) => `${c.name} (${c.path})`);
-  if (missing.length > 0) throw manifestProblem(`${archive.path} lacks files its manifest needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, archive.path);
+  const missing = identity.components
+    .filter((component) => component.path !== null && !archive.has(component.path))
+    .map((c) => `${c.name} (${c.path})`);
+  if (missing.length > 0)
+    throw manifestProblem(
+      `${archive.path} lacks files its manifest needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`,
+      archive.path,
+    );
   return { identity, manifest };
 }

@@ -47,7 +47,12 @@ export class IpswArchive {
           }
           byName.set(entry.fileName, {
             entry,
-            info: { name: entry.fileName, size: entry.uncompressedSize, compressedSize: entry.compressedSize, method: entry.compressionMethod },
+            info: {
+              name: entry.fileName,
+              size: entry.uncompressedSize,
+              compressedSize: entry.compressedSize,
+              method: entry.compressionMethod,
+            },
           });
           zip.readEntry();
         });
@@ -76,7 +81,8 @@ export class IpswArchive {
   openStream(name: string, range?: { start: number; end: number }): Promise<Readable> {
     const found = this.byName.get(name);
     if (!found) return Promise.reject(notAnIpsw(this.path, `it has no ${name}`));
-    if (range && found.info.method !== 0) return Promise.reject(notAnIpsw(this.path, `${name} is compressed, so it cannot be read at an offset`));
+    if (range && found.info.method !== 0)
+      return Promise.reject(notAnIpsw(this.path, `${name} is compressed, so it cannot be read at an offset`));
     if (range && (range.start < 0 || range.end > found.info.size || range.start > range.end)) {
       return Promise.reject(new RangeError(`range ${range.start}-${range.end} outside ${name} (${found.info.size} bytes)`));
     }
@@ -106,7 +112,9 @@ export class IpswArchive {
       }
     } catch (error) {
       stream.destroy();
-      throw error instanceof ProblemError ? error : notAnIpsw(this.path, `${name} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw error instanceof ProblemError
+        ? error
+        : notAnIpsw(this.path, `${name} could not be read: ${error instanceof Error ? error.message : String(error)}`);
     }
     return Buffer.concat(chunks);
   }

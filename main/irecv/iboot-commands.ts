@@ -9,7 +9,13 @@ import { IBOOT_ANSWER_LENGTH, IBootRequest, MAX_IBOOT_COMMAND_BYTES } from './ir
 
 const DEFAULT_TRANSFER_MS = 15_000;
 
-export const vendorDeviceRequest = (request: number): UsbControlSetup => ({ requestType: 'vendor', recipient: 'device', request, value: 0, index: 0 });
+export const vendorDeviceRequest = (request: number): UsbControlSetup => ({
+  requestType: 'vendor',
+  recipient: 'device',
+  request,
+  value: 0,
+  index: 0,
+});
 
 /** One USB request with a deadline, its failures turned into IrecvErrors. */
 export type UsbCall = <T>(what: string, operation: () => Promise<T>) => Promise<T>;
@@ -18,13 +24,17 @@ export function boundedUsbCall(timeoutMs: number = DEFAULT_TRANSFER_MS): UsbCall
   return async (what, operation) => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IrecvError(`The phone did not answer (${what}) within ${timeoutMs / 1000} s`, 'timeout')), timeoutMs);
+      timer = setTimeout(
+        () => reject(new IrecvError(`The phone did not answer (${what}) within ${timeoutMs / 1000} s`, 'timeout')),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([operation(), deadline]);
     } catch (error) {
       if (error instanceof IrecvError) throw error;
-      if (error instanceof UsbDeviceError && error.code === 'disconnected') throw new IrecvError(`The phone left the USB bus (${what})`, 'disconnected');
+      if (error instanceof UsbDeviceError && error.code === 'disconnected')
+        throw new IrecvError(`The phone left the USB bus (${what})`, 'disconnected');
       throw new IrecvError(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}`, 'stalled');
     } finally {
       clearTimeout(timer);
@@ -52,16 +62,28 @@ export async function sendIBootCommand(device: UsbDeviceHandle, line: string, op
   const payload = Buffer.concat([body, Buffer.from([0])]);
   try {
     if (!device.opened) await call('open the phone', () => device.open());
-    const result = await call(`send “${line.split(' ')[0] ?? ''}”`, () => device.controlTransferOut(vendorDeviceRequest(bRequest), payload));
-    if (result.status !== 'ok' && bRequest === IBootRequest.Command) throw new IrecvError(`The phone refused the command “${line}”`, 'stalled');
+    const result = await call(`send “${line.split(' ')[0] ?? ''}”`, () =>
+      device.controlTransferOut(vendorDeviceRequest(bRequest), payload),
+    );
+    if (result.status !== 'ok' && bRequest === IBootRequest.Command)
+      throw new IrecvError(`The phone refused the command “${line}”`, 'stalled');
   } catch (error) {
-    if (bRequest === IBootRequest.CommandNoAnswer && error instanceof IrecvError && (error.code === 'disconnected' || error.code === 'stalled')) return;
+    if (
+      bRequest === IBootRequest.CommandNoAnswer &&
+      error instanceof IrecvError &&
+      (error.code === 'disconnected' || error.code === 'stalled')
+    )
+      return;
     throw error;
   }
 }
 
 /** `getenv NAME`, then the 0xC0 read-back; undefined when the phone answers with an empty value. */
-export async function readIBootVariable(device: UsbDeviceHandle, name: string, options: { call?: UsbCall } = {}): Promise<string | undefined> {
+export async function readIBootVariable(
+  device: UsbDeviceHandle,
+  name: string,
+  options: { call?: UsbCall } = {},
+): Promise<string | undefined> {
   if (!/^[\w.\-,]{1,64}$/.test(name)) throw new IrecvError('Not an NVRAM variable name', 'invalid-argument');
   const call = options.call ?? boundedUsbCall();
   await sendIBootCommand(device, `getenv ${name}`, { call });
@@ -74,7 +96,9 @@ export async function readIBootVariable(device: UsbDeviceHandle, name: string, o
 
 /** The answer iBoot keeps after getenv / getret (bounded to 255 bytes). */
 export async function readIBootAnswer(device: UsbDeviceHandle, what: string, call: UsbCall = boundedUsbCall()): Promise<Buffer> {
-  const result = await call('read the answer', () => device.controlTransferIn(vendorDeviceRequest(IBootRequest.Command), IBOOT_ANSWER_LENGTH));
+  const result = await call('read the answer', () =>
+    device.controlTransferIn(vendorDeviceRequest(IBootRequest.Command), IBOOT_ANSWER_LENGTH),
+  );
   if (result.status !== 'ok') throw new IrecvError(`The phone did not answer ${what}`, 'stalled');
   return transferBytes(result);
 }

@@ -44,7 +44,13 @@ export type IrecvTimeouts = { -readonly [K in keyof typeof IRECV_TIMEOUTS]: numb
 /** What an image larger than this is called: no boot-chain image comes close (kernel caches are ~30–60 MB). */
 export const MAX_IRECV_UPLOAD_BYTES = 256 * 1024 * 1024;
 
-const dfuClass = (request: number, value = 0): UsbControlSetup => ({ requestType: 'class', recipient: 'interface', request, value, index: 0 });
+const dfuClass = (request: number, value = 0): UsbControlSetup => ({
+  requestType: 'class',
+  recipient: 'interface',
+  request,
+  value,
+  index: 0,
+});
 
 export type IrecvOpenOptions = {
   ecid?: bigint;
@@ -127,7 +133,13 @@ export class IrecvClient {
     if (this.mode === 'recovery' && device.productId > 0x1281) {
       await this.#usb('claim interface 1', () => device.claimInterface(1));
       await this.#usb('select alt setting 1', () =>
-        device.controlTransferOut({ requestType: 'standard', recipient: 'interface', request: UsbRequest.SetInterface, value: 1, index: 1 }),
+        device.controlTransferOut({
+          requestType: 'standard',
+          recipient: 'interface',
+          request: UsbRequest.SetInterface,
+          value: 1,
+          index: 1,
+        }),
       );
     }
     const nonceString = await this.#readString(IrecvStringIndex.Nonce).catch(() => '');
@@ -160,7 +172,9 @@ export class IrecvClient {
   }
 
   async #dfuStatus(): Promise<number> {
-    const r = await this.#usb('read the DFU status', () => this.device.controlTransferIn(dfuClass(DfuClassRequest.GetStatus), DFU_STATUS_LENGTH));
+    const r = await this.#usb('read the DFU status', () =>
+      this.device.controlTransferIn(dfuClass(DfuClassRequest.GetStatus), DFU_STATUS_LENGTH),
+    );
     const state = transferBytes(r)[DFU_STATUS_STATE_OFFSET];
     if (r.status !== 'ok' || state === undefined) throw new IrecvError('The phone refused GETSTATUS', 'stalled');
     return state;
@@ -199,7 +213,8 @@ export class IrecvClient {
    * phone re-enumerates: call `reconnect()`.
    */
   async sendDfu(image: Uint8Array, options: UploadOptions = {}): Promise<DfuUploadResult> {
-    if (this.mode !== 'dfu' && this.mode !== 'wtf') throw new IrecvError(`The phone is in ${this.mode} mode, not DFU`, 'not-dfu-or-recovery');
+    if (this.mode !== 'dfu' && this.mode !== 'wtf')
+      throw new IrecvError(`The phone is in ${this.mode} mode, not DFU`, 'not-dfu-or-recovery');
     this.#checkSize(image);
     await this.#ensureDfuIdle();
     const suffix = dfuSuffixFor(image);
@@ -235,7 +250,13 @@ export class IrecvClient {
     this.#checkSize(image);
     const plan = recoveryUploadPlan(image.byteLength);
     const start = await this.#usb('start the upload', () =>
-      this.device.controlTransferOut({ requestType: 'vendor', recipient: 'interface', request: IBootRequest.StartUpload, value: 0, index: 0 }),
+      this.device.controlTransferOut({
+        requestType: 'vendor',
+        recipient: 'interface',
+        request: IBootRequest.StartUpload,
+        value: 0,
+        index: 0,
+      }),
     );
     if (start.status !== 'ok') throw new IrecvError('The phone refused to start an upload', 'stalled');
     for (const chunk of plan.chunks) {
@@ -248,7 +269,8 @@ export class IrecvClient {
       }
       options.onProgress?.(chunk.end, image.byteLength);
     }
-    if (plan.zeroLengthPacket) await this.#usb('finish the upload', () => this.device.transferOut(RECOVERY_BULK_OUT_ENDPOINT, new Uint8Array(0)));
+    if (plan.zeroLengthPacket)
+      await this.#usb('finish the upload', () => this.device.transferOut(RECOVERY_BULK_OUT_ENDPOINT, new Uint8Array(0)));
     return { chunks: plan.chunks.length, zeroLengthPacket: plan.zeroLengthPacket };
   }
 
@@ -260,7 +282,13 @@ export class IrecvClient {
 
   async #clearHalt(): Promise<void> {
     await this.#usb('clear the endpoint halt', () =>
-      this.device.controlTransferOut({ requestType: 'standard', recipient: 'endpoint', request: UsbRequest.ClearFeature, value: 0, index: RECOVERY_BULK_OUT_ENDPOINT }),
+      this.device.controlTransferOut({
+        requestType: 'standard',
+        recipient: 'endpoint',
+        request: UsbRequest.ClearFeature,
+        value: 0,
+        index: RECOVERY_BULK_OUT_ENDPOINT,
+      }),
     ).catch(() => undefined);
   }
 
@@ -274,13 +302,15 @@ export class IrecvClient {
    * (go, bootx, reboot, reset): stalls and disconnects are then expected and ignored.
    */
   async command(line: string, options: Pick<IBootCommandOptions, 'bRequest'> = {}): Promise<void> {
-    if (this.mode !== 'recovery') throw new IrecvError(`iBoot commands need recovery mode; the phone is in ${this.mode} mode`, 'not-dfu-or-recovery');
+    if (this.mode !== 'recovery')
+      throw new IrecvError(`iBoot commands need recovery mode; the phone is in ${this.mode} mode`, 'not-dfu-or-recovery');
     await sendIBootCommand(this.device, line, { ...options, call: this.#call });
   }
 
   /** `getenv NAME` then the 0xC0 read-back; undefined when the phone answers with an empty value. */
   async getenv(name: string): Promise<string | undefined> {
-    if (this.mode !== 'recovery') throw new IrecvError(`iBoot commands need recovery mode; the phone is in ${this.mode} mode`, 'not-dfu-or-recovery');
+    if (this.mode !== 'recovery')
+      throw new IrecvError(`iBoot commands need recovery mode; the phone is in ${this.mode} mode`, 'not-dfu-or-recovery');
     return readIBootVariable(this.device, name, { call: this.#call });
   }
 

@@ -104,6 +104,10 @@ export function waitForDeparture(bus: UsbBus, deviceId: string, options: { timeo
     bus,
     async () => ((await bus.getDevices()).some((d) => d.id === deviceId) ? null : true),
     options,
-    () => new IrecvError(`The phone did not leave the bus within ${Math.round(options.timeoutMs / 1000)} s after the reset`, 'did-not-reenumerate'),
+    () =>
+      new IrecvError(
+        `The phone did not leave the bus within ${Math.round(options.timeoutMs / 1000)} s after the reset`,
+        'did-not-reenumerate',
+      ),
   );
 }

@@ -104,7 +104,8 @@ export const journeyMachine = setup({
     phoneReady: ({ context }) => context.phone.connected && !context.phone.identifying,
     canBackUp: ({ context }) => context.phone.canBackUp,
     knownBackup: ({ context, event }) => event.type === 'useBackup' && context.backups.some((b) => b.id === event.backupId),
-    knownEncryptedBackup: ({ context, event }) => event.type === 'useBackup' && context.backups.some((b) => b.id === event.backupId && b.encrypted === true),
+    knownEncryptedBackup: ({ context, event }) =>
+      event.type === 'useBackup' && context.backups.some((b) => b.id === event.backupId && b.encrypted === true),
     typedPhrase: ({ event }) => event.type === 'confirmErase' && event.typed.trim().toLowerCase() === ERASE_PHRASE,
     inRecoveryModes: ({ context }) => context.phone.connected && RECOVERY_MODES.includes(context.phone.mode),
     softwareEntryPossible: ({ context }) => context.phone.connected && context.phone.mode === 'normal' && context.phone.trusted === true,
@@ -123,7 +124,8 @@ export const journeyMachine = setup({
     clearProblem: assign({ problem: null }),
     clearNotice: assign({ notice: null }),
     chooseBackup: assign({
-      chosenBackup: ({ context, event }) => (event.type === 'useBackup' ? (context.backups.find((b) => b.id === event.backupId) ?? null) : context.chosenBackup),
+      chosenBackup: ({ context, event }) =>
+        event.type === 'useBackup' ? (context.backups.find((b) => b.id === event.backupId) ?? null) : context.chosenBackup,
       backedUpNow: false,
       afterPassword: 'firmware' as const,
     }),
@@ -146,9 +148,12 @@ export const journeyMachine = setup({
       },
     }),
     countMiss: assign({ coachMisses: ({ context }) => context.coachMisses + 1 }),
-    noticeSoftwareEntryFailed: assign({ notice: 'Lifeline could not put the phone into recovery mode by itself. The buttons will do it: follow the coach.' }),
+    noticeSoftwareEntryFailed: assign({
+      notice: 'Lifeline could not put the phone into recovery mode by itself. The buttons will do it: follow the coach.',
+    }),
     noticeLeftRecovery: assign({
-      notice: 'The phone started normally again before the restore was done (recovery mode ends by itself after about 15 minutes). Let’s put it back into recovery mode.',
+      notice:
+        'The phone started normally again before the restore was done (recovery mode ends by itself after about 15 minutes). Let’s put it back into recovery mode.',
     }),
     resetForStartOver: assign({ problem: null, notice: null, coachOutcome: null, coachAttempt: null, coachMisses: 0 }),
   },
@@ -322,7 +327,11 @@ export const journeyMachine = setup({
       exit: 'clearNotice',
       invoke: {
         src: 'restoreData',
-        input: ({ context }) => ({ phoneId: context.phoneId, backupId: context.chosenBackup?.id ?? '', encrypted: context.chosenBackup?.encrypted === true }),
+        input: ({ context }) => ({
+          phoneId: context.phoneId,
+          backupId: context.chosenBackup?.id ?? '',
+          encrypted: context.chosenBackup?.encrypted === true,
+        }),
         onDone: 'newPasscode',
         onError: [
           { guard: 'passwordNeeded', target: 'backupPassword', actions: ['passwordWanted', 'setProblemFromError'] },

@@ -78,7 +78,15 @@ export class JourneyService {
     const { journeys, setAside } = options.store.loadAll();
     for (const problem of setAside) options.setAside?.(problem);
     for (const journey of journeys) {
-      this.entries.set(journey.publicId, { publicId: journey.publicId, phoneId: journey.phoneId, actor: null, saved: journey.snapshot, live: idle(), lastProgressEmit: 0, lastState: null });
+      this.entries.set(journey.publicId, {
+        publicId: journey.publicId,
+        phoneId: journey.phoneId,
+        actor: null,
+        saved: journey.snapshot,
+        live: idle(),
+        lastProgressEmit: 0,
+        lastState: null,
+      });
     }
     this.detach = options.phones.onChange(() => this.phonesChanged());
     this.phonesChanged();
@@ -99,7 +107,15 @@ export class JourneyService {
     if (!phone) throw new ProblemError('journey-no-phone');
     if (phone.identifying || !IDENTIFIED_PHONE_ID.test(phone.id)) throw new ProblemError('journey-not-identified');
     const publicId = this.options.publicIdOf(phoneId);
-    const entry: Entry = { publicId, phoneId, actor: null, saved: null as unknown as PersistedJourney, live: idle(), lastProgressEmit: 0, lastState: null };
+    const entry: Entry = {
+      publicId,
+      phoneId,
+      actor: null,
+      saved: null as unknown as PersistedJourney,
+      live: idle(),
+      lastProgressEmit: 0,
+      lastState: null,
+    };
     this.entries.set(publicId, entry);
     this.run(entry, createActor(this.machine(entry), { input: { phoneId, phone: journeyPhone(phone) } }));
     return this.view(entry);
@@ -113,7 +129,8 @@ export class JourneyService {
     const state = actor?.getSnapshot().value as JourneyState | undefined;
     const event = eventOf(request);
     if (!actor || !event || !actor.getSnapshot().can(event)) {
-      if (request.action === 'confirmErase' && state === 'confirmErase') throw new ProblemError('journey-confirmation-mismatch', { phrase: ERASE_PHRASE });
+      if (request.action === 'confirmErase' && state === 'confirmErase')
+        throw new ProblemError('journey-confirmation-mismatch', { phrase: ERASE_PHRASE });
       throw new ProblemError('journey-action-not-now', { action: request.action, state: state ?? entry.saved.value });
     }
     if (request.action === 'checkPassword') this.passwords.set(entry.phoneId, request.password ?? '');
@@ -191,7 +208,13 @@ export class JourneyService {
     entry.lastState = state;
     const persisted = actor.getPersistedSnapshot() as unknown as PersistedJourney;
     entry.saved = persisted;
-    const saved: SavedJourney = { version: JOURNEY_FILE_VERSION, publicId: entry.publicId, phoneId: entry.phoneId, savedAt: this.now().toISOString(), snapshot: persisted };
+    const saved: SavedJourney = {
+      version: JOURNEY_FILE_VERSION,
+      publicId: entry.publicId,
+      phoneId: entry.phoneId,
+      savedAt: this.now().toISOString(),
+      snapshot: persisted,
+    };
     this.options.store.save(saved);
     this.options.changed(this.view(entry));
   }
@@ -237,8 +260,12 @@ export class JourneyService {
           if (password === undefined) return Promise.reject(new ProblemError('journey-password-needed'));
           return ports.checkPassword({ ...input, password }, runOf(signal));
         }),
-        prepareFirmware: fromPromise(({ input, signal }: { input: PhoneInput; signal: AbortSignal }) => ports.prepareFirmware(input, runOf(signal))),
-        enterRecovery: fromPromise(({ input, signal }: { input: PhoneInput; signal: AbortSignal }) => ports.enterRecovery(input, runOf(signal))),
+        prepareFirmware: fromPromise(({ input, signal }: { input: PhoneInput; signal: AbortSignal }) =>
+          ports.prepareFirmware(input, runOf(signal)),
+        ),
+        enterRecovery: fromPromise(({ input, signal }: { input: PhoneInput; signal: AbortSignal }) =>
+          ports.enterRecovery(input, runOf(signal)),
+        ),
         coach: fromPromise(({ input, signal }: { input: PhoneInput; signal: AbortSignal }) => ports.coach(input, runOf(signal))),
         restore: fromPromise(({ input, signal }: { input: RestoreInput; signal: AbortSignal }) => ports.restore(input, runOf(signal))),
         restoreData: fromPromise(({ input, signal }: { input: DataInput; signal: AbortSignal }) => {

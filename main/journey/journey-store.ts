@@ -19,8 +19,20 @@ const PUBLIC_ID = /^ph-[0-9a-f]{12}$/;
 const ACTOR_NAMES = ['assess', 'backUp', 'checkPassword', 'prepareFirmware', 'enterRecovery', 'coach', 'restore', 'restoreData'] as const;
 
 const text = (max: number) => z.string().max(max);
-const ProblemShape = z.object({ code: text(100), title: text(500), detail: text(2000), nextSteps: z.array(text(1000)).max(20), helpUrl: text(2000).startsWith('https://').optional() });
-const BackupShape = z.object({ id: text(200), date: text(64).nullable(), sizeBytes: z.number().nonnegative().nullable(), encrypted: z.boolean().nullable(), label: text(200) });
+const ProblemShape = z.object({
+  code: text(100),
+  title: text(500),
+  detail: text(2000),
+  nextSteps: z.array(text(1000)).max(20),
+  helpUrl: text(2000).startsWith('https://').optional(),
+});
+const BackupShape = z.object({
+  id: text(200),
+  date: text(64).nullable(),
+  sizeBytes: z.number().nonnegative().nullable(),
+  encrypted: z.boolean().nullable(),
+  label: text(200),
+});
 const FirmwareShape = z.object({ version: text(32), build: text(32) });
 
 /** The chart's context as it may be read back: every field bounded, nothing trusted. */
@@ -45,7 +57,9 @@ export const SavedContextSchema = z.object({
   afterPassword: z.enum(['firmware', 'data']),
   firmware: FirmwareShape.nullable(),
   coachAttempt: text(100).nullable(),
-  coachOutcome: z.object({ success: z.boolean(), headline: text(500), detail: text(2000), nextSteps: z.array(text(1000)).max(20) }).nullable(),
+  coachOutcome: z
+    .object({ success: z.boolean(), headline: text(500), detail: text(2000), nextSteps: z.array(text(1000)).max(20) })
+    .nullable(),
   coachMisses: z.number().int().nonnegative().max(1000),
   problem: ProblemShape.nullable(),
   notice: text(1000).nullable(),
@@ -60,7 +74,11 @@ export const PersistedJourneySchema = z
     context: SavedContextSchema,
     children: z.record(
       text(200),
-      z.object({ src: z.enum(ACTOR_NAMES), snapshot: z.object({ status: z.string().max(20), input: z.record(z.string(), z.unknown()).optional() }).passthrough(), syncSnapshot: z.boolean().optional() }),
+      z.object({
+        src: z.enum(ACTOR_NAMES),
+        snapshot: z.object({ status: z.string().max(20), input: z.record(z.string(), z.unknown()).optional() }).passthrough(),
+        syncSnapshot: z.boolean().optional(),
+      }),
     ),
   })
   .passthrough();
@@ -138,9 +156,11 @@ function readSaved(path: string, expectedId: string): { ok: true; journey: Saved
     if (statSync(path).size > MAX_FILE_BYTES) return { ok: false, reason: 'larger than any saved journey' };
     const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
     const version = typeof raw === 'object' && raw !== null ? (raw as { version?: unknown }).version : undefined;
-    if (typeof version === 'number' && version > JOURNEY_FILE_VERSION) return { ok: false, reason: `saved by a newer Lifeline (version ${version})` };
+    if (typeof version === 'number' && version > JOURNEY_FILE_VERSION)
+      return { ok: false, reason: `saved by a newer Lifeline (version ${version})` };
     const parsed = SavedJourneySchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: `not a journey Lifeline can read (${parsed.error.issues[0]?.path.join('.') || 'shape'})` };
+    if (!parsed.success)
+      return { ok: false, reason: `not a journey Lifeline can read (${parsed.error.issues[0]?.path.join('.') || 'shape'})` };
     if (parsed.data.publicId !== expectedId) return { ok: false, reason: 'its name and its phone do not match' };
     return { ok: true, journey: parsed.data };
   } catch (error) {

@@ -173,7 +173,11 @@ export async function readDeviceInfo(
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     if (error instanceof DeadlineError) {
-      throw new LockdownError('Timeout', 'readDeviceInfo', `readDeviceInfo: no complete answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
+      throw new LockdownError(
+        'Timeout',
+        'readDeviceInfo',
+        `readDeviceInfo: no complete answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
+      );
     }
     throw error;
   } finally {
@@ -246,7 +250,12 @@ async function readTrust(
  * A locked phone only starts the backup service for a host whose escrow bag it can open, which it can only do once
  * the passcode has been entered since boot (EscrowLocked otherwise). An unlocked phone was unlocked since boot.
  */
-async function escrowOpens(client: LockdownClient, record: PairRecord, locked: boolean | null, step: () => number): Promise<boolean | null> {
+async function escrowOpens(
+  client: LockdownClient,
+  record: PairRecord,
+  locked: boolean | null,
+  step: () => number,
+): Promise<boolean | null> {
   if (locked === false) return true;
   if (!record.EscrowBag) return null;
   try {
@@ -258,7 +267,16 @@ async function escrowOpens(client: LockdownClient, record: PairRecord, locked: b
   }
 }
 
-const IDENTITY_KEYS = ['ProductType', 'HardwareModel', 'ProductVersion', 'BuildVersion', 'UniqueDeviceID', 'ChipID', 'BoardId', 'UniqueChipID'];
+const IDENTITY_KEYS = [
+  'ProductType',
+  'HardwareModel',
+  'ProductVersion',
+  'BuildVersion',
+  'UniqueDeviceID',
+  'ChipID',
+  'BoardId',
+  'UniqueChipID',
+];
 
 /** The pre-session default-domain dict; if a phone refuses the whole dict, the identity keys one by one. */
 async function preSessionFacts(client: LockdownClient, step: () => number): Promise<PlistDict> {

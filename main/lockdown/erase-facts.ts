@@ -28,10 +28,17 @@ export type ReadEraseFactsOptions = { pairRecord?: PairRecord | null; timeoutMs?
 const MAX_TEXT = 64;
 
 /** One bounded lockdown conversation; a phone that does not trust this computer gives `trusted: false` and nulls. */
-export async function readEraseFacts(usbmux: UsbmuxClient, device: Pick<UsbmuxDevice, 'deviceId' | 'udid'>, options: ReadEraseFactsOptions = {}): Promise<EraseFacts> {
+export async function readEraseFacts(
+  usbmux: UsbmuxClient,
+  device: Pick<UsbmuxDevice, 'deviceId' | 'udid'>,
+  options: ReadEraseFactsOptions = {},
+): Promise<EraseFacts> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const facts: EraseFacts = { trusted: false, activationState: null, brickState: null, findMyOn: null, willEncrypt: null };
-  const record = options.pairRecord !== undefined ? options.pairRecord : await readPairRecord(usbmux, device.udid, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+  const record =
+    options.pairRecord !== undefined
+      ? options.pairRecord
+      : await readPairRecord(usbmux, device.udid, { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
   if (!record) return facts;
   const client = await LockdownClient.connect(usbmux, device.deviceId, {
     label: 'lifeline',

@@ -227,7 +227,8 @@ export class LockdownClient {
    */
   startSession(record: PairRecord, options: StartSessionOptions = {}): Promise<LockdownSession> {
     return this.serial(async () => {
-      if (this.session) throw new LockdownError(LockdownErrorString.SessionActive, 'StartSession', 'StartSession: a session is already active');
+      if (this.session)
+        throw new LockdownError(LockdownErrorString.SessionActive, 'StartSession', 'StartSession: a session is already active');
       const timeoutMs = options.timeoutMs ?? this.timeoutMs;
       const reply = await this.exchange('StartSession', { HostID: record.HostID, SystemBUID: record.SystemBUID }, timeoutMs);
       const sessionId = reply.SessionID;
@@ -261,7 +262,11 @@ export class LockdownClient {
     const fields: PlistDict = { Service: name };
     if (options.escrowBag) {
       if (!this.session?.ssl) {
-        throw new LockdownError('PhoneIdentityMismatch', 'StartService', 'StartService: the escrow bag is only sent inside a TLS session with the paired phone');
+        throw new LockdownError(
+          'PhoneIdentityMismatch',
+          'StartService',
+          'StartService: the escrow bag is only sent inside a TLS session with the paired phone',
+        );
       }
       fields.EscrowBag = options.escrowBag;
     }
@@ -377,7 +382,12 @@ export class LockdownClient {
     } catch (error) {
       carrier.destroy();
       this.close();
-      throw new LockdownError('SslError', 'StartSession', `StartSession: cannot use the pair record's certificate (${(error as Error).message})`, { cause: error });
+      throw new LockdownError(
+        'SslError',
+        'StartSession',
+        `StartSession: cannot use the pair record's certificate (${(error as Error).message})`,
+        { cause: error },
+      );
     }
     socket.on('error', () => undefined);
     this.tls = { socket, carrier };
@@ -385,7 +395,9 @@ export class LockdownClient {
       await handshake(socket, timeoutMs);
     } catch (error) {
       this.close();
-      throw new LockdownError('SslError', 'StartSession', `StartSession: TLS handshake failed (${(error as Error).message})`, { cause: error });
+      throw new LockdownError('SslError', 'StartSession', `StartSession: TLS handshake failed (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     if (!isPairedPhone(socket, record.DeviceCertificate)) {
       this.close();

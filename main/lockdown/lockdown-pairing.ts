@@ -52,7 +52,11 @@ async function phoneAcceptsRecord(usbmux: Usbmux, target: PairTarget, record: Pa
     try {
       await lockdown.startSession(record, { legacyTls: typeof version === 'string' && Number.parseInt(version, 10) < 10 });
     } catch (error) {
-      if (error instanceof LockdownError && (error.code === LockdownErrorString.InvalidHostID || error.code === LockdownErrorString.MissingHostID)) return false;
+      if (
+        error instanceof LockdownError &&
+        (error.code === LockdownErrorString.InvalidHostID || error.code === LockdownErrorString.MissingHostID)
+      )
+        return false;
       throw error;
     }
     await lockdown.stopSession().catch(() => undefined);
@@ -65,19 +69,30 @@ export async function pairPhone(usbmux: Usbmux, target: PairTarget, options: Pai
   const signal = options.signal;
   const { devicePublicKey, wifiAddress } = await withLockdown(usbmux, target, options, async (lockdown) => {
     const type = await lockdown.queryType();
-    if (type !== LOCKDOWN_TYPE) throw new ProblemError('pair-refused', undefined, { cause: new Error(`lockdown type ${type.slice(0, 64)}`) });
+    if (type !== LOCKDOWN_TYPE)
+      throw new ProblemError('pair-refused', undefined, { cause: new Error(`lockdown type ${type.slice(0, 64)}`) });
     const key = await lockdown.getValue({ key: 'DevicePublicKey' });
     const wifi = await lockdown.getValue({ key: 'WiFiAddress' }).catch(() => undefined);
     return { devicePublicKey: key, wifiAddress: typeof wifi === 'string' && wifi.length <= 64 ? wifi : undefined };
   });
-  const keyBytes = typeof devicePublicKey === 'string' ? Buffer.from(devicePublicKey) : devicePublicKey instanceof Uint8Array ? devicePublicKey : undefined;
+  const keyBytes =
+    typeof devicePublicKey === 'string'
+      ? Buffer.from(devicePublicKey)
+      : devicePublicKey instanceof Uint8Array
+        ? devicePublicKey
+        : undefined;
   if (!keyBytes || keyBytes.length === 0 || keyBytes.length > MAX_PUBLIC_KEY_BYTES) {
     throw new ProblemError('pair-refused', undefined, { cause: new Error('no usable DevicePublicKey') });
   }
   const systemBuid = await usbmux.readBuid(usbmuxOptions(options));
   let record: PairRecord;
   try {
-    record = await generatePairRecord({ devicePublicKeyPem: keyBytes, systemBuid, udid: target.udid, ...(wifiAddress !== undefined ? { wifiMacAddress: wifiAddress } : {}) });
+    record = await generatePairRecord({
+      devicePublicKeyPem: keyBytes,
+      systemBuid,
+      udid: target.udid,
+      ...(wifiAddress !== undefined ? { wifiMacAddress: wifiAddress } : {}),
+    });
   } catch (error) {
     throw new ProblemError('pair-refused', undefined, { cause: error });
   }
@@ -86,13 +101,18 @@ export async function pairPhone(usbmux: Usbmux, target: PairTarget, options: Pai
 
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const deadline = Date.now() + waitMs;
-  const request = { PairRecord: pairRequestRecord(record), ProtocolVersion: LOCKDOWN_PROTOCOL_VERSION, PairingOptions: { ExtendedPairingErrors: true } };
+  const request = {
+    PairRecord: pairRequestRecord(record),
+    ProtocolVersion: LOCKDOWN_PROTOCOL_VERSION,
+    PairingOptions: { ExtendedPairingErrors: true },
+  };
   for (;;) {
     const outcome = await withLockdown(usbmux, target, options, async (lockdown) => {
       try {
         return { reply: await lockdown.request('Pair', request), pending: false };
       } catch (error) {
-        if (error instanceof LockdownError && error.code === LockdownErrorString.PairingDialogResponsePending) return { reply: undefined, pending: true };
+        if (error instanceof LockdownError && error.code === LockdownErrorString.PairingDialogResponsePending)
+          return { reply: undefined, pending: true };
         throw problemOfPairFailure(error);
       }
     });
@@ -128,7 +148,12 @@ function usbmuxOptions(options: PairPhoneOptions): UsbmuxRequestOptions {
 }
 
 /** One lockdown connection for `work`, closed afterwards and when the signal fires. */
-async function withLockdown<T>(usbmux: Usbmux, target: PairTarget, options: PairPhoneOptions, work: (lockdown: LockdownClient) => Promise<T>): Promise<T> {
+async function withLockdown<T>(
+  usbmux: Usbmux,
+  target: PairTarget,
+  options: PairPhoneOptions,
+  work: (lockdown: LockdownClient) => Promise<T>,
+): Promise<T> {
   const signal = options.signal;
   signal?.throwIfAborted();
   const lockdown = await LockdownClient.connect(usbmux as UsbmuxClient, target.deviceId, {

@@ -31,7 +31,10 @@ const RULES: readonly Rule[] = [
   { pattern: /[0-9a-f]{8}-[0-9a-f]{16}/gi, replace: (udid) => masked('udid', udid.replace('-', '')) },
   { pattern: /[0-9a-f]{40,}/gi, replace: (udid) => masked('udid', udid) },
   // Labelled values before the bare-number rules, so the label decides the kind.
-  { pattern: labelled('ecid|unique_?chip_?id', String.raw`(?:0x)?[0-9a-f]{4,20}`), replace: (_m, pre, label, gap, value) => `${pre}${label}${gap}${masked('ecid', value!)}` },
+  {
+    pattern: labelled('ecid|unique_?chip_?id', String.raw`(?:0x)?[0-9a-f]{4,20}`),
+    replace: (_m, pre, label, gap, value) => `${pre}${label}${gap}${masked('ecid', value!)}`,
+  },
   {
     pattern: labelled('serial_?number|serial|srnm|serial number', '[A-Z0-9]{5,20}'),
     replace: (_m, pre, label, gap) => `${pre}${label}${gap}[serial]`,
@@ -40,7 +43,10 @@ const RULES: readonly Rule[] = [
     pattern: labelled('international_?mobile_?equipment_?identity2?|imei2?', String.raw`[0-9][0-9 -]{12,20}[0-9]`),
     replace: (_m, pre, label, gap) => `${pre}${label}${gap}[imei]`,
   },
-  { pattern: labelled('mobile_?equipment_?identifier|meid', '[0-9a-f]{14,18}'), replace: (_m, pre, label, gap) => `${pre}${label}${gap}[meid]` },
+  {
+    pattern: labelled('mobile_?equipment_?identifier|meid', '[0-9a-f]{14,18}'),
+    replace: (_m, pre, label, gap) => `${pre}${label}${gap}[meid]`,
+  },
   {
     pattern: labelled('phone_?number|msisdn', String.raw`\+?[0-9][0-9 ().-]{4,24}[0-9]`),
     replace: (_m, pre, label, gap) => `${pre}${label}${gap}[phone number]`,
@@ -60,7 +66,10 @@ const HOME_PATTERNS: readonly Rule[] = [
 
 /** Redacts identifiers and the home folder from free text. */
 export function redactText(text: string, options: RedactOptions = {}): string {
-  let out = text.length > MAX_REDACTED_STRING ? `${text.slice(0, MAX_REDACTED_STRING)}…(${text.length - MAX_REDACTED_STRING} more characters)` : text;
+  let out =
+    text.length > MAX_REDACTED_STRING
+      ? `${text.slice(0, MAX_REDACTED_STRING)}…(${text.length - MAX_REDACTED_STRING} more characters)`
+      : text;
   const home = options.homeDir;
   if (home !== undefined && home.length > 1) {
     for (const form of new Set([home, home.replaceAll('\\', '/'), home.replaceAll('/', '\\')])) out = out.split(form).join('~');
@@ -71,7 +80,8 @@ export function redactText(text: string, options: RedactOptions = {}): string {
 }
 
 /** Field names whose value goes entirely, whatever it looks like. */
-const SECRET_KEY = /^(password|passcode|passphrase|new_?password|old_?password|secret|token|auth|authorization|cookie|pair_?record|escrow_?bag|private_?key)$/i;
+const SECRET_KEY =
+  /^(password|passcode|passphrase|new_?password|old_?password|secret|token|auth|authorization|cookie|pair_?record|escrow_?bag|private_?key)$/i;
 /** Field names that hold a phone's identity (kept as its last six characters) or a personal number (gone). */
 const PHONE_ID_KEY = /^(udid|unique_?device_?id|ecid|unique_?chip_?id|phone_?id)$/i;
 const PERSONAL_KEY =

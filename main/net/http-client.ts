@@ -7,7 +7,10 @@ import { proxyFor, type ProxyEnvironment } from './proxy-environment';
 
 /** Network failures the downloader may retry (as opposed to answers like 404). */
 export class HttpTransportError extends Error {
-  constructor(message: string, readonly retriable = true) {
+  constructor(
+    message: string,
+    readonly retriable = true,
+  ) {
     super(message);
     this.name = 'HttpTransportError';
   }
@@ -72,7 +75,9 @@ function tunnel(proxy: URL, target: URL, timeoutMs: number, signal?: AbortSignal
       resolve(socket);
     });
     request.once('timeout', () => request.destroy(new HttpTransportError(`proxy ${proxy.host} did not answer in time`)));
-    request.once('error', (error) => reject(signal?.aborted ? abortError() : new HttpTransportError(`proxy ${proxy.host}: ${error.message}`)));
+    request.once('error', (error) =>
+      reject(signal?.aborted ? abortError() : new HttpTransportError(`proxy ${proxy.host}: ${error.message}`)),
+    );
     request.end();
   });
 }
@@ -122,13 +127,27 @@ async function requestOnce(url: URL, options: HttpRequestOptions): Promise<Incom
     const socket = await tunnel(proxy, url, timeoutMs, options.signal);
     const secure = tls.connect({ socket, servername: url.hostname, ALPNProtocols: ['http/1.1'], ...trust });
     module = http; // the tunnel is already TLS: plain HTTP/1.1 over it
-    requestOptions = { host: url.hostname, path: `${url.pathname}${url.search}`, headers: { Host: url.host, ...headers }, createConnection: () => secure };
+    requestOptions = {
+      host: url.hostname,
+      path: `${url.pathname}${url.search}`,
+      headers: { Host: url.host, ...headers },
+      createConnection: () => secure,
+    };
   } else {
-    requestOptions = { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: `${url.pathname}${url.search}`, headers, ...trust };
+    requestOptions = {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port || undefined,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      ...trust,
+    };
   }
   return new Promise((resolve, reject) => {
     const request = module.request({ ...requestOptions, method: options.method ?? 'GET', signal: options.signal });
-    const timer = setTimeout(() => request.destroy(new HttpTransportError(`${url.host} did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => request.destroy(new HttpTransportError(`${url.host} did not answer within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     request.once('response', (response) => {
       clearTimeout(timer);
       resolve(response);
@@ -146,7 +165,10 @@ async function requestOnce(url: URL, options: HttpRequestOptions): Promise<Incom
  * Reads a whole (small) body, refusing more than `maxBytes` — by Content-Length before reading, and by counting
  * while reading (a missing or lying length changes nothing).
  */
-export async function readBoundedBody(response: IncomingMessage, limits: { maxBytes: number; timeoutMs?: number; signal?: AbortSignal; what: string }): Promise<Buffer> {
+export async function readBoundedBody(
+  response: IncomingMessage,
+  limits: { maxBytes: number; timeoutMs?: number; signal?: AbortSignal; what: string },
+): Promise<Buffer> {
   const declared = Number(response.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limits.maxBytes) {
     response.destroy();
@@ -164,7 +186,9 @@ export async function readBoundedBody(response: IncomingMessage, limits: { maxBy
   } catch (error) {
     response.destroy();
     if (limits.signal?.aborted) throw abortError();
-    throw error instanceof HttpTransportError ? error : new HttpTransportError(`${limits.what}: ${error instanceof Error ? error.message : String(error)}`);
+    throw error instanceof HttpTransportError
+      ? error
+      : new HttpTransportError(`${limits.what}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     clearTimeout(timer);
   }
@@ -177,7 +201,15 @@ export async function httpGetText(url: string, options: HttpGetOptions & { maxBy
   const status = response.statusCode ?? 0;
   if (status < 200 || status >= 300) {
     response.resume();
-    throw new HttpTransportError(`${new URL(url).host} answered HTTP ${status} for ${new URL(url).pathname}`, status >= 500 || status === 429);
+    throw new HttpTransportError(
+      `${new URL(url).host} answered HTTP ${status} for ${new URL(url).pathname}`,
+      status >= 500 || status === 429,
+    );
   }
-  return readBoundedBody(response, { maxBytes: options.maxBytes, timeoutMs: options.bodyTimeoutMs ?? 60_000, ...(options.signal ? { signal: options.signal } : {}), what: url });
+  return readBoundedBody(response, {
+    maxBytes: options.maxBytes,
+    timeoutMs: options.bodyTimeoutMs ?? 60_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+    what: url,
+  });
 }

@@ -62,7 +62,10 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** The default allowlist plus the hosts of any endpoint override the person set (LIFELINE_*_URL). */
 export function networkPolicyFromEnv(env: Record<string, string | undefined> = process.env): NetworkPolicy {
-  return allowingEndpoints({ allowedHosts: ALLOWED_HOSTS }, ENDPOINT_OVERRIDES.map((name) => env[name]));
+  return allowingEndpoints(
+    { allowedHosts: ALLOWED_HOSTS },
+    ENDPOINT_OVERRIDES.map((name) => env[name]),
+  );
 }
 
 /** `policy` plus the hosts of configured https endpoints (settings, never URLs a server sent). */
@@ -95,7 +98,10 @@ export function checkUrl(url: URL, policy: NetworkPolicy, from?: URL): void {
   if (url.protocol !== 'https:') throw new NetworkPolicyError(`${where}: only https is allowed beyond this computer`, url.href);
   const host = url.host.toLowerCase().replace(/\.$/, '');
   if (!policy.allowedHosts.includes(host)) {
-    throw new NetworkPolicyError(`${url.host} is not one of the hosts Lifeline talks to${from ? ` (redirected from ${from.host})` : ''}`, url.href);
+    throw new NetworkPolicyError(
+      `${url.host} is not one of the hosts Lifeline talks to${from ? ` (redirected from ${from.host})` : ''}`,
+      url.href,
+    );
   }
 }
 

@@ -65,7 +65,11 @@ export async function readDelimitedXmlPlist(reader: ByteReader, end: string, opt
       body = grown;
     }
     body[length++] = byte[0]!;
-    if (length >= terminator.length && byte[0] === terminator[terminator.length - 1] && body.subarray(length - terminator.length, length).equals(terminator)) {
+    if (
+      length >= terminator.length &&
+      byte[0] === terminator[terminator.length - 1] &&
+      body.subarray(length - terminator.length, length).equals(terminator)
+    ) {
       return decodeXmlPlist(body.subarray(0, length), { maxBytes });
     }
   }

@@ -8,17 +8,7 @@ export class PlistUid {
   constructor(readonly value: number) {}
 }
 
-export type PlistValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | Date
-  | Uint8Array
-  | PlistReal
-  | PlistUid
-  | PlistValue[]
-  | PlistDict;
+export type PlistValue = string | number | bigint | boolean | Date | Uint8Array | PlistReal | PlistUid | PlistValue[] | PlistDict;
 
 export type PlistDict = { [key: string]: PlistValue };
 
@@ -113,10 +103,7 @@ export class PlistDecodeBudget {
     }
     this.outputBytes += PLIST_VALUE_COST.slot + extraBytes;
     if (this.outputBytes > this.limits.maxOutputBytes) {
-      throw new PlistLimitError(
-        'maxOutputBytes',
-        `${this.format} plist expands beyond ${this.limits.maxOutputBytes} bytes when decoded`,
-      );
+      throw new PlistLimitError('maxOutputBytes', `${this.format} plist expands beyond ${this.limits.maxOutputBytes} bytes when decoded`);
     }
   }
 }

@@ -145,7 +145,14 @@ export function decodeXmlPlist(input: string | Uint8Array, limits: PlistLimits =
       case 'real': {
         budget.charge(0);
         const raw = scalarText(tag, 'real');
-        const value = raw === 'nan' ? NaN : raw === '+infinity' || raw === 'inf' ? Infinity : raw === '-infinity' || raw === '-inf' ? -Infinity : Number(raw);
+        const value =
+          raw === 'nan'
+            ? NaN
+            : raw === '+infinity' || raw === 'inf'
+              ? Infinity
+              : raw === '-infinity' || raw === '-inf'
+                ? -Infinity
+                : Number(raw);
         if (raw === '' || (Number.isNaN(value) && raw !== 'nan')) throw new PlistError(`XML plist: bad real "${raw.slice(0, 40)}"`);
         return value;
       }

@@ -35,7 +35,10 @@ export function isCancellation(error: unknown, signal: AbortSignal): boolean {
  * that is succeeded, failed (with a Problem) or cancelled — never a stray rejection.
  */
 export class JobRunner {
-  private readonly jobs = new Map<string, { summary: JobSummary; controller: AbortController; done: Promise<unknown>; cancellable: () => boolean }>();
+  private readonly jobs = new Map<
+    string,
+    { summary: JobSummary; controller: AbortController; done: Promise<unknown>; cancellable: () => boolean }
+  >();
 
   constructor(private readonly events: JobEvents) {}
 
@@ -65,25 +68,27 @@ export class JobRunner {
     };
     // Started synchronously, so a cancel right after start() reaches listeners the job has already attached.
     const done = new Promise<T>((resolve) => resolve(spec.run(context))).then(
-        (result) => {
-          this.finish(summary, 'succeeded');
-          if (spec.summarise) summary.result = spec.summarise(result);
-          this.events.changed({ ...summary });
-          return result;
-        },
-        (error: unknown) => {
-          if (isCancellation(error, controller.signal)) {
-            this.finish(summary, 'cancelled');
-            // A cancel that leaves something half-done (a restore) says so with a Problem; a plain cancel has none.
-            if (error instanceof ProblemError) summary.problem = error.problem;
-          } else {
-            this.finish(summary, 'failed');
-            summary.problem = problemFrom(error);
-          }
-          this.events.changed({ ...summary });
-          throw error instanceof ProblemError || isCancellation(error, controller.signal) ? error : ProblemError.forward(summary.problem!, { cause: error });
-        },
-      );
+      (result) => {
+        this.finish(summary, 'succeeded');
+        if (spec.summarise) summary.result = spec.summarise(result);
+        this.events.changed({ ...summary });
+        return result;
+      },
+      (error: unknown) => {
+        if (isCancellation(error, controller.signal)) {
+          this.finish(summary, 'cancelled');
+          // A cancel that leaves something half-done (a restore) says so with a Problem; a plain cancel has none.
+          if (error instanceof ProblemError) summary.problem = error.problem;
+        } else {
+          this.finish(summary, 'failed');
+          summary.problem = problemFrom(error);
+        }
+        this.events.changed({ ...summary });
+        throw error instanceof ProblemError || isCancellation(error, controller.signal)
+          ? error
+          : ProblemError.forward(summary.problem!, { cause: error });
+      },
+    );
     // The caller may not await `done`; the outcome is already recorded in the summary.
     done.catch(() => undefined);
     this.jobs.set(job, { summary, controller, done, cancellable: spec.cancellable ?? (() => true) });

@@ -56,7 +56,9 @@ export function journeyPorts(deps: JourneyPortDeps): JourneyPorts {
       const { job } = await deps.call('backup.start', { phoneId });
       const result = (await followJob(deps, job, run)) as { path: string; encrypted: boolean; udid: string };
       const made = (await backupsOf(phoneId)).find((backup) => backup.path === result.path);
-      return made ? toJourneyBackup(made) : { id: result.udid, date: now().toISOString(), sizeBytes: null, encrypted: result.encrypted, label: 'the backup from today' };
+      return made
+        ? toJourneyBackup(made)
+        : { id: result.udid, date: now().toISOString(), sizeBytes: null, encrypted: result.encrypted, label: 'the backup from today' };
     },
 
     checkPassword: async ({ backupId, password }) => (await deps.call('backup.checkPassword', { backupId, password })).correct,
@@ -84,8 +86,20 @@ export function journeyPorts(deps: JourneyPortDeps): JourneyPorts {
         await followJob(deps, attempt.job, run);
         const outcome = (last as CoachAttempt | null)?.outcome ?? null;
         return outcome
-          ? { attempt: attempt.attempt, success: outcome.success, headline: outcome.headline, detail: outcome.detail, nextSteps: outcome.nextSteps }
-          : { attempt: attempt.attempt, success: false, headline: 'The phone did not change', detail: 'Lifeline saw no restart this time.', nextSteps: ['Try again, holding the buttons a little longer.'] };
+          ? {
+              attempt: attempt.attempt,
+              success: outcome.success,
+              headline: outcome.headline,
+              detail: outcome.detail,
+              nextSteps: outcome.nextSteps,
+            }
+          : {
+              attempt: attempt.attempt,
+              success: false,
+              headline: 'The phone did not change',
+              detail: 'Lifeline saw no restart this time.',
+              nextSteps: ['Try again, holding the buttons a little longer.'],
+            };
       } finally {
         offCoach();
       }
@@ -144,7 +158,13 @@ export function followJob(deps: Pick<JourneyPortDeps, 'on' | 'jobs'>, job: strin
 }
 
 /** The phone once `ready` holds (now or after a change), within `waitMs`; else the journey's "not connected" Problem. */
-export function phoneWhen(phones: JourneyPortDeps['phones'], phoneId: string, ready: (phone: Phone) => boolean, waitMs: number, signal: AbortSignal): Promise<Phone> {
+export function phoneWhen(
+  phones: JourneyPortDeps['phones'],
+  phoneId: string,
+  ready: (phone: Phone) => boolean,
+  waitMs: number,
+  signal: AbortSignal,
+): Promise<Phone> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const phone = phones.list().find((p) => p.id === phoneId);

@@ -122,7 +122,12 @@ export function basebandUpdaterFor(options: BasebandUpdaterOptions): BasebandUpd
       const key = modem.bbNonce?.toString('hex') ?? '';
       let ticket = tickets.get(key);
       if (!ticket) {
-        const parameters: BasebandTicketParameters = { ecid: options.ecid, bbChipId: modem.bbChipId, bbGoldCertId: modem.bbGoldCertId, bbSnum: modem.bbSnum };
+        const parameters: BasebandTicketParameters = {
+          ecid: options.ecid,
+          bbChipId: modem.bbChipId,
+          bbGoldCertId: modem.bbGoldCertId,
+          bbSnum: modem.bbSnum,
+        };
         if (modem.bbNonce) parameters.bbNonce = modem.bbNonce;
         ticket = requestBasebandTicket(identity, parameters, { ...options.tss, ...(signal ? { signal } : {}) });
         tickets.set(key, ticket);

@@ -47,6 +47,12 @@ export function planBootChain(identity: BuildIdentity, options: { fromRecovery?:
   steps.push({ stage: 'devicetree', component: need('RestoreDeviceTree'), tag: 'rdtr', command: 'devicetree' });
   const sep = component(identity, 'RestoreSEP');
   if (sep) steps.push({ stage: 'sep', component: sep, tag: 'rsep', command: 'rsepfirmware' });
-  steps.push({ stage: 'kernel', component: need('RestoreKernelCache'), tag: 'rkrn', command: 'bootx', before: [`setenv boot-args ${RESTORE_BOOT_ARGS}`] });
+  steps.push({
+    stage: 'kernel',
+    component: need('RestoreKernelCache'),
+    tag: 'rkrn',
+    command: 'bootx',
+    before: [`setenv boot-args ${RESTORE_BOOT_ARGS}`],
+  });
   return steps;
 }

@@ -84,7 +84,8 @@ function translate(error: unknown, stage: string): BootChainError {
     return fail('signing-server', stage, error.message);
   }
   if (error instanceof IrecvError) {
-    if (error.code === 'did-not-reenumerate') return fail('did-not-reenumerate', stage, `${error.message}. The phone most likely refused the image.`);
+    if (error.code === 'did-not-reenumerate')
+      return fail('did-not-reenumerate', stage, `${error.message}. The phone most likely refused the image.`);
     if (error.code === 'cancelled') return fail('cancelled', stage, 'Cancelled before anything was sent to the phone.');
     return fail('usb', stage, error.message);
   }
@@ -189,8 +190,13 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
       if (step.stage === 'ibss') {
         sentFirstImage = true;
         await client.sendDfu(img4);
-        client = await client.reconnect({ modes: ['dfu', 'recovery'], disconnectMs: timeouts.disconnectMs, reconnectMs: timeouts.reconnectMs });
-        if (client.mode !== 'recovery') throw fail('image-rejected', stage, 'iBSS started but the phone stayed in DFU mode (32-bit phones are not supported yet).');
+        client = await client.reconnect({
+          modes: ['dfu', 'recovery'],
+          disconnectMs: timeouts.disconnectMs,
+          reconnectMs: timeouts.reconnectMs,
+        });
+        if (client.mode !== 'recovery')
+          throw fail('image-rejected', stage, 'iBSS started but the phone stayed in DFU mode (32-bit phones are not supported yet).');
         continue;
       }
       sentFirstImage = true;
@@ -201,7 +207,11 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
         await refusedCheck(client, step, stage);
         // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 7: builds before major 20 want a zero-length 0x21/1 after `go`.
         if (options.manifest.buildMajor < 20) await zeroLengthRequest(client);
-        client = await client.reconnect({ modes: ['recovery'], disconnectMs: timeouts.ibecDisconnectMs, reconnectMs: timeouts.ibecReconnectMs });
+        client = await client.reconnect({
+          modes: ['recovery'],
+          disconnectMs: timeouts.ibecDisconnectMs,
+          reconnectMs: timeouts.ibecReconnectMs,
+        });
         // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 9.
         await client.command('setenv auto-boot false');
         await client.command('saveenv');
@@ -215,9 +225,14 @@ export async function runBootChain(options: BootChainOptions): Promise<BootChain
         const departed = await client
           .reconnect({ modes: ['recovery'], disconnectMs: timeouts.bootxDisconnectMs, reconnectMs: 1 })
           .then(() => 'came-back' as const)
-          .catch((error: unknown) => (error instanceof IrecvError && error.code === 'did-not-reenumerate' && /come back/.test(error.message) ? ('left' as const) : error));
+          .catch((error: unknown) =>
+            error instanceof IrecvError && error.code === 'did-not-reenumerate' && /come back/.test(error.message)
+              ? ('left' as const)
+              : error,
+          );
         if (departed !== 'left') {
-          if (departed === 'came-back') throw fail('image-rejected', stage, 'The phone came back in recovery instead of booting the restore ramdisk.');
+          if (departed === 'came-back')
+            throw fail('image-rejected', stage, 'The phone came back in recovery instead of booting the restore ramdisk.');
           throw translate(departed, stage);
         }
         break;
@@ -250,7 +265,9 @@ async function refusedCheck(client: IrecvClient, step: BootStep, stage: string):
 
 /** The zero-length DNLOAD (class/interface request 1) idevicerestore sends after `go` and before `bootx` (docs/protocols/boot-chain.md#dfu-to-restore-ramdisk steps 7, 15). */
 async function zeroLengthRequest(client: IrecvClient): Promise<void> {
-  await client.device.controlTransferOut({ requestType: 'class', recipient: 'interface', request: DfuClassRequest.Dnload, value: 0, index: 0 }).catch(() => undefined);
+  await client.device
+    .controlTransferOut({ requestType: 'class', recipient: 'interface', request: DfuClassRequest.Dnload, value: 0, index: 0 })
+    .catch(() => undefined);
 }
 
 function messageFor(step: BootStep): string {

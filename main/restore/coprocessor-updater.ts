@@ -52,7 +52,9 @@ export function parseFirmwareUpdaterRequest(args: PlistDict): FirmwareUpdaterReq
   const generated = args.DeviceGeneratedRequest;
   if (generated !== undefined && !isPlistDict(generated)) throw bad('has a DeviceGeneratedRequest that is not a dictionary');
   const tagsValue = isPlistDict(args.DeviceGeneratedTags) ? args.DeviceGeneratedTags.ResponseTags : undefined;
-  const tags = Array.isArray(tagsValue) ? tagsValue.slice(0, MAX_RESPONSE_TAGS).filter((tag): tag is string => typeof tag === 'string' && tag.length <= MAX_NAME_CHARS) : [];
+  const tags = Array.isArray(tagsValue)
+    ? tagsValue.slice(0, MAX_RESPONSE_TAGS).filter((tag): tag is string => typeof tag === 'string' && tag.length <= MAX_NAME_CHARS)
+    : [];
   return { updater, info: args.MessageArgInfo, deviceGeneratedRequest: generated, responseTags: tags };
 }
 
@@ -62,7 +64,10 @@ function ticketRequestFor(identity: BuildIdentity, request: FirmwareUpdaterReque
   if (updater === 'Savage') {
     // Newer Face ID modules report through the same updater with their own device info (Yonkers, Jasmine).
     const other = ['YonkersDeviceInfo', 'JasmineIR1DeviceInfo'].find((key) => isPlistDict(info[key]));
-    if (other) throw new CoprocessorUpdateError(`This phone's Face ID module (${other.replace('DeviceInfo', '')}) needs a firmware update Lifeline does not support yet`);
+    if (other)
+      throw new CoprocessorUpdateError(
+        `This phone's Face ID module (${other.replace('DeviceInfo', '')}) needs a firmware update Lifeline does not support yet`,
+      );
     return buildSavageTicketRequest(identity, info, deviceGeneratedRequest);
   }
   throw new CoprocessorUpdateError(`This phone asked to update its ${updater} coprocessor, which Lifeline does not support yet`);
@@ -91,7 +96,8 @@ export function coprocessorUpdaterFor(options: CoprocessorUpdaterOptions): Copro
       if (!response || !(ticket instanceof Uint8Array) || ticket.byteLength === 0) {
         throw new TssError(`The signing server's ${request.updater} answer has no ${ticketRequest.ticketKey}`, 'bad-response');
       }
-      if (ticket.byteLength > MAX_COPROCESSOR_TICKET_BYTES) throw new TssError(`The signing server's ${ticketRequest.ticketKey} is too large`, 'bad-response');
+      if (ticket.byteLength > MAX_COPROCESSOR_TICKET_BYTES)
+        throw new TssError(`The signing server's ${ticketRequest.ticketKey} is too large`, 'bad-response');
       if (!request.responseTags.includes('FirmwareData')) return response;
       return { ...response, FirmwareData: await firmwareBytes(options, ticketRequest) };
     },

@@ -83,7 +83,8 @@ export class IpswRestoreData implements RestoreDataProvider {
   }
 
   async sendSystemImage(connection: Duplex, request: RestoreDataRequest): Promise<void> {
-    if (request.dataType !== 'SystemImageData') throw new RestoreDataError(`${request.dataType} needs a recovery OS, which this restore does not install`);
+    if (request.dataType !== 'SystemImageData')
+      throw new RestoreDataError(`${request.dataType} needs a recovery OS, which this restore does not install`);
     const os = this.component('OS');
     const asr = await AsrClient.connect(connection, { signal: request.signal });
     const outcome = await asr.sendImage(ipswEntryImageSource(this.sources.archive, this.pathOf(os)), {
@@ -121,7 +122,8 @@ export class IpswRestoreData implements RestoreDataProvider {
   }
 
   async buildIdentity(_request: RestoreDataRequest, options: { recoveryOs: boolean }): Promise<PlistDict> {
-    if (options.recoveryOs) throw new RestoreDataError('The phone asked for a recovery OS identity; this firmware has none Lifeline installs');
+    if (options.recoveryOs)
+      throw new RestoreDataError('The phone asked for a recovery OS identity; this firmware has none Lifeline installs');
     return this.sources.identity.raw;
   }
 
@@ -155,7 +157,8 @@ export class IpswRestoreData implements RestoreDataProvider {
   }
 
   async firmwareUpdaterData(request: RestoreDataRequest): Promise<PlistValue> {
-    if (!this.sources.coprocessors) throw new RestoreDataError('This phone asked to update a coprocessor, which Lifeline does not support for it yet');
+    if (!this.sources.coprocessors)
+      throw new RestoreDataError('This phone asked to update a coprocessor, which Lifeline does not support for it yet');
     return this.sources.coprocessors.responseData(request.arguments, request.signal);
   }
 
@@ -171,7 +174,12 @@ export class IpswRestoreData implements RestoreDataProvider {
       ...(asset.body ? { body: Buffer.from(asset.body) } : {}),
       ...(this.sources.networkPolicy ? { policy: this.sources.networkPolicy } : {}),
     });
-    const body = await readBoundedBody(response, { maxBytes: MAX_ASSET_BYTES, timeoutMs: ASSET_TIMEOUT_MS, signal: request.signal, what: 'the file the phone asked for' });
+    const body = await readBoundedBody(response, {
+      maxBytes: MAX_ASSET_BYTES,
+      timeoutMs: ASSET_TIMEOUT_MS,
+      signal: request.signal,
+      what: 'the file the phone asked for',
+    });
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(response.headers)) {
       if (typeof value === 'string') headers[key] = value;
@@ -187,13 +195,18 @@ export class IpswRestoreData implements RestoreDataProvider {
     const listPath = `${llbPath.slice(0, llbPath.lastIndexOf('/'))}/manifest`;
     if (archive.has(listPath)) {
       const dir = listPath.slice(0, -'manifest'.length);
-      const names = (await archive.readSmall(listPath, 64 * 1024)).toString('latin1').split(/[\r\n]+/).filter(Boolean);
+      const names = (await archive.readSmall(listPath, 64 * 1024))
+        .toString('latin1')
+        .split(/[\r\n]+/)
+        .filter(Boolean);
       const byPath = new Map(identity.components.filter((c) => c.path !== null).map((c) => [c.path!, c]));
       const listed = names.map((name) => byPath.get(`${dir}${name}`)).filter((c): c is BuildComponent => c !== undefined);
       if (listed.length > 0) return listed;
     }
     return identity.components.filter(
-      (c) => c.path !== null && (c.flags.IsFirmwarePayload === true || (c.flags.IsSecondaryFirmwarePayload === true && c.flags.IsLoadedByiBoot === true)),
+      (c) =>
+        c.path !== null &&
+        (c.flags.IsFirmwarePayload === true || (c.flags.IsSecondaryFirmwarePayload === true && c.flags.IsLoadedByiBoot === true)),
     );
   }
 

@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { startFdrAgent, type FdrAgent, type FdrEvent } from '../fdr/fdr-client';
 import { isPlistDict, type PlistDict } from '../plist/plist-value';
-import { RestoredClient, type PhonePortOpener, type RestoreRunResult, type RestoredEvent, type RestoredTimeouts } from '../restored/restored-client';
+import {
+  RestoredClient,
+  type PhonePortOpener,
+  type RestoreRunResult,
+  type RestoredEvent,
+  type RestoredTimeouts,
+} from '../restored/restored-client';
 import { RestoredError } from '../restored/restored-error';
 import type { RestoredProgress } from '../restored/restored-progress';
 import { buildRestoreOptions, type HardwareInfo, type SavedDebugInfo } from '../restored/restored-wire';
@@ -53,7 +59,10 @@ function optionsFromIdentity(raw: PlistDict): { systemPartitionPadding?: PlistDi
 
 export async function runRestoreModeSession(options: RestoreModeSessionOptions): Promise<RestoreModeSessionResult> {
   const { signal } = options;
-  const client = await RestoredClient.connect(options.openPort, { ...(options.timeouts ? { timeouts: options.timeouts } : {}), ...(signal ? { signal } : {}) });
+  const client = await RestoredClient.connect(options.openPort, {
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    ...(signal ? { signal } : {}),
+  });
   let fdr: Promise<FdrAgent | null> = Promise.resolve(null);
   const fdrStop = new AbortController();
   const fdrSignal = signal ? AbortSignal.any([signal, fdrStop.signal]) : fdrStop.signal;
@@ -80,7 +89,13 @@ export async function runRestoreModeSession(options: RestoreModeSessionOptions):
       restoreOptions,
       provider: new IpswRestoreData({
         ...options.sources,
-        coprocessors: options.sources.coprocessors ?? coprocessorUpdaterFor({ archive: options.sources.archive, identity: options.sources.identity, ...(options.tss ? { tss: options.tss } : {}) }),
+        coprocessors:
+          options.sources.coprocessors ??
+          coprocessorUpdaterFor({
+            archive: options.sources.archive,
+            identity: options.sources.identity,
+            ...(options.tss ? { tss: options.tss } : {}),
+          }),
       }),
       ...(signal ? { signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -94,7 +94,8 @@ export class RestoreProgressMeter {
       this.stage = stage;
       this.stageStartedAt = this.now();
       this.within = 0;
-      if (stage !== 'firmware' && this.phoneStart === null) this.phoneStart = { at: this.now(), fraction: START.get(stage)! / TOTAL_SECONDS };
+      if (stage !== 'firmware' && this.phoneStart === null)
+        this.phoneStart = { at: this.now(), fraction: START.get(stage)! / TOTAL_SECONDS };
     }
     const shown = this.stage!;
     if (within !== null && shown === stage) this.within = Math.max(this.within, Math.min(1, Math.max(0, within)));

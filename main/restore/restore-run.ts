@@ -150,7 +150,12 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
       return;
     }
     const stage = meter.current;
-    if (stage) report(stage, null, 'The restore can no longer be cancelled: stopping now would leave the phone unusable. Lifeline finishes it first.');
+    if (stage)
+      report(
+        stage,
+        null,
+        'The restore can no longer be cancelled: stopping now would leave the phone unusable. Lifeline finishes it first.',
+      );
     options.onCancelRefused?.();
   };
   options.signal.addEventListener('abort', onAbort, { once: true });
@@ -256,7 +261,11 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
             });
           },
         },
-        ...(timeouts.restored ? { timeouts: { ...timeouts.restored } } : scale < 1 ? { timeouts: { dataPortRetryMs: Math.max(50, 2_000 * scale) } } : {}),
+        ...(timeouts.restored
+          ? { timeouts: { ...timeouts.restored } }
+          : scale < 1
+            ? { timeouts: { dataPortRetryMs: Math.max(50, 2_000 * scale) } }
+            : {}),
         onProgress: (p) => {
           const stage = runStageOf(p.stage);
           report(stage, p.percent === null ? null : p.percent / 100, messageOf(stage, choice));
@@ -266,7 +275,13 @@ export async function runRestore(options: RestoreRunOptions): Promise<RestoreRes
 
       report('reboot', null, 'Restarting the phone with the new iOS…');
       // The restore is done whatever happens now: a cancel no longer reaches this wait.
-      const mode = await waitForReturn(options.phones, phone.phoneId, scaledWait(timeouts.rebootMs), new AbortController().signal, departure.left());
+      const mode = await waitForReturn(
+        options.phones,
+        phone.phoneId,
+        scaledWait(timeouts.rebootMs),
+        new AbortController().signal,
+        departure.left(),
+      );
       const stages = meter.stageTimes();
       options.onProgress(
         meter.finish(

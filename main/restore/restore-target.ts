@@ -48,12 +48,17 @@ export function refuseBlockedUsb(bus: UsbBus): void {
   if (status.state === 'unavailable') throw new ProblemError('usb-blocked', { hostDetail: status.detail, hostFix: status.fix });
 }
 
-export async function findRestorePhone(bus: UsbBus, phones: readonly Phone[], wanted: { phoneId?: string; ecid?: bigint }): Promise<RestorePhone> {
+export async function findRestorePhone(
+  bus: UsbBus,
+  phones: readonly Phone[],
+  wanted: { phoneId?: string; ecid?: bigint },
+): Promise<RestorePhone> {
   // Listing first: a bus learns it lacks permission when it tries to read a phone's serial string.
   const onUsb = (await listIrecvDevices(bus)).filter(({ info }) => info.mode === 'dfu' || info.mode === 'recovery');
   if (onUsb.length === 0) refuseBlockedUsb(bus);
   const matchesWanted = (ecid: bigint | undefined): boolean =>
-    (wanted.ecid === undefined || ecid === wanted.ecid) && (wanted.phoneId === undefined || (ecid !== undefined && ecidKey(ecid) === wanted.phoneId));
+    (wanted.ecid === undefined || ecid === wanted.ecid) &&
+    (wanted.phoneId === undefined || (ecid !== undefined && ecidKey(ecid) === wanted.phoneId));
   const usbMatches = onUsb.filter(({ info }) => matchesWanted(info.ecid));
   // A malformed identity field in the serial string: that phone is never restored (common/phone-identity.ts).
   const unidentified =

@@ -79,7 +79,15 @@ export const RESTORED_TIMEOUTS: RestoredTimeouts = {
 export type RestoredEvent =
   | DataRequestEvent
   | { type: 'progress'; progress: RestoredProgress }
-  | { type: 'checkpoint'; id: number | bigint; name: string; complete: boolean; result: number | bigint | null; warning?: string; error?: string }
+  | {
+      type: 'checkpoint';
+      id: number | bigint;
+      name: string;
+      complete: boolean;
+      result: number | bigint | null;
+      warning?: string;
+      error?: string;
+    }
   | { type: 'previous-restore-log'; log: string }
   | { type: 'crash'; backtrace: string }
   | { type: 'baseband-status'; accepted: boolean | null }
@@ -133,10 +141,13 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 
 function translate(error: unknown, what: string): unknown {
   if (error instanceof RestoredError) return error;
-  if (error instanceof WireTimeoutError) return new RestoredError('timeout', `restored: no ${what} within ${error.timeoutMs} ms`, { cause: error });
-  if (error instanceof StreamClosedError) return new RestoredError('closed', `restored: the phone closed the connection during ${what}`, { cause: error });
+  if (error instanceof WireTimeoutError)
+    return new RestoredError('timeout', `restored: no ${what} within ${error.timeoutMs} ms`, { cause: error });
+  if (error instanceof StreamClosedError)
+    return new RestoredError('closed', `restored: the phone closed the connection during ${what}`, { cause: error });
   if (error instanceof FrameTooLargeError) return new RestoredError('bad-message', `restored: ${error.message}`, { cause: error });
-  if (error instanceof PlistError) return new RestoredError('bad-message', `restored: unreadable ${what} (${error.message})`, { cause: error });
+  if (error instanceof PlistError)
+    return new RestoredError('bad-message', `restored: unreadable ${what} (${error.message})`, { cause: error });
   return error;
 }
 
@@ -401,7 +412,10 @@ class MessageLoop {
         return false;
       }
       case 'PreviousRestoreLogMsg':
-        this.emit({ type: 'previous-restore-log', log: parse(PreviousRestoreLogMsgSchema, value, 'PreviousRestoreLogMsg').PreviousRestoreLog });
+        this.emit({
+          type: 'previous-restore-log',
+          log: parse(PreviousRestoreLogMsgSchema, value, 'PreviousRestoreLogMsg').PreviousRestoreLog,
+        });
         return false;
       case 'RestoredCrash': {
         const trace = parse(RestoredCrashSchema, value, 'RestoredCrash').RestoredBacktrace;
@@ -456,7 +470,10 @@ class MessageLoop {
     this.disarmIdle();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new RestoredError('timeout', `An answer to the phone took longer than ${this.timeouts.answerMs} ms`)), this.timeouts.answerMs);
+      timer = setTimeout(
+        () => reject(new RestoredError('timeout', `An answer to the phone took longer than ${this.timeouts.answerMs} ms`)),
+        this.timeouts.answerMs,
+      );
     });
     Promise.race([answer, deadline])
       .finally(() => clearTimeout(timer))

@@ -21,8 +21,7 @@ export type MainReplyChannel = {
 };
 
 export type DataRequestEvent =
-  | { type: 'data-request'; dataType: string; async: boolean }
-  | { type: 'unanswered-data-request'; dataType: string; reason: string };
+  { type: 'data-request'; dataType: string; async: boolean } | { type: 'unanswered-data-request'; dataType: string; reason: string };
 
 export type DataRequestContext = {
   provider: RestoreDataProvider;
@@ -80,24 +79,32 @@ function httpAssetRequest(request: RestoreDataRequest, post: boolean): HttpAsset
   const method = argumentString(request, 'RequestMethod', 16);
   const url = argumentString(request, 'RequestURL', MAX_URL);
   if (method !== (post ? 'POST' : 'GET') || url === null) {
-    throw new RestoredError('protocol', `${request.dataType}: expected a ${post ? 'POST' : 'GET'} with a RequestURL`, { dataType: request.dataType });
+    throw new RestoredError('protocol', `${request.dataType}: expected a ${post ? 'POST' : 'GET'} with a RequestURL`, {
+      dataType: request.dataType,
+    });
   }
   const headers: Record<string, string> = {};
   const extra = request.arguments.RequestAdditionalHeaders;
   if (extra !== undefined) {
     if (!isPlistDict(extra) || Object.keys(extra).length > MAX_HEADER_COUNT) {
-      throw new RestoredError('protocol', `${request.dataType}: RequestAdditionalHeaders is not a small dict`, { dataType: request.dataType });
+      throw new RestoredError('protocol', `${request.dataType}: RequestAdditionalHeaders is not a small dict`, {
+        dataType: request.dataType,
+      });
     }
     for (const [key, value] of Object.entries(extra)) {
       if (typeof value !== 'string' || key.length > MAX_HEADER_TEXT || value.length > MAX_HEADER_TEXT) {
-        throw new RestoredError('protocol', `${request.dataType}: header ${key.slice(0, 64)} is not a short string`, { dataType: request.dataType });
+        throw new RestoredError('protocol', `${request.dataType}: header ${key.slice(0, 64)} is not a short string`, {
+          dataType: request.dataType,
+        });
       }
       headers[key] = value;
     }
   }
   const body = request.arguments.RequestBody;
   if (body !== undefined && (!(body instanceof Uint8Array) || body.length > MAX_REQUEST_BODY)) {
-    throw new RestoredError('protocol', `${request.dataType}: RequestBody is not data of at most ${MAX_REQUEST_BODY} bytes`, { dataType: request.dataType });
+    throw new RestoredError('protocol', `${request.dataType}: RequestBody is not data of at most ${MAX_REQUEST_BODY} bytes`, {
+      dataType: request.dataType,
+    });
   }
   return { method: post ? 'POST' : 'GET', url, headers, body: body instanceof Uint8Array ? body : null };
 }
@@ -131,10 +138,14 @@ export class DataRequestAnswerer {
     } catch (error) {
       if (error instanceof RestoredError) throw error;
       if (signal.aborted) throw error;
-      throw new RestoredError('data-provider', `Could not answer ${request.dataType}: ${error instanceof Error ? error.message : String(error)}`, {
-        dataType: request.dataType,
-        cause: error,
-      });
+      throw new RestoredError(
+        'data-provider',
+        `Could not answer ${request.dataType}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          dataType: request.dataType,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -236,7 +247,9 @@ export class DataRequestAnswerer {
         }
         total += piece.length;
         if (total > this.context.maxRawInputBytes) {
-          throw new RestoredError('bad-message', `Baseband updater output passed ${this.context.maxRawInputBytes} bytes`, { dataType: request.dataType });
+          throw new RestoredError('bad-message', `Baseband updater output passed ${this.context.maxRawInputBytes} bytes`, {
+            dataType: request.dataType,
+          });
         }
         pieces.push(piece);
       }
@@ -265,9 +278,13 @@ export class DataRequestAnswerer {
     return answer;
   }
 
-  private async imageData(request: RestoreDataRequest, family: { listKey: string; dataKey: string; flag: string | null }): Promise<PlistDict> {
+  private async imageData(
+    request: RestoreDataRequest,
+    family: { listKey: string; dataKey: string; flag: string | null },
+  ): Promise<PlistDict> {
     const flag = family.flag ?? argumentString(request, 'ImageType', MAX_IMAGE_NAME);
-    if (flag === null) throw new RestoredError('protocol', `${request.dataType} without Arguments.ImageType`, { dataType: request.dataType });
+    if (flag === null)
+      throw new RestoredError('protocol', `${request.dataType} without Arguments.ImageType`, { dataType: request.dataType });
     const components = await this.context.provider.componentsWithFlag(flag, request);
     if (request.arguments[family.listKey] === true) return { [family.listKey]: components };
     const name = argumentString(request, 'ImageName', MAX_IMAGE_NAME);
@@ -300,7 +317,11 @@ export class DataRequestAnswerer {
     });
   }
 
-  private async withReplyChannel(request: RestoreDataRequest, port: number | null, write: (channel: ReplyChannel) => Promise<void>): Promise<void> {
+  private async withReplyChannel(
+    request: RestoreDataRequest,
+    port: number | null,
+    write: (channel: ReplyChannel) => Promise<void>,
+  ): Promise<void> {
     if (port === null) {
       await this.context.main.exclusive(write);
       return;
@@ -330,7 +351,10 @@ export class DataRequestAnswerer {
       return await this.context.openPort(port, request.signal);
     } catch (error) {
       if (request.signal.aborted) throw error;
-      throw new RestoredError('data-port', `Could not open the phone's port ${port} for ${request.dataType}`, { dataType: request.dataType, cause: error });
+      throw new RestoredError('data-port', `Could not open the phone's port ${port} for ${request.dataType}`, {
+        dataType: request.dataType,
+        cause: error,
+      });
     }
   }
 }

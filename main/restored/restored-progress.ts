@@ -2,13 +2,7 @@
  * ProgressMsg → what Lifeline shows (docs/protocols/restored.md#progress-operations): the operation's name and stage,
  * the phone's percentage, and one overall fraction that never goes backwards even when the phone revisits a stage.
  */
-import {
-  PROGRESS_OPERATIONS,
-  RESTORE_STAGES,
-  adaptProgressOperation,
-  progressPercent,
-  type RestoreStage,
-} from './restored-wire';
+import { PROGRESS_OPERATIONS, RESTORE_STAGES, adaptProgressOperation, progressPercent, type RestoreStage } from './restored-wire';
 
 export type RestoredProgress = {
   /** The operation in today's numbering (after the old-protocol shift). */

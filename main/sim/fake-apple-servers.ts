@@ -95,7 +95,13 @@ export function appleCatalogPlist(firmwares: FakeFirmware[], urlOf: (f: FakeFirm
     const table: PlistDict = { Unknown: { Universal: { Restore: { BuildVersion: newest.build } } } };
     for (const f of builds) {
       table[f.build] = {
-        Restore: { BuildVersion: f.build, DocumentationURL: 'http://127.0.0.1/docs', FirmwareURL: urlOf(f), FirmwareSHA1: f.sha1, ProductVersion: f.version },
+        Restore: {
+          BuildVersion: f.build,
+          DocumentationURL: 'http://127.0.0.1/docs',
+          FirmwareURL: urlOf(f),
+          FirmwareSHA1: f.sha1,
+          ProductVersion: f.version,
+        },
       };
     }
     // Apple lists older builds that point at the current one (SameAs, docs/protocols/firmware.md#apple-catalog).
@@ -139,7 +145,10 @@ export function ipswMeDeviceJson(productType: string, firmwares: FakeFirmware[],
 }
 
 /** `firmwares` may be a function: then they are made on the first request (practice mode starts cheaply). */
-export async function startFakeAppleServers(options: { firmwares: FakeFirmware[] | (() => Promise<FakeFirmware[]>); host?: string }): Promise<FakeAppleServers> {
+export async function startFakeAppleServers(options: {
+  firmwares: FakeFirmware[] | (() => Promise<FakeFirmware[]>);
+  host?: string;
+}): Promise<FakeAppleServers> {
   const sockets = new Set<Socket>();
   const faults = noFaults();
   const overrides = new Map<string, { status: number; body: string | Buffer; contentType?: string }>();
@@ -167,7 +176,10 @@ export async function startFakeAppleServers(options: { firmwares: FakeFirmware[]
     await ready();
     const override = overrides.get(pathname);
     if (override) {
-      res.writeHead(override.status, { 'Content-Type': override.contentType ?? 'application/octet-stream', 'Content-Length': Buffer.byteLength(override.body) });
+      res.writeHead(override.status, {
+        'Content-Type': override.contentType ?? 'application/octet-stream',
+        'Content-Length': Buffer.byteLength(override.body),
+      });
       res.end(override.body);
       return;
     }
@@ -237,7 +249,8 @@ export async function startFakeAppleServers(options: { firmwares: FakeFirmware[]
     if (drop !== null) faults.dropCount--;
     const stall = faults.stallCount > 0 && faults.stallAfterBytes !== null ? faults.stallAfterBytes : null;
     if (stall !== null) faults.stallCount--;
-    let corruptAt = faults.corruptCount > 0 && faults.corruptAt !== null && faults.corruptAt >= start && faults.corruptAt < end ? faults.corruptAt : null;
+    let corruptAt =
+      faults.corruptCount > 0 && faults.corruptAt !== null && faults.corruptAt >= start && faults.corruptAt < end ? faults.corruptAt : null;
     if (corruptAt !== null) faults.corruptCount--;
 
     let position = start;
@@ -309,7 +322,8 @@ function drained(res: ServerResponse): Promise<void> {
 async function* bodyChunks(f: FakeFirmware, start: number, end: number): AsyncGenerator<Buffer> {
   if (end <= start) return;
   if (f.path) {
-    for await (const chunk of createReadStream(f.path, { start, end: end - 1, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of createReadStream(f.path, { start, end: end - 1, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>)
+      yield chunk;
     return;
   }
   const block = fillerBlock(f.fillerSeed ?? 1);

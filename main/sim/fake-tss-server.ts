@@ -65,7 +65,16 @@ export function signingPathOf(target: string): string | null {
   return `${url.pathname}${url.search}`;
 }
 
-const REQUIRED_KEYS = ['@ApImg4Ticket', 'ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'ApNonce', 'ApProductionMode', 'ApSecurityMode'];
+const REQUIRED_KEYS = [
+  '@ApImg4Ticket',
+  'ApECID',
+  'ApChipID',
+  'ApBoardID',
+  'ApSecurityDomain',
+  'ApNonce',
+  'ApProductionMode',
+  'ApSecurityMode',
+];
 
 function asBigInt(value: PlistValue | undefined): bigint | null {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
@@ -87,7 +96,8 @@ export function goldCertIdOf(value: PlistValue | undefined): number | null {
 export function tssRequestProblem(request: PlistDict): string | null {
   for (const key of REQUIRED_KEYS) if (request[key] === undefined) return `missing ${key}`;
   if (!(request.ApNonce instanceof Uint8Array)) return 'ApNonce is not data';
-  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain']) if (asBigInt(request[key]) === null) return `${key} is not an integer`;
+  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain'])
+    if (asBigInt(request[key]) === null) return `${key} is not an integer`;
   for (const [name, entry] of Object.entries(request)) {
     if (!isPlistDict(entry)) continue;
     if (!(entry.Digest instanceof Uint8Array)) return `${name} has no Digest`;
@@ -99,7 +109,8 @@ export function tssRequestProblem(request: PlistDict): string | null {
 
 /** docs/protocols/baseband.md#tss-request: what a baseband request must carry; null when it is well formed. */
 export function basebandRequestProblem(request: PlistDict, known?: Omit<PracticeModem, 'ecid'>): string | null {
-  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'BbChipID']) if (asBigInt(request[key]) === null) return `${key} is not an integer`;
+  for (const key of ['ApECID', 'ApChipID', 'ApBoardID', 'ApSecurityDomain', 'BbChipID'])
+    if (asBigInt(request[key]) === null) return `${key} is not an integer`;
   const goldCertId = goldCertIdOf(request.BbGoldCertId);
   if (goldCertId === null) return 'BbGoldCertId is not a 32-bit integer';
   if (!(request.BbSNUM instanceof Uint8Array) || request.BbSNUM.byteLength === 0) return 'BbSNUM is not data';
@@ -107,7 +118,8 @@ export function basebandRequestProblem(request: PlistDict, known?: Omit<Practice
   const firmware = request.BasebandFirmware;
   if (!isPlistDict(firmware)) return 'no BasebandFirmware';
   if (firmware.Info !== undefined) return 'BasebandFirmware still carries Info';
-  if (!Object.entries(firmware).some(([key, value]) => key.endsWith('-PartialDigest') && value instanceof Uint8Array)) return 'BasebandFirmware has no PartialDigest';
+  if (!Object.entries(firmware).some(([key, value]) => key.endsWith('-PartialDigest') && value instanceof Uint8Array))
+    return 'BasebandFirmware has no PartialDigest';
   if (known) {
     if (asBigInt(request.BbChipID) !== BigInt(known.bbChipId)) return 'BbChipID is not this phone’s';
     if (goldCertId !== known.bbGoldCertId) return 'BbGoldCertId is not this phone’s';
@@ -212,11 +224,11 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
     try {
       plist = decodePlist(Buffer.concat(chunks), { maxBytes: MAX_REQUEST_BYTES });
     } catch {
-      answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      answer(response, "STATUS=94&MESSAGE=This device isn't eligible for the requested build.");
       return;
     }
     if (!isPlistDict(plist)) {
-      answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      answer(response, "STATUS=94&MESSAGE=This device isn't eligible for the requested build.");
       return;
     }
     if (state.requests.length >= MAX_KEPT_REQUESTS) state.requests.shift();
@@ -228,7 +240,8 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
     const build = plist.UniqueBuildID instanceof Uint8Array ? Buffer.from(plist.UniqueBuildID).toString('hex') : '';
     if (coprocessorFamilyOf(plist) !== null) {
       // docs/protocols/tss.md#coprocessor-requests: a malformed coprocessor request is refused like a malformed AP one.
-      if (coprocessorRequestProblem(plist) !== null) answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      if (coprocessorRequestProblem(plist) !== null)
+        answer(response, "STATUS=94&MESSAGE=This device isn't eligible for the requested build.");
       else {
         const { ticketKey, ticket } = signPracticeCoprocessorTicket(key, plist);
         answer(response, `STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=${encodeXmlPlist({ [ticketKey]: ticket }).toString('utf8')}`);
@@ -239,12 +252,13 @@ export async function startFakeTssServer(options: { unsignedBuilds?: Iterable<st
       const known = state.basebandPhones.get(String(asBigInt(plist.ApECID) ?? ''));
       // docs/protocols/tss.md#status-codes: 49 = invalid baseband data.
       if (basebandRequestProblem(plist, known) !== null) answer(response, 'STATUS=49&MESSAGE=Invalid baseband data');
-      else if (state.unsignedBuilds.has(build)) answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
-      else answer(response, `STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=${encodeXmlPlist(signedBasebandAnswerFor(plist, key)).toString('utf8')}`);
+      else if (state.unsignedBuilds.has(build)) answer(response, "STATUS=94&MESSAGE=This device isn't eligible for the requested build.");
+      else
+        answer(response, `STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=${encodeXmlPlist(signedBasebandAnswerFor(plist, key)).toString('utf8')}`);
       return;
     }
     if (tssRequestProblem(plist) !== null || state.unsignedBuilds.has(build)) {
-      answer(response, 'STATUS=94&MESSAGE=This device isn\'t eligible for the requested build.');
+      answer(response, "STATUS=94&MESSAGE=This device isn't eligible for the requested build.");
       return;
     }
     const ticket = signedTicketFor(plist, key);

@@ -40,7 +40,10 @@ export interface LockdowndPhone {
   tlsIdentity(host: PairedHost): Promise<TlsIdentity>;
   sessionStarted(): void;
   sessionEnded(): void;
-  startService(name: string, request: { host: PairedHost | null; escrowBag: Uint8Array | undefined }): { port: number; ssl: boolean } | LockdownErrorName;
+  startService(
+    name: string,
+    request: { host: PairedHost | null; escrowBag: Uint8Array | undefined },
+  ): { port: number; ssl: boolean } | LockdownErrorName;
 }
 
 const MAX_REQUEST_BYTES = 1024 * 1024;

@@ -21,7 +21,18 @@ const PHOTO_TYPES = ['HEIC', 'JPG', 'PNG'] as const;
 const VIDEO_TYPES = ['MOV', 'MP4'] as const;
 const FIRST_NAMES = ['Anna', 'Ben', 'Chloé', 'Dev', 'Emeka', 'Fatima', 'Georg', 'Hana', 'Ivan', 'Júlia', 'Kofi', 'Lena'];
 const LAST_NAMES = ['Okafor', 'Schmidt', 'Nakamura', 'Silva', 'Novak', 'Haddad', 'Jensen', 'Moreau', 'Kowalski', 'Lindqvist'];
-const WORDS = ['on my way', 'see you at six', 'thanks!', 'can you call me?', 'running late', 'happy birthday', 'where are the keys', 'ok', 'lunch tomorrow?', 'photo from today'];
+const WORDS = [
+  'on my way',
+  'see you at six',
+  'thanks!',
+  'can you call me?',
+  'running late',
+  'happy birthday',
+  'where are the keys',
+  'ok',
+  'lunch tomorrow?',
+  'photo from today',
+];
 /** Seconds from 1970 to Apple's reference date (2001-01-01), which Messages and Core Data count from. */
 const APPLE_EPOCH = 978_307_200;
 const BASE_DATE = Date.UTC(2024, 0, 1) / 1000 - APPLE_EPOCH;
@@ -29,9 +40,18 @@ const BASE_DATE = Date.UTC(2024, 0, 1) / 1000 - APPLE_EPOCH;
 /** Every personal file for these counts; databases are written even when empty (a real phone always has them). */
 export function personalFiles(counts: PersonalDataCounts): PersonalFile[] {
   const files: PersonalFile[] = [];
-  for (let i = 0; i < counts.photos; i++) files.push({ domain: 'CameraRollDomain', relativePath: dcimPath(i, PHOTO_TYPES[i % PHOTO_TYPES.length]!), size: 150_000 + ((i * 7919) % 50_000) });
+  for (let i = 0; i < counts.photos; i++)
+    files.push({
+      domain: 'CameraRollDomain',
+      relativePath: dcimPath(i, PHOTO_TYPES[i % PHOTO_TYPES.length]!),
+      size: 150_000 + ((i * 7919) % 50_000),
+    });
   for (let i = 0; i < counts.videos; i++) {
-    files.push({ domain: 'CameraRollDomain', relativePath: dcimPath(counts.photos + i, VIDEO_TYPES[i % VIDEO_TYPES.length]!), size: 600_000 + ((i * 104_729) % 400_000) });
+    files.push({
+      domain: 'CameraRollDomain',
+      relativePath: dcimPath(counts.photos + i, VIDEO_TYPES[i % VIDEO_TYPES.length]!),
+      size: 600_000 + ((i * 104_729) % 400_000),
+    });
   }
   files.push({ ...SMS_DB, bytes: smsDb(counts.messages) });
   files.push({ ...ADDRESS_BOOK_DB, bytes: addressBookDb(counts.contacts) });
@@ -52,7 +72,15 @@ function smsDb(messages: number): Buffer {
   const messageRows: SqliteValue[][] = [];
   for (let m = 0; m < messages; m++) {
     const guid = `00000000-0000-4000-8000-${String(m).padStart(12, '0')}`;
-    messageRows.push([null, guid, WORDS[m % WORDS.length]!, (m % handles) + 1, m % 3 === 0 ? 'SMS' : 'iMessage', BASE_DATE + m * 600, m % 2]);
+    messageRows.push([
+      null,
+      guid,
+      WORDS[m % WORDS.length]!,
+      (m % handles) + 1,
+      m % 3 === 0 ? 'SMS' : 'iMessage',
+      BASE_DATE + m * 600,
+      m % 2,
+    ]);
   }
   return buildSqliteFile([
     { name: 'handle', sql: 'CREATE TABLE handle (ROWID INTEGER PRIMARY KEY, id TEXT NOT NULL, service TEXT NOT NULL)', rows: handleRows },
@@ -67,15 +95,33 @@ function smsDb(messages: number): Buffer {
 function addressBookDb(contacts: number): Buffer {
   const rows: SqliteValue[][] = [];
   for (let c = 0; c < contacts; c++) {
-    rows.push([null, FIRST_NAMES[c % FIRST_NAMES.length]!, LAST_NAMES[Math.floor(c / FIRST_NAMES.length) % LAST_NAMES.length]!, null, BASE_DATE + c * 86_400, BASE_DATE + c * 86_400]);
+    rows.push([
+      null,
+      FIRST_NAMES[c % FIRST_NAMES.length]!,
+      LAST_NAMES[Math.floor(c / FIRST_NAMES.length) % LAST_NAMES.length]!,
+      null,
+      BASE_DATE + c * 86_400,
+      BASE_DATE + c * 86_400,
+    ]);
   }
   return buildSqliteFile([
-    { name: 'ABPerson', sql: 'CREATE TABLE ABPerson (ROWID INTEGER PRIMARY KEY, First TEXT, Last TEXT, Organization TEXT, CreationDate INTEGER, ModificationDate INTEGER)', rows },
+    {
+      name: 'ABPerson',
+      sql: 'CREATE TABLE ABPerson (ROWID INTEGER PRIMARY KEY, First TEXT, Last TEXT, Organization TEXT, CreationDate INTEGER, ModificationDate INTEGER)',
+      rows,
+    },
   ]);
 }
 
 function noteStoreDb(notes: number): Buffer {
   const rows: SqliteValue[][] = [];
-  for (let n = 0; n < notes; n++) rows.push([null, 8, 1, n + 1, gzipSync(Buffer.from(`Note ${n + 1}: ${WORDS[n % WORDS.length]!}`, 'utf8'))]);
-  return buildSqliteFile([{ name: 'ZICNOTEDATA', sql: 'CREATE TABLE ZICNOTEDATA (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZNOTE INTEGER, ZDATA BLOB)', rows }]);
+  for (let n = 0; n < notes; n++)
+    rows.push([null, 8, 1, n + 1, gzipSync(Buffer.from(`Note ${n + 1}: ${WORDS[n % WORDS.length]!}`, 'utf8'))]);
+  return buildSqliteFile([
+    {
+      name: 'ZICNOTEDATA',
+      sql: 'CREATE TABLE ZICNOTEDATA (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZNOTE INTEGER, ZDATA BLOB)',
+      rows,
+    },
+  ]);
 }

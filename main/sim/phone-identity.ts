@@ -17,7 +17,6 @@ function digest(seed: string, label: string): Buffer {
   return createHash('sha256').update(`${label}\0${seed}`).digest();
 }
 
-
 /** Apple moved to the "CPID-ECID" UDID with the A12 (iPhone XS, 2018): the restore scripts tell the generations apart by it. */
 export function usesChipUdid(model: DeviceModel): boolean {
   return chipUdidOf(model.cpid, 0n) !== null;
@@ -60,8 +59,7 @@ export function derivePhoneIdentity(scenario: Scenario, model: DeviceModel): Pho
   const serialBytes = digest(seed, 'serial');
   const serialNumber =
     scenario.serialNumber ?? [...serialBytes.subarray(0, 12)].map((b) => SERIAL_ALPHABET[b % SERIAL_ALPHABET.length]).join('');
-  const imeiBody =
-    '35' + [...digest(seed, 'imei').subarray(0, 12)].map((b) => String(b % 10)).join('');
+  const imeiBody = '35' + [...digest(seed, 'imei').subarray(0, 12)].map((b) => String(b % 10)).join('');
   const imei = scenario.imei ?? `${imeiBody}${luhnCheckDigit(imeiBody)}`;
   return {
     udid,

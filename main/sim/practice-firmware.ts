@@ -9,10 +9,15 @@ import { writeSyntheticIpsw } from './synthetic-ipsw';
 /** Practice mode's "internet": fake Apple catalogs and CDN serving small synthetic IPSWs for the practice phones. */
 export type PracticeFirmware = { servers: FakeAppleServers; settings: FirmwareSettings; close(): Promise<void> };
 
-export async function startPracticeFirmware(productTypes: string[], options: { osBytes?: number; cacheDir?: string } = {}): Promise<PracticeFirmware> {
+export async function startPracticeFirmware(
+  productTypes: string[],
+  options: { osBytes?: number; cacheDir?: string } = {},
+): Promise<PracticeFirmware> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeline-practice-firmware-'));
   // The synthetic IPSWs are written on the first request, so practice mode starts as fast as before.
-  const servers = await startFakeAppleServers({ firmwares: () => makeFirmwares(productTypes, workDir, options.osBytes ?? 4 * 1024 * 1024) });
+  const servers = await startFakeAppleServers({
+    firmwares: () => makeFirmwares(productTypes, workDir, options.osBytes ?? 4 * 1024 * 1024),
+  });
   // Slow enough that the progress bar is visible in practice (4 MiB in about 2 s).
   servers.faults.bytesPerSecond = 2 * 1024 * 1024;
   const cacheDir = options.cacheDir ?? path.join(workDir, 'cache');
@@ -32,7 +37,15 @@ async function makeFirmwares(productTypes: string[], workDir: string, osBytes: n
     const spec = practiceIpswSpec(productType, osBytes);
     if (!spec) continue;
     const ipsw = await writeSyntheticIpsw(workDir, spec);
-    firmwares.push({ ...ipsw.spec, fileName: ipsw.fileName, size: ipsw.size, sha1: ipsw.sha1, sha256: ipsw.sha256, signed: true, path: ipsw.path });
+    firmwares.push({
+      ...ipsw.spec,
+      fileName: ipsw.fileName,
+      size: ipsw.size,
+      sha1: ipsw.sha1,
+      sha256: ipsw.sha256,
+      signed: true,
+      path: ipsw.path,
+    });
   }
   return firmwares;
 }

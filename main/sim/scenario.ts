@@ -20,16 +20,28 @@ export const ScenarioSchema = z.object({
   deviceName: z.string().min(1).max(255).default('iPhone'),
   /** Seed for every derived identity value (UDID, ECID, serial, IMEI, MAC, device key is random). */
   seed: z.string().default('lifeline'),
-  udid: z.string().regex(/^([0-9A-Fa-f]{8}-?[0-9A-Fa-f]{16}|[0-9a-fA-F]{40})$/).optional(),
+  udid: z
+    .string()
+    .regex(/^([0-9A-Fa-f]{8}-?[0-9A-Fa-f]{16}|[0-9a-fA-F]{40})$/)
+    .optional(),
   /**
    * A hostile phone: the identity it reports (usbmuxd SerialNumber, lockdown UniqueDeviceID) verbatim, however
    * malformed (e.g. `x/../../victim`). Overrides `udid`; for tests of the host's identity checks.
    */
   reportedUdid: z.string().min(1).max(1024).optional(),
   /** Hex (0x…) or decimal string; JSON has no 64-bit integers. */
-  ecid: z.string().regex(/^(0x[0-9A-Fa-f]{1,16}|\d{1,20})$/).optional(),
-  serialNumber: z.string().regex(/^[A-Z0-9]{10,12}$/).optional(),
-  imei: z.string().regex(/^\d{15}$/).optional(),
+  ecid: z
+    .string()
+    .regex(/^(0x[0-9A-Fa-f]{1,16}|\d{1,20})$/)
+    .optional(),
+  serialNumber: z
+    .string()
+    .regex(/^[A-Z0-9]{10,12}$/)
+    .optional(),
+  imei: z
+    .string()
+    .regex(/^\d{15}$/)
+    .optional(),
   passcodeSet: z.boolean().default(true),
   /** False for a phone fresh from an erase: lockdown ActivationState `Unactivated`. */
   activated: z.boolean().default(true),
@@ -58,7 +70,12 @@ export const ScenarioSchema = z.object({
     .object({
       seed: z.string().default('lifeline-fs'),
       fileCount: z.number().int().min(0).max(10_000_000).default(2000),
-      totalBytes: z.number().int().min(0).max(2 ** 50).default(64 * 1024 * 1024),
+      totalBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 50)
+        .default(64 * 1024 * 1024),
       /** Photos, videos, messages, contacts and notes where a real phone keeps them (main/sim/personal-data.ts); none when absent. */
       personal: z
         .object({

@@ -91,7 +91,8 @@ function componentFiles(spec: SyntheticIpswSpec): Map<string, { name: string; da
       data: buildIm4p({
         type: FILE_TAGS[component.split(BEHAVIOR_SUFFIX)[0] ?? component] ?? 'data',
         // Derived from the file, not the component: components sharing a file share its bytes.
-        description: path.includes('/dfu/') || /\/(LLB|iBoot)\./.test(path) ? 'iBoot-4513.270.14' : `${path.split('/').at(-1) ?? path}-${spec.build}`,
+        description:
+          path.includes('/dfu/') || /\/(LLB|iBoot)\./.test(path) ? 'iBoot-4513.270.14' : `${path.split('/').at(-1) ?? path}-${spec.build}`,
         payload: Buffer.from(`${path}:${spec.build}:`.repeat(8)),
       }),
     });
@@ -173,7 +174,10 @@ export function syntheticBuildManifest(spec: SyntheticIpswSpec): PlistDict {
         Trusted: true,
         Info: { Path: osImageName(spec), Personalize: false, RestoreRequestRules: restoreRequestRules('ApCurrentProductionMode') },
       };
-      manifest.ftap = { Trusted: true, Info: { IsFTAB: false, Personalize: false, RestoreRequestRules: restoreRequestRules('ApRawProductionMode') } };
+      manifest.ftap = {
+        Trusted: true,
+        Info: { IsFTAB: false, Personalize: false, RestoreRequestRules: restoreRequestRules('ApRawProductionMode') },
+      };
       if (baseband) manifest.BasebandFirmware = baseband.component;
       const coprocessors = coprocessorsOfSpec(spec, board);
       for (const file of coprocessors.files) manifest[file.component] = file.entry;
@@ -284,7 +288,8 @@ export async function writeSyntheticIpsw(directory: string, spec: SyntheticIpswS
   }
   const baseband = basebandOf(spec);
   if (baseband && spec.omitComponent !== 'BasebandFirmware') entries.push({ name: baseband.fileName, data: baseband.bytes });
-  if (spec.omitComponent !== 'OS') entries.push({ name: osImageName(spec), fillerBytes: spec.osBytes ?? DEFAULT_OS_BYTES, seed: osImageSeed(spec) });
+  if (spec.omitComponent !== 'OS')
+    entries.push({ name: osImageName(spec), fillerBytes: spec.osBytes ?? DEFAULT_OS_BYTES, seed: osImageSeed(spec) });
   await writeZip(path, entries, { zip64: spec.zip64 ?? false });
   const { sha1, sha256, size } = await hashFile(path);
   return { path, fileName, size, sha1, sha256, spec };

@@ -147,7 +147,8 @@ export class SimUsbipServer {
     socket.on('error', () => undefined);
     socket.on('close', () => this.#sockets.delete(socket));
     void this.#serve(socket).catch((error: unknown) => {
-      if (!(error instanceof StreamClosedError)) this.#log(`usbip: dropped a connection: ${error instanceof Error ? error.message : String(error)}`);
+      if (!(error instanceof StreamClosedError))
+        this.#log(`usbip: dropped a connection: ${error instanceof Error ? error.message : String(error)}`);
       socket.destroy();
     });
   }
@@ -183,7 +184,9 @@ export class SimUsbipServer {
       const command = await readUrbCommand(reader);
       if (command.command === 'unlink') {
         // URBs are completed in order before the next command is read, so the target has already been answered.
-        socket.write(encodeUrb({ command: 'ret-unlink', seqnum: command.seqnum, devid: command.devid, direction: 'out', ep: 0, status: 0 }));
+        socket.write(
+          encodeUrb({ command: 'ret-unlink', seqnum: command.seqnum, devid: command.devid, direction: 'out', ep: 0, status: 0 }),
+        );
         continue;
       }
       const { reply, reset } = await this.#submit(device, command);
@@ -212,17 +215,23 @@ export class SimUsbipServer {
     };
     try {
       if (cmd.ep !== 0) {
-        if (cmd.direction === 'in') return { reply: fromIn(await device.transferIn(cmd.ep, cmd.transferBufferLength), reply), reset: false };
+        if (cmd.direction === 'in')
+          return { reply: fromIn(await device.transferIn(cmd.ep, cmd.transferBufferLength), reply), reset: false };
         const data = cmd.data ?? Buffer.alloc(0);
         const r = await device.transferOut(cmd.ep, data);
         return { reply: r.status === 'ok' ? reply(URB_STATUS.ok, undefined, r.bytesWritten) : reply(URB_STATUS.pipe), reset: false };
       }
       const setup = decodeSetupPacket(cmd.setup);
-      if (setup.bmRequestType === PORT_RESET_SETUP.bmRequestType && setup.bRequest === PORT_RESET_SETUP.bRequest && setup.wValue === PORT_RESET_SETUP.wValue) {
+      if (
+        setup.bmRequestType === PORT_RESET_SETUP.bmRequestType &&
+        setup.bRequest === PORT_RESET_SETUP.bRequest &&
+        setup.wValue === PORT_RESET_SETUP.wValue
+      ) {
         return { reply: reply(URB_STATUS.ok), reset: true };
       }
       // CLEAR_FEATURE(ENDPOINT_HALT): the simulated endpoints never stay halted.
-      if (setup.bmRequestType === 0x02 && setup.bRequest === UsbRequest.ClearFeature && setup.wValue === 0) return { reply: reply(URB_STATUS.ok), reset: false };
+      if (setup.bmRequestType === 0x02 && setup.bRequest === UsbRequest.ClearFeature && setup.wValue === 0)
+        return { reply: reply(URB_STATUS.ok), reset: false };
       const kind = parseBmRequestType(setup.bmRequestType);
       if (!kind) return { reply: reply(URB_STATUS.pipe), reset: false };
       const webSetup: UsbControlSetup = {
@@ -239,7 +248,12 @@ export class SimUsbipServer {
       const data = (cmd.data ?? Buffer.alloc(0)).subarray(0, setup.wLength);
       const r = await device.controlTransferOut(webSetup, data);
       if (r.status !== 'ok') return { reply: reply(URB_STATUS.pipe), reset: false };
-      if (kind.requestType === 'standard' && kind.recipient === 'device' && setup.bRequest === UsbRequest.SetConfiguration && setup.wValue !== 0) {
+      if (
+        kind.requestType === 'standard' &&
+        kind.recipient === 'device' &&
+        setup.bRequest === UsbRequest.SetConfiguration &&
+        setup.wValue !== 0
+      ) {
         // The exporting host's stub owns every interface of the configured device, as usbip-host does.
         await claimAll(device);
       }

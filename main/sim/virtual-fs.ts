@@ -98,14 +98,46 @@ const TEMPLATES: readonly Template[] = [
     weight: 30,
     sizeWeight: 40,
     // The Photos library's own files (thumbnails); the camera roll itself (Media/DCIM) comes from personal-data.ts.
-    path: (r, i) => `Media/PhotoData/Thumbnails/V2/${100 + Math.floor(i / 1000)}APPLE/IMG_${pad(i % 10000, 4)}.${r.pick(['HEIC', 'JPG', 'MOV', 'PNG'])}/5005.JPG`,
+    path: (r, i) =>
+      `Media/PhotoData/Thumbnails/V2/${100 + Math.floor(i / 1000)}APPLE/IMG_${pad(i % 10000, 4)}.${r.pick(['HEIC', 'JPG', 'MOV', 'PNG'])}/5005.JPG`,
   },
-  { domain: 'MediaDomain', weight: 15, sizeWeight: 12, path: (r, i) => `Library/SMS/Attachments/${pad(r.int(100), 2)}/${pad(i, 2)}/IMG_${pad(i, 4)}.jpeg` },
-  { domain: 'MediaDomain', weight: 4, sizeWeight: 8, path: (_r, i) => `Media/Recordings/2023${pad(i % 10000, 4)} 0900${pad(i % 100, 2)}.m4a` },
-  { domain: 'HomeDomain', weight: 12, sizeWeight: 1, path: (r, i) => `Library/Preferences/com.apple.${r.pick(['springboard', 'mobilesafari', 'Maps', 'weather', 'stocks'])}.${i}.plist` },
-  { domain: 'HomeDomain', weight: 3, sizeWeight: 6, path: (r, i) => `Library/${r.pick(['SMS/sms.db', 'AddressBook/AddressBook.sqlitedb', 'CallHistoryDB/CallHistory.storedata', 'Safari/Bookmarks.db', 'Notes/notes.sqlite'])}.${i}` },
-  { domain: 'AppDomain', weight: 20, sizeWeight: 10, path: (r, i) => `Documents/${r.pick(['data', 'cache', 'media', 'db'])}/item-${pad(i, 5)}.${r.pick(['json', 'sqlite', 'bin', 'jpg'])}` },
-  { domain: 'KeychainDomain', weight: 1, sizeWeight: 1, path: (_r, i) => (i === 0 ? 'keychain-backup.plist' : `keychain-backup-${i}.plist`) },
+  {
+    domain: 'MediaDomain',
+    weight: 15,
+    sizeWeight: 12,
+    path: (r, i) => `Library/SMS/Attachments/${pad(r.int(100), 2)}/${pad(i, 2)}/IMG_${pad(i, 4)}.jpeg`,
+  },
+  {
+    domain: 'MediaDomain',
+    weight: 4,
+    sizeWeight: 8,
+    path: (_r, i) => `Media/Recordings/2023${pad(i % 10000, 4)} 0900${pad(i % 100, 2)}.m4a`,
+  },
+  {
+    domain: 'HomeDomain',
+    weight: 12,
+    sizeWeight: 1,
+    path: (r, i) => `Library/Preferences/com.apple.${r.pick(['springboard', 'mobilesafari', 'Maps', 'weather', 'stocks'])}.${i}.plist`,
+  },
+  {
+    domain: 'HomeDomain',
+    weight: 3,
+    sizeWeight: 6,
+    path: (r, i) =>
+      `Library/${r.pick(['SMS/sms.db', 'AddressBook/AddressBook.sqlitedb', 'CallHistoryDB/CallHistory.storedata', 'Safari/Bookmarks.db', 'Notes/notes.sqlite'])}.${i}`,
+  },
+  {
+    domain: 'AppDomain',
+    weight: 20,
+    sizeWeight: 10,
+    path: (r, i) => `Documents/${r.pick(['data', 'cache', 'media', 'db'])}/item-${pad(i, 5)}.${r.pick(['json', 'sqlite', 'bin', 'jpg'])}`,
+  },
+  {
+    domain: 'KeychainDomain',
+    weight: 1,
+    sizeWeight: 1,
+    path: (_r, i) => (i === 0 ? 'keychain-backup.plist' : `keychain-backup-${i}.plist`),
+  },
   { domain: 'HealthDomain', weight: 2, sizeWeight: 3, path: (_r, i) => `Health/healthdb_secure.${i}.sqlite` },
   { domain: 'WirelessDomain', weight: 1, sizeWeight: 1, path: (_r, i) => `Library/Preferences/com.apple.commcenter.${i}.plist` },
   { domain: 'SystemPreferencesDomain', weight: 2, sizeWeight: 1, path: (_r, i) => `SystemConfiguration/preferences.${i}.plist` },
@@ -171,7 +203,11 @@ export class GeneratedContent {
   private readonly key: Buffer;
   private readonly zeros: Buffer;
 
-  constructor(seed: string, contentKey: string, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
+  constructor(
+    seed: string,
+    contentKey: string,
+    private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
+  ) {
     this.key = createHash('sha256').update(`content:${seed}\0${contentKey}`).digest().subarray(0, 16);
     this.zeros = Buffer.alloc(chunkBytes);
   }
@@ -190,7 +226,7 @@ export class GeneratedContent {
   /** Streams [0, size) in chunks; one cipher for the whole run. */
   *chunks(size: number): Generator<Buffer> {
     const cipher = createCipheriv('aes-128-ctr', this.key, Buffer.alloc(16));
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(this.chunkBytes, size - done);
       yield cipher.update(this.zeros.subarray(0, n));
       done += n;
@@ -219,7 +255,15 @@ export class VirtualFilesystem {
       const fileID = fileIdFor(personal.domain, personal.relativePath);
       const content: Content = 'bytes' in personal ? { kind: 'bytes', bytes: personal.bytes } : { kind: 'generated', key: fileID };
       const size = 'bytes' in personal ? personal.bytes.length : personal.size;
-      this.entries.set(fileID, { domain: personal.domain, relativePath: personal.relativePath, fileID, size, mode: 0o100644, mtime: epoch, content });
+      this.entries.set(fileID, {
+        domain: personal.domain,
+        relativePath: personal.relativePath,
+        fileID,
+        size,
+        mode: 0o100644,
+        mtime: epoch,
+        content,
+      });
       this.knownNames.set(fileID, { domain: personal.domain, relativePath: personal.relativePath });
     }
   }
@@ -262,7 +306,8 @@ export class VirtualFilesystem {
       return;
     }
     if (entry.content.kind === 'bytes') {
-      for (let offset = 0; offset < entry.content.bytes.length; offset += chunkBytes) yield entry.content.bytes.subarray(offset, offset + chunkBytes);
+      for (let offset = 0; offset < entry.content.bytes.length; offset += chunkBytes)
+        yield entry.content.bytes.subarray(offset, offset + chunkBytes);
       return;
     }
     yield* createReadStream(entry.content.path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>;

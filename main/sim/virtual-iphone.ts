@@ -24,13 +24,7 @@ import { RestoreRamdisk, simBasebandOf, type RestoreResult } from './restore/res
 import type { RestoreRecord } from './restore/restore-record';
 import { zipOnlyBasebandCheck, type BasebandCheck } from './restore/restore-session';
 import type { SyntheticIpswSpec } from './synthetic-ipsw';
-import {
-  PRE_SESSION_KEYS,
-  PRE_SESSION_SINGLE_KEYS,
-  defaultDomainValues,
-  domainValues,
-  valueAt,
-} from './lockdown-values';
+import { PRE_SESSION_KEYS, PRE_SESSION_SINGLE_KEYS, defaultDomainValues, domainValues, valueAt } from './lockdown-values';
 import type { LockdownValueSource } from './lockdown-values';
 import { derivePhoneIdentity } from './phone-identity';
 import type { PhoneIdentityValues } from './phone-identity';
@@ -38,7 +32,6 @@ import { parseScenario, scenarioModel } from './scenario';
 import type { Scenario, ScenarioInput } from './scenario';
 import { USER_DATA_ERASED_EVENT, type CreateSimServices, type SimService, type SimServicePhone } from './sim-service';
 import type { UsbmuxPhone } from './usbmuxd-daemon';
-
 
 export type VirtualIphoneOptions = {
   /** Services besides lockdownd (H2's createSimServices). None when absent. */
@@ -216,7 +209,10 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
     let identity = this.otherIdentities.get(kind);
     if (!identity) {
       identity = (async (): Promise<TlsIdentity> => {
-        const key = kind === 'reissued' ? { publicKeyPem: this.devicePublicKeyPem, privateKeyPem: this.devicePrivateKeyPem } : await generateRsaKeyPair();
+        const key =
+          kind === 'reissued'
+            ? { publicKeyPem: this.devicePublicKeyPem, privateKeyPem: this.devicePrivateKeyPem }
+            : await generateRsaKeyPair();
         const record = await generatePairRecord({ devicePublicKeyPem: key.publicKeyPem });
         return { certificatePem: record.DeviceCertificate, privateKeyPem: key.privateKeyPem };
       })();
@@ -408,7 +404,10 @@ export class VirtualIphone implements SimServicePhone, UsbmuxPhone, LockdowndPho
   }
 
   /** Lockdown StartService: allocate a one-shot port, or say why not (docs/protocols/lockdown.md#requests, docs/protocols/lockdown.md#error-strings). */
-  startService(name: string, request: { host: PairedHost | null; escrowBag: Uint8Array | undefined }): { port: number; ssl: boolean } | LockdownErrorName {
+  startService(
+    name: string,
+    request: { host: PairedHost | null; escrowBag: Uint8Array | undefined },
+  ): { port: number; ssl: boolean } | LockdownErrorName {
     if (!request.host && !SERVICES_WITHOUT_SESSION.has(name)) return LockdownError.SessionInactive;
     const service = this.services.get(name);
     if (!service) return LockdownError.InvalidService;

@@ -9,9 +9,7 @@ import { crc32 } from 'node:zlib';
  * held whole; `chunks` is called twice: once for the CRC, once to write).
  */
 export type ZipEntrySource =
-  | { name: string; data: Buffer }
-  | { name: string; fillerBytes: number; seed?: number }
-  | { name: string; chunks: () => Iterable<Buffer> };
+  { name: string; data: Buffer } | { name: string; fillerBytes: number; seed?: number } | { name: string; chunks: () => Iterable<Buffer> };
 
 export type ZipWriteOptions = { zip64?: boolean };
 
@@ -26,7 +24,7 @@ const FILLER_CHUNK = 1024 * 1024;
 /** Deterministic filler: a 1 MiB block derived from the seed, repeated. */
 export function fillerBlock(seed: number): Buffer {
   const block = Buffer.alloc(FILLER_CHUNK);
-  let x = (seed >>> 0) || 0x9e3779b9;
+  let x = seed >>> 0 || 0x9e3779b9;
   for (let i = 0; i < block.length; i += 4) {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -31,7 +31,11 @@ export async function dispatch(engine: Engine, context: CallContext, command: un
   const parsed = commandSchemas[command].request.safeParse(request ?? {});
   if (!parsed.success) {
     // Never the request itself, nor zod's words about it: some requests carry a password.
-    log.warn('command.refused', { command, code: 'bad-request', fields: parsed.error.issues.map((issue) => issue.path.join('.')).slice(0, 10) });
+    log.warn('command.refused', {
+      command,
+      code: 'bad-request',
+      fields: parsed.error.issues.map((issue) => issue.path.join('.')).slice(0, 10),
+    });
     return {
       ok: false,
       problem: renderProblem('bad-request', { command, issue: parsed.error.message }),

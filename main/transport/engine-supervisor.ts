@@ -51,7 +51,6 @@ const MAX_INTERRUPTED_KEPT = 100;
 
 const defaultRestartDelay = (attempt: number): number => Math.min(250 * 2 ** (attempt - 1), 5000);
 
-
 /**
  * The app's side of the engine process: starts it, speaks the port protocol to it, and offers the contract
  * (`LifelineApi`) as if the engine were local. If the process dies, calls in flight fail with a Problem, jobs it
@@ -216,7 +215,8 @@ export class EngineSupervisor implements LifelineApi {
     this.phase = 'running';
     this.everReady = true;
     this.readyAt = this.options.now();
-    for (const event of this.listeners.keys()) if (this.relaysFromEngine(event) && event !== 'jobs.changed') this.post({ type: 'subscribe', event });
+    for (const event of this.listeners.keys())
+      if (this.relaysFromEngine(event) && event !== 'jobs.changed') this.post({ type: 'subscribe', event });
     this.post({ type: 'subscribe', event: 'jobs.changed' });
     for (const call of this.calls.values()) if (!call.sent) this.sendCall(call);
     this.setStatus({ state: 'running', reason: restarted ? 'The engine was restarted.' : 'The engine started.' });
@@ -237,9 +237,7 @@ export class EngineSupervisor implements LifelineApi {
     }
     const parsed = commandSchemas[call.command].response.safeParse(envelope.value);
     if (!parsed.success) {
-      call.reject(
-        new ProblemError('engine-answer-invalid', { issue: parsed.error.message }),
-      );
+      call.reject(new ProblemError('engine-answer-invalid', { issue: parsed.error.message }));
       return;
     }
     call.resolve(call.command === 'jobs.list' ? [...(parsed.data as JobSummary[]), ...this.interrupted.values()] : parsed.data);

@@ -4,7 +4,10 @@ import type { Progress } from '../../common/api';
  * Passes at most one progress record per job per interval, always delivering the latest one,
  * and never holding back a phase change or the final record (etcher's lesson: a stale 99 % is a bug).
  */
-export function coalesceProgress(intervalMs: number, send: (progress: Progress) => void): { push: (progress: Progress) => void; stop: () => void } {
+export function coalesceProgress(
+  intervalMs: number,
+  send: (progress: Progress) => void,
+): { push: (progress: Progress) => void; stop: () => void } {
   const lastSent = new Map<string, { at: number; phase: string }>();
   const pending = new Map<string, Progress>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -34,7 +37,10 @@ export function coalesceProgress(intervalMs: number, send: (progress: Progress) 
       }
       pending.set(progress.job, progress);
       if (!timers.has(progress.job)) {
-        timers.set(progress.job, setTimeout(() => flush(progress.job), intervalMs - (now - previous.at)));
+        timers.set(
+          progress.job,
+          setTimeout(() => flush(progress.job), intervalMs - (now - previous.at)),
+        );
       }
     },
     stop() {

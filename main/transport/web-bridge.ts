@@ -112,7 +112,10 @@ function serveClient(ws: WebSocket, engine: Engine): void {
       if (subscriptions.has(message.event)) return;
       const event = message.event;
       try {
-        subscriptions.set(event, subscribe(engine, event, (payload) => send({ type: 'event', event, payload })));
+        subscriptions.set(
+          event,
+          subscribe(engine, event, (payload) => send({ type: 'event', event, payload })),
+        );
       } catch {
         ws.close(1008, 'Unknown event');
       }

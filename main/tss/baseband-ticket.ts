@@ -4,6 +4,10 @@ import { buildBasebandTicketRequest, type BasebandTicketParameters } from './tss
 import { basebandTicketFromAnswer, type BasebandTicket } from './tss-baseband-response';
 import { postTssRequest, type TssClientOptions } from './tss-client';
 
-export async function requestBasebandTicket(identity: BuildIdentity, phone: BasebandTicketParameters, options: TssClientOptions = {}): Promise<BasebandTicket> {
+export async function requestBasebandTicket(
+  identity: BuildIdentity,
+  phone: BasebandTicketParameters,
+  options: TssClientOptions = {},
+): Promise<BasebandTicket> {
   return basebandTicketFromAnswer(await postTssRequest(buildBasebandTicketRequest(identity, phone), options));
 }

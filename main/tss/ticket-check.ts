@@ -13,7 +13,10 @@ export function checkTicket(ticket: Uint8Array, expected: TicketExpectation): vo
   try {
     parsed = parseIm4m(ticket);
   } catch (error) {
-    throw new TssError(`The ticket from the signing server is unreadable (${error instanceof Img4Error ? error.message : 'bad DER'})`, 'bad-response');
+    throw new TssError(
+      `The ticket from the signing server is unreadable (${error instanceof Img4Error ? error.message : 'bad DER'})`,
+      'bad-response',
+    );
   }
   const m = parsed.manifest;
   const mismatch = (what: string): TssError => new TssError(`The ticket from the signing server is for another ${what}`, 'ticket-mismatch');

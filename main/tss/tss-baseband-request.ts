@@ -88,7 +88,9 @@ export function buildBasebandTicketRequest(identity: BuildIdentity, phone: Baseb
   const firmware: PlistDict = {};
   for (const [key, value] of Object.entries(component)) if (key !== 'Info') firmware[key] = value;
   if (bbChipId === 0x68) {
-    const drop = PSI2_CERT_IDS.has(phone.bbGoldCertId) ? ['PSI2-PartialDigest', 'RestorePSI2-PartialDigest'] : ['PSI-PartialDigest', 'RestorePSI-PartialDigest'];
+    const drop = PSI2_CERT_IDS.has(phone.bbGoldCertId)
+      ? ['PSI2-PartialDigest', 'RestorePSI2-PartialDigest']
+      : ['PSI-PartialDigest', 'RestorePSI-PartialDigest'];
     for (const key of drop) delete firmware[key];
   }
   request.BasebandFirmware = firmware;

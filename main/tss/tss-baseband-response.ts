@@ -33,7 +33,8 @@ export function basebandTicketFromAnswer(answer: TssAnswer): BasebandTicket {
     const element = ELEMENT.exec(key)?.[1];
     if (!element) throw bad(`names an unusable element (${JSON.stringify(key.slice(0, 40))})`);
     if (!(value instanceof Uint8Array) || value.byteLength === 0) throw bad(`has an empty or non-data ${element}-Blob`);
-    if (value.byteLength > MAX_BB_BLOB_BYTES) throw bad(`has a ${element}-Blob of ${value.byteLength} bytes (at most ${MAX_BB_BLOB_BYTES})`);
+    if (value.byteLength > MAX_BB_BLOB_BYTES)
+      throw bad(`has a ${element}-Blob of ${value.byteLength} bytes (at most ${MAX_BB_BLOB_BYTES})`);
     if (blobs.size >= MAX_BB_BLOBS) throw bad(`has more than ${MAX_BB_BLOBS} signed elements`);
     blobs.set(element, Buffer.from(value));
   }

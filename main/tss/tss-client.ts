@@ -65,7 +65,9 @@ export async function postTssRequest(request: PlistDict, options: TssClientOptio
         ...(options.policy ? { policy: options.policy } : {}),
         ...(options.trustedCertificates ? { trustedCertificates: options.trustedCertificates } : {}),
       });
-      const text = (await readBoundedBody(response, { maxBytes: MAX_TSS_RESPONSE_BYTES, signal, what: 'The signing server’s answer' })).toString('utf8');
+      const text = (
+        await readBoundedBody(response, { maxBytes: MAX_TSS_RESPONSE_BYTES, signal, what: 'The signing server’s answer' })
+      ).toString('utf8');
       const answer = parseTssAnswer(text);
       // docs/protocols/tss.md#transport: no STATUS means retry (network-level trouble).
       if (answer.status !== null) return answer;
@@ -73,7 +75,8 @@ export async function postTssRequest(request: PlistDict, options: TssClientOptio
     } catch (error) {
       if (error instanceof TssError) throw error;
       if (options.signal?.aborted) throw new TssError('Cancelled while asking for the signature', 'cancelled');
-      if (error instanceof NetworkPolicyError) throw new TssError(`The signing server address is not allowed: ${error.message}`, 'unreachable');
+      if (error instanceof NetworkPolicyError)
+        throw new TssError(`The signing server address is not allowed: ${error.message}`, 'unreachable');
       if (error instanceof HttpBodyTooLargeError) throw new TssError('The signing server’s answer is too large', 'bad-response');
       lastProblem = error instanceof Error ? error.message : String(error);
     }

@@ -40,7 +40,8 @@ function needUint(source: PlistDict, key: string): number {
 
 function needData(source: PlistDict, key: string): Buffer {
   const value = source[key];
-  if (!(value instanceof Uint8Array) || value.byteLength === 0 || value.byteLength > MAX_CHIP_VALUE_BYTES) throw malformed(`has no usable ${key}`);
+  if (!(value instanceof Uint8Array) || value.byteLength === 0 || value.byteLength > MAX_CHIP_VALUE_BYTES)
+    throw malformed(`has no usable ${key}`);
   return Buffer.from(value);
 }
 
@@ -76,7 +77,8 @@ function applyOverrides(request: PlistDict, overrides: PlistDict | undefined, fa
   if (entries.length > MAX_OVERRIDES) throw malformed('has too many DeviceGeneratedRequest entries');
   for (const [key, value] of entries) {
     const allowed = (key.startsWith('@') && typeof value === 'boolean') || key.startsWith(`${family},`);
-    if (!allowed || isPlistDict(value) || Array.isArray(value)) throw malformed(`overrides ${JSON.stringify(key.slice(0, 40))}, which it may not`);
+    if (!allowed || isPlistDict(value) || Array.isArray(value))
+      throw malformed(`overrides ${JSON.stringify(key.slice(0, 40))}, which it may not`);
     if (value instanceof Uint8Array && value.byteLength > MAX_CHIP_VALUE_BYTES) throw malformed(`overrides ${key} with too many bytes`);
     request[key] = value;
   }
@@ -94,7 +96,12 @@ const SE_KEYS = ['SE,ChipID', 'SE,ID', 'SE,Nonce', 'SE,RootKeyIdentifier', 'SE,I
 const SE_UPDATE_PAYLOAD_CHIPS: ReadonlySet<number> = new Set([0x73, 0x64, 0xc8, 0xd2, 0x2c, 0x36, 0x37]);
 
 /** docs/protocols/tss.md#coprocessor-requests (SE): the secure element's ids and nonce, every `SE,*` manifest entry. */
-export function buildSeTicketRequest(identity: BuildIdentity, info: PlistDict, overrides?: PlistDict, uuid?: string): CoprocessorTicketRequest {
+export function buildSeTicketRequest(
+  identity: BuildIdentity,
+  info: PlistDict,
+  overrides?: PlistDict,
+  uuid?: string,
+): CoprocessorTicketRequest {
   const parameters = parametersOf(identity, info, SE_KEYS);
   const chipId = needUint(parameters, 'SE,ChipID');
   const request = skeleton(uuid);
@@ -106,13 +113,22 @@ export function buildSeTicketRequest(identity: BuildIdentity, info: PlistDict, o
     if (!name.startsWith('SE,')) continue;
     const copy = entryWithoutInfo(entry, name);
     // The chip is fused for one signing world: the other world's hashes stay out.
-    for (const key of development ? ['ProductionCMAC', 'ProductionUpdatePayloadHash'] : ['DevelopmentCMAC', 'DevelopmentUpdatePayloadHash']) delete copy[key];
+    for (const key of development ? ['ProductionCMAC', 'ProductionUpdatePayloadHash'] : ['DevelopmentCMAC', 'DevelopmentUpdatePayloadHash'])
+      delete copy[key];
     request[name] = copy;
   }
   applyOverrides(request, overrides, 'SE');
   if (request['@SE2,Ticket'] === undefined && request['@SE,Ticket'] === undefined) request['@SE,Ticket'] = true;
-  const component = chipId === 0x20211 ? 'SE,Firmware' : SE_UPDATE_PAYLOAD_CHIPS.has(chipId) ? 'SE,UpdatePayload' : isPlistDict(manifest['SE,UpdatePayload']) ? 'SE,UpdatePayload' : 'SE,Firmware';
-  if (!isPlistDict(manifest[component])) throw new TssError(`The build identity has no ${component} for this secure element`, 'malformed-request');
+  const component =
+    chipId === 0x20211
+      ? 'SE,Firmware'
+      : SE_UPDATE_PAYLOAD_CHIPS.has(chipId)
+        ? 'SE,UpdatePayload'
+        : isPlistDict(manifest['SE,UpdatePayload'])
+          ? 'SE,UpdatePayload'
+          : 'SE,Firmware';
+  if (!isPlistDict(manifest[component]))
+    throw new TssError(`The build identity has no ${component} for this secure element`, 'malformed-request');
   return { family: 'SE', request, component, ticketKey: request['@SE2,Ticket'] === true ? 'SE2,Ticket' : 'SE,Ticket' };
 }
 
@@ -138,7 +154,12 @@ export function savagePatchComponent(production: boolean, revision: Uint8Array |
 }
 
 /** docs/protocols/tss.md#coprocessor-requests (Savage): the Face ID chip's ids, nonce and modes, SEP's digest, one patch. */
-export function buildSavageTicketRequest(identity: BuildIdentity, info: PlistDict, overrides?: PlistDict, uuid?: string): CoprocessorTicketRequest {
+export function buildSavageTicketRequest(
+  identity: BuildIdentity,
+  info: PlistDict,
+  overrides?: PlistDict,
+  uuid?: string,
+): CoprocessorTicketRequest {
   const parameters = parametersOf(identity, info, SAVAGE_KEYS);
   const manifest = manifestOf(identity);
   const request = skeleton(uuid);
@@ -149,9 +170,11 @@ export function buildSavageTicketRequest(identity: BuildIdentity, info: PlistDic
   request.SEP = { Digest: Buffer.from(sep) };
   request['Savage,PatchEpoch'] = needUint(parameters, 'Savage,PatchEpoch');
   request['Savage,ChipID'] = needUint(parameters, 'Savage,ChipID');
-  for (const key of ['Savage,AllowOfflineBoot', 'Savage,ReadFWKey', 'Savage,ProductionMode'] as const) request[key] = needBool(parameters, key);
+  for (const key of ['Savage,AllowOfflineBoot', 'Savage,ReadFWKey', 'Savage,ProductionMode'] as const)
+    request[key] = needBool(parameters, key);
   const revision = parameters['Savage,Revision'];
-  if (revision !== undefined && (!(revision instanceof Uint8Array) || revision.byteLength > MAX_CHIP_VALUE_BYTES)) throw malformed('has an unusable Savage,Revision');
+  if (revision !== undefined && (!(revision instanceof Uint8Array) || revision.byteLength > MAX_CHIP_VALUE_BYTES))
+    throw malformed('has an unusable Savage,Revision');
   const component = savagePatchComponent(request['Savage,ProductionMode'] === true, revision);
   request[component] = entryWithoutInfo(manifest[component], component);
   request['Savage,Nonce'] = needData(parameters, 'Savage,Nonce');

@@ -57,7 +57,11 @@ function conditionHolds(condition: string, expected: PlistValue, parameters: Rec
 }
 
 /** Applies RestoreRequestRules to one entry; returns false when no rule fired. */
-export function applyRestoreRequestRules(entry: PlistDict, rules: PlistValue | undefined, parameters: Record<string, boolean | undefined>): boolean {
+export function applyRestoreRequestRules(
+  entry: PlistDict,
+  rules: PlistValue | undefined,
+  parameters: Record<string, boolean | undefined>,
+): boolean {
   if (!Array.isArray(rules)) return false;
   let fired = false;
   for (const rule of rules.slice(0, 64)) {
@@ -102,7 +106,13 @@ export function buildApTicketRequest(identity: BuildIdentity, phone: ApTicketPar
     request.UID_MODE = false;
     request['Ap,SikaFuse'] = 0;
   }
-  const parameters = { ApProductionMode: productionMode, ApSecurityMode: securityMode, ApSupportsImg4: true, ApInRomDFU: undefined, DemotionPolicy: undefined };
+  const parameters = {
+    ApProductionMode: productionMode,
+    ApSecurityMode: securityMode,
+    ApSupportsImg4: true,
+    ApInRomDFU: undefined,
+    DemotionPolicy: undefined,
+  };
   const manifest = isPlistDict(raw.Manifest) ? raw.Manifest : {};
   for (const [name, value] of Object.entries(manifest)) {
     if (SKIPPED_COMPONENTS.has(name) || !isPlistDict(value)) continue;

@@ -53,6 +53,7 @@ export function statusError(status: number, message: string): TssError {
 export function ticketFromAnswer(answer: TssAnswer): Buffer {
   if (answer.status !== 0) throw statusError(answer.status ?? -1, answer.message);
   const ticket = answer.plist?.ApImg4Ticket;
-  if (!(ticket instanceof Uint8Array) || ticket.byteLength === 0) throw new TssError('The signing server’s answer has no ApImg4Ticket', 'bad-response');
+  if (!(ticket instanceof Uint8Array) || ticket.byteLength === 0)
+    throw new TssError('The signing server’s answer has no ApImg4Ticket', 'bad-response');
   return Buffer.from(ticket);
 }

@@ -50,7 +50,9 @@ const RECIPIENT_BITS = { device: 0, interface: 1, endpoint: 2, other: 3 } as con
 
 export function win32ErrorName(code: number): string {
   const entry = Object.entries(Win32Error).find(([, value]) => value === code);
-  return entry ? `ERROR_${entry[0].replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c : `_${c}`)).toUpperCase()} (${code})` : `Windows error ${code}`;
+  return entry
+    ? `ERROR_${entry[0].replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c : `_${c}`)).toUpperCase()} (${code})`
+    : `Windows error ${code}`;
 }
 
 /** The 8-byte setup packet that starts a ControlTransfer buffer (docs/protocols/windows-apple-driver.md#control-transfers). */
@@ -154,7 +156,8 @@ export class AppleDriverDevice implements UsbDeviceHandle {
 
   async controlTransferOut(setup: UsbControlSetup, data?: Uint8Array): Promise<UsbOutTransferResult> {
     const payload = data ?? new Uint8Array(0);
-    if (payload.byteLength > MAX_CONTROL_LENGTH) throw new UsbDeviceError('a control transfer carries at most 65535 bytes', 'invalid-state');
+    if (payload.byteLength > MAX_CONTROL_LENGTH)
+      throw new UsbDeviceError('a control transfer carries at most 65535 bytes', 'invalid-state');
     const packet = encodeControlSetup(setup, false, payload.byteLength);
     packet.set(payload, CONTROL_SETUP_SIZE);
     const moved = await this.#ioctl('A control request', AppleIoctl.ControlTransfer, packet, packet);
@@ -194,7 +197,16 @@ export class AppleDriverDevice implements UsbDeviceHandle {
   async #ioctl(operation: string, code: number, input: Uint8Array | null, output: Uint8Array | null): Promise<number | 'stall'> {
     const handle = this.#requireOpen();
     const bytes = new Uint32Array(1);
-    const error = await this.#api.deviceIoControl(handle, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0, bytes, TRANSFER_TIMEOUT_MS);
+    const error = await this.#api.deviceIoControl(
+      handle,
+      code,
+      input,
+      input?.byteLength ?? 0,
+      output,
+      output?.byteLength ?? 0,
+      bytes,
+      TRANSFER_TIMEOUT_MS,
+    );
     if (error === Win32Error.Success) return bytes[0]!;
     if (error === Win32Error.GenFailure) return 'stall';
     throw ioError(operation, error);

@@ -245,7 +245,6 @@ class NodeUsbDeviceHandle implements UsbDeviceHandle {
   }
 }
 
-
 export class NodeUsbBus implements UsbBus {
   readonly #platform: NodeJS.Platform;
   readonly #load: () => Promise<NativeUsbBackend>;
@@ -381,7 +380,6 @@ export class NodeUsbBus implements UsbBus {
       hotplug.removeDetach().catch(() => undefined);
     }
   }
-
 }
 
 /** Create and start the real bus; resolves (never rejects) with status() telling whether USB works here. */

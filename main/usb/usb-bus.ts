@@ -51,7 +51,6 @@ export interface UsbDeviceHandle {
 
 export type UsbUnavailableReason = 'no-usb-subsystem' | 'permission-denied' | 'driver-missing' | 'library-failed';
 
-
 export type UsbBusStatus =
   | { state: 'ready'; backend?: UsbBackend }
   | {

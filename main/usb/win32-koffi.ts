@@ -30,7 +30,8 @@ export const KERNEL32_DECLARATIONS = {
 } as const;
 
 export const SETUPAPI_DECLARATIONS = {
-  SetupDiGetClassDevsW: 'HANDLE __stdcall SetupDiGetClassDevsW(const void *ClassGuid, const char16_t *Enumerator, void *hwndParent, uint32_t Flags)',
+  SetupDiGetClassDevsW:
+    'HANDLE __stdcall SetupDiGetClassDevsW(const void *ClassGuid, const char16_t *Enumerator, void *hwndParent, uint32_t Flags)',
   SetupDiEnumDeviceInterfaces:
     'int __stdcall SetupDiEnumDeviceInterfaces(HANDLE DeviceInfoSet, void *DeviceInfoData, const void *InterfaceClassGuid, uint32_t MemberIndex, void *DeviceInterfaceData)',
   SetupDiGetDeviceInterfaceDetailW:
@@ -76,7 +77,9 @@ export function createKoffiWin32Api(koffi: KoffiModule): Win32Api {
   };
   const waitAsync = (event: unknown, timeoutMs: number): Promise<number> =>
     new Promise((resolve, reject) => {
-      k32.WaitForSingleObject.async(event, timeoutMs, (error: unknown, result: unknown) => (error ? reject(error as Error) : resolve(Number(result))));
+      k32.WaitForSingleObject.async(event, timeoutMs, (error: unknown, result: unknown) =>
+        error ? reject(error as Error) : resolve(Number(result)),
+      );
     });
 
   return {

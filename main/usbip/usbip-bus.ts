@@ -115,7 +115,8 @@ class UsbipImport {
     try {
       socket.write(encodeImportRequest(busid));
       const reply = await readImportReply(reader, { timeoutMs: OP_TIMEOUT_MS });
-      if (reply.status !== OP_STATUS_OK || !reply.device) throw new UsbDeviceError(`the server has no device ${busid} any more`, 'disconnected');
+      if (reply.status !== OP_STATUS_OK || !reply.device)
+        throw new UsbDeviceError(`the server has no device ${busid} any more`, 'disconnected');
       if (reply.device.devnum !== devnum) throw new UsbDeviceError(`device ${busid} re-enumerated`, 'disconnected');
       return new UsbipImport(socket, reader, reply.device);
     } catch (error) {
@@ -170,7 +171,13 @@ class UsbipImport {
   }
 
   /** One URB; on timeout it is unlinked and the call fails. */
-  submit(ep: number, direction: UsbipDirection, setup: Buffer | null, payload: Uint8Array | number, timeoutMs = TRANSFER_TIMEOUT_MS): Promise<UsbipRetSubmit> {
+  submit(
+    ep: number,
+    direction: UsbipDirection,
+    setup: Buffer | null,
+    payload: Uint8Array | number,
+    timeoutMs = TRANSFER_TIMEOUT_MS,
+  ): Promise<UsbipRetSubmit> {
     if (this.#dead) return Promise.reject(this.#dead);
     const length = typeof payload === 'number' ? payload : payload.byteLength;
     if (length > MAX_URB_TRANSFER_BYTES) return Promise.reject(new UsbDeviceError('transfer too large for one URB', 'io'));
@@ -271,13 +278,43 @@ class UsbipDeviceHandle implements UsbDeviceHandle {
   async readStrings(): Promise<void> {
     const session = await UsbipImport.open(this.#address, this.busid, this.devnum);
     try {
-      const descriptor = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: UsbRequest.GetDescriptor, value: descriptorValue(UsbDescriptorType.Device), index: 0 }, 18);
+      const descriptor = await this.#controlIn(
+        session,
+        {
+          requestType: 'standard',
+          recipient: 'device',
+          request: UsbRequest.GetDescriptor,
+          value: descriptorValue(UsbDescriptorType.Device),
+          index: 0,
+        },
+        18,
+      );
       if (descriptor.length < 18) return;
-      const langids = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: UsbRequest.GetDescriptor, value: descriptorValue(UsbDescriptorType.String), index: 0 }, 4);
+      const langids = await this.#controlIn(
+        session,
+        {
+          requestType: 'standard',
+          recipient: 'device',
+          request: UsbRequest.GetDescriptor,
+          value: descriptorValue(UsbDescriptorType.String),
+          index: 0,
+        },
+        4,
+      );
       const langid = langids.length >= 4 ? langids.readUInt16LE(2) : 0x0409;
       const read = async (index: number | undefined): Promise<string | undefined> => {
         if (!index) return undefined;
-        const bytes = await this.#controlIn(session, { requestType: 'standard', recipient: 'device', request: UsbRequest.GetDescriptor, value: descriptorValue(UsbDescriptorType.String, index), index: langid }, MAX_STRING);
+        const bytes = await this.#controlIn(
+          session,
+          {
+            requestType: 'standard',
+            recipient: 'device',
+            request: UsbRequest.GetDescriptor,
+            value: descriptorValue(UsbDescriptorType.String, index),
+            index: langid,
+          },
+          MAX_STRING,
+        );
         if (bytes.length < 2 || bytes[1] !== 3) return undefined;
         const length = Math.min(bytes[0] ?? 0, bytes.length);
         return bytes.subarray(2, 2 + (Math.max(0, length - 2) & ~1)).toString('utf16le');
@@ -299,7 +336,13 @@ class UsbipDeviceHandle implements UsbDeviceHandle {
   }
 
   #setupPacket(setup: UsbControlSetup, direction: 'in' | 'out', length: number): Buffer {
-    return encodeSetupPacket({ bmRequestType: bmRequestTypeOf(setup, direction), bRequest: setup.request, wValue: setup.value, wIndex: setup.index, wLength: length });
+    return encodeSetupPacket({
+      bmRequestType: bmRequestTypeOf(setup, direction),
+      bRequest: setup.request,
+      wValue: setup.value,
+      wIndex: setup.index,
+      wLength: length,
+    });
   }
 
   #session(): UsbipImport {
@@ -322,7 +365,13 @@ class UsbipDeviceHandle implements UsbDeviceHandle {
   }
 
   async selectConfiguration(configurationValue: number): Promise<void> {
-    const r = await this.controlTransferOut({ requestType: 'standard', recipient: 'device', request: UsbRequest.SetConfiguration, value: configurationValue, index: 0 });
+    const r = await this.controlTransferOut({
+      requestType: 'standard',
+      recipient: 'device',
+      request: UsbRequest.SetConfiguration,
+      value: configurationValue,
+      index: 0,
+    });
     if (r.status !== 'ok') throw new UsbDeviceError(`configuration ${configurationValue} refused`, 'io');
   }
 

@@ -82,11 +82,7 @@ export function usbmuxConnectOptions(address: UsbmuxAddress): NetConnectOpts {
  * What to tell a person when the daemon cannot be reached, per OS (docs/protocols/usbmux.md#when-the-daemon-cannot-be-reached: "Unable to retrieve device list").
  * `reason` is the socket error code (ENOENT, ECONNREFUSED, EACCES, …) when known.
  */
-export function daemonMissingAdvice(
-  platform: NodeJS.Platform,
-  address: ResolvedUsbmuxAddress | UsbmuxAddress,
-  reason?: string,
-): string {
+export function daemonMissingAdvice(platform: NodeJS.Platform, address: ResolvedUsbmuxAddress | UsbmuxAddress, reason?: string): string {
   if ('source' in address && address.source === 'environment') {
     return `Nothing answers at ${USBMUXD_ADDRESS_ENV}=${formatUsbmuxAddress(address)}. Start the usbmuxd you pointed it at, or unset ${USBMUXD_ADDRESS_ENV}.`;
   }
@@ -102,5 +98,5 @@ export function daemonMissingAdvice(
   if (reason === 'EACCES' || reason === 'EPERM') {
     return `This user may not open ${USBMUXD_UNIX_PATH}. Reinstall usbmuxd (it creates the socket for everyone), or restart it with \`sudo systemctl restart usbmuxd\`.`;
   }
-  return 'usbmuxd is not running. Install it (`sudo apt install usbmuxd` or your distribution\'s package) and start it with `sudo systemctl start usbmuxd`, or plug the iPhone in so udev starts it.';
+  return "usbmuxd is not running. Install it (`sudo apt install usbmuxd` or your distribution's package) and start it with `sudo systemctl start usbmuxd`, or plug the iPhone in so udev starts it.";
 }

@@ -107,7 +107,8 @@ const RESULT_TEXT: Record<number, string> = {
 /** Converts anything a socket or reader threw into a UsbmuxError. */
 export function toUsbmuxError(error: unknown, what: string): UsbmuxError {
   if (error instanceof UsbmuxError) return error;
-  if (error instanceof WireTimeoutError) return new UsbmuxError('timeout', `${what}: usbmuxd did not answer within ${error.timeoutMs} ms`, { cause: error });
+  if (error instanceof WireTimeoutError)
+    return new UsbmuxError('timeout', `${what}: usbmuxd did not answer within ${error.timeoutMs} ms`, { cause: error });
   if (error instanceof WireAbortedError) return new UsbmuxError('aborted', `${what}: cancelled`, { cause: error });
   if (error instanceof StreamClosedError) return new UsbmuxError('closed', `${what}: usbmuxd closed the connection`, { cause: error });
   if (error instanceof UsbmuxProtocolError) return new UsbmuxError('protocol', `${what}: ${error.message}`, { cause: error });
@@ -273,7 +274,11 @@ export class UsbmuxClient {
     }
   }
 
-  private async exchange(messageType: string, fields: PlistDict, options: UsbmuxRequestOptions & { readPool?: ReadBufferPool }): Promise<Exchange> {
+  private async exchange(
+    messageType: string,
+    fields: PlistDict,
+    options: UsbmuxRequestOptions & { readPool?: ReadBufferPool },
+  ): Promise<Exchange> {
     const socket = await this.open(options);
     const reader = new ByteReader(socket, { maxBuffered: this.maxMessageBytes + 64 * 1024 });
     const tag = this.nextTag;
@@ -331,9 +336,16 @@ export class UsbmuxClient {
         return;
       }
       const pool = options.readPool;
-      const socket: Socket = netConnect(pool ? { ...usbmuxConnectOptions(this.address), onread: pool.onread(() => socket) } : usbmuxConnectOptions(this.address));
+      const socket: Socket = netConnect(
+        pool ? { ...usbmuxConnectOptions(this.address), onread: pool.onread(() => socket) } : usbmuxConnectOptions(this.address),
+      );
       const timer = setTimeout(
-        () => fail(new UsbmuxError('daemon-unreachable', `usbmuxd at ${target} did not accept a connection within ${this.connectTimeoutMs} ms`, { socketCode: 'ETIMEDOUT' })),
+        () =>
+          fail(
+            new UsbmuxError('daemon-unreachable', `usbmuxd at ${target} did not accept a connection within ${this.connectTimeoutMs} ms`, {
+              socketCode: 'ETIMEDOUT',
+            }),
+          ),
         this.connectTimeoutMs,
       );
       const onAbort = (): void => fail(new UsbmuxError('aborted', `usbmuxd at ${target}: cancelled`));

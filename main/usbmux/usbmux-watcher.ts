@@ -234,7 +234,6 @@ export class UsbmuxWatcher extends EventEmitter<UsbmuxWatcherEvents> {
   }
 }
 
-
 function sameIdentity(a: UsbmuxListedDevice, b: UsbmuxListedDevice): boolean {
   if (a.udid !== null || b.udid !== null) return a.udid === b.udid;
   return a.reportedIdentity === b.reportedIdentity;

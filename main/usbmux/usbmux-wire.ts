@@ -84,10 +84,7 @@ export function usbmuxResultDict(code: number): PlistDict {
 export type UsbmuxPacket = { header: UsbmuxHeader; payload: Buffer };
 
 /** Reads one message; rejects UsbmuxProtocolError for bad lengths before reading the payload. */
-export async function readUsbmuxPacket(
-  reader: ByteReader,
-  options: ReadOptions & { maxLength?: number } = {},
-): Promise<UsbmuxPacket> {
+export async function readUsbmuxPacket(reader: ByteReader, options: ReadOptions & { maxLength?: number } = {}): Promise<UsbmuxPacket> {
   const head = await reader.read(USBMUX_HEADER_SIZE, options);
   const header = decodeUsbmuxHeader(head, options.maxLength ?? USBMUX_MAX_MESSAGE);
   const payload = await reader.read(header.length - USBMUX_HEADER_SIZE, options);

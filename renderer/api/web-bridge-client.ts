@@ -29,8 +29,7 @@ export function createWebBridgeClient(location: BridgeLocation, onConnectionChan
     });
     ws.addEventListener('message', (message) => {
       const data = JSON.parse(String(message.data)) as
-        | { type: 'result'; id: number; envelope: Envelope<unknown> }
-        | { type: 'event'; event: EventName; payload: unknown };
+        { type: 'result'; id: number; envelope: Envelope<unknown> } | { type: 'event'; event: EventName; payload: unknown };
       if (data.type === 'result') {
         const waiter = pending.get(data.id);
         pending.delete(data.id);

@@ -5,7 +5,11 @@ import { useCommand } from '../hooks/use-command';
  * facts behind it and Apple's own pages for a forgotten Apple ID password. The restore and journey screens include it.
  */
 export function ActivationLockNote({ phoneId }: { phoneId: string }) {
-  const lock = useCommand('phone.activationLock', { phoneId }, { fallbackTitle: 'Lifeline could not ask the phone about Activation Lock.' });
+  const lock = useCommand(
+    'phone.activationLock',
+    { phoneId },
+    { fallbackTitle: 'Lifeline could not ask the phone about Activation Lock.' },
+  );
   const headingId = `activation-lock-${phoneId}`;
   if (!lock.data) {
     return (

@@ -26,7 +26,12 @@ export function contentsWords(contents: BackupContents): string {
 export function BackupContentsLine({ backupId }: { backupId: string }) {
   const described = useCommand('backup.describe', { backupId }, { fallbackTitle: 'Lifeline could not count what this backup holds.' });
   if (described.problem) return <p className="backup-contents">{described.problem.title}</p>;
-  if (!described.data) return <p className="backup-contents" aria-busy="true">Counting what it holds…</p>;
+  if (!described.data)
+    return (
+      <p className="backup-contents" aria-busy="true">
+        Counting what it holds…
+      </p>
+    );
   const { contents } = described.data;
   const notes = LABELS.map(([key]) => contents[key].note).filter((note): note is string => note !== null);
   const unique = [...new Set(notes)];

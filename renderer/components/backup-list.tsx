@@ -14,13 +14,24 @@ export function formatDate(iso: string | null): string {
 
 /** The backups of one phone (or all) on this computer, asked again when `refresh` changes (e.g. a backup job's state). */
 export function useBackups(phoneId: string | null, refresh: RefreshKey = null): { backups: BackupSummary[] | null; error: string | null } {
-  const listing = useCommand('backup.list', phoneId ? { phoneId } : {}, { refreshOn: [refresh], fallbackTitle: 'Lifeline could not look for backups.' });
+  const listing = useCommand('backup.list', phoneId ? { phoneId } : {}, {
+    refreshOn: [refresh],
+    fallbackTitle: 'Lifeline could not look for backups.',
+  });
   if (listing.problem) return { backups: [], error: listing.problem.title };
   return { backups: listing.data?.backups ?? null, error: null };
 }
 
 /** `contents`: also count what each backup holds (photos, messages…), as the phone card does. */
-export function BackupList({ backups, headingLevel = 3, contents = false }: { backups: BackupSummary[]; headingLevel?: 2 | 3 | 4; contents?: boolean }) {
+export function BackupList({
+  backups,
+  headingLevel = 3,
+  contents = false,
+}: {
+  backups: BackupSummary[];
+  headingLevel?: 2 | 3 | 4;
+  contents?: boolean;
+}) {
   const Heading = `h${headingLevel}` as 'h2' | 'h3' | 'h4';
   return (
     <ul className="backup-list">
@@ -31,7 +42,8 @@ export function BackupList({ backups, headingLevel = 3, contents = false }: { ba
           </Heading>
           <p>
             {backup.modelName ?? backup.productType ?? 'Unknown model'}, iOS {backup.iosVersion ?? '?'} · {formatSize(backup.sizeBytes)} ·{' '}
-            {backup.complete ? 'complete' : 'incomplete'} · {backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'}
+            {backup.complete ? 'complete' : 'incomplete'} ·{' '}
+            {backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'}
           </p>
           {contents && <BackupContentsLine backupId={backup.id} />}
           <p className="backup-path">{backup.path}</p>

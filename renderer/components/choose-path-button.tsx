@@ -7,7 +7,15 @@ import { useLifelineApi } from '../store/use-lifeline';
  * "Choose…" beside a path field: the desktop app's native dialog (app.choosePath, answered by its shell). Shown only in
  * the Electron build; the browser build keeps the typed path field alone.
  */
-export function ChoosePathButton({ purpose, onChosen, label = 'Choose…' }: { purpose: PathPurpose; onChosen: (path: string) => void; label?: string }) {
+export function ChoosePathButton({
+  purpose,
+  onChosen,
+  label = 'Choose…',
+}: {
+  purpose: PathPurpose;
+  onChosen: (path: string) => void;
+  label?: string;
+}) {
   const api = useLifelineApi();
   const info = useCommand('app.info', {});
   const [open, setOpen] = useState(false);

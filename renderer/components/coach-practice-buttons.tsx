@@ -34,7 +34,9 @@ export function CoachPracticeButtons({ phone, onNote }: { phone: PracticePhone; 
     if (pressed) held.add(button);
     else held.delete(button);
     setDown(new Set(held));
-    void api.invoke('practice.button', { phoneId: phone.id, button, down: pressed }).catch(() => onNote('The practice phone did not take that button press.'));
+    void api
+      .invoke('practice.button', { phoneId: phone.id, button, down: pressed })
+      .catch(() => onNote('The practice phone did not take that button press.'));
   };
   const sendRef = useRef(send);
   useEffect(() => {
@@ -45,7 +47,8 @@ export function CoachPracticeButtons({ phone, onNote }: { phone: PracticePhone; 
     const available = new Set((phone.buttons ?? []).map((b) => b.button));
     const byCode = (code: string): PracticeButton | undefined =>
       (Object.keys(PRACTICE_KEYS) as PracticeButton[]).find((b) => PRACTICE_KEYS[b].code === code && available.has(b));
-    const typing = (target: EventTarget | null): boolean => target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+    const typing = (target: EventTarget | null): boolean =>
+      target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
     const onKeyDown = (event: KeyboardEvent): void => {
       const button = byCode(event.code);
       if (!button || event.repeat || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;

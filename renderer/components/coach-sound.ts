@@ -27,7 +27,10 @@ export function saveSoundPrefs(prefs: CoachSoundPrefs): void {
   store?.setItem(VOICE_KEY, prefs.voice ? 'on' : 'off');
 }
 
-type AudioContextLike = Pick<AudioContext, 'currentTime' | 'destination' | 'createOscillator' | 'createGain' | 'state' | 'resume' | 'close'>;
+type AudioContextLike = Pick<
+  AudioContext,
+  'currentTime' | 'destination' | 'createOscillator' | 'createGain' | 'state' | 'resume' | 'close'
+>;
 
 export class CoachSound {
   #context: AudioContextLike | null = null;

@@ -4,7 +4,8 @@ import { commandProblem } from '../hooks/use-command';
 import { useLifelineApi } from '../store/use-lifeline';
 import { ChoosePathButton } from './choose-path-button';
 
-type Step = { kind: 'closed' } | { kind: 'loading' } | { kind: 'review'; preview: DiagnosticsPreview } | { kind: 'saved'; saved: DiagnosticsExport };
+type Step =
+  { kind: 'closed' } | { kind: 'loading' } | { kind: 'review'; preview: DiagnosticsPreview } | { kind: 'saved'; saved: DiagnosticsExport };
 
 /**
  * "Export diagnostics": the person sees every file the zip will hold, with a redacted preview of each and what is
@@ -78,7 +79,15 @@ export function DiagnosticsDialog() {
             <form onSubmit={submit}>
               <ChoosePathButton purpose="diagnostics-zip" label="Save…" onChosen={save} />
               <label htmlFor="diagnostics-path">Or type the full path to save it as</label>
-              <input id="diagnostics-path" type="text" value={path} placeholder={`/Users/you/Desktop/${step.preview.suggestedName}`} onChange={(event) => setPath(event.target.value)} spellCheck={false} autoComplete="off" />
+              <input
+                id="diagnostics-path"
+                type="text"
+                value={path}
+                placeholder={`/Users/you/Desktop/${step.preview.suggestedName}`}
+                onChange={(event) => setPath(event.target.value)}
+                spellCheck={false}
+                autoComplete="off"
+              />
               <button type="submit" disabled={path.trim() === ''}>
                 Save
               </button>

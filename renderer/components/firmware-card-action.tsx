@@ -18,7 +18,9 @@ export function FirmwareCardAction({ phone }: { phone: Phone }) {
   const ready = readyFrom(status);
   const prepare = (): void => {
     setProblem(null);
-    api.invoke('firmware.prepare', { phoneId: phone.id }).catch((error: unknown) => setProblem(problemOf(error)?.title ?? 'That did not work.'));
+    api
+      .invoke('firmware.prepare', { phoneId: phone.id })
+      .catch((error: unknown) => setProblem(problemOf(error)?.title ?? 'That did not work.'));
   };
   return (
     <div className="firmware-card">

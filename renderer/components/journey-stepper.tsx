@@ -14,7 +14,12 @@ export function JourneyStepper({ step }: { step: JourneyStep }) {
         {JOURNEY_STEPS.map((id, index) => {
           const state: StepState = index < current ? 'done' : index === current ? 'current' : 'next';
           return (
-            <li key={id} className={`stepper-step stepper-${state}`} data-step={id} {...(state === 'current' ? { 'aria-current': 'step' as const } : {})}>
+            <li
+              key={id}
+              className={`stepper-step stepper-${state}`}
+              data-step={id}
+              {...(state === 'current' ? { 'aria-current': 'step' as const } : {})}
+            >
               <span className="stepper-dot" aria-hidden="true">
                 {state === 'done' ? '✓' : index + 1}
               </span>

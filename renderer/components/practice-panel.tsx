@@ -19,7 +19,9 @@ export function PracticePanel() {
 
   const act = (phone: PracticePhone, action: PracticeAction): void => {
     setProblem(null);
-    api.invoke('practice.act', { phoneId: phone.id, action }).catch((error: unknown) => setProblem(problemOf(error)?.title ?? 'That did not work.'));
+    api
+      .invoke('practice.act', { phoneId: phone.id, action })
+      .catch((error: unknown) => setProblem(problemOf(error)?.title ?? 'That did not work.'));
   };
 
   if (phones.length === 0) return null;

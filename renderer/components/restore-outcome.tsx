@@ -25,7 +25,9 @@ export function RestoreOutcome({
         {parsed.success && <p>The phone now has iOS {parsed.data.firmware.version}.</p>}
         <h3>What happens next on the phone</h3>
         <ul>{parsed.success && nextOnThePhone(parsed.data).map((step) => <li key={step}>{step}</li>)}</ul>
-        {parsed.success && parsed.data.choice === 'erase' && <NewPasscodeGuide iosVersion={parsed.data.firmware.version} productType={productType} />}
+        {parsed.success && parsed.data.choice === 'erase' && (
+          <NewPasscodeGuide iosVersion={parsed.data.firmware.version} productType={productType} />
+        )}
       </section>
     );
   }

@@ -24,7 +24,14 @@ type Answer<C extends CommandName> = { ask: string | null; data: CommandResponse
 
 /** Turns any rejection into the contract's Problem: the engine's own when it sent one, else `fallbackTitle`. */
 export function commandProblem(error: unknown, fallbackTitle: string): Problem {
-  return problemOf(error) ?? { code: 'renderer.unanswered', title: fallbackTitle, detail: error instanceof Error ? error.message : '', nextSteps: [] };
+  return (
+    problemOf(error) ?? {
+      code: 'renderer.unanswered',
+      title: fallbackTitle,
+      detail: error instanceof Error ? error.message : '',
+      nextSteps: [],
+    }
+  );
 }
 
 /**
@@ -55,7 +62,8 @@ export function useCommand<C extends CommandName>(
         if (live) setAnswer((last) => ({ ask, data, problem: null, revision: last.revision + 1 }));
       },
       (error: unknown) => {
-        if (live) setAnswer((last) => ({ ask, data: last.data, problem: commandProblem(error, fallbackTitle), revision: last.revision + 1 }));
+        if (live)
+          setAnswer((last) => ({ ask, data: last.data, problem: commandProblem(error, fallbackTitle), revision: last.revision + 1 }));
       },
     );
     return () => {
@@ -64,7 +72,17 @@ export function useCommand<C extends CommandName>(
   }, [api, command, ask, fallbackTitle]);
 
   const refetch = useCallback(() => setAsked((n) => n + 1), []);
-  const replace = useCallback((data: CommandResponse<C>) => setAnswer((last) => ({ ...last, data, problem: null, revision: last.revision + 1 })), []);
+  const replace = useCallback(
+    (data: CommandResponse<C>) => setAnswer((last) => ({ ...last, data, problem: null, revision: last.revision + 1 })),
+    [],
+  );
 
-  return { data: answer.data, problem: answer.problem, loading: ask !== null && answer.ask !== ask, revision: answer.revision, refetch, replace };
+  return {
+    data: answer.data,
+    problem: answer.problem,
+    loading: ask !== null && answer.ask !== ask,
+    revision: answer.revision,
+    refetch,
+    replace,
+  };
 }

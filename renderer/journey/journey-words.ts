@@ -27,10 +27,21 @@ export const WORKING_STATES: ReadonlySet<JourneyState> = new Set([
 ]);
 
 /** States that are a failure with a way forward. */
-export const FAILED_STATES: ReadonlySet<JourneyState> = new Set(['backupFailed', 'firmwareFailed', 'restoreFailed', 'dataFailed', 'coachMissed']);
+export const FAILED_STATES: ReadonlySet<JourneyState> = new Set([
+  'backupFailed',
+  'firmwareFailed',
+  'restoreFailed',
+  'dataFailed',
+  'coachMissed',
+]);
 
 /** Long steps the person may walk away from. */
-export const LEAVE_THE_COMPUTER_STATES: ReadonlySet<JourneyState> = new Set(['backingUp', 'preparingFirmware', 'restoring', 'restoringData']);
+export const LEAVE_THE_COMPUTER_STATES: ReadonlySet<JourneyState> = new Set([
+  'backingUp',
+  'preparingFirmware',
+  'restoring',
+  'restoringData',
+]);
 
 /** Actions that need something typed first: they are done on the phone's journey screen, never from a list. */
 const NEEDS_INPUT: ReadonlySet<JourneyAction['id']> = new Set(['confirmErase', 'checkPassword']);

@@ -56,8 +56,8 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
         <h2 id="backup-done-title">Backup complete</h2>
         {parsed.success && (
           <p>
-            {parsed.data.files} files, {formatSize(parsed.data.bytes)}, in {Math.round(parsed.data.seconds)} s{parsed.data.encrypted ? ' (encrypted by the phone)' : ''}. Saved in{' '}
-            <span className="backup-path">{parsed.data.path}</span>
+            {parsed.data.files} files, {formatSize(parsed.data.bytes)}, in {Math.round(parsed.data.seconds)} s
+            {parsed.data.encrypted ? ' (encrypted by the phone)' : ''}. Saved in <span className="backup-path">{parsed.data.path}</span>
           </p>
         )}
       </section>
@@ -84,7 +84,9 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
   const percent = progress?.fraction === null || progress?.fraction === undefined ? null : Math.floor(progress.fraction * 100);
   const details = [
     progress?.filesDone !== undefined ? `${progress.filesDone} files` : null,
-    progress?.bytesDone !== undefined ? `${formatSize(progress.bytesDone)}${progress.bytesTotal ? ` of ${formatSize(progress.bytesTotal)}` : ''}` : null,
+    progress?.bytesDone !== undefined
+      ? `${formatSize(progress.bytesDone)}${progress.bytesTotal ? ` of ${formatSize(progress.bytesTotal)}` : ''}`
+      : null,
     progress?.bytesPerSecond ? `${(progress.bytesPerSecond / 1e6).toFixed(1)} MB/s` : null,
     formatEta(progress?.etaSeconds),
   ].filter((part): part is string => part !== null);
@@ -118,7 +120,14 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
           <details>
             <summary>Save somewhere else</summary>
             <label htmlFor="backup-folder">Folder for the backup (full path; leave empty for the standard backup folder)</label>
-            <input id="backup-folder" type="text" value={folder} onChange={(event) => setFolder(event.target.value)} spellCheck={false} autoComplete="off" />
+            <input
+              id="backup-folder"
+              type="text"
+              value={folder}
+              onChange={(event) => setFolder(event.target.value)}
+              spellCheck={false}
+              autoComplete="off"
+            />
             <ChoosePathButton purpose="backup-folder" onChosen={setFolder} />
           </details>
           <button type="button" className="primary" onClick={start}>

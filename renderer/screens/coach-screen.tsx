@@ -96,11 +96,15 @@ export function CoachScreen({ phoneId, intent }: { phoneId: string | null; inten
       )}
       {inBackground && running && <p role="note">This window is in the background. The countdown keeps time and the beeps still play.</p>}
 
-      {phone?.mode === 'recovery' && phone.connected && !running && <CoachExitRecovery busy={shortcutBusy} onExit={() => startShortcut('exit')} />}
+      {phone?.mode === 'recovery' && phone.connected && !running && (
+        <CoachExitRecovery busy={shortcutBusy} onExit={() => startShortcut('exit')} />
+      )}
       {shortcut && <CoachShortcutResult shortcut={shortcut} />}
 
       {!running && phone?.connected && <CoachGoalPicker phone={phone} goal={goalNow} onGoal={setGoal} />}
-      {!running && phone?.mode === 'normal' && phone.connected && <CoachEnterRecovery phone={phone} busy={shortcutBusy} onEnter={() => startShortcut('enter')} />}
+      {!running && phone?.mode === 'normal' && phone.connected && (
+        <CoachEnterRecovery phone={phone} busy={shortcutBusy} onEnter={() => startShortcut('enter')} />
+      )}
 
       {problem && (
         <p role="alert" className="coach-problem">

@@ -12,12 +12,18 @@ export function ConnectScreen() {
   const engine = useLifeline((s) => s.engine);
 
   const status =
-    engine === 'connecting' ? 'Starting Lifeline…' : engine === 'lost' ? 'Lost contact with the Lifeline engine. Reconnecting…' : announcePhones(phones);
+    engine === 'connecting'
+      ? 'Starting Lifeline…'
+      : engine === 'lost'
+        ? 'Lost contact with the Lifeline engine. Reconnecting…'
+        : announcePhones(phones);
 
   return (
     <main className="screen" aria-labelledby="connect-title">
       <h1 id="connect-title">Connect your iPhone</h1>
-      <p className="lead">Plug your iPhone into this computer with a USB cable. It can be locked, stuck on the Apple logo, or showing a computer and cable.</p>
+      <p className="lead">
+        Plug your iPhone into this computer with a USB cable. It can be locked, stuck on the Apple logo, or showing a computer and cable.
+      </p>
 
       {phones.length === 0 ? (
         <section className="waiting" aria-labelledby="waiting-title">
@@ -42,7 +48,12 @@ export function ConnectScreen() {
       )}
 
       {host?.usbmux.state === 'unavailable' && (
-        <HostNotice id="usbmux-notice" title="Phones that are switched on can't be seen yet" detail={host.usbmux.detail} fix={host.usbmux.fix} />
+        <HostNotice
+          id="usbmux-notice"
+          title="Phones that are switched on can't be seen yet"
+          detail={host.usbmux.detail}
+          fix={host.usbmux.fix}
+        />
       )}
       {host?.usb.state === 'unavailable' && (
         <HostNotice

@@ -18,11 +18,12 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
   const store = useLifelineStore();
   const phone = useLifeline((s) => s.phones.find((p) => p.id === phoneId) ?? null);
   const job = useLifeline((s) => runningFirmwareJob(s.jobs, phoneId));
-  const lastOutcome = useLifeline((s) =>
-    Object.values(s.jobs)
-      .filter((j) => j.phoneId === phoneId && j.kind.startsWith('firmware.') && j.state !== 'running')
-      .sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''))
-      .at(-1) ?? null,
+  const lastOutcome = useLifeline(
+    (s) =>
+      Object.values(s.jobs)
+        .filter((j) => j.phoneId === phoneId && j.kind.startsWith('firmware.') && j.state !== 'running')
+        .sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''))
+        .at(-1) ?? null,
   );
   const productType = phone?.model.productType ?? null;
   const boardConfig = phone?.model.boardConfig ?? null;
@@ -51,8 +52,12 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
   };
 
   const outcome =
-    lastOutcome?.state === 'failed' || lastOutcome?.state === 'interrupted' ? `${lastOutcome.problem?.title ?? 'It did not work'}. ${lastOutcome.problem?.detail ?? ''}` : lastOutcome?.state === 'cancelled' ? 'Stopped. What was downloaded is kept.' : '';
-  const announcement = job ? describeProgress(job.progress) : ready ? describeReady(ready) : problem ?? outcome;
+    lastOutcome?.state === 'failed' || lastOutcome?.state === 'interrupted'
+      ? `${lastOutcome.problem?.title ?? 'It did not work'}. ${lastOutcome.problem?.detail ?? ''}`
+      : lastOutcome?.state === 'cancelled'
+        ? 'Stopped. What was downloaded is kept.'
+        : '';
+  const announcement = job ? describeProgress(job.progress) : ready ? describeReady(ready) : (problem ?? outcome);
   const fraction = job?.progress?.fraction ?? null;
 
   return (
@@ -61,14 +66,21 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
       <button type="button" onClick={() => navigate(store, HOME)}>
         Back to phones
       </button>
-      <p className="lead">A restore needs Apple’s firmware for this exact iPhone. Lifeline gets it ready and checks it before you are asked to press any buttons.</p>
+      <p className="lead">
+        A restore needs Apple’s firmware for this exact iPhone. Lifeline gets it ready and checks it before you are asked to press any
+        buttons.
+      </p>
 
       <section className="firmware-panel" aria-labelledby="firmware-now">
         <h2 id="firmware-now">On this computer</h2>
         {job ? (
           <>
             <p>{describeProgress(job.progress)}</p>
-            {fraction === null ? <progress aria-label="Firmware progress" /> : <progress aria-label="Firmware progress" max={1} value={fraction} />}
+            {fraction === null ? (
+              <progress aria-label="Firmware progress" />
+            ) : (
+              <progress aria-label="Firmware progress" max={1} value={fraction} />
+            )}
             <button type="button" onClick={cancel}>
               Stop
             </button>
@@ -105,7 +117,8 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
             <ul className="firmware-list">
               {list.entries.map((entry) => (
                 <li key={entry.build}>
-                  iOS {entry.version} ({entry.build}) — {entry.signed === true ? 'signed' : entry.signed === false ? 'no longer signed' : 'signing not known'}, {gb(entry.size)}
+                  iOS {entry.version} ({entry.build}) —{' '}
+                  {entry.signed === true ? 'signed' : entry.signed === false ? 'no longer signed' : 'signing not known'}, {gb(entry.size)}
                   {list.latest?.build === entry.build ? ' — recommended' : ''}
                 </li>
               ))}
@@ -126,7 +139,13 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
         {/* The engine reads the file by path: the browser build asks for it; the desktop app also offers its native file dialog. */}
         <form onSubmit={submitLocal}>
           <label htmlFor="firmware-local-path">Full path of the .ipsw file on this computer</label>
-          <input id="firmware-local-path" type="text" value={localPath} onChange={(event) => setLocalPath(event.target.value)} placeholder="/Users/you/Downloads/iPhone_4.0_64bit_12.5.8_Restore.ipsw" />
+          <input
+            id="firmware-local-path"
+            type="text"
+            value={localPath}
+            onChange={(event) => setLocalPath(event.target.value)}
+            placeholder="/Users/you/Downloads/iPhone_4.0_64bit_12.5.8_Restore.ipsw"
+          />
           <ChoosePathButton purpose="ipsw" onChosen={setLocalPath} />
           <button type="submit" disabled={job !== null || localPath.trim() === ''}>
             Check and use this file

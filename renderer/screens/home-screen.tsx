@@ -18,7 +18,12 @@ function HostNotices() {
   return (
     <>
       {host.usbmux.state === 'unavailable' && (
-        <HostNotice id="usbmux-notice" title="Phones that are switched on can't be seen yet" detail={host.usbmux.detail} fix={host.usbmux.fix} />
+        <HostNotice
+          id="usbmux-notice"
+          title="Phones that are switched on can't be seen yet"
+          detail={host.usbmux.detail}
+          fix={host.usbmux.fix}
+        />
       )}
       {host.usb.state === 'unavailable' && (
         <HostNotice
@@ -63,7 +68,11 @@ export function HomeScreen() {
   const empty = list.length === 0 && without.length === 0;
 
   const status =
-    engine === 'connecting' ? 'Starting Lifeline…' : engine === 'lost' ? 'Lost contact with the Lifeline engine. Reconnecting…' : announcePhones(phones);
+    engine === 'connecting'
+      ? 'Starting Lifeline…'
+      : engine === 'lost'
+        ? 'Lost contact with the Lifeline engine. Reconnecting…'
+        : announcePhones(phones);
 
   const tools = (
     <ul className="quiet-actions" aria-label="More">

@@ -77,18 +77,21 @@ export function JourneyScreen({ phoneId }: { phoneId: string }) {
   }
 
   const finish = (): void => {
-    void api.invoke('journey.forget', { phoneId }).then(
-      ({ forgotten }) => {
-        if (forgotten) dropJourney(store, phoneId);
-        home();
-      },
-      home,
-    );
+    void api.invoke('journey.forget', { phoneId }).then(({ forgotten }) => {
+      if (forgotten) dropJourney(store, phoneId);
+      home();
+    }, home);
   };
   const counting = journey.state === 'coaching';
   return (
     <div className={`journey-layout${counting ? ' journey-counting' : ''}`} data-state={journey.state}>
-      <PhoneStrip name={journey.name} modelName={journey.modelName} mode={journey.mode} connected={journey.connected} safety={journey.safety}>
+      <PhoneStrip
+        name={journey.name}
+        modelName={journey.modelName}
+        mode={journey.mode}
+        connected={journey.connected}
+        safety={journey.safety}
+      >
         <button type="button" className="link-button" onClick={home}>
           All phones
         </button>

@@ -30,7 +30,9 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
   });
   const [name] = useState(() => seenName ?? 'the phone');
   const productType = useLifeline((s) => s.phones.find((p) => p.id === phoneId)?.model.productType ?? null);
-  const modelKnown = useLifeline((s) => s.phones.some((p) => p.id === phoneId && p.model.productType !== null && p.model.boardConfig !== null));
+  const modelKnown = useLifeline((s) =>
+    s.phones.some((p) => p.id === phoneId && p.model.productType !== null && p.model.boardConfig !== null),
+  );
   const state = useJobState(job);
   const problem = useLifeline((s) => (job ? (s.jobs[job]?.problem ?? null) : null));
   const result = useLifeline((s) => (job ? s.jobs[job]?.result : undefined));
@@ -88,7 +90,13 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
           </p>
           {confirming && choice === 'erase' && <ActivationLockNote phoneId={phoneId} />}
           {confirming && choice ? (
-            <RestoreConfirm choice={choice} phoneName={name} starting={starting} onConfirm={() => start(choice)} onBack={() => setConfirming(false)} />
+            <RestoreConfirm
+              choice={choice}
+              phoneName={name}
+              starting={starting}
+              onConfirm={() => start(choice)}
+              onBack={() => setConfirming(false)}
+            />
           ) : (
             <>
               <RestoreChoicePicker choice={choice} onChoose={setChoice} />

@@ -71,7 +71,12 @@ export function startLifelineFeed(api: LifelineApi, store: LifelineStore): { ref
       (journeyList) => store.setState({ journeys: Object.fromEntries(journeyList.map((journey) => [journey.phoneId, journey])) }),
       () => undefined,
     );
-    void Promise.all([api.invoke('app.info', {}), api.invoke('devices.list', {}), api.invoke('host.status', {}), api.invoke('jobs.list', {})])
+    void Promise.all([
+      api.invoke('app.info', {}),
+      api.invoke('devices.list', {}),
+      api.invoke('host.status', {}),
+      api.invoke('jobs.list', {}),
+    ])
       .then(([appInfo, phones, host, jobList]) => {
         store.setState({ appInfo, phones, host, jobs: Object.fromEntries(jobList.map((job) => [job.job, job])), engine: 'connected' });
         refreshPractice();

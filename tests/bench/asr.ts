@@ -33,7 +33,9 @@ const sampler = setInterval(() => {
   if (sampling) peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 20);
 
-const phone = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'asr-phone.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const phone = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'asr-phone.ts')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const first = await new Promise<string>((resolve, reject) => {
   createInterface({ input: phone.stdout! }).once('line', resolve);
   phone.once('exit', (code) => reject(new Error(`bench phone exited (${code})`)));

@@ -47,9 +47,13 @@ await writeFile(
 const simNodeArgs = (process.env.BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // A UNIX socket, like usbmuxd on Linux and macOS (TCP loopback costs both hosts more per byte).
 const listen = process.platform === 'win32' ? '127.0.0.1:0' : `UNIX:${join(work, 'usbmuxd.sock')}`;
-const sim = spawn(process.execPath, [...simNodeArgs, '--import', 'tsx', 'main/sim/sim-cli.ts', '--scenario', scenarioPath, '--listen', listen, '--json'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const sim = spawn(
+  process.execPath,
+  [...simNodeArgs, '--import', 'tsx', 'main/sim/sim-cli.ts', '--scenario', scenarioPath, '--listen', listen, '--json'],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const first = await new Promise<string>((resolve, reject) => {
   const lines = createInterface({ input: sim.stdout! });
   lines.once('line', resolve);
@@ -139,7 +143,8 @@ try {
       times[side.name].push(seconds);
       if (side.name !== 'peer') cpu[side.name].push((used.user + used.system) / 1e6);
       if (phoneBefore !== undefined && phoneAfter !== undefined) phoneCpu[side.name].push(phoneAfter - phoneBefore);
-      const phoneText = phoneBefore !== undefined && phoneAfter !== undefined ? `, phone CPU ${(phoneAfter - phoneBefore).toFixed(1)} s` : '';
+      const phoneText =
+        phoneBefore !== undefined && phoneAfter !== undefined ? `, phone CPU ${(phoneAfter - phoneBefore).toFixed(1)} s` : '';
       const ownText = side.name === 'peer' ? '' : `, CPU ${((used.user + used.system) / 1e6).toFixed(1)} s`;
       console.error(`  run ${run + 1} ${side.name}: ${seconds.toFixed(2)} s${ownText}${phoneText}`);
     }
@@ -154,7 +159,8 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const rss = (peakRss / 1024 / 1024).toFixed(0);
 const mb = BYTES / 1e6;
 const label = `${FILES} files, ${(BYTES / 1024 ** 3).toFixed(2)} GiB, median of ${RUNS}`;
-const figures = (seconds: number): string => `${(mb / seconds).toFixed(1)} MB/s, ${(FILES / seconds).toFixed(0)} files/s (${seconds.toFixed(1)} s)`;
+const figures = (seconds: number): string =>
+  `${(mb / seconds).toFixed(1)} MB/s, ${(FILES / seconds).toFixed(0)} files/s (${seconds.toFixed(1)} s)`;
 const oursS = times.ours.length > 0 ? median(times.ours) : undefined;
 const peerS = times.peer.length > 0 ? median(times.peer) : undefined;
 const nullS = times.null.length > 0 ? median(times.null) : undefined;

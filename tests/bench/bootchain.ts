@@ -27,18 +27,34 @@ const ECID = 0x000a1b2c3d4e5f60n;
 const RUNS = 5;
 let peakRss = process.memoryUsage().rss;
 const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
-const ZERO = { dfuStatusPollMs: 1, goDelayMs: 0, ramdiskDelayMs: 0, disconnectMs: 5_000, reconnectMs: 5_000, discoveryMs: 5_000, restoreModeMs: 10_000 };
+const ZERO = {
+  dfuStatusPollMs: 1,
+  goDelayMs: 0,
+  ramdiskDelayMs: 0,
+  disconnectMs: 5_000,
+  reconnectMs: 5_000,
+  discoveryMs: 5_000,
+  restoreModeMs: 10_000,
+};
 
 const work = mkdtempSync(join(tmpdir(), 'lifeline-bench-bootchain-'));
 const tss = await startFakeTssServer();
-const ipsw = await writeSyntheticIpsw(work, { productTypes: ['iPhone6,1'], boards: [{ boardConfig: 'n51ap', cpid: 0x8960, bdid: 0 }], version: '12.5.7', build: '16H81', osBytes: 1024 });
+const ipsw = await writeSyntheticIpsw(work, {
+  productTypes: ['iPhone6,1'],
+  boards: [{ boardConfig: 'n51ap', cpid: 0x8960, bdid: 0 }],
+  version: '12.5.7',
+  build: '16H81',
+  osBytes: 1024,
+});
 const archive = await IpswArchive.open(ipsw.path);
 const manifest = await readBuildManifest(archive);
 const identity = selectIdentity(manifest, 'n51ap', 'Erase')!;
 const requestTicket = apTicketRequester(identity, { ecid: ECID, chipId: 0x8960, boardId: 0 }, { url: tss.url, attempts: 1 });
 
 async function dfuPhone() {
-  const sim = await startSimulator({ phones: [{ model: { productType: 'iPhone6,1' }, mode: 'dfu', ecid: `0x${ECID.toString(16)}`, timeFactor: 0.000001 }] });
+  const sim = await startSimulator({
+    phones: [{ model: { productType: 'iPhone6,1' }, mode: 'dfu', ecid: `0x${ECID.toString(16)}`, timeFactor: 0.000001 }],
+  });
   const hardware = sim.phones[0]!.hardware;
   hardware.ticketKey = tss.key.publicKey;
   const bus = new SimUsbBus([hardware]);
@@ -77,7 +93,14 @@ try {
   const server = await SimUsbipServer.start({ bus });
   const ticket = await requestTicket({ apNonce: hardware.apNonce });
   const irecovery = (args: string[]): Promise<void> =>
-    new Promise((resolve) => execFile('irecovery', args, { timeout: 30_000, env: { ...process.env, LIBUSB_USBIP_SERVER: server.address, LD_LIBRARY_PATH: shimDir } }, () => resolve()));
+    new Promise((resolve) =>
+      execFile(
+        'irecovery',
+        args,
+        { timeout: 30_000, env: { ...process.env, LIBUSB_USBIP_SERVER: server.address, LD_LIBRARY_PATH: shimDir } },
+        () => resolve(),
+      ),
+    );
   for (const step of planBootChain(identity)) {
     const img4 = personalise(await archive.readSmall(step.component.path!, 1 << 24), step.tag, ticket).img4;
     const file = join(work, `${step.stage}-${step.component.name}.img4`);
@@ -90,11 +113,16 @@ try {
       await irecovery(['-f', file]);
       for (const line of step.before ?? []) await irecovery(['-c', line]);
       await irecovery(['-c', step.command ?? 'firmware']);
-      if (step.stage === 'ibec') while (!(hardware.mode === 'recovery' && hardware.iBootStage === 'ibec')) await new Promise((r) => setTimeout(r, 2));
+      if (step.stage === 'ibec')
+        while (!(hardware.mode === 'recovery' && hardware.iBootStage === 'ibec')) await new Promise((r) => setTimeout(r, 2));
     }
     peer.set(step.stage, (peer.get(step.stage) ?? 0) + performance.now() - start);
   }
-  if (!hardware.bootRecords.every((r) => r.verdict.ok)) peerNote = ` (the phone rejected ${hardware.bootRecords.filter((r) => !r.verdict.ok).map((r) => r.command).join(', ')} in the peer walk)`;
+  if (!hardware.bootRecords.every((r) => r.verdict.ok))
+    peerNote = ` (the phone rejected ${hardware.bootRecords
+      .filter((r) => !r.verdict.ok)
+      .map((r) => r.command)
+      .join(', ')} in the peer walk)`;
   await server.close();
   bus.close();
   await sim.close();
@@ -107,10 +135,14 @@ const rssMb = (peakRss / 1024 / 1024).toFixed(0);
 for (const stage of stages) {
   const o = median(ours.get(stage)!);
   const p = peer.get(stage);
-  console.log(`bootchain ${stage}: ours ${o.toFixed(1)} ms, peer ${p === undefined ? 'n/a' : `${p.toFixed(1)} ms`}, ratio ${p ? (o / p).toFixed(2) : 'n/a'}, peak RSS ${rssMb} MB`);
+  console.log(
+    `bootchain ${stage}: ours ${o.toFixed(1)} ms, peer ${p === undefined ? 'n/a' : `${p.toFixed(1)} ms`}, ratio ${p ? (o / p).toFixed(2) : 'n/a'}, peak RSS ${rssMb} MB`,
+  );
 }
 const peerTotal = [...peer.values()].reduce((a, b) => a + b, 0);
-console.log(`bootchain DFU→bootx: ours ${oursTotal.toFixed(1)} ms, peer ${peer.size ? `${peerTotal.toFixed(1)} ms` : 'n/a'}, ratio ${peer.size ? (oursTotal / peerTotal).toFixed(2) : 'n/a'}, peak RSS ${rssMb} MB${peerNote}`);
+console.log(
+  `bootchain DFU→bootx: ours ${oursTotal.toFixed(1)} ms, peer ${peer.size ? `${peerTotal.toFixed(1)} ms` : 'n/a'}, ratio ${peer.size ? (oursTotal / peerTotal).toFixed(2) : 'n/a'}, peak RSS ${rssMb} MB${peerNote}`,
+);
 archive.close();
 await tss.close();
 rmSync(work, { recursive: true, force: true });

@@ -34,10 +34,24 @@ function percentile(values: number[], p: number): number {
 }
 
 const host = await startPracticeHost({
-  phones: [{ seed: 'bench-detect', model: { productType: 'iPhone6,1' }, ios: '12.5.8', trusted: true, timeFactor: 0.01, filesystem: { fileCount: 10, totalBytes: 10_000 } }],
+  phones: [
+    {
+      seed: 'bench-detect',
+      model: { productType: 'iPhone6,1' },
+      ios: '12.5.8',
+      trusted: true,
+      timeFactor: 0.01,
+      filesystem: { fileCount: 10, totalBytes: 10_000 },
+    },
+  ],
 });
 const phone = host.sim.phones[0]!;
-const registry = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, reconnectGraceMs: 60_000, initialBackoffMs: 20 });
+const registry = await startHostRegistry({
+  usb: host.usb,
+  usbmuxAddress: host.usbmuxAddress,
+  reconnectGraceMs: 60_000,
+  initialBackoffMs: 20,
+});
 const engine = new Engine({ version: 'bench', phones: registry });
 const bridge = await startWebBridge({ engine });
 
@@ -75,7 +89,9 @@ const peerTool = whichTool('idevice_id');
 async function peerSees(present: boolean, timeoutMs = 10_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const { stdout } = await run(peerTool!, ['-l'], { env: { ...process.env, USBMUXD_SOCKET_ADDRESS: host.sim.address } }).catch(() => ({ stdout: '' }));
+    const { stdout } = await run(peerTool!, ['-l'], { env: { ...process.env, USBMUXD_SOCKET_ADDRESS: host.sim.address } }).catch(() => ({
+      stdout: '',
+    }));
     if (stdout.includes(phone.udid) === present) return performance.now();
   }
   throw new Error('peer never saw the expected state');
@@ -91,7 +107,10 @@ async function exitRecovery(): Promise<void> {
   if (!device) return;
   await device.open();
   for (const line of ['setenv auto-boot true', 'saveenv', 'reboot']) {
-    await device.controlTransferOut({ requestType: 'vendor', recipient: 'device', request: 0, value: 0, index: 0 }, new TextEncoder().encode(`${line}\0`));
+    await device.controlTransferOut(
+      { requestType: 'vendor', recipient: 'device', request: 0, value: 0, index: 0 },
+      new TextEncoder().encode(`${line}\0`),
+    );
   }
 }
 
@@ -153,7 +172,12 @@ const appleDriver = await FakeAppleDriver.start({
 });
 const appleBus = new AppleDriverBus({ loadApi: async () => appleDriver });
 await appleBus.start();
-const windowsRegistry = await startHostRegistry({ usb: appleBus, usbmuxAddress: host.usbmuxAddress, reconnectGraceMs: 60_000, initialBackoffMs: 20 });
+const windowsRegistry = await startHostRegistry({
+  usb: appleBus,
+  usbmuxAddress: host.usbmuxAddress,
+  reconnectGraceMs: 60_000,
+  initialBackoffMs: 20,
+});
 function registryShows(check: (phones: Phone[]) => boolean, timeoutMs = 10_000): Promise<number> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
@@ -188,13 +212,23 @@ const line = (name: string, ours: number[], peer: number[] | null): string => {
   const o95 = percentile(ours, 95);
   const verdict = o95 < TARGET_P95_MS ? 'meets' : 'MISSES';
   const p50 = peer ? percentile(peer, 50) : NaN;
-  const peerText = !peer ? 'peer n/a (no Windows peer here)' : peerTool ? `peer ${p50.toFixed(1)} ms p50 (idevice_id -l), ratio ${(o50 / p50).toFixed(2)}` : 'peer n/a (idevice_id not installed)';
+  const peerText = !peer
+    ? 'peer n/a (no Windows peer here)'
+    : peerTool
+      ? `peer ${p50.toFixed(1)} ms p50 (idevice_id -l), ratio ${(o50 / p50).toFixed(2)}`
+      : 'peer n/a (idevice_id not installed)';
   return `${name}: ours p50 ${o50.toFixed(1)} ms p95 ${o95.toFixed(1)} ms (${verdict} the ${TARGET_P95_MS} ms p95 target), ${peerText}, peak RSS ${rssMb} MB`;
 };
 console.log(line(`detect attach→card (${RUNS} runs)`, attachOurs, attachPeer));
-console.log(line(`detect mode change→card (${RUNS} runs, from the recovery device on the bus; peer from usbmuxd's detach)`, modeOurs, modePeer));
 console.log(
-  line(`detect mode change→card through Apple's driver (${RUNS} runs, fake Windows PC, from SetupAPI listing the device; no peer)`, windowsModeOurs, null),
+  line(`detect mode change→card (${RUNS} runs, from the recovery device on the bus; peer from usbmuxd's detach)`, modeOurs, modePeer),
+);
+console.log(
+  line(
+    `detect mode change→card through Apple's driver (${RUNS} runs, fake Windows PC, from SetupAPI listing the device; no peer)`,
+    windowsModeOurs,
+    null,
+  ),
 );
 
 await windowsRegistry.close();

@@ -103,7 +103,9 @@ try {
   const rss = `peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (target < 150)`;
   const oursText = `ours ${rate(oursSeconds).toFixed(0)} MB/s (${oursSeconds.toFixed(1)} s, of which final fsync+rename ${flushSeconds.toFixed(2)} s)`;
   if (peerRuns.length === 0) {
-    console.log(`firmware download+verify (${gb} GB, median of ${RUNS}): ${oursText}, peer skipped (${!curl ? 'curl' : 'sha1sum'} not installed), ${rss}`);
+    console.log(
+      `firmware download+verify (${gb} GB, median of ${RUNS}): ${oursText}, peer skipped (${!curl ? 'curl' : 'sha1sum'} not installed), ${rss}`,
+    );
   } else {
     const peerSeconds = median(peerRuns);
     console.log(

@@ -45,7 +45,8 @@ export async function nullBackup(usbmux: UsbmuxClient, deviceId: number, udid: s
   const stream = await usbmux.connect(deviceId, service.port);
   try {
     const channel = new PlistChannel(stream, { format: 'binary', maxBytes: MAX_FRAME_BYTES });
-    const receive = async (): Promise<{ name: string; args: readonly PlistValue[] }> => parseDeviceLinkMessage(await channel.receive({ timeoutMs: 60_000 }));
+    const receive = async (): Promise<{ name: string; args: readonly PlistValue[] }> =>
+      parseDeviceLinkMessage(await channel.receive({ timeoutMs: 60_000 }));
     const exchange = await receive();
     await channel.send(versionsOkMessage(Number(exchange.args[0])), 'binary');
     await receive(); // DLMessageDeviceReady
@@ -55,7 +56,12 @@ export async function nullBackup(usbmux: UsbmuxClient, deviceId: number, udid: s
     );
     await receive(); // Hello's answer
     await channel.send(
-      processMessage({ MessageName: MobileBackup2Message.Backup, TargetIdentifier: udid, SourceIdentifier: udid, Options: { ForceFullBackup: true } }),
+      processMessage({
+        MessageName: MobileBackup2Message.Backup,
+        TargetIdentifier: udid,
+        SourceIdentifier: udid,
+        Options: { ForceFullBackup: true },
+      }),
       'binary',
     );
     const result = await skipBackupStream(stream, channel.reader.release());

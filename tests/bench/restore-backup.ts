@@ -27,7 +27,9 @@ const sampler = setInterval(() => {
 }, 20);
 
 const work = await mkdtemp(join(tmpdir(), 'lifeline-bench-restore-'));
-const phones = spawn(process.execPath, ['--import', 'tsx', 'tests/bench/backup-phones.ts', String(PHONES), String(FILES), String(BYTES)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const phones = spawn(process.execPath, ['--import', 'tsx', 'tests/bench/backup-phones.ts', String(PHONES), String(FILES), String(BYTES)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const first = await new Promise<string>((resolve, reject) => {
   createInterface({ input: phones.stdout! }).once('line', resolve);
   phones.once('exit', (code) => reject(new Error(`phones exited (${code})`)));
@@ -49,15 +51,21 @@ async function backUp(i: number): Promise<number> {
 
 async function ours(i: number): Promise<number> {
   const started = performance.now();
-  await restores.restore({ udid: udids[i]!, directory: dirs[i]!, options: { reboot: false } }, { signal: never, progress: () => undefined });
+  await restores.restore(
+    { udid: udids[i]!, directory: dirs[i]!, options: { reboot: false } },
+    { signal: never, progress: () => undefined },
+  );
   return (performance.now() - started) / 1000;
 }
 
 async function theirs(i: number): Promise<number> {
   const started = performance.now();
   const output = await new Promise<string>((resolve) =>
-    execFile(peer!, ['-u', udids[i]!, 'restore', '--system', '--no-reboot', dirs[i]!], { env: { ...process.env, USBMUXD_SOCKET_ADDRESS: address }, maxBuffer: 256 * 1024 * 1024 }, (_e, stdout, stderr) =>
-      resolve(`${stdout}${stderr}`),
+    execFile(
+      peer!,
+      ['-u', udids[i]!, 'restore', '--system', '--no-reboot', dirs[i]!],
+      { env: { ...process.env, USBMUXD_SOCKET_ADDRESS: address }, maxBuffer: 256 * 1024 * 1024 },
+      (_e, stdout, stderr) => resolve(`${stdout}${stderr}`),
     ),
   );
   if (!output.includes('Restore Successful.')) throw new Error(`idevicebackup2 restore failed:\n${output.slice(-2000)}`);
@@ -90,15 +98,23 @@ try {
   const oursS = median(oursTimes);
   if (peerTimes.length > 0) {
     const peerS = median(peerTimes);
-    console.log(`restore files/s (${label}): ours ${(FILES / oursS).toFixed(0)}, peer ${(FILES / peerS).toFixed(0)}, ratio ${(peerS / oursS).toFixed(2)}, peak RSS ${rss()} MB`);
-    console.log(`restore MB/s (${label}): ours ${(mb / oursS).toFixed(1)}, peer ${(mb / peerS).toFixed(1)}, ratio ${(peerS / oursS).toFixed(2)}, peak RSS ${rss()} MB`);
+    console.log(
+      `restore files/s (${label}): ours ${(FILES / oursS).toFixed(0)}, peer ${(FILES / peerS).toFixed(0)}, ratio ${(peerS / oursS).toFixed(2)}, peak RSS ${rss()} MB`,
+    );
+    console.log(
+      `restore MB/s (${label}): ours ${(mb / oursS).toFixed(1)}, peer ${(mb / peerS).toFixed(1)}, ratio ${(peerS / oursS).toFixed(2)}, peak RSS ${rss()} MB`,
+    );
   } else {
     console.log(`restore MB/s (${label}): ours ${(mb / oursS).toFixed(1)}, peer n/a (idevicebackup2 not installed), peak RSS ${rss()} MB`);
   }
   // Each phone's speed among four at once, as a share of one phone alone (target ≥ 0.80).
   const shares = (solo: number, each: number[]): string => each.map((s) => (solo / s).toFixed(2)).join(', ');
-  console.log(`${PHONES} backups at once (${label} each): solo ${(mb / soloBackup).toFixed(1)} MB/s, each ${allBackups.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(soloBackup, allBackups)}, peak RSS ${rss()} MB`);
-  console.log(`${PHONES} restores at once (${label} each): solo ${(mb / oursS).toFixed(1)} MB/s, each ${allRestores.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(oursS, allRestores)}, peak RSS ${rss()} MB`);
+  console.log(
+    `${PHONES} backups at once (${label} each): solo ${(mb / soloBackup).toFixed(1)} MB/s, each ${allBackups.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(soloBackup, allBackups)}, peak RSS ${rss()} MB`,
+  );
+  console.log(
+    `${PHONES} restores at once (${label} each): solo ${(mb / oursS).toFixed(1)} MB/s, each ${allRestores.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(oursS, allRestores)}, peak RSS ${rss()} MB`,
+  );
 } finally {
   phones.kill('SIGINT');
   clearInterval(sampler);

@@ -66,7 +66,15 @@ async function peerRestoreSeconds(): Promise<number | string> {
     for (let run = 0; run < RUNS; run++) {
       const tss = await startFakeTssServer();
       cleanups.push(() => tss.close());
-      const result = await restoreWithIdevicerestore({ tool, shimDir, spec, phone: { timeFactor: 0.01, ...BENCH_PHONE }, tss, route: 'cydia', cleanups });
+      const result = await restoreWithIdevicerestore({
+        tool,
+        shimDir,
+        spec,
+        phone: { timeFactor: 0.01, ...BENCH_PHONE },
+        tss,
+        route: 'cydia',
+        cleanups,
+      });
       if (result.code !== 0 || result.record?.outcome !== 'finished')
         return `not measured: idevicerestore exited ${result.code} (${result.output.trim().split('\n').at(-1) ?? ''})`;
       seconds.push(result.wallMs / 1000);
@@ -139,9 +147,14 @@ async function restoreWallTime(peer: number | string, prepared: boolean): Promis
   }
   const peak = rss.stop();
   const ours = median(seconds);
-  const peerWords = typeof peer === 'string' ? `peer idevicerestore ${peer}` : `peer idevicerestore ${peer.toFixed(1)} s, ratio ${(ours / peer).toFixed(2)}`;
+  const peerWords =
+    typeof peer === 'string'
+      ? `peer idevicerestore ${peer}`
+      : `peer idevicerestore ${peer.toFixed(1)} s, ratio ${(ours / peer).toFixed(2)}`;
   const what = prepared ? 'firmware prepared first, as the peer gets the IPSW on disk' : 'ours fetches the IPSW, the peer gets it on disk';
-  console.log(`restore wall time (practice iPhone 5s, erase from DFU, ${what}, median of ${RUNS}): ours ${ours.toFixed(1)} s, ${peerWords}, peak RSS ${(peak / MiB).toFixed(0)} MB`);
+  console.log(
+    `restore wall time (practice iPhone 5s, erase from DFU, ${what}, median of ${RUNS}): ours ${ours.toFixed(1)} s, ${peerWords}, peak RSS ${(peak / MiB).toFixed(0)} MB`,
+  );
 }
 
 async function asrAgainstRawSocket(): Promise<void> {
@@ -155,7 +168,9 @@ async function asrAgainstRawSocket(): Promise<void> {
 
 async function streamFromIpsw(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeline-bench-restore-'));
-  const phone = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'asr-phone.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const phone = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'asr-phone.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const first = await new Promise<string>((resolve, reject) => {
       createInterface({ input: phone.stdout! }).once('line', resolve);

@@ -19,7 +19,8 @@ export async function connectBridge(bridge: RunningBridge): Promise<BridgeClient
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   let nextId = 1;
   ws.on('message', (raw) => {
-    const data = JSON.parse(String(raw)) as { type: 'result'; id: number; envelope: Envelope<unknown> } | { type: 'event'; event: string; payload: unknown };
+    const data = JSON.parse(String(raw)) as
+      { type: 'result'; id: number; envelope: Envelope<unknown> } | { type: 'event'; event: string; payload: unknown };
     if (data.type === 'event') {
       for (const listener of listeners.get(data.event) ?? []) listener(data.payload);
       return;

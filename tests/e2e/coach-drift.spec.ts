@@ -28,7 +28,10 @@ function expectedChanges(plan: CoachPlan): Array<{ at: number; key: string }> {
 }
 
 async function currentPlan(): Promise<CoachPlan> {
-  const ws = new WebSocket(`ws://127.0.0.1:${bridge.origin.split(':').at(-1)}/bridge?token=${new URL(bridge.url).hash.split('token=')[1]}`, { origin: bridge.origin });
+  const ws = new WebSocket(
+    `ws://127.0.0.1:${bridge.origin.split(':').at(-1)}/bridge?token=${new URL(bridge.url).hash.split('token=')[1]}`,
+    { origin: bridge.origin },
+  );
   await new Promise((resolve) => ws.once('open', resolve));
   ws.send(JSON.stringify({ type: 'invoke', id: 1, command: 'coach.attempts', request: {} }));
   const reply = await new Promise<{ envelope: { ok: boolean; value: Array<{ plan: CoachPlan; state: string }> } }>((resolve) =>
@@ -76,6 +79,8 @@ test('the countdown stays within 50 ms of the plan over 20 s of real time', asyn
   // Drift: where the countdown stands at the end against where it stood at the start (medians absorb frame jitter).
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const drift = Math.abs(median(errors.slice(-5)) - median(errors.slice(0, 5)));
-  console.log(`[coach drift] ${pairs.length} changes over ${(span / 1000).toFixed(1)} s: drift ${drift.toFixed(1)} ms, worst single change ${Math.max(...errors.map(Math.abs)).toFixed(1)} ms`);
+  console.log(
+    `[coach drift] ${pairs.length} changes over ${(span / 1000).toFixed(1)} s: drift ${drift.toFixed(1)} ms, worst single change ${Math.max(...errors.map(Math.abs)).toFixed(1)} ms`,
+  );
   expect(drift).toBeLessThan(50);
 });

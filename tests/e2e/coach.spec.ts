@@ -25,7 +25,9 @@ const step = (page: Page, text: RegExp) => page.getByRole('heading', { level: 2,
 
 /** Waits for a step on every animation frame (locator polling backs off to 1 s, longer than a 10× step). */
 async function atStep(page: Page, id: string, text: RegExp): Promise<void> {
-  await page.waitForFunction((want) => document.querySelector('.coach-countdown')?.getAttribute('data-step') === want, id, { polling: 'raf' });
+  await page.waitForFunction((want) => document.querySelector('.coach-countdown')?.getAttribute('data-step') === want, id, {
+    polling: 'raf',
+  });
   await expect(step(page, text)).toBeVisible();
 }
 
@@ -34,11 +36,15 @@ test('practice run into DFU (assisted, iPhone 7): "Got it — let go", black scr
   await expect(page.getByText('Before you start')).toBeVisible();
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(step(page, /^Get ready/)).toBeVisible();
-  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'hold-both', null, { polling: 'raf' });
+  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'hold-both', null, {
+    polling: 'raf',
+  });
   await page.keyboard.down('KeyS');
   await page.keyboard.down('KeyD');
   await atStep(page, 'hold-both', /^Press and hold Side and Volume Down/);
-  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'hold-single', null, { polling: 'raf' });
+  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'hold-single', null, {
+    polling: 'raf',
+  });
   await page.keyboard.up('KeyS');
   await expect(page.getByRole('heading', { name: 'Got it — let go. The phone is in DFU mode.' })).toBeVisible();
   await expect(page.getByText('A black screen is normal in DFU', { exact: false })).toBeVisible();
@@ -51,11 +57,16 @@ test('practice run ending in recovery (Side never pressed at the restart): "Clos
   await page.goto(bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 7 (GSM)' });
   await expect(card.getByTestId('phone-mode')).toHaveText(/^DFU mode/);
-  await page.getByRole('listitem', { name: /iPhone 7 \(GSM\)/ }).getByRole('button', { name: 'Restart' }).click();
+  await page
+    .getByRole('listitem', { name: /iPhone 7 \(GSM\)/ })
+    .getByRole('button', { name: 'Restart' })
+    .click();
   await expect(card.getByTestId('phone-mode')).toHaveText('Recovery mode');
   await openCoach(page, 'iPhone 7 (GSM)', 'Get into DFU mode');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'hold-both', null, { polling: 'raf' });
+  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'hold-both', null, {
+    polling: 'raf',
+  });
   await page.keyboard.down('KeyD');
   await expect(page.getByRole('heading', { name: /^Close: the phone is in recovery mode/ })).toBeVisible();
   await expect(page.getByText(/Next time press Side and Volume Down before the countdown reaches 0/)).toBeVisible();

@@ -24,7 +24,10 @@ test('passes an axe accessibility check in light and dark themes', async ({ page
     await page.goto(bridge.url);
     await expect(page.getByRole('status')).toHaveText(/No iPhone connected yet/);
     const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-    expect(results.violations.map((v) => `${v.id}: ${v.help}`), colorScheme).toEqual([]);
+    expect(
+      results.violations.map((v) => `${v.id}: ${v.help}`),
+      colorScheme,
+    ).toEqual([]);
   }
 });
 

@@ -10,7 +10,9 @@ test.afterAll(() => {
   bridge.process.kill('SIGTERM');
 });
 
-test('“Get iOS ready” downloads and verifies the latest signed iOS, and the card says so before any button is pressed', async ({ page }) => {
+test('“Get iOS ready” downloads and verifies the latest signed iOS, and the card says so before any button is pressed', async ({
+  page,
+}) => {
   await page.goto(bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 5s (GSM)' });
   await card.getByRole('button', { name: 'Get iOS ready' }).click();
@@ -22,7 +24,12 @@ test('“Get iOS ready” downloads and verifies the latest signed iOS, and the 
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-    expect(results.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary ?? ""}`).join("; ")}`), colorScheme).toEqual([]);
+    expect(
+      results.violations.map(
+        (v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`).join('; ')}`,
+      ),
+      colorScheme,
+    ).toEqual([]);
   }
   await page.getByRole('button', { name: 'Back to phones' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Connect your iPhone' })).toBeVisible();

@@ -12,7 +12,11 @@ export async function onScreen(page: Page, state: JourneyState | RegExp, timeout
 }
 
 /** axe finds nothing on the page as it is now, in each colour scheme asked for (light last, where the page stays). */
-export async function expectAccessible(page: Page, label: string, schemes: readonly ('light' | 'dark')[] = ['dark', 'light']): Promise<void> {
+export async function expectAccessible(
+  page: Page,
+  label: string,
+  schemes: readonly ('light' | 'dark')[] = ['dark', 'light'],
+): Promise<void> {
   for (const colorScheme of schemes) {
     await page.emulateMedia({ colorScheme });
     const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();

@@ -32,7 +32,9 @@ test.afterAll(() => {
 });
 test.use({ viewport: { width: 1024, height: 700 } });
 
-test('a locked, trusted iPhone 5s: back up, iOS, confirm, recovery by software, restore, data back, new passcode, done', async ({ page }) => {
+test('a locked, trusted iPhone 5s: back up, iOS, confirm, recovery by software, restore, data back, new passcode, done', async ({
+  page,
+}) => {
   test.setTimeout(6 * 60_000);
   await page.goto(bridge.url);
   await openJourney(page, 'Practice iPhone 5s');
@@ -66,7 +68,10 @@ test('a locked, trusted iPhone 5s: back up, iOS, confirm, recovery by software, 
   await expect(page.locator('#journey-stage')).toContainText('From Mac or PC', { timeout: 120_000 });
   await expectAccessible(page, 'data-back', ['light']);
   await page.getByRole('button', { name: 'All phones', exact: true }).click();
-  await page.getByRole('listitem', { name: /^iPhone 5s/ }).getByRole('button', { name: 'Setup: choose “From Mac or PC”' }).click();
+  await page
+    .getByRole('listitem', { name: /^iPhone 5s/ })
+    .getByRole('button', { name: 'Setup: choose “From Mac or PC”' })
+    .click();
   await openJourney(page, 'Practice iPhone 5s');
 
   await onScreen(page, 'newPasscode', 180_000);
@@ -78,11 +83,22 @@ test('a locked, trusted iPhone 5s: back up, iOS, confirm, recovery by software, 
   await onScreen(page, 'done');
   await expect(page.getByRole('list', { name: 'What was done' })).toContainText(/came back from the backup from today/);
   await expectAccessible(page, 'done');
-  expect(trail.states).toEqual(['backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'newPasscode', 'done']);
+  expect(trail.states).toEqual([
+    'backingUp',
+    'preparingFirmware',
+    'confirmErase',
+    'enteringRecovery',
+    'restoring',
+    'restoringData',
+    'newPasscode',
+    'done',
+  ]);
   trail.stop();
 });
 
-test('a locked iPhone 12 that cannot be backed up: why, a plain warning, Activation Lock, the buttons into recovery, restore, new passcode, done', async ({ page }) => {
+test('a locked iPhone 12 that cannot be backed up: why, a plain warning, Activation Lock, the buttons into recovery, restore, new passcode, done', async ({
+  page,
+}) => {
   test.setTimeout(6 * 60_000);
   await page.goto(bridge.url);
   await openJourney(page, 'Practice iPhone 12');
@@ -113,7 +129,10 @@ test('a locked iPhone 12 that cannot be backed up: why, a plain warning, Activat
   await expectAccessible(page, 'coach-ready');
   await page.getByRole('button', { name: 'Start the countdown' }).click();
   await onScreen(page, 'coaching');
-  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'tap-volume-up', null, { polling: 'raf', timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('.coach-countdown')?.getAttribute('data-step') === 'tap-volume-up', null, {
+    polling: 'raf',
+    timeout: 60_000,
+  });
   // Volume Up tap, Volume Down tap, then hold Side: each started well inside the phone's window after the last.
   await page.keyboard.down('KeyU');
   await page.keyboard.up('KeyU');
@@ -131,6 +150,15 @@ test('a locked iPhone 12 that cannot be backed up: why, a plain warning, Activat
   await onScreen(page, 'done');
   await expect(page.getByRole('list', { name: 'What was done' })).toContainText('The phone was set up fresh, without a backup.');
   await expectAccessible(page, 'done-without-backup');
-  expect(trail.states).toEqual(['noBackupWarning', 'preparingFirmware', 'confirmErase', 'coachReady', 'coaching', 'restoring', 'newPasscode', 'done']);
+  expect(trail.states).toEqual([
+    'noBackupWarning',
+    'preparingFirmware',
+    'confirmErase',
+    'coachReady',
+    'coaching',
+    'restoring',
+    'newPasscode',
+    'done',
+  ]);
   trail.stop();
 });

@@ -26,7 +26,14 @@ let expectedSha256: string;
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'asr-loopback-'));
   const zipPath = path.join(work, 'synthetic.ipsw');
-  await writeZip(zipPath, [{ name: 'Restore.plist', data: Buffer.from('<plist/>') }, { name: OS_ENTRY, chunks: () => image.chunks() }], { zip64: true });
+  await writeZip(
+    zipPath,
+    [
+      { name: 'Restore.plist', data: Buffer.from('<plist/>') },
+      { name: OS_ENTRY, chunks: () => image.chunks() },
+    ],
+    { zip64: true },
+  );
   archive = await IpswArchive.open(zipPath);
   source = ipswEntryImageSource(archive, OS_ENTRY);
   expectedSha256 = image.sha256();
@@ -60,9 +67,20 @@ describe('ASR over a loopback TCP socket, image streamed from a zip entry', () =
     const report = await phone;
 
     expect(outcome).toMatchObject({ outcome: 'sent', bytesSent: IMAGE_BYTES, checksumChunks: true, oobRequests: 3 });
-    expect(report).toMatchObject({ outcome: 'received', bytesReceived: IMAGE_BYTES, chunksVerified: IMAGE_BYTES / 131072, digestMatches: true });
+    expect(report).toMatchObject({
+      outcome: 'received',
+      bytesReceived: IMAGE_BYTES,
+      chunksVerified: IMAGE_BYTES / 131072,
+      digestMatches: true,
+    });
     const answers = await Promise.all(
-      report.oobAnswers.map(async ({ offset, length }) => ({ offset, length, sha256: createHash('sha256').update(await image.readRange(offset, length)).digest('hex') })),
+      report.oobAnswers.map(async ({ offset, length }) => ({
+        offset,
+        length,
+        sha256: createHash('sha256')
+          .update(await image.readRange(offset, length))
+          .digest('hex'),
+      })),
     );
     expect(report.oobAnswers).toEqual(answers);
     expect(report.oobAnswers.map((a) => a.length)).toEqual([128000, 512, 512]);
@@ -100,7 +118,9 @@ describe('ASR over a loopback TCP socket, image streamed from a zip entry', () =
   });
 
   it('refuses a phone that asks for bytes beyond the image, and sends it none', async () => {
-    const { socket, phone } = await session({ faults: { badOobRequest: { Command: 'OOBData', 'OOB Length': 4096, 'OOB Offset': IMAGE_BYTES - 100 } } });
+    const { socket, phone } = await session({
+      faults: { badOobRequest: { Command: 'OOBData', 'OOB Length': 4096, 'OOB Offset': IMAGE_BYTES - 100 } },
+    });
     const client = await AsrClient.connect(socket);
     const error = await rejectionOf(() => client.sendImage(source));
 

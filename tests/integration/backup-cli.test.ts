@@ -46,7 +46,13 @@ describe('lifeline backup / lifeline backups (practice mode)', () => {
     expect(listing.backups[0]).not.toHaveProperty('udid');
     const shown = JSON.parse((await run(['--json', 'backups', '--dir', dir, '--show-ecid'])).out.join('')) as { backups: BackupSummary[] };
     expect(shown.backups[0]).toMatchObject({ phoneId: listing.backups[0]!.phoneId, udid: shown.backups[0]!.path.split('/').at(-1) });
-    expect(listing.backups[0]).toMatchObject({ deviceName: 'Practice iPhone 5s', modelName: 'iPhone 5s (GSM)', iosVersion: '12.5.8', complete: true, encrypted: false });
+    expect(listing.backups[0]).toMatchObject({
+      deviceName: 'Practice iPhone 5s',
+      modelName: 'iPhone 5s (GSM)',
+      iosVersion: '12.5.8',
+      complete: true,
+      encrypted: false,
+    });
     const prose = await run(['backups', '--dir', dir]);
     expect(prose.out.join('\n')).toContain('Practice iPhone 5s — iPhone 5s (GSM), iOS 12.5.8');
     expect(prose.out.join('\n')).toContain(`  …${shown.backups[0]!.udid.slice(-6)}  `);

@@ -23,15 +23,33 @@ describe('what a backup of the virtual iPhone holds, counted', () => {
     sim = await startSimulator({
       phones: [
         { seed: 'contents-plain', trusted: true, ios: '14.8', timeFactor: 0.01, filesystem },
-        { seed: 'contents-encrypted', trusted: true, ios: '14.8', backupEncryption: true, backupPassword: PASSWORD, timeFactor: 0.01, filesystem },
+        {
+          seed: 'contents-encrypted',
+          trusted: true,
+          ios: '14.8',
+          backupEncryption: true,
+          backupPassword: PASSWORD,
+          timeFactor: 0.01,
+          filesystem,
+        },
       ],
     });
-    const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+    const service = new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+    });
     const [plain, encrypted] = sim.phones;
     paths.plain = (await service.backup({ udid: plain!.udid }, { signal: new AbortController().signal, progress: () => undefined })).path;
-    paths.encrypted = (await service.backup({ udid: encrypted!.udid }, { signal: new AbortController().signal, progress: () => undefined })).path;
+    paths.encrypted = (
+      await service.backup({ udid: encrypted!.udid }, { signal: new AbortController().signal, progress: () => undefined })
+    ).path;
     // The apps are the phone's AppDomain-… domains, whatever the seed made of them.
-    expectedApps = new Set(virtualFilesystemOf(plain!).files().map((f) => f.domain).filter((d) => d.startsWith('AppDomain-'))).size;
+    expectedApps = new Set(
+      virtualFilesystemOf(plain!)
+        .files()
+        .map((f) => f.domain)
+        .filter((d) => d.startsWith('AppDomain-')),
+    ).size;
   });
 
   afterAll(async () => {
@@ -68,6 +86,8 @@ describe('what a backup of the virtual iPhone holds, counted', () => {
   });
 
   it('refuses a wrong password', async () => {
-    await expect(describeBackupContents(paths.encrypted, { password: 'not the password' })).rejects.toMatchObject({ kind: 'wrong-password' });
+    await expect(describeBackupContents(paths.encrypted, { password: 'not the password' })).rejects.toMatchObject({
+      kind: 'wrong-password',
+    });
   });
 });

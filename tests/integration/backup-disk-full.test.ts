@@ -47,16 +47,24 @@ describe.skipIf(reason !== null)(`the disk fills up in the middle of a backup${r
   let sim: Simulator;
   let dir: string;
   const service = (): BackupService =>
-    new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+    new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+    });
 
   beforeAll(async () => {
     small = mountSmallDisk() as { path: string; unmount: () => void };
     dir = await mkdtemp(join(small.path, 'backups-'));
-    sim = await startSimulator({ phones: [{ trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'disk-full', fileCount: 150, totalBytes: TOTAL_BYTES } }] });
+    sim = await startSimulator({
+      phones: [
+        { trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'disk-full', fileCount: 150, totalBytes: TOTAL_BYTES } },
+      ],
+    });
     const phone = sim.phones[0]!;
     await service().backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
     const fs = virtualFilesystemOf(phone);
-    for (const file of fs.files().slice(0, 10)) await fs.writeFile(file.domain, file.relativePath, Buffer.from(`changed ${file.relativePath}`));
+    for (const file of fs.files().slice(0, 10))
+      await fs.writeFile(file.domain, file.relativePath, Buffer.from(`changed ${file.relativePath}`));
   });
 
   afterAll(async () => {

@@ -31,10 +31,22 @@ describe('an encrypted backup of the virtual iPhone made by Lifeline, opened and
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-encrypted-'));
     sim = await startSimulator({
-      phones: [{ trusted: true, ios: '14.8', backupEncryption: true, backupPassword: PASSWORD, timeFactor: 0.01, filesystem: { seed: 'encrypted-backup', fileCount: 80, totalBytes: 2 * 1024 * 1024 } }],
+      phones: [
+        {
+          trusted: true,
+          ios: '14.8',
+          backupEncryption: true,
+          backupPassword: PASSWORD,
+          timeFactor: 0.01,
+          filesystem: { seed: 'encrypted-backup', fileCount: 80, totalBytes: 2 * 1024 * 1024 },
+        },
+      ],
     });
     const phone = sim.phones[0]!;
-    const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+    const service = new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+    });
     const result = await service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
     expect(result.encrypted).toBe(true);
     backupPath = result.path;
@@ -60,7 +72,12 @@ describe('an encrypted backup of the virtual iPhone made by Lifeline, opened and
     const backup = await openBackup(backupPath, { password: PASSWORD });
     expect(backup.encrypted).toBe(true);
     const files = backup.records.filter((r) => r.flags === 1);
-    expect(files.map((r) => `${r.domain}/${r.relativePath}`).sort()).toEqual(fs.files().map((f) => `${f.domain}/${f.relativePath}`).sort());
+    expect(files.map((r) => `${r.domain}/${r.relativePath}`).sort()).toEqual(
+      fs
+        .files()
+        .map((f) => `${f.domain}/${f.relativePath}`)
+        .sort(),
+    );
     expect(files.every((r) => r.encryptionKey?.length === 44 && (r.protectionClass === 1 || r.protectionClass === 3))).toBe(true);
     for (const record of files) expect(await hashChunks(backup.readFile(record))).toBe(await fs.contentHash(record.fileID));
   });
@@ -90,7 +107,9 @@ describe('an encrypted backup of the virtual iPhone made by Lifeline, opened and
 
   it('asks for the password without echo at a terminal, and refuses to guess without a terminal or a file', async () => {
     const questions: string[] = [];
-    const asked = await cli(['backups', 'check-password', backupId, '--dir', dir], { askSecret: async (q) => (questions.push(q), PASSWORD) });
+    const asked = await cli(['backups', 'check-password', backupId, '--dir', dir], {
+      askSecret: async (q) => (questions.push(q), PASSWORD),
+    });
     expect(asked.code).toBe(EXIT.ok);
     expect(questions).toEqual(['Backup password (not shown): ']);
     expect(asked.all).not.toContain(PASSWORD);
@@ -107,8 +126,17 @@ describe('an encrypted backup of the virtual iPhone made by Lifeline, opened and
 
     const plainDir = await mkdtemp(join(tmpdir(), 'lifeline-plain-'));
     try {
-      const phone = await sim.addPhone({ trusted: true, ios: '14.8', seed: 'plain-phone', timeFactor: 0.01, filesystem: { seed: 'plain', fileCount: 5, totalBytes: 5000 } });
-      const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: plainDir }, home: plainDir } });
+      const phone = await sim.addPhone({
+        trusted: true,
+        ios: '14.8',
+        seed: 'plain-phone',
+        timeFactor: 0.01,
+        filesystem: { seed: 'plain', fileCount: 5, totalBytes: 5000 },
+      });
+      const service = new BackupService({
+        usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+        locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: plainDir }, home: plainDir },
+      });
       const result = await service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
       expect(result.encrypted).toBe(false);
       expect((await openBackup(result.path)).records.filter((r) => r.flags === 1)).toHaveLength(5);

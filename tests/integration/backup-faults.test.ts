@@ -43,16 +43,23 @@ describe('a backup that fails at any point leaves the previous backup byte-ident
   let phone: VirtualIphone;
   let before: string;
   const service = (extra: ConstructorParameters<typeof BackupService>[0] = {}): BackupService =>
-    new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir }, ...extra });
+    new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+      ...extra,
+    });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-backup-faults-'));
-    sim = await startSimulator({ phones: [{ trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'faults', fileCount: 200, totalBytes: TOTAL_BYTES } }] });
+    sim = await startSimulator({
+      phones: [{ trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'faults', fileCount: 200, totalBytes: TOTAL_BYTES } }],
+    });
     phone = sim.phones[0]!;
     await service().backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
     // The phone changes, so a new backup would differ from the previous one.
     const fs = virtualFilesystemOf(phone);
-    for (const file of fs.files().slice(0, 20)) await fs.writeFile(file.domain, file.relativePath, Buffer.from(`changed ${file.relativePath}`));
+    for (const file of fs.files().slice(0, 20))
+      await fs.writeFile(file.domain, file.relativePath, Buffer.from(`changed ${file.relativePath}`));
     before = await treeDigest(dir);
   });
 
@@ -73,14 +80,21 @@ describe('a backup that fails at any point leaves the previous backup byte-ident
 
   it.each([0.1, 0.5, 0.9])('keeps the previous backup when the phone is unplugged at %d of the transfer', async (fraction) => {
     phone.faults.set({ unplugAfterBytes: Math.round(TOTAL_BYTES * fraction) });
-    const code = await outcomeOf(service().backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }));
+    const code = await outcomeOf(
+      service().backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }),
+    );
     expect(code).toBe('backup-phone-disconnected');
     expect(phone.hardware.plugged).toBe(false);
   });
 
   it('keeps the previous backup and says the phone stopped answering when its backup service stalls', async () => {
     phone.faults.set({ stallService: ['com.apple.mobilebackup2'] });
-    const code = await outcomeOf(service({ handshakeTimeoutMs: 300 }).backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }));
+    const code = await outcomeOf(
+      service({ handshakeTimeoutMs: 300 }).backup(
+        { udid: phone.udid },
+        { signal: new AbortController().signal, progress: () => undefined },
+      ),
+    );
     expect(code).toBe('backup-phone-stopped-answering');
   });
 
@@ -101,13 +115,20 @@ describe('a backup that fails at any point leaves the previous backup byte-ident
   });
 
   it('refuses to start when the backup folder lacks the space the phone holds', async () => {
-    const code = await outcomeOf(service({ freeSpace: async () => 1024 * 1024 }).backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }));
+    const code = await outcomeOf(
+      service({ freeSpace: async () => 1024 * 1024 }).backup(
+        { udid: phone.udid },
+        { signal: new AbortController().signal, progress: () => undefined },
+      ),
+    );
     expect(code).toBe('backup-disk-full');
   });
 
   it('reports disk full when the phone finds too little space during the backup', async () => {
     phone.faults.set({ diskFull: true });
-    const code = await outcomeOf(service().backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }));
+    const code = await outcomeOf(
+      service().backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }),
+    );
     expect(code).toBe('backup-disk-full');
   });
 
@@ -115,7 +136,10 @@ describe('a backup that fails at any point leaves the previous backup byte-ident
     phone.faults.set({ unplugAfterBytes: Math.round(TOTAL_BYTES * 0.3) });
     const problem = await service()
       .backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined })
-      .then(() => null, (error: unknown) => problemOf(error));
+      .then(
+        () => null,
+        (error: unknown) => problemOf(error),
+      );
     expect(problem?.nextSteps).toContain('Your previous backup is unchanged.');
   });
 });
@@ -149,18 +173,27 @@ describe('a phone that names paths outside the backup folder is refused', () => 
           // The first backup is honest; the next one is made by a hostile phone.
           const honest = services.get('com.apple.mobilebackup2')!;
           const evil = hostileMobileBackup2(p, script, outcome);
-          services.set('com.apple.mobilebackup2', { name: honest.name, ssl: honest.ssl, serve: (stream) => (hostile ? evil.serve(stream) : honest.serve(stream)) });
+          services.set('com.apple.mobilebackup2', {
+            name: honest.name,
+            ssl: honest.ssl,
+            serve: (stream) => (hostile ? evil.serve(stream) : honest.serve(stream)),
+          });
           return services;
         },
       },
     });
     try {
       const phone = sim.phones[0]!;
-      const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: dir } });
+      const service = new BackupService({
+        usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+        locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: dir },
+      });
       await service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
       const previous = await treeDigest(root);
       hostile = true;
-      const code = await outcomeOf(service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }));
+      const code = await outcomeOf(
+        service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }),
+      );
       expect(code).toBe('backup-unsafe-path');
       expect(await treeDigest(root)).toBe(previous);
       expect(existsSync(join(dir, escapeName))).toBe(false);
@@ -192,8 +225,14 @@ describe('a phone that names paths outside the backup folder is refused', () => 
       },
     });
     try {
-      const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, idleTimeoutMs: 300, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
-      const code = await outcomeOf(service.backup({ udid: sim.phones[0]!.udid }, { signal: new AbortController().signal, progress: () => undefined }));
+      const service = new BackupService({
+        usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+        idleTimeoutMs: 300,
+        locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+      });
+      const code = await outcomeOf(
+        service.backup({ udid: sim.phones[0]!.udid }, { signal: new AbortController().signal, progress: () => undefined }),
+      );
       expect(code).toBe('backup-phone-stopped-answering');
       expect(await readdir(dir)).toEqual([]);
     } finally {

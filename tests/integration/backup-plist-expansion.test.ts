@@ -24,12 +24,20 @@ function framed(body: Buffer): Buffer {
 }
 
 /** Runs `lifeline` in its own process; resolves when it exits, with its output and its peak RSS. */
-async function runCli(args: string[], env: Record<string, string>, peakRssFile: string): Promise<{ code: number | null; stdout: string; stderr: string; peakRss: number }> {
-  const child = spawn(process.execPath, ['--import', join(repo, 'tests/integration/report-peak-rss.mjs'), join(repo, 'bin/lifeline.mjs'), ...args], {
-    cwd: repo,
-    env: { ...process.env, ...env, LIFELINE_PEAK_RSS_FILE: peakRssFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  peakRssFile: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; peakRss: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', join(repo, 'tests/integration/report-peak-rss.mjs'), join(repo, 'bin/lifeline.mjs'), ...args],
+    {
+      cwd: repo,
+      env: { ...process.env, ...env, LIFELINE_PEAK_RSS_FILE: peakRssFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -59,7 +67,11 @@ describe('a phone that sends a plist expansion bomb in the middle of a backup', 
           // The first backup is honest; the next one is made by a hostile phone.
           const honest = services.get('com.apple.mobilebackup2')!;
           const evil = hostileMobileBackup2(p, { kind: 'frame-after-file', frame }, outcome);
-          services.set('com.apple.mobilebackup2', { name: honest.name, ssl: honest.ssl, serve: (stream) => (hostile ? evil.serve(stream) : honest.serve(stream)) });
+          services.set('com.apple.mobilebackup2', {
+            name: honest.name,
+            ssl: honest.ssl,
+            serve: (stream) => (hostile ? evil.serve(stream) : honest.serve(stream)),
+          });
           return services;
         },
       },
@@ -82,7 +94,11 @@ describe('a phone that sends a plist expansion bomb in the middle of a backup', 
     const previous = await treeDigest(root);
 
     hostile = true;
-    const run = await runCli(['--json', 'backup', '--udid', udid, '--dir', root], { [USBMUXD_ADDRESS_ENV]: sim.address, HOME: dir }, join(dir, 'peak-rss'));
+    const run = await runCli(
+      ['--json', 'backup', '--udid', udid, '--dir', root],
+      { [USBMUXD_ADDRESS_ENV]: sim.address, HOME: dir },
+      join(dir, 'peak-rss'),
+    );
 
     expect(run.code, run.stderr).toBe(EXIT.failed);
     // The bomb came mid-backup: the host had already taken (and acknowledged) a file.

@@ -37,7 +37,9 @@ describe('backups are private to their owner (POSIX modes)', () => {
     previousUmask = process.umask(0);
     base = await mkdtemp(join(tmpdir(), 'lifeline-private-'));
     root = join(base, 'not', 'yet', 'there');
-    sim = await startSimulator({ phones: [{ trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'private-modes', fileCount: 60, totalBytes: 600_000 } }] });
+    sim = await startSimulator({
+      phones: [{ trusted: true, ios: '14.8', timeFactor: 0.01, filesystem: { seed: 'private-modes', fileCount: 60, totalBytes: 600_000 } }],
+    });
   });
 
   afterAll(async () => {
@@ -49,7 +51,10 @@ describe('backups are private to their owner (POSIX modes)', () => {
 
   const backUp = async () => {
     const phone = sim.phones[0]!;
-    const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: base } });
+    const service = new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: base },
+    });
     return service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
   };
 
@@ -65,17 +70,20 @@ describe('backups are private to their owner (POSIX modes)', () => {
     expect(other).toEqual([]);
   });
 
-  it.skipIf(process.platform === 'win32')('leaves every file 0600 after a second backup that reused (hard-linked) an older, world-readable one', async () => {
-    const first = await modesOf(root);
-    // As a backup made by an older Lifeline or another tool would be.
-    for (const dir of first.dirs.keys()) await chmod(dir, 0o755);
-    for (const file of first.files.keys()) await chmod(file, 0o644);
+  it.skipIf(process.platform === 'win32')(
+    'leaves every file 0600 after a second backup that reused (hard-linked) an older, world-readable one',
+    async () => {
+      const first = await modesOf(root);
+      // As a backup made by an older Lifeline or another tool would be.
+      for (const dir of first.dirs.keys()) await chmod(dir, 0o755);
+      for (const file of first.files.keys()) await chmod(file, 0o644);
 
-    const result = await backUp();
-    expect(result.reused).toBeGreaterThan(60);
-    const { dirs, files } = await modesOf(result.path);
-    expect(files.size).toBeGreaterThan(60);
-    expect(octal(dirs)).toEqual(new Set(['700']));
-    expect(octal(files)).toEqual(new Set(['600']));
-  });
+      const result = await backUp();
+      expect(result.reused).toBeGreaterThan(60);
+      const { dirs, files } = await modesOf(result.path);
+      expect(files.size).toBeGreaterThan(60);
+      expect(octal(dirs)).toEqual(new Set(['700']));
+      expect(octal(files)).toEqual(new Set(['600']));
+    },
+  );
 });

@@ -61,7 +61,19 @@ describe('lifeline backups show / restore (practice mode)', () => {
   });
 
   it('restores the backup onto the phone with --yes and prints one JSON result', async () => {
-    const { code, out } = await run(['--demo', '--json', 'backups', 'restore', backupId, '--dir', dir, '--phone', phoneId, '--yes', '--no-reboot']);
+    const { code, out } = await run([
+      '--demo',
+      '--json',
+      'backups',
+      'restore',
+      backupId,
+      '--dir',
+      dir,
+      '--phone',
+      phoneId,
+      '--yes',
+      '--no-reboot',
+    ]);
     expect(code).toBe(EXIT.ok);
     const result = JSON.parse(out.join('')) as { state: string; result: { backupId: string; files: number; rebooting: boolean } };
     expect(result.state).toBe('succeeded');

@@ -25,8 +25,21 @@ describe.each(['14.8', '17.0'])('restoring a backup onto a virtual iPhone on iOS
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-restore-'));
-    sim = await startSimulator({ phones: [{ trusted: true, ios, timeFactor: 0.01, deviceName: 'Restore Phone', filesystem: { seed: `restore-${ios}`, fileCount: 240, totalBytes: 12 * 1024 * 1024 } }] });
-    backups = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+    sim = await startSimulator({
+      phones: [
+        {
+          trusted: true,
+          ios,
+          timeFactor: 0.01,
+          deviceName: 'Restore Phone',
+          filesystem: { seed: `restore-${ios}`, fileCount: 240, totalBytes: 12 * 1024 * 1024 },
+        },
+      ],
+    });
+    backups = new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+    });
     restores = new BackupRestoreService(backups);
     const phone = sim.phones[0]!;
     phone.events.on(BackupEvent.PasscodeRequested, () => setTimeout(() => phone.enterPasscode(), 50));
@@ -84,7 +97,10 @@ describe.each(['14.8', '17.0'])('restoring a backup onto a virtual iPhone on iOS
     await fs.writeFile('SystemPreferencesDomain', 'SystemConfiguration/kept-by-the-phone.plist', Buffer.from('the phone’s own'));
     await fs.writeFile('HomeDomain', 'Library/after-the-backup.txt', Buffer.from('not in the backup'));
     const finished = new Promise<{ systemFiles: boolean }>((resolve) => phone.events.once(BackupEvent.RestoreFinished, resolve));
-    await restores.restore({ udid: phone.udid, backupId: backupIdOf(backupPath), options: { systemFiles: false, reboot: false } }, { signal: new AbortController().signal, progress: () => undefined });
+    await restores.restore(
+      { udid: phone.udid, backupId: backupIdOf(backupPath), options: { systemFiles: false, reboot: false } },
+      { signal: new AbortController().signal, progress: () => undefined },
+    );
     expect((await finished).systemFiles).toBe(false);
     const names = fs.files().map((f) => `${f.domain}/${f.relativePath}`);
     expect(names).toContain('SystemPreferencesDomain/SystemConfiguration/kept-by-the-phone.plist');
@@ -99,7 +115,10 @@ describe.each(['14.8', '17.0'])('restoring a backup onto a virtual iPhone on iOS
     const controller = new AbortController();
     const incomplete = new Promise<{ live: boolean }>((resolve) => phone.events.once(BackupEvent.RestoreIncomplete, resolve));
     const outcome = restores
-      .restore({ udid: phone.udid, options: { reboot: false } }, { signal: controller.signal, progress: (p) => ((p.filesDone ?? 0) >= 20 ? controller.abort() : undefined) })
+      .restore(
+        { udid: phone.udid, options: { reboot: false } },
+        { signal: controller.signal, progress: (p) => ((p.filesDone ?? 0) >= 20 ? controller.abort() : undefined) },
+      )
       .then(
         () => undefined,
         (error: unknown) => error,
@@ -120,12 +139,20 @@ describe.each(['14.8', '17.0'])('restoring a backup onto a virtual iPhone on iOS
     const info = decodePlist(await readFile(infoPath));
     if (!isPlistDict(info)) throw new Error('Info.plist is not a dict');
     await writeFile(infoPath, encodeXmlPlist({ ...info, 'Product Version': '99.0' }));
-    const error = await restores.restore({ udid: phone.udid, directory: newer }, { signal: new AbortController().signal, progress: () => undefined }).catch((e: unknown) => e);
+    const error = await restores
+      .restore({ udid: phone.udid, directory: newer }, { signal: new AbortController().signal, progress: () => undefined })
+      .catch((e: unknown) => e);
     expect((error as ProblemError).code).toBe('restore-no-backup-for-phone');
     const named = await restores
-      .restore({ udid: phone.udid, directory: newer, backupId: phone.udid }, { signal: new AbortController().signal, progress: () => undefined })
+      .restore(
+        { udid: phone.udid, directory: newer, backupId: phone.udid },
+        { signal: new AbortController().signal, progress: () => undefined },
+      )
       .catch((e: unknown) => e);
-    expect((named as ProblemError).problem).toMatchObject({ code: 'restore-backup-newer-ios', detail: expect.stringContaining(`iOS 99.0; the phone runs iOS ${ios}`) });
+    expect((named as ProblemError).problem).toMatchObject({
+      code: 'restore-backup-newer-ios',
+      detail: expect.stringContaining(`iOS 99.0; the phone runs iOS ${ios}`),
+    });
     // The phone never saw a Restore request: it is as the cancelled restore left it.
     expect(virtualFilesystemOf(phone).lastRestore).toBe('incomplete');
   });

@@ -21,8 +21,21 @@ describe.each(['14.8', '17.0'])('BackupService against a virtual iPhone on iOS %
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-backup-svc-'));
-    sim = await startSimulator({ phones: [{ trusted: true, ios, timeFactor: 0.01, deviceName: 'Test Phone', filesystem: { seed: `svc-${ios}`, fileCount: 300, totalBytes: 12 * 1024 * 1024 } }] });
-    service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+    sim = await startSimulator({
+      phones: [
+        {
+          trusted: true,
+          ios,
+          timeFactor: 0.01,
+          deviceName: 'Test Phone',
+          filesystem: { seed: `svc-${ios}`, fileCount: 300, totalBytes: 12 * 1024 * 1024 },
+        },
+      ],
+    });
+    service = new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+    });
   });
 
   afterAll(async () => {
@@ -50,7 +63,13 @@ describe.each(['14.8', '17.0'])('BackupService against a virtual iPhone on iOS %
     expect(isPlistDict(info) && info['Target Identifier']).toBe(phone.udid);
     expect(isPlistDict(info) && info['Device Name']).toBe('Test Phone');
     expect(isPlistDict(info) && info.Applications).toEqual({});
-    expect(posted).toEqual(expect.arrayContaining(['com.apple.itunes-mobdev.syncWillStart', 'com.apple.itunes-mobdev.syncLockRequest', 'com.apple.itunes-mobdev.syncDidFinish']));
+    expect(posted).toEqual(
+      expect.arrayContaining([
+        'com.apple.itunes-mobdev.syncWillStart',
+        'com.apple.itunes-mobdev.syncLockRequest',
+        'com.apple.itunes-mobdev.syncDidFinish',
+      ]),
+    );
     // No work folders are left behind.
     expect((await readdir(dir)).sort()).toEqual([phone.udid]);
 
@@ -91,15 +110,31 @@ describe.each(['14.8', '17.0'])('BackupService against a virtual iPhone on iOS %
 describe('BackupService with encryption set on the phone, and overlapping requests', () => {
   it('stores an encrypted backup as the phone sent it and refuses a second backup of the same phone at once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lifeline-backup-enc-'));
-    const sim = await startSimulator({ phones: [{ trusted: true, ios: '14.8', backupEncryption: true, backupPassword: 'secret', timeFactor: 0.01, filesystem: { seed: 'enc', fileCount: 30, totalBytes: 300_000 } }] });
+    const sim = await startSimulator({
+      phones: [
+        {
+          trusted: true,
+          ios: '14.8',
+          backupEncryption: true,
+          backupPassword: 'secret',
+          timeFactor: 0.01,
+          filesystem: { seed: 'enc', fileCount: 30, totalBytes: 300_000 },
+        },
+      ],
+    });
     try {
       const phone = sim.phones[0]!;
-      const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+      const service = new BackupService({
+        usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+        locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+      });
       // The second request comes while the phone is already sending the first backup.
       const underway = new Promise<void>((resolve) => phone.events.once('backup-started', () => resolve()));
       const first = service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined });
       await underway;
-      const second = service.backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined }).catch((e: unknown) => e);
+      const second = service
+        .backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined })
+        .catch((e: unknown) => e);
       const result = await first;
       expect(await second).toMatchObject({ problem: { code: 'backup-already-running' } });
       expect(result.encrypted).toBe(true);

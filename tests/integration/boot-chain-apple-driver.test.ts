@@ -62,9 +62,31 @@ describe('boot chain over Apple’s Windows driver (fake Win32 surface)', () => 
   it('walks DFU → iBSS → recovery (iBEC) → logo, firmware, ramdisk, device tree, SEP, kernel, and finds the restore-mode phone', async () => {
     const { hardware, driver, bus, usbmux } = await setup('dfu');
     const progress: BootChainProgress[] = [];
-    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST, onProgress: (p) => progress.push(p) });
+    const result = await runBootChain({
+      bus,
+      usbmux,
+      archive,
+      manifest,
+      identity,
+      ecid: ECID,
+      requestTicket: requester(),
+      timeouts: FAST,
+      onProgress: (p) => progress.push(p),
+    });
     expect(BigInt(result.restorePhone.hardwareInfo.UniqueChipID as number)).toBe(ECID);
-    expect(progress.map((p) => p.stage)).toEqual(['connect', 'ticket', 'ibss', 'ibec', 'logo', 'firmware', 'ramdisk', 'devicetree', 'sep', 'kernel', 'restore-mode']);
+    expect(progress.map((p) => p.stage)).toEqual([
+      'connect',
+      'ticket',
+      'ibss',
+      'ibec',
+      'logo',
+      'firmware',
+      'ramdisk',
+      'devicetree',
+      'sep',
+      'kernel',
+      'restore-mode',
+    ]);
     expect(hardware.mode).toBe('restore');
     expect(hardware.bootRecords.map((r) => [r.command, r.verdict.ok ? r.verdict.tag : r.verdict.reason])).toEqual([
       ['dfu-upload', 'ibss'],

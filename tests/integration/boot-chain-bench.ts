@@ -25,7 +25,9 @@ export type Cleanups = (() => Promise<void> | void)[];
 
 /** The virtual phone in `mode`, trusting tickets `tss` signs, on a SimUsbBus; each thing started is pushed onto `cleanups`. */
 export async function startBootChainPhone(tss: FakeTssServer, mode: 'dfu' | 'recovery', cleanups: Cleanups) {
-  const sim = await startSimulator({ phones: [{ model: { productType: 'iPhone6,1' }, mode, ecid: `0x${BOOT_CHAIN_ECID.toString(16)}`, timeFactor: 0.01 }] });
+  const sim = await startSimulator({
+    phones: [{ model: { productType: 'iPhone6,1' }, mode, ecid: `0x${BOOT_CHAIN_ECID.toString(16)}`, timeFactor: 0.01 }],
+  });
   cleanups.push(() => sim.close());
   const hardware = sim.phones[0]!.hardware;
   hardware.ticketKey = tss.key.publicKey;

@@ -55,7 +55,10 @@ afterEach(async () => {
 
 type Transport = 'sim' | 'usbip';
 
-async function setup(transport: Transport, mode: 'dfu' | 'recovery' = 'dfu'): Promise<{ sim: Simulator; bus: UsbBus; usbmux: UsbmuxClient }> {
+async function setup(
+  transport: Transport,
+  mode: 'dfu' | 'recovery' = 'dfu',
+): Promise<{ sim: Simulator; bus: UsbBus; usbmux: UsbmuxClient }> {
   const { sim, simBus, usbmux } = await startBootChainPhone(tss, mode, cleanups);
   if (transport === 'sim') return { sim, bus: simBus, usbmux };
   const server = await SimUsbipServer.start({ bus: simBus });
@@ -66,16 +69,39 @@ async function setup(transport: Transport, mode: 'dfu' | 'recovery' = 'dfu'): Pr
   return { sim, bus, usbmux };
 }
 
-const requester = (id: BuildIdentity = identity) => apTicketRequester(id, { ecid: ECID, chipId: 0x8960, boardId: 0 }, { url: tss.url, attempts: 1 });
+const requester = (id: BuildIdentity = identity) =>
+  apTicketRequester(id, { ecid: ECID, chipId: 0x8960, boardId: 0 }, { url: tss.url, attempts: 1 });
 
 describe.each<Transport>(['sim', 'usbip'])('boot chain over %s', (transport) => {
   it('walks DFU → iBSS → iBEC → logo, trust cache, ramdisk, device tree, SEP, kernel, bootx, and finds the restore-mode phone', async () => {
     const { sim, bus, usbmux } = await setup(transport);
     const progress: BootChainProgress[] = [];
-    const result = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST, onProgress: (p) => progress.push(p) });
+    const result = await runBootChain({
+      bus,
+      usbmux,
+      archive,
+      manifest,
+      identity,
+      ecid: ECID,
+      requestTicket: requester(),
+      timeouts: FAST,
+      onProgress: (p) => progress.push(p),
+    });
     expect(result.restorePhone.protocolVersion).toBe(15);
     expect(BigInt(result.restorePhone.hardwareInfo.UniqueChipID as number)).toBe(ECID);
-    expect(progress.map((p) => p.stage)).toEqual(['connect', 'ticket', 'ibss', 'ibec', 'logo', 'firmware', 'ramdisk', 'devicetree', 'sep', 'kernel', 'restore-mode']);
+    expect(progress.map((p) => p.stage)).toEqual([
+      'connect',
+      'ticket',
+      'ibss',
+      'ibec',
+      'logo',
+      'firmware',
+      'ramdisk',
+      'devicetree',
+      'sep',
+      'kernel',
+      'restore-mode',
+    ]);
     expect(progress.find((p) => p.stage === 'ibss')?.cancellable).toBe(true);
     expect(progress.find((p) => p.stage === 'ibec')?.cancellable).toBe(false);
     const hardware = sim.phones[0]!.hardware;
@@ -154,7 +180,16 @@ describe.each<Transport>(['sim', 'usbip'])('boot chain over %s', (transport) => 
 describe('boot chain failures', () => {
   it('refuses firmware for another board before sending anything', async () => {
     const { sim, bus, usbmux } = await setup('sim');
-    const error = await runBootChain({ bus, usbmux, archive, manifest, identity: otherBoard, ecid: ECID, requestTicket: requester(otherBoard), timeouts: FAST }).catch((e: unknown) => e);
+    const error = await runBootChain({
+      bus,
+      usbmux,
+      archive,
+      manifest,
+      identity: otherBoard,
+      ecid: ECID,
+      requestTicket: requester(otherBoard),
+      timeouts: FAST,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BootChainError);
     expect((error as BootChainError).code).toBe('wrong-firmware');
     expect(sim.phones[0]!.hardware.uploads).toHaveLength(0);
@@ -184,7 +219,16 @@ describe('boot chain failures', () => {
     const { sim, bus, usbmux } = await setup('sim');
     tss.unsignedBuilds.add(identity.uniqueBuildId!.toString('hex'));
     try {
-      const error = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid: ECID, requestTicket: requester(), timeouts: FAST }).catch((e: unknown) => e);
+      const error = await runBootChain({
+        bus,
+        usbmux,
+        archive,
+        manifest,
+        identity,
+        ecid: ECID,
+        requestTicket: requester(),
+        timeouts: FAST,
+      }).catch((e: unknown) => e);
       expect((error as BootChainError).code).toBe('not-signed');
       expect((error as Error).message).toMatch(/no longer signs/);
       expect(sim.phones[0]!.hardware.uploads).toHaveLength(0);

@@ -8,11 +8,16 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 describe('the lifeline bin as npm installs it', () => {
   it('runs `lifeline --json info` straight from the package with no build step', async () => {
-    const { stdout } = await run(process.execPath, [path.join(root, 'bin', 'lifeline.mjs'), '--json', 'info'], { cwd: root, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [path.join(root, 'bin', 'lifeline.mjs'), '--json', 'info'], {
+      cwd: root,
+      timeout: 30_000,
+    });
     expect(JSON.parse(stdout)).toMatchObject({ name: 'Lifeline', transport: 'in-process' });
   });
 
   it('exits 2 on a usage error', async () => {
-    await expect(run(process.execPath, [path.join(root, 'bin', 'lifeline.mjs'), '--no-such-flag'], { cwd: root, timeout: 30_000 })).rejects.toMatchObject({ code: 2 });
+    await expect(
+      run(process.execPath, [path.join(root, 'bin', 'lifeline.mjs'), '--no-such-flag'], { cwd: root, timeout: 30_000 }),
+    ).rejects.toMatchObject({ code: 2 });
   });
 });

@@ -24,11 +24,19 @@ async function serve(phones: { productType: string; ecid: bigint; mode: PhoneMod
   const hardware = phones.map(({ productType, ecid, mode }) => {
     const model = findModelByProductType(productType);
     if (!model) throw new Error(productType);
-    return new PhoneHardware({ identity: { model, ecid, serialNumber: 'C39VX0AAJCL8', udid: `udid-${ecid}` }, initialMode: mode, timeFactor: 0.01 });
+    return new PhoneHardware({
+      identity: { model, ecid, serialNumber: 'C39VX0AAJCL8', udid: `udid-${ecid}` },
+      initialMode: mode,
+      timeFactor: 0.01,
+    });
   });
   const bus = new SimUsbBus(hardware);
   const server = await SimUsbipServer.start({ bus });
-  cleanups.push(() => hardware.forEach((h) => h.dispose()), () => bus.close(), () => server.close());
+  cleanups.push(
+    () => hardware.forEach((h) => h.dispose()),
+    () => bus.close(),
+    () => server.close(),
+  );
   return server;
 }
 
@@ -52,7 +60,14 @@ describe('lifeline dfu-info over USB/IP', () => {
     });
     expect(phones[0]).not.toHaveProperty('ecid');
     expect(phones[0]?.apNonce).toMatch(/^[0-9a-f]{64}$/);
-    expect(phones[1]).toMatchObject({ mode: 'dfu', productId: '0x1227', cpid: '0x8960', bdid: '0x00', phoneId: publicPhoneId({ ecid: 0x000a1b2c3d4e5f60n }), srtg: 'iBoot-1704.10' });
+    expect(phones[1]).toMatchObject({
+      mode: 'dfu',
+      productId: '0x1227',
+      cpid: '0x8960',
+      bdid: '0x00',
+      phoneId: publicPhoneId({ ecid: 0x000a1b2c3d4e5f60n }),
+      srtg: 'iBoot-1704.10',
+    });
     expect(phones[1]).not.toHaveProperty('ecid');
     expect(phones[1]?.apNonce).toMatch(/^[0-9a-f]{40}$/);
     expect(phones[1]?.sepNonce).toMatch(/^[0-9a-f]{40}$/);
@@ -71,7 +86,9 @@ describe('lifeline dfu-info over USB/IP', () => {
   it('gives a phone in DFU mode the same id as `lifeline devices --json` does', async () => {
     const server = await serve([{ productType: 'iPhone6,1', ecid: 0x000a1b2c3d4e5f60n, mode: 'dfu' }]);
     const dfu = JSON.parse((await run(['--usbip', server.address, '--json', 'dfu-info'])).out) as DfuPhone[];
-    const devices = JSON.parse((await run(['--usbip', server.address, '--json', 'devices'])).out) as { phones: { id: string; mode: string }[] };
+    const devices = JSON.parse((await run(['--usbip', server.address, '--json', 'devices'])).out) as {
+      phones: { id: string; mode: string }[];
+    };
     expect(devices.phones).toMatchObject([{ mode: 'dfu', id: dfu[0]!.phoneId }]);
   });
 

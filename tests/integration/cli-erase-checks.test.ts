@@ -42,10 +42,29 @@ describe('lifeline restore --erase --backup: the backup’s password proven befo
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-cli-erase-'));
     sim = await startSimulator({
-      phones: [{ trusted: true, ios: '14.8', backupEncryption: true, backupPassword: PASSWORD, timeFactor: 0.01, filesystem: { seed: 'cli-erase', fileCount: 30, totalBytes: 300_000, personal: { photos: 4, videos: 1, messages: 20, contacts: 5, notes: 2 } } }],
+      phones: [
+        {
+          trusted: true,
+          ios: '14.8',
+          backupEncryption: true,
+          backupPassword: PASSWORD,
+          timeFactor: 0.01,
+          filesystem: {
+            seed: 'cli-erase',
+            fileCount: 30,
+            totalBytes: 300_000,
+            personal: { photos: 4, videos: 1, messages: 20, contacts: 5, notes: 2 },
+          },
+        },
+      ],
     });
-    const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
-    backupId = backupIdOf((await service.backup({ udid: sim.phones[0]!.udid }, { signal: new AbortController().signal, progress: () => undefined })).path);
+    const service = new BackupService({
+      usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+    });
+    backupId = backupIdOf(
+      (await service.backup({ udid: sim.phones[0]!.udid }, { signal: new AbortController().signal, progress: () => undefined })).path,
+    );
     await writeFile(join(dir, 'right.txt'), `${PASSWORD}\n`);
     await writeFile(join(dir, 'wrong.txt'), 'not it\n');
     const { phones } = JSON.parse((await run(['--demo', '--json', 'devices'])).out) as { phones: Phone[] };
@@ -58,7 +77,8 @@ describe('lifeline restore --erase --backup: the backup’s password proven befo
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const erase = (extra: string[], io: Io = {}) => run(['--demo', 'restore', '--erase', '--phone', fiveS.id, '--backup', backupId, '--dir', dir, ...extra], io);
+  const erase = (extra: string[], io: Io = {}) =>
+    run(['--demo', 'restore', '--erase', '--phone', fiveS.id, '--backup', backupId, '--dir', dir, ...extra], io);
 
   it('a wrong password: “this is not the backup password”, what to try, nothing erased and no question asked', async () => {
     const asked: string[] = [];
@@ -74,12 +94,17 @@ describe('lifeline restore --erase --backup: the backup’s password proven befo
   it('the right password from the prompt (never echoed): proven, then Activation Lock is explained before the confirmation', async () => {
     const secrets: string[] = [];
     const questions: string[] = [];
-    const { code, out, err } = await erase([], { askSecret: async (q) => (secrets.push(q), PASSWORD), ask: async (q) => (questions.push(q), 'no') });
+    const { code, out, err } = await erase([], {
+      askSecret: async (q) => (secrets.push(q), PASSWORD),
+      ask: async (q) => (questions.push(q), 'no'),
+    });
     expect(code).toBe(EXIT.cancelled);
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toMatch(/is encrypted\. Its password \(not shown/);
     expect(err).toContain(`That is the password of backup ${backupId}`);
-    expect(err).toMatch(/erases everything.*Find My is on, so Activation Lock is on\. After the erase, Activation Lock asks for the Apple ID and password that were on the phone before/s);
+    expect(err).toMatch(
+      /erases everything.*Find My is on, so Activation Lock is on\. After the erase, Activation Lock asks for the Apple ID and password that were on the phone before/s,
+    );
     expect(err).toContain('https://support.apple.com/en-us/HT204921');
     expect(questions).toHaveLength(1);
     expect(`${out}\n${err}`).not.toContain(PASSWORD);
@@ -100,14 +125,31 @@ describe('lifeline restore --erase --backup: the backup’s password proven befo
     expect(opened.out).toMatch(/Notes: +2\n/);
     expect(opened.out).not.toContain(PASSWORD);
     const json = await run(['--json', 'backups', 'show', backupId, '--dir', dir, '--password-file', join(dir, 'right.txt')]);
-    expect(JSON.parse(json.out)).toMatchObject({ id: backupId, encrypted: true, iosVersion: '14.8', contents: { manifest: 'read', photos: { count: 4 }, messages: { count: 20 }, contacts: { count: 5 } } });
+    expect(JSON.parse(json.out)).toMatchObject({
+      id: backupId,
+      encrypted: true,
+      iosVersion: '14.8',
+      contents: { manifest: 'read', photos: { count: 4 }, messages: { count: 20 }, contacts: { count: 5 } },
+    });
     const wrong = await run(['--json', 'backups', 'show', backupId, '--dir', dir, '--password-file', join(dir, 'wrong.txt')]);
     expect(wrong.code).toBe(EXIT.failed);
     expect(JSON.parse(wrong.out)).toMatchObject({ error: { code: 'backup-wrong-password' } });
   });
 
   it('no password and no one to ask: a backup it cannot open is useless after the erase; this phone can make a new one', async () => {
-    const { code, out } = await run(['--demo', '--json', 'restore', '--erase', '--yes', '--phone', fiveS.id, '--backup', backupId, '--dir', dir]);
+    const { code, out } = await run([
+      '--demo',
+      '--json',
+      'restore',
+      '--erase',
+      '--yes',
+      '--phone',
+      fiveS.id,
+      '--backup',
+      backupId,
+      '--dir',
+      dir,
+    ]);
     expect(code).toBe(EXIT.failed);
     const { error } = JSON.parse(out) as { error: { code: string; nextSteps: string[] } };
     expect(error.code).toBe('erase-backup-password-unknown');
@@ -131,7 +173,12 @@ describe('lifeline passcode-guide', () => {
     const twelve = phones.find((p) => p.model.name.startsWith('iPhone 12'))!;
     const { code, out } = await run(['--demo', '--json', 'passcode-guide', '--phone', twelve.id]);
     expect(code).toBe(EXIT.ok);
-    expect(JSON.parse(out)).toMatchObject({ productType: 'iPhone13,2', iosVersion: '17.5.1', setting: 'Settings → Face ID & Passcode', defaultDigits: 6 });
+    expect(JSON.parse(out)).toMatchObject({
+      productType: 'iPhone13,2',
+      iosVersion: '17.5.1',
+      setting: 'Settings → Face ID & Passcode',
+      defaultDigits: 6,
+    });
     expect((await run(['passcode-guide', '--device', 'Pixel 8'])).code).toBe(EXIT.usage);
   });
 });

@@ -12,7 +12,8 @@ async function run(argv: string[]) {
   return { code, out: out.join('\n') };
 }
 
-const phonesOf = (out: string): JsonPhone[] => (JSON.parse(out) as { phones: JsonPhone[] }).phones.sort((a, b) => a.model.name.localeCompare(b.model.name));
+const phonesOf = (out: string): JsonPhone[] =>
+  (JSON.parse(out) as { phones: JsonPhone[] }).phones.sort((a, b) => a.model.name.localeCompare(b.model.name));
 
 describe('phone ids in lifeline devices (practice mode)', () => {
   it('--json names every phone by an opaque id that is the same run after run and never holds its ECID', async () => {

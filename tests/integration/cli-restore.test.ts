@@ -33,6 +33,8 @@ describe('lifeline restore --until ramdisk', () => {
   it('refuses a stage it cannot stop at yet, and both firmware choices at once, as usage errors', async () => {
     expect((await run(['--demo', 'restore', '--latest', '--until', 'install'])).code).toBe(EXIT.usage);
     expect((await run(['--demo', 'restore', '--latest', '--ipsw', 'x.ipsw', '--until', 'ramdisk'])).code).toBe(EXIT.usage);
-    expect((await run(['--demo', 'restore', '--latest', '--phone', 'ph-000000000000', '--ecid', '1', '--until', 'ramdisk'])).code).toBe(EXIT.usage);
+    expect((await run(['--demo', 'restore', '--latest', '--phone', 'ph-000000000000', '--ecid', '1', '--until', 'ramdisk'])).code).toBe(
+      EXIT.usage,
+    );
   });
 });

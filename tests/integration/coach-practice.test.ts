@@ -27,7 +27,9 @@ afterAll(async () => {
 async function phoneNamed(name: string, mode?: Phone['mode'], timeoutMs = 15_000): Promise<Phone> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const phone = (await api.invoke('devices.list', {})).find((p) => p.model.name === name && p.connected && !p.identifying && (!mode || p.mode === mode));
+    const phone = (await api.invoke('devices.list', {})).find(
+      (p) => p.model.name === name && p.connected && !p.identifying && (!mode || p.mode === mode),
+    );
     if (phone) return phone;
     if (Date.now() > deadline) throw new Error(`${name} not seen${mode ? ` in ${mode}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -57,7 +59,8 @@ async function coach(phoneId: string, goal: CoachGoalName, mistake: Mistake = 'n
   const final = await finished;
   for (const timer of timers) clearTimeout(timer);
   // Let go of everything, whatever the script still held.
-  for (const button of ['home', 'power', 'volumeUp', 'volumeDown'] as const) await api.invoke('practice.button', { phoneId, button, down: false }).catch(() => undefined);
+  for (const button of ['home', 'power', 'volumeUp', 'volumeDown'] as const)
+    await api.invoke('practice.button', { phoneId, button, down: false }).catch(() => undefined);
   return final;
 }
 
@@ -140,12 +143,16 @@ describe('coach on virtual phones (real registry, same ECID)', () => {
 
   it('refuses to coach a phone it cannot see, and the assisted path for a phone not in recovery, in plain words', async () => {
     const twelve = await phoneNamed('iPhone 12', 'normal');
-    const refusal = (await api.invoke('coach.start', { phoneId: '00000000DEADBEEF', goal: 'recovery' }).catch((error: unknown) => error)) as { problem: { code: string; detail: string } };
+    const refusal = (await api
+      .invoke('coach.start', { phoneId: '00000000DEADBEEF', goal: 'recovery' })
+      .catch((error: unknown) => error)) as { problem: { code: string; detail: string } };
     expect(refusal.problem.code).toBe('phone-not-connected');
     // The phones it lists are named by their masked ids only.
     expect(refusal.problem.detail).toContain(`iPhone 12 […${twelve.id.slice(-6)}]`);
     expect(refusal.problem.detail).not.toContain(twelve.id);
-    await expect(api.invoke('coach.start', { phoneId: twelve.id, goal: 'dfu-assisted' })).rejects.toMatchObject({ problem: { code: 'needs-recovery' } });
+    await expect(api.invoke('coach.start', { phoneId: twelve.id, goal: 'dfu-assisted' })).rejects.toMatchObject({
+      problem: { code: 'needs-recovery' },
+    });
   }, 30_000);
 });
 

@@ -89,11 +89,15 @@ describe('the engine in its own process (practice mode, forked like the app’s 
     const restarting = engineStatus(supervisor, 'restarting');
     const runningAgain = engineStatus(supervisor, 'running');
     const cliLines: string[] = [];
-    const ending = await followJob(supervisor, { json: false, out: (t) => cliLines.push(t), err: (t) => cliLines.push(t) }, new AbortController().signal, () =>
-      supervisor.invoke('backup.start', { phoneId: phone.id, directory: join(dir, 'backups') }).then((answer) => {
-        started = answer.job;
-        return answer;
-      }),
+    const ending = await followJob(
+      supervisor,
+      { json: false, out: (t) => cliLines.push(t), err: (t) => cliLines.push(t) },
+      new AbortController().signal,
+      () =>
+        supervisor.invoke('backup.start', { phoneId: phone.id, directory: join(dir, 'backups') }).then((answer) => {
+          started = answer.job;
+          return answer;
+        }),
     );
     offProgress();
 

@@ -26,15 +26,46 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
   let engine: Engine;
   let api: LifelineApi;
   const ids = { plain: '', encrypted: '' };
-  const phoneOf: Record<'findMyOn' | 'encrypts' | 'untrusted' | 'recovery', Phone | undefined> = { findMyOn: undefined, encrypts: undefined, untrusted: undefined, recovery: undefined };
+  const phoneOf: Record<'findMyOn' | 'encrypts' | 'untrusted' | 'recovery', Phone | undefined> = {
+    findMyOn: undefined,
+    encrypts: undefined,
+    untrusted: undefined,
+    recovery: undefined,
+  };
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'lifeline-erase-safety-'));
     host = await startPracticeHost({
       phones: [
-        { seed: 'safety-findmy', deviceName: 'Find My On', trusted: true, ios: '14.8', findMy: true, timeFactor: 0.01, filesystem: filesystem('safety-a') },
-        { seed: 'safety-encrypts', deviceName: 'Encrypts', trusted: true, ios: '14.8', findMy: false, backupEncryption: true, backupPassword: PASSWORD, timeFactor: 0.01, filesystem: filesystem('safety-b') },
-        { seed: 'safety-untrusted', deviceName: 'Untrusted', trusted: false, ios: '14.8', findMy: true, timeFactor: 0.01, filesystem: filesystem('safety-c') },
+        {
+          seed: 'safety-findmy',
+          deviceName: 'Find My On',
+          trusted: true,
+          ios: '14.8',
+          findMy: true,
+          timeFactor: 0.01,
+          filesystem: filesystem('safety-a'),
+        },
+        {
+          seed: 'safety-encrypts',
+          deviceName: 'Encrypts',
+          trusted: true,
+          ios: '14.8',
+          findMy: false,
+          backupEncryption: true,
+          backupPassword: PASSWORD,
+          timeFactor: 0.01,
+          filesystem: filesystem('safety-b'),
+        },
+        {
+          seed: 'safety-untrusted',
+          deviceName: 'Untrusted',
+          trusted: false,
+          ios: '14.8',
+          findMy: true,
+          timeFactor: 0.01,
+          filesystem: filesystem('safety-c'),
+        },
         { seed: 'safety-recovery', deviceName: 'Recovery', mode: 'recovery', ios: '14.8', timeFactor: 0.01 },
       ],
     });
@@ -53,7 +84,8 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
     phoneOf.encrypts = named('Encrypts');
     phoneOf.untrusted = named('Untrusted');
     phoneOf.recovery = phones.find((p) => p.mode === 'recovery');
-    const made = (phone: Phone | undefined) => backup.backup({ phoneId: phone!.id }, { signal: new AbortController().signal, progress: () => undefined });
+    const made = (phone: Phone | undefined) =>
+      backup.backup({ phoneId: phone!.id }, { signal: new AbortController().signal, progress: () => undefined });
     ids.plain = backupIdOf((await made(phoneOf.findMyOn)).path);
     ids.encrypted = backupIdOf((await made(phoneOf.encrypts)).path);
   });
@@ -69,7 +101,14 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
     const plain = await api.invoke('backup.describe', { backupId: ids.plain });
     expect(plain.backup).toMatchObject({ id: ids.plain, iosVersion: '14.8', encrypted: false, complete: true, deviceName: 'Find My On' });
     expect(plain.backup.sizeBytes).toBeGreaterThan(0);
-    expect(plain.contents).toMatchObject({ manifest: 'read', photos: { count: 5 }, videos: { count: 2 }, messages: { count: 90 }, contacts: { count: 12 }, notes: { count: 3 } });
+    expect(plain.contents).toMatchObject({
+      manifest: 'read',
+      photos: { count: 5 },
+      videos: { count: 2 },
+      messages: { count: 90 },
+      contacts: { count: 12 },
+      notes: { count: 3 },
+    });
     const locked = await api.invoke('backup.describe', { backupId: ids.encrypted });
     expect(locked.contents).toMatchObject({ manifest: 'password-needed', photos: { count: null }, messages: { count: null } });
     const opened = await api.invoke('backup.describe', { backupId: ids.encrypted, password: PASSWORD });
@@ -79,8 +118,18 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
   });
 
   it('backup.eraseReadiness: an unencrypted backup is ready; an encrypted one only with its proven password', async () => {
-    expect(await api.invoke('backup.eraseReadiness', { backupId: ids.plain })).toEqual({ backupId: ids.plain, encrypted: false, ready: true, problem: null, newBackup: null });
-    expect(await api.invoke('backup.eraseReadiness', { backupId: ids.encrypted, password: PASSWORD })).toMatchObject({ encrypted: true, ready: true, problem: null });
+    expect(await api.invoke('backup.eraseReadiness', { backupId: ids.plain })).toEqual({
+      backupId: ids.plain,
+      encrypted: false,
+      ready: true,
+      problem: null,
+      newBackup: null,
+    });
+    expect(await api.invoke('backup.eraseReadiness', { backupId: ids.encrypted, password: PASSWORD })).toMatchObject({
+      encrypted: true,
+      ready: true,
+      problem: null,
+    });
     const wrong = await api.invoke('backup.eraseReadiness', { backupId: ids.encrypted, password: 'nope' });
     expect(wrong).toMatchObject({ ready: false, problem: { code: 'backup-wrong-password' }, newBackup: null });
     expect(wrong.problem!.nextSteps.join(' ')).toMatch(/not the phone’s passcode/);
@@ -89,7 +138,11 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
   it('backup.eraseReadiness without the password: a new backup helps only where the phone can be backed up and does not encrypt', async () => {
     const ask = (phone: Phone | undefined) => api.invoke('backup.eraseReadiness', { backupId: ids.encrypted, phoneId: phone!.id });
     const now = await ask(phoneOf.findMyOn);
-    expect(now).toMatchObject({ ready: false, newBackup: 'now', problem: { code: 'erase-backup-password-unknown', title: 'A backup Lifeline cannot open is of no use after the erase' } });
+    expect(now).toMatchObject({
+      ready: false,
+      newBackup: 'now',
+      problem: { code: 'erase-backup-password-unknown', title: 'A backup Lifeline cannot open is of no use after the erase' },
+    });
     expect(now.problem!.nextSteps[0]).toMatch(/^Make a new backup now/);
     const encrypts = await ask(phoneOf.encrypts);
     expect(encrypts).toMatchObject({ ready: false, newBackup: 'phone-encrypts' });
@@ -101,9 +154,16 @@ describe('before an erase, against virtual iPhones: what a backup holds, whether
 
   it('phone.activationLock reads Find My from a trusted phone and says "unknown" honestly otherwise', async () => {
     const on = await api.invoke('phone.activationLock', { phoneId: phoneOf.findMyOn!.id });
-    expect(on).toMatchObject({ state: 'on', evidence: ['The phone reports Find My as on (linked to an Apple ID).', 'The phone reports its activation state: Activated.'] });
+    expect(on).toMatchObject({
+      state: 'on',
+      evidence: ['The phone reports Find My as on (linked to an Apple ID).', 'The phone reports its activation state: Activated.'],
+    });
     expect(on.message).toMatch(/Activation Lock asks for the Apple ID and password that were on the phone before/);
-    expect(on.links.map((link) => link.url)).toEqual(['https://iforgot.apple.com', 'https://support.apple.com/en-us/HT204921', 'https://support.apple.com/en-us/HT201441']);
+    expect(on.links.map((link) => link.url)).toEqual([
+      'https://iforgot.apple.com',
+      'https://support.apple.com/en-us/HT204921',
+      'https://support.apple.com/en-us/HT201441',
+    ]);
     expect(await api.invoke('phone.activationLock', { phoneId: phoneOf.encrypts!.id })).toMatchObject({ state: 'off' });
     expect(await api.invoke('phone.activationLock', { phoneId: phoneOf.untrusted!.id })).toMatchObject({
       state: 'unknown',

@@ -73,7 +73,13 @@ describe('FDR channel, host agent ↔ virtual phone over the fake usbmuxd', () =
     const { fdr, agent, events } = await setUp({ connPort: 1083, identifier: 'SIM-FDR-1' });
     expect(agent.connPort).toBe(1083);
     await fdr.waitFor('pong');
-    expect(events).toEqual(expect.arrayContaining([{ kind: 'control-ready', connPort: 1083 }, { kind: 'connection', identifier: 'SIM-FDR-1' }, { kind: 'ping' }]));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { kind: 'control-ready', connPort: 1083 },
+        { kind: 'connection', identifier: 'SIM-FDR-1' },
+        { kind: 'ping' },
+      ]),
+    );
     expect(fdr.lastProblem).toBeNull();
   });
 

@@ -23,7 +23,15 @@ beforeAll(async () => {
     osBytes: 6 * 1024 * 1024,
     zip64: true,
   });
-  firmware = { ...ipsw.spec, fileName: ipsw.fileName, size: ipsw.size, sha1: ipsw.sha1, sha256: ipsw.sha256, signed: true, path: ipsw.path };
+  firmware = {
+    ...ipsw.spec,
+    fileName: ipsw.fileName,
+    size: ipsw.size,
+    sha1: ipsw.sha1,
+    sha256: ipsw.sha256,
+    signed: true,
+    path: ipsw.path,
+  };
   original = await readFile(ipsw.path);
   servers = await startFakeAppleServers({ firmwares: [firmware] });
 });
@@ -43,7 +51,14 @@ async function target(): Promise<string> {
   return path.join(dir, firmware.fileName);
 }
 function request(destination: string, extra: Partial<DownloadRequest> = {}): DownloadRequest {
-  return { url: servers.firmwareUrl(firmware), destination, expectedSize: firmware.size, sha1: firmware.sha1, sha256: firmware.sha256 ?? null, ...extra };
+  return {
+    url: servers.firmwareUrl(firmware),
+    destination,
+    expectedSize: firmware.size,
+    sha1: firmware.sha1,
+    sha256: firmware.sha256 ?? null,
+    ...extra,
+  };
 }
 const firmwareRequests = () => servers.requests.filter((r) => r.path.startsWith('/cdn/'));
 
@@ -79,7 +94,10 @@ describe('FirmwareDownloader against the local fake CDN', () => {
     await expect(first).rejects.toMatchObject({ name: 'AbortError' });
     const kept = (await stat(`${destination}.partial`)).size;
     expect(kept).toBeGreaterThan(2_000_000);
-    expect(JSON.parse(await readFile(`${destination}.partial.json`, 'utf8'))).toMatchObject({ url: servers.firmwareUrl(firmware), sha1: firmware.sha1 });
+    expect(JSON.parse(await readFile(`${destination}.partial.json`, 'utf8'))).toMatchObject({
+      url: servers.firmwareUrl(firmware),
+      sha1: firmware.sha1,
+    });
     expect(existsSync(destination)).toBe(false);
 
     servers.faults.bytesPerSecond = null;
@@ -105,14 +123,18 @@ describe('FirmwareDownloader against the local fake CDN', () => {
     const destination = await target();
     servers.faults.corruptAt = 10;
     servers.faults.corruptCount = 5;
-    await expect(new FirmwareDownloader(fast).download(request(destination))).rejects.toMatchObject({ problem: { code: 'firmware-hash-mismatch' } });
+    await expect(new FirmwareDownloader(fast).download(request(destination))).rejects.toMatchObject({
+      problem: { code: 'firmware-hash-mismatch' },
+    });
     expect(await readdir(path.dirname(destination))).toEqual([]);
   });
 
   it('reports a 404 as firmware not found without retrying', async () => {
     const destination = await target();
     servers.faults.status = 404;
-    await expect(new FirmwareDownloader(fast).download(request(destination))).rejects.toMatchObject({ problem: { code: 'firmware-not-found' } });
+    await expect(new FirmwareDownloader(fast).download(request(destination))).rejects.toMatchObject({
+      problem: { code: 'firmware-not-found' },
+    });
     expect(firmwareRequests()).toHaveLength(1);
     expect(existsSync(destination)).toBe(false);
   });
@@ -161,7 +183,10 @@ describe('FirmwareDownloader against the local fake CDN', () => {
     const destination = await target();
     servers.faults.claimedLength = firmware.size + 10;
     await expect(new FirmwareDownloader(fast).download(request(destination))).rejects.toMatchObject({
-      problem: { code: 'firmware-size-mismatch', detail: expect.stringContaining(`${firmware.size + 10} bytes; the catalog says ${firmware.size}`) },
+      problem: {
+        code: 'firmware-size-mismatch',
+        detail: expect.stringContaining(`${firmware.size + 10} bytes; the catalog says ${firmware.size}`),
+      },
     });
     expect(existsSync(destination)).toBe(false);
   });

@@ -28,11 +28,30 @@ async function fake(dir: string, spec: SyntheticIpswSpec, signed: boolean): Prom
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'firmware-service-'));
-  latest = await fake(work, { productTypes: ['iPhone6,1', 'iPhone6,2'], boards: [n51, n53], version: '12.5.8', build: '16H88', osBytes: 2 * 1024 * 1024, zip64: true }, true);
-  older = await fake(work, { productTypes: ['iPhone6,1', 'iPhone6,2'], boards: [n51, n53], version: '12.5.7', build: '16H81', osBytes: 1024 * 1024 }, false);
+  latest = await fake(
+    work,
+    {
+      productTypes: ['iPhone6,1', 'iPhone6,2'],
+      boards: [n51, n53],
+      version: '12.5.8',
+      build: '16H88',
+      osBytes: 2 * 1024 * 1024,
+      zip64: true,
+    },
+    true,
+  );
+  older = await fake(
+    work,
+    { productTypes: ['iPhone6,1', 'iPhone6,2'], boards: [n51, n53], version: '12.5.7', build: '16H81', osBytes: 1024 * 1024 },
+    false,
+  );
   // An IPSW for the same product type whose manifest only has the other board.
   otherBoardDir = await mkdtemp(path.join(work, 'other-'));
-  otherBoardOnly = await fake(otherBoardDir, { productTypes: ['iPhone6,2'], boards: [n53], version: '12.5.8', build: '16H88', osBytes: 1024 * 1024 }, true);
+  otherBoardOnly = await fake(
+    otherBoardDir,
+    { productTypes: ['iPhone6,2'], boards: [n53], version: '12.5.8', build: '16H88', osBytes: 1024 * 1024 },
+    true,
+  );
   servers = await startFakeAppleServers({ firmwares: [latest, older] });
 });
 afterAll(async () => {
@@ -64,7 +83,14 @@ describe('FirmwareService', () => {
     servers.requests.length = 0;
     const [a, b] = await Promise.all([service.prepare(target), service.prepare(target)]);
     expect(a).toEqual(b);
-    expect(a).toMatchObject({ version: '12.5.8', build: '16H88', sha1: latest.sha1, catalogVerified: true, fitsBoard: 'n51ap', size: latest.size });
+    expect(a).toMatchObject({
+      version: '12.5.8',
+      build: '16H88',
+      sha1: latest.sha1,
+      catalogVerified: true,
+      fitsBoard: 'n51ap',
+      size: latest.size,
+    });
     expect(a.signedAsOf).not.toBeNull();
     expect(servers.requests.filter((r) => r.path.startsWith('/cdn/'))).toHaveLength(1);
     expect((await readFile(a.path)).equals(await readFile(latest.path!))).toBe(true);
@@ -105,7 +131,9 @@ describe('FirmwareService', () => {
 
   it('refuses a local IPSW for another board, a damaged copy of a known build, and a file that is not an IPSW', async () => {
     const service = new FirmwareService(await settings(), fast);
-    await expect(service.useLocal(otherBoardOnly.path!, { productType: 'iPhone6,2', boardConfig: 'n51ap' })).rejects.toMatchObject({ problem: { code: 'ipsw-wrong-phone' } });
+    await expect(service.useLocal(otherBoardOnly.path!, { productType: 'iPhone6,2', boardConfig: 'n51ap' })).rejects.toMatchObject({
+      problem: { code: 'ipsw-wrong-phone' },
+    });
     const damaged = path.join(work, 'damaged.ipsw');
     const bytes = await readFile(latest.path!);
     const at = bytes.length - 200_000; // inside the stored OS image: still a valid zip
@@ -119,7 +147,10 @@ describe('FirmwareService', () => {
   });
 
   it('still lists firmware when ipsw.me sends odd fields, and says so', async () => {
-    servers.overrides.set('/v4/device/iPhone6,1', { status: 200, body: JSON.stringify({ identifier: 'iPhone6,1', firmwares: [{ version: 12 }, 'x'] }) });
+    servers.overrides.set('/v4/device/iPhone6,1', {
+      status: 200,
+      body: JSON.stringify({ identifier: 'iPhone6,1', firmwares: [{ version: 12 }, 'x'] }),
+    });
     try {
       const list = await new FirmwareService(await settings(), fast).list('iPhone6,1', 'n51ap');
       expect(list.entries.map((e) => e.build)).toEqual(['16H88', '16H81']);
@@ -172,13 +203,21 @@ describe('practice mode', () => {
     const engine = await createAppEngine({ demo: true, demoTimeFactor: 0.01 });
     try {
       const deadline = Date.now() + 15_000;
-      let phone = engine.handlers['devices.list'] ? (await engine.handlers['devices.list']({}, { transport: 'in-process' })).find((p) => p.model.productType === 'iPhone6,1' && !p.identifying) : undefined;
+      let phone = engine.handlers['devices.list']
+        ? (await engine.handlers['devices.list']({}, { transport: 'in-process' })).find(
+            (p) => p.model.productType === 'iPhone6,1' && !p.identifying,
+          )
+        : undefined;
       while (!phone && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        phone = (await engine.handlers['devices.list']({}, { transport: 'in-process' })).find((p) => p.model.productType === 'iPhone6,1' && p.model.boardConfig !== null);
+        phone = (await engine.handlers['devices.list']({}, { transport: 'in-process' })).find(
+          (p) => p.model.productType === 'iPhone6,1' && p.model.boardConfig !== null,
+        );
       }
       expect(phone).toBeDefined();
-      const outcome = new Promise<JobSummary>((resolve) => engine.on('jobs.changed', (s) => s.kind === 'firmware.prepare' && s.state !== 'running' && resolve(s)));
+      const outcome = new Promise<JobSummary>((resolve) =>
+        engine.on('jobs.changed', (s) => s.kind === 'firmware.prepare' && s.state !== 'running' && resolve(s)),
+      );
       const { job } = await engine.handlers['firmware.prepare']({ phoneId: phone!.id }, { transport: 'in-process' });
       expect((await engine.handlers['firmware.status']({ phoneId: phone!.id }, { transport: 'in-process' })).state).toBe('preparing');
       const summary = await outcome;

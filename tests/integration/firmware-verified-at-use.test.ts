@@ -67,7 +67,11 @@ describe('firmware is verified when it is used', () => {
     const offline = new FirmwareService(unreachable(config), fast);
     expect(await offline.status(target)).toBeNull();
     await expect(offline.prepare(target)).rejects.toMatchObject({
-      problem: { code: 'firmware-changed-on-disk', title: 'The downloaded firmware was changed after it was checked', detail: expect.stringContaining(latest.fileName) },
+      problem: {
+        code: 'firmware-changed-on-disk',
+        title: 'The downloaded firmware was changed after it was checked',
+        detail: expect.stringContaining(latest.fileName),
+      },
     });
     expect(existsSync(first.path)).toBe(false);
   });
@@ -113,7 +117,13 @@ describe('firmware is verified when it is used', () => {
       productVersion: '12.5.8',
       build: '16H88',
       size: Number(info.size),
-      identity: { dev: String(info.dev), ino: String(info.ino), size: String(info.size), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs) },
+      identity: {
+        dev: String(info.dev),
+        ino: String(info.ino),
+        size: String(info.size),
+        mtimeNs: String(info.mtimeNs),
+        ctimeNs: String(info.ctimeNs),
+      },
       sha1: latest.sha1,
       sha256: latest.sha256,
       signedAsOf: null,
@@ -121,7 +131,9 @@ describe('firmware is verified when it is used', () => {
     await writeFile(`${first.path}.verified.json`, JSON.stringify(forged));
     await rm(path.join(config.cacheDir, 'catalog'), { recursive: true });
 
-    await expect(new FirmwareService(unreachable(config), fast).prepare(target, { directory: chosen })).rejects.toMatchObject({ problem: { code: 'firmware-offline' } });
+    await expect(new FirmwareService(unreachable(config), fast).prepare(target, { directory: chosen })).rejects.toMatchObject({
+      problem: { code: 'firmware-offline' },
+    });
     const before = cdnRequests();
     const again = await new FirmwareService(config, fast).prepare(target, { directory: chosen });
     expect(cdnRequests()).toBe(before + 1);
@@ -131,12 +143,25 @@ describe('firmware is verified when it is used', () => {
 
 describe('a restore', () => {
   it('refuses a local IPSW that fits the phone but that no catalog hash vouches for', async () => {
-    const boards = DEVICE_MODELS.filter((m) => m.productType === 'iPhone9,3').map((m) => ({ boardConfig: m.boardConfig, cpid: m.cpid, bdid: m.bdid ?? 0 }));
+    const boards = DEVICE_MODELS.filter((m) => m.productType === 'iPhone9,3').map((m) => ({
+      boardConfig: m.boardConfig,
+      cpid: m.cpid,
+      bdid: m.bdid ?? 0,
+    }));
     const dir = await mkdtemp(path.join(work, 'unknown-build-'));
-    const unknown = await writeSyntheticIpsw(dir, { productTypes: ['iPhone9,3'], boards, version: '15.8.8', build: '19H999', osBytes: 64 * 1024 });
+    const unknown = await writeSyntheticIpsw(dir, {
+      productTypes: ['iPhone9,3'],
+      boards,
+      version: '15.8.8',
+      build: '19H999',
+      osBytes: 64 * 1024,
+    });
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(['--demo', '--json', 'restore', '--ipsw', unknown.path, '--until', 'ramdisk'], { out: (t) => out.push(t), err: (t) => err.push(t) });
+    const code = await runCli(['--demo', '--json', 'restore', '--ipsw', unknown.path, '--until', 'ramdisk'], {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+    });
     expect(code).toBe(EXIT.failed);
     expect(`${out.join('\n')}\n${err.join('\n')}`).toMatch(/firmware-unverified|cannot be checked, so Lifeline will not restore from it/);
   }, 60_000);

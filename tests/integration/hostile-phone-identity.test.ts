@@ -27,7 +27,9 @@ async function snapshot(dir: string, skip: string): Promise<Record<string, strin
         await walk(path);
       } else {
         const info = await stat(path);
-        tree[key] = `file ${info.size} ${info.mtimeMs} ${createHash('sha256').update(await readFile(path)).digest('hex')}`;
+        tree[key] = `file ${info.size} ${info.mtimeMs} ${createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex')}`;
       }
     }
   };
@@ -66,7 +68,17 @@ describe('a virtual iPhone reporting a hostile identity behind the fake usbmuxd'
     before = await snapshot(parent, root);
 
     host = await startPracticeHost({
-      phones: [{ seed: 'hostile-id', reportedUdid: HOSTILE, trusted: true, locked: false, ios: '14.8', timeFactor: 0.01, filesystem: { fileCount: 10, totalBytes: 10_000 } }],
+      phones: [
+        {
+          seed: 'hostile-id',
+          reportedUdid: HOSTILE,
+          trusted: true,
+          locked: false,
+          ios: '14.8',
+          timeFactor: 0.01,
+          filesystem: { fileCount: 10, totalBytes: 10_000 },
+        },
+      ],
     });
     registry = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, initialBackoffMs: 50, probeTimeoutMs: 5_000 });
     const backup = new BackupService({
@@ -87,7 +99,11 @@ describe('a virtual iPhone reporting a hostile identity behind the fake usbmuxd'
 
   it('lists the phone with the invalid-identity verdict and a safe id', async () => {
     const [phone] = await phonesUntil(registry, (phones) => phones.length === 1 && phones[0]!.connected);
-    expect(phone).toMatchObject({ mode: 'normal', identifying: false, triage: { canBackUp: false, code: 'phone-invalid-identity', headline: 'This device reports an invalid identity' } });
+    expect(phone).toMatchObject({
+      mode: 'normal',
+      identifying: false,
+      triage: { canBackUp: false, code: 'phone-invalid-identity', headline: 'This device reports an invalid identity' },
+    });
     expect(phone!.id).toMatch(/^invalid-[0-9a-f]{16}$/);
     const phones = await api.invoke('devices.list', {});
     expect(phones.map((p) => p.triage.code)).toEqual(['phone-invalid-identity']);
@@ -123,7 +139,10 @@ describe('a virtual iPhone reporting a hostile identity behind the fake usbmuxd'
   });
 
   function engineBackup(request: { udid: string }): Promise<unknown> {
-    const backup = new BackupService({ usbmuxAddress: host.usbmuxAddress, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: parent } });
+    const backup = new BackupService({
+      usbmuxAddress: host.usbmuxAddress,
+      locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: parent },
+    });
     return backup.backup(request, { signal: new AbortController().signal, progress: () => undefined });
   }
 });

@@ -26,7 +26,10 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const [key, value] of [['LIFELINE_DATA_DIR', saved.data], ['LIFELINE_BACKUP_DIR', saved.backups]] as const) {
+  for (const [key, value] of [
+    ['LIFELINE_DATA_DIR', saved.data],
+    ['LIFELINE_BACKUP_DIR', saved.backups],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -34,7 +37,11 @@ afterEach(() => {
 });
 
 /** One `lifeline rescue` run against a fresh practice engine (the phones at a hundredth of real time), as the CLI runs it. */
-async function rescueRun(io: Omit<Output, 'json'> & { json: boolean }, options: { yes: boolean }, progress: NodeJS.WritableStream | null): Promise<{ code: number; phoneId: string }> {
+async function rescueRun(
+  io: Omit<Output, 'json'> & { json: boolean },
+  options: { yes: boolean },
+  progress: NodeJS.WritableStream | null,
+): Promise<{ code: number; phoneId: string }> {
   const engine = await createAppEngine({ demo: true, demoTimeFactor: 0.01, reconnectGraceMs: 60_000 });
   try {
     const api = createInProcessClient(engine);
@@ -54,7 +61,17 @@ describe('lifeline rescue (practice phones)', () => {
     expect(events.every((event) => event.event === 'journey' && /^ph-[0-9a-f]{12}$/.test(event.phoneId))).toBe(true);
     expect(lines.join('\n')).not.toContain(first.phoneId);
     // --yes took the suggested answers (back up, erase), and stopped where only pairing the erased phone would help.
-    expect(events.map((event) => event.state)).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'dataFailed']);
+    expect(events.map((event) => event.state)).toEqual([
+      'assessing',
+      'choosing',
+      'backingUp',
+      'preparingFirmware',
+      'confirmErase',
+      'enteringRecovery',
+      'restoring',
+      'restoringData',
+      'dataFailed',
+    ]);
     expect(first.code).toBe(EXIT.failed);
 
     // Again, in a terminal: the saved journey continues at the failure; one question at a time; a live bar.
@@ -89,7 +106,10 @@ describe('lifeline rescue (practice phones)', () => {
 
   it('names the problem when no phone fits --phone', async () => {
     const out: string[] = [];
-    const code = await runCli(['--demo', '--json', 'rescue', '--phone', 'ph-000000000000'], { out: (text) => out.push(text), err: () => undefined });
+    const code = await runCli(['--demo', '--json', 'rescue', '--phone', 'ph-000000000000'], {
+      out: (text) => out.push(text),
+      err: () => undefined,
+    });
     expect(code).toBe(EXIT.noDevice);
     expect(JSON.parse(out.join(''))).toMatchObject({ error: { code: 'journey-no-phone' } });
   }, 120_000);

@@ -57,7 +57,8 @@ describe('a journey resumed after the engine process is killed mid-restore', () 
     const first = children[0]!;
     let killedIn: JourneySnapshot | null = null;
     const offKill = supervisor.on('journey.changed', (snapshot) => {
-      if (killedIn !== null || snapshot.phoneId !== phone.id || snapshot.state !== 'restoring' || snapshot.progress?.phase !== 'boot-chain') return;
+      if (killedIn !== null || snapshot.phoneId !== phone.id || snapshot.state !== 'restoring' || snapshot.progress?.phase !== 'boot-chain')
+        return;
       killedIn = snapshot;
       first.kill('SIGKILL');
     });
@@ -87,7 +88,9 @@ describe('a journey resumed after the engine process is killed mid-restore', () 
     // The phone of the new practice host started normally (as a real one does when a restore stops before the erase):
     // the chart sends it back into recovery mode (trusted: Lifeline does it) and the restore runs again.
     expect(trail.states).toEqual(['restoring', 'enteringRecovery', 'restoring', 'newPasscode']);
-    expect(notices).toContain('The phone started normally again before the restore was done (recovery mode ends by itself after about 15 minutes). Let’s put it back into recovery mode.');
+    expect(notices).toContain(
+      'The phone started normally again before the restore was done (recovery mode ends by itself after about 15 minutes). Let’s put it back into recovery mode.',
+    );
     expect(passcode).toMatchObject({ firmware: { version: '12.5.8' }, safety: { status: 'cannot-be-saved' } });
     // The restore was carried through in the new engine: its stages reached the journey again.
     expect(trail.snapshots.some((snapshot) => snapshot.state === 'restoring' && snapshot.progress?.phase === 'installing')).toBe(true);

@@ -102,7 +102,11 @@ export async function restoreA7WithLifeline(options: LifelineA7RestoreOptions): 
   const started = performance.now();
   const identity = selectIdentity(manifest, phone.model.boardConfig, behavior)!;
   const ecid = phone.identity.ecid;
-  const requester = apTicketRequester(identity, { ecid, chipId: phone.model.cpid, boardId: phone.model.bdid ?? 0 }, { url: tss.url, attempts: 1 });
+  const requester = apTicketRequester(
+    identity,
+    { ecid, chipId: phone.model.cpid, boardId: phone.model.bdid ?? 0 },
+    { url: tss.url, attempts: 1 },
+  );
   let ticket: Buffer | null = null;
   const booted = await runBootChain({
     bus,

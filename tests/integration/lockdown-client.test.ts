@@ -46,9 +46,33 @@ beforeAll(async () => {
   deviceKey = await generateRsaKeyPair();
   sim = await startSimulator({
     phones: [
-      { seed: 'ld-trusted', trusted: true, locked: false, ios: '14.8', deviceName: 'Ada’s iPhone', backupEncryption: true, timeFactor: 0.01 },
-      { seed: 'ld-untrusted', trusted: false, locked: true, passcodeSet: true, ios: '16.0', model: { productType: 'iPhone10,3' }, timeFactor: 0.01 },
-      { seed: 'ld-locked', trusted: true, locked: true, passcodeSet: true, ios: '12.5.7', model: { productType: 'iPhone6,1' }, timeFactor: 0.01 },
+      {
+        seed: 'ld-trusted',
+        trusted: true,
+        locked: false,
+        ios: '14.8',
+        deviceName: 'Ada’s iPhone',
+        backupEncryption: true,
+        timeFactor: 0.01,
+      },
+      {
+        seed: 'ld-untrusted',
+        trusted: false,
+        locked: true,
+        passcodeSet: true,
+        ios: '16.0',
+        model: { productType: 'iPhone10,3' },
+        timeFactor: 0.01,
+      },
+      {
+        seed: 'ld-locked',
+        trusted: true,
+        locked: true,
+        passcodeSet: true,
+        ios: '12.5.7',
+        model: { productType: 'iPhone6,1' },
+        timeFactor: 0.01,
+      },
       { seed: 'ld-recovery', trusted: true, locked: false, ios: '15.7', timeFactor: 0.01 },
     ],
     phoneOptions: { deviceKey, createServices: () => new Map([[echo.name, echo]]) },
@@ -359,13 +383,22 @@ describe('readDeviceInfo', () => {
           const name = request.Request as string;
           if (name === 'QueryType') return { Request: name, Type: 'com.apple.mobile.lockdown' };
           const value = typeof request.Key === 'string' ? single[request.Key] : undefined;
-          return value === undefined ? { Request: name, Error: 'GetProhibited' } : { Request: name, Key: request.Key as string, Value: value };
+          return value === undefined
+            ? { Request: name, Error: 'GetProhibited' }
+            : { Request: name, Key: request.Key as string, Value: value };
         }),
       );
       const client = new UsbmuxClient({ address });
       const [listed] = await client.listDevices();
       const info = await readDeviceInfo(client, listed!, { pairRecord: null, timeoutMs: 3000 });
-      expect(info).toMatchObject({ productType: 'iPhone14,5', productVersion: '17.0', chipId: 0x8110, ecid: 0x1234n, buildVersion: null, trust: 'not-trusted' });
+      expect(info).toMatchObject({
+        productType: 'iPhone14,5',
+        productVersion: '17.0',
+        chipId: 0x8110,
+        ecid: 0x1234n,
+        buildVersion: null,
+        trust: 'not-trusted',
+      });
     } finally {
       await daemon.close();
     }

@@ -31,7 +31,14 @@ afterAll(async () => {
 
 let seed = 0;
 async function phoneWith(scenario: ScenarioInput): Promise<{ phone: VirtualIphone; target: PairTarget }> {
-  const phone = await sim.addPhone({ seed: `pairing-${seed++}`, ios: '15.7', timeFactor: 0.01, passcodeSet: false, locked: false, ...scenario });
+  const phone = await sim.addPhone({
+    seed: `pairing-${seed++}`,
+    ios: '15.7',
+    timeFactor: 0.01,
+    passcodeSet: false,
+    locked: false,
+    ...scenario,
+  });
   const device = (await usbmux.listDevices()).find((d) => d.udid === phone.udid)!;
   return { phone, target: { deviceId: device.deviceId, udid: phone.udid } };
 }
@@ -63,7 +70,12 @@ describe('pairing this computer with a phone (lockdown Pair)', () => {
     const record = await pairPhone(usbmux, target);
     expect(seen).toEqual(['QueryType', 'GetValue', 'GetValue', 'Pair']);
     const stored = await readPairRecord(usbmux, phone.udid);
-    expect(stored).toMatchObject({ HostID: record.HostID, SystemBUID: sim.daemon.systemBuid, UDID: phone.udid, WiFiMACAddress: phone.identity.wifiAddress });
+    expect(stored).toMatchObject({
+      HostID: record.HostID,
+      SystemBUID: sim.daemon.systemBuid,
+      UDID: phone.udid,
+      WiFiMACAddress: phone.identity.wifiAddress,
+    });
     expect(stored!.EscrowBag).toEqual(phone.pairedHost(record.HostID)!.escrowBag);
     expect(stored!.DeviceCertificate.toString()).toBe(record.DeviceCertificate.toString());
     expect(await sessionOpens(target)).toBe(true);
@@ -143,7 +155,9 @@ describe('pairing this computer with a phone (lockdown Pair)', () => {
     const lockdown = await LockdownClient.connect(usbmux, target.deviceId, { timeoutMs: 5000 });
     try {
       await lockdown.startSession(record);
-      await expect(lockdown.startService('com.apple.mobilebackup2', { escrowBag: record.EscrowBag! })).rejects.toMatchObject({ code: 'ServiceProhibited' });
+      await expect(lockdown.startService('com.apple.mobilebackup2', { escrowBag: record.EscrowBag! })).rejects.toMatchObject({
+        code: 'ServiceProhibited',
+      });
     } finally {
       lockdown.close();
     }

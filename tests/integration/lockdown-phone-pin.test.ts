@@ -33,7 +33,17 @@ beforeAll(async () => {
   // Locked with a passcode: a backup needs the escrow bag, the secret a wrong phone must never get.
   // iOS 15+: the backup service speaks TLS too.
   sim = await startSimulator({
-    phones: [{ seed: 'pin', trusted: true, locked: true, passcodeSet: true, ios: '15.7', timeFactor: 0.01, filesystem: { seed: 'pin', fileCount: 5, totalBytes: 5000 } }],
+    phones: [
+      {
+        seed: 'pin',
+        trusted: true,
+        locked: true,
+        passcodeSet: true,
+        ios: '15.7',
+        timeFactor: 0.01,
+        filesystem: { seed: 'pin', fileCount: 5, totalBytes: 5000 },
+      },
+    ],
     phoneOptions: { createServices: (p) => createSimServices(p) },
   });
   phone = sim.phones[0]!;
@@ -61,14 +71,20 @@ async function lockdown(): Promise<LockdownClient> {
 }
 
 function backupService(): BackupService {
-  return new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!, locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir } });
+  return new BackupService({
+    usbmuxAddress: parseUsbmuxSocketAddress(sim.address)!,
+    locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: dir }, home: dir },
+  });
 }
 
 async function backupProblemCode(): Promise<string> {
   received = [];
   const error = await backupService()
     .backup({ udid: phone.udid }, { signal: new AbortController().signal, progress: () => undefined })
-    .then(() => undefined, (e: unknown) => e);
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(error).toBeInstanceOf(ProblemError);
   return (error as ProblemError).problem.code;
 }
@@ -82,7 +98,9 @@ describe('the phone at the other end of the session TLS must be the phone in the
     expect(error).toMatchObject({ code: 'PhoneIdentityMismatch', request: 'StartSession' });
     expect(client.closed).toBe(true);
     expect(client.activeSession).toBeNull();
-    await expect(client.startService(MOBILEBACKUP2, { escrowBag: record.EscrowBag! })).rejects.toMatchObject({ code: 'PhoneIdentityMismatch' });
+    await expect(client.startService(MOBILEBACKUP2, { escrowBag: record.EscrowBag! })).rejects.toMatchObject({
+      code: 'PhoneIdentityMismatch',
+    });
     expect(received.map((r) => r.request)).toEqual(['StartSession']);
   });
 

@@ -48,11 +48,22 @@ describe('the network policy, applied by the http client', () => {
   it('refuses plain http to a host beyond this computer before connecting', async () => {
     const proxy = await startConnectProxy(plainPort);
     try {
-      await expect(httpGet('http://updates.cdn-apple.com/x.ipsw', { env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url } })).rejects.toBeInstanceOf(NetworkPolicyError);
+      await expect(
+        httpGet('http://updates.cdn-apple.com/x.ipsw', { env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url } }),
+      ).rejects.toBeInstanceOf(NetworkPolicyError);
       const dir = await mkdtemp(path.join(work, 'http-'));
       await expect(
-        new FirmwareDownloader(fast).download({ url: 'http://updates.cdn-apple.com/x.ipsw', destination: path.join(dir, 'x.ipsw'), expectedSize: 10, sha1: 'a'.repeat(40), sha256: null }),
-      ).rejects.toMatchObject({ problem: { code: 'firmware-blocked-url', detail: expect.stringContaining('updates.cdn-apple.com') }, cause: { message: expect.stringContaining('only https') } });
+        new FirmwareDownloader(fast).download({
+          url: 'http://updates.cdn-apple.com/x.ipsw',
+          destination: path.join(dir, 'x.ipsw'),
+          expectedSize: 10,
+          sha1: 'a'.repeat(40),
+          sha256: null,
+        }),
+      ).rejects.toMatchObject({
+        problem: { code: 'firmware-blocked-url', detail: expect.stringContaining('updates.cdn-apple.com') },
+        cause: { message: expect.stringContaining('only https') },
+      });
       expect(await readdir(dir)).toEqual([]);
       expect(proxy.tunnels).toEqual([]);
       expect(proxy.plainRequests).toEqual([]);
@@ -64,10 +75,18 @@ describe('the network policy, applied by the http client', () => {
   it('refuses a redirect to a host that is not on the list, for catalogs and downloads alike', async () => {
     route = (_request, response) => response.writeHead(302, { Location: 'https://evil.example.com/x.ipsw' }).end();
     seen.length = 0;
-    await expect(httpGetText(`http://127.0.0.1:${plainPort}/version`, { maxBytes: 1000 })).rejects.toThrow(/evil.example.com is not one of the hosts/);
+    await expect(httpGetText(`http://127.0.0.1:${plainPort}/version`, { maxBytes: 1000 })).rejects.toThrow(
+      /evil.example.com is not one of the hosts/,
+    );
     const dir = await mkdtemp(path.join(work, 'redirect-'));
     await expect(
-      new FirmwareDownloader(fast).download({ url: `http://127.0.0.1:${plainPort}/cdn/x.ipsw`, destination: path.join(dir, 'x.ipsw'), expectedSize: 10, sha1: 'a'.repeat(40), sha256: null }),
+      new FirmwareDownloader(fast).download({
+        url: `http://127.0.0.1:${plainPort}/cdn/x.ipsw`,
+        destination: path.join(dir, 'x.ipsw'),
+        expectedSize: 10,
+        sha1: 'a'.repeat(40),
+        sha256: null,
+      }),
     ).rejects.toMatchObject({ problem: { code: 'firmware-blocked-url' } });
     expect(seen).toEqual(['/version', '/cdn/x.ipsw']);
     expect(await readdir(dir)).toEqual([]);
@@ -78,9 +97,9 @@ describe('the network policy, applied by the http client', () => {
     const front = await startTlsFront(certificate, plainPort);
     const proxy = await startConnectProxy(front.port);
     try {
-      await expect(httpGet('https://updates.cdn-apple.com/x.ipsw', { env: { HTTPS_PROXY: proxy.url }, trustedCertificates: [certificate.certPem] })).rejects.toThrow(
-        /mirror.example.net is not one of the hosts Lifeline talks to \(redirected from updates.cdn-apple.com\)/,
-      );
+      await expect(
+        httpGet('https://updates.cdn-apple.com/x.ipsw', { env: { HTTPS_PROXY: proxy.url }, trustedCertificates: [certificate.certPem] }),
+      ).rejects.toThrow(/mirror.example.net is not one of the hosts Lifeline talks to \(redirected from updates.cdn-apple.com\)/);
       expect(proxy.tunnels).toEqual(['updates.cdn-apple.com:443']);
     } finally {
       await proxy.close();
@@ -97,7 +116,9 @@ describe('the network policy, applied by the http client', () => {
     seen.length = 0;
     try {
       const url = `https://localhost:${(secure.address() as AddressInfo).port}/catalog`;
-      await expect(httpGetText(url, { maxBytes: 1000, trustedCertificates: [certificate.certPem] })).rejects.toThrow(/redirected to plain http/);
+      await expect(httpGetText(url, { maxBytes: 1000, trustedCertificates: [certificate.certPem] })).rejects.toThrow(
+        /redirected to plain http/,
+      );
       expect(seen).toEqual([]);
     } finally {
       secure.closeAllConnections();
@@ -143,7 +164,15 @@ describe('size caps while streaming', () => {
     const dir = await mkdtemp(path.join(work, 'cap-'));
     const destination = path.join(dir, 'x.ipsw');
     const downloader = new FirmwareDownloader({ ...fast, maxBytesWithoutSize: 1024 * 1024 });
-    await expect(downloader.download({ url: `http://127.0.0.1:${plainPort}/cdn/x.ipsw`, destination, expectedSize: null, sha1: 'a'.repeat(40), sha256: null })).rejects.toMatchObject({
+    await expect(
+      downloader.download({
+        url: `http://127.0.0.1:${plainPort}/cdn/x.ipsw`,
+        destination,
+        expectedSize: null,
+        sha1: 'a'.repeat(40),
+        sha256: null,
+      }),
+    ).rejects.toMatchObject({
       problem: { code: 'firmware-too-large', detail: expect.stringContaining('more than 1048576 bytes') },
     });
     await stopped;
@@ -153,7 +182,9 @@ describe('size caps while streaming', () => {
 
   it('stops a catalog without Content-Length at its cap', async () => {
     const { stopped } = endless();
-    await expect(httpGetText(`http://127.0.0.1:${plainPort}/version`, { maxBytes: 256 * 1024 })).rejects.toBeInstanceOf(HttpBodyTooLargeError);
+    await expect(httpGetText(`http://127.0.0.1:${plainPort}/version`, { maxBytes: 256 * 1024 })).rejects.toBeInstanceOf(
+      HttpBodyTooLargeError,
+    );
     await stopped;
   });
 
@@ -161,7 +192,15 @@ describe('size caps while streaming', () => {
     route = (_request, response) => response.writeHead(200, { 'Content-Length': String(50_000_000) }).end();
     const dir = await mkdtemp(path.join(work, 'space-'));
     const downloader = new FirmwareDownloader({ ...fast, freeBytes: async () => 1_000_000 });
-    await expect(downloader.download({ url: `http://127.0.0.1:${plainPort}/cdn/x.ipsw`, destination: path.join(dir, 'x.ipsw'), expectedSize: null, sha1: 'a'.repeat(40), sha256: null })).rejects.toMatchObject({
+    await expect(
+      downloader.download({
+        url: `http://127.0.0.1:${plainPort}/cdn/x.ipsw`,
+        destination: path.join(dir, 'x.ipsw'),
+        expectedSize: null,
+        sha1: 'a'.repeat(40),
+        sha256: null,
+      }),
+    ).rejects.toMatchObject({
       problem: { code: 'disk-full' },
     });
     expect(existsSync(path.join(dir, 'x.ipsw'))).toBe(false);
@@ -177,16 +216,30 @@ describe('TSS through HTTPS_PROXY', () => {
 
   function ticketRequest() {
     const manifest = parseBuildManifest(
-      syntheticBuildManifest({ productTypes: ['iPhone6,2'], boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }], version: '12.5.7', build: '16H81' }),
+      syntheticBuildManifest({
+        productTypes: ['iPhone6,2'],
+        boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }],
+        version: '12.5.7',
+        build: '16H81',
+      }),
     );
-    return buildApTicketRequest(selectIdentity(manifest, 'n53ap', 'Erase')!, { ecid: 0x1234n, apNonce: Buffer.alloc(20, 0xaa), sepNonce: Buffer.alloc(20, 0xbb) });
+    return buildApTicketRequest(selectIdentity(manifest, 'n53ap', 'Erase')!, {
+      ecid: 0x1234n,
+      apNonce: Buffer.alloc(20, 0xaa),
+      sepNonce: Buffer.alloc(20, 0xbb),
+    });
   }
 
   it('asks Apple’s address through a CONNECT tunnel and gets the ticket', async () => {
     const front = await startTlsFront(certificate, Number(new URL(tss.url).port));
     const proxy = await startConnectProxy(front.port);
     try {
-      const ticket = await requestApTicket(ticketRequest(), { url: APPLE_TSS_URL, attempts: 1, env: { HTTPS_PROXY: proxy.url }, trustedCertificates: [certificate.certPem] });
+      const ticket = await requestApTicket(ticketRequest(), {
+        url: APPLE_TSS_URL,
+        attempts: 1,
+        env: { HTTPS_PROXY: proxy.url },
+        trustedCertificates: [certificate.certPem],
+      });
       expect(ticket.length).toBeGreaterThan(100);
       expect(proxy.tunnels).toEqual(['gs.apple.com:443']);
       expect(tss.requests).toHaveLength(1);
@@ -200,7 +253,9 @@ describe('TSS through HTTPS_PROXY', () => {
     const front = await startTlsFront(certificate, Number(new URL(tss.url).port));
     const proxy = await startConnectProxy(front.port);
     try {
-      await expect(requestApTicket(ticketRequest(), { url: APPLE_TSS_URL, attempts: 1, env: { HTTPS_PROXY: proxy.url } })).rejects.toMatchObject({
+      await expect(
+        requestApTicket(ticketRequest(), { url: APPLE_TSS_URL, attempts: 1, env: { HTTPS_PROXY: proxy.url } }),
+      ).rejects.toMatchObject({
         code: 'unreachable',
         message: expect.stringMatching(/certificate/),
       });
@@ -212,7 +267,9 @@ describe('TSS through HTTPS_PROXY', () => {
   });
 
   it('refuses a signing server address the policy does not allow, without retrying', async () => {
-    await expect(requestApTicket(ticketRequest(), { url: 'http://gs.apple.com/TSS/controller?action=2', attempts: 5, retryDelayMs: 60_000 })).rejects.toMatchObject({
+    await expect(
+      requestApTicket(ticketRequest(), { url: 'http://gs.apple.com/TSS/controller?action=2', attempts: 5, retryDelayMs: 60_000 }),
+    ).rejects.toMatchObject({
       code: 'unreachable',
       message: expect.stringContaining('only https'),
     });

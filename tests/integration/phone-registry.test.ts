@@ -15,7 +15,13 @@ afterEach(async () => {
 async function rig(phones: ScenarioInput[], graceMs = 3000): Promise<{ host: PracticeHost; registry: PhoneRegistry }> {
   const host = await startPracticeHost({ phones });
   cleanups.push(() => host.close());
-  const registry = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, reconnectGraceMs: graceMs, initialBackoffMs: 50, probeTimeoutMs: 5000 });
+  const registry = await startHostRegistry({
+    usb: host.usb,
+    usbmuxAddress: host.usbmuxAddress,
+    reconnectGraceMs: graceMs,
+    initialBackoffMs: 50,
+    probeTimeoutMs: 5000,
+  });
   cleanups.push(() => registry.close());
   return { host, registry };
 }
@@ -34,7 +40,11 @@ function until(registry: PhoneRegistry, check: (phones: Phone[]) => boolean, tim
     const off = registry.onChange(() => void test());
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`Timed out; last list: ${JSON.stringify(registry.list().map((p) => [p.model.name, p.mode, p.connected, p.triage.headline]))}`));
+      reject(
+        new Error(
+          `Timed out; last list: ${JSON.stringify(registry.list().map((p) => [p.model.name, p.mode, p.connected, p.triage.headline]))}`,
+        ),
+      );
     }, timeoutMs);
     test();
   });
@@ -58,13 +68,21 @@ describe('device registry against the virtual iPhone', () => {
   });
 
   it('tells the truth about a locked, untrusted phone', async () => {
-    const { registry } = await rig([{ ...fast, seed: 'reg-untrusted', model: { productType: 'iPhone13,2' }, ios: '17.5.1', trusted: false }]);
+    const { registry } = await rig([
+      { ...fast, seed: 'reg-untrusted', model: { productType: 'iPhone13,2' }, ios: '17.5.1', trusted: false },
+    ]);
     const [phone] = await until(registry, (p) => p.length === 1 && settled(p));
-    expect(phone).toMatchObject({ model: { name: 'iPhone 12', buttons: 'volume-side' }, trusted: false, triage: { canBackUp: false, headline: 'This computer is not trusted by the phone' } });
+    expect(phone).toMatchObject({
+      model: { name: 'iPhone 12', buttons: 'volume-side' },
+      trusted: false,
+      triage: { canBackUp: false, headline: 'This computer is not trusted by the phone' },
+    });
   });
 
   it('says a trusted phone not unlocked since boot cannot be backed up', async () => {
-    const { registry } = await rig([{ ...fast, seed: 'reg-afu', model: { productType: 'iPhone6,1' }, ios: '12.5.8', trusted: true, unlockedSinceBoot: false }]);
+    const { registry } = await rig([
+      { ...fast, seed: 'reg-afu', model: { productType: 'iPhone6,1' }, ios: '12.5.8', trusted: true, unlockedSinceBoot: false },
+    ]);
     const [phone] = await until(registry, (p) => p.length === 1 && settled(p));
     expect(phone!.triage).toMatchObject({ canBackUp: false, headline: 'The phone has not been unlocked since it restarted' });
   });
@@ -80,7 +98,9 @@ describe('device registry against the virtual iPhone', () => {
   });
 
   it('keeps one record while a trusted phone goes to recovery by software and then to DFU', async () => {
-    const { host, registry } = await rig([{ ...fast, seed: 'reg-modes', model: { productType: 'iPhone10,1' }, ios: '16.7.16', trusted: true }]);
+    const { host, registry } = await rig([
+      { ...fast, seed: 'reg-modes', model: { productType: 'iPhone10,1' }, ios: '16.7.16', trusted: true },
+    ]);
     const [normal] = await until(registry, (p) => p.length === 1 && settled(p) && p[0]!.mode === 'normal');
     const phone = host.sim.phones[0]!;
     phone.hardware.enterRecovery();

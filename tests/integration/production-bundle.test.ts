@@ -31,7 +31,11 @@ beforeAll(async () => {
   }
   const mainDir = path.join(outDir, 'main');
   const names = (await readdir(mainDir, { recursive: true })).filter((name) => name.endsWith('.js'));
-  files = new Map(await Promise.all(names.map(async (name) => [name.split(path.sep).join('/'), await readFile(path.join(mainDir, name), 'utf8')] as const)));
+  files = new Map(
+    await Promise.all(
+      names.map(async (name) => [name.split(path.sep).join('/'), await readFile(path.join(mainDir, name), 'utf8')] as const),
+    ),
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -112,8 +112,12 @@ describe('lifeline restore (command line, practice mode)', () => {
 
   it('asks to choose erase or update, as a usage error', async () => {
     expect(await runCli(['--demo', 'restore', '--latest'], { out: () => undefined, err: () => undefined })).toBe(EXIT.usage);
-    expect(await runCli(['--demo', 'restore', '--erase', '--update', '--yes'], { out: () => undefined, err: () => undefined })).toBe(EXIT.usage);
-    expect(await runCli(['--demo', 'restore', '--erase', '--until', 'ramdisk'], { out: () => undefined, err: () => undefined })).toBe(EXIT.usage);
+    expect(await runCli(['--demo', 'restore', '--erase', '--update', '--yes'], { out: () => undefined, err: () => undefined })).toBe(
+      EXIT.usage,
+    );
+    expect(await runCli(['--demo', 'restore', '--erase', '--until', 'ramdisk'], { out: () => undefined, err: () => undefined })).toBe(
+      EXIT.usage,
+    );
   }, 60_000);
 });
 
@@ -135,7 +139,9 @@ describe('restore.start (engine, practice phones)', () => {
     expectHonestProgress(ending);
     expectFreshPhone(phone);
     expect(phone.restores.at(-1)?.asr).toMatchObject({ outcome: 'received', digestMatches: true });
-    expect(phone.restores.at(-1)?.dataRequests.map((r) => r.dataType)).toEqual(expect.arrayContaining(['BasebandData', 'SystemImageData', 'NORData']));
+    expect(phone.restores.at(-1)?.dataRequests.map((r) => r.dataType)).toEqual(
+      expect.arrayContaining(['BasebandData', 'SystemImageData', 'NORData']),
+    );
     const after = await phoneIn(api, 'normal', before.id);
     expect(after).toMatchObject({ id: before.id, iosVersion: '12.5.8', trusted: false });
   }, 120_000);
@@ -176,13 +182,17 @@ describe('restore.start (engine, practice phones)', () => {
     expect(ending.result).toMatchObject({ choice: 'erase', phoneMode: 'normal', firmware: { version: '18.7.10' } });
     expectHonestProgress(ending);
     expectFreshPhone(phone);
-    expect(phone.restores.at(-1)?.dataRequests.map((r) => r.dataType)).toEqual(expect.arrayContaining(['SystemImageRootHash', 'SystemImageData']));
+    expect(phone.restores.at(-1)?.dataRequests.map((r) => r.dataType)).toEqual(
+      expect.arrayContaining(['SystemImageRootHash', 'SystemImageData']),
+    );
   }, 120_000);
 
   it('refuses an erase without confirmed: true at the contract, before anything moves', async () => {
     const { api, phone } = await practice({ model: { productType: 'iPhone6,1' }, ios: '12.4', trusted: true, filesystem: FILESYSTEM });
     const before = await phoneIn(api, 'normal');
-    await expect(api.invoke('restore.start', { choice: 'erase', phoneId: before.id })).rejects.toMatchObject({ problem: { code: 'bad-request' } });
+    await expect(api.invoke('restore.start', { choice: 'erase', phoneId: before.id })).rejects.toMatchObject({
+      problem: { code: 'bad-request' },
+    });
     await expect(api.invoke('restore.start', { choice: 'erase', confirmed: false, phoneId: before.id })).rejects.toMatchObject({
       problem: { code: 'bad-request' },
     });

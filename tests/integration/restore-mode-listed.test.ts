@@ -20,13 +20,21 @@ const saved = { usbmuxd: process.env[USBMUXD_ADDRESS_ENV], data: process.env.LIF
 
 beforeAll(async () => {
   // timeFactor 1: the ramdisk waits its full time for a StartRestore that never comes, so the phone stays in restore mode.
-  bench = await startRestoreBench(A7_SPEC, { model: { productType: 'iPhone6,1' }, mode: 'dfu', ecid: `0x${ECID.toString(16)}`, timeFactor: 1 });
+  bench = await startRestoreBench(A7_SPEC, {
+    model: { productType: 'iPhone6,1' },
+    mode: 'dfu',
+    ecid: `0x${ECID.toString(16)}`,
+    timeFactor: 1,
+  });
   await bootToRestoreMode(bench, 'Erase');
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'lifeline-restore-mode-'));
 }, 60_000);
 
 afterAll(async () => {
-  for (const [key, value] of [[USBMUXD_ADDRESS_ENV, saved.usbmuxd], ['LIFELINE_DATA_DIR', saved.data]] as const) {
+  for (const [key, value] of [
+    [USBMUXD_ADDRESS_ENV, saved.usbmuxd],
+    ['LIFELINE_DATA_DIR', saved.data],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -38,7 +46,12 @@ describe('a phone in restore mode', () => {
   it('is listed by the registry as restore mode, as the same phone (by its ECID) with its model, and why no backup can be made', async () => {
     expect(bench.phone.hardware.mode).toBe('restore');
     const usb = new SimUsbBus([bench.phone.hardware]);
-    const registry = await startHostRegistry({ usb, usbmuxAddress: parseUsbmuxSocketAddress(bench.sim.address)!, initialBackoffMs: 50, probeTimeoutMs: 5_000 });
+    const registry = await startHostRegistry({
+      usb,
+      usbmuxAddress: parseUsbmuxSocketAddress(bench.sim.address)!,
+      initialBackoffMs: 50,
+      probeTimeoutMs: 5_000,
+    });
     try {
       const [phone] = await phonesUntil(registry, (phones) => phones.length === 1 && phones.every((p) => !p.identifying));
       expect(phone).toMatchObject({
@@ -60,7 +73,9 @@ describe('a phone in restore mode', () => {
     process.env.LIFELINE_DATA_DIR = dataDir;
     try {
       const json: string[] = [];
-      expect(await runCli(['--json', '--usbip', usbip.address, 'devices'], { out: (t) => json.push(t), err: () => undefined })).toBe(EXIT.ok);
+      expect(await runCli(['--json', '--usbip', usbip.address, 'devices'], { out: (t) => json.push(t), err: () => undefined })).toBe(
+        EXIT.ok,
+      );
       const { phones } = JSON.parse(json.join('')) as { phones: Phone[]; host: HostStatus };
       expect(phones.map((p) => [p.model.name, p.mode])).toEqual([['iPhone 5s (GSM)', 'restore']]);
 

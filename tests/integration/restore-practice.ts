@@ -60,7 +60,12 @@ export async function phoneIn(api: LifelineApi, mode: Phone['mode'], id?: string
   });
 }
 
-export type RestoreEnding = { state: JobSummary['state']; result: RestoreResult | null; problem: Problem | null; progress: RestoreProgressRecord[] };
+export type RestoreEnding = {
+  state: JobSummary['state'];
+  result: RestoreResult | null;
+  problem: Problem | null;
+  progress: RestoreProgressRecord[];
+};
 
 /** Starts a restore through the contract and waits for its job to end, keeping every progress record. */
 export async function restoreThroughEngine(api: LifelineApi, request: RestoreStartRequest): Promise<RestoreEnding> {

@@ -77,7 +77,16 @@ async function eraseA12WithLifeline() {
   const ecid = phone.identity.ecid;
   const requester = apTicketRequester(identity, { ecid, chipId: 0x8020, boardId: 0x0e }, { url: tss.url, attempts: 1 });
   let ticket: Buffer | null = null;
-  const booted = await runBootChain({ bus, usbmux, archive, manifest, identity, ecid, requestTicket: async (nonces) => (ticket = await requester(nonces)), timeouts: FAST_BOOT_CHAIN });
+  const booted = await runBootChain({
+    bus,
+    usbmux,
+    archive,
+    manifest,
+    identity,
+    ecid,
+    requestTicket: async (nonces) => (ticket = await requester(nonces)),
+    timeouts: FAST_BOOT_CHAIN,
+  });
   const baseband = basebandUpdaterFor({ archive, identity, ecid, tss: { url: tss.url, attempts: 1 }, tempDir: dir });
   cleanups.push(async () => baseband?.close());
 
@@ -103,7 +112,14 @@ describe('restored: Lifeline erases a virtual A12 iPhone on iOS 18', () => {
     expect(result).toMatchObject({ outcome: 'restored', hardwareInfo: { ChipID: 0x8020, BoardID: 0x0e } });
     expect(hadBaseband).toBe(true);
     const record = phone.restores.at(-1)!;
-    expect(record).toMatchObject({ script: 'a12-ios17', label: 'lifeline', behavior: 'Erase', status: { code: 0 }, finalStatusAcknowledged: true, outcome: 'finished' });
+    expect(record).toMatchObject({
+      script: 'a12-ios17',
+      label: 'lifeline',
+      behavior: 'Erase',
+      status: { code: 0 },
+      finalStatusAcknowledged: true,
+      outcome: 'finished',
+    });
     expect(record.dataRequests.filter((request) => !request.answered || request.rejected !== null)).toEqual([]);
     expect(record.dataRequests.map((request) => request.dataType)).toEqual([
       'RootTicket',

@@ -26,12 +26,20 @@ describe('restored: Lifeline against the virtual phone', () => {
 
     expect(result).toMatchObject({ outcome: 'restored', hardwareInfo: { ChipID: 0x8960, BoardID: 2 } });
     expect(hadBaseband).toBe(true);
-    expect(record).toMatchObject({ label: 'lifeline', behavior: 'Erase', status: { code: 0 }, finalStatusAcknowledged: true, outcome: 'finished' });
+    expect(record).toMatchObject({
+      label: 'lifeline',
+      behavior: 'Erase',
+      status: { code: 0 },
+      finalStatusAcknowledged: true,
+      outcome: 'finished',
+    });
     // Identification by the boot chain first, then the session's own conversation.
     expect(record.requests.slice(-4)).toEqual(['QueryType', 'QueryValue HardwareInfo', 'QueryValue SavedDebugInfo', 'StartRestore']);
     expect(record.dataRequests.length).toBeGreaterThan(0);
     expect(record.dataRequests.filter((request) => !request.answered || request.rejected !== null)).toEqual([]);
-    expect(record.dataRequests.map((request) => request.dataType)).toEqual(expect.arrayContaining(['RootTicket', 'SystemImageData', 'KernelCache', 'NORData', 'BasebandData']));
+    expect(record.dataRequests.map((request) => request.dataType)).toEqual(
+      expect.arrayContaining(['RootTicket', 'SystemImageData', 'KernelCache', 'NORData', 'BasebandData']),
+    );
     expect(record.asr).toMatchObject({ outcome: 'received', digestMatches: true, bytesReceived: A7_RESTORE_SPEC.osBytes });
     const fractions = progress.map((p) => p.fraction);
     for (let i = 1; i < fractions.length; i++) expect(fractions[i]!).toBeGreaterThanOrEqual(fractions[i - 1]!);

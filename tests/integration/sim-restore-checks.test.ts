@@ -9,7 +9,16 @@ import { coprocessorUpdaterFor } from '../../main/restore/coprocessor-updater';
 import { signedTicketFor } from '../../main/sim/fake-tss-server';
 import { syntheticOsImageFacts } from '../../main/sim/synthetic-ipsw';
 import { buildApTicketRequest } from '../../main/tss/tss-request';
-import { A12_SPEC, A7_SPEC, bootToRestoreMode, runScriptedHost, startRestoreBench, waitForMode, type AnswerHook, type RestoreBench } from './sim-restore-host';
+import {
+  A12_SPEC,
+  A7_SPEC,
+  bootToRestoreMode,
+  runScriptedHost,
+  startRestoreBench,
+  waitForMode,
+  type AnswerHook,
+  type RestoreBench,
+} from './sim-restore-host';
 
 const benches: RestoreBench[] = [];
 afterEach(async () => {
@@ -28,7 +37,11 @@ async function image(b: RestoreBench, identity: BuildIdentity, fileOf: string, t
 }
 
 /** One erase with a host that answers one request badly; returns what the host saw and what the phone recorded. */
-async function restoreWith(b: RestoreBench, answer: AnswerHook, extra: { asrImage?: ReturnType<typeof memoryImageSource>; fdr?: boolean } = {}) {
+async function restoreWith(
+  b: RestoreBench,
+  answer: AnswerHook,
+  extra: { asrImage?: ReturnType<typeof memoryImageSource>; fdr?: boolean } = {},
+) {
   const { deviceId, ticket, identity } = await bootToRestoreMode(b, 'Erase');
   const run = await runScriptedHost(b, { deviceId, ticket, identity, behavior: 'Erase', answer, ...extra });
   await waitForMode(b.phone, 'recovery');
@@ -42,7 +55,11 @@ describe('the virtual phone checks the root ticket', () => {
     const { run, record, rejected } = await restoreWith(b, (type, answer) => {
       if (type !== 'RootTicket') return answer;
       const identity = selectIdentity(b.manifest, 'n51ap', 'Erase')!;
-      const request = buildApTicketRequest(identity, { ecid: b.phone.identity.ecid, apNonce: Buffer.alloc(20, 9), sepNonce: b.phone.hardware.sepNonce });
+      const request = buildApTicketRequest(identity, {
+        ecid: b.phone.identity.ecid,
+        apNonce: Buffer.alloc(20, 9),
+        sepNonce: b.phone.hardware.sepNonce,
+      });
       return { RootTicketData: signedTicketFor(request, b.tss.key) };
     });
     expect(run.status).toBe(14);
@@ -57,7 +74,11 @@ describe('the virtual phone checks the root ticket', () => {
     const { run } = await restoreWith(b, (type, answer) => {
       if (type !== 'RootTicket') return answer;
       const identity = selectIdentity(b.manifest, 'n51ap', 'Erase')!;
-      const request = buildApTicketRequest(identity, { ecid: b.phone.identity.ecid, apNonce: b.phone.hardware.apNonce, sepNonce: b.phone.hardware.sepNonce });
+      const request = buildApTicketRequest(identity, {
+        ecid: b.phone.identity.ecid,
+        apNonce: b.phone.hardware.apNonce,
+        sepNonce: b.phone.hardware.sepNonce,
+      });
       return { RootTicketData: signedTicketFor(request, generateTicketSigningKey()) };
     });
     expect(run.status).toBe(14);
@@ -69,7 +90,11 @@ describe('the virtual phone checks the root ticket', () => {
     const { run } = await restoreWith(b, (type, answer) => {
       if (type !== 'RootTicket') return answer;
       const identity = selectIdentity(b.manifest, 'n51ap', 'Erase')!;
-      const request = buildApTicketRequest(identity, { ecid: b.phone.identity.ecid, apNonce: b.phone.hardware.apNonce, sepNonce: Buffer.alloc(20, 3) });
+      const request = buildApTicketRequest(identity, {
+        ecid: b.phone.identity.ecid,
+        apNonce: b.phone.hardware.apNonce,
+        sepNonce: Buffer.alloc(20, 3),
+      });
       return { RootTicketData: signedTicketFor(request, b.tss.key) };
     });
     expect(run.status).toBe(50);
@@ -108,7 +133,15 @@ describe('the virtual phone checks personalised images', () => {
     const b = await bench();
     const { run, rejected } = await restoreWith(b, async (type, answer) => {
       if (type !== 'KernelCache') return answer;
-      return { KernelCacheFile: await image(b, selectIdentity(b.manifest, 'n51ap', 'Erase')!, 'DeviceTree', tagForComponent('KernelCache')!, await ticketOf(b)) };
+      return {
+        KernelCacheFile: await image(
+          b,
+          selectIdentity(b.manifest, 'n51ap', 'Erase')!,
+          'DeviceTree',
+          tagForComponent('KernelCache')!,
+          await ticketOf(b),
+        ),
+      };
     });
     expect(run.status).toBe(14);
     expect(rejected?.rejected).toMatch(/digest/);
@@ -116,14 +149,18 @@ describe('the virtual phone checks personalised images', () => {
 
   it('refuses NORData whose first image is not iBoot', async () => {
     const b = await bench();
-    const { run, rejected } = await restoreWith(b, (type, answer) => (type === 'NORData' ? { ...answer, NorImageData: [answer.LlbImageData!] } : answer));
+    const { run, rejected } = await restoreWith(b, (type, answer) =>
+      type === 'NORData' ? { ...answer, NorImageData: [answer.LlbImageData!] } : answer,
+    );
     expect(run.status).toBe(14);
     expect(rejected?.rejected).toContain('iBoot');
   });
 
   it('fails the SEP (status 50) when SEPImageData holds the restore SEP', async () => {
     const b = await bench();
-    const { run, rejected } = await restoreWith(b, (type, answer) => (type === 'NORData' ? { ...answer, SEPImageData: answer.RestoreSEPImageData! } : answer));
+    const { run, rejected } = await restoreWith(b, (type, answer) =>
+      type === 'NORData' ? { ...answer, SEPImageData: answer.RestoreSEPImageData! } : answer,
+    );
     expect(run.status).toBe(50);
     expect(rejected?.dataType).toBe('NORData');
   });
@@ -141,7 +178,9 @@ describe('the virtual phone checks the OS image and the modem firmware', () => {
 
   it('ends with 1015 when BasebandData is not a firmware archive', async () => {
     const b = await bench();
-    const { run, rejected } = await restoreWith(b, (type, answer) => (type === 'BasebandData' ? { BasebandData: Buffer.from('not a zip') } : answer));
+    const { run, rejected } = await restoreWith(b, (type, answer) =>
+      type === 'BasebandData' ? { BasebandData: Buffer.from('not a zip') } : answer,
+    );
     expect(run.status).toBe(1015);
     expect(rejected?.dataType).toBe('BasebandData');
   });
@@ -164,14 +203,18 @@ describe('the A12 phone checks the modern answers', () => {
   it('refuses the Update identity as BuildIdentityDict during an erase', async () => {
     const b = await bench(A12_SPEC, 'iPhone11,2');
     const update = selectIdentity(b.manifest, 'd321ap', 'Update')!;
-    const { run, rejected } = await restoreWith(b, (type, answer) => (type === 'BuildIdentityDict' ? { ...answer, BuildIdentityDict: update.raw } : answer));
+    const { run, rejected } = await restoreWith(b, (type, answer) =>
+      type === 'BuildIdentityDict' ? { ...answer, BuildIdentityDict: update.raw } : answer,
+    );
     expect(run.status).toBe(14);
     expect(rejected?.rejected).toContain('another build');
   });
 
   it('refuses a streamed boot object that is not the personalised component', async () => {
     const b = await bench(A12_SPEC, 'iPhone11,2');
-    const { run, rejected } = await restoreWith(b, async (type, answer) => (type === 'PersonalizedBootObjectV3' ? { FileBytes: Buffer.alloc(20_000, 1) } : answer));
+    const { run, rejected } = await restoreWith(b, async (type, answer) =>
+      type === 'PersonalizedBootObjectV3' ? { FileBytes: Buffer.alloc(20_000, 1) } : answer,
+    );
     expect(run.status).toBe(14);
     expect(rejected?.dataType).toBe('PersonalizedBootObjectV3');
   });
@@ -186,7 +229,11 @@ describe('the A12 phone checks its coprocessors’ firmware and needs its factor
       if (type !== 'FirmwareUpdaterData' || updaterOf(request) !== 'SE') return answer;
       const args = request.Arguments as PlistDict;
       const info = { ...(args.MessageArgInfo as PlistDict), 'SE,Nonce': Buffer.alloc(32, 7) };
-      const updater = coprocessorUpdaterFor({ archive: b.archive, identity: selectIdentity(b.manifest, 'd321ap', 'Erase')!, tss: { url: b.tss.url, attempts: 1 } });
+      const updater = coprocessorUpdaterFor({
+        archive: b.archive,
+        identity: selectIdentity(b.manifest, 'd321ap', 'Erase')!,
+        tss: { url: b.tss.url, attempts: 1 },
+      });
       return { FirmwareResponseData: await updater.responseData({ ...args, MessageArgInfo: info }, new AbortController().signal) };
     });
     expect(run.status).toBe(14);

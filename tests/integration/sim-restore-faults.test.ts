@@ -9,7 +9,12 @@ afterEach(async () => {
 });
 
 async function bench(): Promise<RestoreBench> {
-  const b = await startRestoreBench(A7_SPEC, { model: { productType: 'iPhone6,1' }, mode: 'dfu', ecid: '0x000A1B2C3D4E5F62', filesystem: { fileCount: 12, totalBytes: 100_000 } });
+  const b = await startRestoreBench(A7_SPEC, {
+    model: { productType: 'iPhone6,1' },
+    mode: 'dfu',
+    ecid: '0x000A1B2C3D4E5F62',
+    filesystem: { fileCount: 12, totalBytes: 100_000 },
+  });
   benches.push(b);
   return b;
 }
@@ -82,16 +87,19 @@ describe('restore failure scripts', () => {
     await secondRunCompletes(b);
   });
 
-  it.each<RestoreStage>(['ramdisk', 'asr', 'baseband'])('the cable pulled at %s leaves the phone in recovery, and a second run completes', async (stage) => {
-    const b = await bench();
-    b.phone.faults.set({ restore: { unplugAt: stage } });
-    const run = await eraseRun(b);
-    expect(run.status).toBeNull();
-    await waitForMode(b.phone, 'recovery');
-    expect(b.phone.restores.at(-1)?.outcome).toBe('host-gone');
-    b.phone.hardware.plug();
-    await secondRunCompletes(b);
-  });
+  it.each<RestoreStage>(['ramdisk', 'asr', 'baseband'])(
+    'the cable pulled at %s leaves the phone in recovery, and a second run completes',
+    async (stage) => {
+      const b = await bench();
+      b.phone.faults.set({ restore: { unplugAt: stage } });
+      const run = await eraseRun(b);
+      expect(run.status).toBeNull();
+      await waitForMode(b.phone, 'recovery');
+      expect(b.phone.restores.at(-1)?.outcome).toBe('host-gone');
+      b.phone.hardware.plug();
+      await secondRunCompletes(b);
+    },
+  );
 
   it('the cable pulled after the final status: the restore is done and the phone boots the new iOS', async () => {
     const b = await bench();

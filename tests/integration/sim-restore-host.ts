@@ -10,7 +10,13 @@ import { AsrClient } from '../../main/asr/asr-client';
 import { ipswEntryImageSource, type AsrImageSource } from '../../main/asr/asr-image-source';
 import { tagForComponent } from '../../main/img4/component-tags';
 import { personalise } from '../../main/img4/img4';
-import { readBuildManifest, selectIdentity, type BuildIdentity, type BuildManifest, type RestoreBehavior } from '../../main/ipsw/build-manifest';
+import {
+  readBuildManifest,
+  selectIdentity,
+  type BuildIdentity,
+  type BuildManifest,
+  type RestoreBehavior,
+} from '../../main/ipsw/build-manifest';
 import { IpswArchive } from '../../main/ipsw/ipsw-reader';
 import { startFdrAgent, type FdrAgent } from '../../main/fdr/fdr-client';
 import { PlistChannel } from '../../main/plist/framing';
@@ -117,10 +123,17 @@ export async function startRestoreBench(spec: SyntheticIpswSpec, scenario: Scena
 }
 
 /** Walks DFU/recovery → restore ramdisk; returns the device id on usbmuxd and the ticket the ramdisk booted with. */
-export async function bootToRestoreMode(bench: RestoreBench, behavior: RestoreBehavior): Promise<{ deviceId: number; ticket: Buffer; identity: BuildIdentity }> {
+export async function bootToRestoreMode(
+  bench: RestoreBench,
+  behavior: RestoreBehavior,
+): Promise<{ deviceId: number; ticket: Buffer; identity: BuildIdentity }> {
   const { phone, manifest } = bench;
   const identity = selectIdentity(manifest, phone.model.boardConfig, behavior)!;
-  const requester = apTicketRequester(identity, { ecid: phone.identity.ecid, chipId: phone.model.cpid, boardId: phone.model.bdid ?? 0 }, { url: bench.tss.url, attempts: 1 });
+  const requester = apTicketRequester(
+    identity,
+    { ecid: phone.identity.ecid, chipId: phone.model.cpid, boardId: phone.model.bdid ?? 0 },
+    { url: bench.tss.url, attempts: 1 },
+  );
   let ticket: Buffer | null = null;
   const result = await runBootChain({
     bus: bench.bus,
@@ -174,7 +187,9 @@ async function defaultAnswer(bench: RestoreBench, options: HostOptions, request:
     case 'SystemImageCanonicalMetadata':
       return { SystemImageCanonicalMetadataFile: await component(bench, identity, 'Ap,SystemVolumeCanonicalMetadata', ticket) };
     case 'NORData': {
-      const firmware = identity.components.filter((c) => c.flags.IsFirmwarePayload && c.name !== 'LLB' && c.name !== 'RestoreSEP').map((c) => c.name);
+      const firmware = identity.components
+        .filter((c) => c.flags.IsFirmwarePayload && c.name !== 'LLB' && c.name !== 'RestoreSEP')
+        .map((c) => c.name);
       const ordered = ['iBoot', ...firmware.filter((n) => n !== 'iBoot')];
       return {
         LlbImageData: await component(bench, identity, 'LLB', ticket),
@@ -202,19 +217,36 @@ async function defaultAnswer(bench: RestoreBench, options: HostOptions, request:
 export async function runScriptedHost(bench: RestoreBench, options: HostOptions): Promise<HostRun> {
   const stream = await bench.usbmux.connect(options.deviceId, RESTORED_PORT, { timeoutMs: 10_000 });
   const channel = new PlistChannel(stream, { format: 'xml', maxBytes: 4 * 1024 * 1024, timeoutMs: 60_000 });
-  const run: HostRun = { status: null, log: null, dataTypes: [], progress: [], checkpoints: [], messages: [], crashed: false, asrError: null };
+  const run: HostRun = {
+    status: null,
+    log: null,
+    dataTypes: [],
+    progress: [],
+    checkpoints: [],
+    messages: [],
+    crashed: false,
+    asrError: null,
+  };
   const label = options.label ?? 'scripted-host';
   const fdr: Promise<FdrAgent | null> =
     options.fdr === false
       ? Promise.resolve(null)
-      : startFdrAgent({ connect: (port) => bench.usbmux.connect(options.deviceId, port, { timeoutMs: 10_000 }), connectAttempts: 1 }).catch(() => null);
+      : startFdrAgent({ connect: (port) => bench.usbmux.connect(options.deviceId, port, { timeoutMs: 10_000 }), connectAttempts: 1 }).catch(
+          () => null,
+        );
   try {
     await channel.send(encodeQueryType(label));
     const type = await channel.receive();
     const version = isPlistDict(type) && typeof type.RestoreProtocolVersion === 'number' ? type.RestoreProtocolVersion : 15;
     await channel.send(encodeQueryValue('HardwareInfo', label));
     await channel.receive();
-    await channel.send(encodeStartRestore(buildRestoreOptions(options.behavior === 'Erase' ? 'erase' : 'update', { uuid: 'a1b2c3d4-0000-4000-8000-000000000001' }), version, label));
+    await channel.send(
+      encodeStartRestore(
+        buildRestoreOptions(options.behavior === 'Erase' ? 'erase' : 'update', { uuid: 'a1b2c3d4-0000-4000-8000-000000000001' }),
+        version,
+        label,
+      ),
+    );
     for (;;) {
       let message: PlistValue;
       try {
@@ -237,9 +269,11 @@ export async function runScriptedHost(bench: RestoreBench, options: HostOptions)
         const dataType = String(message.DataType);
         run.dataTypes.push(dataType);
         if (dataType === 'SystemImageData') {
-          await sendSystemImage(bench, options, typeof message.DataPort === 'number' ? message.DataPort : ASR_DEFAULT_DATA_PORT).catch((error: unknown) => {
-            run.asrError = error instanceof Error ? error.message : String(error);
-          });
+          await sendSystemImage(bench, options, typeof message.DataPort === 'number' ? message.DataPort : ASR_DEFAULT_DATA_PORT).catch(
+            (error: unknown) => {
+              run.asrError = error instanceof Error ? error.message : String(error);
+            },
+          );
           continue;
         }
         let answer = await defaultAnswer(bench, options, message);
@@ -257,10 +291,20 @@ export async function runScriptedHost(bench: RestoreBench, options: HostOptions)
   }
 }
 
-async function streamBootObject(bench: RestoreBench, options: HostOptions, channel: PlistChannel, request: PlistDict, override: PlistDict): Promise<void> {
+async function streamBootObject(
+  bench: RestoreBench,
+  options: HostOptions,
+  channel: PlistChannel,
+  request: PlistDict,
+  override: PlistDict,
+): Promise<void> {
   const args = isPlistDict(request.Arguments) ? request.Arguments : {};
-  const bytes = override.FileBytes instanceof Uint8Array ? Buffer.from(override.FileBytes) : await component(bench, options.identity, String(args.ImageName), options.ticket);
-  for (let at = 0; at < bytes.length; at += FILE_DATA_CHUNK_BYTES) await channel.send({ FileData: bytes.subarray(at, at + FILE_DATA_CHUNK_BYTES) });
+  const bytes =
+    override.FileBytes instanceof Uint8Array
+      ? Buffer.from(override.FileBytes)
+      : await component(bench, options.identity, String(args.ImageName), options.ticket);
+  for (let at = 0; at < bytes.length; at += FILE_DATA_CHUNK_BYTES)
+    await channel.send({ FileData: bytes.subarray(at, at + FILE_DATA_CHUNK_BYTES) });
   await channel.send({ FileDataDone: true });
 }
 

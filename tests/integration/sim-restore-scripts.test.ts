@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { virtualFilesystemOf } from '../../main/sim/services';
-import { A12_SPEC, A7_SPEC, bootToRestoreMode, runScriptedHost, startRestoreBench, waitForMode, type RestoreBench } from './sim-restore-host';
+import {
+  A12_SPEC,
+  A7_SPEC,
+  bootToRestoreMode,
+  runScriptedHost,
+  startRestoreBench,
+  waitForMode,
+  type RestoreBench,
+} from './sim-restore-host';
 
 const benches: RestoreBench[] = [];
 afterEach(async () => {
@@ -8,7 +16,14 @@ afterEach(async () => {
 });
 
 async function bench(spec = A7_SPEC, productType = 'iPhone6,1'): Promise<RestoreBench> {
-  const b = await startRestoreBench(spec, { model: { productType }, mode: 'dfu', ecid: '0x000A1B2C3D4E5F60', ios: '12.4', trusted: true, filesystem: { fileCount: 40, totalBytes: 400_000 } });
+  const b = await startRestoreBench(spec, {
+    model: { productType },
+    mode: 'dfu',
+    ecid: '0x000A1B2C3D4E5F60',
+    ios: '12.4',
+    trusted: true,
+    filesystem: { fileCount: 40, totalBytes: 400_000 },
+  });
   benches.push(b);
   return b;
 }
@@ -95,7 +110,13 @@ describe('the virtual phone restores like an A12 on iOS 18', () => {
       'BasebandData',
       'FDRTrustData',
     ]);
-    expect(run.checkpoints.slice(0, 5)).toEqual(['is_host_compatible', 'set_weight_from_options', 'libauthinstall_callback', 'device_has_hoover', 'update_ticket']);
+    expect(run.checkpoints.slice(0, 5)).toEqual([
+      'is_host_compatible',
+      'set_weight_from_options',
+      'libauthinstall_callback',
+      'device_has_hoover',
+      'update_ticket',
+    ]);
     expect(run.progress).toContain(58);
     expect(run.progress).toContain(77);
     const record = b.phone.restores.at(-1)!;

@@ -96,7 +96,11 @@ class TestHost {
           break;
         case DLMessage.UploadFiles: {
           expect(message.args).toHaveLength(3);
-          await readFileBatch(this.channel.reader, { beginFile: () => undefined, data: () => undefined, endFile: () => undefined }, { namesPerFile: 2 });
+          await readFileBatch(
+            this.channel.reader,
+            { beginFile: () => undefined, data: () => undefined, endFile: () => undefined },
+            { namesPerFile: 2 },
+          );
           await this.channel.send(statusResponseMessage(0, undefined, {}));
           break;
         }
@@ -203,16 +207,30 @@ describe('AFC', () => {
     header.writeBigUInt64LE(BigInt(op), 32);
     return Buffer.concat([header, data, payload]);
   }
-  async function call(stream: Duplex, reader: ByteReader, op: number, data: Buffer, payload?: Buffer): Promise<{ op: number; data: Buffer }> {
+  async function call(
+    stream: Duplex,
+    reader: ByteReader,
+    op: number,
+    data: Buffer,
+    payload?: Buffer,
+  ): Promise<{ op: number; data: Buffer }> {
     stream.write(packet(op, data, payload));
     const header = await reader.read(40, { timeoutMs: 5000 });
     expect(header.readBigUInt64LE(24)).toBe(packetNum);
     const body = await reader.read(Number(header.readBigUInt64LE(8)) - 40);
     return { op: Number(header.readBigUInt64LE(32)), data: body };
   }
-  const u64 = (...values: number[]): Buffer => Buffer.concat(values.map((v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; }));
+  const u64 = (...values: number[]): Buffer =>
+    Buffer.concat(
+      values.map((v) => {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64LE(BigInt(v));
+        return b;
+      }),
+    );
   const path = (p: string): Buffer => Buffer.from(`${p}\0`);
-  const statusOf = (reply: { op: number; data: Buffer }): number => (reply.op === AfcOp.Status ? Number(reply.data.readBigUInt64LE(0)) : -1);
+  const statusOf = (reply: { op: number; data: Buffer }): number =>
+    reply.op === AfcOp.Status ? Number(reply.data.readBigUInt64LE(0)) : -1;
 
   it('does the sync lock and RestoreApplications.plist steps idevicebackup2 uses', async () => {
     const phone = phoneFor();
@@ -225,13 +243,19 @@ describe('AFC', () => {
     const handleA = Number(openA.data.readBigUInt64LE(0));
     expect(handleA).not.toBe(0);
     expect(statusOf(await call(a, ra, AfcOp.FileLock, u64(handleA, 6)))).toBe(AfcStatus.Success);
-    const handleB = Number((await call(b, rb, AfcOp.FileOpen, Buffer.concat([u64(2), path('/com.apple.itunes.lock_sync')]))).data.readBigUInt64LE(0));
+    const handleB = Number(
+      (await call(b, rb, AfcOp.FileOpen, Buffer.concat([u64(2), path('/com.apple.itunes.lock_sync')]))).data.readBigUInt64LE(0),
+    );
     expect(statusOf(await call(b, rb, AfcOp.FileLock, u64(handleB, 6)))).toBe(AfcStatus.OpWouldBlock);
     expect(statusOf(await call(a, ra, AfcOp.FileLock, u64(handleA, 12)))).toBe(AfcStatus.Success);
     expect(statusOf(await call(b, rb, AfcOp.FileLock, u64(handleB, 6)))).toBe(AfcStatus.Success);
 
     expect(statusOf(await call(a, ra, AfcOp.MakeDir, path('/iTunesRestore')))).toBe(AfcStatus.Success);
-    const h = Number((await call(a, ra, AfcOp.FileOpen, Buffer.concat([u64(4), path('/iTunesRestore/RestoreApplications.plist')]))).data.readBigUInt64LE(0));
+    const h = Number(
+      (await call(a, ra, AfcOp.FileOpen, Buffer.concat([u64(4), path('/iTunesRestore/RestoreApplications.plist')]))).data.readBigUInt64LE(
+        0,
+      ),
+    );
     expect(statusOf(await call(a, ra, AfcOp.FileWrite, u64(h), Buffer.from('<plist/>')))).toBe(AfcStatus.Success);
     expect(statusOf(await call(a, ra, AfcOp.FileClose, u64(h)))).toBe(AfcStatus.Success);
     const info = await call(a, ra, AfcOp.GetFileInfo, path('/iTunesRestore/../iTunesRestore/RestoreApplications.plist'));

@@ -79,7 +79,14 @@ describe('simulated USB bus', () => {
     expect(recovery.id).not.toBe(normal?.id);
     expect(recovery.location).toBe(normal?.location);
     const recoverySerial = parseIBootSerial(recovery.serialNumber);
-    expect(recoverySerial.ok && recoverySerial.serial).toMatchObject({ cpid: 0x8015, bdid: 0x06, ecid, srnm: 'C39VX0AAJCL8', imei: '356789012345678', sdom: 1 });
+    expect(recoverySerial.ok && recoverySerial.serial).toMatchObject({
+      cpid: 0x8015,
+      bdid: 0x06,
+      ecid,
+      srnm: 'C39VX0AAJCL8',
+      imei: '356789012345678',
+      sdom: 1,
+    });
 
     // Assisted DFU: hold Side + Volume Down, the host reboots the phone out of recovery, then Volume Down alone.
     await recovery.open();
@@ -94,7 +101,13 @@ describe('simulated USB bus', () => {
     expect(dfu.productId).toBe(0x1227);
     expect(dfu.id).not.toBe(recovery.id);
     const dfuSerial = parseIBootSerial(dfu.serialNumber);
-    expect(dfuSerial.ok && dfuSerial.serial).toMatchObject({ cpid: 0x8015, bdid: 0x06, ecid, srtg: 'iBoot-3332.0.0.1.23', stage: 'securerom' });
+    expect(dfuSerial.ok && dfuSerial.serial).toMatchObject({
+      cpid: 0x8015,
+      bdid: 0x06,
+      ecid,
+      srtg: 'iBoot-3332.0.0.1.23',
+      stage: 'securerom',
+    });
 
     expect(events).toEqual(['-12a8', '+1281', '-1281', '+1227']);
     await expect(recovery.open()).rejects.toMatchObject({ code: 'disconnected' });
@@ -162,7 +175,10 @@ describe('simulated USB bus', () => {
     const desc = await device.controlTransferIn({ requestType: 'standard', recipient: 'device', request: 6, value: 0x0100, index: 0 }, 18);
     expect(desc.data?.getUint16(10, true)).toBe(0x1281);
     const serialIndex = desc.data?.getUint8(16) ?? 0;
-    const str = await device.controlTransferIn({ requestType: 'standard', recipient: 'device', request: 6, value: 0x0300 | serialIndex, index: 0x0409 }, 255);
+    const str = await device.controlTransferIn(
+      { requestType: 'standard', recipient: 'device', request: 6, value: 0x0300 | serialIndex, index: 0x0409 },
+      255,
+    );
     const bytes = new Uint8Array(str.data?.buffer ?? new ArrayBuffer(0), (str.data?.byteOffset ?? 0) + 2, (str.data?.byteLength ?? 2) - 2);
     expect(Buffer.from(bytes).toString('utf16le')).toBe(device.serialNumber);
   });
@@ -183,7 +199,11 @@ describe('simulated USB bus', () => {
     const { phone, bus, events } = setup('iPhone10,3', 0x5n);
     const model = findModelByProductType('iPhone9,1');
     if (!model) throw new Error('model');
-    const second = new PhoneHardware({ identity: { model, ecid: 0x6n, serialNumber: 'S2', udid: 'u2' }, initialMode: 'recovery', timeFactor: TIME_FACTOR });
+    const second = new PhoneHardware({
+      identity: { model, ecid: 0x6n, serialNumber: 'S2', udid: 'u2' },
+      initialMode: 'recovery',
+      timeFactor: TIME_FACTOR,
+    });
     phones.push(second);
     bus.addPhone(second);
     expect((await bus.getDevices()).map((d) => d.productId).sort()).toEqual([0x1281, 0x12a8]);

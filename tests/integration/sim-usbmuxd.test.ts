@@ -104,8 +104,13 @@ describe('fake usbmuxd over real sockets', () => {
     const read = await request(conn, { MessageType: 'ReadPairRecord', PairRecordID: 'X-1' });
     expect(Buffer.from(read.body.PairRecordData as Uint8Array).toString()).toContain('<key>HostID</key>');
     expect((await request(conn, { MessageType: 'DeletePairRecord', PairRecordID: 'X-1' })).body.Number).toBe(0);
-    expect((await request(conn, { MessageType: 'ReadPairRecord', PairRecordID: 'X-1' })).body).toEqual({ MessageType: 'Result', Number: 2 });
-    expect((await request(conn, { MessageType: 'SavePairRecord', PairRecordID: 'X-2', PairRecordData: Buffer.from('junk') })).body.Number).toBe(22);
+    expect((await request(conn, { MessageType: 'ReadPairRecord', PairRecordID: 'X-1' })).body).toEqual({
+      MessageType: 'Result',
+      Number: 2,
+    });
+    expect(
+      (await request(conn, { MessageType: 'SavePairRecord', PairRecordID: 'X-2', PairRecordData: Buffer.from('junk') })).body.Number,
+    ).toBe(22);
     conn.socket.destroy();
   });
 
@@ -131,7 +136,9 @@ describe('fake usbmuxd over real sockets', () => {
 
   it('Connect to the byte-swapped lockdown port turns the socket into a raw lockdown pipe', async () => {
     const conn = await open(sim.address);
-    expect((await request(conn, { MessageType: 'Connect', DeviceID: deviceId(0), PortNumber: swapPort(LOCKDOWN_PORT) })).body.Number).toBe(0);
+    expect((await request(conn, { MessageType: 'Connect', DeviceID: deviceId(0), PortNumber: swapPort(LOCKDOWN_PORT) })).body.Number).toBe(
+      0,
+    );
     conn.reader.release();
     const lockdown = new PlistChannel(conn.socket, { timeoutMs: 3000 });
     await lockdown.send({ Request: 'QueryType', Label: 'test' });
@@ -181,7 +188,11 @@ describe('lockdownd behind the fake usbmuxd', () => {
 
   it('answers pre-session GetValue from the whitelist, GetProhibited for session values, MissingValue for unknown keys', async () => {
     const ch = await lockdown(0);
-    expect(await ask(ch, { Request: 'GetValue', Key: 'ProductVersion' })).toEqual({ Request: 'GetValue', Key: 'ProductVersion', Value: '14.8' });
+    expect(await ask(ch, { Request: 'GetValue', Key: 'ProductVersion' })).toEqual({
+      Request: 'GetValue',
+      Key: 'ProductVersion',
+      Value: '14.8',
+    });
     expect((await ask(ch, { Request: 'GetValue', Key: 'SerialNumber' })).Error).toBe('GetProhibited');
     expect((await ask(ch, { Request: 'GetValue', Key: 'NoSuchKey' })).Error).toBe('MissingValue');
     const pk = await ask(ch, { Request: 'GetValue', Key: 'DevicePublicKey' });
@@ -204,7 +215,13 @@ describe('lockdownd behind the fake usbmuxd', () => {
     const reply = await ask(ch, {
       Request: 'Pair',
       ProtocolVersion: '2',
-      PairRecord: { HostID: 'H', SystemBUID: 'B', DeviceCertificate: Buffer.from('x'), HostCertificate: Buffer.from('x'), RootCertificate: Buffer.from('x') },
+      PairRecord: {
+        HostID: 'H',
+        SystemBUID: 'B',
+        DeviceCertificate: Buffer.from('x'),
+        HostCertificate: Buffer.from('x'),
+        RootCertificate: Buffer.from('x'),
+      },
     });
     expect(reply).toMatchObject({ Request: 'Pair', Error: 'InvalidPairRecord' });
     ch.close();

@@ -31,7 +31,11 @@ describe('USB/IP with a hostile peer', () => {
     const phone = new PhoneHardware({ identity: { model, ecid: 7n, serialNumber: 'X', udid: 'u' }, initialMode: 'dfu', timeFactor: 0.01 });
     const bus = new SimUsbBus([phone]);
     const server = await SimUsbipServer.start({ bus });
-    cleanups.push(() => phone.dispose(), () => bus.close(), () => server.close());
+    cleanups.push(
+      () => phone.dispose(),
+      () => bus.close(),
+      () => server.close(),
+    );
 
     expect((await send(server.port, Buffer.from('GET / HTTP/1.1\r\n\r\n'))).length).toBe(0);
     const unknown = await send(server.port, encodeImportRequest('9-9'));

@@ -31,7 +31,12 @@ function addressOf(text: string): UsbmuxAddress {
 }
 
 /** Resolves with the first `event` whose payload passes `match`, or rejects after `ms`. */
-function nextEvent<T>(emitter: UsbmuxWatcher, event: 'attached' | 'detached' | 'state', match: (value: T) => boolean, ms = 5000): Promise<T> {
+function nextEvent<T>(
+  emitter: UsbmuxWatcher,
+  event: 'attached' | 'detached' | 'state',
+  match: (value: T) => boolean,
+  ms = 5000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, listener as never);
@@ -258,7 +263,11 @@ describe('UsbmuxClient against a hostile daemon', () => {
       { DeviceID: 1, MessageType: 'Attached', Properties: { DeviceID: 1, ConnectionType: 'USB' } },
       { DeviceID: 2, MessageType: 'Attached', Properties: { DeviceID: 2, SerialNumber: 'abc' } },
       { DeviceID: 3, MessageType: 'Attached', Properties: { DeviceID: 3, SerialNumber: 'a'.repeat(40), ConnectionType: 'USB' } },
-      { DeviceID: 4, MessageType: 'Attached', Properties: { DeviceID: 4, SerialNumber: '00008030001A2B3C4D5E6F70', ConnectionType: 'USB', ProductID: 0x12a8 } },
+      {
+        DeviceID: 4,
+        MessageType: 'Attached',
+        Properties: { DeviceID: 4, SerialNumber: '00008030001A2B3C4D5E6F70', ConnectionType: 'USB', ProductID: 0x12a8 },
+      },
       { DeviceID: 5, MessageType: 'Attached', Properties: { DeviceID: 5, SerialNumber: 'x/../../victim', ConnectionType: 'USB' } },
     ];
     const client = await hostile((socket, chunk) => socket.write(encodeUsbmuxPlist(chunk.readUInt32LE(12), { DeviceList: list })));
@@ -327,7 +336,12 @@ describe('UsbmuxWatcher against the fake usbmuxd', () => {
     const second = await sim.addPhone({ seed: 'w-2', udid: secondUdid, timeFactor: 0.01 });
     expect(second.udid).toBe(secondUdid);
     const reported = await secondAttached;
-    expect(watcher.devices().map((d) => d.udid).sort()).toEqual([sim.phones[0]!.udid, second.udid].sort());
+    expect(
+      watcher
+        .devices()
+        .map((d) => d.udid)
+        .sort(),
+    ).toEqual([sim.phones[0]!.udid, second.udid].sort());
 
     const gone = nextEvent<UsbmuxDevice>(watcher, 'detached', (d) => d.udid === second.udid);
     second.unplug();
@@ -335,7 +349,6 @@ describe('UsbmuxWatcher against the fake usbmuxd', () => {
     expect(watcher.devices().map((d) => d.udid)).toEqual([sim.phones[0]!.udid]);
     expect(attached.filter((d) => d.udid === sim.phones[0]!.udid)).toHaveLength(1);
     expect(detached.map((d) => d.udid)).toEqual([second.udid]);
-
   });
 
   it('survives a daemon restart on the same port: re-lists, reports removed phones detached and new ones attached', async () => {
@@ -375,7 +388,12 @@ describe('UsbmuxWatcher against the fake usbmuxd', () => {
     await second.start();
     await reconnected;
     await Promise.all([p1Again, p3Attached]);
-    expect(watcher.devices().map((d) => d.udid).sort()).toEqual([p1!.udid, p3!.udid].sort());
+    expect(
+      watcher
+        .devices()
+        .map((d) => d.udid)
+        .sort(),
+    ).toEqual([p1!.udid, p3!.udid].sort());
     expect(states).toEqual(['starting', 'connected', 'daemon-missing', 'connected']);
   });
 
@@ -390,7 +408,10 @@ describe('UsbmuxWatcher against the fake usbmuxd', () => {
     const after = new FakeUsbmuxd();
     after.attach(p1!);
     after.attach(p3!);
-    cleanups.push(() => before.close(), () => after.close());
+    cleanups.push(
+      () => before.close(),
+      () => after.close(),
+    );
     // A crash sends no Detached events: play it with a proxy in front of two daemons.
     const proxy = await crashableProxy(addressOf(await before.start()));
     cleanups.push(() => proxy.close());
@@ -410,7 +431,12 @@ describe('UsbmuxWatcher against the fake usbmuxd', () => {
     proxy.crashAndRedirect(afterAddress);
     await p3Attached;
     expect(events).toEqual([`-${p2!.udid}`, `+${p3!.udid}`]);
-    expect(watcher.devices().map((d) => d.udid).sort()).toEqual([p1!.udid, p3!.udid].sort());
+    expect(
+      watcher
+        .devices()
+        .map((d) => d.udid)
+        .sort(),
+    ).toEqual([p1!.udid, p3!.udid].sort());
   });
 
   it('reports daemon-missing with platform advice when nothing listens, and stop() ends the retries', async () => {

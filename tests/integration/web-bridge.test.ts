@@ -45,7 +45,11 @@ describe('loopback WebSocket bridge', () => {
     const { engine, bridge: b } = await start();
     const ws = await connect(b);
     ws.send(JSON.stringify({ type: 'invoke', id: 7, command: 'app.info', request: {} }));
-    expect(await nextMessage(ws)).toMatchObject({ type: 'result', id: 7, envelope: { ok: true, value: { version: '9.9.9', transport: 'web-bridge' } } });
+    expect(await nextMessage(ws)).toMatchObject({
+      type: 'result',
+      id: 7,
+      envelope: { ok: true, value: { version: '9.9.9', transport: 'web-bridge' } },
+    });
     ws.send(JSON.stringify({ type: 'subscribe', event: 'devices.changed' }));
     await new Promise((r) => setTimeout(r, 50));
     const event = nextMessage(ws);

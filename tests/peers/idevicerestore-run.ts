@@ -89,10 +89,15 @@ export async function restoreWithIdevicerestore(options: IdevicerestoreRunOption
   delete env.all_proxy;
   const started = performance.now();
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(options.tool, args, { cwd: dir, env, timeout: options.timeoutMs ?? 240_000, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const exit = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code: exit, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      options.tool,
+      args,
+      { cwd: dir, env, timeout: options.timeoutMs ?? 240_000, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const exit = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code: exit, output: `${stdout}${stderr}` });
+      },
+    );
   });
   const wallMs = performance.now() - started;
   const record = phone.restores.length > restoresBefore ? phone.restores.at(-1)! : null;

@@ -52,7 +52,11 @@ describe.skipIf(missing !== null)(`irecovery through USB/IP${missing ? ` (skippe
     });
     const bus = new SimUsbBus([phone]);
     const server = await SimUsbipServer.start({ bus });
-    cleanups.push(() => phone.dispose(), () => bus.close(), () => server.close());
+    cleanups.push(
+      () => phone.dispose(),
+      () => bus.close(),
+      () => server.close(),
+    );
     return { phone, server };
   }
 
@@ -97,24 +101,27 @@ describe.skipIf(missing !== null)(`irecovery through USB/IP${missing ? ` (skippe
     [5000, false],
     [4096, true],
     [2040, true],
-  ])('irecovery -f of %i bytes in DFU: the phone holds the exact bytes with a valid suffix (separate: %s) and re-enumerates', async (size, separate) => {
-    const { phone, server } = await startPhone('dfu');
-    const resets: number[] = [];
-    phone.on('usb-reset', () => resets.push(Date.now()));
-    const before = phone.usbDevice();
-    const image = imageFile(size);
-    await irecovery(server, ['-f', image.path]);
-    const upload = phone.uploads.at(-1);
-    expect(upload?.mode).toBe('dfu');
-    expect(upload?.complete).toBe(true);
-    expect(upload?.dfu?.suffix).toBe('valid');
-    expect(upload?.dfu?.separateSuffix).toBe(separate);
-    expect(upload?.dfu?.finishValue).toBe(Math.ceil(size / 0x800));
-    expect(upload?.payload().equals(image.bytes)).toBe(true);
-    expect(resets).toHaveLength(1);
-    expect(await waitFor(() => phone.usbDevice() !== null && phone.usbDevice() !== before, 3_000)).toBe(true);
-    expect(phone.mode).toBe('dfu');
-  });
+  ])(
+    'irecovery -f of %i bytes in DFU: the phone holds the exact bytes with a valid suffix (separate: %s) and re-enumerates',
+    async (size, separate) => {
+      const { phone, server } = await startPhone('dfu');
+      const resets: number[] = [];
+      phone.on('usb-reset', () => resets.push(Date.now()));
+      const before = phone.usbDevice();
+      const image = imageFile(size);
+      await irecovery(server, ['-f', image.path]);
+      const upload = phone.uploads.at(-1);
+      expect(upload?.mode).toBe('dfu');
+      expect(upload?.complete).toBe(true);
+      expect(upload?.dfu?.suffix).toBe('valid');
+      expect(upload?.dfu?.separateSuffix).toBe(separate);
+      expect(upload?.dfu?.finishValue).toBe(Math.ceil(size / 0x800));
+      expect(upload?.payload().equals(image.bytes)).toBe(true);
+      expect(resets).toHaveLength(1);
+      expect(await waitFor(() => phone.usbDevice() !== null && phone.usbDevice() !== before, 3_000)).toBe(true);
+      expect(phone.mode).toBe('dfu');
+    },
+  );
 
   it.each([0x8000 * 2 + 100, 0x8000 + 1024])('irecovery -f of %i bytes in recovery: the phone holds the exact bytes', async (size) => {
     const { phone, server } = await startPhone('recovery');

@@ -35,7 +35,8 @@ export function collectPeerSkips(modules: readonly PeerModuleView[]): PeerSkip[]
       if (reason) reasons.add(reason);
     }
     const states = [...module.children.allTests()].map((test) => test.result().state);
-    if (reasons.size === 0 && states.length > 0 && states.every((state) => state === 'skipped')) reasons.add('skipped without a stated reason');
+    if (reasons.size === 0 && states.length > 0 && states.every((state) => state === 'skipped'))
+      reasons.add('skipped without a stated reason');
     for (const reason of reasons) skips.push({ suite, reason });
   }
   return skips.sort((a, b) => a.suite.localeCompare(b.suite));

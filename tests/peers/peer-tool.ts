@@ -22,19 +22,35 @@ export function needFile(name: string, path: string, fix: string, exists: (path:
 }
 
 /** What running Debian's irecovery against the virtual phone over USB/IP needs (docs/protocols/usbip.md#libusb-shim). */
-export function irecoveryOverUsbipNeeds(shimSource: string, which: (tool: string) => string | null = whichTool, exists: (path: string) => boolean = existsSync): PeerNeed[] {
+export function irecoveryOverUsbipNeeds(
+  shimSource: string,
+  which: (tool: string) => string | null = whichTool,
+  exists: (path: string) => boolean = existsSync,
+): PeerNeed[] {
   return [
     needTool('irecovery', 'irecovery', which),
     needTool('make', 'make', which),
     needTool('gcc', 'gcc', which),
     needFile('libusb.h', '/usr/include/libusb-1.0/libusb.h', 'not installed: apt-get install libusb-1.0-0-dev', exists),
-    needFile('libusb-usbip shim', shimSource === '' ? '' : `${shimSource}/Makefile`, 'source not found: set LIFELINE_LIBUSB_USBIP_SRC to its folder', exists),
+    needFile(
+      'libusb-usbip shim',
+      shimSource === '' ? '' : `${shimSource}/Makefile`,
+      'source not found: set LIFELINE_LIBUSB_USBIP_SRC to its folder',
+      exists,
+    ),
   ];
 }
 
 /** What running Debian's idevicerestore against the virtual phone needs: the tool and the libusb shim it reaches USB through. */
-export function idevicerestoreOverUsbipNeeds(shimSource: string, which: (tool: string) => string | null = whichTool, exists: (path: string) => boolean = existsSync): PeerNeed[] {
-  return [needTool('idevicerestore', 'idevicerestore', which), ...irecoveryOverUsbipNeeds(shimSource, which, exists).filter((need) => need.name !== 'irecovery')];
+export function idevicerestoreOverUsbipNeeds(
+  shimSource: string,
+  which: (tool: string) => string | null = whichTool,
+  exists: (path: string) => boolean = existsSync,
+): PeerNeed[] {
+  return [
+    needTool('idevicerestore', 'idevicerestore', which),
+    ...irecoveryOverUsbipNeeds(shimSource, which, exists).filter((need) => need.name !== 'irecovery'),
+  ];
 }
 
 /** Why a peer suite must skip, e.g. "irecovery (not installed: apt-get install irecovery)", or null when nothing is missing. */

@@ -33,7 +33,15 @@ describe.skipIf(skip !== null)("libplist's plistutil reads and writes what we do
     await writeFile(input, format === 'xml' ? encodeXmlPlist(value) : encodeBinaryPlist(value));
     await run(plistutil!, ['-i', input, '-o', output, '-f', format === 'xml' ? 'bin' : 'xml']);
     const back = decodePlist(await readFile(output)) as Record<string, unknown>;
-    expect(back).toMatchObject({ Request: 'StartSession', Port: 62078, Negative: -13, Big: 2n ** 62n, Version: 2.1, Enabled: true, List: ['Grüße', 1, []] });
+    expect(back).toMatchObject({
+      Request: 'StartSession',
+      Port: 62078,
+      Negative: -13,
+      Big: 2n ** 62n,
+      Version: 2.1,
+      Enabled: true,
+      List: ['Grüße', 1, []],
+    });
     expect((back.When as Date).toISOString()).toBe('2026-11-27T10:20:30.000Z');
     expect(Buffer.from(back.Data as Uint8Array).toString()).toBe('certificate bytes');
   });

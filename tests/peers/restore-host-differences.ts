@@ -36,7 +36,14 @@ function keyDifferences(prefix: string, a: Record<string, unknown>, b: Record<st
 export function signingRequestsByKind(requests: readonly PlistDict[]): Map<string, PlistDict> {
   const kinds = new Map<string, PlistDict>();
   for (const request of requests) {
-    const kind = request['@ApImg4Ticket'] === true ? 'AP' : request['@BBTicket'] === true ? (request.BbNonce === undefined ? 'baseband' : 'baseband+nonce') : 'other';
+    const kind =
+      request['@ApImg4Ticket'] === true
+        ? 'AP'
+        : request['@BBTicket'] === true
+          ? request.BbNonce === undefined
+            ? 'baseband'
+            : 'baseband+nonce'
+          : 'other';
     if (!kinds.has(kind)) kinds.set(kind, request);
   }
   return kinds;
@@ -77,7 +84,17 @@ export function restoreRecordDifferences(peer: RestoreRecord, ours: RestoreRecor
   note('requests (session)', pa.session, pb.session);
   note('label', peer.label, ours.label);
   differences.push(...keyDifferences('restoreOptions.', peer.restoreOptions ?? {}, ours.restoreOptions ?? {}));
-  for (const field of ['protocolVersion', 'script', 'behavior', 'messagesSent', 'bytesStreamed', 'status', 'finalStatusAcknowledged', 'outcome', 'fdr'] as const) {
+  for (const field of [
+    'protocolVersion',
+    'script',
+    'behavior',
+    'messagesSent',
+    'bytesStreamed',
+    'status',
+    'finalStatusAcknowledged',
+    'outcome',
+    'fdr',
+  ] as const) {
     note(field, peer[field], ours[field]);
   }
   note(
@@ -92,7 +109,8 @@ export function restoreRecordDifferences(peer: RestoreRecord, ours: RestoreRecor
     const n = seen.get(left.dataType) ?? 0;
     seen.set(left.dataType, n + 1);
     const name = `${left.dataType}#${n + 1}`;
-    for (const field of ['arguments', 'dataPort', 'answered', 'answerKeys', 'rejected'] as const) note(`${name}.${field}`, left[field], right[field]);
+    for (const field of ['arguments', 'dataPort', 'answered', 'answerKeys', 'rejected'] as const)
+      note(`${name}.${field}`, left[field], right[field]);
     note(`${name}.digests (names)`, Object.keys(left.digests).sort(), Object.keys(right.digests).sort());
   }
   if (peer.asr && ours.asr) {

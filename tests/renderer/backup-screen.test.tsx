@@ -15,7 +15,15 @@ function phone(canBackUp: boolean): Phone {
   return {
     id: 'AAAA000000000001',
     mode: canBackUp ? 'normal' : 'recovery',
-    model: { name: model.name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true },
+    model: {
+      name: model.name,
+      productType: model.productType,
+      boardConfig: model.boardConfig,
+      cpid: model.cpid,
+      bdid: model.bdid,
+      buttons: model.buttons,
+      known: true,
+    },
     iosVersion: canBackUp ? '12.5.8' : null,
     buildVersion: null,
     deviceName: 'Ann’s iPhone',
@@ -23,7 +31,12 @@ function phone(canBackUp: boolean): Phone {
     identifying: false,
     trusted: canBackUp ? true : null,
     passcodeSet: true,
-    triage: { canBackUp, headline: canBackUp ? 'A backup can be made now' : 'A backup is not possible in this mode', reason: '', nextSteps: [] },
+    triage: {
+      canBackUp,
+      headline: canBackUp ? 'A backup can be made now' : 'A backup is not possible in this mode',
+      reason: '',
+      nextSteps: [],
+    },
   };
 }
 
@@ -69,7 +82,18 @@ function renderWith(store: LifelineStore, api: LifelineApi, node: React.ReactNod
 const settle = () => act(() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
 
 function job(state: JobSummary['state'], extra: Partial<JobSummary> = {}): JobSummary {
-  return { job: 'job-1', kind: 'backup', title: 'Back up', phoneId: 'AAAA000000000001', state, startedAt: '', finishedAt: null, progress: null, problem: null, ...extra };
+  return {
+    job: 'job-1',
+    kind: 'backup',
+    title: 'Back up',
+    phoneId: 'AAAA000000000001',
+    state,
+    startedAt: '',
+    finishedAt: null,
+    progress: null,
+    problem: null,
+    ...extra,
+  };
 }
 
 describe('Back up now on the phone card', () => {
@@ -107,7 +131,15 @@ describe('Backup screen', () => {
   it('asks for the passcode on the phone, shows progress figures and cancels the job', async () => {
     const store = createLifelineStore();
     const { api, calls } = fakeApi();
-    store.setState({ phones: [phone(true)], route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' }, jobs: { 'job-1': job('running', { progress: { job: 'job-1', phase: 'passcode', fraction: null, message: 'Enter the passcode on the phone to allow the backup' } }) } });
+    store.setState({
+      phones: [phone(true)],
+      route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' },
+      jobs: {
+        'job-1': job('running', {
+          progress: { job: 'job-1', phase: 'passcode', fraction: null, message: 'Enter the passcode on the phone to allow the backup' },
+        }),
+      },
+    });
     renderWith(store, api, <ScreenRouter />);
     await settle();
     expect(screen.getByRole('heading', { level: 1, name: 'Back up Ann’s iPhone' })).toBeInTheDocument();
@@ -116,7 +148,21 @@ describe('Backup screen', () => {
 
     act(() =>
       store.setState({
-        jobs: { 'job-1': job('running', { progress: { job: 'job-1', phase: 'receiving', fraction: 0.5, message: 'Copying from the phone… 10 files, 5.0 MB', bytesDone: 5e6, bytesTotal: 1e7, bytesPerSecond: 2e6, etaSeconds: 2.5, filesDone: 10 } }) },
+        jobs: {
+          'job-1': job('running', {
+            progress: {
+              job: 'job-1',
+              phase: 'receiving',
+              fraction: 0.5,
+              message: 'Copying from the phone… 10 files, 5.0 MB',
+              bytesDone: 5e6,
+              bytesTotal: 1e7,
+              bytesPerSecond: 2e6,
+              etaSeconds: 2.5,
+              filesDone: 10,
+            },
+          }),
+        },
       }),
     );
     expect(screen.getByRole('progressbar', { name: 'Backup progress' })).toHaveAttribute('value', '50');
@@ -129,8 +175,21 @@ describe('Backup screen', () => {
   it('summarises a finished backup and announces it', async () => {
     const store = createLifelineStore();
     const { api } = fakeApi();
-    const result = { udid: existing.udid, path: existing.path, files: 400, bytes: 25_000_000, bytesReceived: 25_000_000, seconds: 3.2, encrypted: false, reused: 0 };
-    store.setState({ phones: [phone(true)], route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' }, jobs: { 'job-1': job('succeeded', { result }) } });
+    const result = {
+      udid: existing.udid,
+      path: existing.path,
+      files: 400,
+      bytes: 25_000_000,
+      bytesReceived: 25_000_000,
+      seconds: 3.2,
+      encrypted: false,
+      reused: 0,
+    };
+    store.setState({
+      phones: [phone(true)],
+      route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' },
+      jobs: { 'job-1': job('succeeded', { result }) },
+    });
     renderWith(store, api, <ScreenRouter />);
     await settle();
     expect(screen.getByRole('heading', { name: 'Backup complete' })).toBeInTheDocument();
@@ -142,8 +201,17 @@ describe('Backup screen', () => {
   it('shows the problem and its next steps when the backup failed, and says cancelled is not a failure', async () => {
     const store = createLifelineStore();
     const { api } = fakeApi();
-    const problem = { code: 'backup-phone-disconnected', title: 'The phone was disconnected during the backup', detail: 'closed', nextSteps: ['Your previous backup is unchanged.'] };
-    store.setState({ phones: [phone(true)], route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' }, jobs: { 'job-1': job('failed', { problem }) } });
+    const problem = {
+      code: 'backup-phone-disconnected',
+      title: 'The phone was disconnected during the backup',
+      detail: 'closed',
+      nextSteps: ['Your previous backup is unchanged.'],
+    };
+    store.setState({
+      phones: [phone(true)],
+      route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' },
+      jobs: { 'job-1': job('failed', { problem }) },
+    });
     const view = renderWith(store, api, <ScreenRouter />);
     await settle();
     expect(screen.getByRole('heading', { name: problem.title })).toBeInTheDocument();

@@ -17,7 +17,15 @@ function phone(id: string, mode: Phone['mode'], name = 'iPhone 7 (GSM)'): Phone 
   return {
     id,
     mode,
-    model: { name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true },
+    model: {
+      name,
+      productType: model.productType,
+      boardConfig: model.boardConfig,
+      cpid: model.cpid,
+      bdid: model.bdid,
+      buttons: model.buttons,
+      known: true,
+    },
     iosVersion: null,
     buildVersion: null,
     deviceName: null,
@@ -49,7 +57,12 @@ function fakeApi() {
   const api: LifelineApi = {
     invoke: (async (command: string, request: unknown) => {
       calls.push([command, request]);
-      if (command === 'coach.plan') return { plan, hostChecks: [{ id: 'cable', title: 'Use a USB-A to Lightning cable', detail: 'Apple USB-C-to-Lightning cables…' }], missesInARow: 0 };
+      if (command === 'coach.plan')
+        return {
+          plan,
+          hostChecks: [{ id: 'cable', title: 'Use a USB-A to Lightning cable', detail: 'Apple USB-C-to-Lightning cables…' }],
+          missesInARow: 0,
+        };
       if (command === 'coach.start') return started;
       if (command === 'recovery.exit') return { job: 'exit-1' };
       throw new Error(`unexpected ${command}`);
@@ -73,7 +86,11 @@ describe('Coach screen', () => {
   it('asks which phone when two are connected, and coaches only the one chosen', async () => {
     const store = createLifelineStore();
     const { api } = fakeApi();
-    store.setState({ engine: 'connected', phones: [phone('AAAA000000000001', 'recovery'), phone('BBBB000000000002', 'normal', 'iPhone 12')], route: { screen: 'coach', phoneId: null } });
+    store.setState({
+      engine: 'connected',
+      phones: [phone('AAAA000000000001', 'recovery'), phone('BBBB000000000002', 'normal', 'iPhone 12')],
+      route: { screen: 'coach', phoneId: null },
+    });
     render(<App store={store} api={api} />);
     expect(screen.getByRole('heading', { level: 1, name: 'Which phone?' })).toBeInTheDocument();
     // Each phone is told apart by its masked id, never its whole ECID.
@@ -128,7 +145,15 @@ describe('Coach screen', () => {
         ...started,
         state: 'finished',
         elapsedMs: 12_000,
-        outcome: { kind: 'dfu', success: true, letGo: true, headline: 'Got it — let go. The phone is in DFU mode.', detail: 'A black screen is normal in DFU.', nextSteps: [], showHostChecks: false },
+        outcome: {
+          kind: 'dfu',
+          success: true,
+          letGo: true,
+          headline: 'Got it — let go. The phone is in DFU mode.',
+          detail: 'A black screen is normal in DFU.',
+          nextSteps: [],
+          showHostChecks: false,
+        },
       }),
     );
     expect(screen.getByRole('heading', { name: 'Got it — let go. The phone is in DFU mode.' })).toBeInTheDocument();
@@ -171,7 +196,11 @@ describe('Coach screen', () => {
     localStorage.clear();
     const store = createLifelineStore();
     const { api } = fakeApi();
-    store.setState({ engine: 'connected', phones: [phone('AAAA000000000001', 'recovery')], route: { screen: 'coach', phoneId: 'AAAA000000000001' } });
+    store.setState({
+      engine: 'connected',
+      phones: [phone('AAAA000000000001', 'recovery')],
+      route: { screen: 'coach', phoneId: 'AAAA000000000001' },
+    });
     render(<App store={store} api={api} />);
     const beep = screen.getByRole('checkbox', { name: 'Beep at each step' });
     expect(beep).toBeChecked();
@@ -190,7 +219,23 @@ describe('Coach screen', () => {
     fireEvent.click(within(card).getByRole('button', { name: 'Exit recovery mode' }));
     await wait(0);
     expect(calls).toContainEqual(['recovery.exit', { phoneId: 'AAAA000000000001' }]);
-    act(() => store.setState({ jobs: { 'exit-1': { job: 'exit-1', kind: 'recovery.exit', title: '', phoneId: 'AAAA000000000001', state: 'succeeded', startedAt: '', finishedAt: '', progress: null, problem: null } } }));
+    act(() =>
+      store.setState({
+        jobs: {
+          'exit-1': {
+            job: 'exit-1',
+            kind: 'recovery.exit',
+            title: '',
+            phoneId: 'AAAA000000000001',
+            state: 'succeeded',
+            startedAt: '',
+            finishedAt: '',
+            progress: null,
+            problem: null,
+          },
+        },
+      }),
+    );
     expect(screen.getByRole('status')).toHaveTextContent('Done: the phone is starting normally.');
   });
 

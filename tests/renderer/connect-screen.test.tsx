@@ -19,7 +19,12 @@ const phone: Phone = {
   identifying: false,
   trusted: null,
   passcodeSet: null,
-  triage: { canBackUp: false, headline: 'A backup is not possible in recovery mode', reason: 'The phone is not running iOS.', nextSteps: ['Restart it normally to try a backup.'] },
+  triage: {
+    canBackUp: false,
+    headline: 'A backup is not possible in recovery mode',
+    reason: 'The phone is not running iOS.',
+    nextSteps: ['Restart it normally to try a backup.'],
+  },
 };
 
 describe('Connect screen', () => {
@@ -47,7 +52,14 @@ describe('Connect screen', () => {
 
   it('explains calmly when USB cannot be used, with the fix', () => {
     const store = createLifelineStore();
-    store.setState({ engine: 'connected', route: TOOLS, host: { usbmux: { state: 'connected' }, usb: { state: 'unavailable', reason: 'permission-denied', detail: 'Linux did not allow access.', fix: 'Install the udev rule.' } } });
+    store.setState({
+      engine: 'connected',
+      route: TOOLS,
+      host: {
+        usbmux: { state: 'connected' },
+        usb: { state: 'unavailable', reason: 'permission-denied', detail: 'Linux did not allow access.', fix: 'Install the udev rule.' },
+      },
+    });
     render(<App store={store} api={fakeApi} />);
     expect(screen.getByRole('complementary', { name: /can't be seen yet/ })).toHaveTextContent('Install the udev rule.');
   });
@@ -59,7 +71,13 @@ describe('Connect screen', () => {
       route: TOOLS,
       host: {
         usbmux: { state: 'connected' },
-        usb: { state: 'unavailable', backend: 'apple-driver', reason: 'driver-missing', detail: 'Windows has no driver for it.', fix: 'Install Apple Devices from the Microsoft Store (or iTunes).' },
+        usb: {
+          state: 'unavailable',
+          backend: 'apple-driver',
+          reason: 'driver-missing',
+          detail: 'Windows has no driver for it.',
+          fix: 'Install Apple Devices from the Microsoft Store (or iTunes).',
+        },
       },
     });
     render(<App store={store} api={fakeApi} />);
@@ -68,7 +86,9 @@ describe('Connect screen', () => {
     expect(notice).toHaveTextContent('Install Apple Devices from the Microsoft Store (or iTunes).');
     act(() => store.setState({ host: { usbmux: { state: 'connected' }, usb: { state: 'ready', backend: 'apple-driver' } } }));
     expect(screen.queryByRole('complementary', { name: /can't be seen yet/ })).not.toBeInTheDocument();
-    expect(screen.getByText('Phones in recovery or DFU mode are reached through Apple’s driver (from Apple Devices or iTunes).')).toBeInTheDocument();
+    expect(
+      screen.getByText('Phones in recovery or DFU mode are reached through Apple’s driver (from Apple Devices or iTunes).'),
+    ).toBeInTheDocument();
   });
 
   it('says when the engine connection is lost', () => {

@@ -60,7 +60,9 @@ describe('Export diagnostics', () => {
     show(api);
     fireEvent.click(screen.getByRole('button', { name: 'Export diagnostics' }));
     fireEvent.click(await screen.findByRole('button', { name: 'Save…', hidden: true }));
-    expect((await screen.findByRole('status', { hidden: true })).textContent).toBe('Saved 2 files to /Users/anna/Desktop/lifeline-diagnostics-2025-05-03.zip');
+    expect((await screen.findByRole('status', { hidden: true })).textContent).toBe(
+      'Saved 2 files to /Users/anna/Desktop/lifeline-diagnostics-2025-05-03.zip',
+    );
     expect(calls.filter(([command]) => command === 'app.choosePath')).toEqual([['app.choosePath', { purpose: 'diagnostics-zip' }]]);
   });
 });

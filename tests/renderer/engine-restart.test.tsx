@@ -87,7 +87,11 @@ describe('when the engine process restarts', () => {
   it('shows an interrupted backup with its next steps on the backup screen', async () => {
     const { api } = supervisedApi();
     const store = createLifelineStore();
-    store.setState({ engine: 'connected', jobs: { 'job-1': interrupted }, route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' } });
+    store.setState({
+      engine: 'connected',
+      jobs: { 'job-1': interrupted },
+      route: { screen: 'backup', phoneId: 'AAAA000000000001', job: 'job-1' },
+    });
     render(<App store={store} api={api} />);
     await act(async () => undefined);
     const outcome = screen.getByRole('region', { name: 'Back up Ann’s iPhone — interrupted' });

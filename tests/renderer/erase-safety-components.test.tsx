@@ -57,11 +57,17 @@ const settle = () => act(() => new Promise<void>((resolve) => setTimeout(resolve
 
 describe('what a backup holds, on its card', () => {
   it('counts photos, videos, messages, contacts, notes and apps, with a ? where unknown and the notes behind them', async () => {
-    const calls = withApi({ 'backup.describe': { backup: { ...backup, folderName: 'x' }, contents } }, <BackupList backups={[backup]} contents />);
+    const calls = withApi(
+      { 'backup.describe': { backup: { ...backup, folderName: 'x' }, contents } },
+      <BackupList backups={[backup]} contents />,
+    );
     await settle();
     expect(calls).toContainEqual(['backup.describe', { backupId: 'bk-0123456789ab' }]);
     const line = screen.getByText(/^48 photos · 6 videos · 1,200 messages · 1 contact · notes: \? · 5 apps/);
-    expect(line).toHaveAttribute('title', 'A Live Photo counts once here and once among the videos.\nNotes’ database in the backup could not be read.');
+    expect(line).toHaveAttribute(
+      'title',
+      'A Live Photo counts once here and once among the videos.\nNotes’ database in the backup could not be read.',
+    );
   });
 
   it('says an encrypted backup needs its password to be counted', () => {
@@ -85,7 +91,8 @@ describe('ActivationLockNote', () => {
   const lock: ActivationLock = {
     state: 'on',
     evidence: ['The phone reports Find My as on (linked to an Apple ID).'],
-    message: 'Find My is on, so Activation Lock is on. After the erase, Activation Lock asks for the Apple ID and password that were on the phone before.',
+    message:
+      'Find My is on, so Activation Lock is on. After the erase, Activation Lock asks for the Apple ID and password that were on the phone before.',
     links: [
       { label: 'Reset a forgotten Apple ID password (iforgot.apple.com)', url: 'https://iforgot.apple.com' },
       { label: 'Apple: use account recovery when you can’t reset your Apple ID password', url: 'https://support.apple.com/en-us/HT204921' },

@@ -41,7 +41,15 @@ function phone(id: string, mode: Phone['mode'], name: string): Phone {
   return {
     id,
     mode,
-    model: { name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true },
+    model: {
+      name,
+      productType: model.productType,
+      boardConfig: model.boardConfig,
+      cpid: model.cpid,
+      bdid: model.bdid,
+      buttons: model.buttons,
+      known: true,
+    },
     iosVersion: null,
     buildVersion: null,
     deviceName: null,
@@ -54,7 +62,17 @@ function phone(id: string, mode: Phone['mode'], name: string): Phone {
 }
 
 function running(job: string, kind: string, phoneId: string): JobSummary {
-  return { job, kind, title: kind, phoneId, state: 'running', startedAt: '2024-01-01T00:00:00.000Z', finishedAt: null, progress: null, problem: null };
+  return {
+    job,
+    kind,
+    title: kind,
+    phoneId,
+    state: 'running',
+    startedAt: '2024-01-01T00:00:00.000Z',
+    finishedAt: null,
+    progress: null,
+    problem: null,
+  };
 }
 
 function progress(job: string, fraction: number, message: string): Progress {
@@ -124,7 +142,10 @@ describe('A progress event re-renders only what shows it', () => {
       return CoachScreen(props);
     };
     const other = running('backup-9', 'backup', 'BBBB000000000002');
-    const { api, emit } = fakeEngine([phone('AAAA000000000001', 'recovery', 'iPhone 7 (GSM)'), phone('BBBB000000000002', 'normal', 'iPhone 12')], [other]);
+    const { api, emit } = fakeEngine(
+      [phone('AAAA000000000001', 'recovery', 'iPhone 7 (GSM)'), phone('BBBB000000000002', 'normal', 'iPhone 12')],
+      [other],
+    );
     const { feed, commits } = renderCounted(api, <CountedCoachScreen phoneId="AAAA000000000001" intent="exit" />);
     stops.push(feed.stop);
 
@@ -149,7 +170,11 @@ describe('A progress event re-renders only what shows it', () => {
     expect(screenRenders.count).toBe(before.screen);
 
     // The job ending changes its state, which the screen does show (the button comes back).
-    emit('jobs.changed', { ...running('exit-1', 'recovery.exit', 'AAAA000000000001'), state: 'succeeded', finishedAt: '2024-01-01T00:00:01.000Z' });
+    emit('jobs.changed', {
+      ...running('exit-1', 'recovery.exit', 'AAAA000000000001'),
+      state: 'succeeded',
+      finishedAt: '2024-01-01T00:00:01.000Z',
+    });
     expect(screen.getByRole('status')).toHaveTextContent('Done: the phone is starting normally.');
     expect(screenRenders.count).toBeGreaterThan(before.screen);
   });

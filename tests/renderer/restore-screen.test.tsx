@@ -103,7 +103,9 @@ describe('RestoreScreen', () => {
     expect(erase).toBeEnabled();
     fireEvent.click(erase);
     await settle();
-    expect(calls.filter(([command]) => command === 'restore.start')).toEqual([['restore.start', { choice: 'erase', phoneId: PHONE.id, confirmed: true }]]);
+    expect(calls.filter(([command]) => command === 'restore.start')).toEqual([
+      ['restore.start', { choice: 'erase', phoneId: PHONE.id, confirmed: true }],
+    ]);
     expect(store.getState().route).toEqual({ screen: 'restore', phoneId: PHONE.id, job: 'job-r' });
   });
 
@@ -138,14 +140,21 @@ describe('RestoreScreen', () => {
     act(() => {
       const current = store.getState().jobs['job-r']!;
       store.setState({
-        jobs: { 'job-r': { ...current, progress: { job: 'job-r', phase: 'firmware', fraction: 0.02, message: 'Downloading iOS…', etaSeconds: 90 } } },
+        jobs: {
+          'job-r': {
+            ...current,
+            progress: { job: 'job-r', phase: 'firmware', fraction: 0.02, message: 'Downloading iOS…', etaSeconds: 90 },
+          },
+        },
       });
     });
     expect(screen.getByText(/2% · about 2 min left/)).toBeInTheDocument();
     expect(renders.screen - before).toBe(0);
     act(() => {
       const current = store.getState().jobs['job-r']!;
-      store.setState({ jobs: { 'job-r': { ...current, progress: { job: 'job-r', phase: 'installing', fraction: 0.4, message: 'Installing iOS…' } } } });
+      store.setState({
+        jobs: { 'job-r': { ...current, progress: { job: 'job-r', phase: 'installing', fraction: 0.4, message: 'Installing iOS…' } } },
+      });
     });
     // A new stage is announced: the screen renders again for it.
     expect(renders.screen - before).toBe(1);

@@ -19,8 +19,18 @@ function handAnsweredApi() {
   return { api, calls };
 }
 
-const status = (phoneId: string, state: 'not-ready' | 'preparing' = 'not-ready'): FirmwareStatus => ({ phoneId, state, firmware: null, job: state === 'preparing' ? 'job-1' : null });
-const noPhone: Problem = { code: 'phone.gone', title: 'That phone is not connected', detail: 'Plug it in again.', nextSteps: ['Check the cable'] };
+const status = (phoneId: string, state: 'not-ready' | 'preparing' = 'not-ready'): FirmwareStatus => ({
+  phoneId,
+  state,
+  firmware: null,
+  job: state === 'preparing' ? 'job-1' : null,
+});
+const noPhone: Problem = {
+  code: 'phone.gone',
+  title: 'That phone is not connected',
+  detail: 'Plug it in again.',
+  nextSteps: ['Check the cable'],
+};
 
 function renderCommand(api: LifelineApi, initial: { phoneId: string | null; refresh?: RefreshKey }) {
   return renderHook(
@@ -60,7 +70,12 @@ describe('useCommand', () => {
     act(() => result.current.refetch());
     expect(result.current.loading).toBe(true);
     await act(async () => calls[1]!.reject(new Error('Lost the connection to the Lifeline engine')));
-    expect(result.current.problem).toEqual({ code: 'renderer.unanswered', title: 'No status', detail: 'Lost the connection to the Lifeline engine', nextSteps: [] });
+    expect(result.current.problem).toEqual({
+      code: 'renderer.unanswered',
+      title: 'No status',
+      detail: 'Lost the connection to the Lifeline engine',
+      nextSteps: [],
+    });
   });
 
   it('keeps the last good answer through a failed ask, and a success clears the problem', async () => {

@@ -58,7 +58,10 @@ function referencesIn(file: string, text: string): Reference[] {
 const FORBIDDEN: { why: string; pattern: RegExp }[] = [
   { why: 'a path outside the repository', pattern: /\.\.\/shared/ },
   { why: 'a section of an outside brief (§)', pattern: /§/ },
-  { why: 'an outside brief by name', pattern: /\b(restore-stack|backup-stack|dfu-coach|electron-stack|journey-ux)\b|\b(landscape|PRODUCT)\.md\b/ },
+  {
+    why: 'an outside brief by name',
+    pattern: /\b(restore-stack|backup-stack|dfu-coach|electron-stack|journey-ux)\b|\b(landscape|PRODUCT)\.md\b/,
+  },
   { why: 'a tracker item', pattern: /\bissues? #?\d/i },
 ];
 
@@ -81,7 +84,8 @@ describe('references from code and docs', () => {
         }
         const anchors = anchorsOf.get(ref.target);
         if (!anchors) broken.push(`${ref.from}: ${ref.target} does not exist`);
-        else if (ref.anchor !== null && !anchors.has(ref.anchor)) broken.push(`${ref.from}: ${ref.target}#${ref.anchor} has no such heading`);
+        else if (ref.anchor !== null && !anchors.has(ref.anchor))
+          broken.push(`${ref.from}: ${ref.target}#${ref.anchor} has no such heading`);
       }
     }
     expect(broken).toEqual([]);
@@ -104,7 +108,9 @@ describe('references from code and docs', () => {
 
 describe('heading anchors', () => {
   it('are made the way GitHub makes them', () => {
-    const anchors = headingAnchors('# Title\n## Port byte order\n## What usbmuxd does on attach\n```\n## not a heading\n```\n## Port byte order\n## bmRequestType (USB 2.0)\n');
+    const anchors = headingAnchors(
+      '# Title\n## Port byte order\n## What usbmuxd does on attach\n```\n## not a heading\n```\n## Port byte order\n## bmRequestType (USB 2.0)\n',
+    );
     expect([...anchors]).toEqual(['title', 'port-byte-order', 'what-usbmuxd-does-on-attach', 'port-byte-order-1', 'bmrequesttype-usb-20']);
   });
 });

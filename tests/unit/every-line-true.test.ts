@@ -69,7 +69,8 @@ function renderedTexts(program: Command): Text[] {
     texts.push({ where: `problem ${code}`, text: words.join('\n') });
   }
   for (const platform of ['linux', 'darwin', 'win32']) {
-    for (const check of hostChecks(platform, 'iPhone10,3')) texts.push({ where: `host check ${platform}/${check.id}`, text: `${check.title}\n${check.detail}` });
+    for (const check of hostChecks(platform, 'iPhone10,3'))
+      texts.push({ where: `host check ${platform}/${check.id}`, text: `${check.title}\n${check.detail}` });
   }
   texts.push({ where: 'LINUX_UDEV_FIX', text: LINUX_UDEV_FIX }, { where: 'WINDOWS_DRIVER_FIX', text: WINDOWS_DRIVER_FIX });
   const walk = (command: Command, name: string): void => {
@@ -81,7 +82,10 @@ function renderedTexts(program: Command): Text[] {
 }
 
 function cliProgram(): Command {
-  return buildCliProgram({ signal: new AbortController().signal, withEngine: async () => undefined }, { out: () => undefined, err: () => undefined });
+  return buildCliProgram(
+    { signal: new AbortController().signal, withEngine: async () => undefined },
+    { out: () => undefined, err: () => undefined },
+  );
 }
 
 // ── commands ────────────────────────────────────────────────────────────────
@@ -177,7 +181,11 @@ function packagedTargets(): Map<string, string> {
 }
 
 /** Each file `text` names that is neither in the repository nor in the package. */
-export function missingFiles(texts: readonly Text[], exists: (repoPath: string) => boolean, packaged: ReadonlyMap<string, string>): string[] {
+export function missingFiles(
+  texts: readonly Text[],
+  exists: (repoPath: string) => boolean,
+  packaged: ReadonlyMap<string, string>,
+): string[] {
   const wrong: string[] = [];
   const packagedNames = new Set([...packaged.keys()].map((target) => path.posix.basename(target)));
   for (const { where, text } of texts) {
@@ -259,7 +267,9 @@ describe('the checks catch what they are for', () => {
     expect(missingCommands(program, planted('Put it in recovery (lifeline recovery helps), then try again.'))).toEqual([
       'planted: "lifeline recovery helps" — recovery has no subcommand helps',
     ]);
-    expect(missingCommands(program, planted('Run `lifeline dfu-info --show-udid`.'))).toEqual(['planted: "lifeline dfu-info --show-udid" — dfu-info has no option --show-udid']);
+    expect(missingCommands(program, planted('Run `lifeline dfu-info --show-udid`.'))).toEqual([
+      'planted: "lifeline dfu-info --show-udid" — dfu-info has no option --show-udid',
+    ]);
   });
 
   it('lets real commands through, with their subcommands, options, placeholders and global options', () => {
@@ -279,7 +289,9 @@ describe('the checks catch what they are for', () => {
     const packaged = packagedTargets();
     expect(
       missingFiles(
-        planted('Create /etc/udev/rules.d/39-lifeline.rules, or install /usr/lib/udev/rules.d/39-lifeline.rules (see assets/packaging/linux/39-lifeline.rules and docs/no-such-notes/).'),
+        planted(
+          'Create /etc/udev/rules.d/39-lifeline.rules, or install /usr/lib/udev/rules.d/39-lifeline.rules (see assets/packaging/linux/39-lifeline.rules and docs/no-such-notes/).',
+        ),
         inRepository,
         packaged,
       ),
@@ -290,10 +302,18 @@ describe('the checks catch what they are for', () => {
       "planted: /usr/lib/udev/rules.d/39-lifeline.rules is not a file Lifeline's package installs",
     ]);
     const target = [...packaged.keys()][0]!;
-    expect(missingFiles(planted(`The package installs ${target} from ${packaged.get(target)} (docs/protocols/irecv.md#host-access-per-os).`), inRepository, packaged)).toEqual([]);
+    expect(
+      missingFiles(
+        planted(`The package installs ${target} from ${packaged.get(target)} (docs/protocols/irecv.md#host-access-per-os).`),
+        inRepository,
+        packaged,
+      ),
+    ).toEqual([]);
   });
 
   it('catches an app label that is not on screen', () => {
-    expect(missingLabels(planted('Use “Send logs” at the bottom of Lifeline’s window.'), '<button>Export diagnostics</button>')).toEqual(['planted: the app shows no “Send logs”']);
+    expect(missingLabels(planted('Use “Send logs” at the bottom of Lifeline’s window.'), '<button>Export diagnostics</button>')).toEqual([
+      'planted: the app shows no “Send logs”',
+    ]);
   });
 });

@@ -44,7 +44,10 @@ const handWritten: Record<string, Plant> = {
   'electron-only-in-app': {
     from: 'main/devices/x.ts',
     source: "import { app } from 'electron';\nexport const a = app;\n",
-    files: { 'node_modules/electron/package.json': '{"name":"electron","main":"index.js"}', 'node_modules/electron/index.js': 'module.exports = {};\n' },
+    files: {
+      'node_modules/electron/package.json': '{"name":"electron","main":"index.js"}',
+      'node_modules/electron/index.js': 'module.exports = {};\n',
+    },
   },
 };
 
@@ -69,13 +72,18 @@ async function violationsOf(plant: Plant): Promise<string[]> {
   const cwd = process.cwd();
   process.chdir(tree);
   try {
-    const result = await cruise(['main', 'common', 'renderer'].filter((dir) => Object.keys({ ...plant.files, [plant.from]: '' }).some((f) => f.startsWith(`${dir}/`))), {
-      validate: true,
-      ruleSet: { forbidden: config.forbidden },
-      tsPreCompilationDeps: true,
-      doNotFollow: { path: 'node_modules' },
-      outputType: 'json',
-    });
+    const result = await cruise(
+      ['main', 'common', 'renderer'].filter((dir) =>
+        Object.keys({ ...plant.files, [plant.from]: '' }).some((f) => f.startsWith(`${dir}/`)),
+      ),
+      {
+        validate: true,
+        ruleSet: { forbidden: config.forbidden },
+        tsPreCompilationDeps: true,
+        doNotFollow: { path: 'node_modules' },
+        outputType: 'json',
+      },
+    );
     const output = JSON.parse(result.output as string) as ICruiseResult;
     return output.summary.violations.map((violation) => violation.rule.name);
   } finally {

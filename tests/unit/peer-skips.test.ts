@@ -3,8 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { collectPeerSkips, peerSkipsLine, type PeerModuleView } from '../peers/peer-skip-reporter';
 import { irecoveryOverUsbipNeeds, needFile, needTool, peerSkipReason, peerSuiteOptions } from '../peers/peer-tool';
 
-const installed = (...tools: string[]) => (tool: string) => (tools.includes(tool) ? `/usr/bin/${tool}` : null);
-const files = (...paths: string[]) => (path: string) => paths.includes(path);
+const installed =
+  (...tools: string[]) =>
+  (tool: string) =>
+    tools.includes(tool) ? `/usr/bin/${tool}` : null;
+const files =
+  (...paths: string[]) =>
+  (path: string) =>
+    paths.includes(path);
 
 function peerModule(file: string, suites: TaskMeta[], states: string[], project = 'peers'): PeerModuleView {
   return {
@@ -36,15 +42,23 @@ describe('peer test prerequisites', () => {
   });
 
   it('finds the shim by its Makefile in the folder it was given', () => {
-    const needs = irecoveryOverUsbipNeeds('/src/shim', installed('irecovery', 'make', 'gcc'), files('/usr/include/libusb-1.0/libusb.h', '/src/shim/Makefile'));
-    expect(peerSkipReason(needs)).toBeNull();
-    expect(peerSkipReason([needFile('idevicebackup2', '/usr/bin/idevicebackup2', 'not installed: apt-get install libimobiledevice-utils', files())])).toBe(
-      'idevicebackup2 (not installed: apt-get install libimobiledevice-utils)',
+    const needs = irecoveryOverUsbipNeeds(
+      '/src/shim',
+      installed('irecovery', 'make', 'gcc'),
+      files('/usr/include/libusb-1.0/libusb.h', '/src/shim/Makefile'),
     );
+    expect(peerSkipReason(needs)).toBeNull();
+    expect(
+      peerSkipReason([
+        needFile('idevicebackup2', '/usr/bin/idevicebackup2', 'not installed: apt-get install libimobiledevice-utils', files()),
+      ]),
+    ).toBe('idevicebackup2 (not installed: apt-get install libimobiledevice-utils)');
   });
 
   it('carries the reason on the suite, and nothing when the suite runs', () => {
-    expect(peerSuiteOptions('irecovery (not installed: apt-get install irecovery)')).toEqual({ meta: { peerSkip: 'irecovery (not installed: apt-get install irecovery)' } });
+    expect(peerSuiteOptions('irecovery (not installed: apt-get install irecovery)')).toEqual({
+      meta: { peerSkip: 'irecovery (not installed: apt-get install irecovery)' },
+    });
     expect(peerSuiteOptions(null)).toEqual({ meta: {} });
   });
 });

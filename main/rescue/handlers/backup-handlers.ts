@@ -9,7 +9,9 @@ import type { CommandHandlers, EngineContext } from '../engine-ports';
  * backup.start (a 'backup' job; JobSummary.result is a BackupResult), backup.list, backup.show and backup.restore
  * (a 'backup.restore' job; JobSummary.result is a BackupRestoreResult).
  */
-export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'backup.start' | 'backup.list' | 'backup.show' | 'backup.restore' | 'backup.checkPassword'> {
+export function backupHandlers(
+  context: EngineContext,
+): Pick<CommandHandlers, 'backup.start' | 'backup.list' | 'backup.show' | 'backup.restore' | 'backup.checkPassword'> {
   const service = (): BackupService => {
     if (context.options.backup) return context.options.backup;
     throw new ProblemError('backup-unavailable');
@@ -23,7 +25,9 @@ export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'b
     'backup.restore': async ({ backupId, phoneId, udid, directory, password, options }) => {
       const restore = restoreService();
       const phone = phoneId !== undefined ? context.phones().find((p) => p.id === phoneId) : undefined;
-      const running = context.jobs.running().find((job) => job.kind === 'backup.restore' && phoneId !== undefined && job.phoneId === phoneId);
+      const running = context.jobs
+        .running()
+        .find((job) => job.kind === 'backup.restore' && phoneId !== undefined && job.phoneId === phoneId);
       if (running) return { job: running.job };
       const name = phone?.deviceName ?? phone?.model.name ?? 'the phone';
       const { job } = context.jobs.start<BackupRestoreResult>({
@@ -52,7 +56,13 @@ export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'b
       if (phoneId !== undefined && phone && !phone.triage.canBackUp) {
         const { code, headline, reason, nextSteps, helpUrl } = phone.triage;
         // The verdict's words are the catalog's own (main/devices/triage.ts): passed on as they are.
-        throw ProblemError.forward({ code: code ?? 'internal', title: headline, detail: reason, nextSteps, ...(helpUrl !== undefined ? { helpUrl } : {}) });
+        throw ProblemError.forward({
+          code: code ?? 'internal',
+          title: headline,
+          detail: reason,
+          nextSteps,
+          ...(helpUrl !== undefined ? { helpUrl } : {}),
+        });
       }
       const running = context.jobs.running().find((job) => job.kind === 'backup' && phoneId !== undefined && job.phoneId === phoneId);
       if (running) return { job: running.job };
@@ -62,7 +72,14 @@ export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'b
         title: `Back up ${name}`,
         phoneId: phoneId ?? null,
         run: ({ signal, progress }) =>
-          backup.backup({ ...(phoneId !== undefined ? { phoneId } : {}), ...(udid !== undefined ? { udid } : {}), ...(directory !== undefined ? { directory } : {}) }, { signal, progress }),
+          backup.backup(
+            {
+              ...(phoneId !== undefined ? { phoneId } : {}),
+              ...(udid !== undefined ? { udid } : {}),
+              ...(directory !== undefined ? { directory } : {}),
+            },
+            { signal, progress },
+          ),
         summarise: (result) => result,
       });
       return { job };
@@ -70,7 +87,10 @@ export function backupHandlers(context: EngineContext): Pick<CommandHandlers, 'b
     'backup.list': async ({ phoneId, directory }) => {
       const backup = service();
       const roots = backup.roots(directory);
-      const backups = await backup.list({ ...(phoneId !== undefined ? { phoneId } : {}), ...(directory !== undefined ? { directory } : {}) });
+      const backups = await backup.list({
+        ...(phoneId !== undefined ? { phoneId } : {}),
+        ...(directory !== undefined ? { directory } : {}),
+      });
       return {
         locations: roots.map((root) => ({ path: root.path, label: root.label })),
         defaultDirectory: directory ?? backup.defaultRoot().path,

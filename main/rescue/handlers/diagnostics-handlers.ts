@@ -12,7 +12,9 @@ const PREVIEW_FRESH_MS = 10 * 60 * 1000;
  * diagnostics.preview gathers the files and keeps them; diagnostics.export saves exactly those, so what was reviewed
  * is what is saved (gathered afresh only when no recent preview exists, as for `--yes`).
  */
-export function diagnosticsHandlers(context: EngineContext): Pick<CommandHandlers, 'diagnostics.preview' | 'diagnostics.export' | 'app.choosePath'> {
+export function diagnosticsHandlers(
+  context: EngineContext,
+): Pick<CommandHandlers, 'diagnostics.preview' | 'diagnostics.export' | 'app.choosePath'> {
   const { options } = context;
   let reviewed: { entries: DiagnosticsEntry[]; at: number } | null = null;
   const gather = async (): Promise<DiagnosticsEntry[]> => {

@@ -45,7 +45,8 @@ export function eraseSafetyHandlers(context: EngineContext): Pick<CommandHandler
         const contents = await describeBackupContents(backup.path, password !== undefined ? { password } : {});
         return { backup: { ...backup, folderName: basename(backup.path) }, contents };
       } catch (error) {
-        if (error instanceof BackupOpenError && error.kind === 'wrong-password') throw new ProblemError('backup-wrong-password', undefined, { cause: error });
+        if (error instanceof BackupOpenError && error.kind === 'wrong-password')
+          throw new ProblemError('backup-wrong-password', undefined, { cause: error });
         throw error;
       }
     },

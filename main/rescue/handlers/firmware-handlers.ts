@@ -49,7 +49,11 @@ export function firmwareHandlers(context: EngineContext): Pick<CommandHandlers, 
   };
   const announce = (phoneId: string): void => {
     const phone = context.phones().find((p) => p.id === phoneId);
-    if (phone) void statusOf(phone).then((status) => context.emit('firmware.changed', status), () => undefined);
+    if (phone)
+      void statusOf(phone).then(
+        (status) => context.emit('firmware.changed', status),
+        () => undefined,
+      );
   };
 
   return {

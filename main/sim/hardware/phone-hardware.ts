@@ -33,14 +33,7 @@ import { IBootShell, type IBootResult } from './iboot-shell';
 import { checkBootImage, ticketOf, type ImageVerdict } from './sim-image-check';
 import { realClock, type SimClock, type SimTimer } from './sim-clock';
 import type { SimUpload } from './sim-upload';
-import {
-  SimUsbDevice,
-  dfuPersonality,
-  noncesOf,
-  normalPersonality,
-  recoveryPersonality,
-  type SimUsbPersonality,
-} from './sim-usb-device';
+import { SimUsbDevice, dfuPersonality, noncesOf, normalPersonality, recoveryPersonality, type SimUsbPersonality } from './sim-usb-device';
 
 export type { PhysicalButton } from './buttons';
 
@@ -540,20 +533,24 @@ export class PhoneHardware extends EventEmitter {
       // docs/protocols/boot-chain.md#dfu-to-restore-ramdisk step 8/12: iBEC reports boot-stage 2 and a ramdisk size.
       stageEnv.set('boot-stage', '2').set('build-version', 'iBoot-4513.270.14').set('ramdisk-size', '0x10000000');
     }
-    this.#shell = new IBootShell(this.#nvram, {
-      boot: (verb, args) => this.#bootCommand(verb, args),
-      saveenv: (env) => {
-        this.#nvram = new Map(env);
+    this.#shell = new IBootShell(
+      this.#nvram,
+      {
+        boot: (verb, args) => this.#bootCommand(verb, args),
+        saveenv: (env) => {
+          this.#nvram = new Map(env);
+        },
+        command: (line) => this.emit('iboot', line),
+        reboot: () => {
+          const shell = this.#shell;
+          // Let the control transfer that carried `reboot` complete before the phone leaves the bus.
+          this.#after(0, () => {
+            if (this.#shell === shell && this.#stage === 'recovery') this.#restart();
+          });
+        },
       },
-      command: (line) => this.emit('iboot', line),
-      reboot: () => {
-        const shell = this.#shell;
-        // Let the control transfer that carried `reboot` complete before the phone leaves the bus.
-        this.#after(0, () => {
-          if (this.#shell === shell && this.#stage === 'recovery') this.#restart();
-        });
-      },
-    }, stageEnv);
+      stageEnv,
+    );
     this.#setStage('recovery');
     this.#setScreen('recovery');
     this.#setMode('recovery');
@@ -639,7 +636,14 @@ export class PhoneHardware extends EventEmitter {
     const verdict: ImageVerdict =
       image === null || this.ticketKey === null
         ? { ok: false, tag: null, reason: image === null ? 'no image was uploaded' : 'this phone trusts no ticket key' }
-        : checkBootImage(image, { tags, ecid: this.identity.ecid, cpid: model.cpid, bdid: model.bdid ?? 0, apNonce: this.#apNonce, ticketKey: this.ticketKey });
+        : checkBootImage(image, {
+            tags,
+            ecid: this.identity.ecid,
+            cpid: model.cpid,
+            bdid: model.bdid ?? 0,
+            apNonce: this.#apNonce,
+            ticketKey: this.ticketKey,
+          });
     if (this.#bootRecords.length >= MAX_BOOT_RECORDS) this.#bootRecords.shift();
     this.#bootRecords.push({ stage, command, verdict });
     this.emit('boot-image', { stage, command, verdict });
@@ -695,7 +699,8 @@ export class PhoneHardware extends EventEmitter {
     if (verb === 'bgcolor') return { ok: true, output: '' };
     const tags = IBEC_IMAGE_VERBS.get(verb);
     if (tags) {
-      if (verb === 'setpicture' && args.trim() !== '' && args.trim() !== '4' && args.trim() !== '0') return { ok: false, output: 'usage: setpicture [0|4]' };
+      if (verb === 'setpicture' && args.trim() !== '' && args.trim() !== '4' && args.trim() !== '0')
+        return { ok: false, output: 'usage: setpicture [0|4]' };
       const verdict = this.#judge(stage, verb, image, tags);
       if (!verdict.ok) return { ok: false, output: verdict.reason };
       this.#accepted.add(verb);

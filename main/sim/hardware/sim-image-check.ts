@@ -46,7 +46,8 @@ export function checkBootImage(image: Uint8Array, expected: ImageExpectation): I
     if (propertyInteger(m, 'CHIP') !== BigInt(expected.cpid)) return { ok: false, tag, reason: 'the ticket is for another chip' };
     if (propertyInteger(m, 'BORD') !== BigInt(expected.bdid)) return { ok: false, tag, reason: 'the ticket is for another board' };
     const bnch = propertyBytes(m, 'BNCH');
-    if (!bnch || !Buffer.from(bnch).equals(Buffer.from(expected.apNonce))) return { ok: false, tag, reason: 'BNCH does not match the current ApNonce' };
+    if (!bnch || !Buffer.from(bnch).equals(Buffer.from(expected.apNonce)))
+      return { ok: false, tag, reason: 'BNCH does not match the current ApNonce' };
     const digest = propertyBytes(ticket.images.get(tag), 'DGST');
     if (!digest) return { ok: false, tag, reason: `the ticket has no digest for ${tag}` };
     if (!im4pDigest(parts.im4p, hashForDigestLength(digest.byteLength)).equals(Buffer.from(digest))) {

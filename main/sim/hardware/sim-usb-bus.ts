@@ -67,5 +67,4 @@ export class SimUsbBus implements UsbBus {
     this.#phones.clear();
     this.#listeners.clear();
   }
-
 }

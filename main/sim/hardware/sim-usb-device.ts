@@ -3,13 +3,7 @@
  * Each enumeration is a new object with a new address; a detached object refuses every further request.
  */
 import type { DeviceModel } from '../../../common/device-table';
-import {
-  APPLE_VENDOR_ID,
-  DFU_PRODUCT_ID,
-  RECOVERY_PRODUCT_ID,
-  WTF_PRODUCT_ID,
-  normalProductIdFor,
-} from '../../usb/apple-usb-ids';
+import { APPLE_VENDOR_ID, DFU_PRODUCT_ID, RECOVERY_PRODUCT_ID, WTF_PRODUCT_ID, normalProductIdFor } from '../../usb/apple-usb-ids';
 import { DFU_SUFFIX_SIZE } from '../../irecv/dfu-suffix';
 import {
   DFU_PACKET_SIZE,
@@ -120,7 +114,14 @@ function chipFields(identity: PersonalityIdentity) {
   const facts = chipFactsFor(identity.model);
   return {
     facts,
-    chip: { cpid: identity.model.cpid, cprv: facts.cprv, cpfm: facts.cpfm, scep: facts.scep, bdid: identity.model.bdid ?? 0, ecid: identity.ecid },
+    chip: {
+      cpid: identity.model.cpid,
+      cprv: facts.cprv,
+      cpfm: facts.cpfm,
+      scep: facts.scep,
+      bdid: identity.model.bdid ?? 0,
+      ecid: identity.ecid,
+    },
   };
 }
 
@@ -315,7 +316,12 @@ export class SimUsbDevice implements UsbDeviceHandle {
   async transferIn(endpointNumber: number, length: number): Promise<UsbInTransferResult> {
     this.#requireOpen();
     // iBoot console output is on interface 1 alt 1, bulk IN 0x81 (docs/protocols/irecv.md#interfaces-and-endpoints).
-    if (this.kind !== 'recovery' || endpointNumber !== RECOVERY_BULK_IN_ENDPOINT || this.#altSettings.get(1) !== 1 || !this.#claimed.has(1)) {
+    if (
+      this.kind !== 'recovery' ||
+      endpointNumber !== RECOVERY_BULK_IN_ENDPOINT ||
+      this.#altSettings.get(1) !== 1 ||
+      !this.#claimed.has(1)
+    ) {
       throw new UsbDeviceError(`endpoint ${endpointNumber} IN not found on any claimed interface`, 'not-found');
     }
     const text = Buffer.from(`${(this.shell?.transcript.at(-1) ?? '').slice(0, Math.max(0, length - 2))}\r\n`);

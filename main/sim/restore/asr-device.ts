@@ -128,7 +128,10 @@ export async function runAsrDevice(socket: Duplex, options: AsrDeviceOptions = {
   const initiate = async (): Promise<AsrPacketInfo> => {
     report.initiates++;
     await send(encodeInitiate(checksum));
-    const info = parsePacketInfo(await readAsrMessage(reader, ASR_HOST_MESSAGE_END, { ...read, maxBytes: ASR_MAX_MESSAGE_BYTES }), checksum);
+    const info = parsePacketInfo(
+      await readAsrMessage(reader, ASR_HOST_MESSAGE_END, { ...read, maxBytes: ASR_MAX_MESSAGE_BYTES }),
+      checksum,
+    );
     report.packetInfo = info;
     return info;
   };
@@ -184,7 +187,13 @@ async function hostAnswers(reader: ByteReader, timeoutMs: number, signal: AbortS
   }
 }
 
-async function receiveImage(reader: ByteReader, socket: Duplex, info: AsrPacketInfo, options: AsrDeviceOptions, report: AsrDeviceReport): Promise<void> {
+async function receiveImage(
+  reader: ByteReader,
+  socket: Duplex,
+  info: AsrPacketInfo,
+  options: AsrDeviceOptions,
+  report: AsrDeviceReport,
+): Promise<void> {
   const read = { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal };
   const whole = (options.hashPayload ?? true) ? createHash('sha256') : null;
   const verify = options.verifyChunkChecksums ?? true;

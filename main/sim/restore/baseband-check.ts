@@ -60,7 +60,8 @@ async function check(archive: BbfwArchive, expected: BasebandCheckExpectation): 
     const blob = file.subarray(area.start);
     const digest = practicePartialDigest(file);
     const elements = elementsForFile(entry.name, expected.bbChipId);
-    if (!elements.some((element) => practiceBlobValid(expected.publicKey, blob, element, digest, expected))) return refuse(`${entry.name} is not signed for this modem`);
+    if (!elements.some((element) => practiceBlobValid(expected.publicKey, blob, element, digest, expected)))
+      return refuse(`${entry.name} is not signed for this modem`);
     signed.push(entry.name);
   }
   const missing = expected.signedFiles.filter((name) => !signed.includes(name));
@@ -77,7 +78,8 @@ function ticketProblem(ticket: Buffer, expected: BasebandCheckExpectation): stri
   const snum = propertyBytes(manifest, 'SNUM');
   if (!snum || !Buffer.from(snum).equals(Buffer.from(expected.bbSnum))) return 'the BBTicket is for another modem (SNUM)';
   const nonce = propertyBytes(manifest, 'BNCH');
-  if (expected.bbNonce && (!nonce || !Buffer.from(nonce).equals(Buffer.from(expected.bbNonce)))) return 'the BBTicket is not bound to the baseband nonce this phone sent';
+  if (expected.bbNonce && (!nonce || !Buffer.from(nonce).equals(Buffer.from(expected.bbNonce))))
+    return 'the BBTicket is not bound to the baseband nonce this phone sent';
   return null;
 }
 
@@ -85,7 +87,11 @@ function ticketProblem(ticket: Buffer, expected: BasebandCheckExpectation): stri
  * The modem check as the virtual phone's restore runs it (in place of the zip-only default): the phone's own modem
  * values, the key it trusts, the synthetic bbfw's signed files; a refusal ends the restore with the baseband status.
  */
-export function practiceModemCheck(ecid: bigint, modem: { chipId: number; certId: number; chipSerial: Uint8Array }, publicKey: KeyObject): BasebandCheck {
+export function practiceModemCheck(
+  ecid: bigint,
+  modem: { chipId: number; certId: number; chipSerial: Uint8Array },
+  publicKey: KeyObject,
+): BasebandCheck {
   return async (request, firmware) => {
     const verdict = await checkBasebandData(Buffer.from(firmware.buffer, firmware.byteOffset, firmware.byteLength), {
       ecid,
@@ -106,7 +112,10 @@ async function fileDigests(zip: Uint8Array): Promise<Record<string, string>> {
   const archive = await BbfwArchive.open({ bytes: Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength) });
   try {
     const digests: Record<string, string> = {};
-    for (const entry of archive.entries()) digests[entry.name] = createHash('sha256').update(await archive.read(entry.name, MAX_FILE_BYTES)).digest('hex');
+    for (const entry of archive.entries())
+      digests[entry.name] = createHash('sha256')
+        .update(await archive.read(entry.name, MAX_FILE_BYTES))
+        .digest('hex');
     return digests;
   } finally {
     archive.close();

@@ -15,7 +15,8 @@ import type { AnswerVerdict } from './restore-answer-checks';
 import { RestoreStatus } from './restore-status';
 
 const fail = (reason: string): AnswerVerdict => ({ ok: false, status: RestoreStatus.Fail, reason });
-const same = (a: Uint8Array | undefined, b: PlistValue | undefined): boolean => a !== undefined && b instanceof Uint8Array && Buffer.from(a).equals(Buffer.from(b));
+const same = (a: Uint8Array | undefined, b: PlistValue | undefined): boolean =>
+  a !== undefined && b instanceof Uint8Array && Buffer.from(a).equals(Buffer.from(b));
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 function integer(value: PlistValue | undefined): bigint | undefined {
@@ -45,7 +46,13 @@ function firmwareDigestMatches(bytes: PlistValue | undefined, entry: PlistDict |
   return createHash('sha384').update(bytes).digest().equals(Buffer.from(digest));
 }
 
-function checkSe(response: PlistDict, info: PlistDict, identity: BuildIdentity, trusted: KeyObject | string, wantsFirmware: boolean): AnswerVerdict {
+function checkSe(
+  response: PlistDict,
+  info: PlistDict,
+  identity: BuildIdentity,
+  trusted: KeyObject | string,
+  wantsFirmware: boolean,
+): AnswerVerdict {
   const ticket = signedTicket(response, 'SE,Ticket', trusted);
   if (typeof ticket === 'string') return fail(`SE: ${ticket}`);
   const m = ticket.manifest;
@@ -55,9 +62,15 @@ function checkSe(response: PlistDict, info: PlistDict, identity: BuildIdentity, 
   if (!same(propertyBytes(m, 'RKID'), info['SE,RootKeyIdentifier'])) return fail('SE: the ticket is for another root key');
   const entry = manifestEntry(identity, 'SE,UpdatePayload');
   const image = ticket.images.get('sefw');
-  if (!entry || !same(propertyBytes(image, 'DGST'), entry.Digest)) return fail('SE: the ticket does not name this firmware’s SE,UpdatePayload');
+  if (!entry || !same(propertyBytes(image, 'DGST'), entry.Digest))
+    return fail('SE: the ticket does not name this firmware’s SE,UpdatePayload');
   const development = info['SE,IsDev'] === true;
-  if (!same(propertyBytes(image, development ? 'DHSH' : 'PHSH'), development ? entry.DevelopmentUpdatePayloadHash : entry.ProductionUpdatePayloadHash)) {
+  if (
+    !same(
+      propertyBytes(image, development ? 'DHSH' : 'PHSH'),
+      development ? entry.DevelopmentUpdatePayloadHash : entry.ProductionUpdatePayloadHash,
+    )
+  ) {
     return fail('SE: the ticket is for the other signing world');
   }
   if (propertyBytes(image, development ? 'PHSH' : 'DHSH') !== undefined) return fail('SE: the ticket carries both signing worlds');
@@ -69,7 +82,13 @@ function checkSe(response: PlistDict, info: PlistDict, identity: BuildIdentity, 
   return { ok: true, digests };
 }
 
-function checkSavage(response: PlistDict, info: PlistDict, identity: BuildIdentity, trusted: KeyObject | string, wantsFirmware: boolean): AnswerVerdict {
+function checkSavage(
+  response: PlistDict,
+  info: PlistDict,
+  identity: BuildIdentity,
+  trusted: KeyObject | string,
+  wantsFirmware: boolean,
+): AnswerVerdict {
   const ticket = signedTicket(response, 'Savage,Ticket', trusted);
   if (typeof ticket === 'string') return fail(`Savage: ${ticket}`);
   const m = ticket.manifest;
@@ -78,17 +97,23 @@ function checkSavage(response: PlistDict, info: PlistDict, identity: BuildIdenti
   if (!same(propertyBytes(m, 'BNCH'), info['Savage,Nonce'])) return fail('Savage: the ticket does not carry the module’s nonce');
   if (propertyInteger(m, 'EPOC') !== integer(info['Savage,PatchEpoch'])) return fail('Savage: the ticket is for another patch epoch');
   if (m.get('CPRO') !== (info['Savage,ProductionMode'] === true)) return fail('Savage: the ticket is for the other signing world');
-  if (!same(propertyBytes(ticket.images.get('sepi'), 'DGST'), manifestEntry(identity, 'SEP')?.Digest)) return fail('Savage: the ticket does not name this firmware’s SEP');
+  if (!same(propertyBytes(ticket.images.get('sepi'), 'DGST'), manifestEntry(identity, 'SEP')?.Digest))
+    return fail('Savage: the ticket does not name this firmware’s SEP');
   const revision = info['Savage,Revision'];
   const patch = savagePatchComponent(info['Savage,ProductionMode'] === true, revision instanceof Uint8Array ? revision : undefined);
   const entry = manifestEntry(identity, patch);
-  if (!entry || !same(propertyBytes(ticket.images.get('svgp'), 'DGST'), entry.Digest)) return fail(`Savage: the ticket does not name ${patch}, the patch this module needs`);
+  if (!entry || !same(propertyBytes(ticket.images.get('svgp'), 'DGST'), entry.Digest))
+    return fail(`Savage: the ticket does not name ${patch}, the patch this module needs`);
   const digests: Record<string, string> = { 'Savage,Ticket': sha256(response['Savage,Ticket'] as Uint8Array) };
   if (wantsFirmware) {
     const data = response.FirmwareData;
     if (!(data instanceof Uint8Array) || data.byteLength < SAVAGE_HEADER_BYTES) return fail('Savage: FirmwareData is missing');
     const framed = Buffer.from(data);
-    if (!framed.subarray(0, 4).equals(Buffer.alloc(4)) || framed.readUInt32LE(4) !== framed.length - SAVAGE_HEADER_BYTES || !framed.subarray(8, 16).equals(Buffer.alloc(8))) {
+    if (
+      !framed.subarray(0, 4).equals(Buffer.alloc(4)) ||
+      framed.readUInt32LE(4) !== framed.length - SAVAGE_HEADER_BYTES ||
+      !framed.subarray(8, 16).equals(Buffer.alloc(8))
+    ) {
       return fail('Savage: FirmwareData lacks its 16-byte header');
     }
     const body = framed.subarray(SAVAGE_HEADER_BYTES);
@@ -99,11 +124,19 @@ function checkSavage(response: PlistDict, info: PlistDict, identity: BuildIdenti
 }
 
 /** The phone's verdict on `{FirmwareResponseData}` for the FirmwareUpdaterData request it sent with `args`. */
-export function checkCoprocessorAnswer(answer: PlistDict, args: PlistDict, identity: BuildIdentity, trusted: KeyObject | string): AnswerVerdict {
+export function checkCoprocessorAnswer(
+  answer: PlistDict,
+  args: PlistDict,
+  identity: BuildIdentity,
+  trusted: KeyObject | string,
+): AnswerVerdict {
   const response = answer.FirmwareResponseData;
   if (!isPlistDict(response)) return fail('FirmwareResponseData is missing');
   const info = isPlistDict(args.MessageArgInfo) ? args.MessageArgInfo : {};
-  const tags = isPlistDict(args.DeviceGeneratedTags) && Array.isArray(args.DeviceGeneratedTags.ResponseTags) ? args.DeviceGeneratedTags.ResponseTags : [];
+  const tags =
+    isPlistDict(args.DeviceGeneratedTags) && Array.isArray(args.DeviceGeneratedTags.ResponseTags)
+      ? args.DeviceGeneratedTags.ResponseTags
+      : [];
   const wantsFirmware = tags.includes('FirmwareData');
   if (args.MessageArgUpdaterName === 'SE') return checkSe(response, info, identity, trusted, wantsFirmware);
   if (args.MessageArgUpdaterName === 'Savage') return checkSavage(response, info, identity, trusted, wantsFirmware);

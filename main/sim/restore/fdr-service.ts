@@ -61,7 +61,8 @@ export class FdrService {
       const greeting = await reader.read(FDR_BEGIN_CTRL.length, { timeoutMs: TIMEOUT_MS });
       if (!greeting.equals(FDR_BEGIN_CTRL)) throw new FdrProtocolError('the host did not say BeginCtrl');
       const begin = await readFdrPlist(reader, { timeoutMs: TIMEOUT_MS });
-      if (begin.Command !== 'BeginCtrl' || begin.CtrlProtoVersion !== FDR_CTRL_PROTOCOL_VERSION) throw new FdrProtocolError('unexpected BeginCtrl plist');
+      if (begin.Command !== 'BeginCtrl' || begin.CtrlProtoVersion !== FDR_CTRL_PROTOCOL_VERSION)
+        throw new FdrProtocolError('unexpected BeginCtrl plist');
       write(stream, encodeFdrPlist({ ConnPort: this.connPort }));
       this.note('begin-ctrl');
       write(stream, Buffer.concat([encodeFdrCommand(FdrCommand.Sync), Buffer.alloc(2)]));

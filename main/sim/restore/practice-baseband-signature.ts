@@ -43,7 +43,9 @@ export function practiceSignatureArea(file: Uint8Array): { start: number; length
 
 export function practicePartialDigest(file: Uint8Array): Buffer {
   const area = practiceSignatureArea(file);
-  return createHash('sha256').update(file.subarray(0, area ? area.start : file.byteLength)).digest();
+  return createHash('sha256')
+    .update(file.subarray(0, area ? area.start : file.byteLength))
+    .digest();
 }
 
 function blobMessage(element: string, partialDigest: Uint8Array, modem: PracticeModem): Buffer {
@@ -61,7 +63,13 @@ export function signPracticeBlob(key: TicketSigningKey, element: string, partial
   return blob;
 }
 
-export function practiceBlobValid(publicKey: KeyObject, blob: Uint8Array, element: string, partialDigest: Uint8Array, modem: PracticeModem): boolean {
+export function practiceBlobValid(
+  publicKey: KeyObject,
+  blob: Uint8Array,
+  element: string,
+  partialDigest: Uint8Array,
+  modem: PracticeModem,
+): boolean {
   if (blob.byteLength !== PRACTICE_BB_BLOB_BYTES) return false;
   const length = Buffer.from(blob).readUInt16LE(0);
   if (length === 0 || length > PRACTICE_BB_BLOB_BYTES - 2) return false;

@@ -23,7 +23,8 @@ function uintOf(value: PlistValue | undefined): bigint | null {
   return null;
 }
 
-const isData = (value: PlistValue | undefined): value is Uint8Array => value instanceof Uint8Array && value.byteLength > 0 && value.byteLength <= 256;
+const isData = (value: PlistValue | undefined): value is Uint8Array =>
+  value instanceof Uint8Array && value.byteLength > 0 && value.byteLength <= 256;
 
 /** Which coprocessor a signing request is for, or null when it is not a coprocessor request. */
 export function coprocessorFamilyOf(request: PlistDict): PracticeCoprocessorFamily | null {
@@ -49,13 +50,15 @@ export function coprocessorRequestProblem(request: PlistDict): string | null {
     for (const [name, entry] of firmware) {
       if (entry.Info !== undefined) return `${name} still carries Info`;
       if (!(entry.Digest instanceof Uint8Array)) return `${name} has no Digest`;
-      if (entry.ProductionUpdatePayloadHash !== undefined && entry.DevelopmentUpdatePayloadHash !== undefined) return `${name} carries both signing worlds`;
+      if (entry.ProductionUpdatePayloadHash !== undefined && entry.DevelopmentUpdatePayloadHash !== undefined)
+        return `${name} carries both signing worlds`;
     }
     return null;
   }
   for (const key of ['Savage,UID', 'Savage,Nonce']) if (!isData(request[key])) return `${key} is not data`;
   for (const key of ['Savage,ChipID', 'Savage,PatchEpoch']) if (uintOf(request[key]) === null) return `${key} is not an integer`;
-  for (const key of ['Savage,ProductionMode', 'Savage,ReadECKey', 'Savage,ReadFWKey', 'Savage,AllowOfflineBoot']) if (typeof request[key] !== 'boolean') return `${key} is not a flag`;
+  for (const key of ['Savage,ProductionMode', 'Savage,ReadECKey', 'Savage,ReadFWKey', 'Savage,AllowOfflineBoot'])
+    if (typeof request[key] !== 'boolean') return `${key} is not a flag`;
   const sep = request.SEP;
   if (!isPlistDict(sep) || !(sep.Digest instanceof Uint8Array)) return 'no SEP digest';
   const patches = entries(request, (name) => SAVAGE_PATCH.test(name));

@@ -27,7 +27,8 @@ export type PhoneExpectation = {
 };
 
 const fail = (status: number, reason: string): AnswerVerdict => ({ ok: false, status, reason });
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a !== undefined && b !== undefined && Buffer.from(a).equals(Buffer.from(b));
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+  a !== undefined && b !== undefined && Buffer.from(a).equals(Buffer.from(b));
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** The ticket restored writes to the phone: it must be the one the ramdisk was booted with, for this phone and nonce. */
@@ -44,31 +45,54 @@ export function checkRootTicket(data: PlistValue | undefined, phone: PhoneExpect
   if (propertyInteger(m, 'ECID') !== phone.ecid) return fail(RestoreStatus.Fail, 'the root ticket is for another ECID');
   if (propertyInteger(m, 'CHIP') !== BigInt(phone.cpid)) return fail(RestoreStatus.Fail, 'the root ticket is for another chip');
   if (propertyInteger(m, 'BORD') !== BigInt(phone.bdid)) return fail(RestoreStatus.Fail, 'the root ticket is for another board');
-  if (!sameBytes(propertyBytes(m, 'BNCH'), phone.apNonce)) return fail(RestoreStatus.Fail, 'the root ticket’s BNCH does not match the ApNonce');
+  if (!sameBytes(propertyBytes(m, 'BNCH'), phone.apNonce))
+    return fail(RestoreStatus.Fail, 'the root ticket’s BNCH does not match the ApNonce');
   // The SEP checks snon itself; a mismatch is the SEP failing to load.
-  if (!sameBytes(propertyBytes(m, 'snon'), phone.sepNonce)) return fail(RestoreStatus.SepLoadFailed, 'the root ticket’s snon does not match the SepNonce');
+  if (!sameBytes(propertyBytes(m, 'snon'), phone.sepNonce))
+    return fail(RestoreStatus.SepLoadFailed, 'the root ticket’s snon does not match the SepNonce');
   if (!bootTicket) return fail(RestoreStatus.Fail, 'the restore ramdisk was not booted with a ticket');
   const booted = propertyBytes(bootTicket.images.get('rdsk'), 'DGST');
-  if (!sameBytes(propertyBytes(ticket.images.get('rdsk'), 'DGST'), booted)) return fail(RestoreStatus.Fail, 'the root ticket does not cover the ramdisk the phone booted');
+  if (!sameBytes(propertyBytes(ticket.images.get('rdsk'), 'DGST'), booted))
+    return fail(RestoreStatus.Fail, 'the root ticket does not cover the ramdisk the phone booted');
   return { ok: true, digests: { RootTicket: sha256(data) } };
 }
 
 /** One personalised component: right tag, a ticket valid for this phone, the ticket's and the manifest's digest. */
-export function checkPersonalisedImage(data: PlistValue | undefined, component: string, identity: BuildIdentity, phone: PhoneExpectation, status: number = RestoreStatus.Fail): AnswerVerdict {
+export function checkPersonalisedImage(
+  data: PlistValue | undefined,
+  component: string,
+  identity: BuildIdentity,
+  phone: PhoneExpectation,
+  status: number = RestoreStatus.Fail,
+): AnswerVerdict {
   const tag = tagForComponent(component);
   if (!tag) return fail(status, `${component} is not a component the phone knows`);
   if (!(data instanceof Uint8Array)) return fail(status, `${component} is missing or not data`);
-  const verdict = checkBootImage(data, { tags: [tag], ecid: phone.ecid, cpid: phone.cpid, bdid: phone.bdid, apNonce: phone.apNonce, ticketKey: phone.ticketKey });
+  const verdict = checkBootImage(data, {
+    tags: [tag],
+    ecid: phone.ecid,
+    cpid: phone.cpid,
+    bdid: phone.bdid,
+    apNonce: phone.apNonce,
+    ticketKey: phone.ticketKey,
+  });
   if (!verdict.ok) return fail(status, `${component}: ${verdict.reason}`);
   const expected = identity.components.find((c) => c.name === component)?.digest;
   if (!expected) return fail(status, `the BuildManifest has no digest for ${component}`);
   const im4p = parseImg4(data).im4p;
-  if (!im4pDigest(im4p, hashForDigestLength(expected.byteLength)).equals(expected)) return fail(status, `${component} does not match the BuildManifest’s digest`);
+  if (!im4pDigest(im4p, hashForDigestLength(expected.byteLength)).equals(expected))
+    return fail(status, `${component} does not match the BuildManifest’s digest`);
   return { ok: true, digests: { [component]: sha256(data) } };
 }
 
 /** Answers shaped `{<key>: <personalised image>}`: KernelCache, DeviceTree, SystemImageRootHash, … */
-export function checkImageAnswer(answer: PlistDict, key: string, component: string, identity: BuildIdentity, phone: PhoneExpectation): AnswerVerdict {
+export function checkImageAnswer(
+  answer: PlistDict,
+  key: string,
+  component: string,
+  identity: BuildIdentity,
+  phone: PhoneExpectation,
+): AnswerVerdict {
   return checkPersonalisedImage(answer[key], component, identity, phone);
 }
 
@@ -87,8 +111,11 @@ export function checkNorData(answer: PlistDict, identity: BuildIdentity, phone: 
   if (llb) return llb;
   const nor = answer.NorImageData;
   if (!Array.isArray(nor) || nor.length === 0) return fail(RestoreStatus.Fail, 'NorImageData is not a list of images');
-  const payloads = identity.components.filter((c) => c.flags.IsFirmwarePayload === true && c.name !== 'LLB' && c.name !== 'RestoreSEP').map((c) => c.name);
-  if (nor.length !== payloads.length) return fail(RestoreStatus.Fail, `NorImageData holds ${nor.length} images, the manifest names ${payloads.length}`);
+  const payloads = identity.components
+    .filter((c) => c.flags.IsFirmwarePayload === true && c.name !== 'LLB' && c.name !== 'RestoreSEP')
+    .map((c) => c.name);
+  if (nor.length !== payloads.length)
+    return fail(RestoreStatus.Fail, `NorImageData holds ${nor.length} images, the manifest names ${payloads.length}`);
   const first = merge(checkPersonalisedImage(nor[0], 'iBoot', identity, phone));
   if (first) return fail(RestoreStatus.Fail, `the first NOR image must be iBoot (${first.ok ? '' : first.reason})`);
   const rest = payloads.filter((name) => name !== 'iBoot');
@@ -113,8 +140,10 @@ export function checkNorData(answer: PlistDict, identity: BuildIdentity, phone: 
 export function checkBuildIdentityDict(answer: PlistDict, identity: BuildIdentity, variant: string): AnswerVerdict {
   const sent = answer.BuildIdentityDict;
   if (!isPlistDict(sent)) return fail(RestoreStatus.Fail, 'BuildIdentityDict is missing');
-  if (!sameBytes(sent.UniqueBuildID as Uint8Array | undefined, identity.uniqueBuildId ?? undefined)) return fail(RestoreStatus.Fail, 'BuildIdentityDict is another build’s identity');
-  if (answer.Variant !== variant) return fail(RestoreStatus.Fail, `Variant is ${JSON.stringify(answer.Variant)}, the phone asked for ${variant}`);
+  if (!sameBytes(sent.UniqueBuildID as Uint8Array | undefined, identity.uniqueBuildId ?? undefined))
+    return fail(RestoreStatus.Fail, 'BuildIdentityDict is another build’s identity');
+  if (answer.Variant !== variant)
+    return fail(RestoreStatus.Fail, `Variant is ${JSON.stringify(answer.Variant)}, the phone asked for ${variant}`);
   return manifestMatches(sent.Manifest, identity, 'BuildIdentityDict');
 }
 

@@ -56,7 +56,11 @@ export function practiceIpswSpec(productType: string, osBytes: number): Syntheti
  * The identity a restore ramdisk belongs to: the one of this board whose RestoreRamDisk digest the boot ticket signed
  * (Erase and Update identities boot different ramdisks). Null when the ticket is for none of them.
  */
-export function identityOfBootTicket(firmware: RestoreFirmware, model: DeviceModel, bootTicket: Im4m): { identity: BuildIdentity; behavior: RestoreBehavior } | null {
+export function identityOfBootTicket(
+  firmware: RestoreFirmware,
+  model: DeviceModel,
+  bootTicket: Im4m,
+): { identity: BuildIdentity; behavior: RestoreBehavior } | null {
   const signed = propertyBytes(bootTicket.images.get('rdsk'), 'DGST');
   if (!signed) return null;
   for (const identity of firmware.manifest.identities) {

@@ -47,7 +47,13 @@ export type RestoreRamdiskOptions = {
   onEnded(result: RestoreResult): void;
 };
 
-export type RestoreResult = SessionEnd & { record: RestoreRecord; behavior: RestoreBehavior | null; wiped: boolean; version: string | null; build: string | null };
+export type RestoreResult = SessionEnd & {
+  record: RestoreRecord;
+  behavior: RestoreBehavior | null;
+  wiped: boolean;
+  version: string | null;
+  build: string | null;
+};
 
 /** The modem as the ramdisk reports it in BasebandData requests (stable per phone). */
 export function simBasebandOf(ecid: bigint, imei: string): RestoreRamdiskOptions['baseband'] {
@@ -77,7 +83,14 @@ export class RestoreRamdisk implements RestoredRamdisk {
   constructor(options: RestoreRamdiskOptions) {
     this.#o = options;
     const { model, hardware } = options;
-    this.phone = { ecid: hardware.identity.ecid, cpid: model.cpid, bdid: model.bdid ?? 0, productType: model.productType, boardConfig: model.boardConfig, serialNumber: options.serialNumber };
+    this.phone = {
+      ecid: hardware.identity.ecid,
+      cpid: model.cpid,
+      bdid: model.bdid ?? 0,
+      productType: model.productType,
+      boardConfig: model.boardConfig,
+      serialNumber: options.serialNumber,
+    };
     this.idleTimeoutMs = Math.max(MIN_WAIT_MS, START_RESTORE_WAIT_MS * hardware.timeFactor);
     this.#bootTicket = parseTicket(hardware.restoreBootTicket);
     this.#startTimer = setTimeout(() => {
@@ -122,9 +135,11 @@ export class RestoreRamdisk implements RestoredRamdisk {
     const found = firmware && this.#bootTicket ? identityOfBootTicket(firmware, model, this.#bootTicket) : null;
     if (!firmware || !found) {
       // A ramdisk that belongs to no known build: restored cannot trust its own ticket.
-      void failEarly(channel, record, firmware ? 'the boot ticket matches no build identity of the firmware' : 'no firmware is known for this restore').then(() =>
-        this.#end({ outcome: 'failed', status: RestoreStatus.Fail }, null),
-      );
+      void failEarly(
+        channel,
+        record,
+        firmware ? 'the boot ticket matches no build identity of the firmware' : 'no firmware is known for this restore',
+      ).then(() => this.#end({ outcome: 'failed', status: RestoreStatus.Fail }, null));
       return true;
     }
     const { identity, behavior } = found;
@@ -145,13 +160,22 @@ export class RestoreRamdisk implements RestoredRamdisk {
       script,
       firmware,
       identity,
-      phone: { ticketKey: hardware.ticketKey ?? '', ecid: this.phone.ecid, cpid: model.cpid, bdid: model.bdid ?? 0, apNonce: hardware.apNonce, sepNonce: hardware.sepNonce },
+      phone: {
+        ticketKey: hardware.ticketKey ?? '',
+        ecid: this.phone.ecid,
+        cpid: model.cpid,
+        bdid: model.bdid ?? 0,
+        apNonce: hardware.apNonce,
+        sepNonce: hardware.sepNonce,
+      },
       bootTicket: this.#bootTicket,
       faults: { ...faults.restore },
       basebandCheck: this.#o.basebandCheck,
       answerTimeoutMs: Math.max(MIN_WAIT_MS, ANSWER_TIMEOUT_MS * hardware.timeFactor),
       listen: (port, timeoutMs) => this.#listen(port, timeoutMs),
-      fdrServed: needsFdr ? () => this.#fdrServed(Math.max(MIN_FDR_WAIT_MS, FDR_WAIT_MS * hardware.timeFactor)) : () => Promise.resolve(true),
+      fdrServed: needsFdr
+        ? () => this.#fdrServed(Math.max(MIN_FDR_WAIT_MS, FDR_WAIT_MS * hardware.timeFactor))
+        : () => Promise.resolve(true),
       unplug: () => this.#o.unplug(),
       connected: () => hardware.plugged,
       onWipeStarted: () => {
@@ -234,13 +258,21 @@ function parseTicket(ticket: Uint8Array | null): Im4m | null {
 
 function fdrSupport(identity: BuildIdentity): boolean {
   const info = identity.raw.Info;
-  return typeof info === 'object' && info !== null && !Array.isArray(info) && !(info instanceof Uint8Array) && (info as PlistDict).FDRSupport === true;
+  return (
+    typeof info === 'object' &&
+    info !== null &&
+    !Array.isArray(info) &&
+    !(info instanceof Uint8Array) &&
+    (info as PlistDict).FDRSupport === true
+  );
 }
 
 async function failEarly(channel: PlistChannel, record: RestoreRecord, log: string): Promise<void> {
   record.status = { code: RestoreStatus.Fail, log };
   record.messagesSent.push('StatusMsg');
-  await channel.send({ MsgType: RestoredMsgType.StatusMsg, Status: RestoreStatus.Fail, AMRError: RestoreStatus.Fail, Log: log }).catch(() => undefined);
+  await channel
+    .send({ MsgType: RestoredMsgType.StatusMsg, Status: RestoreStatus.Fail, AMRError: RestoreStatus.Fail, Log: log })
+    .catch(() => undefined);
   await channel.receive({ timeoutMs: 5_000 }).catch(() => undefined);
   channel.close();
 }

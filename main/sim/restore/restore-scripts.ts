@@ -41,7 +41,10 @@ export type ScriptContext = {
 };
 
 const progress = (...operations: number[]): ScriptStep[] => operations.map((operation) => ({ kind: 'progress', operation }));
-const data = (dataType: RestoredDataTypeName, extra: Omit<Extract<ScriptStep, { kind: 'data' }>, 'kind' | 'dataType'> = {}): ScriptStep => ({ kind: 'data', dataType, ...extra });
+const data = (
+  dataType: RestoredDataTypeName,
+  extra: Omit<Extract<ScriptStep, { kind: 'data' }>, 'kind' | 'dataType'> = {},
+): ScriptStep => ({ kind: 'data', dataType, ...extra });
 const checkpoint = (id: number, name: string): ScriptStep => ({ kind: 'checkpoint', id, name });
 
 export function scriptNameFor(model: DeviceModel, restoredVersion: string): RestoreScriptName {
@@ -128,7 +131,9 @@ function a12Script(context: ScriptContext): RestoreScript {
       data(RestoredDataType.BuildIdentityDict, { arguments: { IsRecoveryOS: false, Variant: context.behavior } }),
       ...(erase ? progress(11, 12) : []),
       data(RestoredDataType.ReceiptManifest),
-      ...(context.sealedSystemVolume ? [data(RestoredDataType.SystemImageRootHash), data(RestoredDataType.SystemImageCanonicalMetadata)] : []),
+      ...(context.sealedSystemVolume
+        ? [data(RestoredDataType.SystemImageRootHash), data(RestoredDataType.SystemImageCanonicalMetadata)]
+        : []),
       { kind: 'stage', stage: 'asr' },
       data(RestoredDataType.SystemImageData, { dataPort: ASR_DEFAULT_DATA_PORT }),
       ...progress(15, 16),

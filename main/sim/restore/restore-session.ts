@@ -45,7 +45,10 @@ import type { RestoreScript, ScriptStep } from './restore-scripts';
 import { RestoreStatus } from './restore-status';
 
 /** The baseband check (docs/protocols/restored.md#the-virtual-phones-restore): the stitched firmware and its ticket against the modem's nonce. */
-export type BasebandCheck = (request: { arguments: PlistDict; nonce: Uint8Array | null }, firmware: Uint8Array) => AnswerVerdict | Promise<AnswerVerdict>;
+export type BasebandCheck = (
+  request: { arguments: PlistDict; nonce: Uint8Array | null },
+  firmware: Uint8Array,
+) => AnswerVerdict | Promise<AnswerVerdict>;
 
 /** Until the baseband helper plugs in its ticket check: the answer must at least be a zip. */
 export const zipOnlyBasebandCheck: BasebandCheck = (_request, firmware) =>
@@ -127,7 +130,13 @@ export class RestoreSession {
   async #step(step: ScriptStep): Promise<void> {
     switch (step.kind) {
       case 'checkpoint':
-        await this.#send({ MsgType: RestoredMsgType.CheckpointMsg, CHECKPOINT_ID: step.id, CHECKPOINT_NAME: step.name, CHECKPOINT_RESULT: 0, CHECKPOINT_COMPLETE: true });
+        await this.#send({
+          MsgType: RestoredMsgType.CheckpointMsg,
+          CHECKPOINT_ID: step.id,
+          CHECKPOINT_NAME: step.name,
+          CHECKPOINT_RESULT: 0,
+          CHECKPOINT_COMPLETE: true,
+        });
         return;
       case 'progress':
         if (step.operation === 11 && this.#c.record.behavior === 'Erase') this.#c.onWipeStarted();
@@ -149,11 +158,18 @@ export class RestoreSession {
   async #dataRequest(step: Extract<ScriptStep, { kind: 'data' }>): Promise<void> {
     const { faults } = this.#c;
     if (faults.crashAt === step.dataType) {
-      await this.#send({ MsgType: RestoredMsgType.RestoredCrash, RestoredBacktrace: [`restored: crashed while handling ${step.dataType}`, '0x0 restored_main'] });
+      await this.#send({
+        MsgType: RestoredMsgType.RestoredCrash,
+        RestoredBacktrace: [`restored: crashed while handling ${step.dataType}`, '0x0 restored_main'],
+      });
       throw new SessionStop('crashed', null, `restored crashed at ${step.dataType}`);
     }
     if (faults.status && faults.status.at === step.dataType) {
-      throw new SessionStop('failed', faults.status.code, faults.status.log ?? `restore failed with status ${faults.status.code} at ${step.dataType}`);
+      throw new SessionStop(
+        'failed',
+        faults.status.code,
+        faults.status.log ?? `restore failed with status ${faults.status.code} at ${step.dataType}`,
+      );
     }
     // docs/protocols/fdr.md#without-it: the factory data is recovered before trust data is asked for.
     if (step.dataType === RestoredDataType.FDRTrustData && !(await this.#c.fdrServed())) {
@@ -179,7 +195,10 @@ export class RestoreSession {
       return;
     }
     await this.#send(request);
-    const verdict = step.dataType === RestoredDataType.PersonalizedBootObjectV3 ? await this.#streamedBootObject(step, entry) : await this.#answer(step, entry);
+    const verdict =
+      step.dataType === RestoredDataType.PersonalizedBootObjectV3
+        ? await this.#streamedBootObject(step, entry)
+        : await this.#answer(step, entry);
     this.#judge(entry, verdict);
   }
 
@@ -205,7 +224,9 @@ export class RestoreSession {
     const { identity, phone } = this.#c;
     const answer = await this.#receiveAnswer(entry);
     const shaped = (schema: ZodType): AnswerVerdict | null =>
-      schema.safeParse(answer).success ? null : { ok: false, status: RestoreStatus.Fail, reason: `the answer to ${step.dataType} is not shaped like one` };
+      schema.safeParse(answer).success
+        ? null
+        : { ok: false, status: RestoreStatus.Fail, reason: `the answer to ${step.dataType} is not shaped like one` };
     switch (step.dataType) {
       case RestoredDataType.RootTicket:
         return shaped(RootTicketReplySchema) ?? checkRootTicket(answer.RootTicketData, phone, this.#c.bootTicket);
@@ -226,10 +247,13 @@ export class RestoreSession {
       case RestoredDataType.ReceiptManifest:
         return shaped(ReceiptManifestReplySchema) ?? checkReceiptManifest(answer, identity);
       case RestoredDataType.BasebandData: {
-        if (!BasebandDataReplySchema.safeParse(answer).success) return { ok: false, status: RestoreStatus.Baseband, reason: 'the answer to BasebandData is not shaped like one' };
+        if (!BasebandDataReplySchema.safeParse(answer).success)
+          return { ok: false, status: RestoreStatus.Baseband, reason: 'the answer to BasebandData is not shaped like one' };
         const nonce = step.arguments?.Nonce instanceof Uint8Array ? step.arguments.Nonce : null;
         const verdict = await this.#c.basebandCheck({ arguments: step.arguments ?? {}, nonce }, answer.BasebandData as Uint8Array);
-        return verdict.ok ? { ok: true, digests: { ...verdict.digests, BasebandData: sha256Hex(answer.BasebandData as Uint8Array) } } : verdict;
+        return verdict.ok
+          ? { ok: true, digests: { ...verdict.digests, BasebandData: sha256Hex(answer.BasebandData as Uint8Array) } }
+          : verdict;
       }
       case RestoredDataType.FirmwareUpdaterData:
         return checkCoprocessorAnswer(answer, step.arguments ?? {}, identity, phone.ticketKey);
@@ -246,11 +270,17 @@ export class RestoreSession {
     let total = 0;
     for (;;) {
       const chunk = await this.#receiveAnswer(entry);
-      if (!FileDataChunkSchema.safeParse(chunk).success) return { ok: false, status: RestoreStatus.Fail, reason: `a ${component} chunk is not FileData (≤ ${FILE_DATA_CHUNK_BYTES} bytes) or FileDataDone` };
+      if (!FileDataChunkSchema.safeParse(chunk).success)
+        return {
+          ok: false,
+          status: RestoreStatus.Fail,
+          reason: `a ${component} chunk is not FileData (≤ ${FILE_DATA_CHUNK_BYTES} bytes) or FileDataDone`,
+        };
       if (chunk.FileDataDone === true) break;
       const data = chunk.FileData as Uint8Array;
       total += data.byteLength;
-      if (total > MAX_HOST_MESSAGE_BYTES) return { ok: false, status: RestoreStatus.Fail, reason: `${component} is larger than the phone accepts` };
+      if (total > MAX_HOST_MESSAGE_BYTES)
+        return { ok: false, status: RestoreStatus.Fail, reason: `${component} is larger than the phone accepts` };
       pieces.push(Buffer.from(data));
     }
     entry.answerKeys = [...new Set(entry.answerKeys)];
@@ -308,7 +338,9 @@ export class RestoreSession {
   }
 
   #queueProgress(operation: number, progress: number): void {
-    this.#progressChain = this.#progressChain.then(() => this.#send({ MsgType: RestoredMsgType.ProgressMsg, Operation: operation, Progress: progress })).catch(() => undefined);
+    this.#progressChain = this.#progressChain
+      .then(() => this.#send({ MsgType: RestoredMsgType.ProgressMsg, Operation: operation, Progress: progress }))
+      .catch(() => undefined);
   }
 
   async #send(message: PlistDict): Promise<void> {
@@ -339,7 +371,8 @@ export class RestoreSession {
   }
 
   async #fail(error: unknown): Promise<SessionEnd> {
-    const stop = error instanceof SessionStop ? error : new SessionStop('host-gone', null, error instanceof Error ? error.message : String(error));
+    const stop =
+      error instanceof SessionStop ? error : new SessionStop('host-gone', null, error instanceof Error ? error.message : String(error));
     try {
       if (stop.status !== null) await this.#sendStatus(stop.status, stop.message);
       // Let the host read the last message before the phone goes: it closes, or the phone stops waiting.

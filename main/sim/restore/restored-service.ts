@@ -7,12 +7,7 @@ import type { Duplex } from 'node:stream';
 import { PlistChannel } from '../../plist/framing';
 import type { PlistDict } from '../../plist/plist-value';
 import { RESTORED_TYPE } from '../../lockdown/lockdown-wire';
-import {
-  RestoredQueryKey,
-  RestoredRequest,
-  RestoredRequestSchema,
-  encodeQueryValueReply,
-} from '../../restored/restored-wire';
+import { RestoredQueryKey, RestoredRequest, RestoredRequestSchema, encodeQueryValueReply } from '../../restored/restored-wire';
 import type { RestoreRecord } from './restore-record';
 
 export const RESTORE_PROTOCOL_VERSION = 15;
@@ -67,10 +62,17 @@ export function serveRestored(stream: Duplex, ramdisk: RestoredRamdisk): void {
       const request = parsed.data;
       // The label of the host that drives the restore (another tool may have identified the phone before).
       if (request.Request === RestoredRequest.StartRestore || record.label === null) record.label = request.Label ?? null;
-      if (record.requests.length < MAX_REQUESTS) record.requests.push(request.QueryKey ? `${request.Request} ${request.QueryKey}` : request.Request);
+      if (record.requests.length < MAX_REQUESTS)
+        record.requests.push(request.QueryKey ? `${request.Request} ${request.QueryKey}` : request.Request);
       if (request.Request === RestoredRequest.QueryType) {
         const phone = ramdisk.phone;
-        await channel.send({ Type: RESTORED_TYPE, RestoreProtocolVersion: RESTORE_PROTOCOL_VERSION, HardwareModel: phone.boardConfig.toUpperCase(), SerialNumber: phone.serialNumber, Result: 'Success' });
+        await channel.send({
+          Type: RESTORED_TYPE,
+          RestoreProtocolVersion: RESTORE_PROTOCOL_VERSION,
+          HardwareModel: phone.boardConfig.toUpperCase(),
+          SerialNumber: phone.serialNumber,
+          Result: 'Success',
+        });
       } else if (request.Request === RestoredRequest.QueryValue) {
         await channel.send(queryValue(ramdisk, request.QueryKey ?? ''));
       } else if (request.Request === RestoredRequest.StartRestore) {

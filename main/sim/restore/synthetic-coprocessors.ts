@@ -53,10 +53,14 @@ export function savageRevisionOf(cpid: number): Buffer {
 export type CoprocessorFile = { component: string; path: string; bytes: Buffer; entry: PlistDict };
 
 const sha384 = (bytes: Uint8Array): Buffer => createHash('sha384').update(bytes).digest();
-const sha256 = (...parts: (string | Uint8Array)[]): Buffer => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest();
+const sha256 = (...parts: (string | Uint8Array)[]): Buffer =>
+  parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest();
 
 /** The identity keys and firmware files of a board's coprocessors in a synthetic IPSW of `build`. */
-export function coprocessorFirmware(model: Pick<DeviceModel, 'cpid' | 'productType'>, build: string): { identityKeys: PlistDict; files: CoprocessorFile[] } {
+export function coprocessorFirmware(
+  model: Pick<DeviceModel, 'cpid' | 'productType'>,
+  build: string,
+): { identityKeys: PlistDict; files: CoprocessorFile[] } {
   const identityKeys: PlistDict = {};
   const files: CoprocessorFile[] = [];
   const file = (component: string, path: string, extra: (bytes: Buffer) => PlistDict = () => ({})): void => {
@@ -80,7 +84,12 @@ export function coprocessorFirmware(model: Pick<DeviceModel, 'cpid' | 'productTy
   return { identityKeys, files };
 }
 
-export type CoprocessorReport = { updater: SyntheticCoprocessor; info: PlistDict; responseTags: string[]; deviceGeneratedRequest?: PlistDict };
+export type CoprocessorReport = {
+  updater: SyntheticCoprocessor;
+  info: PlistDict;
+  responseTags: string[];
+  deviceGeneratedRequest?: PlistDict;
+};
 
 /** What the phone's chips report (stable per phone): the MessageArgInfo of each updater's FirmwareUpdaterData. */
 export function coprocessorReports(model: Pick<DeviceModel, 'cpid' | 'productType'>, ecid: bigint): CoprocessorReport[] {

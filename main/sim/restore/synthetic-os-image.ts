@@ -27,7 +27,7 @@ export function syntheticOsImage(size: number, seed = 1): SyntheticOsImage {
   };
   function* chunks(start = 0, end = size): Generator<Buffer> {
     if (start < 0 || end > size || start > end) throw new RangeError(`Range ${start}-${end} outside a ${size}-byte image`);
-    for (let at = start; at < end; ) {
+    for (let at = start; at < end;) {
       const index = Math.floor(at / BLOCK_BYTES);
       const within = at - index * BLOCK_BYTES;
       const n = Math.min(BLOCK_BYTES - within, end - at);

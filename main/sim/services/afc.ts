@@ -266,7 +266,10 @@ class AfcConnection {
       case AfcOp.GetDeviceInfo: {
         const total = 64 * 1024 ** 3;
         const free = this.phone.faults.diskFull ? 0 : 32 * 1024 ** 3;
-        return { op: AfcOp.Data, data: keyValues({ Model: this.phone.scenario.model.productType, FSTotalBytes: total, FSFreeBytes: free, FSBlockSize: 4096 }) };
+        return {
+          op: AfcOp.Data,
+          data: keyValues({ Model: this.phone.scenario.model.productType, FSTotalBytes: total, FSFreeBytes: free, FSBlockSize: 4096 }),
+        };
       }
       case AfcOp.GetFileInfo: {
         const node = this.fs.stat(cString(data));
@@ -285,7 +288,16 @@ class AfcConnection {
         };
       }
       case AfcOp.ReadDir:
-        return { op: AfcOp.Data, data: Buffer.from(this.fs.list(cString(data)).map((n) => `${n}\0`).join(''), 'utf8') };
+        return {
+          op: AfcOp.Data,
+          data: Buffer.from(
+            this.fs
+              .list(cString(data))
+              .map((n) => `${n}\0`)
+              .join(''),
+            'utf8',
+          ),
+        };
       case AfcOp.MakeDir:
         this.fs.mkdir(cString(data));
         return status(AfcStatus.Success);
@@ -376,7 +388,11 @@ class AfcConnection {
   /** Status and handle replies carry their value as header data; data replies as payload. */
   private reply(packetNum: bigint, reply: Reply): Promise<void> {
     const inHeader = reply.op !== AfcOp.Data;
-    const packet = encodeAfcPacket({ op: reply.op, packet: packetNum, ...(inHeader ? { headerData: reply.data } : { payload: reply.data }) });
+    const packet = encodeAfcPacket({
+      op: reply.op,
+      packet: packetNum,
+      ...(inHeader ? { headerData: reply.data } : { payload: reply.data }),
+    });
     return writeWithBackpressure(this.stream, packet);
   }
 }
@@ -399,5 +415,10 @@ function cString(data: Buffer): string {
 }
 
 function keyValues(values: Record<string, string | number>): Buffer {
-  return Buffer.from(Object.entries(values).map(([k, v]) => `${k}\0${v}\0`).join(''), 'utf8');
+  return Buffer.from(
+    Object.entries(values)
+      .map(([k, v]) => `${k}\0${v}\0`)
+      .join(''),
+    'utf8',
+  );
 }

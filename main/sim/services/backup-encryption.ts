@@ -58,7 +58,8 @@ export class PhoneBackupEncryption {
   async changePassword(oldPassword: unknown, newPassword: unknown): Promise<PasswordChange> {
     const old = passwordArgument(oldPassword, 'OldPassword');
     const next = passwordArgument(newPassword, 'NewPassword');
-    if (old === undefined && next === undefined) throw new BackupPasswordRefused(1, 'ChangePassword needs OldPassword, NewPassword or both');
+    if (old === undefined && next === undefined)
+      throw new BackupPasswordRefused(1, 'ChangePassword needs OldPassword, NewPassword or both');
     if (old === undefined) {
       if (this.enabled) throw new BackupPasswordRefused(WRONG_PASSWORD_CODE, 'Backup encryption is on: the old password is needed');
       await this.setPassword(next!);
@@ -66,7 +67,8 @@ export class PhoneBackupEncryption {
     }
     if (!this.enabled) throw new BackupPasswordRefused(1, 'Backup encryption is not on');
     const { keybag } = await this.current();
-    if (!(await unlockBackupKeybag(parseBackupKeybag(keybag), old))) throw new BackupPasswordRefused(WRONG_PASSWORD_CODE, 'Incorrect backup password');
+    if (!(await unlockBackupKeybag(parseBackupKeybag(keybag), old)))
+      throw new BackupPasswordRefused(WRONG_PASSWORD_CODE, 'Incorrect backup password');
     if (next === undefined) {
       this.scenario.backupEncryption = false;
       delete this.scenario.backupPassword;
@@ -104,7 +106,8 @@ async function makeKeys(password: string, scenario: Scenario): Promise<PhoneKeys
 
 function passwordArgument(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PASSWORD_LENGTH) throw new BackupPasswordRefused(1, `${name} is not a usable password`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PASSWORD_LENGTH)
+    throw new BackupPasswordRefused(1, `${name} is not a usable password`);
   return value;
 }
 
@@ -145,8 +148,13 @@ export async function* encryptChunks(chunks: AsyncIterable<Buffer>, cipher: Ciph
 export type RestoreDecryption = { manifestDb: Buffer; decipherFor(encryptionKey: Buffer | undefined): Decipher };
 
 /** Opens an encrypted backup for restore like the phone does: the keybag with the host's password, then Manifest.db. */
-export async function openBackupForRestore(manifest: { BackupKeyBag?: unknown; ManifestKey?: unknown }, password: unknown, encryptedDb: Buffer | undefined): Promise<RestoreDecryption> {
-  if (typeof password !== 'string' || password.length === 0) throw new BackupPasswordRefused(WRONG_PASSWORD_CODE, 'The backup is encrypted and no password was given');
+export async function openBackupForRestore(
+  manifest: { BackupKeyBag?: unknown; ManifestKey?: unknown },
+  password: unknown,
+  encryptedDb: Buffer | undefined,
+): Promise<RestoreDecryption> {
+  if (typeof password !== 'string' || password.length === 0)
+    throw new BackupPasswordRefused(WRONG_PASSWORD_CODE, 'The backup is encrypted and no password was given');
   if (!(manifest.BackupKeyBag instanceof Uint8Array) || !(manifest.ManifestKey instanceof Uint8Array) || !encryptedDb) {
     throw new BackupPasswordRefused(205, 'Error reading backup properties');
   }

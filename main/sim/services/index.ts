@@ -45,7 +45,9 @@ export function backupEncryptionOf(phone: SimServicePhone): PhoneBackupEncryptio
 export function createSimServices(phone: SimServicePhone): Map<string, SimService> {
   const { filesystem, afc, encryption } = storageOf(phone);
   const bundleIds = (): string[] =>
-    [...new Set(filesystem.files().map((f) => f.domain))].filter((d) => d.startsWith('AppDomain-')).map((d) => d.slice('AppDomain-'.length));
+    [...new Set(filesystem.files().map((f) => f.domain))]
+      .filter((d) => d.startsWith('AppDomain-'))
+      .map((d) => d.slice('AppDomain-'.length));
   const services = [
     createNotificationProxyService(phone),
     createAfcService(phone, afc),

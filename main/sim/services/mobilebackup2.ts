@@ -29,7 +29,14 @@ import { PlistReal, isPlistDict, type PlistDict, type PlistValue } from '../../p
 import { backupNeedsPasscode, buildVersionFor, iosAtLeast } from '../scenario';
 import type { SimService, SimServicePhone } from '../sim-service';
 import { fileIdFor, type VirtualFile, type VirtualFilesystem } from '../virtual-fs';
-import { BackupPasswordRefused, encryptChunks, openBackupForRestore, type BackupEncryptor, type PhoneBackupEncryption, type RestoreDecryption } from './backup-encryption';
+import {
+  BackupPasswordRefused,
+  encryptChunks,
+  openBackupForRestore,
+  type BackupEncryptor,
+  type PhoneBackupEncryption,
+  type RestoreDecryption,
+} from './backup-encryption';
 import { DEVICE_NOTIFICATION_EVENT } from './notification-proxy';
 
 /** docs/protocols/mobilebackup2.md#hello: we speak 2.1 and accept hosts offering it (or 2.0). */
@@ -64,7 +71,14 @@ const MAX_LISTED_FILES = 10_000_000;
  * The virtual phone's model of RestoreSystemFiles (docs/protocols/mobilebackup2.md#what-the-phone-does-on-a-restore):
  * these domains hold the phone's own settings and system data; the rest is the person's data.
  */
-const SYSTEM_DOMAINS: ReadonlySet<string> = new Set(['SystemPreferencesDomain', 'RootDomain', 'WirelessDomain', 'ManagedPreferencesDomain', 'DatabaseDomain', 'MobileDeviceDomain']);
+const SYSTEM_DOMAINS: ReadonlySet<string> = new Set([
+  'SystemPreferencesDomain',
+  'RootDomain',
+  'WirelessDomain',
+  'ManagedPreferencesDomain',
+  'DatabaseDomain',
+  'MobileDeviceDomain',
+]);
 
 /** A failure the device reports to the host as `ErrorCode N: text (MBErrorDomain/N)`. */
 class BackupDomainError extends Error {
@@ -94,7 +108,14 @@ export function createMobileBackup2Service(phone: SimServicePhone, options: Mobi
   };
 }
 
-type BackedUpFile = { fileID: string; domain: string; relativePath: string; size: number; path: string; encryptionKey?: Buffer | undefined };
+type BackedUpFile = {
+  fileID: string;
+  domain: string;
+  relativePath: string;
+  size: number;
+  path: string;
+  encryptionKey?: Buffer | undefined;
+};
 
 class MobileBackup2Session {
   private readonly channel: PlistChannel;
@@ -335,7 +356,8 @@ class MobileBackup2Session {
     return {
       sourceName: `${file.domain}/${file.relativePath}`,
       path: `${udid}/${file.fileID.slice(0, 2)}/${file.fileID}`,
-      chunks: () => (sealed ? encryptChunks(fs.read(file.fileID, READ_CHUNK_BYTES), sealed.cipher) : fs.read(file.fileID, READ_CHUNK_BYTES)),
+      chunks: () =>
+        sealed ? encryptChunks(fs.read(file.fileID, READ_CHUNK_BYTES), sealed.cipher) : fs.read(file.fileID, READ_CHUNK_BYTES),
     };
   }
 
@@ -394,9 +416,13 @@ class MobileBackup2Session {
     if (!manifest) throw new BackupDomainError(205, 'Error reading backup properties');
     // docs/protocols/backup-encryption.md#restoring-an-encrypted-backup: the phone opens the keybag with the host's password.
     const decryption: RestoreDecryption | undefined =
-      manifest.IsEncrypted === true ? await openBackupForRestore(manifest, options.Password, small.get(`${source}/Manifest.db`)) : undefined;
+      manifest.IsEncrypted === true
+        ? await openBackupForRestore(manifest, options.Password, small.get(`${source}/Manifest.db`))
+        : undefined;
 
-    const listed = (await this.listBackup(source, decryption?.manifestDb ?? small.get(`${source}/Manifest.db`))).filter((f) => restoring(f.domain));
+    const listed = (await this.listBackup(source, decryption?.manifestDb ?? small.get(`${source}/Manifest.db`))).filter((f) =>
+      restoring(f.domain),
+    );
     const totalBytes = listed.reduce((sum, f) => sum + f.size, 0);
     if (this.phone.faults.diskFull) throw new BackupDomainError(105, 'Not enough free space on the device to restore');
 
@@ -448,7 +474,13 @@ class MobileBackup2Session {
     this.fs.lastRestore = 'complete';
     await this.finish({});
     this.rebootWhenDone = reboot;
-    this.phone.events.emit(BackupEvent.RestoreFinished, { files: replacement.fileCount, reboot, systemFiles, copyFirst, removeNotRestored });
+    this.phone.events.emit(BackupEvent.RestoreFinished, {
+      files: replacement.fileCount,
+      reboot,
+      systemFiles,
+      copyFirst,
+      removeNotRestored,
+    });
   }
 
   // ---------------------------------------------------------------- Info / List
@@ -532,7 +564,8 @@ class MobileBackup2Session {
     if (status.code !== 0 || !isPlistDict(status.extra)) return out;
     for (const [name, value] of Object.entries(status.extra)) {
       if (!isPlistDict(value)) continue;
-      const size = typeof value.DLFileSize === 'number' ? value.DLFileSize : typeof value.DLFileSize === 'bigint' ? Number(value.DLFileSize) : 0;
+      const size =
+        typeof value.DLFileSize === 'number' ? value.DLFileSize : typeof value.DLFileSize === 'bigint' ? Number(value.DLFileSize) : 0;
       out.set(name, { type: typeof value.DLFileType === 'string' ? value.DLFileType : DLFileType.Unknown, size });
     }
     return out;
@@ -611,7 +644,15 @@ function manifestRecords(files: readonly VirtualFile[], keys: ReadonlyMap<string
       const key = `${file.domain}-${dir}`;
       if (directories.has(key)) continue;
       directories.add(key);
-      records.push({ fileID: fileIdFor(file.domain, dir), domain: file.domain, relativePath: dir, flags: 2, size: 0, mode: 0o40755, mtime: file.mtime });
+      records.push({
+        fileID: fileIdFor(file.domain, dir),
+        domain: file.domain,
+        relativePath: dir,
+        flags: 2,
+        size: 0,
+        mode: 0o40755,
+        mtime: file.mtime,
+      });
     }
     records.push({ ...file, flags: 1, ...keys.get(file.fileID) });
   }
@@ -646,7 +687,8 @@ function parsePlistFile(bytes: Buffer | undefined): PlistDict | undefined {
 
 function text(value: PlistValue | undefined): string {
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   return '(unknown)';
 }
 

@@ -236,7 +236,9 @@ export class FakeAppleDriver implements Win32Api {
 
   createFile(path: string, _access: number, _shareMode: number, creationDisposition: number, _flags: number): Win32Handle | null {
     if (creationDisposition !== OPEN_EXISTING) return this.#fail(Win32Error.InvalidParameter, null);
-    const node = [...this.#nodes.values()].find((n) => n.listed && this.#appleClass(n) && this.#pathOf(n)!.toLowerCase() === path.toLowerCase());
+    const node = [...this.#nodes.values()].find(
+      (n) => n.listed && this.#appleClass(n) && this.#pathOf(n)!.toLowerCase() === path.toLowerCase(),
+    );
     if (!node || !node.device.attached) return this.#fail(Win32Error.FileNotFound, null);
     if (this.#denied.has(node.device)) return this.#fail(Win32Error.AccessDenied, null);
     const handle = this.#nextHandle++;

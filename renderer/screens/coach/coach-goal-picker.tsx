@@ -2,9 +2,21 @@ import type { CoachGoal } from '../../../common/coach-plans';
 import type { Phone } from '../../../common/phone';
 
 const GOALS: ReadonlyArray<{ goal: CoachGoal; label: string; hint: string }> = [
-  { goal: 'recovery', label: 'Recovery mode', hint: 'The easy mode: the screen shows a cable and a computer. Enough for an update (keeps the data and the passcode) or an erase.' },
-  { goal: 'dfu-assisted', label: 'DFU mode — Lifeline restarts the phone for you (recommended)', hint: 'Needs the phone in recovery mode first. Only two timed presses.' },
-  { goal: 'dfu-manual', label: 'DFU mode — buttons only', hint: 'For a phone that can’t be put in recovery mode first. More timed presses.' },
+  {
+    goal: 'recovery',
+    label: 'Recovery mode',
+    hint: 'The easy mode: the screen shows a cable and a computer. Enough for an update (keeps the data and the passcode) or an erase.',
+  },
+  {
+    goal: 'dfu-assisted',
+    label: 'DFU mode — Lifeline restarts the phone for you (recommended)',
+    hint: 'Needs the phone in recovery mode first. Only two timed presses.',
+  },
+  {
+    goal: 'dfu-manual',
+    label: 'DFU mode — buttons only',
+    hint: 'For a phone that can’t be put in recovery mode first. More timed presses.',
+  },
 ];
 
 /** What the person asked for, or what suits the phone's mode when they have not chosen. */

@@ -34,7 +34,10 @@ export function CoachPreview({ plan, planAnswer, afterOutcome, firstTry, gateOn,
         </p>
       ))}
       {(gateOn || firstTry) && (
-        <CoachChecklist checks={planAnswer.hostChecks} title={gateOn ? 'Two misses in a row: check these before the next try' : 'Before you start'} />
+        <CoachChecklist
+          checks={planAnswer.hostChecks}
+          title={gateOn ? 'Two misses in a row: check these before the next try' : 'Before you start'}
+        />
       )}
       {gateOn && (
         <label className="coach-gate">

@@ -7,7 +7,13 @@ import { useJob } from '../../store/use-job';
 import { shortcutDoneWords } from './coach-shortcut-result';
 import type { Shortcut } from './use-recovery-shortcut';
 
-type StatusInput = { phone: Phone | null; attempt: CoachAttempt | null; position: TimelinePosition | null; shortcut: Shortcut | null; problem: string | null };
+type StatusInput = {
+  phone: Phone | null;
+  attempt: CoachAttempt | null;
+  position: TimelinePosition | null;
+  shortcut: Shortcut | null;
+  problem: string | null;
+};
 
 /** The coach's one live sentence. Reads the shortcut's job itself, so that job's progress re-renders only this. */
 export function CoachStatus(props: StatusInput) {

@@ -27,7 +27,15 @@ export function PrimaryAction({
 }
 
 /** Everything else the person could do, as quiet links in one row. */
-export function QuietActions({ actions, onPress, disabled = false }: { actions: JourneyAction[]; onPress: (action: JourneyAction) => void; disabled?: boolean }) {
+export function QuietActions({
+  actions,
+  onPress,
+  disabled = false,
+}: {
+  actions: JourneyAction[];
+  onPress: (action: JourneyAction) => void;
+  disabled?: boolean;
+}) {
   if (actions.length === 0) return null;
   return (
     <ul className="quiet-actions" aria-label="Other choices">

@@ -8,7 +8,8 @@ function useEvidence(phoneId: string): string[] {
   const phone = useLifeline((s) => s.phones.find((p) => p.id === phoneId) ?? null);
   if (!phone) return [];
   const lines: string[] = [];
-  if (phone.trusted !== null) lines.push(phone.trusted ? 'This computer is trusted by the phone.' : 'This computer is not trusted by the phone.');
+  if (phone.trusted !== null)
+    lines.push(phone.trusted ? 'This computer is trusted by the phone.' : 'This computer is not trusted by the phone.');
   else lines.push(`This computer: ${describeTrust(phone.trusted).toLowerCase()}.`);
   if (phone.iosVersion) lines.push(`The phone runs iOS ${phone.iosVersion}.`);
   for (const step of phone.triage.nextSteps.slice(0, 2)) lines.push(step);
@@ -37,7 +38,8 @@ export function JourneyChoosing({ journey }: { journey: JourneySnapshot }) {
               <li key={backup.id}>
                 <span className="journey-backup-label">{backup.label}</span>
                 <span className="journey-backup-facts">
-                  {formatSize(backup.sizeBytes)} · {backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'}
+                  {formatSize(backup.sizeBytes)} ·{' '}
+                  {backup.encrypted === null ? 'encryption unknown' : backup.encrypted ? 'encrypted' : 'not encrypted'}
                 </span>
               </li>
             ))}

@@ -69,4 +69,3 @@ export function JourneyCoaching({ journey }: { journey: JourneySnapshot }) {
     </div>
   );
 }
-

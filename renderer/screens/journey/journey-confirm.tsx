@@ -42,7 +42,16 @@ export function JourneyConfirm({ journey, next, acting }: { journey: JourneySnap
         }}
       >
         <label htmlFor={inputId}>Type “{confirmation.phrase}” to confirm</label>
-        <input id={inputId} type="text" autoComplete="off" spellCheck={false} value={typed} maxLength={200} aria-describedby={hintId} onChange={(event) => setTyped(event.target.value)} />
+        <input
+          id={inputId}
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          value={typed}
+          maxLength={200}
+          aria-describedby={hintId}
+          onChange={(event) => setTyped(event.target.value)}
+        />
         <p id={hintId} className="journey-hint">
           The button works once the word is typed.
         </p>

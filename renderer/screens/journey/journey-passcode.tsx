@@ -12,7 +12,9 @@ export function JourneyPasscode({ journey }: { journey: JourneySnapshot }) {
           ))}
         </ol>
       )}
-      <p className="journey-hint">An old Screen Time passcode can come back with the backup; you can change it in Settings › Screen Time.</p>
+      <p className="journey-hint">
+        An old Screen Time passcode can come back with the backup; you can change it in Settings › Screen Time.
+      </p>
     </div>
   );
 }

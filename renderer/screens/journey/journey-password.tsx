@@ -22,7 +22,14 @@ export function JourneyPassword({ next, acting }: { next: JourneyAction; acting:
       }}
     >
       <label htmlFor={inputId}>Backup password</label>
-      <input id={inputId} type="password" autoComplete="off" value={password} maxLength={4096} onChange={(event) => setPassword(event.target.value)} />
+      <input
+        id={inputId}
+        type="password"
+        autoComplete="off"
+        value={password}
+        maxLength={4096}
+        onChange={(event) => setPassword(event.target.value)}
+      />
       <div className="journey-primary">
         <PrimaryAction action={next} disabled={acting.busy || password.length === 0} onPress={submit} />
       </div>

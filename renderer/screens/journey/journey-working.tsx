@@ -42,7 +42,9 @@ export function JourneyWorking({ journey }: { journey: JourneySnapshot }) {
           {timeLeft}
         </p>
       )}
-      {LEAVE_THE_COMPUTER_STATES.has(journey.state) && <p className="journey-leave">You can leave the computer; Lifeline tells you when it needs you. Keep the cable in.</p>}
+      {LEAVE_THE_COMPUTER_STATES.has(journey.state) && (
+        <p className="journey-leave">You can leave the computer; Lifeline tells you when it needs you. Keep the cable in.</p>
+      )}
     </section>
   );
 }

@@ -29,7 +29,12 @@ export function useJourneyAct(phoneId: string): JourneyActing {
       setBusy(true);
       setProblem(null);
       try {
-        const request: JourneyActRequest = { phoneId, action: action.id, ...extra, ...(action.backupId !== undefined ? { backupId: action.backupId } : {}) };
+        const request: JourneyActRequest = {
+          phoneId,
+          action: action.id,
+          ...extra,
+          ...(action.backupId !== undefined ? { backupId: action.backupId } : {}),
+        };
         keepJourney(store, await api.invoke('journey.act', request));
         return true;
       } catch (error) {

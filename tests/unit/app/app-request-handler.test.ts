@@ -44,17 +44,26 @@ describe('app:// request handler (no Electron needed)', () => {
     expect(response.headers.get('Content-Security-Policy')).toBe(contentSecurityPolicy({ allowSelfConnect: false }));
   });
 
-  it.each(['app://evil/index.html', 'app://lifeline.evil/index.html', 'app://evil.lifeline/index.html', 'app://lifeline:8080/index.html', 'https://lifeline/index.html', 'file://lifeline/index.html'])(
-    'serves nothing to another host or scheme: %s',
-    async (url) => {
-      const response = await handle(new Request(url));
-      expect(response.status).toBe(404);
-      expect(await response.text()).not.toContain('Lifeline</title>');
-    },
-  );
+  it.each([
+    'app://evil/index.html',
+    'app://lifeline.evil/index.html',
+    'app://evil.lifeline/index.html',
+    'app://lifeline:8080/index.html',
+    'https://lifeline/index.html',
+    'file://lifeline/index.html',
+  ])('serves nothing to another host or scheme: %s', async (url) => {
+    const response = await handle(new Request(url));
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain('Lifeline</title>');
+  });
 
   it('serves nothing from outside the renderer folder, however the path is spelled', async () => {
-    for (const url of ['app://lifeline/../secret.txt', 'app://lifeline/%2e%2e/secret.txt', 'app://lifeline/..%2fsecret.txt', 'app://lifeline/assets/%2e%2e%2f%2e%2e%2fsecret.txt']) {
+    for (const url of [
+      'app://lifeline/../secret.txt',
+      'app://lifeline/%2e%2e/secret.txt',
+      'app://lifeline/..%2fsecret.txt',
+      'app://lifeline/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+    ]) {
       const response = await handle(new Request(url));
       expect(await response.text(), url).not.toContain('outside the renderer');
     }

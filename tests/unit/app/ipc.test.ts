@@ -50,7 +50,10 @@ describe('Electron IPC wrapper', () => {
 
   it('validates arguments from a trusted sender too', async () => {
     registerIpc(electronClient(new Engine({ version: '1' })));
-    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), 'devices.list', { rogue: 1 })).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
+    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), 'devices.list', { rogue: 1 })).toMatchObject({
+      ok: false,
+      problem: { code: 'bad-request' },
+    });
   });
 
   it('delivers subscribed events only to a trusted sender, and stops when its page goes away', () => {
@@ -76,13 +79,21 @@ describe('Electron IPC in front of the engine process', () => {
   });
 
   it('passes a Problem from the engine process through unchanged, and refuses unknown commands before forwarding', async () => {
-    const problem = { code: 'engine-stopped', title: 'Lifeline’s engine stopped while answering', detail: 'x', nextSteps: ['Try again in a moment.'] };
+    const problem = {
+      code: 'engine-stopped',
+      title: 'Lifeline’s engine stopped while answering',
+      detail: 'x',
+      nextSteps: ['Try again in a moment.'],
+    };
     const invoke = vi.fn(async () => {
       throw ProblemError.forward(problem);
     });
     registerIpc({ invoke, on: () => () => undefined } as LifelineApi);
     expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), 'devices.list', {})).toEqual({ ok: false, problem });
-    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), { not: 'a name' }, {})).toMatchObject({ ok: false, problem: { code: 'unknown-command' } });
+    expect(await handlers.get(IPC_INVOKE)!(sender('app://lifeline/'), { not: 'a name' }, {})).toMatchObject({
+      ok: false,
+      problem: { code: 'unknown-command' },
+    });
     expect(invoke).toHaveBeenCalledTimes(1);
   });
 
@@ -102,6 +113,9 @@ describe('Electron IPC in front of the engine process', () => {
     listeners.emit(IPC_SUBSCRIBE, trusted, 'no.such.event');
     statusListeners[0]!({ state: 'restarting', reason: 'The engine process stopped (signal SIGKILL).' });
     expect(subscribed).toEqual(['engine.status']);
-    expect(trusted.sender.send).toHaveBeenCalledWith(IPC_EVENT, 'engine.status', { state: 'restarting', reason: 'The engine process stopped (signal SIGKILL).' });
+    expect(trusted.sender.send).toHaveBeenCalledWith(IPC_EVENT, 'engine.status', {
+      state: 'restarting',
+      reason: 'The engine process stopped (signal SIGKILL).',
+    });
   });
 });

@@ -1,12 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  hardenSession,
-  hardenWebContents,
-  isAllowedExternalUrl,
-  isTrustedSender,
-  secureWebPreferences,
-} from '../../../main/app/security';
+import { hardenSession, hardenWebContents, isAllowedExternalUrl, isTrustedSender, secureWebPreferences } from '../../../main/app/security';
 
 describe('window security', () => {
   it('uses exactly the hardened webPreferences', () => {

@@ -26,7 +26,11 @@ function scriptedPhone(phoneEnd: Duplex): { say: (message: PlistDict | string) =
   };
 }
 
-async function hostAgainst(phone: (host: Duplex, phoneEnd: Duplex) => void, source: AsrImageSource, options: Parameters<typeof AsrClient.connect>[1] = {}) {
+async function hostAgainst(
+  phone: (host: Duplex, phoneEnd: Duplex) => void,
+  source: AsrImageSource,
+  options: Parameters<typeof AsrClient.connect>[1] = {},
+) {
   const [hostEnd, phoneEnd] = createDuplexPair();
   phone(hostEnd, phoneEnd);
   const client = await AsrClient.connect(hostEnd, options);
@@ -157,7 +161,11 @@ describe('AsrClient against a hostile phone', () => {
     ['a message that is not a plist', '<html><body>x</body></plist>', 'bad-message'],
     ['a message that never ends', `<?xml version="1.0"?><plist><string>${'A'.repeat(100_000)}`, 'bad-message'],
     ['an unknown command', encodeXmlPlist({ Command: 'EraseEverything' }).toString(), 'protocol'],
-    ['an OOB request with a text length', encodeXmlPlist({ Command: 'OOBData', 'OOB Length': 'ten', 'OOB Offset': 0 }).toString(), 'protocol'],
+    [
+      'an OOB request with a text length',
+      encodeXmlPlist({ Command: 'OOBData', 'OOB Length': 'ten', 'OOB Offset': 0 }).toString(),
+      'protocol',
+    ],
   ])('fails with a typed error on %s', async (_name, text, kind) => {
     const error = await rejectionOf(() =>
       hostAgainst((_host, phoneEnd) => {

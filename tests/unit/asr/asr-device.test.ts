@@ -3,7 +3,13 @@ import type { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { AsrError } from '../../../main/asr/asr-error';
 import { ipswEntryImageSource } from '../../../main/asr/asr-image-source';
-import { ASR_PHONE_MESSAGE_END, encodePacketInfo, parsePhoneMessage, readAsrMessage, type AsrPhoneMessage } from '../../../main/asr/asr-wire';
+import {
+  ASR_PHONE_MESSAGE_END,
+  encodePacketInfo,
+  parsePhoneMessage,
+  readAsrMessage,
+  type AsrPhoneMessage,
+} from '../../../main/asr/asr-wire';
 import { encodeXmlPlist } from '../../../main/plist/plist-codec';
 import type { PlistDict } from '../../../main/plist/plist-value';
 import { createDuplexPair } from '../../../main/sim/duplex-pair';
@@ -12,7 +18,11 @@ import { ByteReader } from '../../../main/wire/byte-reader';
 import { thrownBy } from '../../thrown';
 
 /** A host that does what the test says, byte for byte. */
-function scriptedHost(hostEnd: Duplex): { next: () => Promise<AsrPhoneMessage>; send: (bytes: Buffer | PlistDict) => void; end: () => void } {
+function scriptedHost(hostEnd: Duplex): {
+  next: () => Promise<AsrPhoneMessage>;
+  send: (bytes: Buffer | PlistDict) => void;
+  end: () => void;
+} {
   const reader = new ByteReader(hostEnd);
   hostEnd.on('error', () => undefined);
   return {
@@ -107,6 +117,6 @@ describe('image from an IPSW entry', () => {
     };
     const error = thrownBy(() => ipswEntryImageSource(archive, 'os.dmg'));
     expect((error as AsrError).kind).toBe('source');
-    expect(((thrownBy(() => ipswEntryImageSource({ ...archive, entry: () => undefined }, 'x')) as AsrError).kind)).toBe('source');
+    expect((thrownBy(() => ipswEntryImageSource({ ...archive, entry: () => undefined }, 'x')) as AsrError).kind).toBe('source');
   });
 });

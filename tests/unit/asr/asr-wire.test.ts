@@ -75,7 +75,11 @@ describe('messages from the phone', () => {
     expect(parsePhoneMessage(encodeInitiate(true))).toEqual({ command: 'Initiate', checksumChunks: true });
     expect(parsePhoneMessage({ Command: 'Initiate' })).toEqual({ command: 'Initiate', checksumChunks: null });
     expect(parsePhoneMessage({ Command: 'Initiate', 'Checksum Chunks': 'yes' })).toEqual({ command: 'Initiate', checksumChunks: null });
-    expect(parsePhoneMessage(encodeOobRequest({ offset: 1_500_000_000, length: 128000 }))).toEqual({ command: 'OOBData', offset: 1_500_000_000, length: 128000 });
+    expect(parsePhoneMessage(encodeOobRequest({ offset: 1_500_000_000, length: 128000 }))).toEqual({
+      command: 'OOBData',
+      offset: 1_500_000_000,
+      length: 128000,
+    });
     expect(parsePhoneMessage(encodePayloadRequest())).toEqual({ command: 'Payload' });
   });
 
@@ -154,6 +158,8 @@ describe('bare XML plist framing', () => {
     closed.stream.end();
     expect(((await rejectionOf(() => readAsrMessage(closed.reader, ASR_PHONE_MESSAGE_END))) as AsrError).kind).toBe('closed');
     const silent = readerWith('<?xml');
-    expect(((await rejectionOf(() => readAsrMessage(silent.reader, ASR_PHONE_MESSAGE_END, { timeoutMs: 5 }))) as AsrError).kind).toBe('timeout');
+    expect(((await rejectionOf(() => readAsrMessage(silent.reader, ASR_PHONE_MESSAGE_END, { timeoutMs: 5 }))) as AsrError).kind).toBe(
+      'timeout',
+    );
   });
 });

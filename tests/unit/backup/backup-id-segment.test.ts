@@ -69,7 +69,9 @@ describe('the backup store and finder refuse an unsafe id before touching the di
   });
 
   it('findBackups refuses an unsafe udid filter', async () => {
-    await expect(findBackups([{ path: parent, kind: 'override', label: 'test' }], { udid: '../victim' })).rejects.toBeInstanceOf(ConfinementError);
+    await expect(findBackups([{ path: parent, kind: 'override', label: 'test' }], { udid: '../victim' })).rejects.toBeInstanceOf(
+      ConfinementError,
+    );
   });
 
   it('BackupStore still works for a real UDID', async () => {

@@ -61,7 +61,9 @@ describe('backup keybag', () => {
     const salt = Buffer.alloc(20, 1);
     const passwordSalt = Buffer.alloc(20, 2);
     const step1 = pbkdf2Sync('pw', passwordSalt, 50, 32, 'sha256');
-    expect(await passwordKey('pw', { salt, iterations: 7, passwordSalt, passwordIterations: 50 })).toEqual(pbkdf2Sync(step1, salt, 7, 32, 'sha1'));
+    expect(await passwordKey('pw', { salt, iterations: 7, passwordSalt, passwordIterations: 50 })).toEqual(
+      pbkdf2Sync(step1, salt, 7, 32, 'sha1'),
+    );
     expect(await passwordKey('pw', { salt, iterations: 7 })).toEqual(pbkdf2Sync('pw', salt, 7, 32, 'sha1'));
   });
 
@@ -81,20 +83,45 @@ describe('backup keybag', () => {
   });
 
   it('refuses hostile TLV: lying lengths, huge round counts, wrong sizes, wrong bag type, too many classes', () => {
-    const head = [tlv('VERS', 4), tlv('TYPE', 1), tlv('UUID', Buffer.alloc(16)), tlv('WRAP', 0), tlv('SALT', Buffer.alloc(20)), tlv('ITER', 10)];
-    const classKey = (n: number): Buffer[] => [tlv('UUID', Buffer.alloc(16, n)), tlv('CLAS', n), tlv('WRAP', 2), tlv('KTYP', 0), tlv('WPKY', Buffer.alloc(40))];
+    const head = [
+      tlv('VERS', 4),
+      tlv('TYPE', 1),
+      tlv('UUID', Buffer.alloc(16)),
+      tlv('WRAP', 0),
+      tlv('SALT', Buffer.alloc(20)),
+      tlv('ITER', 10),
+    ];
+    const classKey = (n: number): Buffer[] => [
+      tlv('UUID', Buffer.alloc(16, n)),
+      tlv('CLAS', n),
+      tlv('WRAP', 2),
+      tlv('KTYP', 0),
+      tlv('WPKY', Buffer.alloc(40)),
+    ];
     expect(parseBackupKeybag(Buffer.concat([...head, ...classKey(1)])).classKeys).toHaveLength(1);
     const lying = Buffer.concat([...head, tlv('UUID', Buffer.alloc(16))]);
     lying.writeUInt32BE(0xffffffff, lying.length - 20);
     expect(() => parseBackupKeybag(lying)).toThrow(/past the end/);
-    expect(() => parseBackupKeybag(Buffer.concat([...head, tlv('DPIC', 0xffffffff), tlv('DPSL', Buffer.alloc(20)), ...classKey(1)]))).toThrow(/DPIC/);
+    expect(() =>
+      parseBackupKeybag(Buffer.concat([...head, tlv('DPIC', 0xffffffff), tlv('DPSL', Buffer.alloc(20)), ...classKey(1)])),
+    ).toThrow(/DPIC/);
     expect(() => parseBackupKeybag(Buffer.concat([...head.slice(0, 5), tlv('ITER', 0), ...classKey(1)]))).toThrow(/ITER 0/);
     expect(() => parseBackupKeybag(Buffer.concat([...head, tlv('DPIC', 5), ...classKey(1)]))).toThrow(/DPSL and DPIC/);
     expect(() => parseBackupKeybag(Buffer.concat([tlv('VERS', 4), tlv('TYPE', 0), ...head.slice(2), ...classKey(1)]))).toThrow(/TYPE/);
-    expect(() => parseBackupKeybag(Buffer.concat([...head, tlv('UUID', Buffer.alloc(16)), tlv('CLAS', 1), tlv('WRAP', 2), tlv('WPKY', Buffer.alloc(41))]))).toThrow(/WPKY/);
+    expect(() =>
+      parseBackupKeybag(
+        Buffer.concat([...head, tlv('UUID', Buffer.alloc(16)), tlv('CLAS', 1), tlv('WRAP', 2), tlv('WPKY', Buffer.alloc(41))]),
+      ),
+    ).toThrow(/WPKY/);
     expect(() => parseBackupKeybag(Buffer.concat([...head, ...classKey(1), ...classKey(1)]))).toThrow(/twice/);
-    expect(() => parseBackupKeybag(Buffer.concat([...head, ...Array.from({ length: 33 }, (_, i) => classKey((i % 31) + 1)).flat()]))).toThrow(/more than 32/);
-    expect(() => parseBackupKeybag(Buffer.concat([...head, tlv('UUID', Buffer.alloc(16)), tlv('CLAS', 1), tlv('WRAP', 1), tlv('WPKY', Buffer.alloc(40))]))).toThrow(/password/);
+    expect(() =>
+      parseBackupKeybag(Buffer.concat([...head, ...Array.from({ length: 33 }, (_, i) => classKey((i % 31) + 1)).flat()])),
+    ).toThrow(/more than 32/);
+    expect(() =>
+      parseBackupKeybag(
+        Buffer.concat([...head, tlv('UUID', Buffer.alloc(16)), tlv('CLAS', 1), tlv('WRAP', 1), tlv('WPKY', Buffer.alloc(40))]),
+      ),
+    ).toThrow(/password/);
     expect(() => parseBackupKeybag(Buffer.alloc(70_000))).toThrow(/larger/);
     expect(() => parseBackupKeybag(Buffer.from('VERS\0\0'))).toThrow(/cut short/);
     expect(() => parseBackupKeybag(Buffer.concat([Buffer.from([0, 1, 2, 3, 0, 0, 0, 0])]))).toThrow(/readable tag/);
@@ -116,7 +143,9 @@ describe('backup keybag', () => {
   });
 
   it('decrypts an encrypted Manifest.db with or without PKCS#7 padding, and refuses the wrong key', async () => {
-    const db = buildManifestDb([{ fileID: 'a'.repeat(40), domain: 'HomeDomain', relativePath: 'x', flags: 1, size: 3, mode: 0o100644, mtime: new Date(0) }]);
+    const db = buildManifestDb([
+      { fileID: 'a'.repeat(40), domain: 'HomeDomain', relativePath: 'x', flags: 1, size: 3, mode: 0o100644, mtime: new Date(0) },
+    ]);
     const key = Buffer.alloc(32, 3);
     const padded = encryptBackupBytes(key, db);
     expect(padded.length).toBe(db.length + 16);
@@ -125,11 +154,15 @@ describe('backup keybag', () => {
     expect(() => decryptManifestDb(Buffer.alloc(32, 4), padded)).toThrow(/SQLite/);
   });
 
-  it('uses the real iOS round counts by default, and the real derivation finishes (10,000,000 SHA-256 rounds)', { timeout: 120_000 }, async () => {
-    expect(IOS_KEYBAG_ROUNDS).toEqual({ sha1Rounds: 10_000, sha256Rounds: 10_000_000 });
-    const { keybag } = await createBackupKeybag('real rounds');
-    const parsed = parseBackupKeybag(encodeBackupKeybag(keybag));
-    expect(parsed.passwordIterations).toBe(10_000_000);
-    expect(await unlockBackupKeybag(parsed, 'wrong rounds')).toBeUndefined();
-  });
+  it(
+    'uses the real iOS round counts by default, and the real derivation finishes (10,000,000 SHA-256 rounds)',
+    { timeout: 120_000 },
+    async () => {
+      expect(IOS_KEYBAG_ROUNDS).toEqual({ sha1Rounds: 10_000, sha256Rounds: 10_000_000 });
+      const { keybag } = await createBackupKeybag('real rounds');
+      const parsed = parseBackupKeybag(encodeBackupKeybag(keybag));
+      expect(parsed.passwordIterations).toBe(10_000_000);
+      expect(await unlockBackupKeybag(parsed, 'wrong rounds')).toBeUndefined();
+    },
+  );
 });

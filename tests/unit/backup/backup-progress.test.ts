@@ -6,7 +6,10 @@ describe('BackupProgress', () => {
   it('reports phase, fraction, bytes, files, a smoothed speed and an ETA while receiving', () => {
     let now = 0;
     const seen: Omit<Progress, 'job'>[] = [];
-    const progress = new BackupProgress((p) => seen.push(p), () => now);
+    const progress = new BackupProgress(
+      (p) => seen.push(p),
+      () => now,
+    );
     progress.setPhase('receiving');
     progress.devicePercent(0, 10_000_000);
     for (let i = 0; i < 20; i++) {
@@ -28,7 +31,10 @@ describe('BackupProgress', () => {
 
   it('publishes phase changes at once but rate-limits byte updates', () => {
     const seen: Omit<Progress, 'job'>[] = [];
-    const progress = new BackupProgress((p) => seen.push(p), () => 1000);
+    const progress = new BackupProgress(
+      (p) => seen.push(p),
+      () => 1000,
+    );
     progress.setPhase('passcode');
     expect(seen.at(-1)?.message).toBe('Enter the passcode on the phone to allow the backup');
     progress.setPhase('receiving');
@@ -40,7 +46,10 @@ describe('BackupProgress', () => {
   it('uses the phone’s percentage when it announced no total', () => {
     const seen: Omit<Progress, 'job'>[] = [];
     let now = 0;
-    const progress = new BackupProgress((p) => seen.push(p), () => (now += 200));
+    const progress = new BackupProgress(
+      (p) => seen.push(p),
+      () => (now += 200),
+    );
     progress.setPhase('receiving');
     progress.devicePercent(42, undefined);
     expect(seen.at(-1)?.fraction).toBeCloseTo(0.42);

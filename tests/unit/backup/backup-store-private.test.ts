@@ -40,15 +40,18 @@ describe('BackupStore keeps what it creates private', () => {
     ]);
   });
 
-  it.skipIf(process.platform === 'win32')('makes every file of a hard-linked staging copy of a world-readable backup 0600, and its folders 0700', async () => {
-    const root = join(base, 'Backup');
-    const previous = join(root, UDID);
-    await mkdir(join(previous, 'ab'), { recursive: true, mode: 0o755 });
-    await writeFile(join(previous, 'Info.plist'), 'info', { mode: 0o644 });
-    await writeFile(join(previous, 'ab', 'ab12'), 'payload', { mode: 0o644 });
-    const store = new BackupStore(root, UDID);
-    const staging = await store.beginStaging();
-    expect(staging.reused).toBe(2);
-    expect(await modes(staging.backupPath)).toEqual(['dir 700 ', 'file 600 /Info.plist', 'dir 700 /ab', 'file 600 /ab/ab12']);
-  });
+  it.skipIf(process.platform === 'win32')(
+    'makes every file of a hard-linked staging copy of a world-readable backup 0600, and its folders 0700',
+    async () => {
+      const root = join(base, 'Backup');
+      const previous = join(root, UDID);
+      await mkdir(join(previous, 'ab'), { recursive: true, mode: 0o755 });
+      await writeFile(join(previous, 'Info.plist'), 'info', { mode: 0o644 });
+      await writeFile(join(previous, 'ab', 'ab12'), 'payload', { mode: 0o644 });
+      const store = new BackupStore(root, UDID);
+      const staging = await store.beginStaging();
+      expect(staging.reused).toBe(2);
+      expect(await modes(staging.backupPath)).toEqual(['dir 700 ', 'file 600 /Info.plist', 'dir 700 /ab', 'file 600 /ab/ab12']);
+    },
+  );
 });

@@ -75,14 +75,17 @@ describe('confine', () => {
   it('never yields a path outside the root, whatever the input', async () => {
     const base = resolve(root) + sep;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.constantFrom('..', '.', '', 'UDID', 'ab', '/', '\\', 'C:', 'x\u0000', 'link'), fc.string()), { maxLength: 8 }), async (parts) => {
-        const path = parts.join('/');
-        const outcome = await confine(root, path).then(
-          (placed) => (placed.startsWith(base) ? 'inside' : `outside: ${placed}`),
-          (error: unknown) => (error instanceof ConfinementError ? 'refused' : `crashed: ${String(error)}`),
-        );
-        expect(['inside', 'refused']).toContain(outcome);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.constantFrom('..', '.', '', 'UDID', 'ab', '/', '\\', 'C:', 'x\u0000', 'link'), fc.string()), { maxLength: 8 }),
+        async (parts) => {
+          const path = parts.join('/');
+          const outcome = await confine(root, path).then(
+            (placed) => (placed.startsWith(base) ? 'inside' : `outside: ${placed}`),
+            (error: unknown) => (error instanceof ConfinementError ? 'refused' : `crashed: ${String(error)}`),
+          );
+          expect(['inside', 'refused']).toContain(outcome);
+        },
+      ),
       { numRuns: 300 },
     );
   });

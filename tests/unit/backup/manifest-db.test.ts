@@ -19,7 +19,9 @@ describe('Manifest.db', () => {
   it.each([0, 1, 5, 3000, 20000])('reads back every row it wrote (%i files)', (count) => {
     const input = records(count);
     const rows = readManifestDb(buildManifestDb(input));
-    expect(rows.map((r) => [r.fileID, r.domain, r.relativePath, r.flags])).toEqual(input.map((r) => [r.fileID, r.domain, r.relativePath, 1]));
+    expect(rows.map((r) => [r.fileID, r.domain, r.relativePath, r.flags])).toEqual(
+      input.map((r) => [r.fileID, r.domain, r.relativePath, 1]),
+    );
     expect(rows.map((r) => mbFileSize(r.file))).toEqual(input.map((r) => r.size));
   });
 
@@ -44,16 +46,19 @@ describe('Manifest.db', () => {
   it('rejects or reads any corrupted database without hanging or crashing (fuzz)', () => {
     const good = buildManifestDb(records(200));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 20 }), (edits) => {
-        const bad = Buffer.from(good);
-        for (const [offset, value] of edits) bad[offset] = value;
-        let rows = 0;
-        const thrown = thrownBy(() => {
-          rows = readManifestDb(bad, { maxRows: 1000 }).length;
-        });
-        expect(thrown).toSatisfy(nothingOr(Error));
-        expect(rows).toBeLessThanOrEqual(1000);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 20 }),
+        (edits) => {
+          const bad = Buffer.from(good);
+          for (const [offset, value] of edits) bad[offset] = value;
+          let rows = 0;
+          const thrown = thrownBy(() => {
+            rows = readManifestDb(bad, { maxRows: 1000 }).length;
+          });
+          expect(thrown).toSatisfy(nothingOr(Error));
+          expect(rows).toBeLessThanOrEqual(1000);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -91,11 +91,22 @@ describe('MobileBackup2Client', () => {
       await phone.channel.send([DLMessage.DownloadFiles, ['U/Status.plist', 'U/Manifest.plist'], {}, new PlistReal(0)]);
       const got = new Map<string, string>();
       let name = '';
-      await readFileBatch(phone.channel.reader, {
-        beginFile: (f) => { name = f.path; got.set(name, ''); },
-        data: (b) => { got.set(name, got.get(name)! + b.toString()); },
-        endFile: (o) => { if (!o.ok) got.set(name, `error:${o.message}`); },
-      }, { namesPerFile: 1 });
+      await readFileBatch(
+        phone.channel.reader,
+        {
+          beginFile: (f) => {
+            name = f.path;
+            got.set(name, '');
+          },
+          data: (b) => {
+            got.set(name, got.get(name)! + b.toString());
+          },
+          endFile: (o) => {
+            if (!o.ok) got.set(name, `error:${o.message}`);
+          },
+        },
+        { namesPerFile: 1 },
+      );
       const download = (await phone.receive()).args;
       expect(got.get('U/Status.plist')).toBe('previous status');
       expect(got.get('U/Manifest.plist')).toBe('error:No such file or directory');

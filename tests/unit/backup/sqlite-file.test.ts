@@ -17,7 +17,11 @@ function messages(count: number): SqliteValue[][] {
 
 const TABLES = (count: number) => [
   { name: 'handle', sql: 'CREATE TABLE handle (ROWID INTEGER PRIMARY KEY, id TEXT)', rows: [[null, '+44 7700 900001']] },
-  { name: 'message', sql: 'CREATE TABLE message (ROWID INTEGER PRIMARY KEY, guid TEXT, text TEXT, handle_id INTEGER, date INTEGER)', rows: messages(count) },
+  {
+    name: 'message',
+    sql: 'CREATE TABLE message (ROWID INTEGER PRIMARY KEY, guid TEXT, text TEXT, handle_id INTEGER, date INTEGER)',
+    rows: messages(count),
+  },
 ];
 
 async function withFile<T>(bytes: Buffer, use: (path: string) => T): Promise<T> {
@@ -44,7 +48,10 @@ describe('SQLite files without a SQLite library', () => {
 
   it.skipIf(!existsSync(SQLITE))('writes files sqlite3 accepts, with the same row counts', async () => {
     const out = await withFile(buildSqliteFile(TABLES(5000)), (path) =>
-      execFileSync(SQLITE, [path, 'PRAGMA integrity_check; SELECT count(*) FROM message; SELECT text FROM message WHERE ROWID = 4321;']).toString(),
+      execFileSync(SQLITE, [
+        path,
+        'PRAGMA integrity_check; SELECT count(*) FROM message; SELECT text FROM message WHERE ROWID = 4321;',
+      ]).toString(),
     );
     expect(out.trim().split('\n')).toEqual(['ok', '5000', 'message number 4320']);
   });
@@ -61,7 +68,13 @@ describe('SQLite files without a SQLite library', () => {
       const file = files.find((f) => f.relativePath === path)!;
       expect('bytes' in file).toBe(true);
       const bytes = (file as { bytes: Buffer }).bytes;
-      counts.push(await withFile(bytes, (where) => execFileSync(SQLITE, [where, `PRAGMA integrity_check; ${query}`]).toString().trim()));
+      counts.push(
+        await withFile(bytes, (where) =>
+          execFileSync(SQLITE, [where, `PRAGMA integrity_check; ${query}`])
+            .toString()
+            .trim(),
+        ),
+      );
     }
     expect(counts).toEqual(['ok\n250', 'ok\n40', 'ok\n7']);
   });
@@ -81,16 +94,19 @@ describe('SQLite files without a SQLite library', () => {
   it('counts or rejects any corrupted file without hanging or crashing (fuzz)', () => {
     const good = buildSqliteFile(TABLES(3000));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 20 }), (edits) => {
-        const bad = Buffer.from(good);
-        for (const [offset, value] of edits) bad[offset] = value;
-        let count = 0;
-        const thrown = thrownBy(() => {
-          count = openSqliteFile(bad).countRows('message', { maxRows: 10_000 });
-        });
-        expect(thrown).toSatisfy(nothingOr(SqliteFileError, RangeError));
-        expect(count).toBeLessThanOrEqual(10_000);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 20 }),
+        (edits) => {
+          const bad = Buffer.from(good);
+          for (const [offset, value] of edits) bad[offset] = value;
+          let count = 0;
+          const thrown = thrownBy(() => {
+            count = openSqliteFile(bad).countRows('message', { maxRows: 10_000 });
+          });
+          expect(thrown).toSatisfy(nothingOr(SqliteFileError, RangeError));
+          expect(count).toBeLessThanOrEqual(10_000);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -165,38 +165,41 @@ describe('UploadWriter', () => {
   });
 
   // Only Linux says which file a descriptor refers to (/proc/self/fd).
-  it.runIf(process.platform === 'linux')('fsyncs every kept file (never a dropped one) and durable() waits for the last fsync', async () => {
-    const synced: string[] = [];
-    const pending: (() => void)[] = [];
-    const writer = new UploadWriter({
-      createdDirs: new Set(),
-      maxSyncing: 1,
-      syncFile: (fd, done) => {
-        synced.push(readlinkSync(`/proc/self/fd/${fd}`));
-        pending.push(() => fsync(fd, done));
-      },
-    });
-    for (const [name, keep] of [
-      ['a', true],
-      ['b', false],
-      ['c', true],
-    ] as const) {
-      const { file } = writer.begin(join(root, name));
-      writer.write(file, Buffer.from(name));
-      writer.end(file, keep);
-    }
-    await writer.settle();
-    let durable = false;
-    const waiting = writer.durable().then(() => (durable = true));
-    while (synced.length < 2 || pending.length > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(durable).toBe(false);
-      pending.shift()?.();
-    }
-    await waiting;
-    expect(synced.sort()).toEqual([realpathSync(join(root, 'a')), realpathSync(join(root, 'c'))]);
-    expect(existsSync(join(root, 'b'))).toBe(false);
-  });
+  it.runIf(process.platform === 'linux')(
+    'fsyncs every kept file (never a dropped one) and durable() waits for the last fsync',
+    async () => {
+      const synced: string[] = [];
+      const pending: (() => void)[] = [];
+      const writer = new UploadWriter({
+        createdDirs: new Set(),
+        maxSyncing: 1,
+        syncFile: (fd, done) => {
+          synced.push(readlinkSync(`/proc/self/fd/${fd}`));
+          pending.push(() => fsync(fd, done));
+        },
+      });
+      for (const [name, keep] of [
+        ['a', true],
+        ['b', false],
+        ['c', true],
+      ] as const) {
+        const { file } = writer.begin(join(root, name));
+        writer.write(file, Buffer.from(name));
+        writer.end(file, keep);
+      }
+      await writer.settle();
+      let durable = false;
+      const waiting = writer.durable().then(() => (durable = true));
+      while (synced.length < 2 || pending.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(durable).toBe(false);
+        pending.shift()?.();
+      }
+      await waiting;
+      expect(synced.sort()).toEqual([realpathSync(join(root, 'a')), realpathSync(join(root, 'c'))]);
+      expect(existsSync(join(root, 'b'))).toBe(false);
+    },
+  );
 
   it('reports a failed fsync as a local failure and durable() rejects with it', async () => {
     const events: string[] = [];

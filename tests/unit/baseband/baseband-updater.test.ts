@@ -16,11 +16,21 @@ import { checkBasebandData } from '../../../main/sim/restore/baseband-check';
 import { SYNTHETIC_BBFW_SIGNED, SYNTHETIC_BB_CHIP_ID, syntheticBbfw } from '../../../main/sim/restore/synthetic-bbfw';
 import { writeSyntheticIpsw, type SyntheticIpswSpec } from '../../../main/sim/synthetic-ipsw';
 
-const spec: SyntheticIpswSpec = { productTypes: ['iPhone6,2'], boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }], version: '12.5.7', build: '16H81' };
+const spec: SyntheticIpswSpec = {
+  productTypes: ['iPhone6,2'],
+  boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }],
+  version: '12.5.7',
+  build: '16H81',
+};
 const ecid = 0x000a1b2c3d4e5f60n;
 const modem = { bbChipId: SYNTHETIC_BB_CHIP_ID, bbGoldCertId: 0x7f2a1c3b, bbSnum: Buffer.from('0badcafe', 'hex') };
 const nonce = Buffer.alloc(20, 0x5c);
-const args = (bbNonce?: Buffer) => ({ ChipID: modem.bbChipId, CertID: modem.bbGoldCertId, ChipSerialNo: modem.bbSnum, ...(bbNonce ? { Nonce: bbNonce } : {}) });
+const args = (bbNonce?: Buffer) => ({
+  ChipID: modem.bbChipId,
+  CertID: modem.bbGoldCertId,
+  ChipSerialNo: modem.bbSnum,
+  ...(bbNonce ? { Nonce: bbNonce } : {}),
+});
 const signedFiles = Object.values(SYNTHETIC_BBFW_SIGNED);
 
 let dir: string;
@@ -50,7 +60,10 @@ const expectation = (bbNonce: Buffer | null) => ({ ecid, ...modem, bbNonce, publ
 describe('BasebandUpdater over a synthetic IPSW and the practice signing server', () => {
   it('personalises the bbfw so the phone’s modem check accepts it for the nonce it sent', async () => {
     const zip = await updater.basebandData(args(nonce));
-    await expect(checkBasebandData(zip, expectation(nonce))).resolves.toEqual({ accepted: true, signedFiles: expect.arrayContaining(signedFiles) });
+    await expect(checkBasebandData(zip, expectation(nonce))).resolves.toEqual({
+      accepted: true,
+      signedFiles: expect.arrayContaining(signedFiles),
+    });
     const request = tss.requests.at(-1)!;
     expect(request).toMatchObject({ '@BBTicket': true, BbChipID: modem.bbChipId, BbGoldCertId: modem.bbGoldCertId });
     expect(request.BbNonce).toEqual(nonce);
@@ -104,7 +117,15 @@ describe('BasebandUpdater over a synthetic IPSW and the practice signing server'
 
   it('does nothing for a model without a baseband', async () => {
     const ipodDir = await mkdtemp(path.join(dir, 'ipod-'));
-    const ipod = await IpswArchive.open((await writeSyntheticIpsw(ipodDir, { ...spec, productTypes: ['iPod9,1'], boards: [{ boardConfig: 'n112ap', cpid: 0x8010, bdid: 0x16 }] })).path);
+    const ipod = await IpswArchive.open(
+      (
+        await writeSyntheticIpsw(ipodDir, {
+          ...spec,
+          productTypes: ['iPod9,1'],
+          boards: [{ boardConfig: 'n112ap', cpid: 0x8010, bdid: 0x16 }],
+        })
+      ).path,
+    );
     try {
       const ipodIdentity = selectIdentity(await readBuildManifest(ipod), 'n112ap', 'Erase')!;
       expect(basebandUpdaterFor({ archive: ipod, identity: ipodIdentity, ecid })).toBeNull();
@@ -135,7 +156,9 @@ describe('bbfw stitching', () => {
   ])('refuses %s', async (_name, blobs, files, code) => {
     const bbfw = await bbfwWith(files);
     try {
-      await expect(personaliseBbfw(bbfw, { bbTicket: Buffer.alloc(4), blobs: new Map(Object.entries(blobs)) }, 0x5a00e1)).rejects.toMatchObject({ code });
+      await expect(
+        personaliseBbfw(bbfw, { bbTicket: Buffer.alloc(4), blobs: new Map(Object.entries(blobs)) }, 0x5a00e1),
+      ).rejects.toMatchObject({ code });
     } finally {
       bbfw.close();
     }
@@ -145,7 +168,10 @@ describe('bbfw stitching', () => {
     const bbfw = await bbfwWith({ 'sbl1.mbn': Buffer.alloc(64 * 1024, 3), 'apps.mbn': Buffer.alloc(64 * 1024, 4) });
     try {
       await expect(
-        personaliseBbfw(bbfw, { bbTicket: Buffer.alloc(4), blobs: new Map([['SBL1', Buffer.alloc(4)]]) }, 0x5a00e1, { maxSignedFileBytes: 1 << 20, maxOutputBytes: 100 }),
+        personaliseBbfw(bbfw, { bbTicket: Buffer.alloc(4), blobs: new Map([['SBL1', Buffer.alloc(4)]]) }, 0x5a00e1, {
+          maxSignedFileBytes: 1 << 20,
+          maxOutputBytes: 100,
+        }),
       ).rejects.toMatchObject({ code: 'too-large' });
     } finally {
       bbfw.close();

@@ -22,7 +22,9 @@ describe('lifeline recovery: choosing the phone', () => {
   const two = [phone('00076B71EA0F503A', 'iPhone 7'), phone('000D7F4F4673B6D2', 'iPhone 12')];
 
   it('never guesses between two phones: asks for --phone and lists them with masked ids', () => {
-    expect(() => choosePhone(two, undefined)).toThrow(/Which phone\?: More than one phone is connected: iPhone 7 \[…0F503A\], iPhone 12 \[…73B6D2\]/);
+    expect(() => choosePhone(two, undefined)).toThrow(
+      /Which phone\?: More than one phone is connected: iPhone 7 \[…0F503A\], iPhone 12 \[…73B6D2\]/,
+    );
     expect(() => choosePhone(two, undefined)).not.toThrow(/00076B71EA0F503A/);
   });
 
@@ -52,7 +54,10 @@ describe('lifeline recovery: choosing the phone', () => {
 describe('lifeline dfu-plan', () => {
   it('prints the timeline for a model as JSON', async () => {
     const lines: string[] = [];
-    const code = await runCli(['--json', 'dfu-plan', '--device', 'iPhone10,1', '--goal', 'dfu-manual'], { out: (t) => lines.push(t), err: () => undefined });
+    const code = await runCli(['--json', 'dfu-plan', '--device', 'iPhone10,1', '--goal', 'dfu-manual'], {
+      out: (t) => lines.push(t),
+      err: () => undefined,
+    });
     expect(code).toBe(0);
     const doc = JSON.parse(lines.join('\n')) as { plan: { steps: Array<{ id: string; durationMs: number }> } };
     expect(doc.plan.steps.map((s) => [s.id, s.durationMs])).toEqual([

@@ -48,7 +48,9 @@ describe('lifeline diagnostics export', () => {
     const out: string[] = [];
     expect(await runCli(['diagnostics', 'export', '--out', target], { out: (t) => out.push(t), err: () => undefined })).toBe(EXIT.usage);
     expect(await readdir(root)).toEqual(['data']);
-    expect(await runCli(['--json', 'diagnostics', 'export', '--out', target, '--yes'], { out: (t) => out.push(t), err: () => undefined })).toBe(EXIT.ok);
+    expect(
+      await runCli(['--json', 'diagnostics', 'export', '--out', target, '--yes'], { out: (t) => out.push(t), err: () => undefined }),
+    ).toBe(EXIT.ok);
     const result = JSON.parse(out.at(-1)!) as { path: string; files: number; preview: { name: string }[] };
     expect(result).toMatchObject({ path: target, files: 2 });
     expect(result.preview.map((file) => file.name)).toEqual(['host-facts.json', 'logs/engine.1.log']);

@@ -25,7 +25,12 @@ describe('following a job from the command line', () => {
       startedAt: '2026-01-01T00:00:00.000Z',
       finishedAt: '2026-01-01T00:00:01.000Z',
       progress: null,
-      problem: { code: 'job-interrupted', title: 'Back up iPhone — interrupted', detail: 'The engine stopped.', nextSteps: ['Start the backup again.'] },
+      problem: {
+        code: 'job-interrupted',
+        title: 'Back up iPhone — interrupted',
+        detail: 'The engine stopped.',
+        nextSteps: ['Start the backup again.'],
+      },
     };
     const ending = followJob(api, output, new AbortController().signal, async () => {
       setImmediate(() => events.emit('jobs.changed', interrupted));

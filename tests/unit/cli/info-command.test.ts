@@ -5,7 +5,9 @@ import { WINDOWS_DRIVER_FIX } from '../../../main/usb/node-usb-bus';
 
 describe('lifeline info: how recovery and DFU phones are reached', () => {
   it('names Apple’s driver on Windows, libusb elsewhere, and USB/IP when a server is used', () => {
-    expect(describeUsbAccess({ state: 'ready', backend: 'apple-driver' })).toBe('Recovery and DFU phones: through Apple’s driver (from Apple Devices or iTunes)');
+    expect(describeUsbAccess({ state: 'ready', backend: 'apple-driver' })).toBe(
+      'Recovery and DFU phones: through Apple’s driver (from Apple Devices or iTunes)',
+    );
     expect(describeUsbAccess({ state: 'ready', backend: 'libusb' })).toBe('Recovery and DFU phones: through direct USB access (libusb)');
     expect(describeUsbAccess({ state: 'ready', backend: 'usbip' })).toBe('Recovery and DFU phones: through a USB/IP server');
   });
@@ -19,7 +21,9 @@ describe('lifeline info: how recovery and DFU phones are reached', () => {
       fix: WINDOWS_DRIVER_FIX,
     });
     expect(text).toContain('not reachable through Apple’s driver');
-    expect(text).toContain('What to do: Windows has no Apple driver for this iPhone. Install Apple’s “Apple Devices” app from the Microsoft Store (or iTunes)');
+    expect(text).toContain(
+      'What to do: Windows has no Apple driver for this iPhone. Install Apple’s “Apple Devices” app from the Microsoft Store (or iTunes)',
+    );
   });
 
   it('puts the USB status, with its backend, in --json output', async () => {

@@ -66,6 +66,13 @@ describe('lifeline rescue output', () => {
     const line = journeyJsonLine(snapshot({ state: 'choosing', next: { id: 'backUp', label: 'Back up now' } }));
     expect(line).not.toContain('\n');
     expect(line).not.toContain('000000000000ABCD');
-    expect(JSON.parse(line)).toMatchObject({ event: 'journey', phoneId: 'ph-0123456789ab', state: 'choosing', step: 'backup', next: 'backUp', secondary: ['cancel'] });
+    expect(JSON.parse(line)).toMatchObject({
+      event: 'journey',
+      phoneId: 'ph-0123456789ab',
+      state: 'choosing',
+      step: 'backup',
+      next: 'backUp',
+      secondary: ['cancel'],
+    });
   });
 });

@@ -28,7 +28,15 @@ function registryOf(hw: PhoneHardware): CoachPhones & { extra: Phone[]; changed(
       const phone: Phone = {
         id: ID,
         mode: lastMode,
-        model: { name: model.name, productType: model.productType, boardConfig: model.boardConfig, cpid: model.cpid, bdid: model.bdid, buttons: model.buttons, known: true },
+        model: {
+          name: model.name,
+          productType: model.productType,
+          boardConfig: model.boardConfig,
+          cpid: model.cpid,
+          bdid: model.bdid,
+          buttons: model.buttons,
+          known: true,
+        },
         iosVersion: null,
         buildVersion: null,
         deviceName: null,
@@ -66,15 +74,32 @@ async function coach(
 ) {
   const clock = new ManualClock();
   const model = findModelByProductType(productType)!;
-  const hw = new PhoneHardware({ identity: { model, ecid: ECID, serialNumber: 'C39VX0AAJCL8', udid: `00008010-${ID}` }, initialMode: startMode, clock, nvram });
+  const hw = new PhoneHardware({
+    identity: { model, ecid: ECID, serialNumber: 'C39VX0AAJCL8', udid: `00008010-${ID}` },
+    initialMode: startMode,
+    clock,
+    nvram,
+  });
   hardware.push(hw);
   const phones = registryOf(hw);
   const plan = planFor(model, goal, { startMode });
   const snapshots: CoachAttempt[] = [];
-  const run = new CoachAttemptRun({ attempt: 'a1', job: 'j1', phoneId: ID, plan, phones, clock, missesBefore: 0, onChange: (s) => snapshots.push(s) });
+  const run = new CoachAttemptRun({
+    attempt: 'a1',
+    job: 'j1',
+    phoneId: ID,
+    plan,
+    phones,
+    clock,
+    missesBefore: 0,
+    onChange: (s) => snapshots.push(s),
+  });
   const controller = new AbortController();
   let final: CoachAttempt | null = null;
-  void run.run(controller.signal).then((s) => (final = s), () => undefined);
+  void run.run(controller.signal).then(
+    (s) => (final = s),
+    () => undefined,
+  );
   const script = followPlan(plan, mistake);
   const buttonsAtFinish: string[][] = [];
   for (let t = 0; t < 80_000 && !final; t += 10) {
@@ -115,10 +140,13 @@ describe('a coached attempt on a virtual phone, refereed by its USB personality'
     expect(final?.outcome?.headline).toBe('Apple logo: the moment was missed.');
   });
 
-  it.each(['iPhone6,1', 'iPhone9,1', 'iPhone10,3'])('manual DFU from a running %s with the plan’s timing reaches DFU', async (productType) => {
-    const { final } = await coach(productType, 'dfu-manual', 'normal');
-    expect(final?.outcome?.kind).toBe('dfu');
-  });
+  it.each(['iPhone6,1', 'iPhone9,1', 'iPhone10,3'])(
+    'manual DFU from a running %s with the plan’s timing reaches DFU',
+    async (productType) => {
+      const { final } = await coach(productType, 'dfu-manual', 'normal');
+      expect(final?.outcome?.kind).toBe('dfu');
+    },
+  );
 
   it('manual DFU keeping Side down too long ends in recovery (let go of Side sooner)', async () => {
     const { final } = await coach('iPhone10,3', 'dfu-manual', 'normal', 'hold-power-through');
@@ -174,7 +202,16 @@ describe('a coached attempt on a virtual phone, refereed by its USB personality'
     const hw = new PhoneHardware({ identity: { model, ecid: ECID, serialNumber: 'S', udid: 'u' }, initialMode: 'recovery', clock });
     hardware.push(hw);
     const snapshots: CoachAttempt[] = [];
-    const run = new CoachAttemptRun({ attempt: 'a', job: 'j', phoneId: ID, plan: planFor(model, 'dfu-assisted'), phones: registryOf(hw), clock, missesBefore: 0, onChange: (s) => snapshots.push(s) });
+    const run = new CoachAttemptRun({
+      attempt: 'a',
+      job: 'j',
+      phoneId: ID,
+      plan: planFor(model, 'dfu-assisted'),
+      phones: registryOf(hw),
+      clock,
+      missesBefore: 0,
+      onChange: (s) => snapshots.push(s),
+    });
     const controller = new AbortController();
     const done = run.run(controller.signal);
     clock.advance(1_000);

@@ -107,7 +107,8 @@ describe('button names as the user sees them on the exact model (R1)', () => {
       for (const b of simButtons) expect(plan.buttonNames[b], `${m.productType} ${b}`).toBe(buttonLabel(m, b));
       for (const goal of goals) {
         // Every button a plan asks for exists on that model.
-        for (const s of planFor(m, goal).steps) for (const b of [...s.buttons, ...s.prepare]) expect(simButtons, `${m.productType} ${goal}`).toContain(b);
+        for (const s of planFor(m, goal).steps)
+          for (const b of [...s.buttons, ...s.prepare]) expect(simButtons, `${m.productType} ${goal}`).toContain(b);
       }
     }
   });
@@ -140,12 +141,15 @@ describe('step words fit a glance (hands busy, eyes on the phone)', () => {
 });
 
 describe('the safety words before DFU mode', () => {
-  it.each(['dfu-assisted', 'dfu-manual'] as const)('%s: say what an update keeps (the data and the passcode) and that only an erase gets past a forgotten passcode', (goal) => {
-    const safety = planFor(model('iPhone10,3'), goal).safety.join(' ');
-    expect(safety).toMatch(/erases nothing/);
-    expect(safety).toMatch(/update iOS, which keeps the data but keeps the passcode too/);
-    expect(safety).toMatch(/does not get past a forgotten one/);
-    expect(safety).toMatch(/erase the phone, which deletes everything/);
-    expect(safety).not.toMatch(/gentler/);
-  });
+  it.each(['dfu-assisted', 'dfu-manual'] as const)(
+    '%s: say what an update keeps (the data and the passcode) and that only an erase gets past a forgotten passcode',
+    (goal) => {
+      const safety = planFor(model('iPhone10,3'), goal).safety.join(' ');
+      expect(safety).toMatch(/erases nothing/);
+      expect(safety).toMatch(/update iOS, which keeps the data but keeps the passcode too/);
+      expect(safety).toMatch(/does not get past a forgotten one/);
+      expect(safety).toMatch(/erase the phone, which deletes everything/);
+      expect(safety).not.toMatch(/gentler/);
+    },
+  );
 });

@@ -4,7 +4,12 @@ import { findModelByProductType } from '../../../common/device-table';
 import { adviceFor, hasUsbCPort, hostChecks } from '../../../main/coach/outcome-advice';
 import { classify, nextDeadline, type ClassifyInput, type Sighting } from '../../../main/coach/outcome-classifier';
 
-const base = (goal: CoachGoal, sightings: Sighting[], nowMs: number, start: ClassifyInput['start'] = { connected: true, mode: 'recovery' }): ClassifyInput => ({
+const base = (
+  goal: CoachGoal,
+  sightings: Sighting[],
+  nowMs: number,
+  start: ClassifyInput['start'] = { connected: true, mode: 'recovery' },
+): ClassifyInput => ({
   goal,
   start,
   sightings,

@@ -80,7 +80,8 @@ describe('the one full-path rule', () => {
 describe('every contract path uses the rule', () => {
   it('FullPathSchema refuses what the rule refuses and hands the engine the normalised path', () => {
     expect(FullPathSchema.parse('/home//ada/./Backups/')).toBe('/home/ada/Backups');
-    for (const bad of ['Backups', '/a/../b', '\\\\server\\share', '\\\\?\\C:\\x', '/a\0b']) expect(FullPathSchema.safeParse(bad).success).toBe(false);
+    for (const bad of ['Backups', '/a/../b', '\\\\server\\share', '\\\\?\\C:\\x', '/a\0b'])
+      expect(FullPathSchema.safeParse(bad).success).toBe(false);
   });
 
   it('backup, firmware and restore requests refuse relative, climbing and network paths', () => {

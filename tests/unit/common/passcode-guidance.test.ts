@@ -18,15 +18,20 @@ describe('passcodeGuidance: the new passcode after a restore', () => {
     expect(guidance.setting).toBe(setting);
     expect(guidance.defaultDigits).toBe(digits);
     expect(guidance.steps.join(' ')).toContain(`${setting} → Change Passcode`);
-    expect(guidance.steps[1]).toMatch(digits === 6 ? /^It has 6 digits unless you tap “Passcode Options”/ : /^It has 4 digits unless you turn off “Simple Passcode”/);
+    expect(guidance.steps[1]).toMatch(
+      digits === 6 ? /^It has 6 digits unless you tap “Passcode Options”/ : /^It has 4 digits unless you turn off “Simple Passcode”/,
+    );
   });
 
   it('says the passcode is never in a backup, whatever the version', () => {
-    for (const ios of ['9.3.5', '12.5.8', '17.5.1']) expect(passcodeGuidance(ios, 'iPhone9,3').notInBackup).toMatch(/never inside a backup/);
+    for (const ios of ['9.3.5', '12.5.8', '17.5.1'])
+      expect(passcodeGuidance(ios, 'iPhone9,3').notInBackup).toMatch(/never inside a backup/);
   });
 
   it('explains the Screen Time passcode per version: Restrictions before 12, reset with the Apple ID from 13.4', () => {
-    expect(passcodeGuidance('10.3.4', 'iPhone5,3').screenTime).toMatch(/^Restrictions \(Settings → General → Restrictions\) has a passcode of its own, and it comes back with a backup/);
+    expect(passcodeGuidance('10.3.4', 'iPhone5,3').screenTime).toMatch(
+      /^Restrictions \(Settings → General → Restrictions\) has a passcode of its own, and it comes back with a backup/,
+    );
     expect(passcodeGuidance('12.5.8', 'iPhone6,1').screenTime).toMatch(/needs iOS 13\.4 or later/);
     expect(passcodeGuidance('13.4', 'iPhone11,2').screenTime).toMatch(/Forgot Passcode\?, then sign in with the Apple ID that set it up/);
     expect(passcodeGuidance('17.5.1', 'iPhone13,2').screenTime).toMatch(/on some iOS versions it comes back with a backup/);

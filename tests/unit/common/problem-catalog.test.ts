@@ -111,7 +111,15 @@ const SAMPLES: NeedsParams & MayTakeParams = {
 };
 
 /** Entries whose parameters are optional: rendered both with their sample and without. */
-const OPTIONAL_PARAMS: readonly (keyof MayTakeParams)[] = ['phone-invalid-identity', 'backup-folder-error', 'backup-no-phone', 'backup-disk-full', 'build-manifest-invalid', 'restore-no-phone', 'restore-which-phone'];
+const OPTIONAL_PARAMS: readonly (keyof MayTakeParams)[] = [
+  'phone-invalid-identity',
+  'backup-folder-error',
+  'backup-no-phone',
+  'backup-disk-full',
+  'build-manifest-invalid',
+  'restore-no-phone',
+  'restore-which-phone',
+];
 
 /** Every way an entry is rendered here: with its sample when it has one, without parameters when it takes none or they are optional. */
 function renderings(code: ProblemCode) {
@@ -135,7 +143,9 @@ describe('the Problem catalog', () => {
     const thrown = main.flatMap(({ file, text }) => thrownCodes(text).map((code) => ({ file, code })));
     expect(thrown.length).toBeGreaterThan(100);
     expect(thrown.filter(({ code }) => !isProblemCode(code))).toEqual([]);
-    const handMade = main.filter(({ text }) => /\bcode:\s*['`][^'`]*['`],\s*(\n\s*)?title:/.test(text) || /new ProblemError\(\s*\{/.test(text));
+    const handMade = main.filter(
+      ({ text }) => /\bcode:\s*['`][^'`]*['`],\s*(\n\s*)?title:/.test(text) || /new ProblemError\(\s*\{/.test(text),
+    );
     expect(handMade.map(({ file }) => file)).toEqual([]);
   });
 
@@ -156,16 +166,25 @@ describe('the Problem catalog', () => {
         expect(problem.title.trim().length, code).toBeGreaterThan(3);
         expect(problem.detail.trim().length, code).toBeGreaterThan(3);
         for (const step of problem.nextSteps) expect(step, code).toMatch(/^[A-Z`“"(].*[.?!)`]$/s);
-        expect(problem.helpUrl === undefined || /^https:\/\/[a-z0-9.-]+\/\S*$/.test(problem.helpUrl), `${code}: ${problem.helpUrl}`).toBe(true);
+        expect(problem.helpUrl === undefined || /^https:\/\/[a-z0-9.-]+\/\S*$/.test(problem.helpUrl), `${code}: ${problem.helpUrl}`).toBe(
+          true,
+        );
         expect(JSON.stringify(problem), code).not.toMatch(/undefined|NaN|\[object Object\]|export the log|Help menu/);
       }
     }
   });
 
   it('gives Apple’s restore error numbers plain words, next steps and Apple’s article, and a general entry for numbers it does not know', () => {
-    for (const number of [1, 2, 3, 4, 6, 9, 10, 14, 17, 20, 21, 27, 40, 45, 53, 1015, 1100, 1110, 1667, 1669, 2001, 2002, 2005, 2009, 3004, 3014, 3194, 3503, 4005, 4013, 4014, 4037]) {
+    for (const number of [
+      1, 2, 3, 4, 6, 9, 10, 14, 17, 20, 21, 27, 40, 45, 53, 1015, 1100, 1110, 1667, 1669, 2001, 2002, 2005, 2009, 3004, 3014, 3194, 3503,
+      4005, 4013, 4014, 4037,
+    ]) {
       const { problem } = problemForRestoreError(number);
-      expect(problem, String(number)).toMatchObject({ code: `restore-error-${number}`, title: expect.stringContaining(`(error ${number})`), helpUrl: expect.stringMatching(/^https:\/\/support\.apple\.com\//) });
+      expect(problem, String(number)).toMatchObject({
+        code: `restore-error-${number}`,
+        title: expect.stringContaining(`(error ${number})`),
+        helpUrl: expect.stringMatching(/^https:\/\/support\.apple\.com\//),
+      });
       expect(problem.nextSteps.length, String(number)).toBeGreaterThan(0);
     }
     expect(problemForRestoreError(4013).problem.title).toMatch(/stopped talking to the computer/);

@@ -173,7 +173,13 @@ describe('DeviceLink raw file transfer', () => {
   it('reads back any sequence of files it wrote (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ path: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\0')), data: fc.uint8Array({ maxLength: 3000 }) }), { maxLength: 6 }),
+        fc.array(
+          fc.record({
+            path: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\0')),
+            data: fc.uint8Array({ maxLength: 3000 }),
+          }),
+          { maxLength: 6 },
+        ),
         fc.integer({ min: 1, max: 2048 }),
         async (files, blockBytes) => {
           const stream = new PassThrough();
@@ -190,7 +196,9 @@ describe('DeviceLink raw file transfer', () => {
           const got: Received[] = [];
           await readFileBatch(reader, collectingSink(got), { namesPerFile: 1 });
           await writing;
-          expect(got.map((g) => [g.path, Buffer.from(g.bytes).toString('hex')])).toEqual(files.map((f) => [f.path, Buffer.from(f.data).toString('hex')]));
+          expect(got.map((g) => [g.path, Buffer.from(g.bytes).toString('hex')])).toEqual(
+            files.map((f) => [f.path, Buffer.from(f.data).toString('hex')]),
+          );
         },
       ),
       { numRuns: 200 },
@@ -208,15 +216,29 @@ describe('DeviceLink raw file transfer', () => {
       joined.copy(out);
       return out;
     };
-    const head = own([encodeFileName('HomeDomain/a'), encodeFileName('UDID/ab/ab01'), encodeBlockHeader(FileBlockCode.FileData, 100), payload.subarray(0, 40)]);
-    const tail = own([payload.subarray(40), encodeBlockHeader(FileBlockCode.FileData, 0), encodeBlockHeader(FileBlockCode.Success, 0), Buffer.alloc(4)]);
+    const head = own([
+      encodeFileName('HomeDomain/a'),
+      encodeFileName('UDID/ab/ab01'),
+      encodeBlockHeader(FileBlockCode.FileData, 100),
+      payload.subarray(0, 40),
+    ]);
+    const tail = own([
+      payload.subarray(40),
+      encodeBlockHeader(FileBlockCode.FileData, 0),
+      encodeBlockHeader(FileBlockCode.Success, 0),
+      Buffer.alloc(4),
+    ]);
     stream.write(head);
     stream.write(tail);
     const pieces: Buffer[] = [];
     let ended = '';
     const count = await readFileBatch(
       reader,
-      { beginFile: () => undefined, data: (bytes) => void pieces.push(bytes), endFile: (outcome) => void (ended = outcome.ok ? 'ok' : 'error') },
+      {
+        beginFile: () => undefined,
+        data: (bytes) => void pieces.push(bytes),
+        endFile: (outcome) => void (ended = outcome.ok ? 'ok' : 'error'),
+      },
       { namesPerFile: 2 },
     );
     expect(count).toBe(1);

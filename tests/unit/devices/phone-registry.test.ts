@@ -27,7 +27,13 @@ class FakeBus implements UsbBus {
   }
   close() {}
   plug(productId: number, serialNumber: string, location = '1-1') {
-    const handle = { id: `${location}@${Math.random()}`, location, vendorId: 0x05ac, productId, serialNumber } as unknown as UsbDeviceHandle;
+    const handle = {
+      id: `${location}@${Math.random()}`,
+      location,
+      vendorId: 0x05ac,
+      productId,
+      serialNumber,
+    } as unknown as UsbDeviceHandle;
     this.devices.push(handle);
     this.events.emit('connect', handle);
     return handle;
@@ -104,11 +110,15 @@ describe('phone registry', () => {
     registry = await PhoneRegistry.start({ usb: bus, usbmux: mux, probe: async () => facts, reconnectGraceMs: 1000 });
     mux.attach(1, UDID);
     await tick();
-    expect(registry.list()).toMatchObject([{ id: '001A2B3C4D5E6F70', mode: 'normal', iosVersion: '12.5.8', trusted: true, triage: { canBackUp: true } }]);
+    expect(registry.list()).toMatchObject([
+      { id: '001A2B3C4D5E6F70', mode: 'normal', iosVersion: '12.5.8', trusted: true, triage: { canBackUp: true } },
+    ]);
     mux.events.emit('detached', 1);
     expect(registry.list()).toMatchObject([{ connected: false, mode: 'normal' }]);
     const recovery = bus.plug(0x1281, recoverySerial);
-    expect(registry.list()).toMatchObject([{ id: '001A2B3C4D5E6F70', mode: 'recovery', connected: true, model: { name: 'iPhone 5s (GSM)', buttons: 'home' } }]);
+    expect(registry.list()).toMatchObject([
+      { id: '001A2B3C4D5E6F70', mode: 'recovery', connected: true, model: { name: 'iPhone 5s (GSM)', buttons: 'home' } },
+    ]);
     bus.unplug(recovery);
     bus.plug(0x1227, dfuSerial);
     expect(registry.list()).toHaveLength(1);
@@ -141,7 +151,9 @@ describe('phone registry', () => {
     const bus = new FakeBus();
     registry = await PhoneRegistry.start({ usb: bus });
     bus.plug(0x1227, 'CPID:9999 CPRV:11 CPFM:03 SCEP:01 BDID:42 ECID:0000000000000001 IBFL:1C SRTG:[iBoot-9.9]');
-    expect(registry.list()).toMatchObject([{ mode: 'dfu', model: { name: 'Unknown Apple device (CPID 0x9999, BDID 0x42)', known: false, buttons: null } }]);
+    expect(registry.list()).toMatchObject([
+      { mode: 'dfu', model: { name: 'Unknown Apple device (CPID 0x9999, BDID 0x42)', known: false, buttons: null } },
+    ]);
   });
 
   it('survives a garbage serial string and keeps serving other phones', async () => {
@@ -180,7 +192,12 @@ describe('phone registry', () => {
     registry = await PhoneRegistry.start({ usb: bus, usbmux: mux });
     const seen: unknown[] = [];
     registry.onHostStatus((s) => seen.push(s));
-    mux.current = { state: 'unavailable', reason: 'daemon-missing', detail: 'usbmuxd is not running.', fix: 'sudo systemctl start usbmuxd' };
+    mux.current = {
+      state: 'unavailable',
+      reason: 'daemon-missing',
+      detail: 'usbmuxd is not running.',
+      fix: 'sudo systemctl start usbmuxd',
+    };
     mux.events.emit('status', mux.current);
     expect(seen).toEqual([{ usb: bus.current, usbmux: mux.current }]);
   });
@@ -204,7 +221,12 @@ describe('phone registry: devices reporting an invalid identity', () => {
     registry = await PhoneRegistry.start({ usbmux: mux, probe: async (device) => (probed.push(device), facts) });
     mux.events.emit('attached', unidentified(4, hostile));
     const [phone] = registry.list();
-    expect(phone).toMatchObject({ mode: 'normal', connected: true, identifying: false, triage: { canBackUp: false, code: 'phone-invalid-identity' } });
+    expect(phone).toMatchObject({
+      mode: 'normal',
+      connected: true,
+      identifying: false,
+      triage: { canBackUp: false, code: 'phone-invalid-identity' },
+    });
     expect(phone!.id).toMatch(/^invalid-[0-9a-f]{16}$/);
     expect(probed).toEqual([]);
     expect(registry.usbmuxDeviceOf(phone!.id)).toBeUndefined();

@@ -31,7 +31,13 @@ class FakeBus implements UsbBus {
   }
   close() {}
   plug(productId: number, serialNumber: string) {
-    this.events.emit('connect', { id: `usb-${Math.random()}`, location: '1-1', vendorId: 0x05ac, productId, serialNumber } as unknown as UsbDeviceHandle);
+    this.events.emit('connect', {
+      id: `usb-${Math.random()}`,
+      location: '1-1',
+      vendorId: 0x05ac,
+      productId,
+      serialNumber,
+    } as unknown as UsbDeviceHandle);
   }
 }
 
@@ -54,7 +60,15 @@ class FakeMux implements UsbmuxFeed {
   }
   stop() {}
   attach(deviceId: number, udid: string) {
-    const device: UsbmuxDevice = { deviceId, udid, serialNumber: udid, productId: 0x12a8, connectionType: 'USB', locationId: null, connectionSpeed: null };
+    const device: UsbmuxDevice = {
+      deviceId,
+      udid,
+      serialNumber: udid,
+      productId: 0x12a8,
+      connectionType: 'USB',
+      locationId: null,
+      connectionSpeed: null,
+    };
     this.events.emit('attached', device);
   }
 }
@@ -63,8 +77,19 @@ const A12_ECID = 0x000e1d2c3b4a5968n;
 const A12_DFU_SERIAL = 'CPID:8020 CPRV:11 CPFM:03 SCEP:01 BDID:0E ECID:000E1D2C3B4A5968 IBFL:3C SRTG:[iBoot-3865.0.0.4.7]';
 const A7_ECID = 0x001a2b3c4d5e6f70n;
 const A7_UDID = '3d0d7e5fb2ce288813306e4d4636395e047a3d28';
-const A7_RECOVERY_SERIAL = 'CPID:8960 CPRV:11 CPFM:03 SCEP:01 BDID:00 ECID:001A2B3C4D5E6F70 IBFL:1D SRNM:[F2LXXXXXXXX] IMEI:[013977000000000]';
-const A7_FACTS: LockdownFacts = { productType: 'iPhone6,1', iosVersion: '12.5.8', ecid: A7_ECID, cpid: 0x8960, bdid: 0, trusted: true, passcodeSet: true, locked: true, unlockedSinceBoot: true };
+const A7_RECOVERY_SERIAL =
+  'CPID:8960 CPRV:11 CPFM:03 SCEP:01 BDID:00 ECID:001A2B3C4D5E6F70 IBFL:1D SRNM:[F2LXXXXXXXX] IMEI:[013977000000000]';
+const A7_FACTS: LockdownFacts = {
+  productType: 'iPhone6,1',
+  iosVersion: '12.5.8',
+  ecid: A7_ECID,
+  cpid: 0x8960,
+  bdid: 0,
+  trusted: true,
+  passcodeSet: true,
+  locked: true,
+  unlockedSinceBoot: true,
+};
 
 const folders: string[] = [];
 const registries: PhoneRegistry[] = [];
@@ -88,11 +113,22 @@ async function registryWith(options: Omit<PhoneRegistryOptions, 'reconnectGraceM
 /** A backup folder as iTunes/Finder/Lifeline leave it: `<UDID>/` with its Info.plist. */
 function writeBackup(root: string, udid: string): void {
   mkdirSync(join(root, udid), { recursive: true });
-  writeFileSync(join(root, udid, 'Info.plist'), encodeXmlPlist({ 'Target Identifier': udid, 'Device Name': 'Ada’s iPhone', 'Product Type': 'iPhone', 'Last Backup Date': new Date('2025-01-02T03:04:05Z') }));
+  writeFileSync(
+    join(root, udid, 'Info.plist'),
+    encodeXmlPlist({
+      'Target Identifier': udid,
+      'Device Name': 'Ada’s iPhone',
+      'Product Type': 'iPhone',
+      'Last Backup Date': new Date('2025-01-02T03:04:05Z'),
+    }),
+  );
 }
 
 function backupsOf(registry: PhoneRegistry, root: string, phoneId: string) {
-  const service = new BackupService({ locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: root }, udidOfPhone: (id) => registry.udidOf(id) });
+  const service = new BackupService({
+    locations: { platform: 'linux', env: { LIFELINE_BACKUP_DIR: root }, home: root },
+    udidOfPhone: (id) => registry.udidOf(id),
+  });
   return service.list({ phoneId });
 }
 
@@ -172,7 +208,10 @@ describe('PhoneIdentityMemory', () => {
   it('keeps the newest pairs within its bound, written whole (no temp file left)', () => {
     const data = scratch();
     const file = join(data, 'phone-identities.json');
-    const full = Array.from({ length: MAX_REMEMBERED_PHONES }, (_, i) => ({ ecid: (i + 1).toString(16).toUpperCase().padStart(16, '0'), udid: i.toString(16).padStart(40, '0') }));
+    const full = Array.from({ length: MAX_REMEMBERED_PHONES }, (_, i) => ({
+      ecid: (i + 1).toString(16).toUpperCase().padStart(16, '0'),
+      udid: i.toString(16).padStart(40, '0'),
+    }));
     writeFileSync(file, JSON.stringify({ version: 1, pairs: full }));
     const memory = PhoneIdentityMemory.open(file);
     expect(memory.udidOf(1n)).toBe('0'.repeat(40));

@@ -54,7 +54,10 @@ describe('triage: can a backup be made now?', () => {
   });
 
   it('explains that a switched-on phone cannot be asked anything while usbmuxd is missing', () => {
-    expect(triage({ ...trustedUnlocked, usbmuxMissing: true, trusted: null })).toMatchObject({ canBackUp: false, headline: 'Lifeline cannot talk to this phone yet' });
+    expect(triage({ ...trustedUnlocked, usbmuxMissing: true, trusted: null })).toMatchObject({
+      canBackUp: false,
+      headline: 'Lifeline cannot talk to this phone yet',
+    });
   });
 
   it('waits for a phone that went away', () => {
@@ -65,13 +68,20 @@ describe('triage: can a backup be made now?', () => {
 describe('triage of a phone with an invalid identity', () => {
   it('refuses backup and restore with the stable invalid-identity code, whatever else is true', () => {
     const verdict = triage({ ...trustedUnlocked, invalidIdentity: true });
-    expect(verdict).toMatchObject({ canBackUp: false, code: 'phone-invalid-identity', headline: 'This device reports an invalid identity' });
+    expect(verdict).toMatchObject({
+      canBackUp: false,
+      code: 'phone-invalid-identity',
+      headline: 'This device reports an invalid identity',
+    });
     expect(verdict.reason).toMatch(/not back it up or restore it/);
     expect(triage({ ...trustedUnlocked, invalidIdentity: true, connected: false }).code).toBe('phone-invalid-identity');
   });
 
   it('carries no code when a backup is possible, and the catalog code of every refusal', () => {
     expect(triage(trustedUnlocked).code).toBeUndefined();
-    expect(triage({ ...trustedUnlocked, trusted: false })).toMatchObject({ code: 'phone-not-trusted', helpUrl: expect.stringMatching(/^https:\/\/support\.apple\.com\//) });
+    expect(triage({ ...trustedUnlocked, trusted: false })).toMatchObject({
+      code: 'phone-not-trusted',
+      helpUrl: expect.stringMatching(/^https:\/\/support\.apple\.com\//),
+    });
   });
 });

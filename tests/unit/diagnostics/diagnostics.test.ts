@@ -41,7 +41,10 @@ describe('diagnostics', () => {
     await writeFile(join(data, 'logs', 'engine.2.log'), '{"event":"job.started","kind":"restore"}\n');
     await writeFile(join(data, 'logs', 'app.1.log'), '{"event":"engine.restart","reason":"signal SIGKILL"}\n');
     await writeFile(join(data, 'logs', 'notes.txt'), 'not a log of ours');
-    await writeFile(join(data, 'journeys', 'ph-0123456789ab.json'), JSON.stringify({ value: 'restoring', context: { phoneId: '001A2B3C4D5E6F78', password: PASSWORD } }));
+    await writeFile(
+      join(data, 'journeys', 'ph-0123456789ab.json'),
+      JSON.stringify({ value: 'restoring', context: { phoneId: '001A2B3C4D5E6F78', password: PASSWORD } }),
+    );
     await symlink(join(data, 'MobileSync', 'Backup', UDID, 'Manifest.db'), join(data, 'journeys', 'ph-aaaaaaaaaaaa.json'));
   });
 
@@ -56,7 +59,13 @@ describe('diagnostics', () => {
 
   it('gathers host facts, Lifeline’s logs and saved journeys — never a backup, a link or another file — all redacted', async () => {
     const entries = await gather();
-    expect(entries.map((entry) => entry.name).sort()).toEqual(['host-facts.json', 'journeys/ph-0123456789ab.json', 'logs/app.1.log', 'logs/engine.1.log', 'logs/engine.2.log']);
+    expect(entries.map((entry) => entry.name).sort()).toEqual([
+      'host-facts.json',
+      'journeys/ph-0123456789ab.json',
+      'logs/app.1.log',
+      'logs/engine.1.log',
+      'logs/engine.2.log',
+    ]);
     const all = entries.map((entry) => entry.text).join('\n');
     for (const secret of [UDID, '001A2B3C4D5E6F78', PASSWORD, HOME, 'backup contents']) expect(all).not.toContain(secret);
     expect(all).toContain('~/Downloads/iPhone.ipsw');
@@ -93,8 +102,13 @@ describe('diagnostics', () => {
     const target = join(root, 'contract.zip');
     expect(await dispatch(engine, context, 'diagnostics.export', { path: target })).toMatchObject({ ok: true, value: { path: target } });
     const names = [...(await readZip(target)).keys()].sort();
-    expect(names).toEqual((preview as { value: { files: { name: string }[] } }).value.files.map((file) => `lifeline-diagnostics/${file.name}`).sort());
-    expect(await dispatch(engine, context, 'diagnostics.export', { path: 'relative.zip' })).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
+    expect(names).toEqual(
+      (preview as { value: { files: { name: string }[] } }).value.files.map((file) => `lifeline-diagnostics/${file.name}`).sort(),
+    );
+    expect(await dispatch(engine, context, 'diagnostics.export', { path: 'relative.zip' })).toMatchObject({
+      ok: false,
+      problem: { code: 'bad-request' },
+    });
     await engine.close();
   });
 });

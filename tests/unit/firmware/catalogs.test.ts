@@ -41,7 +41,9 @@ describe('Apple catalog (version.xml)', () => {
           MobileDeviceSoftwareVersions: {
             'iPhone6,1': {
               Unknown: { Universal: { Restore: { BuildVersion: '16H88' } } },
-              '16H88': { Restore: { BuildVersion: '16H88', ProductVersion: '12.5.8', FirmwareURL: 'https://x/a.ipsw', FirmwareSHA1: 'nothex' } },
+              '16H88': {
+                Restore: { BuildVersion: '16H88', ProductVersion: '12.5.8', FirmwareURL: 'https://x/a.ipsw', FirmwareSHA1: 'nothex' },
+              },
               '16G77': { SameAs: '16H88' },
               '15A1': { Restore: { BuildVersion: '15A1', ProductVersion: '11.0', FirmwareURL: 'protected://x/b.ipsw' } },
               '14A1': { Restore: { ProductVersion: '10.0' } },
@@ -52,14 +54,18 @@ describe('Apple catalog (version.xml)', () => {
       },
     };
     const { entries, warnings } = parseAppleCatalog(plist, 'iPhone6,1');
-    expect(entries).toEqual([{ productType: 'iPhone6,1', version: '12.5.8', build: '16H88', url: 'https://x/a.ipsw', sha1: null, current: true }]);
+    expect(entries).toEqual([
+      { productType: 'iPhone6,1', version: '12.5.8', build: '16H88', url: 'https://x/a.ipsw', sha1: null, current: true },
+    ]);
     expect(warnings.join(' ')).toMatch(/malformed SHA-1/);
     expect(warnings.join(' ')).toMatch(/14A1 .* lacks a build, version or URL/);
   });
 
   it('says so when the product or the whole structure is missing', () => {
     expect(parseAppleCatalog({}, 'iPhone6,1').warnings[0]).toMatch(/no MobileDeviceSoftwareVersionsByVersion/);
-    expect(parseAppleCatalog(appleCatalogPlist([firmware('12.5.8', '16H88', true)], url), 'iPhone99,1').warnings[0]).toMatch(/does not list iPhone99,1/);
+    expect(parseAppleCatalog(appleCatalogPlist([firmware('12.5.8', '16H88', true)], url), 'iPhone99,1').warnings[0]).toMatch(
+      /does not list iPhone99,1/,
+    );
   });
 
   it('round-trips through the XML plist codec as the fake server sends it', () => {
@@ -94,7 +100,17 @@ describe('ipsw.me v4 device JSON', () => {
     };
     const result = parseIpswMeDevice(json, 'iPhone6,1');
     expect(result.entries).toEqual([
-      { productType: 'iPhone6,1', version: '12.5.8', build: '16H88', url: 'https://x/a.ipsw', sha1: null, sha256: null, size: null, signed: null, releaseDate: null },
+      {
+        productType: 'iPhone6,1',
+        version: '12.5.8',
+        build: '16H88',
+        url: 'https://x/a.ipsw',
+        sha1: null,
+        sha256: null,
+        size: null,
+        signed: null,
+        releaseDate: null,
+      },
     ]);
     expect(result.boards).toEqual([{ boardConfig: 'n51ap', cpid: null, bdid: null }]);
     expect(result.warnings[0]).toMatch(/4 firmware entries with missing or odd fields/);
@@ -108,10 +124,17 @@ describe('ipsw.me v4 device JSON', () => {
 
 describe('firmware file names', () => {
   it('keeps a plain .ipsw name from the URL and makes a safe one otherwise', () => {
-    expect(firmwareFileName({ url: 'https://u/x/iPhone_4.0_64bit_12.5.8_16H88_Restore.ipsw', productType: 'iPhone6,1', version: '12.5.8', build: '16H88' })).toBe(
-      'iPhone_4.0_64bit_12.5.8_16H88_Restore.ipsw',
+    expect(
+      firmwareFileName({
+        url: 'https://u/x/iPhone_4.0_64bit_12.5.8_16H88_Restore.ipsw',
+        productType: 'iPhone6,1',
+        version: '12.5.8',
+        build: '16H88',
+      }),
+    ).toBe('iPhone_4.0_64bit_12.5.8_16H88_Restore.ipsw');
+    expect(firmwareFileName({ url: 'https://u/x/..%2F..%2Fevil', productType: 'iPhone6,1', version: '12/5', build: '16H88' })).toBe(
+      'iPhone6,1_12_5_16H88_Restore.ipsw',
     );
-    expect(firmwareFileName({ url: 'https://u/x/..%2F..%2Fevil', productType: 'iPhone6,1', version: '12/5', build: '16H88' })).toBe('iPhone6,1_12_5_16H88_Restore.ipsw');
   });
 });
 

@@ -41,7 +41,13 @@ const syncLock: ParserUnderFuzz = {
 
 /** A header whose lengths, packet number and operation may all lie. */
 const hostileHeader = fc
-  .record({ magic: fc.oneof(fc.constant(AFC_MAGIC), fc.uint8Array({ minLength: 8, maxLength: 8 })), entire: hostileU64, thisLength: hostileU64, packet: hostileU64, op: hostileU64 })
+  .record({
+    magic: fc.oneof(fc.constant(AFC_MAGIC), fc.uint8Array({ minLength: 8, maxLength: 8 })),
+    entire: hostileU64,
+    thisLength: hostileU64,
+    packet: hostileU64,
+    op: hostileU64,
+  })
   .map(({ magic, entire, thisLength, packet, op }) => {
     const header = Buffer.alloc(AFC_HEADER_BYTES);
     Buffer.from(magic).copy(header, 0);
@@ -54,10 +60,19 @@ const hostileHeader = fc
 
 /** Honest packets in the order the sync lock expects them (open result, status), with any values. */
 const honestPacket = fc
-  .record({ op: fc.constantFrom(0x01, 0x0e, 0x02, 0x7f), packet: fc.bigInt({ min: 0n, max: 3n }), headerData: fc.uint8Array({ maxLength: 24 }), payload: fc.uint8Array({ maxLength: 64 }) })
-  .map(({ op, packet, headerData, payload }) => encodeAfcPacket({ op, packet, headerData: Buffer.from(headerData), payload: Buffer.from(payload) }));
+  .record({
+    op: fc.constantFrom(0x01, 0x0e, 0x02, 0x7f),
+    packet: fc.bigInt({ min: 0n, max: 3n }),
+    headerData: fc.uint8Array({ maxLength: 24 }),
+    payload: fc.uint8Array({ maxLength: 64 }),
+  })
+  .map(({ op, packet, headerData, payload }) =>
+    encodeAfcPacket({ op, packet, headerData: Buffer.from(headerData), payload: Buffer.from(payload) }),
+  );
 
-const streams = fc.array(fc.oneof(honestPacket, hostileHeader, fc.uint8Array({ maxLength: 64 })), { maxLength: 6 }).map((parts) => Buffer.concat(parts));
+const streams = fc
+  .array(fc.oneof(honestPacket, hostileHeader, fc.uint8Array({ maxLength: 64 })), { maxLength: 6 })
+  .map((parts) => Buffer.concat(parts));
 
 describe('AFC packets under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('random bytes, with and without the magic', async () => {

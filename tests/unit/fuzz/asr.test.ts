@@ -77,8 +77,16 @@ const phoneSessions = fc
 
 /** What a broken or hostile host says: packet info with lying sizes and fields, OOB bytes, payload and junk. */
 const hostSays: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.tuple(fc.oneof(hostileU64, fc.nat({ max: 300_000 })), fc.boolean()).map(([size, checksum]) => xml({ ...encodePacketInfo(0, checksum), Payload: { Port: 1, Size: size } })),
-  fc.record({ 'FEC Slice Stride': field, 'Packet Payload Size': field, Payload: fc.oneof(plistValues, fc.record({ Port: field, Size: field })) }).map(xml),
+  fc
+    .tuple(fc.oneof(hostileU64, fc.nat({ max: 300_000 })), fc.boolean())
+    .map(([size, checksum]) => xml({ ...encodePacketInfo(0, checksum), Payload: { Port: 1, Size: size } })),
+  fc
+    .record({
+      'FEC Slice Stride': field,
+      'Packet Payload Size': field,
+      Payload: fc.oneof(plistValues, fc.record({ Port: field, Size: field })),
+    })
+    .map(xml),
   fc.uint8Array({ maxLength: 2048 }),
   damagedXmlPlists,
   xmlTagSoup,

@@ -18,7 +18,11 @@ const TAGS = ['VERS', 'TYPE', 'UUID', 'WRAP', 'SALT', 'ITER', 'DPWT', 'DPIC', 'D
 
 /** A record whose tag is real and whose length may lie about the bytes that follow. */
 const hostileRecord = fc
-  .record({ tag: fc.constantFrom(...TAGS), length: fc.oneof(hostileU32, fc.constantFrom(4, 16, 20, 40)), body: fc.uint8Array({ maxLength: 48 }) })
+  .record({
+    tag: fc.constantFrom(...TAGS),
+    length: fc.oneof(hostileU32, fc.constantFrom(4, 16, 20, 40)),
+    body: fc.uint8Array({ maxLength: 48 }),
+  })
   .map(({ tag, length, body }) => {
     const head = Buffer.alloc(8);
     head.write(tag, 0, 'latin1');
@@ -37,8 +41,22 @@ describe('backup keybag and MBFile records under hostile input', { timeout: FUZZ
     const { keybag: bag } = await createBackupKeybag('fuzz', { sha1Rounds: 1, sha256Rounds: 1 });
     const valid = encodeBackupKeybag(bag);
     await fuzzParser(keybag, mutated(fc.constant(valid)), { numRuns: 300 });
-    await fuzzParser(keybag, fc.array(hostileRecord, { maxLength: 12 }).map((records) => Buffer.concat([valid.subarray(0, 60), ...records])), { numRuns: 300 });
-    const archive = mbFileArchive({ fileID: 'ab'.repeat(20), domain: 'HomeDomain', relativePath: 'Library/x', flags: 1, size: 10, mode: 0o100644, mtime: new Date(0), protectionClass: 3, encryptionKey: Buffer.alloc(44, 1) });
+    await fuzzParser(
+      keybag,
+      fc.array(hostileRecord, { maxLength: 12 }).map((records) => Buffer.concat([valid.subarray(0, 60), ...records])),
+      { numRuns: 300 },
+    );
+    const archive = mbFileArchive({
+      fileID: 'ab'.repeat(20),
+      domain: 'HomeDomain',
+      relativePath: 'Library/x',
+      flags: 1,
+      size: 10,
+      mode: 0o100644,
+      mtime: new Date(0),
+      protectionClass: 3,
+      encryptionKey: Buffer.alloc(44, 1),
+    });
     await fuzzParser(mbFile, mutated(fc.constant(archive)), { numRuns: 300 });
   });
 });

@@ -53,13 +53,17 @@ function smallBbfw(files: [string, Uint8Array][]): Buffer {
 
 const zips = fc.oneof(
   fc.constant(syntheticBbfw('F1', { imageBytes: 256 }).bytes),
-  fc.array(fc.tuple(fc.constantFrom('sbl1.mbn', 'a.bin', 'Info.plist', '../x', 'dir/y.elf', ''), fc.uint8Array({ maxLength: 200 })), { maxLength: 4 }).map((files) => {
-    try {
-      return smallBbfw(files);
-    } catch {
-      return Buffer.alloc(0);
-    }
-  }),
+  fc
+    .array(fc.tuple(fc.constantFrom('sbl1.mbn', 'a.bin', 'Info.plist', '../x', 'dir/y.elf', ''), fc.uint8Array({ maxLength: 200 })), {
+      maxLength: 4,
+    })
+    .map((files) => {
+      try {
+        return smallBbfw(files);
+      } catch {
+        return Buffer.alloc(0);
+      }
+    }),
 );
 
 const lengthPrefixed = (length: number, body: Uint8Array): Buffer => {
@@ -72,10 +76,18 @@ describe('baseband and FDR parsers under hostile input', { timeout: FUZZ_TEST_TI
   it('baseband TSS answers of any shape', async () => {
     await fuzzRandomBytes(basebandAnswer, { numRuns: 150, prefix: Buffer.from('STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=<?xml') });
     const plists = fc.oneof(
-      plistValues.map((value) => encodeXmlPlist({ BBTicket: Buffer.alloc(8), BasebandFirmware: { 'SBL1-Blob': Buffer.alloc(4), Other: value } })),
-      fc.dictionary(fc.string({ maxLength: 40 }), plistValues, { maxKeys: 20 }).map((firmware) => encodeXmlPlist({ BBTicket: Buffer.alloc(8), BasebandFirmware: firmware })),
+      plistValues.map((value) =>
+        encodeXmlPlist({ BBTicket: Buffer.alloc(8), BasebandFirmware: { 'SBL1-Blob': Buffer.alloc(4), Other: value } }),
+      ),
+      fc
+        .dictionary(fc.string({ maxLength: 40 }), plistValues, { maxKeys: 20 })
+        .map((firmware) => encodeXmlPlist({ BBTicket: Buffer.alloc(8), BasebandFirmware: firmware })),
     );
-    await fuzzParser(basebandAnswer, mutated(plists).map((plist) => Buffer.concat([Buffer.from('STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING='), plist])), { numRuns: 150 });
+    await fuzzParser(
+      basebandAnswer,
+      mutated(plists).map((plist) => Buffer.concat([Buffer.from('STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING='), plist])),
+      { numRuns: 150 },
+    );
   });
 
   it('.bbfw archives damaged, cut short and made up', async () => {
@@ -85,8 +97,16 @@ describe('baseband and FDR parsers under hostile input', { timeout: FUZZ_TEST_TI
 
   it('FDR plist frames with lying lengths and hostile bodies', async () => {
     const bodies = fc.oneof(damagedBinaryPlists, hostileBinaryPlists, sharedReferenceBombs);
-    await fuzzParser(fdrPlist, fc.tuple(hostileU32, bodies).map(([length, body]) => lengthPrefixed(length, body)), { numRuns: 150 });
-    await fuzzParser(fdrPlist, bodies.map((body) => lengthPrefixed(body.length, body)), { numRuns: 150 });
+    await fuzzParser(
+      fdrPlist,
+      fc.tuple(hostileU32, bodies).map(([length, body]) => lengthPrefixed(length, body)),
+      { numRuns: 150 },
+    );
+    await fuzzParser(
+      fdrPlist,
+      bodies.map((body) => lengthPrefixed(body.length, body)),
+      { numRuns: 150 },
+    );
     await fuzzParser(fdrPlist, mutated(fc.constant(encodeFdrPlist({ Command: 'Ping' }))), { numRuns: 100 });
   });
 

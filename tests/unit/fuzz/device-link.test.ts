@@ -119,9 +119,14 @@ const batchPiece = fc.oneof(
   fc.uint8Array({ maxLength: 40 }).map((name) => Buffer.concat([u32(name.length), name])),
   fc.tuple(hostileU32, fc.uint8Array({ maxLength: 40 })).map(([claimed, name]) => Buffer.concat([u32(claimed), name])),
   fc
-    .tuple(fc.constantFrom(FileBlockCode.FileData, FileBlockCode.Success, FileBlockCode.LocalError, FileBlockCode.RemoteError, 0x42), fc.uint8Array({ maxLength: 300 }))
+    .tuple(
+      fc.constantFrom(FileBlockCode.FileData, FileBlockCode.Success, FileBlockCode.LocalError, FileBlockCode.RemoteError, 0x42),
+      fc.uint8Array({ maxLength: 300 }),
+    )
     .map(([code, payload]) => Buffer.concat([u32(payload.length + 1), Buffer.from([code]), payload])),
-  fc.tuple(hostileU32, fc.nat(255), fc.uint8Array({ maxLength: 64 })).map(([claimed, code, payload]) => Buffer.concat([u32(claimed), Buffer.from([code]), payload])),
+  fc
+    .tuple(hostileU32, fc.nat(255), fc.uint8Array({ maxLength: 64 }))
+    .map(([claimed, code, payload]) => Buffer.concat([u32(claimed), Buffer.from([code]), payload])),
   fc.constant(u32(0)),
 );
 const batches = fc.array(batchPiece, { maxLength: 30 }).map((pieces) => Buffer.concat(pieces));
@@ -136,13 +141,19 @@ const dlName = fc.constantFrom(...Object.values(DLMessage), 'DLMessageSomethingN
 /** Device → host messages with every DL name and arguments of any shape; uploads followed by hostile file framing. */
 const deviceMessage = fc.oneof(
   fc.tuple(dlName, fc.array(plistValues, { maxLength: 4 })).map(([name, args]) => frame([name, ...args])),
-  fc.tuple(fc.array(plistValues, { maxLength: 3 }), batches).map(([args, batch]) => Buffer.concat([frame([DLMessage.UploadFiles, ...args]), batch])),
+  fc
+    .tuple(fc.array(plistValues, { maxLength: 3 }), batches)
+    .map(([args, batch]) => Buffer.concat([frame([DLMessage.UploadFiles, ...args]), batch])),
   fc.oneof(hostileBinaryPlists, sharedReferenceBombs).map((body) => Buffer.concat([u32(body.length), body])),
 );
 const sessions = fc
   .tuple(fc.boolean(), fc.array(deviceMessage, { maxLength: 8 }), fc.option(plistValues, { nil: undefined }))
   .map(([honestStart, messages, last]) =>
-    Buffer.concat([honestStart ? handshake : Buffer.alloc(0), ...messages, last === undefined ? Buffer.alloc(0) : frame([DLMessage.ProcessMessage, last])]),
+    Buffer.concat([
+      honestStart ? handshake : Buffer.alloc(0),
+      ...messages,
+      last === undefined ? Buffer.alloc(0) : frame([DLMessage.ProcessMessage, last]),
+    ]),
   );
 
 describe('DeviceLink and MobileBackup2 under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {

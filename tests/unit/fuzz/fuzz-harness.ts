@@ -54,7 +54,9 @@ function footprint(): number {
 
 class ParserBudgetError extends Error {
   constructor(parser: string, why: string, input: Uint8Array) {
-    super(`${parser}: ${why} (input of ${input.length} bytes: ${Buffer.from(input.subarray(0, 48)).toString('hex')}${input.length > 48 ? '…' : ''})`);
+    super(
+      `${parser}: ${why} (input of ${input.length} bytes: ${Buffer.from(input.subarray(0, 48)).toString('hex')}${input.length > 48 ? '…' : ''})`,
+    );
     this.name = 'ParserBudgetError';
   }
 }
@@ -86,7 +88,8 @@ export async function checkParser(parser: ParserUnderFuzz, input: Uint8Array, op
   try {
     kept.outcome = { kind: 'value', value: await settleWithin(parser.parse(input), options.settleMs ?? SETTLE_LIMIT_MS) };
   } catch (error) {
-    if (error instanceof HungParserSignal) throw new ParserBudgetError(parser.name, `did not settle within ${options.settleMs ?? SETTLE_LIMIT_MS} ms`, input);
+    if (error instanceof HungParserSignal)
+      throw new ParserBudgetError(parser.name, `did not settle within ${options.settleMs ?? SETTLE_LIMIT_MS} ms`, input);
     if (!(error instanceof Error) || !parser.typedErrors.some((type) => error instanceof type)) {
       const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       throw new ParserBudgetError(parser.name, `threw an untyped error (${what.slice(0, 300)})`, input);
@@ -99,9 +102,14 @@ export async function checkParser(parser: ParserUnderFuzz, input: Uint8Array, op
     gc();
     const retained = footprint() - before;
     if (transient > allowed + TRANSIENT_SLACK_BYTES) {
-      throw new ParserBudgetError(parser.name, `touched ${mib(transient)} while parsing, more than the ${mib(allowed + TRANSIENT_SLACK_BYTES)} allowed`, input);
+      throw new ParserBudgetError(
+        parser.name,
+        `touched ${mib(transient)} while parsing, more than the ${mib(allowed + TRANSIENT_SLACK_BYTES)} allowed`,
+        input,
+      );
     }
-    if (retained > allowed) throw new ParserBudgetError(parser.name, `holds ${mib(retained)} after parsing, more than the ${mib(allowed)} allowed`, input);
+    if (retained > allowed)
+      throw new ParserBudgetError(parser.name, `holds ${mib(retained)} after parsing, more than the ${mib(allowed)} allowed`, input);
   }
   return kept.outcome;
 }
@@ -123,7 +131,10 @@ export async function fuzzParser(parser: ParserUnderFuzz, inputs: fc.Arbitrary<U
 }
 
 /** Random bytes (after an optional fixed prefix such as a magic number), memory measured on one run in `memoryEvery`. */
-export async function fuzzRandomBytes(parser: ParserUnderFuzz, options: { numRuns?: number; maxLength?: number; memoryEvery?: number; prefix?: Uint8Array } = {}): Promise<void> {
+export async function fuzzRandomBytes(
+  parser: ParserUnderFuzz,
+  options: { numRuns?: number; maxLength?: number; memoryEvery?: number; prefix?: Uint8Array } = {},
+): Promise<void> {
   const every = options.memoryEvery ?? 10;
   let run = 0;
   const prefix = options.prefix ?? new Uint8Array(0);

@@ -116,8 +116,16 @@ function objectsOf(count: number): fc.Arbitrary<BinaryObject[]> {
     fc.record({ kind: fc.constant('array' as const), refs: fc.array(ref, { maxLength: 40 }), claimed }).map((o) => stripped(o)),
     fc
       .tuple(fc.array(fc.tuple(ref, ref), { maxLength: 20 }), claimed)
-      .map(([pairs, lie]) => stripped({ kind: 'dict' as const, keys: pairs.map(([k]) => k), values: pairs.map(([, v]) => v), claimed: lie })),
-    fc.record({ kind: fc.constant('ascii' as const), text: fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'k')), claimed }).map((o) => stripped(o)),
+      .map(([pairs, lie]) =>
+        stripped({ kind: 'dict' as const, keys: pairs.map(([k]) => k), values: pairs.map(([, v]) => v), claimed: lie }),
+      ),
+    fc
+      .record({
+        kind: fc.constant('ascii' as const),
+        text: fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'k')),
+        claimed,
+      })
+      .map((o) => stripped(o)),
     fc.record({ kind: fc.constant('utf16' as const), units: fc.nat(40), claimed }).map((o) => stripped(o)),
     fc.record({ kind: fc.constant('data' as const), bytes: fc.nat(256), claimed }).map((o) => stripped(o)),
     fc.record({ kind: fc.constant('int' as const), sizeLog2: fc.nat(15) }),
@@ -150,7 +158,12 @@ export const hostileBinaryPlists: fc.Arbitrary<Uint8Array> = fc
     }),
   )
   .map((shape) => {
-    const clean: BinaryPlistShape = { objects: shape.objects, refSize: shape.refSize, offsetSize: shape.offsetSize, offsets: shape.offsets };
+    const clean: BinaryPlistShape = {
+      objects: shape.objects,
+      refSize: shape.refSize,
+      offsetSize: shape.offsetSize,
+      offsets: shape.offsets,
+    };
     if (shape.top !== undefined) clean.top = shape.top;
     if (shape.objectCount !== undefined) clean.objectCount = shape.objectCount;
     if (shape.tableOffset !== undefined) clean.tableOffset = shape.tableOffset;
@@ -175,10 +188,51 @@ export const damagedBinaryPlists: fc.Arbitrary<Uint8Array> = mutated(plistValues
 export const damagedXmlPlists: fc.Arbitrary<Uint8Array> = mutated(plistValues.map((value) => encodeXmlPlist(value)));
 
 const XML_PIECES = [
-  '<array>', '</array>', '<array/>', '<dict>', '</dict>', '<dict/>', '<key>', '</key>', '<key/>', '<string>', '</string>',
-  '<integer>', '</integer>', '<real>', '</real>', '<data>', '</data>', '<date>', '</date>', '<true/>', '<false/>', '<true>',
-  '</true>', '<plist>', '</plist>', '<!--', '-->', '<?xml version="1.0"?>', '<!DOCTYPE plist>', '&amp;', '&#x10FFFF;',
-  '&#99999999999;', '&lt;', 'AAAA', '====', '0x', '99999999999999999999999', '-', 'nan', '<', '>', '/', ' ', '\u0001', 'é',
+  '<array>',
+  '</array>',
+  '<array/>',
+  '<dict>',
+  '</dict>',
+  '<dict/>',
+  '<key>',
+  '</key>',
+  '<key/>',
+  '<string>',
+  '</string>',
+  '<integer>',
+  '</integer>',
+  '<real>',
+  '</real>',
+  '<data>',
+  '</data>',
+  '<date>',
+  '</date>',
+  '<true/>',
+  '<false/>',
+  '<true>',
+  '</true>',
+  '<plist>',
+  '</plist>',
+  '<!--',
+  '-->',
+  '<?xml version="1.0"?>',
+  '<!DOCTYPE plist>',
+  '&amp;',
+  '&#x10FFFF;',
+  '&#99999999999;',
+  '&lt;',
+  'AAAA',
+  '====',
+  '0x',
+  '99999999999999999999999',
+  '-',
+  'nan',
+  '<',
+  '>',
+  '/',
+  ' ',
+  '\u0001',
+  'é',
 ];
 
 /** Tag soup from the plist vocabulary: unbalanced, unterminated, repeated. */

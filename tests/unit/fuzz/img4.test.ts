@@ -38,20 +38,42 @@ const img4: ParserUnderFuzz = {
 const key = generateTicketSigningKey();
 const ticket = signTicket(
   key,
-  new Map<string, Uint8Array | bigint | boolean | string>([['CHIP', 0x8010n], ['ECID', 0x1234n], ['BNCH', new Uint8Array(32)]]),
-  new Map([['ibss', new Map<string, Uint8Array | bigint | boolean | string>([['DGST', new Uint8Array(48)], ['EPRO', true]])]]),
+  new Map<string, Uint8Array | bigint | boolean | string>([
+    ['CHIP', 0x8010n],
+    ['ECID', 0x1234n],
+    ['BNCH', new Uint8Array(32)],
+  ]),
+  new Map([
+    [
+      'ibss',
+      new Map<string, Uint8Array | bigint | boolean | string>([
+        ['DGST', new Uint8Array(48)],
+        ['EPRO', true],
+      ]),
+    ],
+  ]),
 );
 const im4p = buildIm4p({ type: 'ibss', description: 'iBSS', payload: Buffer.alloc(64, 1) });
-const valid = fc.constantFrom<Uint8Array>(ticket, im4p, buildImg4({ im4p, im4m: ticket, im4r: buildBncnIm4r(new Uint8Array(8)) }), buildBncnIm4r(new Uint8Array(8)));
+const valid = fc.constantFrom<Uint8Array>(
+  ticket,
+  im4p,
+  buildImg4({ im4p, im4m: ticket, im4r: buildBncnIm4r(new Uint8Array(8)) }),
+  buildBncnIm4r(new Uint8Array(8)),
+);
 
 function der(tag: number, length: number, lengthBytes: number, content: Uint8Array = new Uint8Array(0)): Buffer {
-  const header = lengthBytes === 0 ? [tag, length] : [tag, 0x80 | lengthBytes, ...Array.from({ length: lengthBytes }, (_, i) => (length >>> (8 * (lengthBytes - 1 - i))) & 0xff)];
+  const header =
+    lengthBytes === 0
+      ? [tag, length]
+      : [tag, 0x80 | lengthBytes, ...Array.from({ length: lengthBytes }, (_, i) => (length >>> (8 * (lengthBytes - 1 - i))) & 0xff)];
   return Buffer.concat([Buffer.from(header), content]);
 }
 
 /** DER shapes that hurt: deep nesting (definite and BER-indefinite), many tiny elements, lengths that lie, long tags. */
 const hostileDer = fc.oneof(
-  fc.integer({ min: 1, max: 20_000 }).map((depth) => Buffer.concat([Buffer.alloc(depth * 2, 0).map((_, i) => (i % 2 === 0 ? 0x30 : 0x80)), Buffer.alloc(depth * 2)])),
+  fc
+    .integer({ min: 1, max: 20_000 })
+    .map((depth) => Buffer.concat([Buffer.alloc(depth * 2, 0).map((_, i) => (i % 2 === 0 ? 0x30 : 0x80)), Buffer.alloc(depth * 2)])),
   fc.integer({ min: 1, max: 5000 }).map((depth) => {
     let inner: Buffer = Buffer.alloc(0);
     for (let i = 0; i < depth; i++) inner = der(0x30, inner.length, 4, inner);
@@ -62,9 +84,16 @@ const hostileDer = fc.oneof(
     for (let i = 0; i < count; i++) body[i * 2] = tag;
     return der(0x30, body.length, 4, body);
   }),
-  fc.tuple(fc.constantFrom(0x30, 0x16, 0x04, 0xa0, 0xff), fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 6 }), fc.uint8Array({ maxLength: 64 })).map(([tag, length, bytes, rest]) =>
-    Buffer.concat([Buffer.from([tag, bytes === 0 ? length & 0x7f : 0x80 | bytes]), Buffer.alloc(Math.min(bytes, 6), 0xff), rest]),
-  ),
+  fc
+    .tuple(
+      fc.constantFrom(0x30, 0x16, 0x04, 0xa0, 0xff),
+      fc.nat({ max: 0xffffffff }),
+      fc.integer({ min: 0, max: 6 }),
+      fc.uint8Array({ maxLength: 64 }),
+    )
+    .map(([tag, length, bytes, rest]) =>
+      Buffer.concat([Buffer.from([tag, bytes === 0 ? length & 0x7f : 0x80 | bytes]), Buffer.alloc(Math.min(bytes, 6), 0xff), rest]),
+    ),
   fc.integer({ min: 1, max: 64 }).map((n) => Buffer.concat([Buffer.from([0xff]), Buffer.alloc(n, 0x81), Buffer.from([0x01, 0x00])])),
 );
 

@@ -27,7 +27,12 @@ const ipsw: ParserUnderFuzz = {
     try {
       const archive = await IpswArchive.open(path);
       try {
-        const read = await Promise.allSettled(archive.entries().slice(0, 8).map((entry) => archive.readSmall(entry.name, 64 * 1024)));
+        const read = await Promise.allSettled(
+          archive
+            .entries()
+            .slice(0, 8)
+            .map((entry) => archive.readSmall(entry.name, 64 * 1024)),
+        );
         const untyped = read.find((result) => result.status === 'rejected' && !(result.reason instanceof ProblemError));
         if (untyped?.status === 'rejected') throw untyped.reason;
         return await readBuildManifest(archive);
@@ -41,7 +46,11 @@ const ipsw: ParserUnderFuzz = {
   typedErrors: [ProblemError],
 };
 
-const manifest: ParserUnderFuzz = { name: 'decodeBuildManifest', parse: (input) => decodeBuildManifest(input), typedErrors: [ProblemError] };
+const manifest: ParserUnderFuzz = {
+  name: 'decodeBuildManifest',
+  parse: (input) => decodeBuildManifest(input),
+  typedErrors: [ProblemError],
+};
 
 type Entry = { name: string; data: Buffer; deflate: boolean; claimedSize?: number; claimedCompressed?: number };
 
@@ -85,13 +94,21 @@ function zipOf(entries: Entry[], claimedCount?: number, claimedDirectoryOffset?:
 }
 
 const manifestBytes = encodeXmlPlist(
-  syntheticBuildManifest({ productTypes: ['iPhone10,1'], version: '16.7', build: '20H19', boards: [{ boardConfig: 'd20ap', cpid: 0x8015, bdid: 0x02 }] }),
+  syntheticBuildManifest({
+    productTypes: ['iPhone10,1'],
+    version: '16.7',
+    build: '20H19',
+    boards: [{ boardConfig: 'd20ap', cpid: 0x8015, bdid: 0x02 }],
+  }),
 );
 
 const hostileEntries = fc.array(
   fc.record(
     {
-      name: fc.oneof(fc.constantFrom('BuildManifest.plist', 'Restore.plist', '../../etc/passwd', '/abs', 'a'.repeat(300)), fc.string({ maxLength: 20 })),
+      name: fc.oneof(
+        fc.constantFrom('BuildManifest.plist', 'Restore.plist', '../../etc/passwd', '/abs', 'a'.repeat(300)),
+        fc.string({ maxLength: 20 }),
+      ),
       data: fc.oneof(
         fc.constant(manifestBytes),
         fc.integer({ min: 0, max: 2_000_000 }).map((n) => Buffer.alloc(n)),
@@ -117,7 +134,14 @@ const manifests = fc
           ApChipID: plistValues,
           ApBoardID: fc.oneof(plistValues, fc.constantFrom('0x02', '0xffffffffffffffffff')),
           Info: fc.oneof(plistValues, fc.record({ DeviceClass: plistValues, Variant: plistValues })),
-          Manifest: fc.oneof(plistValues, fc.dictionary(fc.string({ maxLength: 8 }), fc.record({ Digest: plistValues, Info: fc.record({ Path: fc.oneof(plistValues, fc.constantFrom('../x', '/x', 'a\0b')) }) }), { maxKeys: 20 })),
+          Manifest: fc.oneof(
+            plistValues,
+            fc.dictionary(
+              fc.string({ maxLength: 8 }),
+              fc.record({ Digest: plistValues, Info: fc.record({ Path: fc.oneof(plistValues, fc.constantFrom('../x', '/x', 'a\0b')) }) }),
+              { maxKeys: 20 },
+            ),
+          ),
         }),
         { maxLength: 6 },
       ),
@@ -133,7 +157,14 @@ describe('IPSW (zip) and BuildManifest under hostile input', { timeout: FUZZ_TES
     directory = mkdtempSync(join(tmpdir(), 'lifeline-fuzz-ipsw-'));
     for (const zip64 of [false, true]) {
       const path = join(directory, `honest-${zip64}.ipsw`);
-      await writeZip(path, [{ name: 'BuildManifest.plist', data: manifestBytes }, { name: 'Firmware/dfu/iBSS.im4p', data: Buffer.alloc(100, 7) }], { zip64 });
+      await writeZip(
+        path,
+        [
+          { name: 'BuildManifest.plist', data: manifestBytes },
+          { name: 'Firmware/dfu/iBSS.im4p', data: Buffer.alloc(100, 7) },
+        ],
+        { zip64 },
+      );
       honestZips.push(readFileSync(path));
     }
   });
@@ -155,13 +186,23 @@ describe('IPSW (zip) and BuildManifest under hostile input', { timeout: FUZZ_TES
   });
 
   it('archives whose sizes, methods, counts and directory offsets lie (deflate bombs included)', async () => {
-    const zips = fc.tuple(hostileEntries, fc.option(fc.nat(0xffff), { nil: undefined }), fc.option(hostileU32, { nil: undefined })).map(([entries, count, at]) => zipOf(entries, count, at));
+    const zips = fc
+      .tuple(hostileEntries, fc.option(fc.nat(0xffff), { nil: undefined }), fc.option(hostileU32, { nil: undefined }))
+      .map(([entries, count, at]) => zipOf(entries, count, at));
     await fuzzParser(ipsw, zips, { numRuns: 80 });
   });
 
   it('manifests of every wrong shape, in both plist encodings', async () => {
-    await fuzzParser(manifest, manifests.map((value) => encodeXmlPlist(value)), { numRuns: 100 });
-    await fuzzParser(manifest, manifests.map((value) => encodeBinaryPlist(value)), { numRuns: 100 });
+    await fuzzParser(
+      manifest,
+      manifests.map((value) => encodeXmlPlist(value)),
+      { numRuns: 100 },
+    );
+    await fuzzParser(
+      manifest,
+      manifests.map((value) => encodeBinaryPlist(value)),
+      { numRuns: 100 },
+    );
     await fuzzParser(manifest, fc.oneof(damagedXmlPlists, hostileBinaryPlists, sharedReferenceBombs), { numRuns: 100 });
   });
 });

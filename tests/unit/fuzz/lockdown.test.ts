@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { readDeviceInfo } from '../../../main/lockdown/device-info';
 import { LockdownClient, LockdownError } from '../../../main/lockdown/lockdown-client';
-import { GetValueRequestSchema, LockdownRequestSchema, PairRequestSchema, StartServiceRequestSchema } from '../../../main/lockdown/lockdown-wire';
+import {
+  GetValueRequestSchema,
+  LockdownRequestSchema,
+  PairRequestSchema,
+  StartServiceRequestSchema,
+} from '../../../main/lockdown/lockdown-wire';
 import { encodePlistFrame } from '../../../main/plist/framing';
 import { decodePlist, PlistError } from '../../../main/plist/plist-codec';
 import type { PlistDict, PlistValue } from '../../../main/plist/plist-value';
@@ -46,7 +51,9 @@ const requestSchemas: ParserUnderFuzz = {
   name: 'lockdownd request schemas',
   parse: (input) => {
     const request = decodePlist(input);
-    return [LockdownRequestSchema, GetValueRequestSchema, StartServiceRequestSchema, PairRequestSchema].map((schema) => schema.safeParse(request).success);
+    return [LockdownRequestSchema, GetValueRequestSchema, StartServiceRequestSchema, PairRequestSchema].map(
+      (schema) => schema.safeParse(request).success,
+    );
   },
   typedErrors: [PlistError],
 };
@@ -61,23 +68,26 @@ const hostileBodies = fc.oneof(hostileBinaryPlists, sharedReferenceBombs, damage
 
 /** Replies that echo the request and carry values of every wrong type where facts are expected. */
 const plausibleReply = (request: string): fc.Arbitrary<PlistDict> =>
-  fc.record({
-    Request: fc.oneof(fc.constant(request), plistValues),
-    Type: fc.oneof(fc.constant('com.apple.mobile.lockdown'), plistValues, fc.string({ maxLength: 2000 })),
-    Value: fc.oneof(
-      plistValues,
-      fc.record({
-        ProductType: fc.oneof(plistValues, fc.string({ maxLength: 3000 })),
-        ProductVersion: plistValues,
-        ChipID: fc.oneof(plistValues, fc.constant(-1), fc.constant(2 ** 60)),
-        UniqueChipID: fc.oneof(plistValues, fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n })),
-        DeviceName: plistValues,
-        PasswordProtected: plistValues,
-      }),
-    ),
-    Port: fc.oneof(plistValues, fc.constantFrom(0, 1, 65535, 65536, -1)),
-    Error: fc.oneof(fc.constantFrom('InvalidHostID', 'PasswordProtected', 'x'.repeat(5000)), plistValues),
-  }, { requiredKeys: ['Request', 'Type', 'Value', 'Port'] }) as fc.Arbitrary<PlistDict>;
+  fc.record(
+    {
+      Request: fc.oneof(fc.constant(request), plistValues),
+      Type: fc.oneof(fc.constant('com.apple.mobile.lockdown'), plistValues, fc.string({ maxLength: 2000 })),
+      Value: fc.oneof(
+        plistValues,
+        fc.record({
+          ProductType: fc.oneof(plistValues, fc.string({ maxLength: 3000 })),
+          ProductVersion: plistValues,
+          ChipID: fc.oneof(plistValues, fc.constant(-1), fc.constant(2 ** 60)),
+          UniqueChipID: fc.oneof(plistValues, fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n })),
+          DeviceName: plistValues,
+          PasswordProtected: plistValues,
+        }),
+      ),
+      Port: fc.oneof(plistValues, fc.constantFrom(0, 1, 65535, 65536, -1)),
+      Error: fc.oneof(fc.constantFrom('InvalidHostID', 'PasswordProtected', 'x'.repeat(5000)), plistValues),
+    },
+    { requiredKeys: ['Request', 'Type', 'Value', 'Port'] },
+  ) as fc.Arbitrary<PlistDict>;
 
 const conversations = fc
   .tuple(plausibleReply('QueryType'), plausibleReply('GetValue'), plausibleReply('StartService'), plausibleReply('GetValue'))
@@ -101,6 +111,13 @@ describe('lockdown replies and requests under hostile input', { timeout: FUZZ_TE
   });
 
   it('request bodies as the virtual phone reads them', async () => {
-    await fuzzParser(requestSchemas, fc.oneof(hostileBodies, plistValues.map((v) => encodePlistFrame(v, 'xml').subarray(4))), { numRuns: 150 });
+    await fuzzParser(
+      requestSchemas,
+      fc.oneof(
+        hostileBodies,
+        plistValues.map((v) => encodePlistFrame(v, 'xml').subarray(4)),
+      ),
+      { numRuns: 150 },
+    );
   });
 });

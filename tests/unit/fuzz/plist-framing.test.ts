@@ -26,10 +26,18 @@ describe('u32-framed plists under hostile input', { timeout: FUZZ_TEST_TIMEOUT_M
   });
 
   it('hostile plists in honest frames', async () => {
-    await fuzzParser(frame, bodies.map((body) => framed(body)), { numRuns: 150 });
+    await fuzzParser(
+      frame,
+      bodies.map((body) => framed(body)),
+      { numRuns: 150 },
+    );
   });
 
   it('frames whose length lies (huge, short, or past the end of the stream)', async () => {
-    await fuzzParser(frame, fc.tuple(bodies, hostileU32).map(([body, claimed]) => framed(body, claimed)), { numRuns: 150 });
+    await fuzzParser(
+      frame,
+      fc.tuple(bodies, hostileU32).map(([body, claimed]) => framed(body, claimed)),
+      { numRuns: 150 },
+    );
   });
 });

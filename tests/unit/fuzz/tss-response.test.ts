@@ -20,12 +20,10 @@ const tss: ParserUnderFuzz = {
 };
 
 const head = fc.tuple(fc.oneof(fc.constantFrom('0', '94', '100', '99999'), fc.string({ maxLength: 12 })), fc.string({ maxLength: 600 }));
-const answer = (status: string, message: string, plist: Uint8Array): Buffer => Buffer.concat([Buffer.from(`STATUS=${status}&MESSAGE=${message}&REQUEST_STRING=`), plist]);
+const answer = (status: string, message: string, plist: Uint8Array): Buffer =>
+  Buffer.concat([Buffer.from(`STATUS=${status}&MESSAGE=${message}&REQUEST_STRING=`), plist]);
 
-const tickets = fc.oneof(
-  fc.uint8Array({ maxLength: 300 }),
-  mutated(fc.constant(Buffer.from('3082000c16044d344d3402010031003100', 'hex'))),
-);
+const tickets = fc.oneof(fc.uint8Array({ maxLength: 300 }), mutated(fc.constant(Buffer.from('3082000c16044d344d3402010031003100', 'hex'))));
 const plists = fc.oneof(
   damagedXmlPlists,
   xmlTagSoup,
@@ -40,6 +38,10 @@ describe('TSS answers under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, (
   });
 
   it('status lines of any shape around hostile plists and hostile tickets', async () => {
-    await fuzzParser(tss, fc.tuple(head, plists).map(([[status, message], plist]) => answer(status, message, plist)), { numRuns: 200 });
+    await fuzzParser(
+      tss,
+      fc.tuple(head, plists).map(([[status, message], plist]) => answer(status, message, plist)),
+      { numRuns: 200 },
+    );
   });
 });

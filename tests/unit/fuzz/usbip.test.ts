@@ -2,8 +2,26 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { parseBmRequestType } from '../../../main/usbip/control-request-type';
 import { UsbipProtocolError } from '../../../main/usbip/usbip-errors';
-import { OP_REP_DEVLIST, OP_REP_IMPORT, OP_REQ_DEVLIST, OP_REQ_IMPORT, USBIP_VERSION, readDevlistReply, readImportReply, readOpRequest } from '../../../main/usbip/usbip-op-codec';
-import { URB_HEADER_SIZE, USBIP_CMD_SUBMIT, USBIP_CMD_UNLINK, USBIP_RET_SUBMIT, USBIP_RET_UNLINK, decodeSetupPacket, readUrbCommand, readUrbReply } from '../../../main/usbip/usbip-urb-codec';
+import {
+  OP_REP_DEVLIST,
+  OP_REP_IMPORT,
+  OP_REQ_DEVLIST,
+  OP_REQ_IMPORT,
+  USBIP_VERSION,
+  readDevlistReply,
+  readImportReply,
+  readOpRequest,
+} from '../../../main/usbip/usbip-op-codec';
+import {
+  URB_HEADER_SIZE,
+  USBIP_CMD_SUBMIT,
+  USBIP_CMD_UNLINK,
+  USBIP_RET_SUBMIT,
+  USBIP_RET_UNLINK,
+  decodeSetupPacket,
+  readUrbCommand,
+  readUrbReply,
+} from '../../../main/usbip/usbip-urb-codec';
 import { StreamClosedError } from '../../../main/wire/byte-reader';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParser, fuzzRandomBytes, hostileU32, readerOf, type ParserUnderFuzz } from './fuzz-harness';
 
@@ -30,7 +48,12 @@ const client: ParserUnderFuzz = {
     const reader = readerOf(input, 29);
     const seen: unknown[] = [];
     seen.push(input[3] === 0x05 ? await readDevlistReply(reader) : await readImportReply(reader));
-    for (;;) seen.push(await readUrbReply(reader, (seqnum) => (seqnum < 16 ? { direction: seqnum % 2 === 0 ? 'in' : 'out', length: seqnum * 4096 } : undefined)));
+    for (;;)
+      seen.push(
+        await readUrbReply(reader, (seqnum) =>
+          seqnum < 16 ? { direction: seqnum % 2 === 0 ? 'in' : 'out', length: seqnum * 4096 } : undefined,
+        ),
+      );
   },
   typedErrors: typed,
 };
@@ -40,11 +63,16 @@ const u32 = (value: number): Buffer => {
   out.writeUInt32BE(value >>> 0, 0);
   return out;
 };
-const opHeader = (code: number, status: number): Buffer => Buffer.concat([Buffer.from([USBIP_VERSION >> 8, USBIP_VERSION & 0xff, code >> 8, code & 0xff]), u32(status)]);
+const opHeader = (code: number, status: number): Buffer =>
+  Buffer.concat([Buffer.from([USBIP_VERSION >> 8, USBIP_VERSION & 0xff, code >> 8, code & 0xff]), u32(status)]);
 
 /** Device records with every field random (numInterfaces included), and a device count that may lie. */
 const devlist = fc
-  .tuple(fc.oneof(fc.nat(4), hostileU32), fc.array(fc.uint8Array({ minLength: 0x138, maxLength: 0x138 }), { maxLength: 3 }), fc.uint8Array({ maxLength: 600 }))
+  .tuple(
+    fc.oneof(fc.nat(4), hostileU32),
+    fc.array(fc.uint8Array({ minLength: 0x138, maxLength: 0x138 }), { maxLength: 3 }),
+    fc.uint8Array({ maxLength: 600 }),
+  )
   .map(([count, records, rest]) => Buffer.concat([opHeader(OP_REP_DEVLIST, 0), u32(count), ...records, rest]));
 
 /** URB headers with random fields, lengths that lie, iso packet counts, and a random amount of data after. */
@@ -85,7 +113,15 @@ describe('USB/IP under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => 
   });
 
   it('URB streams with lying lengths, unknown commands, iso packets and bad directions', async () => {
-    await fuzzParser(server, urbs.map((stream) => Buffer.concat([opHeader(OP_REQ_DEVLIST, 0), stream])), { numRuns: 150 });
-    await fuzzParser(client, urbs.map((stream) => Buffer.concat([opHeader(OP_REP_IMPORT, 1), stream])), { numRuns: 150 });
+    await fuzzParser(
+      server,
+      urbs.map((stream) => Buffer.concat([opHeader(OP_REQ_DEVLIST, 0), stream])),
+      { numRuns: 150 },
+    );
+    await fuzzParser(
+      client,
+      urbs.map((stream) => Buffer.concat([opHeader(OP_REP_IMPORT, 1), stream])),
+      { numRuns: 150 },
+    );
   });
 });

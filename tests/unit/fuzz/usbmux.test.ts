@@ -50,7 +50,11 @@ const deviceEntries: fc.Arbitrary<PlistValue> = fc.record({
     plistValues,
     fc.record({
       DeviceID: plistValues,
-      SerialNumber: fc.oneof(plistValues, fc.string({ maxLength: 2000 }), fc.uint8Array({ minLength: 12, maxLength: 20 }).map((b) => Buffer.from(b).toString('hex'))),
+      SerialNumber: fc.oneof(
+        plistValues,
+        fc.string({ maxLength: 2000 }),
+        fc.uint8Array({ minLength: 12, maxLength: 20 }).map((b) => Buffer.from(b).toString('hex')),
+      ),
       ConnectionType: fc.oneof(plistValues, fc.constantFrom('USB', 'Network'), fc.string({ maxLength: 200 })),
       ProductID: plistValues,
       LocationID: plistValues,
@@ -65,15 +69,25 @@ describe('usbmuxd messages under hostile input', { timeout: FUZZ_TEST_TIMEOUT_MS
   });
 
   it('hostile plist and binary payloads behind honest headers', async () => {
-    await fuzzParser(usbmux, fc.tuple(version, type, payloads).map(([v, t, p]) => message(v, t, p)), { numRuns: 150 });
+    await fuzzParser(
+      usbmux,
+      fc.tuple(version, type, payloads).map(([v, t, p]) => message(v, t, p)),
+      { numRuns: 150 },
+    );
   });
 
   it('device lists whose entries have the wrong shapes', async () => {
-    const lists = fc.array(deviceEntries, { maxLength: 12 }).map((list) => encodeUsbmuxPlist(1, { MessageType: 'Result', DeviceList: list }));
+    const lists = fc
+      .array(deviceEntries, { maxLength: 12 })
+      .map((list) => encodeUsbmuxPlist(1, { MessageType: 'Result', DeviceList: list }));
     await fuzzParser(usbmux, lists, { numRuns: 150 });
   });
 
   it('headers whose length lies (below the header, huge, or past the end of the stream)', async () => {
-    await fuzzParser(usbmux, fc.tuple(version, type, payloads, hostileU32).map(([v, t, p, claimed]) => message(v, t, p, claimed)), { numRuns: 150 });
+    await fuzzParser(
+      usbmux,
+      fc.tuple(version, type, payloads, hostileU32).map(([v, t, p, claimed]) => message(v, t, p, claimed)),
+      { numRuns: 150 },
+    );
   });
 });

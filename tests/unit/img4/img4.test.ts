@@ -23,7 +23,16 @@ function sampleTicket(): Buffer {
       ['ECID', 0x1122334455667788n],
       ['CPRO', true],
     ]),
-    new Map([['ibss', new Map<string, Uint8Array | bigint | boolean>([['DGST', Buffer.alloc(20, 9)], ['EPRO', true], ['ESEC', true]])]]),
+    new Map([
+      [
+        'ibss',
+        new Map<string, Uint8Array | bigint | boolean>([
+          ['DGST', Buffer.alloc(20, 9)],
+          ['EPRO', true],
+          ['ESEC', true],
+        ]),
+      ],
+    ]),
   );
 }
 
@@ -46,12 +55,17 @@ describe('IM4P', () => {
 
   it('round-trips any type, description and payload', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z]{4}$/), fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), fc.uint8Array({ maxLength: 3000 }), (type, description, payload) => {
-        const parsed = parseIm4p(buildIm4p({ type, description, payload }));
-        expect(parsed.type).toBe(type);
-        expect(parsed.description).toBe(description);
-        expect(Buffer.from(parsed.payload)).toEqual(Buffer.from(payload));
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z]{4}$/),
+        fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+        fc.uint8Array({ maxLength: 3000 }),
+        (type, description, payload) => {
+          const parsed = parseIm4p(buildIm4p({ type, description, payload }));
+          expect(parsed.type).toBe(type);
+          expect(parsed.description).toBe(description);
+          expect(Buffer.from(parsed.payload)).toEqual(Buffer.from(payload));
+        },
+      ),
     );
   });
 });
@@ -108,9 +122,20 @@ describe('IMG4', () => {
       return copy;
     });
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated, fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.concat([Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), b]))), (bytes) => {
-        for (const parse of [parseImg4, parseIm4p, parseIm4m, parseIm4r]) expect(thrownBy(() => parse(bytes)), parse.name).toSatisfy(nothingOr(Img4Error));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          mutated,
+          fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.concat([Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), b])),
+        ),
+        (bytes) => {
+          for (const parse of [parseImg4, parseIm4p, parseIm4m, parseIm4r])
+            expect(
+              thrownBy(() => parse(bytes)),
+              parse.name,
+            ).toSatisfy(nothingOr(Img4Error));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -4,7 +4,13 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '../../../common/api';
-import { checkFitsPhone, decodeBuildManifest, parseBuildManifest, readBuildManifest, selectIdentity } from '../../../main/ipsw/build-manifest';
+import {
+  checkFitsPhone,
+  decodeBuildManifest,
+  parseBuildManifest,
+  readBuildManifest,
+  selectIdentity,
+} from '../../../main/ipsw/build-manifest';
 import { IpswArchive } from '../../../main/ipsw/ipsw-reader';
 import { encodeXmlPlist } from '../../../main/plist/plist-codec';
 import type { PlistDict } from '../../../main/plist/plist-value';
@@ -32,7 +38,12 @@ afterAll(async () => {
 describe('BuildManifest', () => {
   it('parses identities with hex ids, board, variant and components with paths and digests', () => {
     const manifest = parseBuildManifest(syntheticBuildManifest(fiveS));
-    expect(manifest).toMatchObject({ productVersion: '12.5.8', productBuildVersion: '16H88', buildMajor: 16, supportedProductTypes: ['iPhone6,1', 'iPhone6,2'] });
+    expect(manifest).toMatchObject({
+      productVersion: '12.5.8',
+      productBuildVersion: '16H88',
+      buildMajor: 16,
+      supportedProductTypes: ['iPhone6,1', 'iPhone6,2'],
+    });
     expect(manifest.identities).toHaveLength(4);
     const erase = manifest.identities[0]!;
     expect(erase).toMatchObject({ apChipId: 0x8960, apBoardId: 0, apSecurityDomain: 1, deviceClass: 'n51ap', restoreBehavior: 'Erase' });
@@ -51,7 +62,10 @@ describe('BuildManifest', () => {
   it('selects the identity by board (any case) and variant, skipping Research variants', () => {
     const plist = syntheticBuildManifest(fiveS);
     const identities = plist.BuildIdentities as PlistDict[];
-    identities.unshift({ ...identities[2]!, Info: { ...(identities[2]!.Info as PlistDict), Variant: 'Research Customer Erase Install (IPSW)' } });
+    identities.unshift({
+      ...identities[2]!,
+      Info: { ...(identities[2]!.Info as PlistDict), Variant: 'Research Customer Erase Install (IPSW)' },
+    });
     const manifest = parseBuildManifest(plist);
     expect(selectIdentity(manifest, 'N53AP', 'Erase')).toMatchObject({ deviceClass: 'n53ap', variant: 'Customer Erase Install (IPSW)' });
     expect(selectIdentity(manifest, 'n51ap', 'Update')).toMatchObject({ deviceClass: 'n51ap', restoreBehavior: 'Update' });
@@ -90,7 +104,10 @@ describe('BuildManifest', () => {
     const archive = await IpswArchive.open(ipsw.path);
     try {
       const manifest = await readBuildManifest(archive);
-      expect(thrownBy(() => checkFitsPhone(manifest, archive, 'iPhone6,1', 'n51ap'))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/lacks files its manifest needs: iBEC/) } });
+      expect(thrownBy(() => checkFitsPhone(manifest, archive, 'iPhone6,1', 'n51ap'))).toMatchObject({
+        code: 'build-manifest-invalid',
+        cause: { message: expect.stringMatching(/lacks files its manifest needs: iBEC/) },
+      });
     } finally {
       archive.close();
     }
@@ -100,18 +117,37 @@ describe('BuildManifest', () => {
     const plist = syntheticBuildManifest(fiveS);
     const first = (plist.BuildIdentities as PlistDict[])[0]!;
     ((first.Manifest as PlistDict).iBSS as PlistDict).Info = { Path: '../../etc/passwd' };
-    expect(thrownBy(() => parseBuildManifest(plist))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/outside the firmware file/) } });
+    expect(thrownBy(() => parseBuildManifest(plist))).toMatchObject({
+      code: 'build-manifest-invalid',
+      cause: { message: expect.stringMatching(/outside the firmware file/) },
+    });
   });
 
   it('explains a manifest with missing pieces', () => {
-    expect(thrownBy(() => parseBuildManifest({ ProductVersion: '1', ProductBuildVersion: '1A1' }))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/no BuildIdentities/) } });
-    expect(thrownBy(() => parseBuildManifest({ BuildIdentities: [{ Info: {} }], ProductVersion: '1', ProductBuildVersion: '1A1' }))).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/no Info.DeviceClass/) } });
+    expect(thrownBy(() => parseBuildManifest({ ProductVersion: '1', ProductBuildVersion: '1A1' }))).toMatchObject({
+      code: 'build-manifest-invalid',
+      cause: { message: expect.stringMatching(/no BuildIdentities/) },
+    });
+    expect(
+      thrownBy(() => parseBuildManifest({ BuildIdentities: [{ Info: {} }], ProductVersion: '1', ProductBuildVersion: '1A1' })),
+    ).toMatchObject({ code: 'build-manifest-invalid', cause: { message: expect.stringMatching(/no Info.DeviceClass/) } });
     expect(() => decodeBuildManifest(Buffer.from('not a plist'))).toThrow(ProblemError);
   });
 
   it('never throws anything but a ProblemError on arbitrary plist input', () => {
     const value = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, fc.string(), fc.integer(), fc.boolean(), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('BuildIdentities', 'Info', 'DeviceClass', 'Manifest', 'Path', 'ProductVersion', 'ProductBuildVersion', 'x'), tie('node'), { maxKeys: 5 })),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.integer(),
+        fc.boolean(),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(
+          fc.constantFrom('BuildIdentities', 'Info', 'DeviceClass', 'Manifest', 'Path', 'ProductVersion', 'ProductBuildVersion', 'x'),
+          tie('node'),
+          { maxKeys: 5 },
+        ),
+      ),
     })).node;
     fc.assert(
       fc.property(value, (input) => {

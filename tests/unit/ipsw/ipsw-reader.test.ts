@@ -80,7 +80,9 @@ describe('IpswArchive', () => {
   it('names a non-zip file as not usable firmware', async () => {
     const file = path.join(dir, 'not-a-zip.ipsw');
     await writeFile(file, Buffer.alloc(4096, 0x41));
-    await expect(IpswArchive.open(file)).rejects.toMatchObject({ problem: { code: 'ipsw-unreadable', detail: expect.stringContaining('not-a-zip.ipsw') } });
+    await expect(IpswArchive.open(file)).rejects.toMatchObject({
+      problem: { code: 'ipsw-unreadable', detail: expect.stringContaining('not-a-zip.ipsw') },
+    });
   });
 
   it('names a truncated IPSW as not usable firmware', async () => {

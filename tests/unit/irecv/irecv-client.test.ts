@@ -67,7 +67,17 @@ describe('IrecvClient DFU upload against a scripted device', () => {
     const client = await IrecvClient.open(bus, { timeouts: FAST });
     const result = await client.sendDfu(new Uint8Array(100));
     expect(result).toEqual({ blocks: 1, separateSuffix: false, finishStates: [5, 5] });
-    expect(log).toEqual(['GETSTATE', 'OUT class 4 0 0', 'GETSTATE', 'OUT class 1 0 116', 'GETSTATUS', 'OUT class 1 1 0', 'GETSTATUS', 'GETSTATUS', 'reset']);
+    expect(log).toEqual([
+      'GETSTATE',
+      'OUT class 4 0 0',
+      'GETSTATE',
+      'OUT class 1 0 116',
+      'GETSTATUS',
+      'OUT class 1 1 0',
+      'GETSTATUS',
+      'GETSTATUS',
+      'reset',
+    ]);
   });
 
   it('gives up after the bounded number of GETSTATUS polls when the phone never returns to dfuDNLOAD-IDLE', async () => {

@@ -38,13 +38,16 @@ describe('DFU upload plan', () => {
     ]);
   });
 
-  it.each([4096, 2033, 2048 + 2040])('sends the suffix separately with the same wValue when the last block of %i bytes is too full', (size) => {
-    const plan = dfuUploadPlan(size);
-    const blocks = Math.ceil(size / 2048);
-    expect(plan.at(-3)).toMatchObject({ kind: 'data', value: blocks - 1, suffix: false, end: size });
-    expect(plan.at(-2)).toEqual({ kind: 'suffix', value: blocks - 1 });
-    expect(plan.at(-1)).toEqual({ kind: 'finish', value: blocks });
-  });
+  it.each([4096, 2033, 2048 + 2040])(
+    'sends the suffix separately with the same wValue when the last block of %i bytes is too full',
+    (size) => {
+      const plan = dfuUploadPlan(size);
+      const blocks = Math.ceil(size / 2048);
+      expect(plan.at(-3)).toMatchObject({ kind: 'data', value: blocks - 1, suffix: false, end: size });
+      expect(plan.at(-2)).toEqual({ kind: 'suffix', value: blocks - 1 });
+      expect(plan.at(-1)).toEqual({ kind: 'finish', value: blocks });
+    },
+  );
 
   it('keeps the suffix on the block when exactly 16 bytes are free (2032)', () => {
     expect(dfuUploadPlan(2032)).toEqual([

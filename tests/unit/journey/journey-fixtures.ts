@@ -28,8 +28,20 @@ export const LOCKED_UNTRUSTED_12: JourneyPhone = {
   triageReason: 'It does not trust this computer, and iOS 17 needs the passcode for a backup.',
 };
 
-export const PLAIN_BACKUP: JourneyBackup = { id: 'bk-000000000001', date: '2025-05-03T10:00:00.000Z', sizeBytes: 1000, encrypted: false, label: 'the backup from 3 May 2025' };
-export const ENCRYPTED_BACKUP: JourneyBackup = { id: 'bk-000000000002', date: '2025-04-01T10:00:00.000Z', sizeBytes: 1000, encrypted: true, label: 'the backup from 1 April 2025' };
+export const PLAIN_BACKUP: JourneyBackup = {
+  id: 'bk-000000000001',
+  date: '2025-05-03T10:00:00.000Z',
+  sizeBytes: 1000,
+  encrypted: false,
+  label: 'the backup from 3 May 2025',
+};
+export const ENCRYPTED_BACKUP: JourneyBackup = {
+  id: 'bk-000000000002',
+  date: '2025-04-01T10:00:00.000Z',
+  sizeBytes: 1000,
+  encrypted: true,
+  label: 'the backup from 1 April 2025',
+};
 
 export function contextWith(overrides: Partial<JourneyContext> = {}): JourneyContext {
   return {
@@ -62,7 +74,13 @@ export type FakeSteps = {
 };
 
 export const COACH_HIT = { success: true, headline: 'Got it', detail: 'Recovery mode.', nextSteps: [], attempt: 'attempt-1' };
-export const COACH_MISS = { success: false, headline: 'That was the Apple logo', detail: 'The moment was missed.', nextSteps: ['Hold a bit longer.'], attempt: 'attempt-2' };
+export const COACH_MISS = {
+  success: false,
+  headline: 'That was the Apple logo',
+  detail: 'The moment was missed.',
+  nextSteps: ['Hold a bit longer.'],
+  attempt: 'attempt-2',
+};
 
 export function happySteps(): FakeSteps {
   return {
@@ -82,7 +100,9 @@ export function pending<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
 }
 
-export function failing(code: 'backup-unavailable' | 'journey-left-recovery' | 'journey-password-needed' | 'firmware-unverified'): () => Promise<never> {
+export function failing(
+  code: 'backup-unavailable' | 'journey-left-recovery' | 'journey-password-needed' | 'firmware-unverified',
+): () => Promise<never> {
   return async () => {
     if (code === 'firmware-unverified') throw new ProblemError(code, { file: 'iPhone.ipsw' });
     throw new ProblemError(code);

@@ -66,7 +66,10 @@ const TRANSITIONS: Record<JourneyState, Partial<Record<JourneyActionId, JourneyS
 
 function actorIn(state: JourneyState, context: JourneyContext, steps: FakeSteps = pendingSteps()) {
   const machine = fakeMachine(steps);
-  const actor = createActor(machine, { snapshot: machine.resolveState({ value: state, context }) as never, input: { phoneId: context.phoneId, phone: context.phone } });
+  const actor = createActor(machine, {
+    snapshot: machine.resolveState({ value: state, context }) as never,
+    input: { phoneId: context.phoneId, phone: context.phone },
+  });
   actor.start();
   return actor;
 }
@@ -182,7 +185,18 @@ describe('journey chart: paths with the steps’ outcomes', () => {
     await waitFor(actor, at('newPasscode'));
     actor.send({ type: 'passcodeSet' });
     expect(actor.getSnapshot().status).toBe('done');
-    expect(states).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'newPasscode', 'done']);
+    expect(states).toEqual([
+      'assessing',
+      'choosing',
+      'backingUp',
+      'preparingFirmware',
+      'confirmErase',
+      'enteringRecovery',
+      'restoring',
+      'restoringData',
+      'newPasscode',
+      'done',
+    ]);
   });
 
   it('takes a phone that cannot be backed up the honest way: a warning, then the coach, and no data step', async () => {
@@ -203,7 +217,17 @@ describe('journey chart: paths with the steps’ outcomes', () => {
     actor.send({ type: 'retry' });
     await waitFor(actor, at('newPasscode'));
     expect(states).toEqual([
-      'assessing', 'choosing', 'noBackupWarning', 'preparingFirmware', 'confirmErase', 'coachReady', 'coaching', 'coachMissed', 'coaching', 'restoring', 'newPasscode',
+      'assessing',
+      'choosing',
+      'noBackupWarning',
+      'preparingFirmware',
+      'confirmErase',
+      'coachReady',
+      'coaching',
+      'coachMissed',
+      'coaching',
+      'restoring',
+      'newPasscode',
     ]);
     expect(actor.getSnapshot().context.chosenBackup).toBeNull();
   });
@@ -279,7 +303,11 @@ describe('journey chart: paths with the steps’ outcomes', () => {
 
   it('asks for the password again when it is needed to put the data back, and goes on', async () => {
     const steps: FakeSteps = { ...happySteps(), restoreData: failing('journey-password-needed') };
-    const actor = actorIn('restoreFailed', contextWith({ chosenBackup: ENCRYPTED_BACKUP, phone: { ...LOCKED_TRUSTED_5S, mode: 'recovery' } }), steps);
+    const actor = actorIn(
+      'restoreFailed',
+      contextWith({ chosenBackup: ENCRYPTED_BACKUP, phone: { ...LOCKED_TRUSTED_5S, mode: 'recovery' } }),
+      steps,
+    );
     actor.send({ type: 'retry' });
     await waitFor(actor, at('backupPassword'));
     expect(actor.getSnapshot().context).toMatchObject({ afterPassword: 'data', problem: { code: 'journey-password-needed' } });
@@ -290,7 +318,11 @@ describe('journey chart: paths with the steps’ outcomes', () => {
 
   it('offers setting the phone up without the data when putting it back fails', async () => {
     const steps = { ...happySteps(), restoreData: failing('backup-unavailable') };
-    const actor = actorIn('restoreFailed', contextWith({ chosenBackup: PLAIN_BACKUP, phone: { ...LOCKED_TRUSTED_5S, mode: 'recovery' } }), steps);
+    const actor = actorIn(
+      'restoreFailed',
+      contextWith({ chosenBackup: PLAIN_BACKUP, phone: { ...LOCKED_TRUSTED_5S, mode: 'recovery' } }),
+      steps,
+    );
     actor.send({ type: 'retry' });
     await waitFor(actor, at('dataFailed'));
     actor.send({ type: 'skipBackupRestore' });
@@ -310,10 +342,21 @@ describe('journey chart: paths with the steps’ outcomes', () => {
     let aborted = false;
     const machine = fakeMachine(pendingSteps()).provide({
       actors: {
-        backUp: fromPromise<JourneyBackup, PhoneInput>(({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); }))),
+        backUp: fromPromise<JourneyBackup, PhoneInput>(
+          ({ signal }) =>
+            new Promise((_, reject) =>
+              signal.addEventListener('abort', () => {
+                aborted = true;
+                reject(new Error('aborted'));
+              }),
+            ),
+        ),
       },
     });
-    const actor = createActor(machine, { snapshot: machine.resolveState({ value: 'choosing', context: contextWith() }) as never, input: { phoneId: 'x', phone: LOCKED_TRUSTED_5S } });
+    const actor = createActor(machine, {
+      snapshot: machine.resolveState({ value: 'choosing', context: contextWith() }) as never,
+      input: { phoneId: 'x', phone: LOCKED_TRUSTED_5S },
+    });
     actor.start();
     actor.send({ type: 'backUp' });
     expect(aborted).toBe(false);

@@ -120,10 +120,14 @@ describe('JourneyService', () => {
     const { service, changes } = serviceWith(happySteps(), phones);
     service.start(PHONE_ID);
     await reached(changes, 'choosing');
-    expect(() => service.act({ phoneId: PHONE_ID, action: 'passcodeSet' })).toThrow(expect.objectContaining({ code: 'journey-action-not-now' }));
+    expect(() => service.act({ phoneId: PHONE_ID, action: 'passcodeSet' })).toThrow(
+      expect.objectContaining({ code: 'journey-action-not-now' }),
+    );
     service.act({ phoneId: PHONE_ID, action: 'useBackup', backupId: PLAIN_BACKUP.id });
     await reached(changes, 'confirmErase');
-    expect(() => service.act({ phoneId: PHONE_ID, action: 'confirmErase', typed: 'ok' })).toThrow(expect.objectContaining({ code: 'journey-confirmation-mismatch' }));
+    expect(() => service.act({ phoneId: PHONE_ID, action: 'confirmErase', typed: 'ok' })).toThrow(
+      expect.objectContaining({ code: 'journey-confirmation-mismatch' }),
+    );
     expect(() => service.start('FFFFFFFFFFFFFFFF')).toThrow(expect.objectContaining({ code: 'journey-no-phone' }));
     service.close();
   });
@@ -134,7 +138,12 @@ describe('JourneyService', () => {
     service.start(PHONE_ID);
     const choosing = await reached(changes, 'choosing');
     expect(choosing.next).toMatchObject({ id: 'backUp', label: 'Back up now' });
-    expect(choosing.secondary.map((a) => a.label)).toEqual(['Use the backup from 3 May 2025', 'Use the backup from 1 April 2025', 'Continue without a backup', 'Stop']);
+    expect(choosing.secondary.map((a) => a.label)).toEqual([
+      'Use the backup from 3 May 2025',
+      'Use the backup from 1 April 2025',
+      'Continue without a backup',
+      'Stop',
+    ]);
     expect(choosing.safety.status).toBe('not-saved');
     service.act({ phoneId: PHONE_ID, action: 'useBackup', backupId: PLAIN_BACKUP.id });
     const confirm = await reached(changes, 'confirmErase');
@@ -240,7 +249,10 @@ describe('JourneyService', () => {
     const id = publicIdOfPhone(PHONE_ID);
     writeFileSync(join(folder, `${id}.json`), '{"version": 1, "snap');
     writeFileSync(join(folder, 'ph-0123456789ab.json'), JSON.stringify({ version: JOURNEY_FILE_VERSION + 1 }));
-    writeFileSync(join(folder, 'ph-aaaaaaaaaaaa.json'), JSON.stringify({ version: 1, publicId: 'ph-bbbbbbbbbbbb', phoneId: PHONE_ID, savedAt: '', snapshot: {} }));
+    writeFileSync(
+      join(folder, 'ph-aaaaaaaaaaaa.json'),
+      JSON.stringify({ version: 1, publicId: 'ph-bbbbbbbbbbbb', phoneId: PHONE_ID, savedAt: '', snapshot: {} }),
+    );
     writeFileSync(join(folder, `${id}.json.123.tmp`), 'half');
     const setAside: string[] = [];
     const phones = new FakePhones();

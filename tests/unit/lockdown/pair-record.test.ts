@@ -13,7 +13,11 @@ import { createSecureContext } from 'node:tls';
 
 describe('pair record generation', async () => {
   const device = await generateRsaKeyPair();
-  const record = await generatePairRecord({ devicePublicKeyPem: device.publicKeyPem, systemBuid: 'BUID-1', wifiMacAddress: 'f0:99:bf:00:00:01' });
+  const record = await generatePairRecord({
+    devicePublicKeyPem: device.publicKeyPem,
+    systemBuid: 'BUID-1',
+    wifiMacAddress: 'f0:99:bf:00:00:01',
+  });
   const root = new X509Certificate(record.RootCertificate);
   const host = new X509Certificate(record.HostCertificate);
   const deviceCert = new X509Certificate(record.DeviceCertificate);

@@ -12,5 +12,13 @@ export function captureLog(): { lines: () => Record<string, unknown>[]; text: ()
   });
   const stop = logTo(stream, 'engine');
   const text = () => chunks.join('');
-  return { text, lines: () => text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>), stop };
+  return {
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    stop,
+  };
 }

@@ -24,7 +24,15 @@ describe('log', () => {
     await new Promise((resolve) => setImmediate(resolve));
     capture.stop();
     const [line] = capture.lines();
-    expect(line).toMatchObject({ level: 30, process: 'engine', event: 'journey.transition', from: 'assessing', to: 'choosing', udid: '[udid …5E6F78]', password: '[redacted]' });
+    expect(line).toMatchObject({
+      level: 30,
+      process: 'engine',
+      event: 'journey.transition',
+      from: 'assessing',
+      to: 'choosing',
+      udid: '[udid …5E6F78]',
+      password: '[redacted]',
+    });
     expect(capture.text()).not.toContain(UDID);
     expect(capture.text()).not.toContain('hunter2');
   });

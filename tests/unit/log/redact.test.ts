@@ -46,7 +46,10 @@ describe('redactText', () => {
 
   it('never lets a UDID through, whatever surrounds it', () => {
     const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: length, maxLength: length });
-    const udid = fc.oneof(hex(40), fc.tuple(hex(8), hex(16)).map(([a, b]) => `${a}-${b}`));
+    const udid = fc.oneof(
+      hex(40),
+      fc.tuple(hex(8), hex(16)).map(([a, b]) => `${a}-${b}`),
+    );
     const around = fc.string({ maxLength: 30 });
     fc.assert(
       fc.property(around, udid, around, (before, id, after) => {
@@ -72,8 +75,13 @@ describe('redactValue', () => {
       nested: [{ PhoneNumber: '+1 415 555 0132' }],
     });
     const text = JSON.stringify(value);
-    for (const secret of ['correct horse', '123456', ECID_HEX, UDID_40, 'DNPVH1234567', '352099001761481', '555 0132']) expect(text).not.toContain(secret);
-    expect(value).toMatchObject({ command: 'backup.checkPassword', request: { backupId: 'b1', password: '[redacted]' }, phoneId: '[phone …5E6F78]' });
+    for (const secret of ['correct horse', '123456', ECID_HEX, UDID_40, 'DNPVH1234567', '352099001761481', '555 0132'])
+      expect(text).not.toContain(secret);
+    expect(value).toMatchObject({
+      command: 'backup.checkPassword',
+      request: { backupId: 'b1', password: '[redacted]' },
+      phoneId: '[phone …5E6F78]',
+    });
   });
 
   it('writes errors as their fields, cause included, and survives cycles and deep nesting', () => {
@@ -81,7 +89,10 @@ describe('redactValue', () => {
     const error = Object.assign(new Error('pairing failed', { cause }), { code: 'EPAIR' });
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
-    const value = redactValue({ error, cyclic }) as { error: { message: string; code: string; cause: { message: string } }; cyclic: { self: unknown } };
+    const value = redactValue({ error, cyclic }) as {
+      error: { message: string; code: string; cause: { message: string } };
+      cyclic: { self: unknown };
+    };
     expect(value.error).toMatchObject({ message: 'pairing failed', code: 'EPAIR', cause: { message: 'lockdown refused [udid …5E6F78]' } });
     expect(value.cyclic.self).toBe('[cycle]');
     let deep: unknown = 'bottom';

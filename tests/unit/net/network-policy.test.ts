@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ALLOWED_HOSTS, checkUrl, isLoopbackHost, NetworkPolicyError, networkPolicyFromEnv, secureCatalogUrl } from '../../../main/net/network-policy';
+import {
+  ALLOWED_HOSTS,
+  checkUrl,
+  isLoopbackHost,
+  NetworkPolicyError,
+  networkPolicyFromEnv,
+  secureCatalogUrl,
+} from '../../../main/net/network-policy';
 import { bypassesProxy } from '../../../main/net/proxy-environment';
 
 const policy = networkPolicyFromEnv({});
@@ -24,7 +31,8 @@ describe('network policy', () => {
   it('refuses plain http beyond this computer, and allows it to loopback only', () => {
     expect(refusal('http://updates.cdn-apple.com/x.ipsw')).toMatch(/only https/);
     expect(refusal('http://10.0.0.1/x')).toMatch(/only https/);
-    for (const url of ['http://127.0.0.1:9/v', 'http://127.8.0.1/', 'http://localhost:8/', 'http://[::1]:7/']) expect(refusal(url), url).toBe('allowed');
+    for (const url of ['http://127.0.0.1:9/v', 'http://127.8.0.1/', 'http://localhost:8/', 'http://[::1]:7/'])
+      expect(refusal(url), url).toBe('allowed');
     expect(refusal('http://128.0.0.1/')).toMatch(/only https/);
     expect(refusal('ftp://127.0.0.1/x')).toMatch(/not allowed/);
   });
@@ -40,7 +48,10 @@ describe('network policy', () => {
   });
 
   it('adds the hosts of https endpoint overrides, never of http ones', () => {
-    const custom = networkPolicyFromEnv({ LIFELINE_TSS_URL: 'https://tss.example.org:8443/TSS', LIFELINE_IPSWME_URL: 'http://mirror.example.org/v4' });
+    const custom = networkPolicyFromEnv({
+      LIFELINE_TSS_URL: 'https://tss.example.org:8443/TSS',
+      LIFELINE_IPSWME_URL: 'http://mirror.example.org/v4',
+    });
     expect(() => checkUrl(new URL('https://tss.example.org:8443/TSS'), custom)).not.toThrow();
     expect(() => checkUrl(new URL('https://mirror.example.org/v4'), custom)).toThrow(NetworkPolicyError);
   });

@@ -39,7 +39,10 @@ describe('electron-builder.yml', () => {
   it('names every fuse as electron-builder knows it, so a misspelt fuse fails validation instead of staying unset', async () => {
     const config = await loadConfig();
     await expect(
-      validateConfiguration({ ...config, electronFuses: { ...config.electronFuses, enableCookieEncyption: true } } as never, new DebugLogger(false)),
+      validateConfiguration(
+        { ...config, electronFuses: { ...config.electronFuses, enableCookieEncyption: true } } as never,
+        new DebugLogger(false),
+      ),
     ).rejects.toThrow(/electronFuses/);
   });
 
@@ -81,8 +84,15 @@ describe('Windows installer: what Apple’s-driver access needs', () => {
   it('keeps koffi and its prebuilt koffi.node packages outside the asar, where Node can load native code', async () => {
     const config = await loadConfig();
     const unpacked = ([] as string[]).concat(config.asarUnpack ?? []);
-    for (const file of ['node_modules/koffi/index.cjs', 'node_modules/@koromix/koffi-win32-x64/win32_x64/koffi.node', 'node_modules/@koromix/koffi-win32-arm64/win32_arm64/koffi.node']) {
-      expect(unpacked.some((pattern) => path.matchesGlob(file, pattern)), file).toBe(true);
+    for (const file of [
+      'node_modules/koffi/index.cjs',
+      'node_modules/@koromix/koffi-win32-x64/win32_x64/koffi.node',
+      'node_modules/@koromix/koffi-win32-arm64/win32_arm64/koffi.node',
+    ]) {
+      expect(
+        unpacked.some((pattern) => path.matchesGlob(file, pattern)),
+        file,
+      ).toBe(true);
     }
   });
 
@@ -100,12 +110,17 @@ describe('Windows installer: what Apple’s-driver access needs', () => {
     try {
       mkdirSync(path.join(empty, 'node_modules', 'koffi'), { recursive: true });
       writeFileSync(path.join(empty, 'node_modules', 'koffi', 'package.json'), JSON.stringify({ version: packageJson.dependencies.koffi }));
-      await expect(hook.beforePack({ electronPlatformName: 'win32', packager: { projectDir: empty } })).rejects.toThrow(/win32_x64.*win32_arm64.*npm run dist:win/s);
+      await expect(hook.beforePack({ electronPlatformName: 'win32', packager: { projectDir: empty } })).rejects.toThrow(
+        /win32_x64.*win32_arm64.*npm run dist:win/s,
+      );
       await expect(hook.beforePack({ electronPlatformName: 'linux', packager: { projectDir: empty } })).resolves.toBeUndefined();
       for (const binary of hook.koffiWindowsBinaries()) {
         mkdirSync(path.join(empty, path.dirname(binary)), { recursive: true });
         writeFileSync(path.join(empty, binary), 'MZ');
-        writeFileSync(path.join(empty, path.dirname(path.dirname(binary)), 'package.json'), JSON.stringify({ version: packageJson.dependencies.koffi }));
+        writeFileSync(
+          path.join(empty, path.dirname(path.dirname(binary)), 'package.json'),
+          JSON.stringify({ version: packageJson.dependencies.koffi }),
+        );
       }
       await expect(hook.beforePack({ electronPlatformName: 'win32', packager: { projectDir: empty } })).resolves.toBeUndefined();
     } finally {

@@ -3,7 +3,12 @@ import path from 'node:path';
 import { getConfig } from 'app-builder-lib/out/util/config/config';
 import { describe, expect, it } from 'vitest';
 import { hostChecks } from '../../../main/coach/outcome-advice';
-import { LINUX_UDEV_FIX, LINUX_UDEV_RULE_FILE, LINUX_UDEV_RULE_LINE, LINUX_UDEV_RULE_PACKAGED_PATH } from '../../../main/usb/linux-udev-rule';
+import {
+  LINUX_UDEV_FIX,
+  LINUX_UDEV_RULE_FILE,
+  LINUX_UDEV_RULE_LINE,
+  LINUX_UDEV_RULE_PACKAGED_PATH,
+} from '../../../main/usb/linux-udev-rule';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 /** systemd's file that acts on the uaccess tag: named in the docs as the reason for the number. */
@@ -46,7 +51,9 @@ describe('the Linux udev rule has one name everywhere', () => {
       ...filesUnder('renderer', ['.ts', '.tsx']),
     ];
     expect(sources.length).toBeGreaterThan(100);
-    const named = sources.flatMap((file) => [...readFileSync(path.join(root, file), 'utf8').matchAll(RULE_NAME)].map((m) => `${file}: ${m[0]}`));
+    const named = sources.flatMap((file) =>
+      [...readFileSync(path.join(root, file), 'utf8').matchAll(RULE_NAME)].map((m) => `${file}: ${m[0]}`),
+    );
     expect(named.filter((entry) => !entry.endsWith(`: ${LINUX_UDEV_RULE_FILE}`) && !entry.endsWith(`: ${SYSTEMD_SEAT_LATE}`))).toEqual([]);
     expect(named.some((entry) => entry.startsWith('README.md:'))).toBe(true);
     expect(hostChecks('linux', 'iPhone10,3').find((check) => check.id === 'linux-udev')?.detail).toContain(LINUX_UDEV_RULE_FILE);

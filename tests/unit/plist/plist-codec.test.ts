@@ -115,7 +115,11 @@ describe('plist codec', () => {
       fc.boolean(),
       fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b)),
       fc.array(tie('value'), { maxLength: 4 }),
-      fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('value'), { maxKeys: 4 }),
+      fc.dictionary(
+        fc.string().filter((k) => k !== '__proto__'),
+        tie('value'),
+        { maxKeys: 4 },
+      ),
     ),
   })).value;
 

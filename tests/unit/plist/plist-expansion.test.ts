@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DLMessage, deviceReadyMessage, parseDeviceLinkMessage, processMessage, versionExchangeMessage } from '../../../main/devicelink/device-link';
+import {
+  DLMessage,
+  deviceReadyMessage,
+  parseDeviceLinkMessage,
+  processMessage,
+  versionExchangeMessage,
+} from '../../../main/devicelink/device-link';
 import { DeviceLinkFolderHost } from '../../../main/backup/device-link-host';
 import { MobileBackup2Client } from '../../../main/backup/mobilebackup2-client';
 import { PlistChannel } from '../../../main/plist/framing';
@@ -81,7 +87,9 @@ describe('a binary plist that references one 1 MiB data object 500,000 times', (
       })();
       await Promise.all([client.handshake(), phoneHandshake]);
       const handled: string[] = [];
-      const running = client.run(new DeviceLinkFolderHost(root), { idleTimeoutMs: 5000, onMessage: (name) => handled.push(name) }).catch((e: unknown) => e);
+      const running = client
+        .run(new DeviceLinkFolderHost(root), { idleTimeoutMs: 5000, onMessage: (name) => handled.push(name) })
+        .catch((e: unknown) => e);
       await phone.send([DLMessage.GetFreeDiskSpace]);
       expect(parseDeviceLinkMessage(await phone.receive()).name).toBe(DLMessage.StatusResponse);
       const frame = framed(bomb);
@@ -90,7 +98,11 @@ describe('a binary plist that references one 1 MiB data object 500,000 times', (
       const error = await running;
       const growth = growthSince(before);
       expect(handled).toEqual([DLMessage.GetFreeDiskSpace]);
-      expect(error).toMatchObject({ name: 'MobileBackup2Error', kind: 'protocol', message: expect.stringMatching(/expands beyond \d+ bytes/) });
+      expect(error).toMatchObject({
+        name: 'MobileBackup2Error',
+        kind: 'protocol',
+        message: expect.stringMatching(/expands beyond \d+ bytes/),
+      });
       expect(growth.inUse).toBeLessThan(100 * MB);
       expect(growth.peakRss).toBeLessThan(100 * MB);
     } finally {

@@ -23,7 +23,9 @@ function failureOf(bytes: Uint8Array, limits?: PlistLimits): unknown {
 describe('plist decode budget', () => {
   it('defaults the output budget to a multiple of the input plus a constant', () => {
     expect(defaultMaxOutputBytes(1000)).toBeGreaterThan(defaultMaxOutputBytes(0));
-    expect(defaultMaxOutputBytes(2_000_000) - defaultMaxOutputBytes(1_000_000)).toBe(defaultMaxOutputBytes(1_000_000) - defaultMaxOutputBytes(0));
+    expect(defaultMaxOutputBytes(2_000_000) - defaultMaxOutputBytes(1_000_000)).toBe(
+      defaultMaxOutputBytes(1_000_000) - defaultMaxOutputBytes(0),
+    );
   });
 
   it('stops a chain of arrays that each reference the next twice (2^40 paths) with a limit error', () => {
@@ -63,15 +65,36 @@ describe('plist decode budget', () => {
   it('decodes an honest plist that shares keys and repeated values across many dictionaries within the default budget', () => {
     // CoreFoundation and libplist write each distinct string or data once; 20,000 dictionaries point at the shared ones.
     const count = 20_000;
-    const shared = [asciiObject('Domain'), asciiObject('RelativePath'), asciiObject('Flags'), asciiObject('HomeDomain'), dataObject(Buffer.from([1]))];
+    const shared = [
+      asciiObject('Domain'),
+      asciiObject('RelativePath'),
+      asciiObject('Flags'),
+      asciiObject('HomeDomain'),
+      dataObject(Buffer.from([1])),
+    ];
     const firstPath = 1 + shared.length;
     const firstDict = firstPath + count;
     const paths = Array.from({ length: count }, (_, i) => asciiObject(`Library/Preferences/file-${i}.plist`));
     const dicts = Array.from({ length: count }, (_, i) => dictObject([1, 2, 3], [4, firstPath + i, 5], 2));
-    const bytes = assembleBinaryPlist([arrayObject(Array.from({ length: count }, (_, i) => firstDict + i), 2), ...shared, ...paths, ...dicts], { refSize: 2 });
+    const bytes = assembleBinaryPlist(
+      [
+        arrayObject(
+          Array.from({ length: count }, (_, i) => firstDict + i),
+          2,
+        ),
+        ...shared,
+        ...paths,
+        ...dicts,
+      ],
+      { refSize: 2 },
+    );
     const decoded = decodePlist(bytes) as PlistDict[];
     expect(decoded).toHaveLength(count);
-    expect(decoded[count - 1]).toEqual({ Domain: 'HomeDomain', RelativePath: `Library/Preferences/file-${count - 1}.plist`, Flags: Buffer.from([1]) });
+    expect(decoded[count - 1]).toEqual({
+      Domain: 'HomeDomain',
+      RelativePath: `Library/Preferences/file-${count - 1}.plist`,
+      Flags: Buffer.from([1]),
+    });
   });
 
   it('gives every reference its own copy, so a caller may change one without touching the others', () => {
@@ -82,13 +105,19 @@ describe('plist decode budget', () => {
   });
 
   const hostile: Array<[string, () => Buffer]> = [
-    ['an object count far beyond the table', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, trailer: { objectCount: 2n ** 40n } })],
+    [
+      'an object count far beyond the table',
+      () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, trailer: { objectCount: 2n ** 40n } }),
+    ],
     ['a table offset past the end', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, trailer: { tableOffset: 2n ** 50n } })],
     ['a table offset inside the magic', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, trailer: { tableOffset: 2n } })],
     ['a top object out of range', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, top: 5 })],
     ['an offset size of 3', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, trailer: { offsetSize: 3 as 1 } })],
     ['an offset into the offset table', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1, offsets: [12] })],
-    ['an array claiming 2^32-1 items', () => assembleBinaryPlist([Buffer.from([0xaf, 0x12, 0xff, 0xff, 0xff, 0xff, 1]), asciiObject('x')], { refSize: 1 })],
+    [
+      'an array claiming 2^32-1 items',
+      () => assembleBinaryPlist([Buffer.from([0xaf, 0x12, 0xff, 0xff, 0xff, 0xff, 1]), asciiObject('x')], { refSize: 1 }),
+    ],
     ['data claiming 2^53 bytes', () => assembleBinaryPlist([Buffer.from([0x4f, 0x13, 0, 0x20, 0, 0, 0, 0, 0, 0])], { refSize: 1 })],
     ['a truncated trailer', () => assembleBinaryPlist([asciiObject('x')], { refSize: 1 }).subarray(0, 30)],
   ];

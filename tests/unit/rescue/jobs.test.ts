@@ -32,7 +32,10 @@ describe('job runner', () => {
     const { job, done } = jobs.start({
       kind: 'test',
       title: 'Waiting',
-      run: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(Object.assign(new Error('stop'), { name: 'AbortError' })))),
+      run: ({ signal }) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(Object.assign(new Error('stop'), { name: 'AbortError' }))),
+        ),
     });
     expect(jobs.cancel(job)).toBe(true);
     await expect(done).rejects.toMatchObject({ name: 'AbortError' });
@@ -45,15 +48,21 @@ describe('job runner', () => {
     const failure = new ProblemError('disk-full', { neededBytes: 2e9, freeBytes: 1e9, folder: '/tmp' });
     const { job, done } = jobs.start({ kind: 'test', title: 't', run: async () => Promise.reject(failure) });
     await expect(done).rejects.toBe(failure);
-    expect(jobs.get(job)).toMatchObject({ state: 'failed', problem: { code: 'disk-full', title: 'Not enough free space for the firmware', detail: expect.stringContaining('2.0 GB') } });
+    expect(jobs.get(job)).toMatchObject({
+      state: 'failed',
+      problem: { code: 'disk-full', title: 'Not enough free space for the firmware', detail: expect.stringContaining('2.0 GB') },
+    });
   });
 
-  it('records anything else as the catalog\'s internal Problem, the error kept as its cause', async () => {
+  it("records anything else as the catalog's internal Problem, the error kept as its cause", async () => {
     const { jobs } = runner();
     const bug = new TypeError('x is undefined');
     const { job, done } = jobs.start({ kind: 'test', title: 't', run: async () => Promise.reject(bug) });
     await expect(done).rejects.toMatchObject({ code: 'internal', cause: bug });
-    expect(jobs.get(job)).toMatchObject({ state: 'failed', problem: { code: 'internal', detail: expect.stringContaining('x is undefined') } });
+    expect(jobs.get(job)).toMatchObject({
+      state: 'failed',
+      problem: { code: 'internal', detail: expect.stringContaining('x is undefined') },
+    });
   });
 
   it('cancels every running job on cancelAll and waits for them', async () => {

@@ -26,7 +26,13 @@ const BLOCKED: UsbBusStatus = {
 };
 
 const blockedBus = (): UsbBus =>
-  ({ getDevices: async () => [], onConnect: () => () => undefined, onDisconnect: () => () => undefined, status: () => BLOCKED, close: () => undefined }) as unknown as UsbBus;
+  ({
+    getDevices: async () => [],
+    onConnect: () => () => undefined,
+    onDisconnect: () => () => undefined,
+    status: () => BLOCKED,
+    close: () => undefined,
+  }) as unknown as UsbBus;
 
 const trustedPhone: Phone = {
   id: '001A2B3C4D5E6F70',
@@ -43,7 +49,14 @@ const trustedPhone: Phone = {
 };
 
 function contextWith(phones: Phone[]): EngineContext {
-  return { options: { version: 'test', usb: blockedBus(), firmware: {} as FirmwareService }, jobs: {} as JobRunner, phones: () => phones, emit: () => undefined, on: () => () => undefined, whenClosing: () => undefined };
+  return {
+    options: { version: 'test', usb: blockedBus(), firmware: {} as FirmwareService },
+    jobs: {} as JobRunner,
+    phones: () => phones,
+    emit: () => undefined,
+    on: () => () => undefined,
+    whenClosing: () => undefined,
+  };
 }
 
 const problemFrom = (promise: Promise<unknown>) =>
@@ -59,12 +72,17 @@ afterEach(() => {
 
 describe('a restore on a computer whose USB cannot be used', () => {
   it('says USB is unavailable, with the fix, instead of "no phone in DFU or recovery mode" (restore.toRamdisk)', async () => {
-    const problem = await problemFrom(restoreHandlers(contextWith([]))['restore.toRamdisk']({ until: 'ramdisk' }, { transport: 'in-process' }));
+    const problem = await problemFrom(
+      restoreHandlers(contextWith([]))['restore.toRamdisk']({ until: 'ramdisk' }, { transport: 'in-process' }),
+    );
     expect(problem).toMatchObject({ code: 'usb-blocked', detail: BLOCKED.detail, nextSteps: [BLOCKED.fix] });
   });
 
   it('says so for a phone running iOS too: the restore would need USB once the phone is in recovery (restore.start)', async () => {
-    const start = restoreHandlers(contextWith([trustedPhone]))['restore.start']({ choice: 'erase', confirmed: true, phoneId: trustedPhone.id }, { transport: 'in-process' });
+    const start = restoreHandlers(contextWith([trustedPhone]))['restore.start'](
+      { choice: 'erase', confirmed: true, phoneId: trustedPhone.id },
+      { transport: 'in-process' },
+    );
     expect(await problemFrom(start)).toMatchObject({ code: 'usb-blocked', detail: BLOCKED.detail });
   });
 
@@ -73,7 +91,14 @@ describe('a restore on a computer whose USB cannot be used', () => {
     const registry = await PhoneRegistry.start({ usb: bus });
     const folder = mkdtempSync(join(tmpdir(), 'lifeline-no-usb-'));
     folders.push(folder);
-    const engine = new Engine({ version: 'test', phones: registry, usb: bus, firmware: {} as FirmwareService, dataFolder: folder, journeyFolder: join(folder, 'journeys') });
+    const engine = new Engine({
+      version: 'test',
+      phones: registry,
+      usb: bus,
+      firmware: {} as FirmwareService,
+      dataFolder: folder,
+      journeyFolder: join(folder, 'journeys'),
+    });
     const api = createInProcessClient(engine);
     const run = async (argv: string[], json: boolean) => {
       const out: string[] = [];

@@ -5,7 +5,12 @@ import { syntheticBuildManifest } from '../../../main/sim/synthetic-ipsw';
 
 function identity(): BuildIdentity {
   const manifest = parseBuildManifest(
-    syntheticBuildManifest({ productTypes: ['iPhone6,1'], boards: [{ boardConfig: 'n51ap', cpid: 0x8960, bdid: 0 }], version: '12.5.7', build: '16H81' }),
+    syntheticBuildManifest({
+      productTypes: ['iPhone6,1'],
+      boards: [{ boardConfig: 'n51ap', cpid: 0x8960, bdid: 0 }],
+      version: '12.5.7',
+      build: '16H81',
+    }),
   );
   return selectIdentity(manifest, 'n51ap', 'Erase')!;
 }
@@ -38,13 +43,22 @@ describe('boot chain plan', () => {
     const base = identity();
     const withStage1: BuildIdentity = {
       ...base,
-      components: [...base.components, { ...base.components.find((c) => c.name === 'RestoreTrustCache')!, name: 'Ap,SomethingStage1', flags: { IsLoadedByiBoot: true, IsLoadedByiBootStage1: true } }],
+      components: [
+        ...base.components,
+        {
+          ...base.components.find((c) => c.name === 'RestoreTrustCache')!,
+          name: 'Ap,SomethingStage1',
+          flags: { IsLoadedByiBoot: true, IsLoadedByiBootStage1: true },
+        },
+      ],
     };
     expect(loadedByIBoot(withStage1).map((c) => c.name)).toEqual(['RestoreTrustCache']);
   });
 
   it('refuses an identity without a ramdisk or kernel instead of walking half a chain', () => {
     const base = identity();
-    expect(() => planBootChain({ ...base, components: base.components.filter((c) => c.name !== 'RestoreRamDisk') })).toThrow(/RestoreRamDisk/);
+    expect(() => planBootChain({ ...base, components: base.components.filter((c) => c.name !== 'RestoreRamDisk') })).toThrow(
+      /RestoreRamDisk/,
+    );
   });
 });

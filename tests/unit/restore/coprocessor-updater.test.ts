@@ -127,15 +127,22 @@ describe('coprocessor updater', () => {
 
   it('leaves the firmware out when the phone does not list FirmwareData', async () => {
     const updater = coprocessorUpdaterFor({ archive, identity, tss: { url: tss.url, attempts: 1 } });
-    const answer = (await updater.responseData(args(se, { DeviceGeneratedTags: { ResponseTags: ['SE,Ticket'] } }), new AbortController().signal)) as PlistDict;
+    const answer = (await updater.responseData(
+      args(se, { DeviceGeneratedTags: { ResponseTags: ['SE,Ticket'] } }),
+      new AbortController().signal,
+    )) as PlistDict;
     expect(answer.FirmwareData).toBeUndefined();
   });
 
   it('fails clearly for an updater it does not serve, a Yonkers module, or a request of another type', async () => {
     const updater = coprocessorUpdaterFor({ archive, identity, tss: { url: tss.url, attempts: 1 } });
     const signal = new AbortController().signal;
-    expect(await rejectionOf(() => updater.responseData(args(se, { MessageArgUpdaterName: 'Rose' }), signal))).toBeInstanceOf(CoprocessorUpdateError);
-    expect(await rejectionOf(() => updater.responseData(args(savage, { MessageArgInfo: { YonkersDeviceInfo: {} } }), signal))).toBeInstanceOf(CoprocessorUpdateError);
+    expect(await rejectionOf(() => updater.responseData(args(se, { MessageArgUpdaterName: 'Rose' }), signal))).toBeInstanceOf(
+      CoprocessorUpdateError,
+    );
+    expect(
+      await rejectionOf(() => updater.responseData(args(savage, { MessageArgInfo: { YonkersDeviceInfo: {} } }), signal)),
+    ).toBeInstanceOf(CoprocessorUpdateError);
     expect(() => parseFirmwareUpdaterRequest(args(se, { MessageArgType: 'FirmwareResponsePreflight' }))).toThrow(CoprocessorUpdateError);
   });
 
@@ -143,7 +150,10 @@ describe('coprocessor updater', () => {
     tss.faults.status = 94;
     try {
       const updater = coprocessorUpdaterFor({ archive, identity, tss: { url: tss.url, attempts: 1 } });
-      expect(await rejectionOf(() => updater.responseData(args(se), new AbortController().signal))).toMatchObject({ name: 'TssError', code: 'not-signed' });
+      expect(await rejectionOf(() => updater.responseData(args(se), new AbortController().signal))).toMatchObject({
+        name: 'TssError',
+        code: 'not-signed',
+      });
     } finally {
       tss.faults.status = null;
     }

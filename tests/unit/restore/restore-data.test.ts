@@ -96,9 +96,11 @@ describe('IpswRestoreData over a synthetic iPhone 5s IPSW', () => {
   it('refuses what this restore cannot supply, in words', async () => {
     expect(await rejectionOf(() => data.basebandData(request('BasebandData')))).toBeInstanceOf(RestoreDataError);
     expect(await rejectionOf(() => data.firmwareUpdaterData(request('FirmwareUpdaterData')))).toBeInstanceOf(RestoreDataError);
-    expect(await rejectionOf(() => data.buildIdentity(request('BuildIdentityDict'), { recoveryOs: true }))).toBeInstanceOf(RestoreDataError);
-    expect(await rejectionOf(() => data.bootObject('__GlobalManifest__', false, request('SourceBootObjectV4', { Variant: '../../../etc' })))).toBeInstanceOf(
+    expect(await rejectionOf(() => data.buildIdentity(request('BuildIdentityDict'), { recoveryOs: true }))).toBeInstanceOf(
       RestoreDataError,
     );
+    expect(
+      await rejectionOf(() => data.bootObject('__GlobalManifest__', false, request('SourceBootObjectV4', { Variant: '../../../etc' }))),
+    ).toBeInstanceOf(RestoreDataError);
   });
 });

@@ -141,7 +141,12 @@ describe('RestoredClient: the message loop', () => {
     const progress: RestoredProgress[] = [];
     const kernelOnPort = new Promise<PlistValue[]>((resolve) => phone.ports.set(50001, (end) => resolve(plistsOn(end))));
     const asrBytes = new Promise<Buffer>((resolve) => phone.ports.set(12345, (end) => resolve(rawOn(end))));
-    const running = client.restore({ restoreOptions, provider: fakeProvider(), onEvent: (event) => events.push(event), onProgress: (p) => progress.push(p) });
+    const running = client.restore({
+      restoreOptions,
+      provider: fakeProvider(),
+      onEvent: (event) => events.push(event),
+      onProgress: (p) => progress.push(p),
+    });
 
     const start = await expectStartRestore(phone.channel);
     expect(start.RestoreOptions).toMatchObject({ FlashNOR: true, UUID: restoreOptions.UUID });
@@ -158,7 +163,11 @@ describe('RestoredClient: the message loop', () => {
     expect(await kernelOnPort).toEqual([{ KernelCacheFile: bytes('personalised KernelCache') }]);
     await ch.send({ MsgType: 'DataRequestMsg', DataType: 'NORData', Arguments: {} });
     const nor = await ch.receive();
-    expect(nor).toEqual({ LlbImageData: bytes('LLB'), NorImageData: [bytes('iBoot'), bytes('logo'), bytes('dtre')], SEPImageData: bytes('SEP') });
+    expect(nor).toEqual({
+      LlbImageData: bytes('LLB'),
+      NorImageData: [bytes('iBoot'), bytes('logo'), bytes('dtre')],
+      SEPImageData: bytes('SEP'),
+    });
     await ch.send({ MsgType: 'DataRequestMsg', DataType: 'FDRTrustData' });
     expect(await ch.receive()).toEqual({});
     await ch.send({ MsgType: 'DataRequestMsg', DataType: 'FUDData', Arguments: { FUDImageList: true } });
@@ -303,7 +312,9 @@ describe('RestoredClient: the message loop', () => {
         return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: bytes(`body of ${asset.url}`) };
       },
     });
-    const answers = [60001, 60002].map((port) => new Promise<PlistValue[]>((resolve) => phone.ports.set(port, (end) => resolve(plistsOn(end)))));
+    const answers = [60001, 60002].map(
+      (port) => new Promise<PlistValue[]>((resolve) => phone.ports.set(port, (end) => resolve(plistsOn(end)))),
+    );
     const running = client.restore({ restoreOptions, provider });
     await expectStartRestore(phone.channel);
     for (const [index, port] of [60001, 60002].entries()) {
@@ -316,7 +327,12 @@ describe('RestoredClient: the message loop', () => {
     }
     const replies = await Promise.all(answers);
     expect(replies[1]).toEqual([
-      { ResponseBody: bytes('body of https://example.invalid/1'), ResponseBodyDone: true, ResponseHeaders: { 'Content-Type': 'application/octet-stream' }, ResponseStatus: 200 },
+      {
+        ResponseBody: bytes('body of https://example.invalid/1'),
+        ResponseBodyDone: true,
+        ResponseHeaders: { 'Content-Type': 'application/octet-stream' },
+        ResponseStatus: 200,
+      },
     ]);
     expect(asked.sort()).toEqual(['https://example.invalid/0', 'https://example.invalid/1']);
     await phone.channel.send({ MsgType: 'StatusMsg', Status: 0 });

@@ -55,7 +55,10 @@ describe('restored wire vocabulary', () => {
     expect(DataRequestMsgSchema.parse({ MsgType: 'DataRequestMsg', DataType: 'SystemImageData', DataPort: 12345 }).DataPort).toBe(12345);
     expect(ProgressMsgSchema.parse({ MsgType: 'ProgressMsg', Operation: 13, Progress: 40 }).Progress).toBe(40);
     expect(StatusMsgSchema.parse({ MsgType: 'StatusMsg', Status: -1, AMRError: 4013, Log: 'x' }).Status).toBe(-1);
-    expect(CheckpointMsgSchema.parse({ MsgType: 'CheckpointMsg', CHECKPOINT_ID: 0x60b, CHECKPOINT_NAME: 'update_ticket', CHECKPOINT_RESULT: 0 }).CHECKPOINT_ID).toBe(0x60b);
+    expect(
+      CheckpointMsgSchema.parse({ MsgType: 'CheckpointMsg', CHECKPOINT_ID: 0x60b, CHECKPOINT_NAME: 'update_ticket', CHECKPOINT_RESULT: 0 })
+        .CHECKPOINT_ID,
+    ).toBe(0x60b);
   });
 
   it('refuses malformed or oversized phone messages', () => {
@@ -102,7 +105,10 @@ describe('RestoreOptions builders', () => {
 
   it('passes normal-mode baseband preflight info without FusingStatus and PkHash', () => {
     const nonce = new Uint8Array([1, 2, 3]);
-    const options = buildEraseRestoreOptions({ ...input, firmwarePreflightInfo: { ChipID: 0x7a, Nonce: nonce, FusingStatus: 3, PkHash: new Uint8Array(2) } });
+    const options = buildEraseRestoreOptions({
+      ...input,
+      firmwarePreflightInfo: { ChipID: 0x7a, Nonce: nonce, FusingStatus: 3, PkHash: new Uint8Array(2) },
+    });
     expect(options.BBUpdaterState).toEqual({ ChipID: 0x7a, Nonce: nonce });
     expect(options.BasebandNonce).toBe(nonce);
   });

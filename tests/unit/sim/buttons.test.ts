@@ -98,7 +98,12 @@ describe('home family (iPhone 6s)', () => {
 
   it('DFU (Legacy-iOS-Kit timing from a running phone): both 10 s, then Home alone 8 s', () => {
     const { hw, clock } = phone('iPhone8,1');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power'], [18, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [10, 'release', 'power'],
+      [18, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('dfu');
     expect(hw.screen).toBe('black');
     expect(hw.usbDevice()?.productId).toBe(0x1227);
@@ -107,13 +112,27 @@ describe('home family (iPhone 6s)', () => {
 
   it('DFU (Legacy-iOS-Kit timing from recovery): both 8 s, then Home alone 8 s', () => {
     const { hw, clock } = phone('iPhone8,1', 'recovery');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [8, 'release', 'power'], [16, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [8, 'release', 'power'],
+      [16, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('dfu');
   });
 
   it('DFU shows up during the single-button phase, so a coach can stop early', () => {
     const { hw, clock } = phone('iPhone8,1');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power']], 0);
+    play(
+      clock,
+      hw,
+      [
+        [0, 'press', 'home'],
+        [0, 'press', 'power'],
+        [10, 'release', 'power'],
+      ],
+      0,
+    );
     advanceUntil(clock, () => hw.mode === 'dfu', 8_000);
     expect(hw.mode).toBe('dfu');
     expect(hw.pressedButtons).toEqual(['home']);
@@ -122,33 +141,58 @@ describe('home family (iPhone 6s)', () => {
   it('a two-button hold too short to reset does nothing', () => {
     const { hw, clock, modes } = phone('iPhone8,1');
     const before = hw.usbDevice();
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [5, 'release', 'power'], [5, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [5, 'release', 'power'],
+      [5, 'release', 'home'],
+    ]);
     expect(modes).toEqual([]);
     expect(hw.usbDevice()).toBe(before);
   });
 
   it('letting go of Power before the restart ends in recovery (Home was held while iBoot ran)', () => {
     const { hw, clock } = phone('iPhone8,1');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [8.5, 'release', 'power'], [18, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [8.5, 'release', 'power'],
+      [18, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('recovery');
   });
 
   it('letting go of Power too late ends in recovery', () => {
     const { hw, clock } = phone('iPhone8,1');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [16, 'release', 'power'], [24, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [16, 'release', 'power'],
+      [24, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('recovery');
   });
 
   it('letting go of Home too soon after Power boots normally (Apple logo)', () => {
     const { hw, clock, modes } = phone('iPhone8,1');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power'], [11, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [10, 'release', 'power'],
+      [11, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('normal');
     expect(modes).toEqual(['booting', 'normal']);
   });
 
   it('Volume Down + Power (the iPhone 7 recipe) does nothing on a Home-button phone', () => {
     const { hw, clock, modes } = phone('iPhone8,1');
-    play(clock, hw, [[0, 'press', 'volumeDown'], [0, 'press', 'power'], [20, 'release', 'power'], [28, 'release', 'volumeDown']]);
+    play(clock, hw, [
+      [0, 'press', 'volumeDown'],
+      [0, 'press', 'power'],
+      [20, 'release', 'power'],
+      [28, 'release', 'volumeDown'],
+    ]);
     expect(modes).toEqual([]);
     expect(hw.sos).toBe('none');
   });
@@ -156,7 +200,12 @@ describe('home family (iPhone 6s)', () => {
   it('a phone that cannot see the cable as a host misses DFU and lands in recovery', () => {
     const { hw, clock } = phone('iPhone8,1');
     hw.cableSupportsDfu = false;
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power'], [18, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [10, 'release', 'power'],
+      [18, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('recovery');
   });
 });
@@ -164,7 +213,12 @@ describe('home family (iPhone 6s)', () => {
 describe('S5L8900 (iPhone 3G)', () => {
   it('the DFU hold brings up WTF mode (0x1222) instead of DFU', () => {
     const { hw, clock } = phone('iPhone1,2');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [10, 'release', 'power'], [23, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [10, 'release', 'power'],
+      [23, 'release', 'home'],
+    ]);
     expect(hw.mode).toBe('wtf');
     expect(hw.usbDevice()?.productId).toBe(0x1222);
   });
@@ -173,7 +227,12 @@ describe('S5L8900 (iPhone 3G)', () => {
 describe('volume-down-side family (iPhone 7)', () => {
   it('DFU: Volume Down + Side 10 s, then Volume Down alone', () => {
     const { hw, clock } = phone('iPhone9,1');
-    play(clock, hw, [[0, 'press', 'volumeDown'], [0, 'press', 'power'], [10, 'release', 'power'], [18, 'release', 'volumeDown']]);
+    play(clock, hw, [
+      [0, 'press', 'volumeDown'],
+      [0, 'press', 'power'],
+      [10, 'release', 'power'],
+      [18, 'release', 'volumeDown'],
+    ]);
     expect(hw.mode).toBe('dfu');
     expect(hw.usbDevice()?.serialNumber).toContain('SRTG:[iBoot-2696.0.0.1.33]');
   });
@@ -191,7 +250,12 @@ describe('volume-down-side family (iPhone 7)', () => {
 
   it('Home + Side does nothing (the solid-state Home button plays no part)', () => {
     const { hw, clock, modes } = phone('iPhone9,1');
-    play(clock, hw, [[0, 'press', 'home'], [0, 'press', 'power'], [20, 'release', 'power'], [20, 'release', 'home']]);
+    play(clock, hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [20, 'release', 'power'],
+      [20, 'release', 'home'],
+    ]);
     expect(modes).toEqual([]);
   });
 });
@@ -224,20 +288,17 @@ describe('volume-side family (iPhone X, iPhone 8)', () => {
 
   it('DFU (Legacy-iOS-Kit): taps, Side 10 s, Side + Volume Down 5 s, Volume Down alone 8 s', () => {
     const { hw, clock } = phone('iPhone10,3');
-    play(clock, hw, [
-      ...taps,
-      [2, 'press', 'power'],
-      [12, 'press', 'volumeDown'],
-      [17, 'release', 'power'],
-      [25, 'release', 'volumeDown'],
-    ]);
+    play(clock, hw, [...taps, [2, 'press', 'power'], [12, 'press', 'volumeDown'], [17, 'release', 'power'], [25, 'release', 'volumeDown']]);
     expect(hw.mode).toBe('dfu');
     expect(hw.usbDevice()?.serialNumber).toContain('SRTG:[iBoot-3332.0.0.1.23]');
   });
 
   it('holding Side without the taps does not restart', () => {
     const { hw, clock, modes } = phone('iPhone10,3');
-    play(clock, hw, [[0, 'press', 'power'], [15, 'release', 'power']]);
+    play(clock, hw, [
+      [0, 'press', 'power'],
+      [15, 'release', 'power'],
+    ]);
     expect(modes).toEqual([]);
   });
 
@@ -259,7 +320,15 @@ describe('volume-side family (iPhone X, iPhone 8)', () => {
     const before = hw.usbDevice();
     const sos: string[] = [];
     hw.on('sos', (s: string) => sos.push(s));
-    play(clock, hw, [[0, 'press', 'power'], [0, 'press', 'volumeDown']], 0);
+    play(
+      clock,
+      hw,
+      [
+        [0, 'press', 'power'],
+        [0, 'press', 'volumeDown'],
+      ],
+      0,
+    );
     clock.advanceTo(2_000);
     expect(hw.sos).toBe('slider');
     clock.advanceTo(7_000);
@@ -278,7 +347,12 @@ describe('volume-side family (iPhone X, iPhone 8)', () => {
 
   it('the Home + Side recipe of older phones does nothing on an iPhone 8, and an iPhone X has no Home button', () => {
     const eight = phone('iPhone10,1');
-    play(eight.clock, eight.hw, [[0, 'press', 'home'], [0, 'press', 'power'], [20, 'release', 'power'], [20, 'release', 'home']]);
+    play(eight.clock, eight.hw, [
+      [0, 'press', 'home'],
+      [0, 'press', 'power'],
+      [20, 'release', 'power'],
+      [20, 'release', 'home'],
+    ]);
     expect(eight.modes).toEqual([]);
     const x = phone('iPhone10,3');
     expect(x.hw.press('home')).toBe(false);
@@ -317,7 +391,12 @@ describe('volume-side family (iPhone X, iPhone 8)', () => {
       { requestType: 'vendor', recipient: 'device', request: 0, value: 0, index: 0 },
       new TextEncoder().encode('reboot\0'),
     );
-    play(clock, hw, [[3.5, 'press', 'power'], [3.5, 'press', 'volumeDown'], [5.5, 'release', 'power'], [15.5, 'release', 'volumeDown']]);
+    play(clock, hw, [
+      [3.5, 'press', 'power'],
+      [3.5, 'press', 'volumeDown'],
+      [5.5, 'release', 'power'],
+      [15.5, 'release', 'volumeDown'],
+    ]);
     expect(hw.mode).toBe('recovery');
   });
 });

@@ -187,12 +187,16 @@ describe('FakeAppleDriver: CreateFile and DeviceIoControl', () => {
     const handle = open(driver, pathAt(driver, APPLE_DFU_INTERFACE, 0) as string)!;
     const bytes = new Uint32Array(1);
     const unknownRequest = Uint8Array.from([0x21, 0x7f, 0, 0, 0, 0, 0, 0]);
-    expect(await driver.deviceIoControl(handle, AppleIoctl.ControlTransfer, unknownRequest, 8, unknownRequest, 8, bytes, 1000)).toBe(Win32Error.GenFailure);
+    expect(await driver.deviceIoControl(handle, AppleIoctl.ControlTransfer, unknownRequest, 8, unknownRequest, 8, bytes, 1000)).toBe(
+      Win32Error.GenFailure,
+    );
     expect(await driver.deviceIoControl(handle, 0x00220000, null, 0, null, 0, bytes, 1000)).toBe(Win32Error.InvalidFunction);
     const data = new Uint8Array(16);
     expect(await driver.deviceIoControl(handle, AppleIoctl.BulkOut, data, 16, data, 16, bytes, 1000)).toBe(Win32Error.InvalidFunction);
     const short = new Uint8Array(4);
-    expect(await driver.deviceIoControl(handle, AppleIoctl.ControlTransfer, short, 4, short, 4, bytes, 1000)).toBe(Win32Error.InvalidParameter);
+    expect(await driver.deviceIoControl(handle, AppleIoctl.ControlTransfer, short, 4, short, 4, bytes, 1000)).toBe(
+      Win32Error.InvalidParameter,
+    );
     driver.closeHandle(handle);
   });
 
@@ -214,7 +218,9 @@ describe('FakeAppleDriver: CreateFile and DeviceIoControl', () => {
     const { driver, bus } = await pc('recovery');
     const handle = open(driver, pathAt(driver, APPLE_IBOOT_INTERFACE, 0) as string)!;
     const left = new Promise<void>((resolve) => bus.onDisconnect(() => resolve()));
-    expect(await driver.deviceIoControl(handle, AppleIoctl.ResetDevice, null, 0, null, 0, new Uint32Array(1), 1000)).toBe(Win32Error.Success);
+    expect(await driver.deviceIoControl(handle, AppleIoctl.ResetDevice, null, 0, null, 0, new Uint32Array(1), 1000)).toBe(
+      Win32Error.Success,
+    );
     await left;
     driver.closeHandle(handle);
   });

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlistDict } from '../../../main/plist/plist-value';
 import { encodeXmlPlist } from '../../../main/plist/plist-codec';
 import { parseBuildManifest, selectIdentity } from '../../../main/ipsw/build-manifest';
-import { basebandRequestProblem, goldCertIdOf, signingPathOf, startFakeTssServer, type FakeTssServer } from '../../../main/sim/fake-tss-server';
+import {
+  basebandRequestProblem,
+  goldCertIdOf,
+  signingPathOf,
+  startFakeTssServer,
+  type FakeTssServer,
+} from '../../../main/sim/fake-tss-server';
 import { syntheticBuildManifest } from '../../../main/sim/synthetic-ipsw';
 import { buildApTicketRequest } from '../../../main/tss/tss-request';
 
@@ -29,10 +35,19 @@ describe('the fake signing server as a client’s http proxy', () => {
   afterAll(() => tss.close());
 
   it('signs a POST whose request line carries Apple’s absolute plain-http address, and records the line', async () => {
-    const spec = { productTypes: ['iPhone6,2'], boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }], version: '12.5.7', build: '16H81' };
+    const spec = {
+      productTypes: ['iPhone6,2'],
+      boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }],
+      version: '12.5.7',
+      build: '16H81',
+    };
     const identity = selectIdentity(parseBuildManifest(syntheticBuildManifest(spec)), 'n53ap', 'Erase')!;
     const request = buildApTicketRequest(identity, { ecid: 0x0a1b2c3d4e5f60n, apNonce: Buffer.alloc(20, 0xaa) });
-    const answer = await rawHttp(port, 'POST http://gs.apple.com/TSS/controller?action=2 HTTP/1.1\r\nHost: gs.apple.com', encodeXmlPlist(request));
+    const answer = await rawHttp(
+      port,
+      'POST http://gs.apple.com/TSS/controller?action=2 HTTP/1.1\r\nHost: gs.apple.com',
+      encodeXmlPlist(request),
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     expect(answer).toContain('STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=<?xml');
     expect(tss.requestLines).toContain('POST http://gs.apple.com/TSS/controller?action=2');

@@ -54,17 +54,25 @@ const wireNames = new Set(wireModules.flatMap((file) => exportedConstants(readFi
 
 describe('one wire module per protocol', () => {
   it('knows the wire modules of the protocols the phone and the host share', () => {
-    for (const name of ['AfcOp', 'DLMessage', 'MobileBackup2Message', 'MOBILEBACKUP2_SERVICE', 'SyncNotification', 'DfuState', 'UsbRequest']) {
+    for (const name of [
+      'AfcOp',
+      'DLMessage',
+      'MobileBackup2Message',
+      'MOBILEBACKUP2_SERVICE',
+      'SyncNotification',
+      'DfuState',
+      'UsbRequest',
+    ]) {
       expect(wireNames, name).toContain(name);
     }
   });
 
   it('catches a planted copy of each kind', () => {
     const planted = [
-      "const DFU_PACKET_SIZE = 0x800;",
-      "export const AfcOp = { Status: 1 } as const;",
+      'const DFU_PACKET_SIZE = 0x800;',
+      'export const AfcOp = { Status: 1 } as const;',
       "const name = 'com.apple.afc';",
-      "send([\"DLMessagePing\"]);",
+      'send(["DLMessagePing"]);',
       'if (setup.request === 6) return null;',
       "controlTransferOut({ requestType: 'class', recipient: 'interface', request: 1, value: 0, index: 0 });",
     ].join('\n');
@@ -76,7 +84,9 @@ describe('one wire module per protocol', () => {
       'uses bRequest 6',
       'uses bRequest 1',
     ]);
-    expect(ownCopies("// e.g. 'com.apple.afc'\n/** const DfuState = 2 */\nimport { DfuState } from '../irecv/irecv-wire';", wireNames)).toEqual([]);
+    expect(
+      ownCopies("// e.g. 'com.apple.afc'\n/** const DfuState = 2 */\nimport { DfuState } from '../irecv/irecv-wire';", wireNames),
+    ).toEqual([]);
   });
 
   it('main/sim imports every protocol constant instead of defining its own', () => {

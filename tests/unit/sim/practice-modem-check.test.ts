@@ -15,14 +15,20 @@ import { writeSyntheticIpsw } from '../../../main/sim/synthetic-ipsw';
 
 const ecid = 0x000a1b2c3d4e5f60n;
 const modem = simBasebandOf(ecid, '350508950000000');
-const args = (nonce?: Uint8Array) => ({ ChipID: modem.chipId, CertID: modem.certId, ChipSerialNo: Buffer.from(modem.chipSerial), ...(nonce ? { Nonce: Buffer.from(nonce) } : {}) });
+const args = (nonce?: Uint8Array) => ({
+  ChipID: modem.chipId,
+  CertID: modem.certId,
+  ChipSerialNo: Buffer.from(modem.chipSerial),
+  ...(nonce ? { Nonce: Buffer.from(nonce) } : {}),
+});
 
 /** The same archive without its ticket: what idevicerestore 1.0.0 answers to a request without a baseband nonce. */
 async function withoutTicket(zip: Buffer): Promise<Buffer> {
   const archive = await BbfwArchive.open({ bytes: zip });
   try {
     const rebuilt = new ZipBuilder(1 << 24);
-    for (const entry of archive.entries()) if (entry.name !== 'bbticket.der') rebuilt.addFile(entry.name, await archive.read(entry.name, 1 << 24));
+    for (const entry of archive.entries())
+      if (entry.name !== 'bbticket.der') rebuilt.addFile(entry.name, await archive.read(entry.name, 1 << 24));
     return rebuilt.finish();
   } finally {
     archive.close();
@@ -39,7 +45,12 @@ describe('the virtual phone’s modem check in a restore', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'lifeline-modem-check-'));
     tss = await startFakeTssServer();
     tss.basebandPhones.set(String(ecid), { bbChipId: modem.chipId, bbGoldCertId: modem.certId, bbSnum: modem.chipSerial });
-    const spec = { productTypes: ['iPhone6,2'], boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }], version: '12.5.7', build: '16H81' };
+    const spec = {
+      productTypes: ['iPhone6,2'],
+      boards: [{ boardConfig: 'n53ap', cpid: 0x8960, bdid: 2 }],
+      version: '12.5.7',
+      build: '16H81',
+    };
     archive = await IpswArchive.open((await writeSyntheticIpsw(dir, spec)).path);
     const identity = selectIdentity(await readBuildManifest(archive), 'n53ap', 'Erase')!;
     updater = basebandUpdaterFor({ archive, identity, ecid, tss: { url: tss.url, attempts: 1 }, tempDir: dir })!;
@@ -56,11 +67,20 @@ describe('the virtual phone’s modem check in a restore', () => {
     const check = practiceModemCheck(ecid, modem, tss.key.publicKey);
     const bare = await withoutTicket(await updater.basebandData(args()));
     const digest = expect.stringMatching(/^[0-9a-f]{64}$/);
-    const modemFiles = Object.fromEntries(['restoresbl1.mbn', 'sbl1.mbn', 'apps.mbn', 'qdsp6sw.mbn', 'rpm.mbn', 'tz.mbn', 'restorepsi_dummy.bin'].map((name) => [name, digest]));
+    const modemFiles = Object.fromEntries(
+      ['restoresbl1.mbn', 'sbl1.mbn', 'apps.mbn', 'qdsp6sw.mbn', 'rpm.mbn', 'tz.mbn', 'restorepsi_dummy.bin'].map((name) => [name, digest]),
+    );
     expect(await check({ arguments: args(), nonce: null }, bare)).toEqual({ ok: true, digests: modemFiles });
     const withNonce = await updater.basebandData(args(modem.nonce));
-    expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, withNonce)).toEqual({ ok: true, digests: { ...modemFiles, 'bbticket.der': digest } });
-    expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, await withoutTicket(withNonce))).toMatchObject({ ok: false, status: RestoreStatus.Baseband, reason: 'no bbticket.der' });
+    expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, withNonce)).toEqual({
+      ok: true,
+      digests: { ...modemFiles, 'bbticket.der': digest },
+    });
+    expect(await check({ arguments: args(modem.nonce), nonce: modem.nonce }, await withoutTicket(withNonce))).toMatchObject({
+      ok: false,
+      status: RestoreStatus.Baseband,
+      reason: 'no bbticket.der',
+    });
   });
 
   it('refuses images signed for another modem, and a ticket under a key it does not trust', async () => {
@@ -70,8 +90,14 @@ describe('the virtual phone’s modem check in a restore', () => {
     const stranger = await startFakeTssServer();
     try {
       const untrusting = practiceModemCheck(ecid, modem, stranger.key.publicKey);
-      expect(await untrusting({ arguments: args(), nonce: null }, zip)).toMatchObject({ ok: false, reason: expect.stringMatching(/trusted key/) });
-      expect(await untrusting({ arguments: args(), nonce: null }, await withoutTicket(zip))).toMatchObject({ ok: false, reason: expect.stringMatching(/not signed for this modem/) });
+      expect(await untrusting({ arguments: args(), nonce: null }, zip)).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/trusted key/),
+      });
+      expect(await untrusting({ arguments: args(), nonce: null }, await withoutTicket(zip))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/not signed for this modem/),
+      });
     } finally {
       await stranger.close();
     }

@@ -35,7 +35,14 @@ describe('the contract boundary', () => {
     const engine = new Engine({ version: '1' });
     vi.spyOn(engine.handlers, 'devices.list').mockRejectedValue(new Error('boom'));
     const envelope = await dispatch(engine, context, 'devices.list', {});
-    expect(envelope).toMatchObject({ ok: false, problem: { code: 'internal', detail: expect.stringContaining('boom'), nextSteps: expect.arrayContaining([expect.stringContaining('lifeline diagnostics export')]) } });
+    expect(envelope).toMatchObject({
+      ok: false,
+      problem: {
+        code: 'internal',
+        detail: expect.stringContaining('boom'),
+        nextSteps: expect.arrayContaining([expect.stringContaining('lifeline diagnostics export')]),
+      },
+    });
   });
 
   it('delivers events to subscribers until they unsubscribe', () => {
@@ -81,7 +88,8 @@ describe('backup folders at the boundary', () => {
   it('accepts only full paths, so nothing is resolved against wherever the engine happens to run', async () => {
     const { commandSchemas } = await import('../../../common/api');
     const request = commandSchemas['backup.start'].request;
-    for (const ok of ['/home/ada/Backups', 'C:\\Users\\Ada\\Backups', 'D:/Backups']) expect(request.safeParse({ directory: ok }).success, ok).toBe(true);
+    for (const ok of ['/home/ada/Backups', 'C:\\Users\\Ada\\Backups', 'D:/Backups'])
+      expect(request.safeParse({ directory: ok }).success, ok).toBe(true);
     // Network shares and device paths are refused too (common/full-path.ts): opening one can leak network credentials.
     for (const bad of ['Backups', './x', '../x', '~/Backups', '/tmp/a\0b', '', '/home/../etc', '\\\\nas\\share\\Backups', '\\\\?\\C:\\x']) {
       expect(request.safeParse({ directory: bad }).success, bad).toBe(false);

@@ -16,11 +16,19 @@ describe('engine host (the engine process’s side of the port)', () => {
     const { port, send } = host();
     expect(await port.next()).toEqual({ type: 'ready' });
     send({ type: 'invoke', id: 3, command: 'app.info', request: {} });
-    expect(await port.next()).toMatchObject({ type: 'result', id: 3, envelope: { ok: true, value: { version: '4.5.6', transport: 'electron' } } });
+    expect(await port.next()).toMatchObject({
+      type: 'result',
+      id: 3,
+      envelope: { ok: true, value: { version: '4.5.6', transport: 'electron' } },
+    });
     send({ type: 'invoke', id: 4, command: 'devices.list', request: { rogue: 1 } });
     expect(await port.next()).toMatchObject({ type: 'result', id: 4, envelope: { ok: false, problem: { code: 'bad-request' } } });
     send({ type: 'invoke', id: 5, command: 'no.such.command', request: {} });
-    expect(await port.next()).toMatchObject({ type: 'result', id: 5, envelope: { ok: false, problem: { code: 'unknown-command', title: 'Unknown command' } } });
+    expect(await port.next()).toMatchObject({
+      type: 'result',
+      id: 5,
+      envelope: { ok: false, problem: { code: 'unknown-command', title: 'Unknown command' } },
+    });
   });
 
   it('refuses messages that break the protocol, and keeps serving', async () => {
@@ -80,6 +88,8 @@ describe('engine host (the engine process’s side of the port)', () => {
     );
     port.deliver(JSON.stringify({ type: 'invoke', id: 1, command: 'app.info', request: {} }));
     expect(await served.closed).toBe(1);
-    expect(port.sent()).toEqual([{ type: 'fatal', problem: expect.objectContaining({ code: 'internal', detail: expect.stringContaining('no USB here') }) }]);
+    expect(port.sent()).toEqual([
+      { type: 'fatal', problem: expect.objectContaining({ code: 'internal', detail: expect.stringContaining('no USB here') }) },
+    ]);
   });
 });

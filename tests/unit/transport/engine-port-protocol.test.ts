@@ -53,7 +53,10 @@ describe('engine port protocol', () => {
     ['an envelope with both a value and a problem', '{"type":"result","id":1,"envelope":{"ok":true,"value":1,"problem":{}}}'],
     ['a fatal without a problem', '{"type":"fatal"}'],
     ['an app-side message', '{"type":"shutdown"}'],
-    ['a message over the size bound', JSON.stringify({ type: 'event', event: 'progress', payload: 'x'.repeat(ENGINE_PORT_MAX_MESSAGE_CHARS) })],
+    [
+      'a message over the size bound',
+      JSON.stringify({ type: 'event', event: 'progress', payload: 'x'.repeat(ENGINE_PORT_MAX_MESSAGE_CHARS) }),
+    ],
   ])('the app refuses %s', (_name, raw) => {
     expect(decodeEngineToApp(raw).ok).toBe(false);
   });

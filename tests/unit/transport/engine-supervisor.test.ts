@@ -95,7 +95,11 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
 
     const refused = supervisor.invoke('devices.list', {});
     const third = await engine.next((message) => message.type === 'invoke');
-    reply(engine, { type: 'result', id: third.id, envelope: { ok: false, problem: { code: 'bad-request', title: 'No', detail: '', nextSteps: [] } } });
+    reply(engine, {
+      type: 'result',
+      id: third.id,
+      envelope: { ok: false, problem: { code: 'bad-request', title: 'No', detail: '', nextSteps: [] } },
+    });
     await expect(refused).rejects.toBeInstanceOf(ProblemError);
     await supervisor.close();
     expect(engine.closed).toBe(false);
@@ -107,7 +111,9 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
     const engine = await nextEngine();
     ready(engine);
     await nextStatus(supervisor, 'running');
-    await expect(supervisor.invoke('no.such' as 'app.info', {})).rejects.toMatchObject({ problem: { code: 'unknown-command', title: 'Unknown command' } });
+    await expect(supervisor.invoke('no.such' as 'app.info', {})).rejects.toMatchObject({
+      problem: { code: 'unknown-command', title: 'Unknown command' },
+    });
     await expect(supervisor.invoke('backup.list', { directory: 1n } as never)).rejects.toMatchObject({ problem: { code: 'bad-request' } });
     expect(engine.sent().filter((message) => message.type === 'invoke')).toEqual([]);
     await supervisor.close();
@@ -158,7 +164,11 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
     await first.next((message) => message.type === 'subscribe' && message.event === 'jobs.changed');
     reply(first, { type: 'event', event: 'jobs.changed', payload: running('backup-1') });
     reply(first, { type: 'event', event: 'jobs.changed', payload: running('download-1', 'firmware.get') });
-    reply(first, { type: 'event', event: 'jobs.changed', payload: { ...running('done-1'), state: 'succeeded', finishedAt: '2026-01-01T00:00:01.000Z' } });
+    reply(first, {
+      type: 'event',
+      event: 'jobs.changed',
+      payload: { ...running('done-1'), state: 'succeeded', finishedAt: '2026-01-01T00:00:01.000Z' },
+    });
     const inFlight = supervisor.invoke('devices.list', {});
     await first.next((message) => message.type === 'invoke');
     const restarting = nextStatus(supervisor, 'restarting');
@@ -199,7 +209,10 @@ describe('engine supervisor (the app’s side of the engine process)', () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const engine = await nextEngine();
       engine.deliver(
-        JSON.stringify({ type: 'fatal', problem: { code: 'usbip-address', title: 'That USB/IP address is not usable', detail: 'nope', nextSteps: [] } }),
+        JSON.stringify({
+          type: 'fatal',
+          problem: { code: 'usbip-address', title: 'That USB/IP address is not usable', detail: 'nope', nextSteps: [] },
+        }),
       );
       engine.end('The engine process stopped (exit code 1).');
     }

@@ -28,7 +28,11 @@ describe('a backup password never reaches the log', () => {
   });
 
   it('logs a failed backup.checkPassword and a failed backup.restore job by command, job and code only', async () => {
-    const check = await dispatch(engine, context, 'backup.checkPassword', { backupId: 'no-such-backup', directory: dir, password: PASSWORD });
+    const check = await dispatch(engine, context, 'backup.checkPassword', {
+      backupId: 'no-such-backup',
+      directory: dir,
+      password: PASSWORD,
+    });
     expect(check.ok).toBe(false);
     const ended = new Promise<void>((resolve) => {
       const off = engine.on('jobs.changed', (summary) => {
@@ -53,7 +57,9 @@ describe('a backup password never reaches the log', () => {
     const tooLong = `${PASSWORD}${'x'.repeat(5000)}`;
     const refused = await dispatch(engine, context, 'backup.checkPassword', { backupId: 'b', password: tooLong, extra: PASSWORD });
     expect(refused).toMatchObject({ ok: false, problem: { code: 'bad-request' } });
-    expect(capture.lines()).toEqual([expect.objectContaining({ event: 'command.refused', command: 'backup.checkPassword', code: 'bad-request' })]);
+    expect(capture.lines()).toEqual([
+      expect.objectContaining({ event: 'command.refused', command: 'backup.checkPassword', code: 'bad-request' }),
+    ]);
     expect(capture.text()).not.toContain(PASSWORD);
   });
 });

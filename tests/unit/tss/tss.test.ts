@@ -41,7 +41,14 @@ describe('IMG4 AP TSS request', () => {
   const request = buildApTicketRequest(identity(), phone);
 
   it('carries the skeleton, the phone and the nonces', () => {
-    expect(request).toMatchObject({ '@ApImg4Ticket': true, '@UUID': 'ABC', '@VersionInfo': 'libauthinstall-1104.0.9', ApChipID: 0x8960, ApBoardID: 2, ApSecurityDomain: 1 });
+    expect(request).toMatchObject({
+      '@ApImg4Ticket': true,
+      '@UUID': 'ABC',
+      '@VersionInfo': 'libauthinstall-1104.0.9',
+      ApChipID: 0x8960,
+      ApBoardID: 2,
+      ApSecurityDomain: 1,
+    });
     expect(request.ApECID).toBe(phone.ecid);
     expect(request.ApNonce).toEqual(phone.apNonce);
     expect(request.SepNonce).toEqual(phone.sepNonce);
@@ -64,7 +71,9 @@ describe('IMG4 AP TSS request', () => {
 
 describe('TSS answers', () => {
   it('parses STATUS, MESSAGE and the REQUEST_STRING plist, and extracts the ticket', () => {
-    const answer = parseTssAnswer('STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=<?xml version="1.0"?><plist version="1.0"><dict><key>ApImg4Ticket</key><data>MAA=</data></dict></plist>');
+    const answer = parseTssAnswer(
+      'STATUS=0&MESSAGE=SUCCESS&REQUEST_STRING=<?xml version="1.0"?><plist version="1.0"><dict><key>ApImg4Ticket</key><data>MAA=</data></dict></plist>',
+    );
     expect(answer.status).toBe(0);
     expect(ticketFromAnswer(answer)).toEqual(Buffer.from([0x30, 0]));
   });
@@ -111,12 +120,19 @@ describe('fake TSS server', () => {
   it('refuses an unsigned build with STATUS 94, retries an answer without STATUS, and gives up bounded', async () => {
     const id = identity();
     tss.unsignedBuilds.add(id.uniqueBuildId!.toString('hex'));
-    await expect(requestApTicket(buildApTicketRequest(id, phone), { url: tss.url, attempts: 1 })).rejects.toMatchObject({ code: 'not-signed', status: 94 });
+    await expect(requestApTicket(buildApTicketRequest(id, phone), { url: tss.url, attempts: 1 })).rejects.toMatchObject({
+      code: 'not-signed',
+      status: 94,
+    });
     tss.unsignedBuilds.clear();
     tss.faults.noStatusCount = 2;
-    await expect(requestApTicket(buildApTicketRequest(id, phone), { url: tss.url, attempts: 3, retryDelayMs: 1 })).resolves.toBeInstanceOf(Buffer);
+    await expect(requestApTicket(buildApTicketRequest(id, phone), { url: tss.url, attempts: 3, retryDelayMs: 1 })).resolves.toBeInstanceOf(
+      Buffer,
+    );
     tss.faults.noStatusCount = 5;
-    await expect(requestApTicket(buildApTicketRequest(id, phone), { url: tss.url, attempts: 2, retryDelayMs: 1 })).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(requestApTicket(buildApTicketRequest(id, phone), { url: tss.url, attempts: 2, retryDelayMs: 1 })).rejects.toMatchObject({
+      code: 'unreachable',
+    });
     tss.faults.noStatusCount = 0;
   });
 

@@ -69,7 +69,10 @@ describe('AppleDriverBus', () => {
     await device!.open();
     await device!.selectConfiguration(1);
     await device!.claimInterface(0);
-    const sent = await device!.controlTransferOut({ requestType: 'vendor', recipient: 'device', request: 0, value: 0, index: 0 }, Buffer.from('setenv auto-boot false\0'));
+    const sent = await device!.controlTransferOut(
+      { requestType: 'vendor', recipient: 'device', request: 0, value: 0, index: 0 },
+      Buffer.from('setenv auto-boot false\0'),
+    );
     expect(sent).toEqual({ status: 'ok', bytesWritten: 23 });
     const shell = phone.usbDevice()!.shell!;
     expect(shell.transcript.at(-1)).toContain('setenv auto-boot false');
@@ -87,7 +90,9 @@ describe('AppleDriverBus', () => {
     const stalled = await device!.controlTransferIn({ requestType: 'class', recipient: 'interface', request: 0x7f, value: 0, index: 0 }, 4);
     expect(stalled.status).toBe('stall');
     phone.unplug();
-    const error = await device!.controlTransferIn({ requestType: 'class', recipient: 'interface', request: 5, value: 0, index: 0 }, 1).catch((e: unknown) => e);
+    const error = await device!
+      .controlTransferIn({ requestType: 'class', recipient: 'interface', request: 5, value: 0, index: 0 }, 1)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsbDeviceError);
     expect((error as UsbDeviceError).code).toBe('disconnected');
   });
@@ -108,7 +113,11 @@ describe('AppleDriverBus', () => {
       }),
     );
     expect(await bus.getDevices()).toEqual([]);
-    expect(bus.status()).toMatchObject({ state: 'unavailable', detail: 'SetupDiGetClassDevs failed: ERROR_ACCESS_DENIED (5)', backend: 'apple-driver' });
+    expect(bus.status()).toMatchObject({
+      state: 'unavailable',
+      detail: 'SetupDiGetClassDevs failed: ERROR_ACCESS_DENIED (5)',
+      backend: 'apple-driver',
+    });
   });
 
   it('is unavailable, with a reinstall hint, when the Win32 binding cannot be loaded', async () => {
@@ -122,7 +131,8 @@ describe('AppleDriverBus', () => {
 });
 
 describe('Windows interface path helpers', () => {
-  const path = '\\\\?\\usb#vid_05ac&pid_1281#sdom:01_cpid:8010_cprv:11_cpfm:03_scep:01_bdid:0c_ecid:001a2b3c4d5e6f70_ibfl:3c_srnm:[f17lx0aaff9r]_imei:[356789012345678]#{ed82a167-d61a-4af6-9ab6-11e52236c576}';
+  const path =
+    '\\\\?\\usb#vid_05ac&pid_1281#sdom:01_cpid:8010_cprv:11_cpfm:03_scep:01_bdid:0c_ecid:001a2b3c4d5e6f70_ibfl:3c_srnm:[f17lx0aaff9r]_imei:[356789012345678]#{ed82a167-d61a-4af6-9ab6-11e52236c576}';
 
   it('reads vendor and product id from the path', () => {
     expect(idsFromInterfacePath(path)).toEqual({ vendorId: 0x05ac, productId: 0x1281 });
@@ -131,20 +141,24 @@ describe('Windows interface path helpers', () => {
 
   it('gives the serial back as the phone sends it, parsing to the same fields as the path itself', () => {
     const serial = serialFromWindowsPath(path)!;
-    expect(serial).toBe('SDOM:01 CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRNM:[F17LX0AAFF9R] IMEI:[356789012345678]');
+    expect(serial).toBe(
+      'SDOM:01 CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRNM:[F17LX0AAFF9R] IMEI:[356789012345678]',
+    );
     const fromSerial = parseIBootSerial(serial);
     const fromPath = parseIBootSerial(path);
-    expect(fromSerial.ok && fromPath.ok && fromSerial.serial.ecid === fromPath.serial.ecid && fromSerial.serial.srnm === fromPath.serial.srnm).toBe(true);
+    expect(
+      fromSerial.ok && fromPath.ok && fromSerial.serial.ecid === fromPath.serial.ecid && fromSerial.serial.srnm === fromPath.serial.srnm,
+    ).toBe(true);
     expect(serialFromWindowsPath('\\\\?\\usb#vid_05ac&pid_12a8#00008030001a2b3c#{x}')).toBeNull();
   });
 
   it('builds the 8-byte setup packet little-endian with the direction bit', () => {
-    expect([...encodeControlSetup({ requestType: 'class', recipient: 'interface', request: 1, value: 0x1234, index: 2 }, false, 3)]).toEqual([
-      0x21, 1, 0x34, 0x12, 2, 0, 3, 0, 0, 0, 0,
-    ]);
-    expect([...encodeControlSetup({ requestType: 'standard', recipient: 'device', request: 6, value: 0x0301, index: 0x0409 }, true, 0)]).toEqual([
-      0x80, 6, 1, 3, 9, 4, 0, 0,
-    ]);
+    expect([
+      ...encodeControlSetup({ requestType: 'class', recipient: 'interface', request: 1, value: 0x1234, index: 2 }, false, 3),
+    ]).toEqual([0x21, 1, 0x34, 0x12, 2, 0, 3, 0, 0, 0, 0]);
+    expect([
+      ...encodeControlSetup({ requestType: 'standard', recipient: 'device', request: 6, value: 0x0301, index: 0x0409 }, true, 0),
+    ]).toEqual([0x80, 6, 1, 3, 9, 4, 0, 0]);
   });
 
   it('names Windows error codes', () => {

@@ -72,7 +72,9 @@ describe('parseIBootSerial — real strings (masked ECID digits filled in)', () 
   });
 
   it('restores the iBoot- spelling of a SecureROM tag from a lowercased Windows DFU path', () => {
-    const s = parsed('\\\\?\\usb#vid_05ac&pid_1227#cpid:8010_cprv:11_cpfm:03_scep:01_bdid:0c_ecid:001a400123456789_ibfl:3c_srtg:[iboot-2696.0.0.1.33]#{b8085869-feb9-404b-8cb1-1e5c14fa8c54}');
+    const s = parsed(
+      '\\\\?\\usb#vid_05ac&pid_1227#cpid:8010_cprv:11_cpfm:03_scep:01_bdid:0c_ecid:001a400123456789_ibfl:3c_srtg:[iboot-2696.0.0.1.33]#{b8085869-feb9-404b-8cb1-1e5c14fa8c54}',
+    );
     expect(s.srtg).toBe('iBoot-2696.0.0.1.33');
     expect(s.pathProductId).toBe(0x1227);
   });
@@ -177,7 +179,16 @@ describe('parseIBootSerial — properties', () => {
     fc.assert(
       fc.property(fc.record({ ...common, srtg: bracketText }), (f) => {
         const s = parsed(formatIBootSerial({ form: 'dfu', ...f }));
-        expect(s).toMatchObject({ cpid: f.cpid, cprv: f.cprv, cpfm: f.cpfm, scep: f.scep, bdid: f.bdid, ibfl: f.ibfl, srtg: f.srtg, stage: 'securerom' });
+        expect(s).toMatchObject({
+          cpid: f.cpid,
+          cprv: f.cprv,
+          cpfm: f.cpfm,
+          scep: f.scep,
+          bdid: f.bdid,
+          ibfl: f.ibfl,
+          srtg: f.srtg,
+          stage: 'securerom',
+        });
         expect(s.ecid).toBe(f.ecid);
       }),
     );
@@ -185,14 +196,22 @@ describe('parseIBootSerial — properties', () => {
 
   it('round-trips recovery strings from formatIBootSerial', () => {
     fc.assert(
-      fc.property(fc.record({ ...common, sdom: fc.option(u8, { nil: undefined }), srnm: fc.stringMatching(/^[A-Z0-9]{10,12}$/), imei: fc.option(fc.stringMatching(/^[0-9]{15}$/), { nil: undefined }) }), (f) => {
-        const s = parsed(formatIBootSerial({ form: 'recovery', ...f }));
-        expect(s).toMatchObject({ cpid: f.cpid, bdid: f.bdid, srnm: f.srnm, stage: 'iboot' });
-        expect(s.sdom).toBe(f.sdom);
-        expect(s.imei).toBe(f.imei);
-        expect(s.ecid).toBe(f.ecid);
-        expect(s.srtg).toBeUndefined();
-      }),
+      fc.property(
+        fc.record({
+          ...common,
+          sdom: fc.option(u8, { nil: undefined }),
+          srnm: fc.stringMatching(/^[A-Z0-9]{10,12}$/),
+          imei: fc.option(fc.stringMatching(/^[0-9]{15}$/), { nil: undefined }),
+        }),
+        (f) => {
+          const s = parsed(formatIBootSerial({ form: 'recovery', ...f }));
+          expect(s).toMatchObject({ cpid: f.cpid, bdid: f.bdid, srnm: f.srnm, stage: 'iboot' });
+          expect(s.sdom).toBe(f.sdom);
+          expect(s.imei).toBe(f.imei);
+          expect(s.ecid).toBe(f.ecid);
+          expect(s.srtg).toBeUndefined();
+        },
+      ),
     );
   });
 
@@ -210,13 +229,34 @@ describe('parseIBootSerial — properties', () => {
 describe('formatIBootSerial', () => {
   it('produces the exact layout of the iPhone 7 DFU example', () => {
     expect(
-      formatIBootSerial({ form: 'dfu', cpid: 0x8010, cprv: 0x11, cpfm: 3, scep: 1, bdid: 8, ecid: 0x0006398020f9e526n, ibfl: 0x3c, srtg: 'iBoot-2696.0.0.1.33' }),
+      formatIBootSerial({
+        form: 'dfu',
+        cpid: 0x8010,
+        cprv: 0x11,
+        cpfm: 3,
+        scep: 1,
+        bdid: 8,
+        ecid: 0x0006398020f9e526n,
+        ibfl: 0x3c,
+        srtg: 'iBoot-2696.0.0.1.33',
+      }),
     ).toBe('CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:08 ECID:0006398020F9E526 IBFL:3C SRTG:[iBoot-2696.0.0.1.33]');
   });
 
   it('puts SDOM first in the recovery form', () => {
     expect(
-      formatIBootSerial({ form: 'recovery', sdom: 1, cpid: 0x8003, cprv: 1, cpfm: 3, scep: 1, bdid: 4, ecid: 0x00113814246b8226n, ibfl: 0x1c, srnm: 'F2LABC' }),
+      formatIBootSerial({
+        form: 'recovery',
+        sdom: 1,
+        cpid: 0x8003,
+        cprv: 1,
+        cpfm: 3,
+        scep: 1,
+        bdid: 4,
+        ecid: 0x00113814246b8226n,
+        ibfl: 0x1c,
+        srnm: 'F2LABC',
+      }),
     ).toBe('SDOM:01 CPID:8003 CPRV:01 CPFM:03 SCEP:01 BDID:04 ECID:00113814246B8226 IBFL:1C SRNM:[F2LABC]');
   });
 });
@@ -234,12 +274,16 @@ describe('identity fields of the serial string', () => {
 
   it('marks a serial number or IMEI outside its real form as an invalid identity', () => {
     expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[../../victim]`)).toMatchObject({ invalidIdentity: 'SRNM is not in its real form' });
-    expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[12ab]`)).toMatchObject({ invalidIdentity: 'IMEI is not in its real form' });
+    expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[12ab]`)).toMatchObject({
+      invalidIdentity: 'IMEI is not in its real form',
+    });
     expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[../../victim]`).imei).toBeUndefined();
   });
 
   it('leaves real strings unmarked', () => {
     expect(parsed(`${base} ECID:001A2B3C4D5E6F70 SRNM:[F2LXXXXXXXX] IMEI:[013977000000000]`).invalidIdentity).toBeUndefined();
-    expect(parsed('CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRTG:[iBoot-2696.0.0.1.33]').invalidIdentity).toBeUndefined();
+    expect(
+      parsed('CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRTG:[iBoot-2696.0.0.1.33]').invalidIdentity,
+    ).toBeUndefined();
   });
 });

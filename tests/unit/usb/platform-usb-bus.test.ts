@@ -12,7 +12,10 @@ afterEach(() => {
 });
 
 /** Stands in for the npm `usb` package's bus: lists whatever the sim bus lists, with a chosen status. */
-function fakeLibusb(inner: UsbBus | null, status: UsbBusStatus = { state: 'ready' }): { open: () => Promise<UsbBus>; opened: () => number } {
+function fakeLibusb(
+  inner: UsbBus | null,
+  status: UsbBusStatus = { state: 'ready' },
+): { open: () => Promise<UsbBus>; opened: () => number } {
   let opened = 0;
   return {
     opened: () => opened,
@@ -45,7 +48,11 @@ async function phoneOnWindows(mode: PhoneMode, binding: FakeDriverBinding) {
 
 describe('chooseWindowsUsbRoute', () => {
   it('uses Apple’s driver alone when every rescue-mode phone is bound to it (or none is attached)', () => {
-    expect(chooseWindowsUsbRoute({ win32Loaded: true, survey: [] })).toEqual({ backend: 'apple-driver', useLibusb: false, appleDriverMissing: false });
+    expect(chooseWindowsUsbRoute({ win32Loaded: true, survey: [] })).toEqual({
+      backend: 'apple-driver',
+      useLibusb: false,
+      appleDriverMissing: false,
+    });
     expect(chooseWindowsUsbRoute({ win32Loaded: true, survey: [{ productId: 0x1227, service: 'USBAAPL64' }] })).toEqual({
       backend: 'apple-driver',
       useLibusb: false,
@@ -68,7 +75,11 @@ describe('chooseWindowsUsbRoute', () => {
   });
 
   it('falls back to libusb when the Win32 binding did not load', () => {
-    expect(chooseWindowsUsbRoute({ win32Loaded: false, survey: [] })).toEqual({ backend: 'libusb', useLibusb: true, appleDriverMissing: false });
+    expect(chooseWindowsUsbRoute({ win32Loaded: false, survey: [] })).toEqual({
+      backend: 'libusb',
+      useLibusb: true,
+      appleDriverMissing: false,
+    });
   });
 });
 
@@ -76,7 +87,11 @@ describe('openPlatformUsbBus', () => {
   it('uses the npm usb package on macOS and Linux, and says so', async () => {
     for (const platform of ['darwin', 'linux'] as const) {
       const libusb = fakeLibusb(null);
-      const bus = await openPlatformUsbBus({ platform, openLibusb: libusb.open, loadWin32Api: () => Promise.reject(new Error('never on ' + platform)) });
+      const bus = await openPlatformUsbBus({
+        platform,
+        openLibusb: libusb.open,
+        loadWin32Api: () => Promise.reject(new Error('never on ' + platform)),
+      });
       cleanups.push(() => bus.close());
       expect(bus.status(), platform).toEqual({ state: 'ready', backend: 'libusb' });
       expect(libusb.opened()).toBe(1);
@@ -106,7 +121,12 @@ describe('openPlatformUsbBus', () => {
 
   it('tells the person to install Apple Devices (or iTunes) when a phone in DFU has no driver', async () => {
     const { driver } = await phoneOnWindows('dfu', 'none');
-    const bus = await openPlatformUsbBus({ platform: 'win32', openLibusb: fakeLibusb(null).open, loadWin32Api: async () => driver, pollMs: 10 });
+    const bus = await openPlatformUsbBus({
+      platform: 'win32',
+      openLibusb: fakeLibusb(null).open,
+      loadWin32Api: async () => driver,
+      pollMs: 10,
+    });
     cleanups.push(() => bus.close());
     const status = bus.status();
     expect(status).toMatchObject({ state: 'unavailable', reason: 'driver-missing', backend: 'apple-driver' });
@@ -116,7 +136,12 @@ describe('openPlatformUsbBus', () => {
 
   it('never asks for Apple Devices while Apple’s driver serves the phones', async () => {
     const { driver } = await phoneOnWindows('recovery', 'apple');
-    const bus = await openPlatformUsbBus({ platform: 'win32', openLibusb: fakeLibusb(null).open, loadWin32Api: async () => driver, pollMs: 10 });
+    const bus = await openPlatformUsbBus({
+      platform: 'win32',
+      openLibusb: fakeLibusb(null).open,
+      loadWin32Api: async () => driver,
+      pollMs: 10,
+    });
     cleanups.push(() => bus.close());
     expect(JSON.stringify(bus.status())).not.toMatch(/Apple Devices/);
   });
@@ -135,6 +160,11 @@ describe('openPlatformUsbBus', () => {
       loadWin32Api: () => Promise.reject(new Error('no koffi binary for win32-arm64')),
     });
     cleanups.push(() => broken.close());
-    expect(broken.status()).toMatchObject({ state: 'unavailable', reason: 'library-failed', detail: 'no koffi binary for win32-arm64', backend: 'apple-driver' });
+    expect(broken.status()).toMatchObject({
+      state: 'unavailable',
+      reason: 'library-failed',
+      detail: 'no koffi binary for win32-arm64',
+      backend: 'apple-driver',
+    });
   });
 });

@@ -1,9 +1,19 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { KERNEL32_DECLARATIONS, SETUPAPI_DECLARATIONS, createKoffiWin32Api, loadKoffiWin32Api, type KoffiFunction, type KoffiModule } from '../../../main/usb/win32-koffi';
+import {
+  KERNEL32_DECLARATIONS,
+  SETUPAPI_DECLARATIONS,
+  createKoffiWin32Api,
+  loadKoffiWin32Api,
+  type KoffiFunction,
+  type KoffiModule,
+} from '../../../main/usb/win32-koffi';
 import { Win32Error } from '../../../main/usb/win32-api';
 
-const realKoffi = createRequire(import.meta.url)('koffi') as KoffiModule & { proto(declaration: string): unknown; pointer(name: string, type: unknown): unknown };
+const realKoffi = createRequire(import.meta.url)('koffi') as KoffiModule & {
+  proto(declaration: string): unknown;
+  pointer(name: string, type: unknown): unknown;
+};
 
 type Script = Record<string, (...args: unknown[]) => unknown>;
 
@@ -48,7 +58,10 @@ describe('koffi Win32 binding', () => {
   it('loads kernel32 and setupapi only, and turns INVALID_HANDLE_VALUE into null with GetLastError kept', () => {
     const loaded: string[] = [];
     const api = createKoffiWin32Api(
-      scriptedKoffi({ SetupDiGetClassDevsW: () => 0xffff_ffff_ffff_ffffn, CreateFileW: () => 0x40n, GetLastError: () => Win32Error.FileNotFound }, loaded),
+      scriptedKoffi(
+        { SetupDiGetClassDevsW: () => 0xffff_ffff_ffff_ffffn, CreateFileW: () => 0x40n, GetLastError: () => Win32Error.FileNotFound },
+        loaded,
+      ),
     );
     expect(loaded).toEqual(['kernel32.dll', 'setupapi.dll']);
     expect(api.setupDiGetClassDevs(null, 'USB', 6)).toBeNull();
@@ -123,7 +136,9 @@ describe('koffi Win32 binding', () => {
         [],
       ),
     );
-    expect(await api.deviceIoControl(0x40n, 0x2201b6, new Uint8Array(4), 4, new Uint8Array(4), 4, new Uint32Array(1), 5)).toBe(Win32Error.DeviceNotConnected);
+    expect(await api.deviceIoControl(0x40n, 0x2201b6, new Uint8Array(4), 4, new Uint8Array(4), 4, new Uint32Array(1), 5)).toBe(
+      Win32Error.DeviceNotConnected,
+    );
   });
 
   it('refuses to load off Windows', async () => {

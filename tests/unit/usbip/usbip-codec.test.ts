@@ -71,10 +71,17 @@ describe('USB/IP operations', () => {
   it('round-trips OP_REQ_DEVLIST and a device list with interfaces', async () => {
     const entries: UsbipDevlistEntry[] = [
       { ...record, interfaces: [{ interfaceClass: 0xfe, interfaceSubClass: 1, interfaceProtocol: 2 }] },
-      { ...record, busid: '1-2', devnum: 7, productId: 0x1281, numInterfaces: 2, interfaces: [
-        { interfaceClass: 0xff, interfaceSubClass: 0xff, interfaceProtocol: 0 },
-        { interfaceClass: 0xff, interfaceSubClass: 0xff, interfaceProtocol: 0 },
-      ] },
+      {
+        ...record,
+        busid: '1-2',
+        devnum: 7,
+        productId: 0x1281,
+        numInterfaces: 2,
+        interfaces: [
+          { interfaceClass: 0xff, interfaceSubClass: 0xff, interfaceProtocol: 0 },
+          { interfaceClass: 0xff, interfaceSubClass: 0xff, interfaceProtocol: 0 },
+        ],
+      },
     ];
     expect(await readOpRequest(readerOf(encodeDevlistRequest()))).toEqual({ kind: 'devlist' });
     expect(await readDevlistReply(readerOf(encodeDevlistReply(entries)))).toEqual(entries);
@@ -108,8 +115,16 @@ describe('USB/IP operations', () => {
 describe('USB/IP URBs', () => {
   const setup = encodeSetupPacket({ bmRequestType: 0x21, bRequest: 1, wValue: 3, wIndex: 0, wLength: 5 });
   const submitOut: UsbipCmdSubmit = {
-    command: 'submit', seqnum: 9, devid: 0x10002, direction: 'out', ep: 0, transferFlags: 0,
-    transferBufferLength: 5, interval: 0, setup, data: Buffer.from('hello'),
+    command: 'submit',
+    seqnum: 9,
+    devid: 0x10002,
+    direction: 'out',
+    ep: 0,
+    transferFlags: 0,
+    transferBufferLength: 5,
+    interval: 0,
+    setup,
+    data: Buffer.from('hello'),
   };
 
   it('round-trips CMD_SUBMIT (OUT data follows the header) and CMD_UNLINK', async () => {
@@ -121,7 +136,17 @@ describe('USB/IP URBs', () => {
   });
 
   it('round-trips RET_SUBMIT with IN data and RET_UNLINK, matched by sequence number', async () => {
-    const ret = { command: 'ret-submit' as const, seqnum: 4, devid: 0, direction: 'in' as const, ep: 0, status: 0, actualLength: 3, errorCount: 0, data: Buffer.from([1, 2, 3]) };
+    const ret = {
+      command: 'ret-submit' as const,
+      seqnum: 4,
+      devid: 0,
+      direction: 'in' as const,
+      ep: 0,
+      status: 0,
+      actualLength: 3,
+      errorCount: 0,
+      data: Buffer.from([1, 2, 3]),
+    };
     const lookup = (seq: number) => (seq === 4 ? { direction: 'in' as const, length: 255 } : undefined);
     expect(await readUrbReply(readerOf(encodeUrb(ret)), lookup)).toEqual(ret);
     const unlink = { command: 'ret-unlink' as const, seqnum: 5, devid: 0, direction: 'out' as const, ep: 0, status: -104 };
@@ -129,7 +154,17 @@ describe('USB/IP URBs', () => {
   });
 
   it('refuses an IN reply longer than the transfer asked for, and replies to unknown sequence numbers', async () => {
-    const ret = { command: 'ret-submit' as const, seqnum: 4, devid: 0, direction: 'in' as const, ep: 0, status: 0, actualLength: 3, errorCount: 0, data: Buffer.from([1, 2, 3]) };
+    const ret = {
+      command: 'ret-submit' as const,
+      seqnum: 4,
+      devid: 0,
+      direction: 'in' as const,
+      ep: 0,
+      status: 0,
+      actualLength: 3,
+      errorCount: 0,
+      data: Buffer.from([1, 2, 3]),
+    };
     await expect(readUrbReply(readerOf(encodeUrb(ret)), () => ({ direction: 'in', length: 2 }))).rejects.toBeInstanceOf(UsbipProtocolError);
     await expect(readUrbReply(readerOf(encodeUrb(ret)), () => undefined)).rejects.toBeInstanceOf(UsbipProtocolError);
   });

@@ -113,7 +113,12 @@ describe('resolveUsbmuxAddress', () => {
       path: '/var/run/usbmuxd',
       source: 'default',
     });
-    expect(resolveUsbmuxAddress({ platform: 'win32', env: {} })).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 27015, source: 'default' });
+    expect(resolveUsbmuxAddress({ platform: 'win32', env: {} })).toEqual({
+      kind: 'tcp',
+      host: '127.0.0.1',
+      port: 27015,
+      source: 'default',
+    });
   });
 
   it('gives net.connect options for both kinds', () => {
@@ -136,7 +141,9 @@ describe('advice when usbmuxd is missing', () => {
   });
 
   it('tells macOS users usbmuxd is built in and to restart the Mac', () => {
-    expect(daemonMissingAdvice('darwin', { ...defaultUsbmuxAddress('darwin'), source: 'default' })).toMatch(/built into macOS.*restart the Mac/);
+    expect(daemonMissingAdvice('darwin', { ...defaultUsbmuxAddress('darwin'), source: 'default' })).toMatch(
+      /built into macOS.*restart the Mac/,
+    );
   });
 
   it('names the environment override when that is where nothing answers', () => {

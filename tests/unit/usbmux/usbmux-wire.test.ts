@@ -99,9 +99,11 @@ describe('usbmux value rules', () => {
   it('byte-swaps the lockdown port as libusbmuxd does (62078 ↔ 32498)', () => {
     expect(swapPort(62078)).toBe(32498);
     expect(swapPort(32498)).toBe(62078);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff }), (port) => {
-      expect(swapPort(swapPort(port))).toBe(port);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), (port) => {
+        expect(swapPort(swapPort(port))).toBe(port);
+      }),
+    );
   });
 
   it('round-trips binary-protocol Connect and device records', () => {

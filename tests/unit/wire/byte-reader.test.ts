@@ -140,7 +140,10 @@ describe('ByteReader synchronous and zero-copy reads', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 20 }),
-        fc.array(fc.record({ kind: fc.constantFrom('read', 'tryRead', 'readPieces', 'tryReadPieces'), n: fc.integer({ min: 0, max: 50 }) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({ kind: fc.constantFrom('read', 'tryRead', 'readPieces', 'tryReadPieces'), n: fc.integer({ min: 0, max: 50 }) }),
+          { maxLength: 40 },
+        ),
         async (chunks, reads) => {
           const stream = new PassThrough();
           const reader = new ByteReader(stream);
