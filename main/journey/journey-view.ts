@@ -76,7 +76,9 @@ const STATE_VIEWS: Record<JourneyState, StateView> = {
   restoringData: {
     step: 'data',
     title: () => 'Putting your data back',
-    message: (c) => `From ${c.chosenBackup?.label ?? 'your backup'}. The phone restarts at the end.`,
+    // docs/protocols/lockdown.md#after-an-erase: the erased phone waits in its setup until the person asks for a computer.
+    message: (c) =>
+      `From ${c.chosenBackup?.label ?? 'your backup'}. On the phone, follow the setup to “Transfer Your Apps & Data” and choose “From Mac or PC”; if it asks, tap Trust. The phone restarts at the end.`,
   },
   dataFailed: { step: 'data', title: () => 'Your data could not be put back yet', message: () => 'The backup on this computer is untouched. Try again, or set up the phone without it.' },
   newPasscode: {

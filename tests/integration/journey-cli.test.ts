@@ -1,6 +1,6 @@
 /**
- * `lifeline rescue` against practice phones: --json --yes streams the transitions as JSON lines and stops, saved, at
- * the first failure; running it again in a terminal resumes there, asks one question at a time, and draws its
+ * `lifeline rescue` against practice phones: --json --yes streams the transitions as JSON lines and keeps its place
+ * when quit; running it again in a terminal resumes there, asks one question at a time, and draws its
  * progress with cli-progress.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { EXIT } from '../../main/cli/exit-codes';
 import { rescueCommand } from '../../main/cli/rescue-command';
 import { createAppEngine } from '../../main/rescue/create-engine';
 import { createInProcessClient } from '../../main/transport/in-process';
+import type { JourneySnapshot } from '../../common/api';
 import { practicePhone } from './journey-practice';
 
 let dir: string;
@@ -41,12 +42,18 @@ async function rescueRun(
   io: Omit<Output, 'json'> & { json: boolean },
   options: { yes: boolean },
   progress: NodeJS.WritableStream | null,
+  quitWhen: (snapshot: JourneySnapshot) => boolean = () => false,
 ): Promise<{ code: number; phoneId: string }> {
   const engine = await createAppEngine({ demo: true, demoTimeFactor: 0.01, reconnectGraceMs: 60_000 });
   try {
     const api = createInProcessClient(engine);
     const phone = await practicePhone(api, 'Practice iPhone 5s');
-    const code = await rescueCommand(api, io, new AbortController().signal, { phone: phone.id, yes: options.yes }, progress);
+    const quit = new AbortController();
+    // The person quits (Ctrl-C) when the journey reaches a given point.
+    api.on('journey.changed', (snapshot) => {
+      if (snapshot.phoneId === phone.id && quitWhen(snapshot)) quit.abort();
+    });
+    const code = await rescueCommand(api, io, quit.signal, { phone: phone.id, yes: options.yes }, progress);
     return { code, phoneId: phone.id };
   } finally {
     await engine.close();
@@ -54,30 +61,22 @@ async function rescueRun(
 }
 
 describe('lifeline rescue (practice phones)', () => {
-  it('streams JSON lines with --json --yes, stops saved at the first failure, and resumes there when run again', async () => {
+  it('streams JSON lines with --json --yes, keeps its place when quit while the erased phone waits in its setup, and resumes there when run again', async () => {
     const lines: string[] = [];
-    const first = await rescueRun({ json: true, out: (text) => lines.push(text), err: () => undefined }, { yes: true }, null);
+    const first = await rescueRun({ json: true, out: (text) => lines.push(text), err: () => undefined }, { yes: true }, null, (snapshot) =>
+      /From Mac or PC/.test(snapshot.progress?.message ?? ''),
+    );
     const events = lines.map((line) => JSON.parse(line) as { event: string; phoneId: string; state: string; next: string | null });
     expect(events.every((event) => event.event === 'journey' && /^ph-[0-9a-f]{12}$/.test(event.phoneId))).toBe(true);
     expect(lines.join('\n')).not.toContain(first.phoneId);
-    // --yes took the suggested answers (back up, erase), and stopped where only pairing the erased phone would help.
-    expect(events.map((event) => event.state)).toEqual([
-      'assessing',
-      'choosing',
-      'backingUp',
-      'preparingFirmware',
-      'confirmErase',
-      'enteringRecovery',
-      'restoring',
-      'restoringData',
-      'dataFailed',
-    ]);
-    expect(first.code).toBe(EXIT.failed);
+    // --yes took the suggested answers (back up, erase); the person quit while the erased phone waited in its setup.
+    expect(events.map((event) => event.state)).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData']);
+    expect(first.code).toBe(EXIT.cancelled);
 
-    // Again, in a terminal: the saved journey continues at the failure; one question at a time; a live bar.
+    // Again, in a terminal: the saved journey puts the data back again; one question at a time; a live bar.
     const out: string[] = [];
     const questions: string[] = [];
-    const answers = ['1', ''];
+    const answers = [''];
     const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
     let drawn = '';
     terminal.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
@@ -96,11 +95,10 @@ describe('lifeline rescue (practice phones)', () => {
     );
     expect(second.code).toBe(EXIT.ok);
     const prose = out.join('\n');
-    expect(prose).toMatch(/Your data could not be put back yet — Practice iPhone 5s/);
-    expect(prose).toMatch(/1\) Try again\n {2}2\) Set up without the backup/);
+    expect(prose).toMatch(/\[8\/10\] Putting your data back/);
     expect(prose).toMatch(/\[9\/10\] Choose a new passcode/);
     expect(prose).toMatch(/\[10\/10\] Done/);
-    expect(questions).toEqual(['Choose 1–2 [1]: ', 'Press Enter: I have set a new passcode. ']);
+    expect(questions).toEqual(['Press Enter: I have set a new passcode. ']);
     expect(drawn).toMatch(/[░█] *\d+%/);
   }, 300_000);
 

@@ -1,6 +1,6 @@
 /**
  * The rescue journey through the engine's contract against practice phones (the app's practice mode, composed by
- * createAppEngine): a trusted, locked iPhone 5s from plug-in to done, and a locked iPhone 12 that cannot be backed up
+ * createAppEngine): a trusted, locked iPhone 5s from plug-in to done with its data back, and a locked iPhone 12 that cannot be backed up
  * taking the honest path.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -11,7 +11,8 @@ import type { LifelineApi } from '../../common/api';
 import { createAppEngine } from '../../main/rescue/create-engine';
 import type { Engine } from '../../main/rescue/engine';
 import { createInProcessClient } from '../../main/transport/in-process';
-import { journeyIn, journeyTrail, practicePhone } from './journey-practice';
+import { backupContentDigest } from './backup-content-digest';
+import { finished, journeyIn, journeyTrail, journeyUntil, practicePhone } from './journey-practice';
 
 let dir: string;
 let engine: Engine | undefined;
@@ -36,8 +37,9 @@ afterEach(async () => {
 });
 
 describe('the rescue journey through the engine (practice phones)', () => {
-  it('takes a locked, trusted iPhone 5s from plug-in to a new passcode: backup, iOS, confirm, software recovery, restore, then the data step as far as pairing allows', async () => {
+  it('takes a locked, trusted iPhone 5s from plug-in to a new passcode with its data back: backup, iOS, confirm, software recovery, restore, pairing with the erased phone, the backup put back', async () => {
     const phone = await practicePhone(api, 'Practice iPhone 5s');
+    const hands = (await api.invoke('practice.phones', {})).find((p) => p.name.includes('Practice iPhone 5s'))!;
     const trail = journeyTrail(api, phone.id);
     const started = await api.invoke('journey.start', { phoneId: phone.id });
     expect(started).toMatchObject({ name: 'Practice iPhone 5s', modelName: expect.stringMatching(/^iPhone 5s/) });
@@ -52,23 +54,31 @@ describe('the rescue journey through the engine (practice phones)', () => {
     expect(confirm.firmware).toMatchObject({ version: '12.5.8' });
     expect(confirm.confirmation).toMatchObject({ phrase: 'erase', comesBack: expect.stringMatching(/backup from today/) });
     expect(confirm.confirmation!.activationLock).toMatch(/Apple ID/);
+    const [made] = (await api.invoke('backup.list', { phoneId: phone.id })).backups;
+    const madeDigest = await backupContentDigest(made!.path);
     await expect(api.invoke('journey.act', { phoneId: phone.id, action: 'confirmErase', typed: 'yes' })).rejects.toMatchObject({ code: 'journey-confirmation-mismatch' });
     await api.invoke('journey.act', { phoneId: phone.id, action: 'confirmErase', typed: 'erase' });
 
-    // The restore erased the phone's pairing, and Lifeline cannot pair a phone itself yet (lockdown Pair is not
-    // implemented on the host side): putting the data back stops with the trust Problem, a fork with a way on.
-    const dataFailed = await journeyIn(api, phone.id, 'dataFailed', []);
-    expect(dataFailed.problem).toMatchObject({ code: 'backup-not-trusted' });
-    expect(dataFailed.next).toMatchObject({ id: 'retry' });
-    expect(dataFailed.secondary.map((action) => action.id)).toEqual(['skipBackupRestore']);
-    expect(dataFailed.safety.line).toMatch(/saved in a backup today/);
-    await api.invoke('journey.act', { phoneId: phone.id, action: 'skipBackupRestore' });
+    // The erased phone forgot this computer and waits in its setup assistant, Unactivated: Lifeline pairs with it
+    // (no Trust dialog during setup) and tells the person what to do on the phone until it is activated.
+    const waiting = await journeyUntil(api, phone.id, (s) => s.state === 'restoringData' && /From Mac or PC/.test(s.progress?.message ?? ''));
+    expect(waiting.progress!.message).toMatch(/Transfer Your Apps & Data.*From Mac or PC.*Activation Lock asks for the Apple ID/);
+    expect(waiting.message).toMatch(/From Mac or PC/);
+    await api.invoke('practice.act', { phoneId: hands.id, action: 'choose-restore-from-computer' });
 
     const passcode = await journeyIn(api, phone.id, 'newPasscode');
-    expect(passcode.passcodeGuidance!.join(' ')).toMatch(/Settings › Face ID & Passcode \(Touch ID & Passcode on a phone with a Home button\)/);
+    expect(passcode.safety.line).toMatch(/saved in a backup today/);
+    expect(passcode.passcodeGuidance!.join(' ')).toMatch(/new passcode.*Touch ID & Passcode.*Change Passcode/);
     await api.invoke('journey.act', { phoneId: phone.id, action: 'passcodeSet' });
     const done = await journeyIn(api, phone.id, 'done');
-    expect(trail.states).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'dataFailed', 'newPasscode', 'done']);
+    expect(done.safety.line).toMatch(/back on the phone/);
+    expect(trail.states).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'newPasscode', 'done']);
+    // The phone holds exactly the backup's files: a new backup of it has the same content, byte for byte. It
+    // restarted at the end of the restore and is seen again trusting this computer (the pairing made after the erase).
+    await practicePhone(api, '', (p) => p.id === phone.id && p.mode === 'normal' && p.trusted === true && p.triage.canBackUp);
+    await finished(api, (await api.invoke('backup.start', { phoneId: phone.id })).job);
+    const [again] = (await api.invoke('backup.list', { phoneId: phone.id })).backups;
+    expect(await backupContentDigest(again!.path)).toBe(madeDigest);
     // Progress reached the UI for the long steps, through the jobs they started.
     const withProgress = new Set(trail.snapshots.filter((s) => s.progress !== null).map((s) => s.state));
     expect([...withProgress]).toEqual(expect.arrayContaining(['backingUp', 'preparingFirmware', 'restoring']));

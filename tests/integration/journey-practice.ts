@@ -1,5 +1,5 @@
 /** Helpers of the journey tests: the practice phones by name, and a phone's journey reaching a state. */
-import type { JourneySnapshot, JourneyState, LifelineApi } from '../../common/api';
+import type { JobSummary, JourneySnapshot, JourneyState, LifelineApi } from '../../common/api';
 import type { Phone } from '../../common/phone';
 
 /** The practice phone whose name starts with `name`, once the registry has identified it. */
@@ -45,5 +45,34 @@ export function journeyIn(api: LifelineApi, phoneId: string, state: JourneyState
     };
     off = api.on('journey.changed', check);
     api.invoke('journey.list', {}).then((journeys) => journeys.forEach(check), reject);
+  });
+}
+
+/** The phone's journey once a snapshot satisfies `ready` (now, or when journey.changed says so). */
+export function journeyUntil(api: LifelineApi, phoneId: string, ready: (snapshot: JourneySnapshot) => boolean): Promise<JourneySnapshot> {
+  return new Promise((resolve, reject) => {
+    let off: () => void = () => undefined;
+    const check = (snapshot: JourneySnapshot): void => {
+      if (snapshot.phoneId !== phoneId || !ready(snapshot)) return;
+      off();
+      resolve(snapshot);
+    };
+    off = api.on('journey.changed', check);
+    api.invoke('journey.list', {}).then((journeys) => journeys.forEach(check), reject);
+  });
+}
+
+/** A job's end (jobs.changed, or jobs.list when it already ended); a job that did not succeed rejects. */
+export function finished(api: LifelineApi, job: string): Promise<JobSummary> {
+  return new Promise((resolve, reject) => {
+    let off: () => void = () => undefined;
+    const check = (summary: JobSummary): void => {
+      if (summary.job !== job || summary.state === 'running') return;
+      off();
+      if (summary.state === 'succeeded') resolve(summary);
+      else reject(new Error(`job ${summary.state}: ${summary.problem?.code ?? ''} ${summary.problem?.detail ?? ''}`));
+    };
+    off = api.on('jobs.changed', check);
+    api.invoke('jobs.list', {}).then((jobs) => jobs.forEach(check), reject);
   });
 }
