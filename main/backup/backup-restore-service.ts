@@ -122,7 +122,7 @@ export class BackupRestoreService {
       await readyForRestore(this.backups.usbmux, target, {
         ...this.options.readiness,
         signal,
-        onWaiting: (message) => context.progress({ phase: 'phone', fraction: null, message }),
+        onWaiting: (message, waitingFor) => context.progress({ phase: waitingFor, fraction: null, message }),
       });
       progress.publish(true);
       const opened = await this.backups.openServices(target, signal);

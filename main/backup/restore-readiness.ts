@@ -33,7 +33,7 @@ export async function readyForRestore(usbmux: UsbmuxClient, target: PairTarget, 
     const facts = await readEraseFacts(usbmux, target, { pairRecord: record, ...(options.signal ? { signal: options.signal } : {}) });
     if (facts.activationState !== 'Unactivated') return;
     if (Date.now() >= deadline) throw new ProblemError('restore-phone-not-activated', { waitedSeconds: Math.round(waitMs / 1000) });
-    options.onWaiting?.(SETUP_PROMPT);
+    options.onWaiting?.(SETUP_PROMPT, 'setup');
     await sleep(options.setupPollMs ?? DEFAULT_SETUP_POLL_MS, undefined, options.signal ? { signal: options.signal } : {});
   }
 }

@@ -18,8 +18,8 @@ export type PairTarget = { deviceId: number; udid: string };
 
 export type PairPhoneOptions = {
   signal?: AbortSignal;
-  /** Called while the phone waits for the person (the Trust dialog is showing), with what to tell them. */
-  onWaiting?: (message: string) => void;
+  /** Called while the phone waits for the person (the Trust dialog, or its setup assistant), with what to tell them. */
+  onWaiting?: (message: string, waitingFor: 'trust' | 'setup') => void;
   /** Between two Pair requests while the dialog is showing (pymobiledevice3 polls every second). */
   pollMs?: number;
   /** How long the person has to answer the dialog. */
@@ -122,7 +122,7 @@ export async function pairPhone(usbmux: Usbmux, target: PairTarget, options: Pai
       break;
     }
     if (Date.now() >= deadline) throw new ProblemError('pair-no-answer', { waitedSeconds: Math.round(waitMs / 1000) });
-    options.onWaiting?.(TRUST_PROMPT);
+    options.onWaiting?.(TRUST_PROMPT, 'trust');
     await sleep(options.pollMs ?? DEFAULT_POLL_MS, undefined, signal ? { signal } : {});
   }
 

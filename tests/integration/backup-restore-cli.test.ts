@@ -54,6 +54,14 @@ describe('lifeline backups show / restore (practice mode)', () => {
     expect(out.join('\n')).toContain('Nothing was changed.');
   });
 
+  it('pairs first with a phone that does not trust this computer, and says to unlock a locked one so it can ask', async () => {
+    const devices = await run(['--demo', '--json', 'devices']);
+    const untrusted = (JSON.parse(devices.out.join('')) as { phones: Phone[] }).phones.find((p) => p.trusted === false)!;
+    const { code, err } = await run(['--demo', 'backups', 'restore', backupId, '--dir', dir, '--phone', untrusted.id, '--yes']);
+    expect(code).toBe(EXIT.failed);
+    expect(err.join('\n')).toContain('Unlock the phone so it can trust this computer');
+  });
+
   it('refuses to go on without --yes when no one can answer', async () => {
     const { code, err } = await run(['--demo', 'backups', 'restore', backupId, '--dir', dir, '--phone', phoneId]);
     expect(code).toBe(EXIT.usage);
