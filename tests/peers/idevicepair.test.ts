@@ -5,6 +5,7 @@ import type { ScenarioInput } from '../../main/sim/scenario';
 import { decodePairRecord } from '../../main/lockdown/pair-record';
 import { LockdownClient } from '../../main/lockdown/lockdown-client';
 import { readPairRecord } from '../../main/lockdown/pair-record-store';
+import { pairPhone } from '../../main/lockdown/lockdown-pairing';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { UsbmuxClient } from '../../main/usbmux/usbmux-client';
 import { needTool, peerSkipReason, peerSuiteOptions, runTool, whichTool } from './peer-tool';
@@ -31,6 +32,20 @@ describe.skipIf(skip !== null)(
       const run = await runTool(tool!, ['-u', phone.udid, 'validate'], sim.address);
       expect(run.stdout).toContain(`SUCCESS: Validated pairing with device ${phone.udid}`);
       expect(run.code).toBe(0);
+    });
+
+    it('validate succeeds with the pair record Lifeline made and saved through usbmuxd, without pairing again', async () => {
+      const { sim, phone } = await start({ trusted: false, passcodeSet: false, locked: false, trustDialog: 'accept' });
+      const usbmux = new UsbmuxClient({ address: parseUsbmuxSocketAddress(sim.address)! });
+      const device = (await usbmux.listDevices()).find((d) => d.udid === phone.udid)!;
+      const ours = await pairPhone(usbmux, { deviceId: device.deviceId, udid: phone.udid });
+      expect(phone.pairedHostIds()).toEqual([ours.HostID]);
+      const run = await runTool(tool!, ['-u', phone.udid, 'validate'], sim.address);
+      expect(run.stdout).toContain(`SUCCESS: Validated pairing with device ${phone.udid}`);
+      expect(run.code).toBe(0);
+      // idevicepair used our record as it was: no second pairing.
+      expect(phone.pairedHostIds()).toEqual([ours.HostID]);
+      expect(decodePairRecord((await sim.daemon.readPairRecord(phone.udid))!).HostID).toBe(ours.HostID);
     });
 
     it('validate fails with the passcode message for an untrusted, locked phone', async () => {
