@@ -1,5 +1,5 @@
 /**
- * `npm run dev:web [-- --demo] [-- --port N] [-- --json] [-- --no-build]`: the real renderer and the
+ * `npm run dev:web [-- --demo [--practice-host URL]] [-- --port N] [-- --json] [-- --no-build]`: the real renderer and the
  * real engine in an ordinary browser, over the loopback WebSocket bridge. Used by the e2e tests.
  */
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { build } from 'vite';
 import { startWebBridge } from './transport/web-bridge';
 import { createAppEngine } from './rescue/create-engine';
 
+const PRACTICE_TOKEN_ENV = 'LIFELINE_PRACTICE_TOKEN';
 const root = path.resolve(import.meta.dirname, '..');
 const rendererDir = path.join(root, 'out', 'renderer');
 
@@ -20,9 +21,10 @@ const program = new Command()
   .option('--no-build', 'serve out/renderer as it is')
   .option('--time-factor <factor>', 'practice mode: scale the virtual phones’ delays (tests use small values)', '1')
   .option('--grace-ms <ms>', 'how long a card waits for a phone that went away')
+  .option('--practice-host <url>', `practice mode: join the virtual phones of \`npm run sim:practice\` (its secret in ${PRACTICE_TOKEN_ENV})`)
   .parse();
 
-const options = program.opts<{ demo: boolean; port: string; json: boolean; build: boolean; timeFactor: string; graceMs?: string }>();
+const options = program.opts<{ demo: boolean; port: string; json: boolean; build: boolean; timeFactor: string; graceMs?: string; practiceHost?: string }>();
 
 if (options.build || !existsSync(path.join(rendererDir, 'index.html'))) {
   const { rendererConfig } = await import('../vite.renderer.config');
@@ -33,6 +35,7 @@ const engine = await createAppEngine({
   demo: options.demo,
   demoTimeFactor: Number(options.timeFactor),
   ...(options.graceMs !== undefined ? { reconnectGraceMs: Number(options.graceMs) } : {}),
+  ...(options.practiceHost !== undefined ? { practiceHost: { url: options.practiceHost, token: process.env[PRACTICE_TOKEN_ENV] ?? '' } } : {}),
 });
 const bridge = await startWebBridge({ engine, staticDir: rendererDir, port: Number(options.port) });
 

@@ -26,7 +26,8 @@ export type PracticePhone = z.infer<typeof PracticePhoneSchema>;
 
 /** Practice mode: the virtual phones' "hands". Absent with real hardware. */
 export interface PracticeControls {
-  phones(): PracticePhone[];
+  /** Asynchronous: the virtual phones may live in a process of their own (the practice host). */
+  phones(): Promise<PracticePhone[]>;
   act(phoneId: string, action: PracticeAction): Promise<void>;
   /** Press or release a physical button of a virtual phone (the coach's practice mode). */
   button?(phoneId: string, button: PracticeButton, down: boolean): Promise<{ accepted: boolean; pressed: PracticeButton[] }>;

@@ -24,9 +24,9 @@ const MODE_WORDS: Record<JourneyPhone['mode'], string> = {
 export function resumeNotice(state: JourneyState, phone: JourneyPhone): string | null {
   switch (state) {
     case 'restoring':
-      return phone.mode === 'normal'
-        ? 'Lifeline stopped during the restore. Checking where the phone is now…'
-        : `Lifeline stopped during the restore. The phone ${MODE_WORDS[phone.mode]}: the restore starts again now.`;
+      if (phone.mode === 'normal') return 'Lifeline stopped during the restore. Checking where the phone is now…';
+      if (phone.mode === 'restore') return 'Lifeline stopped during the restore. The phone is still in it and restarts by itself; the restore starts again then.';
+      return `Lifeline stopped during the restore. The phone ${MODE_WORDS[phone.mode]}: the restore starts again now.`;
     case 'backingUp':
       return 'Lifeline stopped during the backup. Your previous backup is intact; the backup starts again.';
     case 'restoringData':

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BackupService } from '../backup/backup-service';
 import { BACKUP_DIR_ENV, currentLocationEnvironment } from '../backup/backup-locations';
 import { CoachService } from '../coach/coach-service';
-import { FirmwareService, firmwareSettingsFromEnv } from '../firmware/firmware-service';
+import { FirmwareService, firmwareSettingsFromEnv, type FirmwareSettings } from '../firmware/firmware-service';
 import { startHostRegistry } from '../devices/host-sources';
 import { PhoneIdentityMemory } from '../devices/phone-identity-memory';
 import { phoneIdentitiesFile } from '../log/data-folder';
@@ -12,7 +12,7 @@ import { UsbmuxClient } from '../usbmux/usbmux-client';
 import { LabelledUsbBus, openPlatformUsbBus } from '../usb/platform-usb-bus';
 import { USBIP_ENV, openUsbipBus, parseUsbipAddress } from '../usbip/usbip-bus';
 import type { UsbBus } from '../usb/usb-bus';
-import { ProblemError } from '../../common/api';
+import { ProblemError, type PracticeControls } from '../../common/api';
 import { APP_NAME, APP_VERSION } from '../version';
 import { Engine } from './engine';
 
@@ -23,6 +23,11 @@ export type AppEngineOptions = {
   demoTimeFactor?: number;
   /** How long a card waits for a phone that went away. */
   reconnectGraceMs?: number;
+  /**
+   * Practice mode with the virtual phones in a process of their own (`npm run sim:practice`): they outlive this
+   * engine, as real phones do. Without it, practice mode starts its phones in this process.
+   */
+  practiceHost?: { url: string; token: string };
   /** "HOST:PORT" of a USB/IP server to use instead of this computer's USB ports (`--usbip`, else LIFELINE_USBIP). */
   usbip?: string;
 };
@@ -33,8 +38,7 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
   const grace = options.reconnectGraceMs !== undefined ? { reconnectGraceMs: options.reconnectGraceMs } : {};
   if (options.demo) {
     // Loaded only here, so a real run never loads (and the app's main bundle never contains) the virtual phones.
-    const { startPracticeHost } = await import('../sim/practice-host');
-    const host = await startPracticeHost({ timeFactor: options.demoTimeFactor ?? 1 });
+    const host = await openPracticeHost(options);
     const identities = PhoneIdentityMemory.open(phoneIdentitiesFile(host.dataDir));
     const phones = await startHostRegistry({ usb: host.usb, usbmuxAddress: host.usbmuxAddress, identities, ...grace });
     // Practice backups of virtual phones never land among real ones (unless LIFELINE_BACKUP_DIR says where).
@@ -44,7 +48,7 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
     const backup = backupServiceFor(phones, host.usbmuxAddress, locations);
     const coach = new CoachService({ phones, usbmux: new UsbmuxClient({ address: host.usbmuxAddress }) });
     // Practice firmware comes from local fake Apple servers, never the internet.
-    const firmware = new FirmwareService(host.firmware.settings);
+    const firmware = new FirmwareService(host.firmwareSettings);
     return new Engine({
       ...identity,
       phones,
@@ -53,7 +57,7 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
       coach,
       firmware,
       usb: host.usb,
-      restore: { tssUrl: host.tss.url, usbmuxAddress: host.usbmuxAddress },
+      restore: { tssUrl: host.tssUrl, usbmuxAddress: host.usbmuxAddress },
       onClose: host.close,
     });
   }
@@ -62,6 +66,27 @@ export async function createAppEngine(options: AppEngineOptions = {}): Promise<E
   const coach = new CoachService({ phones, usbmux: new UsbmuxClient() });
   const firmware = new FirmwareService(firmwareSettingsFromEnv());
   return new Engine({ ...identity, phones, backup: backupServiceFor(phones, undefined, undefined), coach, firmware, usb });
+}
+
+/** What the engine uses of practice mode's phones (main/sim/practice-host.ts's PracticeConnection; the simulator is only imported lazily). */
+type PracticeConnection = {
+  usb: UsbBus;
+  usbmuxAddress: UsbmuxAddress;
+  practice: PracticeControls;
+  firmwareSettings: FirmwareSettings;
+  tssUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+};
+
+/** Practice mode's phones: joined in their own process when one is named, else started here. */
+async function openPracticeHost(options: AppEngineOptions): Promise<PracticeConnection> {
+  if (options.practiceHost) {
+    const { connectPracticeHost } = await import('../sim/remote-practice-host');
+    return connectPracticeHost(options.practiceHost);
+  }
+  const { startPracticeHost, practiceConnectionOf } = await import('../sim/practice-host');
+  return practiceConnectionOf(await startPracticeHost({ timeFactor: options.demoTimeFactor ?? 1 }));
 }
 
 /** This computer's USB ports (docs/protocols/windows-apple-driver.md#bus-choice), or a USB/IP server when one is named. */

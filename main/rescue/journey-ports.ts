@@ -106,7 +106,9 @@ export function journeyPorts(deps: JourneyPortDeps): JourneyPorts {
     },
 
     restore: async ({ phoneId, firmwareVersion }, run) => {
-      const phone = await waitForPhone(phoneId, (p) => p.connected && !p.identifying, run);
+      // A phone still in restore mode runs the ramdisk of a restore that stopped with Lifeline: once that ramdisk
+      // gives up on its computer the phone restarts (docs/journey.md#resuming), and the restore starts again then.
+      const phone = await waitForPhone(phoneId, (p) => p.connected && !p.identifying && p.mode !== 'restore', run);
       if (phone.mode === 'normal') {
         // A phone already running the new iOS, fresh and without a passcode, finished its restore before a crash.
         if (firmwareVersion !== null && phone.iosVersion === firmwareVersion && phone.passcodeSet === false) {

@@ -7,7 +7,7 @@ import type { VirtualIphone } from './virtual-iphone';
 /** Practice mode's hands: what a person would do to the phone, done to a virtual one. */
 export function practiceControls(phones: () => readonly VirtualIphone[]): PracticeControls {
   return {
-    phones: () =>
+    phones: async () =>
       phones().map((phone) => ({
         id: ecidKey(phone.identity.ecid),
         name: `${phone.model.name} — “${phone.scenario.deviceName}”`,

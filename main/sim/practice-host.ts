@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE } from '../backup/private-files';
 import type { PracticeControls } from '../../common/api';
+import type { FirmwareSettings } from '../firmware/firmware-service';
 import type { UsbBus } from '../usb/usb-bus';
 import { parseUsbmuxSocketAddress, type UsbmuxAddress } from '../usbmux/usbmux-address';
 import { demoScenarios } from './demo-scenarios';
@@ -18,7 +19,7 @@ import type { ScenarioInput } from './scenario';
 /** Practice mode's "computer": virtual phones on a private fake usbmuxd and a simulated USB bus. */
 export type PracticeHost = {
   sim: Simulator;
-  usb: UsbBus;
+  usb: SimUsbBus;
   usbmuxAddress: UsbmuxAddress;
   practice: PracticeControls;
   /** Fake Apple catalogs + CDN with synthetic IPSWs for the practice phones. */
@@ -29,6 +30,33 @@ export type PracticeHost = {
   dataDir: string;
   close(): Promise<void>;
 };
+
+/**
+ * What an engine uses of a practice host, in this process or another one (remote-practice-host.ts): the buses the
+ * phones are on, the hands, the fake Apple servers and the practice data folder.
+ */
+export type PracticeConnection = {
+  usb: UsbBus;
+  usbmuxAddress: UsbmuxAddress;
+  practice: PracticeControls;
+  firmwareSettings: FirmwareSettings;
+  tssUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+};
+
+/** A practice host of this process, as an engine uses it (closing it closes the phones). */
+export function practiceConnectionOf(host: PracticeHost): PracticeConnection {
+  return {
+    usb: host.usb,
+    usbmuxAddress: host.usbmuxAddress,
+    practice: host.practice,
+    firmwareSettings: host.firmware.settings,
+    tssUrl: host.tss.url,
+    dataDir: host.dataDir,
+    close: host.close,
+  };
+}
 
 export async function startPracticeHost(options: { timeFactor?: number; phones?: ScenarioInput[] } = {}): Promise<PracticeHost> {
   const sim = await startSimulator({ phones: options.phones ?? demoScenarios(options.timeFactor ?? 1) });

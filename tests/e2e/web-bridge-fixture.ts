@@ -5,25 +5,68 @@ import { test as base } from '@playwright/test';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-export type RunningBridge = { url: string; origin: string; process: ChildProcess };
+export type RunningBridge = { url: string; origin: string; process: ChildProcess; args: string[]; env: Record<string, string> };
 
-/** Starts `dev:web` (real engine + real renderer) as its own process, exactly as a developer would. */
-export async function startBridgeProcess(extraArgs: string[] = []): Promise<RunningBridge> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main/dev-web.ts', '--json', '--no-build', ...extraArgs], {
+/** Runs a tsx script of the repo as its own process; resolves with the one JSON line it prints when ready. */
+async function startJsonLineProcess<T>(script: string, args: string[], env: Record<string, string>): Promise<{ line: T; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('dev:web did not start within 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
     lines.once('line', (line) => {
       clearTimeout(timer);
       resolve(line);
     });
-    child.once('exit', (code) => reject(new Error(`dev:web exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
-  const { url, origin } = JSON.parse(first) as { url: string; origin: string };
-  return { url, origin, process: child };
+  return { line: JSON.parse(first) as T, child };
+}
+
+/** Starts `dev:web` (real engine + real renderer) as its own process, exactly as a developer would. */
+export async function startBridgeProcess(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningBridge> {
+  const { line, child } = await startJsonLineProcess<{ url: string; origin: string }>('main/dev-web.ts', ['--json', '--no-build', ...extraArgs], env);
+  return { url: line.url, origin: line.origin, process: child, args: extraArgs, env };
+}
+
+/** Resolves once the process has ended (at once when it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * The bridge process (and the engine in it) killed as a crash kills it, then started again as before: the same data
+ * folder (LIFELINE_DATA_DIR), the same arguments. The page must open the new URL (a new port and secret), as a
+ * restarted app's window would load again.
+ */
+export async function restartBridgeProcess(bridge: RunningBridge, signal: NodeJS.Signals = 'SIGKILL'): Promise<RunningBridge> {
+  bridge.process.kill(signal);
+  await exited(bridge.process);
+  return startBridgeProcess(bridge.args, bridge.env);
+}
+
+/** Practice mode's phones in their own process (`npm run sim:practice`): they outlive a bridge that is restarted. */
+export type PracticeHostProcess = { url: string; token: string; process: ChildProcess; stop(): Promise<void> };
+
+export async function startPracticeHostProcess(timeFactor: string): Promise<PracticeHostProcess> {
+  const { line, child } = await startJsonLineProcess<{ url: string; token: string }>('main/sim/practice-host-cli.ts', ['--time-factor', timeFactor], {});
+  return {
+    ...line,
+    process: child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited(child);
+    },
+  };
+}
+
+/** A bridge joined to a practice host process: its args and env for startBridgeProcess. */
+export function joinPracticeHost(host: PracticeHostProcess): { args: string[]; env: Record<string, string> } {
+  return { args: ['--demo', '--practice-host', host.url], env: { LIFELINE_PRACTICE_TOKEN: host.token } };
 }
 
 export const test = base.extend<{ bridge: RunningBridge }>({
@@ -36,3 +79,15 @@ export const test = base.extend<{ bridge: RunningBridge }>({
 });
 
 export { expect } from '@playwright/test';
+
+/** One request on the practice host's control line (the world's hands and the tests' hooks, not the app's). */
+export async function askPracticeHost(host: PracticeHostProcess, request: Record<string, unknown>): Promise<unknown> {
+  const response = await fetch(host.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  const envelope = (await response.json()) as { ok: true; value: unknown } | { ok: false; problem: { title: string } };
+  if (!envelope.ok) throw new Error(envelope.problem.title);
+  return envelope.value;
+}

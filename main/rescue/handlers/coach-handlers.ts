@@ -20,14 +20,14 @@ export function coachHandlers(
     throw new ProblemError('coach-unavailable');
   };
   // Practice phones run at their own time factor; the plan runs at the same speed so the timings still fit.
-  const scaleOf = (phoneId: string): number => context.options.practice?.phones().find((p) => p.id === phoneId)?.timeFactor ?? 1;
+  const scaleOf = async (phoneId: string): Promise<number> => (await context.options.practice?.phones())?.find((p) => p.id === phoneId)?.timeFactor ?? 1;
   const modelName = (phoneId: string): string => context.phones().find((p) => p.id === phoneId)?.model.name ?? 'the phone';
 
   return {
     'coach.plan': async ({ phoneId, productType, goal }) => {
       if (phoneId !== undefined) {
         const service = coach();
-        const { plan } = service.planForPhone(phoneId, goal, scaleOf(phoneId));
+        const { plan } = service.planForPhone(phoneId, goal, await scaleOf(phoneId));
         return { plan, hostChecks: service.hostChecks(plan.productType), missesInARow: service.missesInARow(phoneId) };
       }
       const model = findModelByProductType(productType ?? '');
@@ -39,7 +39,7 @@ export function coachHandlers(
 
     'coach.start': async ({ phoneId, goal }) => {
       const service = coach();
-      const { plan, missesBefore } = service.prepareAttempt(phoneId, goal, scaleOf(phoneId));
+      const { plan, missesBefore } = service.prepareAttempt(phoneId, goal, await scaleOf(phoneId));
       const total = planDurationMs(plan);
       return new Promise<CoachAttempt>((resolve, reject) => {
         let answered = false;
@@ -81,12 +81,13 @@ export function coachHandlers(
     'recovery.enter': async ({ phoneId }) => {
       const service = coach();
       service.planForPhone(phoneId, 'recovery');
+      const timeScale = await scaleOf(phoneId);
       const { job } = context.jobs.start({
         kind: 'recovery.enter',
         title: `Put ${modelName(phoneId)} into recovery mode`,
         phoneId,
         run: ({ signal, progress }) =>
-          service.enterRecovery(phoneId, { timeScale: scaleOf(phoneId), signal, progress: (phase, message) => progress({ phase, fraction: null, message }) }),
+          service.enterRecovery(phoneId, { timeScale, signal, progress: (phase, message) => progress({ phase, fraction: null, message }) }),
         summarise: (result) => result,
       });
       return { job };
@@ -98,12 +99,13 @@ export function coachHandlers(
       if (!phone || !phone.connected || phone.mode !== 'recovery') {
         throw new ProblemError('not-in-recovery', { mode: phone ? (phone.connected ? phone.mode : 'disconnected') : null });
       }
+      const timeScale = await scaleOf(phoneId);
       const { job } = context.jobs.start({
         kind: 'recovery.exit',
         title: `Take ${phone.model.name} out of recovery mode`,
         phoneId,
         run: ({ signal, progress }) =>
-          service.exitRecovery(phoneId, { timeScale: scaleOf(phoneId), signal, progress: (phase, message) => progress({ phase, fraction: null, message }) }),
+          service.exitRecovery(phoneId, { timeScale, signal, progress: (phase, message) => progress({ phase, fraction: null, message }) }),
         summarise: (result) => result,
       });
       return { job };

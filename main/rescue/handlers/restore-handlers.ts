@@ -117,7 +117,7 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
       const coach = context.options.coach;
       if (phone.mode === 'normal' && !coach) throw new ProblemError('coach-unavailable');
       // Practice phones run at their own time factor; the restore's waits follow it.
-      const timeScale = context.options.practice?.phones().find((p) => p.id === phone.phoneId)?.timeFactor ?? 1;
+      const timeScale = (await context.options.practice?.phones())?.find((p) => p.id === phone.phoneId)?.timeFactor ?? 1;
       const settings = context.options.restore ?? {};
       const phones = context.options.phones;
       let pastNoReturn = false;
