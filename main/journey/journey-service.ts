@@ -177,6 +177,8 @@ export class JourneyService {
         if (phone && !phone.identifying && entry.saved.status === 'active') this.revive(entry, phone);
         continue;
       }
+      // A finished journey (done, cancelled) takes no more events; its screen keeps the phone as it last was.
+      if (entry.actor.getSnapshot().status !== 'active') continue;
       const known = entry.actor.getSnapshot().context.phone;
       const next = phone ? keepName(journeyPhone(phone), known) : { ...known, connected: false };
       if (!samePhone(next, known)) entry.actor.send({ type: 'phone', phone: next });
