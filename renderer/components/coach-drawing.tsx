@@ -31,7 +31,7 @@ export function CoachDrawing({ plan, hold, ready }: { plan: Pick<CoachPlan, 'but
   const screenBottom = plan.hasHomeButton ? 176 : 222;
   return (
     // The view box leaves room around the phone for the longest label ("Volume Down") on either side, so no label is clipped.
-    <svg className="coach-drawing" viewBox="-64 -16 328 264" role="img" aria-label={label}>
+    <svg className="coach-drawing" viewBox="-80 -8 360 252" role="img" aria-label={label}>
       <rect x="60" y="20" width="80" height="214" rx={plan.hasHomeButton ? 12 : 18} className="coach-phone-body" />
       <rect x="66" y={screenTop} width="68" height={screenBottom - screenTop} rx={plan.hasHomeButton ? 2 : 12} className="coach-phone-screen" />
       {buttons.map((b) => {

@@ -3,7 +3,7 @@ import { BackupResultSchema, problemOf, type JobSummary, type Progress } from '.
 import { BackupList, formatSize, useBackups } from '../components/backup-list';
 import { StatusAnnouncer } from '../components/status-announcer';
 import { ProblemSteps } from '../components/problem-steps';
-import { HOME } from '../navigation';
+import { TOOLS } from '../navigation';
 import { formatEta } from '../progress-words';
 import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
@@ -94,7 +94,7 @@ export function BackupScreen({ phoneId, job }: { phoneId: string; job: string | 
   return (
     <main className="screen" aria-labelledby="backup-title">
       <h1 id="backup-title">Back up {name}</h1>
-      <button type="button" onClick={() => navigate(store, HOME)}>
+      <button type="button" onClick={() => navigate(store, TOOLS)}>
         Back to phones
       </button>
 

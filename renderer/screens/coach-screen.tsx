@@ -9,7 +9,7 @@ import { CoachOutcomePanel } from '../components/coach-outcome';
 import { CoachPracticeButtons } from '../components/coach-practice-buttons';
 import { useProblemLine } from '../hooks/use-problem-line';
 import { useWindowInBackground } from '../hooks/use-window-in-background';
-import { HOME } from '../navigation';
+import { TOOLS } from '../navigation';
 import { describeMode } from '../phone-words';
 import { navigate } from '../store/lifeline-store';
 import { useJobState } from '../store/use-job';
@@ -67,7 +67,7 @@ export function CoachScreen({ phoneId, intent }: { phoneId: string | null; inten
   };
 
   const back = (
-    <button type="button" className="back" onClick={() => navigate(store, HOME)}>
+    <button type="button" className="back" onClick={() => navigate(store, TOOLS)}>
       Back to phones
     </button>
   );

@@ -3,13 +3,16 @@ import { HostNotice, UsbAccessNote } from '../components/host-notice';
 import { PhoneCard } from '../components/phone-card';
 import { PracticePanel } from '../components/practice-panel';
 import { StatusAnnouncer } from '../components/status-announcer';
+import { HOME } from '../navigation';
 import { announcePhones } from '../phone-words';
-import { useLifeline } from '../store/use-lifeline';
+import { navigate } from '../store/lifeline-store';
+import { useLifeline, useLifelineStore } from '../store/use-lifeline';
 
 export function ConnectScreen() {
   const phones = useLifeline((s) => s.phones);
   const host = useLifeline((s) => s.host);
   const engine = useLifeline((s) => s.engine);
+  const store = useLifelineStore();
 
   const status =
     engine === 'connecting'
@@ -20,6 +23,9 @@ export function ConnectScreen() {
 
   return (
     <main className="screen" aria-labelledby="connect-title">
+      <button type="button" className="link-button" onClick={() => navigate(store, HOME)}>
+        Back to the next steps
+      </button>
       <h1 id="connect-title">Connect your iPhone</h1>
       <p className="lead">
         Plug your iPhone into this computer with a USB cable. It can be locked, stuck on the Apple logo, or showing a computer and cable.

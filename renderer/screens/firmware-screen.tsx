@@ -5,7 +5,7 @@ import { useFirmwareStatus } from '../components/use-firmware-status';
 import { useCommand } from '../hooks/use-command';
 import { useProblemLine } from '../hooks/use-problem-line';
 import { describeProgress, describeReady, describeSignedAsOf, readyFrom, runningFirmwareJob } from '../firmware-words';
-import { HOME } from '../navigation';
+import { TOOLS } from '../navigation';
 import { navigate } from '../store/lifeline-store';
 import { useLifeline, useLifelineApi, useLifelineStore } from '../store/use-lifeline';
 import { ChoosePathButton } from '../components/choose-path-button';
@@ -63,7 +63,7 @@ export function FirmwareScreen({ phoneId }: { phoneId: string }) {
   return (
     <main className="screen" aria-labelledby="firmware-title">
       <h1 id="firmware-title">iOS for {phone?.model.name ?? 'this iPhone'}</h1>
-      <button type="button" onClick={() => navigate(store, HOME)}>
+      <button type="button" onClick={() => navigate(store, TOOLS)}>
         Back to phones
       </button>
       <p className="lead">

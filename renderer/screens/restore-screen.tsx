@@ -10,7 +10,7 @@ import { StatusAnnouncer } from '../components/status-announcer';
 import { useFirmwareStatus } from '../components/use-firmware-status';
 import { describeReady, readyFrom } from '../firmware-words';
 import { commandProblem } from '../hooks/use-command';
-import { HOME } from '../navigation';
+import { TOOLS } from '../navigation';
 import { RESTORE_CHOICES, RESTORE_STAGE_NAMES } from '../restore-words';
 import { navigate } from '../store/lifeline-store';
 import { useJobState } from '../store/use-job';
@@ -76,7 +76,7 @@ export function RestoreScreen({ phoneId, job }: { phoneId: string; job: string |
   return (
     <main className="screen" aria-labelledby="restore-title">
       <h1 id="restore-title">Restore {name}</h1>
-      <button type="button" onClick={() => navigate(store, HOME)}>
+      <button type="button" onClick={() => navigate(store, TOOLS)}>
         Back to phones
       </button>
 

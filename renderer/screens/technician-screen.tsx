@@ -85,8 +85,12 @@ export function TechnicianScreen() {
                       </span>
                       <span className="technician-title">{journey.title}</span>
                     </td>
-                    <td data-live="percent">{percentWords(journey.progress?.fraction) ?? '—'}</td>
-                    <td data-live="time-left">{timeLeftWords(journey.progress?.etaSeconds) ?? '—'}</td>
+                    <td className="technician-number">
+                      <span data-live="percent">{percentWords(journey.progress?.fraction) ?? '—'}</span>
+                    </td>
+                    <td>
+                      <span data-live="time-left">{timeLeftWords(journey.progress?.etaSeconds) ?? '—'}</span>
+                    </td>
                     <td>{journey.problem?.title ?? (journey.connected ? '—' : 'Not connected')}</td>
                   </tr>
                 ))}

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 let bridge: RunningBridge;
 let dir: string;
@@ -18,7 +18,7 @@ test.afterAll(() => {
 });
 
 test('backs up the trusted practice iPhone 5s from its card and shows the result and the backup', async ({ page }) => {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 5s (GSM)' });
   await expect(card).toContainText('Trusted');
   await card.getByRole('button', { name: 'Back up now' }).click();

@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import type { CoachPlan } from '../../common/coach-plans';
 import { positionAt, planDurationMs } from '../../common/coach-timeline';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 // Real time (time factor 1): the countdown a person sees over 20 s must not drift from the plan by 50 ms or more.
 let bridge: RunningBridge;
@@ -58,7 +58,7 @@ test('the countdown stays within 50 ms of the plan over 20 s of real time', asyn
     };
     new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
   });
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   await page.getByRole('article', { name: 'iPhone 12' }).getByRole('button', { name: 'Get into recovery / DFU mode' }).click();
   await page.getByRole('radio', { name: /^Recovery mode/ }).check();
   await page.getByRole('button', { name: 'Start', exact: true }).click();

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 // The virtual phones and the coach's plan run 10× faster: a 4 s hold is 0.4 s, so the script presses keys when each
 // step appears, like a person would, with ≥ 100 ms of slack in every window.
@@ -14,7 +14,7 @@ test.afterAll(() => {
 });
 
 async function openCoach(page: Page, phone: string, action: string): Promise<void> {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const card = page.getByRole('article', { name: phone });
   await card.getByRole('button', { name: action }).click();
   await expect(page.getByRole('heading', { level: 1, name: `${phone}: recovery and DFU mode` })).toBeVisible();
@@ -54,7 +54,7 @@ test('practice run into DFU (assisted, iPhone 7): "Got it — let go", black scr
 
 test('practice run ending in recovery (Side never pressed at the restart): "Close" with timing advice', async ({ page }) => {
   // Setup: the iPhone 7 is in DFU from the previous run; restarting it lands in recovery (auto-boot is off).
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 7 (GSM)' });
   await expect(card.getByTestId('phone-mode')).toHaveText(/^DFU mode/);
   await page
@@ -90,7 +90,7 @@ test('practice run ending on the Apple logo (iPhone 5s, everything let go too so
 });
 
 test('exit recovery in one click from the card: the iPhone 7 starts normally', async ({ page }) => {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 7 (GSM)' });
   await expect(card.getByTestId('phone-mode')).toHaveText('Recovery mode');
   await card.getByRole('button', { name: 'Exit recovery mode' }).click();

@@ -7,7 +7,9 @@ test('the real renderer talks to the real engine and asks for an iPhone', async 
     if (message.type() === 'error') violations.push(message.text());
   });
   await page.goto(bridge.url);
-  await expect(page.getByRole('heading', { level: 1, name: 'Connect your iPhone' })).toBeVisible();
+  // The first screen: no phone yet, so step one of the journey.
+  await expect(page.getByRole('heading', { level: 1, name: 'Plug in your iPhone' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Steps of the rescue' }).locator('[aria-current="step"]')).toContainText('Plug in');
   await expect(page.getByRole('status')).toHaveText(/No iPhone connected yet/);
   // Nothing was blocked by the Content Security Policy, and no script error happened.
   expect(violations).toEqual([]);

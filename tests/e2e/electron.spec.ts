@@ -23,7 +23,7 @@ test.describe('packaged app (Electron)', () => {
   test('opens the Connect screen with a sandboxed, isolated renderer', async () => {
     const app = await electron.launch({ executablePath: binary!, args: [path.join(root, 'out', 'main', 'index.js')] });
     const page = await app.firstWindow();
-    await expect(page.getByRole('heading', { name: 'Connect your iPhone' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Plug in your iPhone' })).toBeVisible();
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await page.evaluate(() => Object.isFrozen(window.lifeline))).toBe(true);
     await app.close();

@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 // Practice mode serves Apple-shaped catalogs and a synthetic IPSW from local fakes: nothing touches the internet.
 let bridge: RunningBridge;
@@ -13,7 +13,7 @@ test.afterAll(() => {
 test('“Get iOS ready” downloads and verifies the latest signed iOS, and the card says so before any button is pressed', async ({
   page,
 }) => {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 5s (GSM)' });
   await card.getByRole('button', { name: 'Get iOS ready' }).click();
   await expect(card.getByTestId('firmware-state')).toHaveText(/^iOS 12\.5\.8 ready — verified$/, { timeout: 30_000 });

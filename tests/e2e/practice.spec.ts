@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 let bridge: RunningBridge;
 test.beforeAll(async () => {
@@ -10,7 +10,7 @@ test.afterAll(() => {
 });
 
 test('a card follows a virtual phone through recovery mode, unplug and replug', async ({ page }) => {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const card = page.getByRole('article', { name: 'iPhone 5s (GSM)' });
   await expect(card.getByTestId('phone-mode')).toHaveText('Started normally');
   await expect(card).toContainText('A backup is possible now');
@@ -32,7 +32,7 @@ test('a card follows a virtual phone through recovery mode, unplug and replug', 
 });
 
 test('every card tells the truth about what can be saved, and the page stays accessible', async ({ page }) => {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   await expect(page.getByRole('article', { name: 'iPhone 12' })).toContainText('This computer is not trusted by the phone');
   await expect(page.getByRole('article', { name: 'iPhone 7 (GSM)' })).toContainText('Recovery mode');
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();

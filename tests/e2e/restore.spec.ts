@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 // The Restore screen in practice mode: choose, confirm, the stages, the result — at 1024×700, keyboard only, axe in both themes.
 let bridge: RunningBridge;
@@ -31,7 +31,7 @@ async function expectAccessible(page: Page, label: string, schemes: readonly ('l
 
 /** The phone cards: the first screen, or the tools screen when the first screen shows journeys. */
 async function openPhoneCards(page: Page): Promise<void> {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   const tools = page.getByRole('button', { name: 'Phone details and tools' });
   const cards = page.getByRole('article', { name: 'iPhone 5s (GSM)' });
   await expect(tools.or(cards).first()).toBeVisible({ timeout: 15_000 });

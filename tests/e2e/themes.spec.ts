@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, startBridgeProcess, test, type RunningBridge } from './web-bridge-fixture';
+import { expect, startBridgeProcess, test, type RunningBridge, openPhoneTools } from './web-bridge-fixture';
 
 // Every screen, in the light and the dark theme, passes axe's WCAG 2.1 AA checks (contrast included).
 let bridge: RunningBridge;
@@ -28,14 +28,14 @@ const SCREENS: ReadonlyArray<{ phone: string; action: string; heading: RegExp }>
 ];
 
 test('the phone list passes axe in both themes', async ({ page }) => {
-  await page.goto(bridge.url);
+  await openPhoneTools(page, bridge.url);
   await expect(page.getByRole('article', { name: 'iPhone 12' })).toContainText('This computer is not trusted by the phone');
   await expectAccessible(page, 'phones');
 });
 
 for (const screen of SCREENS) {
   test(`${screen.phone} → “${screen.action}” passes axe in both themes`, async ({ page }) => {
-    await page.goto(bridge.url);
+    await openPhoneTools(page, bridge.url);
     await page.getByRole('article', { name: screen.phone }).getByRole('button', { name: screen.action }).click();
     await expect(page.getByRole('heading', { level: 1, name: screen.heading })).toBeVisible();
     await expectAccessible(page, `${screen.phone}: ${screen.action}`);

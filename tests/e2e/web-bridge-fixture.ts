@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { test as base } from '@playwright/test';
+import { test as base, type Page } from '@playwright/test';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -26,10 +28,14 @@ async function startJsonLineProcess<T>(script: string, args: string[], env: Reco
   return { line: JSON.parse(first) as T, child };
 }
 
-/** Starts `dev:web` (real engine + real renderer) as its own process, exactly as a developer would. */
+/**
+ * Starts `dev:web` (real engine + real renderer) as its own process, exactly as a developer would. Its data folder
+ * (logs, saved journeys) is a fresh one unless `env` names one, so no run sees another's journeys.
+ */
 export async function startBridgeProcess(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningBridge> {
-  const { line, child } = await startJsonLineProcess<{ url: string; origin: string }>('main/dev-web.ts', ['--json', '--no-build', ...extraArgs], env);
-  return { url: line.url, origin: line.origin, process: child, args: extraArgs, env };
+  const isolated = { LIFELINE_DATA_DIR: env.LIFELINE_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-')), ...env };
+  const { line, child } = await startJsonLineProcess<{ url: string; origin: string }>('main/dev-web.ts', ['--json', '--no-build', ...extraArgs], isolated);
+  return { url: line.url, origin: line.origin, process: child, args: extraArgs, env: isolated };
 }
 
 /** Resolves once the process has ended (at once when it already has). */
@@ -90,4 +96,10 @@ export async function askPracticeHost(host: PracticeHostProcess, request: Record
   const envelope = (await response.json()) as { ok: true; value: unknown } | { ok: false; problem: { title: string } };
   if (!envelope.ok) throw new Error(envelope.problem.title);
   return envelope.value;
+}
+
+/** The phone cards and their tools (backup, coach, firmware, restore): one quiet link from the first screen. */
+export async function openPhoneTools(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Phone details and tools' }).click();
 }
