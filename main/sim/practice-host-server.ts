@@ -89,7 +89,8 @@ export async function servePracticeHost(host: PracticeHost): Promise<PracticeHos
           send(res, 200, { ok: false, problem });
         }
       },
-      () => send(res, 413, { error: 'too large' }),
+      // Answered, then the connection goes: the rest of an oversized body is never read.
+      () => send(res, 413, { error: 'too large' }, () => req.socket.destroy()),
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -122,7 +123,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_REQUEST_BYTES) {
-        req.destroy();
+        req.pause();
         reject(new Error('request too large'));
         return;
       }
@@ -139,7 +140,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
+function send(res: ServerResponse, status: number, body: unknown, sent?: () => void): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(sent ? { connection: 'close' } : {}) });
+  res.end(JSON.stringify(body), sent);
 }
