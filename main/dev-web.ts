@@ -21,10 +21,21 @@ const program = new Command()
   .option('--no-build', 'serve out/renderer as it is')
   .option('--time-factor <factor>', 'practice mode: scale the virtual phones’ delays (tests use small values)', '1')
   .option('--grace-ms <ms>', 'how long a card waits for a phone that went away')
-  .option('--practice-host <url>', `practice mode: join the virtual phones of \`npm run sim:practice\` (its secret in ${PRACTICE_TOKEN_ENV})`)
+  .option(
+    '--practice-host <url>',
+    `practice mode: join the virtual phones of \`npm run sim:practice\` (its secret in ${PRACTICE_TOKEN_ENV})`,
+  )
   .parse();
 
-const options = program.opts<{ demo: boolean; port: string; json: boolean; build: boolean; timeFactor: string; graceMs?: string; practiceHost?: string }>();
+const options = program.opts<{
+  demo: boolean;
+  port: string;
+  json: boolean;
+  build: boolean;
+  timeFactor: string;
+  graceMs?: string;
+  practiceHost?: string;
+}>();
 
 if (options.build || !existsSync(path.join(rendererDir, 'index.html'))) {
   const { rendererConfig } = await import('../vite.renderer.config');
@@ -35,14 +46,18 @@ const engine = await createAppEngine({
   demo: options.demo,
   demoTimeFactor: Number(options.timeFactor),
   ...(options.graceMs !== undefined ? { reconnectGraceMs: Number(options.graceMs) } : {}),
-  ...(options.practiceHost !== undefined ? { practiceHost: { url: options.practiceHost, token: process.env[PRACTICE_TOKEN_ENV] ?? '' } } : {}),
+  ...(options.practiceHost !== undefined
+    ? { practiceHost: { url: options.practiceHost, token: process.env[PRACTICE_TOKEN_ENV] ?? '' } }
+    : {}),
 });
 const bridge = await startWebBridge({ engine, staticDir: rendererDir, port: Number(options.port) });
 
 if (options.json) {
   process.stdout.write(`${JSON.stringify({ url: bridge.url, origin: bridge.origin, port: bridge.port })}\n`);
 } else {
-  process.stdout.write(`\nLifeline is running in your browser at:\n\n  ${bridge.url}\n\n(loopback only; the link carries a one-time secret). Press Ctrl+C to stop.\n`);
+  process.stdout.write(
+    `\nLifeline is running in your browser at:\n\n  ${bridge.url}\n\n(loopback only; the link carries a one-time secret). Press Ctrl+C to stop.\n`,
+  );
 }
 
 const stop = async (): Promise<void> => {

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { NoArguments, PhoneIdSchema } from './shapes';
 
 /** Practice mode (virtual phones only): what the person could do with a real phone in their hands. */
-export const PracticeActionSchema = z.enum(['plug', 'unplug', 'enter-recovery', 'restart', 'enter-passcode', 'tap-trust', 'tap-dont-trust', 'choose-restore-from-computer']);
+export const PracticeActionSchema = z.enum([
+  'plug',
+  'unplug',
+  'enter-recovery',
+  'restart',
+  'enter-passcode',
+  'tap-trust',
+  'tap-dont-trust',
+  'choose-restore-from-computer',
+]);
 export type PracticeAction = z.infer<typeof PracticeActionSchema>;
 
 /** A physical button of a virtual phone (the coach's practice mode presses them). */

@@ -25,7 +25,8 @@ export function resumeNotice(state: JourneyState, phone: JourneyPhone): string |
   switch (state) {
     case 'restoring':
       if (phone.mode === 'normal') return 'Lifeline stopped during the restore. Checking where the phone is now…';
-      if (phone.mode === 'restore') return 'Lifeline stopped during the restore. The phone is still in it and restarts by itself; the restore starts again then.';
+      if (phone.mode === 'restore')
+        return 'Lifeline stopped during the restore. The phone is still in it and restarts by itself; the restore starts again then.';
       return `Lifeline stopped during the restore. The phone ${MODE_WORDS[phone.mode]}: the restore starts again now.`;
     case 'backingUp':
       return 'Lifeline stopped during the backup. Your previous backup is intact; the backup starts again.';

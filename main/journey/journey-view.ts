@@ -29,14 +29,20 @@ const STATE_VIEWS: Record<JourneyState, StateView> = {
   noBackupWarning: {
     step: 'save',
     title: () => 'Continue without a backup?',
-    message: () => 'The erase deletes everything on the phone. Without a backup, photos and messages that are not in iCloud are gone for good.',
+    message: () =>
+      'The erase deletes everything on the phone. Without a backup, photos and messages that are not in iCloud are gone for good.',
   },
   backingUp: { step: 'backup', title: () => 'Backing up', message: (c) => previousBackupLine(c) },
-  backupFailed: { step: 'backup', title: () => 'The backup did not finish', message: (c) => `${previousBackupLine(c)} You can try again or choose another way.` },
+  backupFailed: {
+    step: 'backup',
+    title: () => 'The backup did not finish',
+    message: (c) => `${previousBackupLine(c)} You can try again or choose another way.`,
+  },
   backupPassword: {
     step: 'backup',
     title: () => 'This backup has a password',
-    message: () => 'Type the password that was set for encrypted backups. Lifeline checks it now, before anything is erased, and never saves it.',
+    message: () =>
+      'Type the password that was set for encrypted backups. Lifeline checks it now, before anything is erased, and never saves it.',
   },
   checkingPassword: { step: 'backup', title: () => 'Checking the password', message: () => 'This takes a few seconds.' },
   preparingFirmware: {
@@ -65,14 +71,20 @@ const STATE_VIEWS: Record<JourneyState, StateView> = {
   coachMissed: {
     step: 'recovery',
     title: (c) => c.coachOutcome?.headline ?? 'Not quite',
-    message: (c) => c.coachOutcome?.detail ?? 'The phone did not reach recovery mode this time. Try again — it often takes two or three goes.',
+    message: (c) =>
+      c.coachOutcome?.detail ?? 'The phone did not reach recovery mode this time. Try again — it often takes two or three goes.',
   },
   restoring: {
     step: 'restore',
     title: () => 'Restoring',
-    message: (c) => `Installing iOS ${c.firmware?.version ?? ''}. The phone shows an Apple logo with a bar. You can leave the computer; keep the cable in.`,
+    message: (c) =>
+      `Installing iOS ${c.firmware?.version ?? ''}. The phone shows an Apple logo with a bar. You can leave the computer; keep the cable in.`,
   },
-  restoreFailed: { step: 'restore', title: () => 'The restore stopped', message: () => 'The phone is still safe to try again: it waits in recovery mode.' },
+  restoreFailed: {
+    step: 'restore',
+    title: () => 'The restore stopped',
+    message: () => 'The phone is still safe to try again: it waits in recovery mode.',
+  },
   restoringData: {
     step: 'data',
     title: () => 'Putting your data back',
@@ -80,14 +92,26 @@ const STATE_VIEWS: Record<JourneyState, StateView> = {
     message: (c) =>
       `From ${c.chosenBackup?.label ?? 'your backup'}. On the phone, follow the setup to “Transfer Your Apps & Data” and choose “From Mac or PC”; if it asks, tap Trust. The phone restarts at the end.`,
   },
-  dataFailed: { step: 'data', title: () => 'Your data could not be put back yet', message: () => 'The backup on this computer is untouched. Try again, or set up the phone without it.' },
+  dataFailed: {
+    step: 'data',
+    title: () => 'Your data could not be put back yet',
+    message: () => 'The backup on this computer is untouched. Try again, or set up the phone without it.',
+  },
   newPasscode: {
     step: 'passcode',
     title: () => 'Choose a new passcode',
     message: () => 'Backups do not hold the passcode, so the phone needs a new one. Six digits is the default.',
   },
-  done: { step: 'done', title: () => 'Done', message: (c) => (c.chosenBackup ? `Your phone is back, with ${c.chosenBackup.label}.` : 'Your phone is working again.') },
-  cancelled: { step: 'save', title: () => 'Stopped', message: () => 'Nothing more happens to the phone. You can start again whenever you like.' },
+  done: {
+    step: 'done',
+    title: () => 'Done',
+    message: (c) => (c.chosenBackup ? `Your phone is back, with ${c.chosenBackup.label}.` : 'Your phone is working again.'),
+  },
+  cancelled: {
+    step: 'save',
+    title: () => 'Stopped',
+    message: () => 'Nothing more happens to the phone. You can start again whenever you like.',
+  },
 };
 
 const LABELS: Record<JourneyActionId, string> = {
@@ -179,7 +203,11 @@ function action(id: JourneyActionId, extra: Partial<JourneyAction> = {}): Journe
   return { id, label: LABELS[id], ...extra };
 }
 
-function actionsOf(state: JourneyState, context: JourneyContext, can: (action: JourneyActionId) => boolean): { next: JourneyAction | null; secondary: JourneyAction[] } {
+function actionsOf(
+  state: JourneyState,
+  context: JourneyContext,
+  can: (action: JourneyActionId) => boolean,
+): { next: JourneyAction | null; secondary: JourneyAction[] } {
   if (state === 'choosing') return choosingActions(context);
   const row = ACTIONS[state];
   if (!row) return { next: null, secondary: [] };
@@ -199,7 +227,9 @@ function choosingActions(context: JourneyContext): { next: JourneyAction; second
 
 function previousBackupLine(context: JourneyContext): string {
   const newest = context.backups[0];
-  return newest ? `Your previous backup (${newest.label}) stays safe until the new one is complete.` : 'Keep the cable in and the phone near.';
+  return newest
+    ? `Your previous backup (${newest.label}) stays safe until the new one is complete.`
+    : 'Keep the cable in and the phone near.';
 }
 
 const AFTER_ERASE: readonly JourneyState[] = ['restoring', 'restoreFailed', 'restoringData', 'dataFailed', 'newPasscode', 'done'];
@@ -212,11 +242,16 @@ export function safetyLine(state: JourneyState, context: JourneyContext, now: Da
     if (state === 'done') return { status: 'saved', line: `Your photos: back on the phone from the backup ${when}.` };
     return { status: 'saved', line: `Your photos: saved in a backup ${when}.` };
   }
-  if (AFTER_ERASE.includes(state) && context.firmware) return { status: 'cannot-be-saved', line: 'Your photos: erased with the phone — there was no backup to bring back.' };
+  if (AFTER_ERASE.includes(state) && context.firmware)
+    return { status: 'cannot-be-saved', line: 'Your photos: erased with the phone — there was no backup to bring back.' };
   if (!context.phone.canBackUp && context.backups.length === 0 && state !== 'waitingForPhone' && state !== 'assessing') {
-    return { status: 'cannot-be-saved', line: `Your photos: cannot be saved — ${lowerFirst(context.phone.triageReason || context.phone.triageHeadline)}` };
+    return {
+      status: 'cannot-be-saved',
+      line: `Your photos: cannot be saved — ${lowerFirst(context.phone.triageReason || context.phone.triageHeadline)}`,
+    };
   }
-  if (state === 'waitingForPhone') return { status: 'unknown', line: 'Your photos: Lifeline checks what can be saved once the phone is connected.' };
+  if (state === 'waitingForPhone')
+    return { status: 'unknown', line: 'Your photos: Lifeline checks what can be saved once the phone is connected.' };
   return { status: 'not-saved', line: 'Your photos: not saved yet.' };
 }
 

@@ -99,7 +99,11 @@ async function openHostUsbBus(usbip: string | undefined): Promise<UsbBus> {
   return new LabelledUsbBus(await openUsbipBus({ address }), 'usbip');
 }
 
-function backupServiceFor(phones: PhoneRegistry, usbmuxAddress: UsbmuxAddress | undefined, locations: ReturnType<typeof currentLocationEnvironment> | undefined): BackupService {
+function backupServiceFor(
+  phones: PhoneRegistry,
+  usbmuxAddress: UsbmuxAddress | undefined,
+  locations: ReturnType<typeof currentLocationEnvironment> | undefined,
+): BackupService {
   return new BackupService({
     ...(usbmuxAddress ? { usbmuxAddress } : {}),
     ...(locations ? { locations } : {}),

@@ -85,7 +85,10 @@ export async function servePracticeHost(host: PracticeHost): Promise<PracticeHos
         try {
           send(res, 200, { ok: true, value: await answer(parsed.data) });
         } catch (error) {
-          const problem = error instanceof ProblemError ? error.problem : { code: 'practice-host', title: 'The practice phones could not do that.', detail: String(error), nextSteps: [] };
+          const problem =
+            error instanceof ProblemError
+              ? error.problem
+              : { code: 'practice-host', title: 'The practice phones could not do that.', detail: String(error), nextSteps: [] };
           send(res, 200, { ok: false, problem });
         }
       },

@@ -17,7 +17,8 @@ export async function connectPracticeHost(address: PracticeHostAddress): Promise
   const info = await call({ command: 'info' }, PracticeHostInfoSchema);
   const usbmuxAddress = parseUsbmuxSocketAddress(info.usbmux);
   const usbipAddress = parseUsbipAddress(info.usbip);
-  if (!usbmuxAddress || !usbipAddress) throw new Error(`The practice host gave addresses that are not loopback sockets: ${info.usbmux}, ${info.usbip}`);
+  if (!usbmuxAddress || !usbipAddress)
+    throw new Error(`The practice host gave addresses that are not loopback sockets: ${info.usbmux}, ${info.usbip}`);
   // The practice host is on this computer: poll its USB list often, as hotplug is quick on a real bus.
   const usb = await openUsbipBus({ address: usbipAddress, pollMs: 100 });
   const done = z.object({ done: z.literal(true) });
@@ -26,7 +27,8 @@ export async function connectPracticeHost(address: PracticeHostAddress): Promise
     act: async (phoneId, action) => {
       await call({ command: 'act', phoneId, action }, done);
     },
-    button: (phoneId, button, down) => call({ command: 'button', phoneId, button, down }, z.object({ accepted: z.boolean(), pressed: z.array(PracticeButtonSchema) })),
+    button: (phoneId, button, down) =>
+      call({ command: 'button', phoneId, button, down }, z.object({ accepted: z.boolean(), pressed: z.array(PracticeButtonSchema) })),
   };
   return {
     usb,
@@ -43,12 +45,16 @@ export async function connectPracticeHost(address: PracticeHostAddress): Promise
 /** One request on the practice host's loopback control line; a bounded answer. */
 function postJson(address: PracticeHostAddress, body: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(address.url, { method: 'POST', headers: { authorization: `Bearer ${address.token}`, 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
-      readBoundedBody(res, { maxBytes: 1024 * 1024, timeoutMs: 30_000, what: 'the practice host’s answer' }).then((buffer) => {
-        if (res.statusCode !== 200) return reject(new Error(`The practice host answered HTTP ${res.statusCode}`));
-        resolve(JSON.parse(buffer.toString('utf8')));
-      }, reject);
-    });
+    const req = httpRequest(
+      address.url,
+      { method: 'POST', headers: { authorization: `Bearer ${address.token}`, 'content-type': 'application/json' }, timeout: 30_000 },
+      (res) => {
+        readBoundedBody(res, { maxBytes: 1024 * 1024, timeoutMs: 30_000, what: 'the practice host’s answer' }).then((buffer) => {
+          if (res.statusCode !== 200) return reject(new Error(`The practice host answered HTTP ${res.statusCode}`));
+          resolve(JSON.parse(buffer.toString('utf8')));
+        }, reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('The practice host did not answer')));
     req.on('error', reject);
     req.end(JSON.stringify(body));

@@ -64,7 +64,10 @@ async function dataBackToDone(page: Page): Promise<void> {
   await onScreen(page, 'restoringData', 240_000);
   await expect(page.locator('#journey-stage')).toContainText('From Mac or PC', { timeout: 120_000 });
   await page.getByRole('button', { name: 'All phones', exact: true }).click();
-  await page.getByRole('listitem', { name: /^iPhone 5s/ }).getByRole('button', { name: 'Setup: choose “From Mac or PC”' }).click();
+  await page
+    .getByRole('listitem', { name: /^iPhone 5s/ })
+    .getByRole('button', { name: 'Setup: choose “From Mac or PC”' })
+    .click();
   await openJourney(page, PHONE);
   await onScreen(page, 'newPasscode', 180_000);
   await page.getByRole('button', { name: 'I have set a new passcode' }).click();
@@ -72,7 +75,9 @@ async function dataBackToDone(page: Page): Promise<void> {
   await expect(page.getByRole('list', { name: 'What was done' })).toContainText(/came back from the backup from today/);
 }
 
-test('the engine killed during the restore: started again with the same data folder, the journey resumes and reaches done', async ({ page }) => {
+test('the engine killed during the restore: started again with the same data folder, the journey resumes and reaches done', async ({
+  page,
+}) => {
   test.setTimeout(8 * 60_000);
   await backUpAndConfirm(page);
   // Killed once the phone runs the restore ramdisk or later: the phone away from iOS, its erase under way. (Each
@@ -97,7 +102,9 @@ test('the engine killed during the restore: started again with the same data fol
   trail.stop();
 });
 
-test('the cable pulled during ASR: plugged back in, the phone is in recovery mode, the restore runs again and the journey reaches done', async ({ page }) => {
+test('the cable pulled during ASR: plugged back in, the phone is in recovery mode, the restore runs again and the journey reaches done', async ({
+  page,
+}) => {
   test.setTimeout(8 * 60_000);
   const phone = await practicePhoneNamed(engine, PHONE);
   await backUpAndConfirm(page);
@@ -111,7 +118,10 @@ test('the cable pulled during ASR: plugged back in, the phone is in recovery mod
   await expectAccessible(page, 'restore-failed');
   await askPracticeHost(host, { command: 'restore-fault', phoneId: phone.id, unplugAt: null });
   await page.getByRole('button', { name: 'All phones', exact: true }).click();
-  await page.getByRole('listitem', { name: /^iPhone 5s/ }).getByRole('button', { name: 'Plug in the cable' }).click();
+  await page
+    .getByRole('listitem', { name: /^iPhone 5s/ })
+    .getByRole('button', { name: 'Plug in the cable' })
+    .click();
   await expect(page.getByRole('listitem', { name: /^iPhone 5s/ })).toContainText('Plugged in');
   await openJourney(page, PHONE);
   await expect(page.getByRole('banner', { name: 'This phone' })).toContainText(/Recovery mode|DFU mode/, { timeout: 60_000 });

@@ -43,7 +43,12 @@ class EventGate {
     if (this.closed) return void this.held.push({ route: ws, message });
     ws.send(message);
     const wanted = this.wanted;
-    if (wanted && data.event === 'journey.changed' && data.payload?.name === wanted.target.name && data.payload.state === wanted.target.state) {
+    if (
+      wanted &&
+      data.event === 'journey.changed' &&
+      data.payload?.name === wanted.target.name &&
+      data.payload.state === wanted.target.state
+    ) {
       this.closed = true;
       this.wanted = null;
       wanted.reached();
@@ -100,7 +105,12 @@ async function review(page: Page, name: string, options: { fits?: boolean } = {}
       animations: 'disabled',
       caret: 'hide',
       maxDiffPixelRatio: 0.01,
-      mask: [page.locator('[data-live]'), page.locator('.journey-bar'), page.getByTestId('coach-seconds'), page.getByTestId('practice-screen')],
+      mask: [
+        page.locator('[data-live]'),
+        page.locator('.journey-bar'),
+        page.getByTestId('coach-seconds'),
+        page.getByTestId('practice-screen'),
+      ],
     });
     if (variant.width === 1024) {
       const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
@@ -112,7 +122,9 @@ async function review(page: Page, name: string, options: { fits?: boolean } = {}
     if (options.fits && variant.width === 1024) {
       // The whole screen fits the small window: nothing scrolls.
       const overflow = await page.evaluate(() =>
-        [document.documentElement, ...document.querySelectorAll('.app-screen, .journey-main')].map((el) => el.scrollHeight - el.clientHeight),
+        [document.documentElement, ...document.querySelectorAll('.app-screen, .journey-main')].map(
+          (el) => el.scrollHeight - el.clientHeight,
+        ),
       );
       expect(Math.max(...overflow), `${name} scrolls at 1024 × 700`).toBeLessThanOrEqual(0);
     }

@@ -10,7 +10,11 @@ const root = path.resolve(import.meta.dirname, '../..');
 export type RunningBridge = { url: string; origin: string; process: ChildProcess; args: string[]; env: Record<string, string> };
 
 /** Runs a tsx script of the repo as its own process; resolves with the one JSON line it prints when ready. */
-async function startJsonLineProcess<T>(script: string, args: string[], env: Record<string, string>): Promise<{ line: T; child: ChildProcess }> {
+async function startJsonLineProcess<T>(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ line: T; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -34,7 +38,11 @@ async function startJsonLineProcess<T>(script: string, args: string[], env: Reco
  */
 export async function startBridgeProcess(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningBridge> {
   const isolated = { LIFELINE_DATA_DIR: env.LIFELINE_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-')), ...env };
-  const { line, child } = await startJsonLineProcess<{ url: string; origin: string }>('main/dev-web.ts', ['--json', '--no-build', ...extraArgs], isolated);
+  const { line, child } = await startJsonLineProcess<{ url: string; origin: string }>(
+    'main/dev-web.ts',
+    ['--json', '--no-build', ...extraArgs],
+    isolated,
+  );
   return { url: line.url, origin: line.origin, process: child, args: extraArgs, env: isolated };
 }
 
@@ -59,7 +67,11 @@ export async function restartBridgeProcess(bridge: RunningBridge, signal: NodeJS
 export type PracticeHostProcess = { url: string; token: string; process: ChildProcess; stop(): Promise<void> };
 
 export async function startPracticeHostProcess(timeFactor: string): Promise<PracticeHostProcess> {
-  const { line, child } = await startJsonLineProcess<{ url: string; token: string }>('main/sim/practice-host-cli.ts', ['--time-factor', timeFactor], {});
+  const { line, child } = await startJsonLineProcess<{ url: string; token: string }>(
+    'main/sim/practice-host-cli.ts',
+    ['--time-factor', timeFactor],
+    {},
+  );
   return {
     ...line,
     process: child,

@@ -70,7 +70,16 @@ describe('lifeline rescue (practice phones)', () => {
     expect(events.every((event) => event.event === 'journey' && /^ph-[0-9a-f]{12}$/.test(event.phoneId))).toBe(true);
     expect(lines.join('\n')).not.toContain(first.phoneId);
     // --yes took the suggested answers (back up, erase); the person quit while the erased phone waited in its setup.
-    expect(events.map((event) => event.state)).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData']);
+    expect(events.map((event) => event.state)).toEqual([
+      'assessing',
+      'choosing',
+      'backingUp',
+      'preparingFirmware',
+      'confirmErase',
+      'enteringRecovery',
+      'restoring',
+      'restoringData',
+    ]);
     expect(first.code).toBe(EXIT.cancelled);
 
     // Again, in a terminal: the saved journey puts the data back again; one question at a time; a live bar.

@@ -56,12 +56,18 @@ describe('the rescue journey through the engine (practice phones)', () => {
     expect(confirm.confirmation!.activationLock).toMatch(/Apple ID/);
     const [made] = (await api.invoke('backup.list', { phoneId: phone.id })).backups;
     const madeDigest = await backupContentDigest(made!.path);
-    await expect(api.invoke('journey.act', { phoneId: phone.id, action: 'confirmErase', typed: 'yes' })).rejects.toMatchObject({ code: 'journey-confirmation-mismatch' });
+    await expect(api.invoke('journey.act', { phoneId: phone.id, action: 'confirmErase', typed: 'yes' })).rejects.toMatchObject({
+      code: 'journey-confirmation-mismatch',
+    });
     await api.invoke('journey.act', { phoneId: phone.id, action: 'confirmErase', typed: 'erase' });
 
     // The erased phone forgot this computer and waits in its setup assistant, Unactivated: Lifeline pairs with it
     // (no Trust dialog during setup) and tells the person what to do on the phone until it is activated.
-    const waiting = await journeyUntil(api, phone.id, (s) => s.state === 'restoringData' && /From Mac or PC/.test(s.progress?.message ?? ''));
+    const waiting = await journeyUntil(
+      api,
+      phone.id,
+      (s) => s.state === 'restoringData' && /From Mac or PC/.test(s.progress?.message ?? ''),
+    );
     expect(waiting.progress!.message).toMatch(/Transfer Your Apps & Data.*From Mac or PC.*Activation Lock asks for the Apple ID/);
     expect(waiting.message).toMatch(/From Mac or PC/);
     await api.invoke('practice.act', { phoneId: hands.id, action: 'choose-restore-from-computer' });
@@ -72,7 +78,18 @@ describe('the rescue journey through the engine (practice phones)', () => {
     await api.invoke('journey.act', { phoneId: phone.id, action: 'passcodeSet' });
     const done = await journeyIn(api, phone.id, 'done');
     expect(done.safety.line).toMatch(/back on the phone/);
-    expect(trail.states).toEqual(['assessing', 'choosing', 'backingUp', 'preparingFirmware', 'confirmErase', 'enteringRecovery', 'restoring', 'restoringData', 'newPasscode', 'done']);
+    expect(trail.states).toEqual([
+      'assessing',
+      'choosing',
+      'backingUp',
+      'preparingFirmware',
+      'confirmErase',
+      'enteringRecovery',
+      'restoring',
+      'restoringData',
+      'newPasscode',
+      'done',
+    ]);
     // The phone holds exactly the backup's files: a new backup of it has the same content, byte for byte. It
     // restarted at the end of the restore and is seen again trusting this computer (the pairing made after the erase).
     await practicePhone(api, '', (p) => p.id === phone.id && p.mode === 'normal' && p.trusted === true && p.triage.canBackUp);
@@ -96,7 +113,9 @@ describe('the rescue journey through the engine (practice phones)', () => {
     expect(choosing.secondary.map((action) => action.id)).not.toContain('backUp');
     expect(choosing.safety.status).toBe('cannot-be-saved');
     expect(choosing.safety.line).toMatch(/^Your photos: cannot be saved — /);
-    await expect(api.invoke('journey.act', { phoneId: phone.id, action: 'backUp' })).rejects.toMatchObject({ code: 'journey-action-not-now' });
+    await expect(api.invoke('journey.act', { phoneId: phone.id, action: 'backUp' })).rejects.toMatchObject({
+      code: 'journey-action-not-now',
+    });
 
     const warning = await api.invoke('journey.act', { phoneId: phone.id, action: 'continueWithoutBackup' });
     expect(warning).toMatchObject({ state: 'noBackupWarning', next: { id: 'acceptNoBackup' } });

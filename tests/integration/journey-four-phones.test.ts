@@ -17,13 +17,58 @@ import { createInProcessClient } from '../../main/transport/in-process';
 import { journeyIn, practicePhone } from './journey-practice';
 
 const TIME_FACTOR = 0.05;
-const filesystem = { seed: 'bench', fileCount: 40, totalBytes: 400_000, personal: { photos: 6, videos: 1, messages: 50, contacts: 10, notes: 3 } };
+const filesystem = {
+  seed: 'bench',
+  fileCount: 40,
+  totalBytes: 400_000,
+  personal: { photos: 6, videos: 1, messages: 50, contacts: 10, notes: 3 },
+};
 // Trusted and unlocked since they started (a backup needs no passcode typed on the phone before iOS 16.1).
 const PHONES: ScenarioInput[] = [
-  { seed: 'bench-5s', model: { productType: 'iPhone6,1' }, ios: '12.5.8', deviceName: 'Bench 1', trusted: true, passcodeSet: true, locked: true, filesystem, timeFactor: TIME_FACTOR },
-  { seed: 'bench-7', model: { productType: 'iPhone9,3' }, ios: '15.8.3', deviceName: 'Bench 2', trusted: true, passcodeSet: true, locked: true, filesystem, timeFactor: TIME_FACTOR },
-  { seed: 'bench-6', model: { productType: 'iPhone7,2' }, ios: '12.5.8', deviceName: 'Bench 3', trusted: true, passcodeSet: true, locked: true, filesystem, timeFactor: TIME_FACTOR },
-  { seed: 'bench-x', model: { productType: 'iPhone10,3' }, ios: '16.0', deviceName: 'Bench 4', trusted: true, passcodeSet: true, locked: true, filesystem, timeFactor: TIME_FACTOR },
+  {
+    seed: 'bench-5s',
+    model: { productType: 'iPhone6,1' },
+    ios: '12.5.8',
+    deviceName: 'Bench 1',
+    trusted: true,
+    passcodeSet: true,
+    locked: true,
+    filesystem,
+    timeFactor: TIME_FACTOR,
+  },
+  {
+    seed: 'bench-7',
+    model: { productType: 'iPhone9,3' },
+    ios: '15.8.3',
+    deviceName: 'Bench 2',
+    trusted: true,
+    passcodeSet: true,
+    locked: true,
+    filesystem,
+    timeFactor: TIME_FACTOR,
+  },
+  {
+    seed: 'bench-6',
+    model: { productType: 'iPhone7,2' },
+    ios: '12.5.8',
+    deviceName: 'Bench 3',
+    trusted: true,
+    passcodeSet: true,
+    locked: true,
+    filesystem,
+    timeFactor: TIME_FACTOR,
+  },
+  {
+    seed: 'bench-x',
+    model: { productType: 'iPhone10,3' },
+    ios: '16.0',
+    deviceName: 'Bench 4',
+    trusted: true,
+    passcodeSet: true,
+    locked: true,
+    filesystem,
+    timeFactor: TIME_FACTOR,
+  },
 ];
 
 let dir: string;
@@ -47,7 +92,10 @@ afterEach(async () => {
   await engine?.close();
   await server.close();
   await host.close();
-  for (const [key, value] of [['LIFELINE_DATA_DIR', saved.data], ['LIFELINE_BACKUP_DIR', saved.backups]] as const) {
+  for (const [key, value] of [
+    ['LIFELINE_DATA_DIR', saved.data],
+    ['LIFELINE_BACKUP_DIR', saved.backups],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }

@@ -30,7 +30,12 @@ export function journeyTrail(api: LifelineApi, phoneId: string): { states: Journ
 }
 
 /** The phone's journey once it is in `state` (now, or when journey.changed says so); a failure state on the way rejects. */
-export function journeyIn(api: LifelineApi, phoneId: string, state: JourneyState, failOn: JourneyState[] = ['backupFailed', 'firmwareFailed', 'restoreFailed', 'dataFailed']): Promise<JourneySnapshot> {
+export function journeyIn(
+  api: LifelineApi,
+  phoneId: string,
+  state: JourneyState,
+  failOn: JourneyState[] = ['backupFailed', 'firmwareFailed', 'restoreFailed', 'dataFailed'],
+): Promise<JourneySnapshot> {
   return new Promise((resolve, reject) => {
     let off: () => void = () => undefined;
     const check = (snapshot: JourneySnapshot): void => {

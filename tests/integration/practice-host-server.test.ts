@@ -8,7 +8,11 @@ let host: PracticeHost;
 let server: PracticeHostServer;
 
 beforeAll(async () => {
-  host = await startPracticeHost({ phones: [{ seed: 'control', model: { productType: 'iPhone6,1' }, ios: '12.5.8', deviceName: 'Control', trusted: true, timeFactor: 0.05 }] });
+  host = await startPracticeHost({
+    phones: [
+      { seed: 'control', model: { productType: 'iPhone6,1' }, ios: '12.5.8', deviceName: 'Control', trusted: true, timeFactor: 0.05 },
+    ],
+  });
   server = await servePracticeHost(host);
 });
 afterAll(async () => {

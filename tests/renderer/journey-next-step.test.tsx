@@ -13,14 +13,27 @@ describe('the next step of a phone', () => {
   });
 
   it('opens the journey when something must be typed first (the erase word, the backup password)', () => {
-    const erase = journey({ phoneId: 'A', state: 'confirmErase', step: 'confirm', next: { id: 'confirmErase', label: 'Erase and restore', destructive: true } });
+    const erase = journey({
+      phoneId: 'A',
+      state: 'confirmErase',
+      step: 'confirm',
+      next: { id: 'confirmErase', label: 'Erase and restore', destructive: true },
+    });
     expect(nextStepOf(erase)).toEqual({ label: 'Read what happens, then erase', act: null });
-    const password = journey({ phoneId: 'A', state: 'backupPassword', step: 'backup', next: { id: 'checkPassword', label: 'Check the password' } });
+    const password = journey({
+      phoneId: 'A',
+      state: 'backupPassword',
+      step: 'backup',
+      next: { id: 'checkPassword', label: 'Check the password' },
+    });
     expect(nextStepOf(password)).toEqual({ label: 'Type the backup password', act: null });
   });
 
   it('is watching the progress while Lifeline works (nothing to press)', () => {
-    expect(nextStepOf(journey({ phoneId: 'A', state: 'restoring', step: 'restore', next: null }))).toEqual({ label: 'Watch the progress', act: null });
+    expect(nextStepOf(journey({ phoneId: 'A', state: 'restoring', step: 'restore', next: null }))).toEqual({
+      label: 'Watch the progress',
+      act: null,
+    });
   });
 
   it('says time left and percent the way people read them', () => {
@@ -46,7 +59,15 @@ describe('the first screen', () => {
       safety: { status: 'saved', line: 'Your photos: saved in a backup from today.' },
       next: { id: 'confirmErase', label: 'Erase and restore', destructive: true },
     });
-    const { api, calls } = journeyApi((request) => ({ ...anna, state: 'backingUp', step: 'backup', stepIndex: 2, next: null, updatedAt: '2026-05-03T10:00:01.000Z', phoneId: request.phoneId }));
+    const { api, calls } = journeyApi((request) => ({
+      ...anna,
+      state: 'backingUp',
+      step: 'backup',
+      stepIndex: 2,
+      next: null,
+      updatedAt: '2026-05-03T10:00:01.000Z',
+      phoneId: request.phoneId,
+    }));
     store.setState({ engine: 'connected', journeys: { A: anna, B: ben } });
     render(<App store={store} api={api} />);
 
@@ -101,9 +122,21 @@ describe('a journey screen', () => {
       title: 'Before we erase',
       next: { id: 'confirmErase', label: 'Erase and restore', destructive: true },
       secondary: [{ id: 'goBack', label: 'Go back' }],
-      confirmation: { willBeLost: ['Everything on Anna’s iPhone.'], comesBack: 'The backup from today.', activationLock: 'Find My asks for the Apple ID.', phrase: 'erase' },
+      confirmation: {
+        willBeLost: ['Everything on Anna’s iPhone.'],
+        comesBack: 'The backup from today.',
+        activationLock: 'Find My asks for the Apple ID.',
+        phrase: 'erase',
+      },
     });
-    const { api, calls } = journeyApi(() => ({ ...confirm, state: 'restoring', step: 'restore', next: null, confirmation: null, updatedAt: '2026-05-03T10:00:02.000Z' }));
+    const { api, calls } = journeyApi(() => ({
+      ...confirm,
+      state: 'restoring',
+      step: 'restore',
+      next: null,
+      confirmation: null,
+      updatedAt: '2026-05-03T10:00:02.000Z',
+    }));
     store.setState({ engine: 'connected', journeys: { A: confirm }, route: { screen: 'journey', phoneId: 'A' } });
     render(<App store={store} api={api} />);
     const erase = screen.getByRole('button', { name: 'Erase and restore' });
@@ -122,10 +155,30 @@ describe('a journey screen', () => {
 
   it('shows a working step’s stage, a bar that never goes back, and time left', () => {
     const store = createLifelineStore();
-    const progress = (fraction: number, message: string, etaSeconds: number) => ({ job: 'r1', phase: 'restore', fraction, message, etaSeconds });
+    const progress = (fraction: number, message: string, etaSeconds: number) => ({
+      job: 'r1',
+      phase: 'restore',
+      fraction,
+      message,
+      etaSeconds,
+    });
     const restoring = (fraction: number, message: string, at: string) =>
-      journey({ phoneId: 'A', state: 'restoring', step: 'restore', title: 'Restoring', next: null, secondary: [], job: 'r1', progress: progress(fraction, message, 300), updatedAt: at });
-    store.setState({ engine: 'connected', journeys: { A: restoring(0.4, 'Installing iOS 18.1', '2026-05-03T10:00:01.000Z') }, route: { screen: 'journey', phoneId: 'A' } });
+      journey({
+        phoneId: 'A',
+        state: 'restoring',
+        step: 'restore',
+        title: 'Restoring',
+        next: null,
+        secondary: [],
+        job: 'r1',
+        progress: progress(fraction, message, 300),
+        updatedAt: at,
+      });
+    store.setState({
+      engine: 'connected',
+      journeys: { A: restoring(0.4, 'Installing iOS 18.1', '2026-05-03T10:00:01.000Z') },
+      route: { screen: 'journey', phoneId: 'A' },
+    });
     render(<App store={store} api={journeyApi(() => restoring(0, '', '')).api} />);
     expect(screen.getByText('Installing iOS 18.1')).toBeInTheDocument();
     expect(screen.getByRole('progressbar')).toHaveAttribute('value', '0.4');
@@ -147,7 +200,12 @@ describe('a journey screen', () => {
       title: 'The restore stopped',
       next: { id: 'retry', label: 'Try again' },
       secondary: [{ id: 'cancel', label: 'Stop' }],
-      problem: { code: 'restore-error-4013', title: 'The phone stopped answering during the restore', detail: 'Often a cable or port.', nextSteps: ['Use another cable, straight into the computer.', 'Try another USB port.'] },
+      problem: {
+        code: 'restore-error-4013',
+        title: 'The phone stopped answering during the restore',
+        detail: 'Often a cable or port.',
+        nextSteps: ['Use another cable, straight into the computer.', 'Try another USB port.'],
+      },
     });
     store.setState({ engine: 'connected', journeys: { A: failed }, route: { screen: 'journey', phoneId: 'A' } });
     render(<App store={store} api={journeyApi(() => failed).api} />);

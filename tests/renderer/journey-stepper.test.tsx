@@ -24,13 +24,16 @@ describe('Journey stepper', () => {
     ]);
   });
 
-  it.each(JOURNEY_STEPS.map((step, index) => [step, index] as const))('at %s, marks that step current, the ones before done and the rest to come', (step, index) => {
-    render(<JourneyStepper step={step} />);
-    const items = screen.getAllByRole('listitem');
-    const current = items.filter((item) => item.getAttribute('aria-current') === 'step');
-    expect(current).toHaveLength(1);
-    expect(current[0]).toHaveTextContent(`${STEP_LABELS[step]}, you are here`);
-    expect(items.slice(0, index).every((item) => item.textContent?.endsWith(', done'))).toBe(true);
-    expect(items.slice(index + 1).every((item) => item.textContent?.endsWith(', to come'))).toBe(true);
-  });
+  it.each(JOURNEY_STEPS.map((step, index) => [step, index] as const))(
+    'at %s, marks that step current, the ones before done and the rest to come',
+    (step, index) => {
+      render(<JourneyStepper step={step} />);
+      const items = screen.getAllByRole('listitem');
+      const current = items.filter((item) => item.getAttribute('aria-current') === 'step');
+      expect(current).toHaveLength(1);
+      expect(current[0]).toHaveTextContent(`${STEP_LABELS[step]}, you are here`);
+      expect(items.slice(0, index).every((item) => item.textContent?.endsWith(', done'))).toBe(true);
+      expect(items.slice(index + 1).every((item) => item.textContent?.endsWith(', to come'))).toBe(true);
+    },
+  );
 });

@@ -38,9 +38,19 @@ describe('the technician’s view', () => {
   it('has a row per phone: name, model, stage, progress, time left, problem', () => {
     technicianView();
     const table = screen.getByRole('table');
-    expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Phone', 'Model', 'Stage', 'Progress', 'Time left', 'Problem']);
+    expect(
+      within(table)
+        .getAllByRole('columnheader')
+        .map((h) => h.textContent),
+    ).toEqual(['Phone', 'Model', 'Stage', 'Progress', 'Time left', 'Problem']);
     const rows = within(table).getAllByRole('row').slice(1);
-    expect(rows.map((row) => within(row).getAllByRole('cell').map((c) => c.textContent))).toEqual([
+    expect(
+      rows.map((row) =>
+        within(row)
+          .getAllByRole('cell')
+          .map((c) => c.textContent),
+      ),
+    ).toEqual([
       ['iPhone 7 (GSM)', '2/10 What can be savedA backup is possible now', '—', '—', '—'],
       ['iPhone 12', '7/10 RestoreRestoring', '42%', 'About 4 minutes left', '—'],
       ['iPhone 5s (GSM)', '3/10 Back upThe backup did not finish', '—', '—', 'This computer is not trusted by the phone'],

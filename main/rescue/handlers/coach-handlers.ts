@@ -20,7 +20,8 @@ export function coachHandlers(
     throw new ProblemError('coach-unavailable');
   };
   // Practice phones run at their own time factor; the plan runs at the same speed so the timings still fit.
-  const scaleOf = async (phoneId: string): Promise<number> => (await context.options.practice?.phones())?.find((p) => p.id === phoneId)?.timeFactor ?? 1;
+  const scaleOf = async (phoneId: string): Promise<number> =>
+    (await context.options.practice?.phones())?.find((p) => p.id === phoneId)?.timeFactor ?? 1;
   const modelName = (phoneId: string): string => context.phones().find((p) => p.id === phoneId)?.model.name ?? 'the phone';
 
   return {
@@ -68,7 +69,11 @@ export function coachHandlers(
                 }
               },
             }),
-          summarise: (final) => ({ attempt: final.attempt, outcome: final.outcome?.kind ?? null, success: final.outcome?.success ?? false }),
+          summarise: (final) => ({
+            attempt: final.attempt,
+            outcome: final.outcome?.kind ?? null,
+            success: final.outcome?.success ?? false,
+          }),
         });
         started.done.catch((error: unknown) => {
           if (!answered) reject(error);

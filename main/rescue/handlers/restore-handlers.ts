@@ -35,8 +35,10 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
       if (candidates.length === 0) refuseBlockedUsb(bus);
       const found = candidates.filter(({ info }) => wantedEcid === undefined || info.ecid === wantedEcid);
       const target = found[0];
-      const unidentified = found.length === 1 ? target : found.length === 0 ? candidates.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
-      if (unidentified?.info.invalidIdentity !== undefined) throw new ProblemError('phone-invalid-identity', undefined, { cause: new Error(unidentified.info.invalidIdentity) });
+      const unidentified =
+        found.length === 1 ? target : found.length === 0 ? candidates.find(({ info }) => info.invalidIdentity !== undefined) : undefined;
+      if (unidentified?.info.invalidIdentity !== undefined)
+        throw new ProblemError('phone-invalid-identity', undefined, { cause: new Error(unidentified.info.invalidIdentity) });
       if (!target || found.length > 1 || !target.info.model || target.info.ecid === undefined) {
         throw new ProblemError(found.length > 1 ? 'restore-which-phone' : 'restore-no-phone');
       }
@@ -61,7 +63,11 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
             const manifest = await readBuildManifest(archive);
             // docs/protocols/firmware.md#identity-selection: the checks before anything else — nothing is sent to a phone the firmware does not fit.
             const { identity } = checkFitsPhone(manifest, archive, model.productType, model.boardConfig);
-            const requestTicket = apTicketRequester(identity, { ecid, chipId: model.cpid, boardId: model.bdid ?? 0 }, { url: settings.tssUrl ?? tssUrlFromEnvironment(), signal });
+            const requestTicket = apTicketRequester(
+              identity,
+              { ecid, chipId: model.cpid, boardId: model.bdid ?? 0 },
+              { url: settings.tssUrl ?? tssUrlFromEnvironment(), signal },
+            );
             const usbmux = new UsbmuxClient(settings.usbmuxAddress ? { address: settings.usbmuxAddress } : {});
             const result = await runBootChain({
               bus,
@@ -81,7 +87,11 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
                 });
               },
               onCancelRefused: () =>
-                progress({ phase: 'not-cancellable', fraction: null, message: 'Cannot cancel now: the phone is already booting the restore images. Lifeline finishes this part first.' }),
+                progress({
+                  phase: 'not-cancellable',
+                  fraction: null,
+                  message: 'Cannot cancel now: the phone is already booting the restore images. Lifeline finishes this part first.',
+                }),
             }).catch((error: unknown) => {
               if (error instanceof BootChainError) {
                 throw bootChainFailure(error);
@@ -134,9 +144,14 @@ export function restoreHandlers(context: EngineContext): Pick<CommandHandlers, '
             usbmux: new UsbmuxClient(settings.usbmuxAddress ? { address: settings.usbmuxAddress } : {}),
             phones: { list: () => context.phones(), onChange: (listener) => phones?.onChange(listener) ?? (() => undefined) },
             enterRecovery: async (phoneId, work) => {
-              await coach!.enterRecovery(phoneId, { timeScale, signal: work.signal, progress: (_phase, message) => work.progress(message) });
+              await coach!.enterRecovery(phoneId, {
+                timeScale,
+                signal: work.signal,
+                progress: (_phase, message) => work.progress(message),
+              });
             },
-            prepareFirmware: (target, work) => (request.ipsw ? firmware.useLocal(request.ipsw, target, work) : firmware.prepare(target, work)),
+            prepareFirmware: (target, work) =>
+              request.ipsw ? firmware.useLocal(request.ipsw, target, work) : firmware.prepare(target, work),
             tssUrl: settings.tssUrl ?? tssUrlFromEnvironment(),
             timeScale,
             signal,
