@@ -112,6 +112,8 @@ export async function askPracticeHost(host: PracticeHostProcess, request: Record
 
 /** The phone cards and their tools (backup, coach, firmware, restore): one quiet link from the first screen. */
 export async function openPhoneTools(page: Page, url: string): Promise<void> {
+  // The same URL again only changes nothing in a single-page app: start from a blank page so the first screen loads.
+  await page.goto('about:blank');
   await page.goto(url);
   await page.getByRole('button', { name: 'Phone details and tools' }).click();
 }
