@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { z } from 'zod';
 import { PracticeActionSchema, PracticeButtonSchema } from '../../common/contract/practice';
 import { ProblemError } from '../../common/api';
+import { renderProblem } from '../../common/problems/catalog';
 import { ecidKey } from '../devices/phone-views';
 import type { FirmwareSettings } from '../firmware/firmware-service';
 import type { PracticeHost } from './practice-host';
@@ -85,10 +86,7 @@ export async function servePracticeHost(host: PracticeHost): Promise<PracticeHos
         try {
           send(res, 200, { ok: true, value: await answer(parsed.data) });
         } catch (error) {
-          const problem =
-            error instanceof ProblemError
-              ? error.problem
-              : { code: 'practice-host', title: 'The practice phones could not do that.', detail: String(error), nextSteps: [] };
+          const problem = error instanceof ProblemError ? error.problem : renderProblem('internal', { message: String(error) });
           send(res, 200, { ok: false, problem });
         }
       },
