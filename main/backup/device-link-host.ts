@@ -1,4 +1,4 @@
-import { cp, lstat, mkdir, open, readdir, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
 import { ConfinementError, confineSync, type ConfinementCache } from './confine';
@@ -15,6 +15,7 @@ import {
 import { recycleReadBuffer } from '../wire/read-buffer-pool';
 import { PRIVATE_DIR_MODE } from './private-files';
 import { UploadWriter, type UploadFile } from './upload-writer';
+import { ReadAhead, type LoadedFile } from './download-read-ahead';
 
 /**
  * The host's side of every device → host DeviceLink request (docs/protocols/mobilebackup2.md#device-messages) against one folder:
@@ -25,8 +26,8 @@ import { UploadWriter, type UploadFile } from './upload-writer';
 
 export type DeviceLinkReply = { code: number; description: string | undefined; extra: PlistValue };
 
-/** docs/protocols/mobilebackup2.md#file-transfer-framing: libimobiledevice and pymobiledevice3 send downloads in ≤ 32 KiB blocks. */
-const DOWNLOAD_BLOCK_BYTES = 32 * 1024;
+/** A big file sent to the device is read this much at a time (the wire blocks are smaller: FileBatchWriter splits). */
+const STREAM_READ_BYTES = 256 * 1024;
 const MAX_LISTED_ENTRIES = 200_000;
 const MAX_PATHS_PER_MESSAGE = 200_000;
 
@@ -162,43 +163,70 @@ export class DeviceLinkFolderHost {
 
   /** Streams each requested file (or a 0x06 error block), then the batch end; returns the status reply. */
   async download(paths: PlistValue | undefined, writer: FileBatchWriter): Promise<DeviceLinkReply> {
-    const list = Array.isArray(paths) ? paths.slice(0, MAX_PATHS_PER_MESSAGE) : [];
+    const names = (Array.isArray(paths) ? paths.slice(0, MAX_PATHS_PER_MESSAGE) : []).map((item) => (typeof item === 'string' ? item : ''));
     const failures: PlistDict = {};
-    const buffer = Buffer.allocUnsafe(DOWNLOAD_BLOCK_BYTES);
-    for (const item of list) {
-      const name = typeof item === 'string' ? item : '';
-      await writer.beginFile({ sourceName: undefined, path: name });
-      const target = await this.path(name);
-      if (target instanceof ConfinementError) {
-        await writer.endFile({ ok: false, code: FileBlockCode.LocalError, message: 'Operation not permitted' });
-        failures[name] = { DLFileErrorCode: DeviceLinkStatus.Failure, DLFileErrorString: 'Operation not permitted' };
-        continue;
-      }
-      let handle: FileHandle | undefined;
-      try {
-        handle = await open(target, 'r');
-        for (;;) {
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-          if (bytesRead === 0) break;
-          await writer.data(Buffer.from(buffer.subarray(0, bytesRead)));
-          this.bytesSent += bytesRead;
-          this.options.onSent?.(bytesRead);
+    const ahead = new ReadAhead(names.length, (index) => this.pathSync(names[index]));
+    try {
+      for (const name of names) {
+        await writer.beginFile({ sourceName: undefined, path: name });
+        const loaded = await ahead.next();
+        const failure = loaded.kind === 'failed' ? loaded.error : await this.send(loaded, writer);
+        if (failure === undefined) {
+          await writer.endFile({ ok: true });
+          this.filesSent++;
+        } else if (failure instanceof ConfinementError) {
+          await writer.endFile({ ok: false, code: FileBlockCode.LocalError, message: 'Operation not permitted' });
+          failures[name] = { DLFileErrorCode: DeviceLinkStatus.Failure, DLFileErrorString: 'Operation not permitted' };
+        } else {
+          const code = (failure as NodeJS.ErrnoException).code ?? 'EIO';
+          const text = strerror(code);
+          await writer.endFile({ ok: false, code: FileBlockCode.LocalError, message: text });
+          failures[name] = { DLFileErrorCode: deviceLinkStatusForErrno(code), DLFileErrorString: text };
         }
-        await writer.endFile({ ok: true });
-        this.filesSent++;
-      } catch (error) {
-        const failure = error as NodeJS.ErrnoException;
-        if (failure.code === undefined) throw error; // the socket, not the file
-        const text = strerror(failure.code);
-        await writer.endFile({ ok: false, code: FileBlockCode.LocalError, message: text });
-        failures[name] = { DLFileErrorCode: deviceLinkStatusForErrno(failure.code), DLFileErrorString: text };
-      } finally {
-        await handle?.close().catch(() => undefined);
       }
+      await writer.endBatch();
+    } finally {
+      await ahead.dispose();
     }
-    await writer.endBatch();
     if (Object.keys(failures).length === 0) return { code: DeviceLinkStatus.Success, description: undefined, extra: {} };
     return { code: DeviceLinkStatus.MultiStatus, description: 'Multi status', extra: failures };
+  }
+
+  /**
+   * Sends one file's bytes; returns the local failure that cut it short (reported to the device in its error block),
+   * or undefined. A socket failure throws.
+   */
+  private async send(loaded: Exclude<LoadedFile, { kind: 'failed' }>, writer: FileBatchWriter): Promise<unknown> {
+    if (loaded.kind === 'whole') {
+      await this.sendBytes(loaded.bytes, writer);
+      return undefined;
+    }
+    const { handle } = loaded;
+    const readBlock = (): Promise<Buffer | NodeJS.ErrnoException> =>
+      handle.read(Buffer.allocUnsafeSlow(STREAM_READ_BYTES), 0, STREAM_READ_BYTES, null).then(
+        ({ buffer, bytesRead }) => buffer.subarray(0, bytesRead),
+        (error: NodeJS.ErrnoException) => error,
+      );
+    try {
+      // The next block is read while this one goes out.
+      let next = readBlock();
+      for (;;) {
+        const block = await next;
+        if (!(block instanceof Buffer)) return block;
+        if (block.length === 0) return undefined;
+        next = readBlock();
+        await this.sendBytes(block, writer);
+      }
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  private async sendBytes(bytes: Buffer, writer: FileBatchWriter): Promise<void> {
+    if (bytes.length === 0) return;
+    await writer.data(bytes);
+    this.bytesSent += bytes.length;
+    this.options.onSent?.(bytes.length);
   }
 
   // ---------------------------------------------------------------- small requests

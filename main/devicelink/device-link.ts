@@ -312,8 +312,12 @@ export class FileBatchWriter {
   async data(bytes: Buffer): Promise<void> {
     for (let offset = 0; offset < bytes.length; offset += this.blockBytes) {
       const piece = bytes.subarray(offset, Math.min(bytes.length, offset + this.blockBytes));
-      await this.write(encodeBlockHeader(FileBlockCode.FileData, piece.length));
-      await this.write(piece);
+      // Header and payload leave in one write (corked), and only the payload waits for the reader.
+      this.stream.cork();
+      const header = this.write(encodeBlockHeader(FileBlockCode.FileData, piece.length));
+      const payload = this.write(piece);
+      this.stream.uncork();
+      await Promise.all([header, payload]);
     }
   }
 

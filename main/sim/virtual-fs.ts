@@ -9,8 +9,8 @@ import { personalFiles, type PersonalDataCounts } from './personal-data';
 /**
  * The phone's backup-visible files: generated deterministically from a seed (names, sizes,
  * contents), with an overlay for files the phone wrote later (test edits, a restore). Contents are
- * never held in memory: generated files are an AES-128-CTR keystream (random access, native
- * speed) and written files live in a temp directory.
+ * never held in memory: generated files are cut from one AES-128-CTR keystream pool per seed (random
+ * access, no allocation per chunk) and written files live in a temp directory.
  */
 
 export const BACKUP_DOMAINS = [
@@ -198,38 +198,65 @@ export function generateFileList(options: VirtualFsOptions): VirtualFile[] {
   }));
 }
 
-/** The deterministic bytes of a generated file: AES-128-CTR keystream keyed by seed and content key. */
+/**
+ * Keystream every generated file of one seed is cut from. A file is this pool read from its own starting point,
+ * wrapping at the end, so its chunks are views into one buffer: a phone streaming gigabytes allocates nothing per
+ * chunk, and the garbage collector never chases gigabytes of short-lived buffers (which, once a slow reader let
+ * them age, cost the phone more CPU than the transfer itself). Two files rarely start at the same place; when they
+ * do, one is a prefix of the other, as duplicate photos are.
+ */
+const POOL_BYTES = 4 * 1024 * 1024;
+/** Pools kept (the seeds of the phones alive in one process). */
+const MAX_POOLS = 16;
+const pools = new Map<string, Buffer>();
+
+function keystreamPool(seed: string): Buffer {
+  let pool = pools.get(seed);
+  if (pool) {
+    // Most recently used last.
+    pools.delete(seed);
+    pools.set(seed, pool);
+    return pool;
+  }
+  const key = createHash('sha256').update(`content-pool:${seed}`).digest().subarray(0, 16);
+  pool = createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(POOL_BYTES));
+  pools.set(seed, pool);
+  if (pools.size > MAX_POOLS) pools.delete(pools.keys().next().value!);
+  return pool;
+}
+
+/** The deterministic bytes of a generated file: the seed's keystream pool from a point keyed by the content key. */
 export class GeneratedContent {
-  private readonly key: Buffer;
-  private readonly zeros: Buffer;
+  private readonly pool: Buffer;
+  private readonly start: number;
 
   constructor(
     seed: string,
     contentKey: string,
     private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
   ) {
-    this.key = createHash('sha256').update(`content:${seed}\0${contentKey}`).digest().subarray(0, 16);
-    this.zeros = Buffer.alloc(chunkBytes);
+    this.pool = keystreamPool(seed);
+    this.start = createHash('sha256').update(`content:${seed}\0${contentKey}`).digest().readUInt32BE(0) % POOL_BYTES;
   }
 
-  /** Bytes [offset, offset + length). */
+  /** Bytes [offset, offset + length). A view of shared memory: never write into it. */
   slice(offset: number, length: number): Buffer {
-    const block = Math.floor(offset / 16);
-    const iv = Buffer.alloc(16);
-    iv.writeBigUInt64BE(BigInt(block), 8);
-    const cipher = createCipheriv('aes-128-ctr', this.key, iv);
-    const skip = offset - block * 16;
-    const out = cipher.update(length + skip <= this.zeros.length ? this.zeros.subarray(0, length + skip) : Buffer.alloc(length + skip));
-    return out.subarray(skip);
+    const pieces = [...this.pieces(offset, length, Number.MAX_SAFE_INTEGER)];
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
   }
 
-  /** Streams [0, size) in chunks; one cipher for the whole run. */
-  *chunks(size: number): Generator<Buffer> {
-    const cipher = createCipheriv('aes-128-ctr', this.key, Buffer.alloc(16));
-    for (let done = 0; done < size;) {
-      const n = Math.min(this.chunkBytes, size - done);
-      yield cipher.update(this.zeros.subarray(0, n));
-      done += n;
+  /** Streams [0, size) in chunks of at most chunkBytes; views of shared memory: never write into them. */
+  chunks(size: number): Generator<Buffer> {
+    return this.pieces(0, size, this.chunkBytes);
+  }
+
+  private *pieces(offset: number, length: number, most: number): Generator<Buffer> {
+    let at = (this.start + (offset % POOL_BYTES)) % POOL_BYTES;
+    for (let left = length; left > 0;) {
+      const n = Math.min(left, most, POOL_BYTES - at);
+      yield this.pool.subarray(at, at + n);
+      left -= n;
+      at = (at + n) % POOL_BYTES;
     }
   }
 }

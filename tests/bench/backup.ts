@@ -4,13 +4,13 @@
  * stream read and thrown away, the limit any host can reach here), in turn, each backup into a fresh folder. The phone
  * runs in its own process (sim-cli), so both hosts face the same device and our figures hold only our own work.
  * Size via BENCH_BACKUP_FILES (default 5000) and BENCH_BACKUP_BYTES (default 2 GB); BENCH_RUNS rounds (default 3).
- * BENCH_BACKUP_ONLY=ours|peer|null runs one side alone and BENCH_SIM_NODE_ARGS adds node flags to the phone's process
+ * BENCH_BACKUP_ONLY=ours|peer|null (or a comma list) runs only those sides and BENCH_SIM_NODE_ARGS adds node flags to the phone's process
  * (for profiling: docs/performance.md#backup-where-the-time-goes).
  * Prints MB/s and files/s, ours vs the limit (target ≥ 0.8), ours vs idevicebackup2 (target ≥ 1.2) and our peak
  * RSS (target ≤ 200 MB); medians. Never asserts.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,11 +18,13 @@ import { BackupService } from '../../main/backup/backup-service';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { whichTool } from '../peers/peer-tool';
 import { nullBackup } from './null-backup-client';
+import { CORES, processCpuSeconds, shortestWall } from './process-cpu';
 
 const FILES = Number(process.env.BENCH_BACKUP_FILES ?? 5000);
 const BYTES = Number(process.env.BENCH_BACKUP_BYTES ?? 2 * 1024 ** 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const ONLY = process.env.BENCH_BACKUP_ONLY;
+const ONLY = process.env.BENCH_BACKUP_ONLY?.split(',');
+const runs = (side: string): boolean => ONLY === undefined || ONLY.includes(side);
 const IOS = process.env.BENCH_BACKUP_IOS ?? '14.8';
 
 let peakRss = process.memoryUsage().rss;
@@ -61,7 +63,7 @@ const first = await new Promise<string>((resolve, reject) => {
 });
 const { address, udid } = JSON.parse(first) as { address: string; udid: string };
 
-const peer = ONLY === undefined || ONLY === 'peer' ? whichTool('idevicebackup2') : undefined;
+const peer = runs('peer') ? whichTool('idevicebackup2') : undefined;
 const service = new BackupService({ usbmuxAddress: parseUsbmuxSocketAddress(address)! });
 
 /** Our time after the last byte arrived: fsync wait + verification, then folder fsyncs + swap. */
@@ -118,17 +120,11 @@ const times = { ours: [] as number[], peer: [] as number[], null: [] as number[]
 const cpu = { ours: [] as number[], peer: [] as number[], null: [] as number[] };
 const phoneCpu = { ours: [] as number[], peer: [] as number[], null: [] as number[] };
 const sides: { name: keyof typeof times; run: () => Promise<number> }[] = [];
-if (ONLY === undefined || ONLY === 'ours') sides.push({ name: 'ours', run: ours });
+if (runs('ours')) sides.push({ name: 'ours', run: ours });
 if (peer) sides.push({ name: 'peer', run: theirs });
-if (ONLY === undefined || ONLY === 'null') sides.push({ name: 'null', run: limit });
+if (runs('null')) sides.push({ name: 'null', run: limit });
 
-/** user + system CPU seconds of the phone's process (Linux /proc), undefined elsewhere. */
-async function simCpuSeconds(): Promise<number | undefined> {
-  const stat = await readFile(`/proc/${sim.pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return undefined;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const simCpuSeconds = (): Promise<number | undefined> => processCpuSeconds(sim.pid);
 
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -173,10 +169,19 @@ if (oursS !== undefined) {
   );
 }
 if (peerS !== undefined) console.log(`idevicebackup2: ${figures(peerS)}`);
-else if (ONLY === undefined) console.log('idevicebackup2: n/a (not installed)');
+else if (runs('peer')) console.log('idevicebackup2: n/a (not installed)');
 const cpuText = (name: keyof typeof times): string =>
   `${cpu[name].length > 0 ? `${median(cpu[name]).toFixed(1)} s` : 'n/a'} (phone ${phoneCpu[name].length > 0 ? `${median(phoneCpu[name]).toFixed(1)} s` : 'n/a'})`;
 console.log(`CPU: ${sides.map((side) => `${side.name} ${cpuText(side.name)}`).join(', ')}`);
-if (oursS !== undefined && nullS !== undefined) console.log(`ours vs limit: ${(nullS / oursS).toFixed(2)} (target ≥ 0.8)`);
+if (oursS !== undefined && nullS !== undefined) {
+  console.log(`ours vs limit: ${(nullS / oursS).toFixed(2)} (target ≥ 0.8)`);
+  if (cpu.ours.length > 0 && phoneCpu.ours.length > 0) {
+    // Ours and the phone share this machine's cores: together they cannot take less wall time than their CPU over the cores.
+    const floor = shortestWall(median(cpu.ours) + median(phoneCpu.ours));
+    console.log(
+      `CPU ceiling: ours + phone need ${(median(cpu.ours) + median(phoneCpu.ours)).toFixed(1)} CPU-s, ≥ ${floor.toFixed(2)} s on ${CORES} cores, so ours vs limit ≤ ${(nullS / floor).toFixed(2)} here`,
+    );
+  }
+}
 if (oursS !== undefined && peerS !== undefined) console.log(`ours vs idevicebackup2: ${(peerS / oursS).toFixed(2)} (target ≥ 1.2)`);
 process.exit(0);

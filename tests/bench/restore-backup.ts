@@ -4,7 +4,8 @@
  * four phones backed up at once and four restored at once, each against its solo speed. The phones run in their own
  * process (tests/bench/backup-phones.ts). Size via BENCH_RESTORE_FILES (default 2000) and BENCH_RESTORE_BYTES
  * (default 512 MiB) per phone; BENCH_RUNS pairs (default 2). Prints `name: ours X, peer Y, ratio X/Y, peak RSS Z MB`
- * lines and the concurrency figures (target ≥ 0.8× solo). Never asserts.
+ * lines and the concurrency figures (target ≥ 0.8× solo), with what four delivered together and how busy one alone keeps
+ * the cores. Never asserts.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { BackupRestoreService } from '../../main/backup/backup-restore-service';
 import { BackupService } from '../../main/backup/backup-service';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { whichTool } from '../peers/peer-tool';
+import { CORES, ownCpuSeconds, processCpuSeconds } from './process-cpu';
 
 const FILES = Number(process.env.BENCH_RESTORE_FILES ?? 2000);
 const BYTES = Number(process.env.BENCH_RESTORE_BYTES ?? 512 * 1024 ** 2);
@@ -72,30 +74,51 @@ async function theirs(i: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** A solo run's wall time and the CPU it cost this process and the phones' together. */
+async function soloCpu(run: () => Promise<number>): Promise<{ seconds: number; cpu: number | undefined }> {
+  const phonesBefore = await processCpuSeconds(phones.pid);
+  const ownBefore = ownCpuSeconds();
+  const seconds = await run();
+  const phonesAfter = await processCpuSeconds(phones.pid);
+  const cpu =
+    phonesBefore === undefined || phonesAfter === undefined ? undefined : ownCpuSeconds() - ownBefore + phonesAfter - phonesBefore;
+  return { seconds, cpu };
+}
+
+/** What four at once delivered together, against one alone, and how busy one alone keeps the cores. */
+function together(soloSeconds: number, soloCpu: number | undefined, each: number[]): string {
+  const combined = each.reduce((sum, s) => sum + soloSeconds / s, 0);
+  const busy = soloCpu === undefined ? '' : `; one alone keeps ${(soloCpu / soloSeconds).toFixed(2)} of ${CORES} cores busy`;
+  return `together ${combined.toFixed(2)}× one alone (0.8 each needs ${(0.8 * PHONES).toFixed(1)}×)${busy}`;
+}
+
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const label = `${FILES} files, ${(BYTES / 1024 ** 3).toFixed(2)} GiB`;
 const mb = BYTES / 1e6;
 const rss = (): string => (peakRss / 1024 / 1024).toFixed(0);
 
 try {
-  const soloBackup = await backUp(0);
+  const soloBackupRun = await soloCpu(() => backUp(0));
+  const soloBackup = soloBackupRun.seconds;
   const allBackups = await Promise.all(udids.map((_, i) => backUp(i)));
 
-  const oursTimes: number[] = [];
+  const oursRuns: { seconds: number; cpu: number | undefined }[] = [];
   const peerTimes: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     // Alternate who goes first so caches favour neither.
     if (run % 2 === 0) {
-      oursTimes.push(await ours(0));
+      oursRuns.push(await soloCpu(() => ours(0)));
       if (peer) peerTimes.push(await theirs(0));
     } else {
       if (peer) peerTimes.push(await theirs(0));
-      oursTimes.push(await ours(0));
+      oursRuns.push(await soloCpu(() => ours(0)));
     }
   }
   const allRestores = await Promise.all(udids.map((_, i) => ours(i)));
 
-  const oursS = median(oursTimes);
+  const oursS = median(oursRuns.map((run) => run.seconds));
+  const cpus = oursRuns.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
+  const oursCpu = cpus.length > 0 ? median(cpus) : undefined;
   if (peerTimes.length > 0) {
     const peerS = median(peerTimes);
     console.log(
@@ -110,10 +133,10 @@ try {
   // Each phone's speed among four at once, as a share of one phone alone (target ≥ 0.80).
   const shares = (solo: number, each: number[]): string => each.map((s) => (solo / s).toFixed(2)).join(', ');
   console.log(
-    `${PHONES} backups at once (${label} each): solo ${(mb / soloBackup).toFixed(1)} MB/s, each ${allBackups.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(soloBackup, allBackups)}, peak RSS ${rss()} MB`,
+    `${PHONES} backups at once (${label} each): solo ${(mb / soloBackup).toFixed(1)} MB/s, each ${allBackups.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(soloBackup, allBackups)} (${together(soloBackup, soloBackupRun.cpu, allBackups)}), peak RSS ${rss()} MB`,
   );
   console.log(
-    `${PHONES} restores at once (${label} each): solo ${(mb / oursS).toFixed(1)} MB/s, each ${allRestores.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(oursS, allRestores)}, peak RSS ${rss()} MB`,
+    `${PHONES} restores at once (${label} each): solo ${(mb / oursS).toFixed(1)} MB/s, each ${allRestores.map((s) => (mb / s).toFixed(1)).join(', ')} MB/s, share of solo ${shares(oursS, allRestores)} (${together(oursS, oursCpu, allRestores)}), peak RSS ${rss()} MB`,
   );
 } finally {
   phones.kill('SIGINT');

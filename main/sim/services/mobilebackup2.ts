@@ -49,6 +49,8 @@ export const BackupEvent = {
   BackupStarted: 'backup-started',
   BackupFinished: 'backup-finished',
   RestoreFinished: 'restore-finished',
+  /** One more file of a restore is on the phone: `{ filesApplied }`. */
+  RestoreFileApplied: 'restore-file-applied',
   /** A restore stopped part-way (host gone, cancelled, a download failed): `{ filesApplied, live }`. */
   RestoreIncomplete: 'restore-incomplete',
   PasswordChanged: 'backup-password-changed',
@@ -451,6 +453,7 @@ class MobileBackup2Session {
           if (outcome.ok && tail) {
             await current.write(tail);
             await current.commit();
+            this.phone.events.emit(BackupEvent.RestoreFileApplied, { filesApplied: replacement.fileCount });
           } else if (outcome.ok) {
             failures.push('A file of the backup does not decrypt');
             await current.abort();
