@@ -32,6 +32,7 @@ import { BackupProgress } from './backup-progress';
 import { BackupStore, BackupVerifyError, type Staging } from './backup-store';
 import { ConfinementError, checkPathSegment } from './confine';
 import { DeviceLinkFolderHost, freeBytes } from './device-link-host';
+import { filesystemSyncFor } from './filesystem-sync';
 import { buildInfoPlist } from './info-plist';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
 import { MobileBackup2Client, MobileBackup2Error } from './mobilebackup2-client';
@@ -183,7 +184,11 @@ export class BackupService {
         ),
       );
 
-      const folder = new DeviceLinkFolderHost(staging.root, this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {});
+      const filesystemSync = await filesystemSyncFor(staging.root);
+      const folder = new DeviceLinkFolderHost(staging.root, {
+        ...(this.options.freeSpace ? { freeSpace: this.options.freeSpace } : {}),
+        ...(filesystemSync ? { filesystemSync } : {}),
+      });
       host = folder;
       const options: PlistDict | undefined = request.full ? { ForceFullBackup: true } : undefined;
       await mb2.request(MobileBackup2Message.Backup, { target: target.udid, source: target.udid, ...(options ? { options } : {}) });
@@ -304,7 +309,7 @@ export class BackupService {
 
       const connect = async (service: { port: number; ssl: boolean }, bulk = false): Promise<Duplex> => {
         // The backup stream's reads land in recycled memory (TLS reads the socket itself, so only a plain one).
-        const readPool = bulk && !service.ssl ? new ReadBufferPool() : undefined;
+        const readPool = bulk && !service.ssl ? new ReadBufferPool({ shared: true }) : undefined;
         const raw = await this.usbmux.connect(target.deviceId, service.port, readPool ? { signal, readPool } : { signal });
         opened.push(raw);
         if (!service.ssl) return raw;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, statSync, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePlist } from '../plist/plist-codec';
@@ -222,8 +222,9 @@ export async function verifyBackupFolder(path: string): Promise<VerifiedBackup> 
     for (const entry of entries) {
       if (entry.flags !== 1) continue;
       files++;
+      if (files % STAT_BATCH === 0) await yieldToEvents();
       if (!/^[0-9a-f]{40}$/.test(entry.fileID)) continue;
-      const stored = await stat(join(path, entry.fileID.slice(0, 2), entry.fileID)).catch(() => undefined);
+      const stored = statQuietly(join(path, entry.fileID.slice(0, 2), entry.fileID));
       if (!stored?.isFile()) missing.push(`${entry.domain}/${entry.relativePath}`);
     }
     if (missing.length > 0) {
@@ -242,10 +243,29 @@ export async function treeSize(path: string): Promise<number> {
   } catch {
     return 0;
   }
+  let seen = 0;
   for (const entry of entries) {
     const child = join(path, entry.name);
+    if (++seen % STAT_BATCH === 0) await yieldToEvents();
     if (entry.isDirectory()) total += await treeSize(child);
-    else if (entry.isFile()) total += (await stat(child).catch(() => ({ size: 0 }))).size;
+    else if (entry.isFile()) total += statQuietly(child)?.size ?? 0;
   }
   return total;
 }
+
+/**
+ * Thousands of files are checked with synchronous stats, a batch at a time between turns of the event loop: each
+ * takes microseconds (the names were just written), where a thread-pool round trip per file took longer than the
+ * stat itself.
+ */
+const STAT_BATCH = 1024;
+
+function statQuietly(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -1,7 +1,7 @@
 import { cp, lstat, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist/plist-value';
-import { ConfinementError, confineSync, type ConfinementCache } from './confine';
+import { ConfinementError, confineSync, type ConfineOptions, type ConfinementCache } from './confine';
 import {
   DLFileType,
   DeviceLinkStatus,
@@ -14,8 +14,10 @@ import {
 } from '../devicelink/device-link';
 import { recycleReadBuffer } from '../wire/read-buffer-pool';
 import { PRIVATE_DIR_MODE } from './private-files';
-import { UploadWriter, type UploadFile } from './upload-writer';
+import { UploadWriter, type UploadStore, type UploadStoreFile } from './upload-writer';
+import { OffloadedUploadWriter } from './offloaded-upload-writer';
 import { ReadAhead, type LoadedFile } from './download-read-ahead';
+import type { FilesystemSync } from './filesystem-sync';
 
 /**
  * The host's side of every device → host DeviceLink request (docs/protocols/mobilebackup2.md#device-messages) against one folder:
@@ -41,6 +43,11 @@ export type FolderHostOptions = {
   readOnly?: { only: string };
   /** Bytes of a file just sent to the phone (a restore's progress). */
   onSent?: (bytes: number) => void;
+  /**
+   * Uploaded files are stored by a worker thread and made durable by syncing the folder's filesystem, not one fsync
+   * each (OffloadedUploadWriter, filesystem-sync.ts): Linux's fast path.
+   */
+  filesystemSync?: FilesystemSync;
 };
 
 export type UploadedFile = { path: string; bytes: number };
@@ -60,28 +67,33 @@ export class DeviceLinkFolderHost {
   private readonly cache: ConfinementCache = new Set();
   private readonly createdDirs = new Set<string>();
   /** Stores uploaded files; dispose() closes what a broken-off transfer left open. */
-  private readonly writer = new UploadWriter({
-    createdDirs: this.createdDirs,
-    onStored: () => this.filesReceived++,
-    onFailure: (error) => (this.localError ??= error),
-  });
+  private readonly writer: UploadStore;
 
   constructor(
     readonly root: string,
     private readonly options: FolderHostOptions = {},
-  ) {}
+  ) {
+    const common = {
+      createdDirs: this.createdDirs,
+      onStored: () => this.filesReceived++,
+      onFailure: (error: NodeJS.ErrnoException) => (this.localError ??= error),
+    };
+    this.writer = options.filesystemSync
+      ? new OffloadedUploadWriter({ ...common, filesystemSync: { folder: root, sync: options.filesystemSync } })
+      : new UploadWriter(common);
+  }
 
   private async path(devicePath: unknown): Promise<string | ConfinementError> {
     return this.pathSync(devicePath);
   }
 
-  private pathSync(devicePath: unknown): string | ConfinementError {
+  private pathSync(devicePath: unknown, options: ConfineOptions = {}): string | ConfinementError {
     try {
       const only = this.options.readOnly?.only;
       if (only !== undefined && typeof devicePath === 'string' && devicePath !== only && !devicePath.startsWith(`${only}/`)) {
         throw new ConfinementError('outside-scope', devicePath);
       }
-      return confineSync(this.root, devicePath, this.cache);
+      return confineSync(this.root, devicePath, this.cache, options);
     } catch (error) {
       if (!(error instanceof ConfinementError)) throw error;
       this.refusal ??= error;
@@ -98,7 +110,7 @@ export class DeviceLinkFolderHost {
    */
   uploadSink(onBytes: (bytes: number) => void): FileBatchSink & { outcome(): Promise<DeviceLinkReply> } {
     const writer = this.writer;
-    let current: UploadFile | undefined;
+    let current: UploadStoreFile | undefined;
     let refusal: ConfinementError | undefined;
     return {
       beginFile: ({ path: devicePath }) => {
@@ -107,7 +119,8 @@ export class DeviceLinkFolderHost {
           refusal ??= new ConfinementError('outside-scope', devicePath);
           return undefined;
         }
-        const target = this.pathSync(devicePath);
+        // The writer creates each file afresh (O_EXCL), never through what is already there.
+        const target = this.pathSync(devicePath, { createsLast: true });
         if (target instanceof ConfinementError) {
           refusal ??= target;
           return undefined;

@@ -23,6 +23,30 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files';
  * is closed.
  */
 
+/** A file being stored, as a store hands it out: only the store that began it may use it. */
+export type UploadStoreFile = object;
+
+/**
+ * What DeviceLinkFolderHost needs of the code that stores uploaded files: UploadWriter here (every platform, an fsync
+ * per file) or OffloadedUploadWriter (Linux: a worker thread and one filesystem sync).
+ */
+export interface UploadStore {
+  /** The first local I/O failure. */
+  readonly error: NodeJS.ErrnoException | undefined;
+  /** Starts a file at `target` (an already confined absolute path); a promise means: wait before reading more. */
+  begin(target: string): { file: UploadStoreFile; wait: Promise<void> | undefined };
+  /** Appends bytes; the store owns them from here and hands them back to their pool once written. */
+  write(file: UploadStoreFile, bytes: Buffer): Promise<void> | undefined;
+  /** The file's last byte arrived; `keep` false removes it. */
+  end(file: UploadStoreFile, keep: boolean): Promise<void> | undefined;
+  /** Resolves once every file begun so far is closed. */
+  settle(): Promise<void>;
+  /** Resolves once every stored file is on the disk; rejects with the first local failure. */
+  durable(): Promise<void>;
+  /** A transfer broke off: closes whatever is still open. */
+  abandon(): Promise<void>;
+}
+
 export type UploadFile = {
   readonly target: string;
   fd: number | undefined;
@@ -68,7 +92,7 @@ const DEFAULT_MAX_SYNC_BACKLOG = 256;
 const MAX_BUFFERS_PER_WRITE = 512;
 const CREATE_NEW = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
 
-export class UploadWriter {
+export class UploadWriter implements UploadStore {
   /** The first local I/O failure (e.g. ENOSPC). Later files are skipped: the operation fails anyway. */
   error: NodeJS.ErrnoException | undefined;
   private readonly writeBytes: number;

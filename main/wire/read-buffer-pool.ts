@@ -26,13 +26,16 @@ const MAX_IDLE_SLABS = 4;
 export class ReadBufferPool {
   private readonly slabBytes: number;
   private readonly minReadBytes: number;
+  private readonly shared: boolean;
   private current: Slab;
   private readonly idle: Slab[] = [];
   /** Slabs allocated so far (a measure for tests and benches). */
   allocated = 0;
 
-  constructor(options: { slabBytes?: number; minReadBytes?: number } = {}) {
+  /** `shared`: slabs are SharedArrayBuffers, so a worker thread can write the bytes out without a copy (sharedSlabOf). */
+  constructor(options: { slabBytes?: number; minReadBytes?: number; shared?: boolean } = {}) {
     this.slabBytes = options.slabBytes ?? DEFAULT_SLAB_BYTES;
+    this.shared = options.shared ?? false;
     this.minReadBytes = Math.min(options.minReadBytes ?? DEFAULT_MIN_READ_BYTES, this.slabBytes);
     this.current = this.newSlab();
   }
@@ -73,11 +76,14 @@ export class ReadBufferPool {
   }
 
   private makeIdle(slab: Slab): void {
-    if (this.idle.length < MAX_IDLE_SLABS && !this.idle.includes(slab)) this.idle.push(slab);
+    // A shared slab is also held by the worker that writes from it: dropping it would not free it, so every one is kept
+    // for reuse (how many exist is bounded by the bytes the writer lets wait).
+    if ((this.shared || this.idle.length < MAX_IDLE_SLABS) && !this.idle.includes(slab)) this.idle.push(slab);
   }
 
   private newSlab(): Slab {
-    const slab: Slab = { memory: Buffer.allocUnsafeSlow(this.slabBytes), used: 0, outstanding: 0, pool: this };
+    const memory = this.shared ? Buffer.from(new SharedArrayBuffer(this.slabBytes)) : Buffer.allocUnsafeSlow(this.slabBytes);
+    const slab: Slab = { memory, used: 0, outstanding: 0, pool: this };
     slabs.set(slab.memory.buffer, slab);
     this.allocated++;
     return slab;
@@ -87,6 +93,13 @@ export class ReadBufferPool {
 /** True when `bytes` is a view of a pool's slab: keep it past the current call only as a copy, or hand it back. */
 export function isPooledReadBuffer(bytes: Buffer): boolean {
   return slabs.has(bytes.buffer);
+}
+
+/** Where a view of a shared slab lies in its memory (to hand to a worker thread), or undefined for any other buffer. */
+export function sharedSlabOf(bytes: Buffer): { memory: SharedArrayBuffer; offset: number } | undefined {
+  const memory = bytes.buffer;
+  if (!(memory instanceof SharedArrayBuffer) || !slabs.has(memory)) return undefined;
+  return { memory, offset: bytes.byteOffset };
 }
 
 /** The holder of `bytes` (a view handed out by a pool) is done with them; any other buffer is ignored. */

@@ -47,6 +47,8 @@ export const PASSCODE_ENTERED_EVENT = 'passcode-entered';
 export const BackupEvent = {
   PasscodeRequested: 'backup-passcode-requested',
   BackupStarted: 'backup-started',
+  /** One more file of a backup went to the host: `{ filesSent }`. */
+  BackupFileSent: 'backup-file-sent',
   BackupFinished: 'backup-finished',
   RestoreFinished: 'restore-finished',
   /** One more file of a restore is on the phone: `{ filesApplied }`. */
@@ -125,6 +127,8 @@ class MobileBackup2Session {
   rebootWhenDone = false;
   /** A restore under way: if the session ends before it finishes, the phone is left "restore incomplete". */
   private unfinishedRestore: { live: boolean; filesApplied: () => number } | undefined;
+  /** Files sent to the host on this connection (BackupFileSent). */
+  private filesSent = 0;
 
   constructor(
     private readonly phone: SimServicePhone,
@@ -376,6 +380,7 @@ class MobileBackup2Session {
         continue;
       }
       await writer.endFile();
+      this.phone.events.emit(BackupEvent.BackupFileSent, { filesSent: ++this.filesSent });
     }
     await writer.endBatch();
     const status = await this.receiveStatus();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfinementError, checkDevicePath, confine } from '../../../main/backup/confine';
+import { ConfinementError, checkDevicePath, confine, confineSync } from '../../../main/backup/confine';
 
 let root: string;
 let outside: string;
@@ -87,6 +87,18 @@ describe('confine', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('for a file created afresh (createsLast), checks the folders on the way but leaves the last name to O_EXCL', () => {
+    // The writer unlinks whatever is at the last name and creates a new file: a link there is never followed.
+    expect(confineSync(root, 'UDID/ab/filelink', undefined, { createsLast: true })).toBe(join(resolve(root), 'UDID', 'ab', 'filelink'));
+    expect(() => confineSync(root, 'UDID/ab/filelink')).toThrow(expect.objectContaining({ reason: 'symlink' }));
+    expect(() => confineSync(root, 'UDID/link/file', undefined, { createsLast: true })).toThrow(
+      expect.objectContaining({ reason: 'symlink' }),
+    );
+    expect(() => confineSync(root, 'UDID/../x', undefined, { createsLast: true })).toThrow(
+      expect.objectContaining({ reason: 'parent-reference' }),
     );
   });
 
