@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { recycleReadBuffer, sharedSlabOf } from '../wire/read-buffer-pool';
 import type { FilesystemSync } from './filesystem-sync';
-import { PRIVATE_DIR_MODE } from './private-files';
-import type { UploadStore, UploadStoreFile } from './upload-writer';
+import { ensureParentFolder, type UploadStore, type UploadStoreFile } from './upload-writer';
 import { UPLOAD_WORKER_SOURCE } from './upload-worker-source';
 
 /**
@@ -70,11 +67,7 @@ export class OffloadedUploadWriter implements UploadStore {
       return { file, wait: undefined };
     }
     try {
-      const parent = dirname(target);
-      if (!this.options.createdDirs.has(parent)) {
-        mkdirSync(parent, { recursive: true, mode: PRIVATE_DIR_MODE });
-        this.options.createdDirs.add(parent);
-      }
+      ensureParentFolder(target, this.options.createdDirs);
     } catch (error) {
       this.recordFailure(error as NodeJS.ErrnoException);
       file.failed = true;

@@ -144,11 +144,7 @@ export class UploadWriter implements UploadStore {
       return { file, wait: undefined };
     }
     try {
-      const parent = dirname(target);
-      if (!this.options.createdDirs.has(parent)) {
-        mkdirSync(parent, { recursive: true, mode: PRIVATE_DIR_MODE });
-        this.options.createdDirs.add(parent);
-      }
+      ensureParentFolder(target, this.options.createdDirs);
     } catch (error) {
       this.fail(file, error);
       return { file, wait: undefined };
@@ -361,6 +357,14 @@ export class UploadWriter implements UploadStore {
     this.roomWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** Creates the folder `target` goes into (owner-only), once per folder: `createdDirs` remembers those that exist. */
+export function ensureParentFolder(target: string, createdDirs: Set<string>): void {
+  const parent = dirname(target);
+  if (createdDirs.has(parent)) return;
+  mkdirSync(parent, { recursive: true, mode: PRIVATE_DIR_MODE });
+  createdDirs.add(parent);
 }
 
 function closeQuietly(fd: number): void {
