@@ -18,7 +18,7 @@ import { BackupService } from '../../main/backup/backup-service';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { whichTool } from '../peers/peer-tool';
 import { nullBackup } from './null-backup-client';
-import { CORES, processCpuSeconds, shortestWall } from './process-cpu';
+import { CORES, measureCpu, shortestWall } from './process-cpu';
 
 const FILES = Number(process.env.BENCH_BACKUP_FILES ?? 5000);
 const BYTES = Number(process.env.BENCH_BACKUP_BYTES ?? 2 * 1024 ** 3);
@@ -124,24 +124,17 @@ if (runs('ours')) sides.push({ name: 'ours', run: ours });
 if (peer) sides.push({ name: 'peer', run: theirs });
 if (runs('null')) sides.push({ name: 'null', run: limit });
 
-const simCpuSeconds = (): Promise<number | undefined> => processCpuSeconds(sim.pid);
-
 try {
   for (let run = 0; run < RUNS; run++) {
     // Rotate who goes first so disk caches and write-back favour no one.
     for (let i = 0; i < sides.length; i++) {
       const side = sides[(run + i) % sides.length]!;
-      const phoneBefore = await simCpuSeconds();
-      const before = process.cpuUsage();
-      const seconds = await side.run();
-      const used = process.cpuUsage(before);
-      const phoneAfter = await simCpuSeconds();
+      const { result: seconds, own, other: phone } = await measureCpu(sim.pid, side.run);
       times[side.name].push(seconds);
-      if (side.name !== 'peer') cpu[side.name].push((used.user + used.system) / 1e6);
-      if (phoneBefore !== undefined && phoneAfter !== undefined) phoneCpu[side.name].push(phoneAfter - phoneBefore);
-      const phoneText =
-        phoneBefore !== undefined && phoneAfter !== undefined ? `, phone CPU ${(phoneAfter - phoneBefore).toFixed(1)} s` : '';
-      const ownText = side.name === 'peer' ? '' : `, CPU ${((used.user + used.system) / 1e6).toFixed(1)} s`;
+      if (side.name !== 'peer') cpu[side.name].push(own);
+      if (phone !== undefined) phoneCpu[side.name].push(phone);
+      const phoneText = phone !== undefined ? `, phone CPU ${phone.toFixed(1)} s` : '';
+      const ownText = side.name === 'peer' ? '' : `, CPU ${own.toFixed(1)} s`;
       console.error(`  run ${run + 1} ${side.name}: ${seconds.toFixed(2)} s${ownText}${phoneText}`);
     }
   }

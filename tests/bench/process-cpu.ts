@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 
 /** user + system CPU seconds of another process so far (Linux /proc), undefined elsewhere. */
-export async function processCpuSeconds(pid: number | undefined): Promise<number | undefined> {
+async function processCpuSeconds(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined;
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (stat === undefined) return undefined;
@@ -11,9 +11,25 @@ export async function processCpuSeconds(pid: number | undefined): Promise<number
 }
 
 /** This process's user + system CPU seconds so far. */
-export function ownCpuSeconds(): number {
+function ownCpuSeconds(): number {
   const used = process.cpuUsage();
   return (used.user + used.system) / 1e6;
+}
+
+/**
+ * Runs `run` and says what it cost: CPU seconds of this process (`own`) and of the process `other` (`other`,
+ * undefined where /proc is absent).
+ */
+export async function measureCpu<T>(
+  other: number | undefined,
+  run: () => Promise<T>,
+): Promise<{ result: T; own: number; other: number | undefined }> {
+  const otherBefore = await processCpuSeconds(other);
+  const ownBefore = ownCpuSeconds();
+  const result = await run();
+  const own = ownCpuSeconds() - ownBefore;
+  const otherAfter = await processCpuSeconds(other);
+  return { result, own, other: otherBefore === undefined || otherAfter === undefined ? undefined : otherAfter - otherBefore };
 }
 
 /** Cores this machine gives its processes. */

@@ -16,7 +16,7 @@ import { BackupRestoreService } from '../../main/backup/backup-restore-service';
 import { BackupService } from '../../main/backup/backup-service';
 import { parseUsbmuxSocketAddress } from '../../main/usbmux/usbmux-address';
 import { whichTool } from '../peers/peer-tool';
-import { CORES, ownCpuSeconds, processCpuSeconds } from './process-cpu';
+import { CORES, measureCpu } from './process-cpu';
 
 const FILES = Number(process.env.BENCH_RESTORE_FILES ?? 2000);
 const BYTES = Number(process.env.BENCH_RESTORE_BYTES ?? 512 * 1024 ** 2);
@@ -76,13 +76,8 @@ async function theirs(i: number): Promise<number> {
 
 /** A solo run's wall time and the CPU it cost this process and the phones' together. */
 async function soloCpu(run: () => Promise<number>): Promise<{ seconds: number; cpu: number | undefined }> {
-  const phonesBefore = await processCpuSeconds(phones.pid);
-  const ownBefore = ownCpuSeconds();
-  const seconds = await run();
-  const phonesAfter = await processCpuSeconds(phones.pid);
-  const cpu =
-    phonesBefore === undefined || phonesAfter === undefined ? undefined : ownCpuSeconds() - ownBefore + phonesAfter - phonesBefore;
-  return { seconds, cpu };
+  const { result: seconds, own, other } = await measureCpu(phones.pid, run);
+  return { seconds, cpu: other === undefined ? undefined : own + other };
 }
 
 /** What four at once delivered together, against one alone, and how busy one alone keeps the cores. */
